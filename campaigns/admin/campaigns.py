@@ -1,0 +1,331 @@
+"""Campaigns in the admin: the Elektraweb screen's fields, the plan, the message, the actions.
+
+The form refuses what ``definition_errors`` refuses, next to the field; the variant forms
+refuse templates ``validate_variant`` refuses, with their line. A draft may still be
+incomplete (no channel, no text for an SMS step): that is saved, and ``plan_errors`` is
+shown as warnings so staff see what keeps it from sending. Previews, sends and standard
+templates go through ``campaigns.services`` and ``campaigns.gallery``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from crm_messaging.guests.models import ContactChannel
+
+from ..gallery import GalleryError, gallery_apply
+from ..models import Campaign, CampaignRun, CampaignStep, MessageVariant, Timing, Trigger
+from ..rendering import KEYWORDS
+from ..selectors import Forecast, forecast, next_occurrence
+from ..services import campaign_duplicate, campaign_send, campaign_set_active, preview
+from ..services.campaigns import M2M_FILTERS
+from ..validation import plan_errors
+from .common import credits, link, plural, text_of
+from .forms import CampaignForm, CampaignStepForm, GalleryForm, MessageVariantForm
+from .pages import CONFIRM_SEND, GALLERY, PREVIEW, render_page
+
+# The reference lists a campaign filters on (agencies, room types, loyalty tiers …).
+RECENT_RUNS = 5
+
+
+class CampaignStepInline(admin.TabularInline):
+    model = CampaignStep
+    form = CampaignStepForm
+    fields = ("position", "channel", "account")
+    extra = 0
+    verbose_name = "delivery step"
+    verbose_name_plural = "delivery plan (tried in order of position: a later step is the fallback)"
+
+
+class MessageVariantInline(admin.StackedInline):
+    model = MessageVariant
+    form = MessageVariantForm
+    fields = ("language", "subject", "html", "text", ("whatsapp_content_sid", "whatsapp_variables"), "note")
+    extra = 0
+    verbose_name = "message"
+    verbose_name_plural = "messages (one per language; the guest's language is picked, with a fallback)"
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    inlines = (CampaignStepInline, MessageVariantInline)
+    list_display = (
+        "name",
+        "is_active",
+        "trigger",
+        "timing_display",
+        "source",
+        "purpose",
+        "channels",
+        "last_run",
+        "validity",
+    )
+    list_filter = ("is_active", "trigger", "source", "purpose")
+    search_fields = ("name", "description")
+    filter_horizontal = M2M_FILTERS
+    actions = ("activate", "deactivate", "duplicate", "load_gallery_template", "preview_action", "send_now")
+    readonly_fields = ("placeholders", "audience_now", "cost_estimate", "recent_runs")
+
+    basics = ("name", "description", "is_active", ("valid_from", "valid_until"), "purpose", "source")
+    trigger_and_timing = ("trigger", ("timing", "offset"), "scheduled_at", "catch_up")
+    stay_filters = (
+        "repeat_guests_only", ("rate_min", "rate_max"), ("nights_min", "nights_max"), "stay_types", "agencies",
+        "market_segments", "board_types", "room_types", "source_channels", "nationalities", "excluded_nationalities",
+    )
+    guest_filters = (
+        "age_mode", ("age_min", "age_max"), "birthday", "genders", "vip_min", "loyalty_members_only", "loyalty_tiers",
+        ("stays_min", "stays_max"), "balance_min", "languages", "require_data_consent", "require_channel_consent",
+        "exclude_greylisted",
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> list[Any]:
+        fieldsets: list[Any] = []
+        if obj is not None:
+            fieldsets.append(("Next send and recent runs", {"fields": ("audience_now", "cost_estimate", "recent_runs")}))
+        fieldsets += [
+            ("Basics", {"fields": self.basics}),
+            ("Trigger and timing", {
+                "fields": self.trigger_and_timing,
+                "description": "Daily campaigns run after the night audit, hourly ones on the hour; the timing "
+                               "(with its N) says which records are due at that moment.",
+            }),
+            ("Stay filters", {"fields": self.stay_filters, "classes": ("collapse",)}),
+            ("Guest filters", {"fields": self.guest_filters, "classes": ("collapse",)}),
+            ("Facility filters", {
+                "fields": ("facility_types",), "classes": ("collapse",),
+                "description": "The N days or hours before/after a booking are set with the timing above.",
+            }),
+            ("Placeholders", {"fields": ("placeholders",), "classes": ("collapse",)}),
+        ]
+        return fieldsets
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        last = CampaignRun.objects.filter(campaign=OuterRef("pk")).order_by("-started_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_run_at=Subquery(last.values("started_at")[:1]),
+                last_run_state=Subquery(last.values("state")[:1]),
+            )
+            .prefetch_related(Prefetch("steps", queryset=CampaignStep.objects.order_by("position", "pk")))
+        )
+
+    # --- list columns ---------------------------------------------------------------------------
+
+    @admin.display(description="timing", ordering="timing")
+    def timing_display(self, campaign: Campaign) -> str:
+        if not campaign.timing:
+            return "—"
+        return Timing(campaign.timing).label.replace("N ", f"{campaign.offset} ", 1)
+
+    @admin.display(description="channels")
+    def channels(self, campaign: Campaign) -> str:
+        labels = dict(ContactChannel.choices)
+        return " → ".join(labels.get(step.channel, step.channel) for step in campaign.steps.all()) or "—"
+
+    @admin.display(description="last run", ordering="last_run_at")
+    def last_run(self, campaign: Campaign) -> str:
+        at = getattr(campaign, "last_run_at", None)
+        if at is None:
+            return "never"
+        state = CampaignRun.State(campaign.last_run_state).label  # type: ignore[attr-defined]
+        return f"{timezone.localtime(at):%d.%m.%Y %H:%M} ({state.lower()})"
+
+    @admin.display(description="valid")
+    def validity(self, campaign: Campaign) -> str:
+        if campaign.valid_from is None and campaign.valid_until is None:
+            return "always"
+        start = f"{campaign.valid_from:%d.%m.%Y}" if campaign.valid_from else "…"
+        end = f"{campaign.valid_until:%d.%m.%Y}" if campaign.valid_until else "…"
+        return f"{start} – {end}"
+
+    # --- the change page ------------------------------------------------------------------------
+
+    @admin.display(description="placeholders")
+    def placeholders(self, campaign: Campaign | None) -> str:
+        rows = format_html_join(
+            "", "<tr><td><code>{}</code></td><td><code>{{{{ {} }}}}</code></td></tr>", KEYWORDS.items()
+        )
+        return format_html(
+            '<table class="placeholders">{}</table><div class="help">Write <code>@@</code> for a literal @; '
+            "Jinja2 tags (<code>{{% if reservation %}}…{{% endif %}}</code>) work as usual.</div>",
+            rows,
+        )
+
+    def _forecast(self, campaign: Campaign) -> Forecast:
+        cached: Forecast | None = getattr(campaign, "_admin_forecast", None)
+        if cached is None:
+            cached = forecast(campaign)
+            campaign._admin_forecast = cached  # type: ignore[attr-defined]
+        return cached
+
+    @admin.display(description="audience now")
+    def audience_now(self, campaign: Campaign) -> str:
+        result = self._forecast(campaign)
+        if result.audience is None:
+            return format_html("{}<br>{}", result.when, result.note)
+        return format_html("{}<br><strong>{}</strong> in the audience.", result.when,
+                           plural(result.audience, "record"))
+
+    @admin.display(description="cost estimate")
+    def cost_estimate(self, campaign: Campaign) -> str:
+        cost = self._forecast(campaign).estimate
+        if cost is None:
+            return "—"
+        parts = format_html_join(
+            ", ", "{}: {} × {} {} = {}",
+            ((v.language, v.recipients, v.segments, v.encoding, credits(v.credits)) for v in cost.by_variant),
+        )
+        verdict = (
+            format_html("balance {} credits", credits(cost.balance)) if cost.sufficient
+            else format_html('<strong style="color:#ba2121">not enough credits: {}</strong>', cost.refusal)
+        )
+        return format_html("{} credits for {} ({}); {}", credits(cost.credits),
+                           plural(cost.recipients, "recipient"), parts or "nobody", verdict)
+
+    @admin.display(description="recent runs")
+    def recent_runs(self, campaign: Campaign) -> str:
+        runs = list(campaign.runs.select_related("requested_by").order_by("-started_at", "-pk")[:RECENT_RUNS])
+        if not runs:
+            return "No run yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{} — {}, {}, {} credits estimated</li>",
+                (
+                    (link(run, f"{timezone.localtime(run.started_at):%d.%m.%Y %H:%M}"), run.get_state_display(),
+                     plural(run.audience_size, "recipient"), credits(run.estimated_cost))
+                    for run in runs
+                ),
+            ),
+        )
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
+        if not change and isinstance(request.user, AbstractBaseUser):
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        for field, problems in plan_errors(form.instance).items():
+            where = {"steps": "Delivery plan", "variants": "Messages"}.get(field, field)
+            for problem in problems:
+                messages.warning(request, f"{where}: {problem} The campaign cannot send until this is fixed.")
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("campaigns.send_campaign")
+
+    @admin.action(description="Activate the selected campaigns", permissions=("change",))
+    def activate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        count = campaign_set_active(campaigns=queryset, active=True)
+        messages.success(request, f"{plural(count, 'campaign')} activated.")
+
+    @admin.action(description="Deactivate the selected campaigns (make passive)", permissions=("change",))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        count = campaign_set_active(campaigns=queryset, active=False)
+        messages.success(request, f"{plural(count, 'campaign')} made passive.")
+
+    @admin.action(description="Duplicate the selected campaigns (as passive copies)", permissions=("add",))
+    def duplicate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        user = request.user if isinstance(request.user, AbstractBaseUser) else None
+        for campaign in queryset.order_by("pk"):
+            copy = campaign_duplicate(campaign, user=user)
+            messages.success(request, format_html("Copied “{}” as {}.", campaign.name, link(copy, copy.name)))
+
+    @admin.action(description="Load a standard template…", permissions=("change",))
+    def load_gallery_template(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+        campaigns = list(queryset.order_by("pk"))
+        form = GalleryForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for campaign in campaigns:
+                try:
+                    written = gallery_apply(
+                        campaign=campaign, key=form.cleaned_data["key"],
+                        languages=form.cleaned_data["languages"] or None, overwrite=form.cleaned_data["overwrite"],
+                    )
+                except GalleryError as exc:
+                    messages.error(request, f"{campaign}: {exc}")
+                except ValidationError as exc:
+                    messages.error(request, f"{campaign}: {text_of(exc)}")
+                else:
+                    languages = ", ".join(variant.language for variant in written) or "no language (all existed)"
+                    messages.success(request, f"{campaign}: wrote {languages}.")
+                    for field, problems in plan_errors(campaign).items():
+                        for problem in problems:
+                            messages.warning(request, f"{campaign}: {field}: {problem}")
+            return None
+        return render_page(
+            self, request, GALLERY, title="Load a standard template", form=form, action="load_gallery_template",
+            selected=[c.pk for c in campaigns], campaigns=campaigns,
+        )
+
+    @admin.action(description="Preview recipients and messages…", permissions=("view",))
+    def preview_action(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+        campaigns = list(queryset.order_by("pk")[:2])
+        if len(campaigns) != 1:
+            messages.warning(request, "Preview one campaign at a time.")
+            return None
+        campaign = campaigns[0]
+        occurrence, when = next_occurrence(campaign)
+        # An event campaign has no next audience: the preview takes "now", everyone its filters reach.
+        note = "shown: everyone the filters reach now" if occurrence is None else ""
+        context: dict[str, Any] = {"campaign": campaign, "when": when, "note": note}
+        try:
+            with transaction.atomic():
+                result = preview(campaign, occurrence)
+        except Exception as exc:  # a draft may not be previewable yet: show why instead of a 500
+            context["error"] = f"Cannot preview yet: {exc}"
+        else:
+            context.update(preview=result, estimate=result.estimate)
+        context.update(
+            action="send_now", selected=[campaign.pk],
+            can_send=campaign.trigger == Trigger.OPERATOR and self.has_send_permission(request),
+        )
+        return render_page(self, request, PREVIEW, title=f"Preview of “{campaign}”", **context)
+
+    @admin.action(description="Send to all now (operator campaigns)…", permissions=("send",))
+    def send_now(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+        campaigns = list(queryset.order_by("pk")[:2])
+        if len(campaigns) != 1:
+            messages.warning(request, "Send one campaign at a time.")
+            return None
+        campaign = campaigns[0]
+        if campaign.trigger != Trigger.OPERATOR:
+            messages.error(request, f"{campaign}: only an operator campaign is sent by hand; this one sends itself.")
+            return None
+        if request.POST.get("confirm") != "yes":
+            result = forecast(campaign)
+            return render_page(
+                self, request, CONFIRM_SEND, title=f"Send “{campaign}”", campaign=campaign,
+                estimate=result.estimate, error=result.note, action="send_now", selected=[campaign.pk],
+            )
+        try:
+            run = campaign_send(campaign=campaign, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, f"{campaign}: {text_of(exc)}")
+            return None
+        summary = f"{plural(run.audience_size, 'recipient')}, {credits(run.estimated_cost)} credits estimated"
+        if run.state == CampaignRun.State.AWAITING_APPROVAL:
+            messages.warning(
+                request,
+                format_html("{}: {} — awaiting approval by a second manager ({}).", campaign, summary, link(run, "run")),
+            )
+        else:
+            messages.success(request, format_html("{}: sending to {} ({}).", campaign, summary, link(run, "run")))
+        return None

@@ -1,0 +1,138 @@
+"""Forms of the campaign admin: each refusal appears next to the field it concerns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from channels_out.models import ChannelAccount
+from crm_messaging.guests.models import ContactChannel, Guest
+
+from ..gallery import gallery_templates
+from ..models import Campaign, CampaignStep, MessageVariant
+from ..rendering import validate_variant
+
+GENDERS = [(value, label) for value, label in Guest.Gender.choices if value]
+
+
+class CampaignForm(forms.ModelForm):
+    """The campaign's own fields; the model's ``clean`` (``definition_errors``) runs in ``_post_clean``.
+
+    ``ModelForm`` calls ``Campaign.full_clean`` and files every ``{field: message}`` of
+    ``definition_errors`` under its field, so "an hourly trigger on guests" shows next to
+    the trigger, not above the form.
+    """
+
+    genders = forms.MultipleChoiceField(
+        choices=GENDERS, required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: any gender."
+    )
+    languages = forms.MultipleChoiceField(
+        choices=settings.GUEST_LANGUAGES, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any language.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "name", "description", "is_active", "valid_from", "valid_until", "purpose", "source",
+            "trigger", "timing", "offset", "scheduled_at", "catch_up",
+            "repeat_guests_only", "rate_min", "rate_max", "nights_min", "nights_max", "stay_types", "agencies",
+            "market_segments", "board_types", "room_types", "source_channels", "nationalities",
+            "excluded_nationalities",
+            "age_mode", "age_min", "age_max", "birthday", "genders", "vip_min", "loyalty_members_only",
+            "loyalty_tiers", "stays_min", "stays_max", "balance_min", "languages", "require_data_consent",
+            "require_channel_consent", "exclude_greylisted",
+            "facility_types",
+        )
+
+
+class CampaignStepForm(forms.ModelForm):
+    """One channel of the delivery plan; its account must be an account of that channel."""
+
+    class Meta:
+        model = CampaignStep
+        fields = ("position", "channel", "account")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "account" in self.fields:
+            field = self.fields["account"]
+            field.queryset = ChannelAccount.objects.order_by("channel", "name")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        channel, account = cleaned.get("channel"), cleaned.get("account")
+        if channel and account is not None and account.channel != channel:
+            label = ContactChannel(channel).label
+            self.add_error(
+                "account",
+                f"“{account.name}” is a {account.get_channel_display()} account; choose a {label} account "
+                f"or leave it empty for the default {label} account.",
+            )
+        return cleaned
+
+
+class MessageVariantForm(forms.ModelForm):
+    """One language of the message; template errors appear under their field, with their line."""
+
+    class Meta:
+        model = MessageVariant
+        fields = ("language", "subject", "html", "text", "whatsapp_content_sid", "whatsapp_variables", "note")
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 4, "cols": 80}),
+            "html": forms.Textarea(attrs={"rows": 8, "cols": 80}),
+            "whatsapp_variables": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        }
+
+    def clean_whatsapp_variables(self) -> Any:
+        # An emptied box reads as JSON null; the column holds an object.
+        value = self.cleaned_data.get("whatsapp_variables")
+        return {} if value is None else value
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned  # a missing language or malformed JSON first; the templates after
+        draft = MessageVariant(
+            language=cleaned.get("language") or "",
+            subject=cleaned.get("subject") or "",
+            html=cleaned.get("html") or "",
+            text=cleaned.get("text") or "",
+            whatsapp_content_sid=cleaned.get("whatsapp_content_sid") or "",
+            whatsapp_variables=cleaned.get("whatsapp_variables") or {},
+            note=cleaned.get("note") or "",
+        )
+        try:
+            validate_variant(draft)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
+class GalleryForm(forms.Form):
+    """Choose a standard template to write into the selected campaigns' variants."""
+
+    key = forms.ChoiceField(label="standard template")
+    languages = forms.MultipleChoiceField(
+        choices=settings.GUEST_LANGUAGES, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every language the template is written in.",
+    )
+    overwrite = forms.BooleanField(
+        required=False, label="replace existing languages",
+        help_text="Otherwise a language the campaign already has is left as it is. Staff notes and "
+                  "WhatsApp templates are kept either way.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["key"].choices = [  # type: ignore[attr-defined]
+            (template.key, f"{template.title} — {', '.join(template.languages)}")
+            for template in gallery_templates()
+        ]

@@ -1,0 +1,256 @@
+"""A campaign (C1–C6): who gets what, when, through which channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from crm_messaging.guests.models import ConsentPurpose, ContactChannel
+
+
+class Source(models.TextChoices):
+    """The table the audience is drawn from (seed 000 "Kaynak tablo")."""
+
+    GUESTS = "guests", "Guests"
+    RESERVATIONS = "reservations", "Reservations"
+    SPA = "spa", "Spa reservations"
+    FACILITY = "facility", "Event / facility reservations"
+
+
+class Trigger(models.TextChoices):
+    """What starts a send (seed 000 "Aksiyon")."""
+
+    OPERATOR = "operator", "Operator (manual only)"
+    RESERVATION_CREATED = "reservation_created", "Reservation created (confirmation)"
+    CHECK_IN = "check_in", "Check-in"
+    CHECK_OUT = "check_out", "Check-out"
+    CANCELLATION = "cancellation", "Cancellation"
+    DAILY = "daily", "Daily, after the night audit"
+    HOURLY = "hourly", "Hourly, on the hour"
+    ONCE = "once", "Once, at a scheduled date and time"
+
+
+EVENT_TRIGGERS = frozenset({Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigger.CHECK_OUT, Trigger.CANCELLATION})
+
+
+class Timing(models.TextChoices):
+    """When, relative to the record, a scheduled (daily/hourly) campaign reaches it (C3, C6)."""
+
+    NONE = "", "At the trigger"
+    DAYS_BEFORE_ARRIVAL = "days_before_arrival", "N days before arrival"
+    DAYS_AFTER_DEPARTURE = "days_after_departure", "N days after departure"
+    HOURS_BEFORE_ARRIVAL = "hours_before_arrival", "N hours before arrival"
+    HOURS_BEFORE_START = "hours_before_start", "N hours before the facility booking"
+    DAYS_BEFORE_START = "days_before_start", "N days before the facility booking / event"
+    DAYS_AFTER_START = "days_after_start", "N days after the facility booking / event"
+    BIRTHDAY = "birthday", "On the guest's birthday"
+
+
+class BirthdayFilter(models.TextChoices):
+    ANY = "", "Any"
+    TODAY = "today", "Birthday today"
+    THIS_MONTH = "this_month", "Birthday this month"
+    NEXT_MONTH = "next_month", "Birthday next month"
+
+
+class AgeMode(models.TextChoices):
+    ANY = "", "Any age"
+    INCLUDE = "include", "Only ages in the band"
+    EXCLUDE = "exclude", "All except ages in the band"
+
+
+class Campaign(models.Model):
+    """An automated or manual message campaign (the Elektraweb "Otomatik Mail - Sms Gönderici")."""
+
+    # --- basics (C1) -------------------------------------------------------------------------
+    name = models.CharField("internal name", max_length=120, help_text="Only staff see it.")
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField("active", default=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    purpose = models.CharField(
+        max_length=20,
+        choices=[(ConsentPurpose.SERVICE.value, ConsentPurpose.SERVICE.label),
+                 (ConsentPurpose.MARKETING.value, ConsentPurpose.MARKETING.label)],
+        default=ConsentPurpose.SERVICE,
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+
+    # --- trigger and timing (C2, C3) ---------------------------------------------------------
+    trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
+    timing = models.CharField(max_length=30, choices=Timing.choices, blank=True, default=Timing.NONE)
+    offset = models.PositiveSmallIntegerField(
+        "N", default=0, validators=[MaxValueValidator(366)], help_text="The N of the timing (days or hours)."
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True, help_text="For “once” campaigns.")
+    catch_up = models.BooleanField(
+        default=False,
+        help_text="A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick.",
+    )
+
+    # --- stay filters (C4) -------------------------------------------------------------------
+    repeat_guests_only = models.BooleanField(default=False)
+    rate_min = models.DecimalField("nightly rate from", max_digits=10, decimal_places=2, null=True, blank=True)
+    rate_max = models.DecimalField("nightly rate to", max_digits=10, decimal_places=2, null=True, blank=True)
+    nights_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    nights_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    stay_types = models.ManyToManyField("guests.StayType", blank=True, related_name="+")
+    agencies = models.ManyToManyField("guests.Agency", blank=True, related_name="+")
+    market_segments = models.ManyToManyField("guests.MarketSegment", blank=True, related_name="+")
+    board_types = models.ManyToManyField("guests.BoardType", blank=True, related_name="+")
+    room_types = models.ManyToManyField("guests.RoomType", blank=True, related_name="+")
+    source_channels = models.ManyToManyField("guests.SourceChannel", blank=True, related_name="+")
+    nationalities = CountryField(multiple=True, blank=True, help_text="Only these nationalities (empty: all).")
+    excluded_nationalities = CountryField(
+        multiple=True, blank=True, help_text="All except these (e.g. “all except Türkiye”)."
+    )
+
+    # --- guest filters (C5) ------------------------------------------------------------------
+    age_mode = models.CharField(max_length=10, choices=AgeMode.choices, blank=True, default=AgeMode.ANY)
+    age_min = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(130)])
+    age_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(130)], help_text="Inclusive: 17 means “under 18”."
+    )
+    birthday = models.CharField(max_length=12, choices=BirthdayFilter.choices, blank=True, default=BirthdayFilter.ANY)
+    genders = models.JSONField(default=list, blank=True, help_text="Empty: any gender.")
+    vip_min = models.PositiveSmallIntegerField("VIP level at least", null=True, blank=True)
+    loyalty_members_only = models.BooleanField(default=False)
+    loyalty_tiers = models.ManyToManyField("guests.LoyaltyTier", blank=True, related_name="+")
+    stays_min = models.PositiveSmallIntegerField("completed stays at least", null=True, blank=True)
+    stays_max = models.PositiveSmallIntegerField("completed stays at most", null=True, blank=True)
+    balance_min = models.DecimalField(
+        "outstanding balance at least", max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Debt reminders: guests owing at least this much.",
+    )
+    languages = models.JSONField(default=list, blank=True, help_text="Empty: any language.")
+    require_data_consent = models.BooleanField(
+        "data-processing consent required", default=False, help_text="Only guests who gave KVKK/GDPR consent."
+    )
+    require_channel_consent = models.BooleanField(
+        "communication consent required", default=False,
+        help_text="Only guests with an explicit opt-in for the campaign's purpose on the first channel.",
+    )
+    exclude_greylisted = models.BooleanField(default=True)
+
+    # --- facility filters (C6) ---------------------------------------------------------------
+    facility_types = models.ManyToManyField("guests.FacilityType", blank=True, related_name="+")
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("-is_active", "name")
+        permissions = [
+            ("send_campaign", "Can send operator campaigns"),
+            ("approve_send", "Can approve large sends (four-eyes)"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="campaign_validity_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from ..validation import definition_errors
+
+        errors = definition_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        """Tell whether ``day`` falls in the validity range."""
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_until is None or day <= self.valid_until)
+
+
+class CampaignStep(models.Model):
+    """One channel of the delivery plan; the steps form an ordered fallback chain (C1)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    account = models.ForeignKey(
+        "channels_out.ChannelAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty: the channel's default account. A Viber account with an SMS fallback gives Viber→SMS.",
+    )
+
+    class Meta:
+        ordering = ("campaign", "position", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("campaign", "position"), name="campaign_step_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position + 1}. {self.get_channel_display()}"
+
+
+class MessageVariant(models.Model):
+    """What a campaign says in one language (C8): e-mail subject + HTML, text for SMS/Viber, WhatsApp template."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    language = models.CharField(max_length=8, choices=settings.GUEST_LANGUAGES)
+    subject = models.CharField("e-mail subject", max_length=255, blank=True)
+    html = models.TextField("e-mail HTML", blank=True)
+    text = models.TextField(
+        "text", blank=True, help_text="SMS, Viber and WhatsApp free text; also the e-mail's plain part when given."
+    )
+    whatsapp_content_sid = models.CharField("WhatsApp template (Content SID)", max_length=64, blank=True)
+    whatsapp_variables = models.JSONField(
+        "WhatsApp template variables", default=dict, blank=True,
+        help_text='e.g. {"1": "@NAME", "2": "{{ reservation.arrival }}"}',
+    )
+    note = models.CharField(
+        "staff note", max_length=300, blank=True, help_text="A short note appended to the message (seed 003)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("campaign", "language")
+        constraints = [
+            models.UniqueConstraint(fields=("campaign", "language"), name="one_variant_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} [{self.language}]"
+
+
+class CampaignSettings(models.Model):
+    """House rules for campaigns; one row."""
+
+    daily_fallback_time = models.TimeField(
+        default=dt.time(9, 0), help_text="Daily campaigns run at this time when no night audit has run that day."
+    )
+    arrival_time = models.TimeField(
+        default=dt.time(14, 0), help_text="Check-in time: “N hours before arrival” counts back from it."
+    )
+    approval_cost_threshold = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("500"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Operator sends costing more credits need a manager's approval.",
+    )
+    approval_recipient_threshold = models.PositiveIntegerField(
+        default=1000, help_text="Operator sends to more recipients need a manager's approval."
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "campaign settings"
+
+    def __str__(self) -> str:
+        return "Campaign settings"
+
+    @classmethod
+    def load(cls) -> CampaignSettings:
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj

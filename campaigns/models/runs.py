@@ -1,0 +1,86 @@
+"""Runs (C12) and the trigger outbox: what happened, when, and what still has to."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .campaign import Campaign, Trigger
+
+
+class TriggerEvent(models.Model):
+    """A cause recorded in the same transaction as the change that caused it (an outbox row).
+
+    The signal receiver writes it and schedules its processing after commit; if that task is
+    lost, the periodic sweep processes it, so no cause is forgotten (R2). The unique key
+    makes a repeated signal harmless.
+    """
+
+    kind = models.CharField(max_length=30, choices=Trigger.choices)
+    key = models.CharField(max_length=120, unique=True, help_text="e.g. check_in:reservation:42, daily:2026-11-24")
+    reservation = models.ForeignKey(
+        "guests.Reservation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    business_date = models.DateField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="For a one-off campaign: which one is due.",
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("occurred_at", "pk")
+        indexes = [models.Index(fields=("processed_at", "occurred_at"), name="trigger_event_pending_idx")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class CampaignRun(models.Model):
+    """One occurrence of a campaign: a tick, an event, an operator send."""
+
+    class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused"
+        REJECTED = "rejected", "Rejected by the approver"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="runs")
+    trigger = models.CharField(max_length=30, choices=Trigger.choices)
+    occurrence = models.CharField(max_length=120, help_text="What this run is for: a date, an hour, a record, a send.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    audience_size = models.PositiveIntegerField(default=0)
+    selected_ids = models.JSONField(default=list, blank=True, help_text="Operator “send to selected”: the chosen records.")
+    estimated_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refusal = models.CharField(max_length=255, blank=True)
+    render_failures = models.JSONField(default=dict, blank=True, help_text="Recipients skipped because their message failed to render.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-started_at", "-pk")
+        constraints = [
+            # A tick that fires twice, two beats or a re-run night audit find the same run.
+            models.UniqueConstraint(fields=("campaign", "occurrence"), name="one_run_per_occurrence"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("requested_by")),
+                name="run_approver_is_not_requester",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} — {self.occurrence}"
+
+    @property
+    def report_label(self) -> str:
+        """How the credits report groups this run's messages: by campaign."""
+        return f"Campaign: {self.campaign.name}"

@@ -1,0 +1,32 @@
+"""Every write of the campaign engine: runs, operator sends, approvals, test sends."""
+
+from .campaigns import campaign_duplicate, campaign_set_active
+from .operator import (
+    Estimate,
+    Preview,
+    campaign_run_approve,
+    campaign_run_reject,
+    campaign_send,
+    campaign_test_send,
+    estimate,
+    preview,
+)
+from .runs import run_launch, run_open, run_send_chunk, runs_to_redrive, trigger_event_process
+
+__all__ = [
+    "campaign_duplicate",
+    "campaign_set_active",
+    "Estimate",
+    "Preview",
+    "campaign_run_approve",
+    "campaign_run_reject",
+    "campaign_send",
+    "campaign_test_send",
+    "estimate",
+    "preview",
+    "run_launch",
+    "run_open",
+    "run_send_chunk",
+    "runs_to_redrive",
+    "trigger_event_process",
+]

@@ -1,0 +1,303 @@
+"""Runs (C7, C12, R1, R2): turn an occurrence into messages, in chunks, once per recipient.
+
+A run is created once per (campaign, occurrence); its audience is evaluated when it runs
+(never frozen earlier) and split into chunks of record ids, each rendered and queued by a
+Celery task in one transaction. Every message's dedupe key names the campaign, the record
+and the record's moment, so re-running a chunk, a lost task re-driven, a double tick or a
+campaign edited mid-day sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from channels_out.models import MessagingPolicy
+from channels_out.policy import Skip
+from channels_out.services import MessageRequest, Step, message_send_many
+from crm_messaging.actors import Actor, acting_user
+from crm_messaging.guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
+
+from ..audiences import audience
+from ..models import (
+    EVENT_TRIGGERS,
+    Campaign,
+    CampaignRun,
+    CampaignSettings,
+    Source,
+    Timing,
+    Trigger,
+    TriggerEvent,
+)
+from ..occurrences import Occurrence, occurrence_key
+from ..rendering import RenderError, build_context, choose_variant, compile_variant
+
+logger = logging.getLogger(__name__)
+CHUNK_SIZE = 500
+REDRIVE_AFTER = dt.timedelta(minutes=10)
+
+
+# --- what a record is about ------------------------------------------------------------------
+
+def record_parts(campaign: Campaign, record: Any) -> tuple[Guest, Reservation | None, FacilityBooking | None]:
+    """Return (guest, reservation, facility booking) of an audience record."""
+    if campaign.source == Source.GUESTS:
+        return record, None, None
+    if campaign.source == Source.RESERVATIONS:
+        return record.booker, record, None
+    return record.guest, record.reservation, record
+
+
+def dedupe_key(campaign: Campaign, record: Any, occurrence: Occurrence, run: CampaignRun) -> str:
+    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1)."""
+    moment = occurrence_key(campaign, record, occurrence, run_id=run.pk)
+    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{moment}"
+
+
+def _expires_at(campaign: Campaign, record: Any, occurrence: Occurrence, arrival_time: dt.time) -> dt.datetime | None:
+    """After this moment the message is pointless (a reminder after the arrival, a birthday wish next week)."""
+    zone = timezone.get_current_timezone()
+    if campaign.timing in (Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL):
+        return dt.datetime.combine(record.arrival, arrival_time, tzinfo=zone)
+    if campaign.timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START):
+        return record.starts_at
+    if campaign.timing == Timing.BIRTHDAY:
+        return dt.datetime.combine(occurrence.day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return occurrence.at + dt.timedelta(days=2)
+
+
+# --- starting runs ---------------------------------------------------------------------------
+
+def run_open(
+    campaign: Campaign,
+    occurrence: Occurrence,
+    *,
+    trigger: str,
+    user: Actor = None,
+    record_ids: Sequence[int] | None = None,
+    state: str = CampaignRun.State.RUNNING,
+) -> tuple[CampaignRun, bool]:
+    """Create the run of ``occurrence`` once; return (run, created)."""
+    try:
+        with transaction.atomic():
+            run = CampaignRun.objects.create(
+                campaign=campaign, trigger=trigger, occurrence=occurrence.label, state=state,
+                requested_by=acting_user(user), selected_ids=list(record_ids or []),
+            )
+            return run, True
+    except IntegrityError:
+        return CampaignRun.objects.get(campaign=campaign, occurrence=occurrence.label), False
+
+
+def occurrence_of(run: CampaignRun) -> Occurrence:
+    """Rebuild the occurrence a run is for, from its label."""
+    kind, _, rest = run.occurrence.partition(":")
+    if kind == "daily":
+        return Occurrence.daily(dt.date.fromisoformat(rest), at=run.started_at)
+    if kind == "hourly":
+        return Occurrence.hourly(dt.datetime.fromisoformat(rest), at=run.started_at)
+    if kind == "event":
+        trigger, _, record_id = rest.rpartition(":")
+        return Occurrence.event(trigger, int(record_id), at=run.started_at)
+    if kind == "once":
+        return Occurrence.once(dt.datetime.fromisoformat(rest))
+    return Occurrence.operator(dt.datetime.fromisoformat(rest))
+
+
+def run_launch(run: CampaignRun) -> CampaignRun:
+    """Evaluate the run's audience now and queue its chunks (after commit)."""
+    campaign = run.campaign
+    occurrence = occurrence_of(run)
+    records = audience(campaign, occurrence)
+    if run.selected_ids:
+        records = records.filter(pk__in=run.selected_ids)
+    ids = list(records.order_by("pk").values_list("pk", flat=True))
+    chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    CampaignRun.objects.filter(pk=run.pk).update(
+        audience_size=len(ids), chunks_total=len(chunks), chunks_done=0, state=CampaignRun.State.RUNNING,
+    )
+    if not chunks:
+        _finish(run.pk)
+    from ..tasks import send_run_chunk
+
+    for chunk in chunks:
+        transaction.on_commit(lambda chunk=chunk: send_run_chunk.delay(run.pk, chunk))
+    run.refresh_from_db()
+    return run
+
+
+def _finish(run_id: int) -> None:
+    CampaignRun.objects.filter(pk=run_id, state=CampaignRun.State.RUNNING, chunks_done__gte=F("chunks_total")).update(
+        state=CampaignRun.State.DONE, finished_at=timezone.now()
+    )
+
+
+# --- one chunk -------------------------------------------------------------------------------
+
+def _steps_for(campaign_steps: list[Any], variant: Any, rendered: Any, *, automatic: bool, sms_on: bool) -> list[Step]:
+    steps = []
+    for step in campaign_steps:
+        if automatic and not sms_on and step.channel == ContactChannel.SMS:
+            continue  # the hotel switched automatic SMS off (seed 001)
+        steps.append(Step(
+            channel=step.channel,
+            account=step.account,
+            text=rendered.text,
+            subject=rendered.subject if step.channel == ContactChannel.EMAIL else "",
+            html=rendered.html if step.channel == ContactChannel.EMAIL else "",
+            template_id=variant.whatsapp_content_sid if step.channel == ContactChannel.WHATSAPP else "",
+            template_variables=rendered.whatsapp_variables if step.channel == ContactChannel.WHATSAPP else {},
+        ))
+    return steps
+
+
+def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
+    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
+    from crm_messaging.portal.links import portal_url, unsubscribe_url
+
+    return {"unsubscribe": unsubscribe_url(guest, channel), "portal": portal_url()}
+
+
+def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
+    """Render and queue the messages of one chunk in one transaction; return how many were queued.
+
+    The records are read again through the audience, so one that no longer qualifies (a
+    cancelled stay, a withdrawn consent filter) is left out. A recipient whose message fails
+    to render is logged as skipped with the reason; the others go on.
+    """
+    run = CampaignRun.objects.select_related("campaign").get(pk=run_id)
+    campaign = run.campaign
+    occurrence = occurrence_of(run)
+    hotel = Hotel.load()
+    house = MessagingPolicy.load()
+    variants = list(campaign.variants.all())
+    steps = list(campaign.steps.select_related("account"))
+    automatic = run.trigger != Trigger.OPERATOR
+    arrival_time = CampaignSettings.load().arrival_time
+    records = audience(campaign, occurrence).filter(pk__in=list(record_ids))
+    requests: list[MessageRequest] = []
+    failures: Counter[str] = Counter()
+    for record in records:
+        guest, reservation, facility_booking = record_parts(campaign, record)
+        variant = choose_variant(variants, guest.language)
+        common: dict[str, Any] = {
+            "purpose": campaign.purpose, "guest": guest, "reservation": reservation,
+            "facility_booking": facility_booking, "dedupe_key": dedupe_key(campaign, record, occurrence, run),
+            "origin": run, "source": "campaign", "user": run.requested_by,
+            "expires_at": _expires_at(campaign, record, occurrence, arrival_time),
+        }
+        if variant is None or not steps:
+            reason = "the campaign has no message or no channel"
+            failures[reason] += 1
+            requests.append(MessageRequest(steps=[Step(channel=steps[0].channel if steps else ContactChannel.SMS)],
+                                           skip=Skip("render_error", reason), **common))
+            continue
+        context = build_context(
+            guest=guest, reservation=reservation, facility_booking=facility_booking, hotel=hotel,
+            links=links_for(campaign, guest, steps[0].channel), language=variant.language,
+        )
+        try:
+            rendered = compile_variant(variant).render(context)
+        except RenderError as exc:
+            failures[str(exc)] += 1
+            requests.append(MessageRequest(steps=[Step(channel=steps[0].channel, account=steps[0].account)],
+                                           language=variant.language, skip=Skip("render_error", str(exc)[:255]),
+                                           **common))
+            continue
+        plan = _steps_for(steps, variant, rendered, automatic=automatic, sms_on=house.sms_notifications_enabled)
+        if not plan:
+            requests.append(MessageRequest(
+                steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)], language=variant.language,
+                skip=Skip("notifications_off", "automatic SMS notifications are switched off"), **common,
+            ))
+            continue
+        requests.append(MessageRequest(steps=plan, language=variant.language, **common))
+    with transaction.atomic():
+        messages = message_send_many(requests)
+        if failures:
+            locked = CampaignRun.objects.select_for_update().get(pk=run.pk)
+            merged = Counter(locked.render_failures) + failures
+            CampaignRun.objects.filter(pk=run.pk).update(render_failures=dict(merged))
+        CampaignRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
+        _finish(run.pk)
+    return len(messages)
+
+
+# --- triggers --------------------------------------------------------------------------------
+
+def _campaigns_for(event: TriggerEvent) -> list[Campaign]:
+    if event.kind == Trigger.ONCE:
+        return [event.campaign] if event.campaign and event.campaign.is_active else []
+    return list(Campaign.objects.filter(is_active=True, trigger=event.kind))
+
+
+def _occurrence_for(event: TriggerEvent) -> Occurrence:
+    if event.kind == Trigger.DAILY:
+        assert event.business_date is not None
+        return Occurrence.daily(event.business_date)
+    if event.kind == Trigger.HOURLY:
+        return Occurrence.hourly(dt.datetime.fromisoformat(event.key.partition(":")[2]))
+    if event.kind == Trigger.ONCE:
+        assert event.campaign is not None and event.campaign.scheduled_at is not None
+        return Occurrence.once(event.campaign.scheduled_at)
+    assert event.reservation_id is not None
+    return Occurrence.event(event.kind, event.reservation_id, business_date=Hotel.load().business_date)
+
+
+def trigger_event_process(event_id: int) -> list[CampaignRun]:
+    """Start the runs an event calls for (once), and mark it processed.
+
+    Event triggers (one reservation) are sent at once, in this transaction; ticks fan out in
+    chunks. One-off campaigns are checked against the balance before they go (C11, C13).
+    """
+    from .operator import estimate_and_check
+
+    runs: list[CampaignRun] = []
+    with transaction.atomic():
+        event = TriggerEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
+        if event is None:
+            return runs
+        occurrence = _occurrence_for(event)
+        today = occurrence.day
+        for campaign in _campaigns_for(event):
+            if not campaign.is_valid_on(today):
+                continue
+            run, created = run_open(campaign, occurrence, trigger=event.kind)
+            if not created:
+                continue
+            if event.kind == Trigger.ONCE:
+                refusal = estimate_and_check(campaign, occurrence)
+                if refusal:
+                    CampaignRun.objects.filter(pk=run.pk).update(state=CampaignRun.State.REFUSED, refusal=refusal,
+                                                                 finished_at=timezone.now())
+                    runs.append(run)
+                    continue
+            if event.kind in EVENT_TRIGGERS:
+                ids = list(audience(campaign, occurrence).values_list("pk", flat=True))
+                CampaignRun.objects.filter(pk=run.pk).update(audience_size=len(ids), chunks_total=1 if ids else 0)
+                if ids:
+                    run_send_chunk(run.pk, ids)
+                _finish(run.pk)
+            else:
+                run_launch(run)
+            runs.append(run)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+    return runs
+
+
+def runs_to_redrive(*, now: dt.datetime | None = None) -> list[int]:
+    """Runs whose chunks did not all finish in time (a lost task): send them again, safely."""
+    now = now or timezone.now()
+    return list(
+        CampaignRun.objects.filter(state=CampaignRun.State.RUNNING, chunks_done__lt=F("chunks_total"),
+                                   started_at__lte=now - REDRIVE_AFTER)
+        .values_list("pk", flat=True)[:50]
+    )

@@ -1,0 +1,123 @@
+"""Triggers (C2, R1, R2): what starts a campaign, recorded durably, processed once.
+
+Signal receivers only write a ``TriggerEvent`` (in the transaction of the change that caused
+it) and schedule its processing after commit — a rolled-back check-in leaves no event and
+sends nothing; a committed one is processed even if its task is lost, because the periodic
+``campaigns.tick`` processes events left pending. The event's unique key makes a repeated
+signal, a double tick, two beats or a re-run night audit harmless, and the messages' own
+dedupe keys make a re-processed event send nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from crm_messaging.guests import signals
+from crm_messaging.guests.models import Hotel, NightAudit, Reservation
+
+from .models import Campaign, CampaignSettings, Trigger, TriggerEvent
+
+logger = logging.getLogger(__name__)
+PENDING_AFTER = dt.timedelta(minutes=2)
+
+
+def _schedule(event: TriggerEvent) -> None:
+    from .tasks import process_trigger_event
+
+    event_id = event.pk
+    transaction.on_commit(lambda: process_trigger_event.delay(event_id))
+
+
+def record_trigger(*, kind: str, key: str, reservation: Reservation | None = None,
+                   business_date: dt.date | None = None, campaign: Campaign | None = None) -> TriggerEvent | None:
+    """Write the trigger event once (by ``key``) and schedule it; None if it was already recorded."""
+    try:
+        with transaction.atomic():
+            event = TriggerEvent.objects.create(
+                kind=kind, key=key, reservation=reservation, business_date=business_date, campaign=campaign
+            )
+    except IntegrityError:
+        return None
+    _schedule(event)
+    return event
+
+
+def _has_campaigns(trigger: str) -> bool:
+    return Campaign.objects.filter(is_active=True, trigger=trigger).exists()
+
+
+def _on_reservation(trigger: str, reservation: Reservation) -> None:
+    if _has_campaigns(trigger):
+        record_trigger(kind=trigger, key=f"{trigger}:reservation:{reservation.pk}", reservation=reservation)
+
+
+@receiver(signals.reservation_created, dispatch_uid="campaigns.reservation_created")
+def on_reservation_created(reservation: Reservation, **kwargs: Any) -> None:
+    _on_reservation(Trigger.RESERVATION_CREATED, reservation)
+
+
+@receiver(signals.reservation_checked_in, dispatch_uid="campaigns.reservation_checked_in")
+def on_reservation_checked_in(reservation: Reservation, **kwargs: Any) -> None:
+    _on_reservation(Trigger.CHECK_IN, reservation)
+
+
+@receiver(signals.reservation_checked_out, dispatch_uid="campaigns.reservation_checked_out")
+def on_reservation_checked_out(reservation: Reservation, **kwargs: Any) -> None:
+    _on_reservation(Trigger.CHECK_OUT, reservation)
+
+
+@receiver(signals.reservation_cancelled, dispatch_uid="campaigns.reservation_cancelled")
+def on_reservation_cancelled(reservation: Reservation, **kwargs: Any) -> None:
+    _on_reservation(Trigger.CANCELLATION, reservation)
+
+
+@receiver(signals.night_audit_completed, dispatch_uid="campaigns.night_audit_completed")
+def on_night_audit_completed(audit: NightAudit, business_date: dt.date, **kwargs: Any) -> None:
+    record_trigger(kind=Trigger.DAILY, key=f"daily:{business_date.isoformat()}", business_date=business_date)
+
+
+def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
+    """The periodic heartbeat (every minute): hourly events on the hour, the daily fallback,
+    one-off campaigns that came due. Returns the events it recorded.
+
+    The daily campaigns run after the night audit; a hotel that does not run one gets them
+    at the configured time instead (``CampaignSettings.daily_fallback_time``) — the event key
+    is the date either way, so a day never runs twice.
+    """
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    made: list[TriggerEvent] = []
+    hour = local.replace(minute=0, second=0, microsecond=0)
+    event = record_trigger(kind=Trigger.HOURLY, key=f"hourly:{hour.isoformat()}")
+    if event:
+        made.append(event)
+    settings_row = CampaignSettings.load()
+    today = local.date()
+    if local.time() >= settings_row.daily_fallback_time and Hotel.load().business_date < today:
+        # No night audit has opened today: run today's daily campaigns on the calendar date.
+        event = record_trigger(kind=Trigger.DAILY, key=f"daily:{today.isoformat()}", business_date=today)
+        if event:
+            made.append(event)
+    for campaign in Campaign.objects.filter(is_active=True, trigger=Trigger.ONCE, scheduled_at__lte=now):
+        assert campaign.scheduled_at is not None
+        event = record_trigger(kind=Trigger.ONCE, key=f"once:{campaign.pk}:{campaign.scheduled_at.isoformat()}",
+                               campaign=campaign)
+        if event:
+            made.append(event)
+    return made
+
+
+def pending_events(*, now: dt.datetime | None = None) -> list[int]:
+    """Ids of events whose processing task seems lost (recorded a while ago, still pending)."""
+    now = now or timezone.now()
+    return list(
+        TriggerEvent.objects.filter(processed_at__isnull=True, occurred_at__lte=now - PENDING_AFTER)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )

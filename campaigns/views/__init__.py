@@ -1,0 +1,32 @@
+"""The marketing screens: campaign list, editor, audience and sends, runs and approvals."""
+
+from .editor import (
+    CampaignCreateView,
+    CampaignEditView,
+    ForecastView,
+    GalleryApplyView,
+    PreviewView,
+    TestSendView,
+)
+from .lists import CampaignDuplicateView, CampaignListView, CampaignSetActiveView
+from .runs import ApprovalListView, CampaignRunsView, RunDecisionView, RunSampleView
+from .sending import CampaignAudienceView, CampaignSendView, RecipientMessageView
+
+__all__ = [
+    "ApprovalListView",
+    "CampaignAudienceView",
+    "CampaignCreateView",
+    "CampaignDuplicateView",
+    "CampaignEditView",
+    "CampaignListView",
+    "CampaignRunsView",
+    "CampaignSendView",
+    "CampaignSetActiveView",
+    "ForecastView",
+    "GalleryApplyView",
+    "PreviewView",
+    "RecipientMessageView",
+    "RunDecisionView",
+    "RunSampleView",
+    "TestSendView",
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ChannelsOutConfig(AppConfig):
+    name = "channels_out"
+    verbose_name = "Sending: accounts, send log and credits"

@@ -1,0 +1,144 @@
+"""The sandbox: a simulated provider for every channel, so the whole loop runs on one laptop.
+
+It accepts messages like a real provider and, a few seconds later, calls our own status
+webhook over HTTP with a signed delivery receipt (a Celery task posts it to
+``PUBLIC_BASE_URL``). The recipient's number (or e-mail address) chooses what happens:
+
+| number ends in | e-mail contains | outcome |
+| --- | --- | --- |
+| 0000 | ``reject`` | refused at once: failed (permanent) |
+| 1111 | ``bounce`` | accepted, then an "undelivered" receipt |
+| 2222 | | Viber: accepted, then "not a Viber user" (the SMS fallback goes); other channels: delivered |
+| 3333 | | accepted, the receipt comes 10 minutes late (Viber falls back to SMS on its TTL first) |
+| 4444 | ``timeout`` | the request times out after leaving: unknown outcome |
+| 5555 | ``busy`` | rate-limited (HTTP 429) on the first attempt, accepted on the retry |
+| anything else | anything else | accepted, delivered after 2 seconds (e-mail: sent, no receipt) |
+
+Webhooks are signed: ``X-Sandbox-Signature`` is the hex HMAC-SHA256 of the body with the
+account's webhook secret (or, when it has none, a key derived from SECRET_KEY).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from crm_messaging.guests.models import ContactChannel
+
+from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from ..models import ChannelAccount, OutboundMessage
+
+NORMAL_RECEIPT_DELAY = 2.0
+SLOW_RECEIPT_DELAY = 600.0
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+
+
+def signing_key(account: ChannelAccount) -> bytes:
+    secret = str(account.webhook_secret or "") or hashlib.sha256(f"sandbox:{settings.SECRET_KEY}".encode()).hexdigest()
+    return secret.encode()
+
+
+def sign(account: ChannelAccount, body: bytes) -> str:
+    return hmac.new(signing_key(account), body, hashlib.sha256).hexdigest()
+
+
+def receipt_body(*, provider_message_id: str, status: str, message_ref: str, code: str = "", description: str = "") -> bytes:
+    return json.dumps(
+        {"type": "status", "id": provider_message_id, "status": status, "ref": message_ref, "code": code,
+         "description": description}
+    ).encode()
+
+
+def inbound_body(*, from_number: str, body: str, channel: str, provider_message_id: str | None = None) -> bytes:
+    return json.dumps(
+        {"type": "inbound", "id": provider_message_id or f"SBIN{uuid.uuid4().hex[:24]}", "from": from_number,
+         "body": body, "channel": channel}
+    ).encode()
+
+
+def plan_outcome(message: OutboundMessage) -> tuple[str, str, str, float] | None:
+    """Return the receipt the sandbox will send: (status, code, description, delay) or None."""
+    to = message.to.lower()
+    if message.channel == ContactChannel.EMAIL:
+        return ("undelivered", "550", "mailbox unavailable (sandbox)", NORMAL_RECEIPT_DELAY) if "bounce" in to else None
+    if to.endswith("1111"):
+        return ("undelivered", "30003", "unreachable handset (sandbox)", NORMAL_RECEIPT_DELAY)
+    if to.endswith("2222") and message.channel == ContactChannel.VIBER:
+        return ("failed", "1300", "not a Viber user (sandbox)", NORMAL_RECEIPT_DELAY)
+    if to.endswith("3333"):
+        return ("delivered", "", "", SLOW_RECEIPT_DELAY)
+    return ("delivered", "", "", NORMAL_RECEIPT_DELAY)
+
+
+class SandboxBackend(Backend):
+    name = "sandbox"
+    label = "Sandbox"
+    channels = tuple(ContactChannel.values)
+    # Like Vonage, the sandbox charges Viber only when it is delivered.
+    debit_on_delivery = frozenset({ContactChannel.VIBER})
+
+    def send(self, message: OutboundMessage) -> Accepted:
+        to = message.to.lower()
+        if to.endswith("0000") or "reject" in to:
+            raise TransportError("rejected by the sandbox provider", code="SBX400", permanent=True)
+        if to.endswith("4444") or "timeout" in to:
+            raise TransportError("the sandbox provider did not answer in time", code="SBX-TIMEOUT", ambiguous=True)
+        if (to.endswith("5555") or "busy" in to) and message.attempts <= 1:
+            raise TransportError("too many requests (sandbox)", code="429", retry_after=1.0)
+        provider_id = f"SB{uuid.uuid4().hex[:30]}"
+        outcome = plan_outcome(message)
+        if outcome is not None:
+            from ..tasks import sandbox_receipt
+
+            status, code, description, delay = outcome
+            sandbox_receipt.apply_async(
+                kwargs={"account_id": self.account.pk, "provider_message_id": provider_id, "status": status,
+                        "message_ref": str(message.pk), "code": code, "description": description},
+                countdown=delay,
+            )
+        return Accepted(provider_message_id=provider_id, provider_status="accepted")
+
+    def verify_webhook(self, request: HttpRequest) -> None:
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not given or not hmac.compare_digest(given, sign(self.account, request.body)):
+            raise WebhookRejected("missing or wrong X-Sandbox-Signature")
+
+    def _payload(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
+        data = self._payload(request)
+        if data.get("type") != "status" or not data.get("id"):
+            return []
+        return [
+            StatusUpdate(
+                provider_message_id=str(data["id"]),
+                status=str(data.get("status", "")),
+                provider_status=str(data.get("status", "")),
+                code=str(data.get("code", "")),
+                description=str(data.get("description", "")),
+                message_ref=str(data.get("ref", "")),
+                payload=data,
+            )
+        ]
+
+    def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
+        data = self._payload(request)
+        if data.get("type") != "inbound" or not data.get("id") or not data.get("from"):
+            return []
+        channel = data.get("channel") if data.get("channel") in ContactChannel.values else self.account.channel
+        return [Inbound(provider_message_id=str(data["id"]), from_number=str(data["from"]), body=str(data.get("body", "")),
+                        channel=channel, payload=data)]

@@ -1,0 +1,33 @@
+"""Models of the sender layer, re-exported."""
+
+from .accounts import ChannelAccount, sanitise_from_name, validate_sms_sender
+from .credits import CreditBalance, CreditOrder, LedgerEntry, MessagingPolicy, PriceRule
+from .messages import (
+    FINAL_STATUSES,
+    STATUS_RANK,
+    DeliveryEvent,
+    InboundMessage,
+    OutboundMessage,
+    SkipReason,
+    Status,
+    statuses_below,
+)
+
+__all__ = [
+    "FINAL_STATUSES",
+    "STATUS_RANK",
+    "ChannelAccount",
+    "CreditBalance",
+    "CreditOrder",
+    "DeliveryEvent",
+    "InboundMessage",
+    "LedgerEntry",
+    "MessagingPolicy",
+    "OutboundMessage",
+    "PriceRule",
+    "SkipReason",
+    "Status",
+    "sanitise_from_name",
+    "statuses_below",
+    "validate_sms_sender",
+]

@@ -1,0 +1,183 @@
+"""Channel accounts (S1): how the hotel reaches a provider on each channel."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from crm_messaging.guests.models import ContactChannel
+from crm_messaging.phones import InvalidPhone, normalise_phone
+
+from ..backends import backend_choices
+from ..crypto import EncryptedTextField
+
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+# RFC 5322 specials and line breaks that would break or inject into a From header (S11).
+_FROM_NAME_FORBIDDEN = re.compile(r'[()<>,:@!/=;"\\\r\n]')
+
+
+def validate_sms_sender(value: str) -> None:
+    """Accept an alphanumeric sender ID (1–11 of A–Z a–z 0–9 and space, with a letter) or an E.164 number."""
+    if ALPHANUMERIC_SENDER.match(value):
+        return
+    if value.startswith("+"):
+        try:
+            if normalise_phone(value) == value:
+                return
+        except InvalidPhone as exc:
+            raise ValidationError(f"The sender number is not valid: {exc.reason}.", code="invalid_sender") from exc
+        raise ValidationError("Write the sender number in E.164 form, e.g. +905321234567.", code="invalid_sender")
+    raise ValidationError(
+        "A sender is either up to 11 letters, digits and spaces with at least one letter "
+        "(e.g. “LYKIA BAY”), or a phone number in E.164 form (e.g. +905321234567).",
+        code="invalid_sender",
+    )
+
+
+def sanitise_from_name(value: str) -> str:
+    """Remove the characters a From display name may not carry (S11) and squeeze spaces."""
+    return re.sub(r"\s+", " ", _FROM_NAME_FORBIDDEN.sub("", value)).strip()
+
+
+def validate_from_name(value: str) -> None:
+    if "\r" in value or "\n" in value:
+        raise ValidationError("The sender name cannot contain a line break.", code="header_injection")
+
+
+class ChannelAccount(models.Model):
+    """One provider account: SMTP server, SMS/WhatsApp provider or Viber provider.
+
+    Secrets (password, auth token, API secret, webhook secret) are encrypted at rest and
+    never shown back in forms. ``backend`` names an entry of the backend registry.
+    """
+
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    backend = models.CharField(max_length=30, choices=backend_choices)
+    name = models.CharField(max_length=80, unique=True)
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False, help_text="Used when a send does not name an account.")
+
+    # Who the message is from.
+    sender = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text="E-mail: the from address. SMS/Viber: an alphanumeric sender ID (≤ 11) or an E.164 number. "
+        "WhatsApp: the provider's E.164 number.",
+    )
+    sender_name = models.CharField(
+        max_length=80, blank=True, validators=[validate_from_name], help_text="E-mail only: the from name."
+    )
+
+    # SMTP.
+    host = models.CharField(max_length=255, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(65535)])
+    use_tls = models.BooleanField("STARTTLS", default=True)
+    use_ssl = models.BooleanField("implicit TLS (SMTPS)", default=False)
+    username = models.CharField(max_length=255, blank=True)
+
+    # HTTP providers.
+    account_id = models.CharField(
+        "account ID / API key", max_length=100, blank=True, help_text="Twilio Account SID or Vonage API key."
+    )
+    api_base_url = models.URLField(
+        blank=True, help_text="Leave empty for the provider's own endpoint; set for a regional edge."
+    )
+
+    # Write-only secrets.
+    secret = EncryptedTextField(
+        blank=True, help_text="SMTP password, Twilio auth token or Vonage API secret. Never shown again."
+    )
+    webhook_secret = EncryptedTextField(
+        blank=True, help_text="Vonage: the signature secret that signs webhooks. Never shown again."
+    )
+
+    # Behaviour.
+    timeout_seconds = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
+    rate_per_second = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        default=10,
+        validators=[MinValueValidator(0.01)],
+        help_text="At most this many messages per second through this account, across all workers (S10).",
+    )
+    ttl_seconds = models.PositiveIntegerField(
+        "Viber time to live (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30), MaxValueValidator(1209600)],
+        help_text="Viber only: without a delivery receipt in this time, the message goes by SMS instead.",
+    )
+    fallback_account = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fallback_for_accounts",
+        limit_choices_to={"channel": ContactChannel.SMS},
+        help_text="Viber only: the SMS account to fall back to.",
+    )
+    opt_out_hint = models.CharField(
+        max_length=40, blank=True, help_text="SMS: appended to marketing messages, e.g. “STOP: reply STOP”."
+    )
+    auto_reply = models.TextField(
+        blank=True,
+        help_text="WhatsApp/SMS: answer to every inbound message, e.g. “This number does not take replies; "
+        "please call the hotel.” Empty: no answer.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("channel", "name")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("channel",), condition=Q(is_default=True), name="one_default_account_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_channel_display()})"
+
+    def clean(self) -> None:
+        from ..backends import backend_class
+
+        errors: dict[str, str] = {}
+        try:
+            backend = backend_class(self.backend)
+        except KeyError:
+            errors["backend"] = f"Unknown backend “{self.backend}”."
+            raise ValidationError(errors) from None
+        if self.channel not in backend.channels:
+            errors["backend"] = (
+                f"The {backend.label} backend sends {', '.join(backend.channels)}, not {self.get_channel_display()}."
+            )
+        if self.channel == ContactChannel.WHATSAPP and self.sender:
+            try:
+                if normalise_phone(self.sender) != self.sender:
+                    errors["sender"] = "Write the WhatsApp number in E.164 form, e.g. +905321234567."
+            except InvalidPhone as exc:
+                errors["sender"] = exc.message
+        if self.channel == ContactChannel.EMAIL:
+            self.sender_name = sanitise_from_name(self.sender_name)
+            if self.use_tls and self.use_ssl:
+                errors["use_ssl"] = "Choose STARTTLS or implicit TLS, not both."
+        if self.fallback_account_id is not None:
+            if self.channel != ContactChannel.VIBER:
+                errors["fallback_account"] = "Only a Viber account falls back to SMS."
+            elif self.fallback_account and self.fallback_account.channel != ContactChannel.SMS:
+                errors["fallback_account"] = "The fallback account must be an SMS account."
+        if self.channel != ContactChannel.VIBER and self.ttl_seconds:
+            errors["ttl_seconds"] = "Only Viber messages have a time to live."
+        for field, message in backend.account_errors(self).items():
+            errors.setdefault(field, message)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def ttl(self) -> int:
+        return self.ttl_seconds or 3600

@@ -1,0 +1,155 @@
+"""Prepaid credits (K1–K5): prices, orders, the balance guard and the append-only ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from crm_messaging.guests.models import ContactChannel
+
+ZERO = Decimal("0")
+
+
+class PriceRule(models.Model):
+    """Credits per unit (SMS part or message) on a channel, for one destination country or all."""
+
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    country = CountryField(blank=True, help_text="Empty: every country without a rule of its own.")
+    credits_per_unit = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(ZERO)])
+
+    class Meta:
+        ordering = ("channel", "country")
+        constraints = [models.UniqueConstraint(fields=("channel", "country"), name="one_price_per_channel_country")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.country or 'default'}: {self.credits_per_unit}"
+
+
+class CreditBalance(models.Model):
+    """The one balance row: the database refuses to let ``available`` go below zero.
+
+    Every change goes with a ledger entry in the same transaction; the row is what makes
+    concurrent reservations safe (a conditional UPDATE on it), the ledger is the history.
+    """
+
+    available = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    reserved = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(available__gte=0), name="credit_available_never_negative"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="credit_reserved_never_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.available} credits available, {self.reserved} reserved"
+
+
+class LedgerEntry(models.Model):
+    """One movement of credits; never changed. ``idempotency_key`` makes each movement happen once."""
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        RESERVE = "reserve", "Reservation"
+        POST = "post", "Debit (sent)"
+        RELEASE = "release", "Release"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    available_delta = models.DecimalField(max_digits=12, decimal_places=2)
+    reserved_delta = models.DecimalField(max_digits=12, decimal_places=2)
+    available_after = models.DecimalField(max_digits=14, decimal_places=2)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    message = models.ForeignKey(
+        "channels_out.OutboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    order = models.ForeignKey(
+        "channels_out.CreditOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=("kind", "created_at"), name="ledger_kind_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.idempotency_key})"
+
+
+class CreditOrder(models.Model):
+    """A purchase of credits (K2): ordered → invoiced → paid (credits added) or cancelled."""
+
+    class Status(models.TextChoices):
+        INVOICED = "invoiced", "Invoiced, awaiting payment"
+        PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
+
+    credits = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("1"))])
+    amount = models.DecimalField("invoice amount", max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    invoice_number = models.CharField(max_length=30, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVOICED)
+    ordered_at = models.DateTimeField(default=timezone.now)
+    ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("-ordered_at",)
+        permissions = [("mark_paid", "Can mark credit invoices paid")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_number}: {self.credits} credits ({self.get_status_display()})"
+
+
+class MessagingPolicy(models.Model):
+    """House rules for sending (seed 001 CRM switches, S9, K1, K5); one row."""
+
+    sms_notifications_enabled = models.BooleanField(
+        "automatic SMS notifications", default=True, help_text="Off: automatic (campaign) SMS are not sent."
+    )
+    viber_first = models.BooleanField(
+        "Viber first, then SMS", default=True, help_text="Off: Viber steps go straight to SMS."
+    )
+    quiet_start_service = models.TimeField(null=True, blank=True, default=dt.time(22, 0))
+    quiet_end_service = models.TimeField(null=True, blank=True, default=dt.time(8, 0))
+    quiet_start_marketing = models.TimeField(null=True, blank=True, default=dt.time(20, 0))
+    quiet_end_marketing = models.TimeField(null=True, blank=True, default=dt.time(10, 0))
+    frequency_cap_count = models.PositiveSmallIntegerField(
+        default=2, help_text="At most this many marketing messages per guest …"
+    )
+    frequency_cap_days = models.PositiveSmallIntegerField(default=7, help_text="… in this many days (0: no cap).")
+    credits_per_eur = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("10"))
+    low_balance_threshold = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("100"))
+
+    class Meta:
+        verbose_name = "messaging policy"
+        verbose_name_plural = "messaging policy"
+
+    def __str__(self) -> str:
+        return "Messaging policy"
+
+    @classmethod
+    def load(cls) -> MessagingPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def quiet_hours(self, purpose: str) -> tuple[dt.time, dt.time] | None:
+        """Return the (start, end) of the quiet window for ``purpose``, or None for none."""
+        start = getattr(self, f"quiet_start_{purpose}", None)
+        end = getattr(self, f"quiet_end_{purpose}", None)
+        if start is None or end is None or start == end:
+            return None
+        return start, end

@@ -1,0 +1,203 @@
+"""The send log (S5): one row per message attempt, its delivery events, and inbound messages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from crm_messaging.guests.models import ConsentPurpose, ContactChannel
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    UNKNOWN = "unknown", "Unknown outcome"
+
+
+# A status may only be replaced by one of higher rank: a late "sent" never overwrites
+# "delivered", a repeated callback changes nothing. Final statuses share the top rank.
+STATUS_RANK: dict[str, int] = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.UNKNOWN: 2,
+    Status.SENT: 3,
+    Status.DELIVERED: 4,
+    Status.UNDELIVERED: 4,
+    Status.FAILED: 4,
+    Status.SKIPPED: 4,
+}
+FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank == 4)
+
+
+def statuses_below(status: str) -> list[str]:
+    """Return the statuses a message may leave to reach ``status``."""
+    return [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+
+
+class SkipReason(models.TextChoices):
+    NO_CONSENT = "no_consent", "No consent"
+    OPTED_OUT = "opted_out", "Opted out"
+    NO_DATA_CONSENT = "no_data_consent", "No data-processing consent"
+    GREYLISTED = "greylisted", "Greylisted"
+    NO_ADDRESS = "no_address", "No address for this channel"
+    INVALID_NUMBER = "invalid_number", "Invalid number"
+    QUIET_HOURS = "quiet_hours", "Quiet hours"
+    FREQUENCY_CAP = "frequency_cap", "Frequency cap"
+    NO_CREDITS = "no_credits", "No credits"
+    NOTIFICATIONS_OFF = "notifications_off", "Notifications off for the stay"
+    OUTSIDE_WINDOW = "outside_window", "Outside WhatsApp 24-hour window"
+    EXPIRED = "expired", "Expired before it could go"
+    RENDER_ERROR = "render_error", "Template could not be rendered"
+
+
+class OutboundMessage(models.Model):
+    """One attempt to deliver one message to one recipient on one channel."""
+
+    dedupe_key = models.CharField(
+        max_length=200, unique=True, help_text="The same key is never sent twice (campaign, recipient, occurrence, step)."
+    )
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    purpose = models.CharField(
+        max_length=20, choices=[c for c in ConsentPurpose.choices if c[0] != ConsentPurpose.DATA_PROCESSING]
+    )
+    account = models.ForeignKey("channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="messages")
+    backend = models.CharField(max_length=30, help_text="The backend the account used when this was sent.")
+    to = models.CharField("recipient", max_length=254)
+    guest = models.ForeignKey(
+        "guests.Guest", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    reservation = models.ForeignKey(
+        "guests.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    facility_booking = models.ForeignKey(
+        "guests.FacilityBooking", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    # What caused the message (a campaign run, …); channels_out does not need to know its kind.
+    origin_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    origin_id = models.PositiveBigIntegerField(null=True, blank=True)
+    origin = GenericForeignKey("origin_type", "origin_id")
+    source = models.CharField(
+        max_length=20, default="api", help_text="front_desk, campaign, test, portal, auto_reply, fallback, resend …"
+    )
+
+    language = models.CharField(max_length=8, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    template_id = models.CharField("provider template (content SID)", max_length=64, blank=True)
+    template_variables = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="Extra e-mail headers (List-Unsubscribe …).")
+    # The rest of an ordered fallback plan: each item a step's channel, account and content.
+    fallback_plan = models.JSONField(default=list, blank=True)
+    fallback_for = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fallback",
+        help_text="The message this one replaces (e.g. the Viber message this SMS falls back from).",
+    )
+    resend_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resent_as",
+        help_text="The unknown-outcome message an operator chose to send again.",
+    )
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(max_length=255, blank=True)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    provider_code = models.CharField(max_length=40, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+
+    segments = models.PositiveSmallIntegerField(default=0)
+    encoding = models.CharField(max_length=8, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="Destination country, for the price.")
+    credits = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="Waits until then (quiet hours, retry backoff).")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Not sent at all after this moment.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        permissions = [
+            ("send_one_off", "Can send one-off messages to guests"),
+            ("resolve_unknown", "Can decide unknown outcomes (mark sent / resend)"),
+        ]
+        indexes = [
+            models.Index(fields=("status", "not_before"), name="outbound_due_idx"),
+            models.Index(fields=("account", "provider_message_id"), name="outbound_provider_id_idx"),
+            models.Index(fields=("guest", "-created_at"), name="outbound_guest_idx"),
+            models.Index(fields=("reservation", "-created_at"), name="outbound_reservation_idx"),
+            models.Index(fields=("origin_type", "origin_id"), name="outbound_origin_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(credits__gte=0), name="outbound_credits_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.SKIPPED) | ~Q(skip_reason=""), name="outbound_skip_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_channel_display()} → {self.to} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class DeliveryEvent(models.Model):
+    """Something that happened to a message: a provider answer, a receipt, an operator decision."""
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    provider_status = models.CharField(max_length=40, blank=True)
+    code = models.CharField(max_length=40, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=20, help_text="dispatch, webhook, sweeper, operator, sandbox …")
+    applied = models.BooleanField(default=True, help_text="False when it arrived late and changed nothing.")
+    payload = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.status} ({self.source})"
+
+
+class InboundMessage(models.Model):
+    """A message a guest sent us (SMS or WhatsApp): keywords, auto-replies, the WhatsApp window."""
+
+    account = models.ForeignKey("channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="inbound")
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    provider_message_id = models.CharField(max_length=100)
+    from_number = models.CharField(max_length=40)
+    guest = models.ForeignKey("guests.Guest", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages")
+    body = models.TextField(blank=True)
+    keyword = models.CharField(max_length=20, blank=True, help_text="STOP, START … when the body was one.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-received_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("account", "provider_message_id"), name="inbound_once_per_provider_id"),
+        ]
+        indexes = [models.Index(fields=("from_number", "channel", "-received_at"), name="inbound_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} from {self.from_number}"

@@ -1,0 +1,35 @@
+"""Staff screens of the sender layer: the send log for operators, credits for the manager.
+
+Every write goes through ``channels_out.services``; every read of the ledger through
+``channels_out.selectors``.
+"""
+
+from .credits import (
+    CreditOrderCancelView,
+    CreditOrderCreateView,
+    CreditOrderMarkPaidView,
+    CreditsView,
+)
+from .export import MessageExportView
+from .log import (
+    MarkSentView,
+    MessageDetailView,
+    MessageListView,
+    MessageRowsView,
+    ResendView,
+    UnknownQueueView,
+)
+
+__all__ = [
+    "CreditOrderCancelView",
+    "CreditOrderCreateView",
+    "CreditOrderMarkPaidView",
+    "CreditsView",
+    "MarkSentView",
+    "MessageDetailView",
+    "MessageExportView",
+    "MessageListView",
+    "MessageRowsView",
+    "ResendView",
+    "UnknownQueueView",
+]

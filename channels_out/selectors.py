@@ -1,0 +1,151 @@
+"""Reads of the sender layer: balance, the period report (K4), a guest's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from crm_messaging.guests.models import ContactChannel, Guest, Reservation
+
+from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    available: Decimal
+    reserved: Decimal
+    threshold: Decimal
+
+    @property
+    def is_low(self) -> bool:
+        return self.available < self.threshold
+
+
+def credit_balance() -> BalanceView:
+    """Return the balance and whether it is under the low-balance threshold (K5)."""
+    balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    return BalanceView(balance.available, balance.reserved, MessagingPolicy.load().low_balance_threshold)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    label: str
+    messages: int
+    credits: Decimal
+
+
+@dataclass
+class CreditReport:
+    """Credits over a period (K4). Balances count credits owned: available plus held."""
+
+    start: dt.date
+    end: dt.date
+    opening: Decimal = ZERO
+    bought: Decimal = ZERO
+    adjustments: Decimal = ZERO
+    spent: Decimal = ZERO
+    closing: Decimal = ZERO
+    messages_sent: int = 0
+    by_channel: list[ReportRow] = field(default_factory=list)
+    by_campaign: list[ReportRow] = field(default_factory=list)
+    by_staff: list[ReportRow] = field(default_factory=list)
+    daily: list[tuple[dt.date, str, Decimal]] = field(default_factory=list)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _owned(entries: QuerySet[LedgerEntry]) -> Decimal:
+    totals = entries.aggregate(a=Sum("available_delta"), r=Sum("reserved_delta"))
+    return (totals["a"] or ZERO) + (totals["r"] or ZERO)
+
+
+def _rows(queryset: QuerySet[OutboundMessage], key: str) -> list[tuple[object, int, Decimal]]:
+    return [
+        (row[key], row["n"], row["c"] or ZERO)
+        for row in queryset.values(key).annotate(n=Count("pk"), c=Sum("credits")).order_by("-c", key)
+    ]
+
+
+def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
+    """Opening balance, bought, cost of sent messages, closing balance and messages sent from
+    ``start`` to ``end`` (inclusive, hotel time), by channel, campaign and staff member.
+    """
+    since, until = _day_start(start), _day_start(end + dt.timedelta(days=1))
+    report = CreditReport(start=start, end=end)
+    period = LedgerEntry.objects.filter(created_at__gte=since, created_at__lt=until)
+    report.opening = _owned(LedgerEntry.objects.filter(created_at__lt=since))
+    report.bought = period.filter(kind=LedgerEntry.Kind.PURCHASE).aggregate(s=Sum("amount"))["s"] or ZERO
+    report.adjustments = period.filter(kind=LedgerEntry.Kind.ADJUSTMENT).aggregate(s=Sum("available_delta"))["s"] or ZERO
+    report.spent = period.filter(kind=LedgerEntry.Kind.POST).aggregate(s=Sum("amount"))["s"] or ZERO
+    report.closing = report.opening + report.bought + report.adjustments - report.spent
+
+    # Accepted messages: every message the provider took in the period (e-mail included).
+    sent = OutboundMessage.objects.filter(sent_at__gte=since, sent_at__lt=until)
+    report.messages_sent = sent.count()
+    labels = dict(ContactChannel.choices)
+    report.by_channel = [ReportRow(labels.get(str(k), str(k)), n, c) for k, n, c in _rows(sent, "channel")]
+
+    staff_names = {}
+    staff_rows = _rows(sent, "sent_by")
+    if staff_rows:
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(pk__in=[k for k, _, _ in staff_rows if k])
+        staff_names = {u.pk: (u.get_full_name() or u.get_username()) for u in users}
+    report.by_staff = [ReportRow(staff_names.get(k, "automatic"), n, c) for k, n, c in staff_rows]
+
+    grouped: dict[str, list] = defaultdict(lambda: [0, ZERO])
+    rows = list(sent.values("origin_type", "origin_id").annotate(n=Count("pk"), c=Sum("credits")))
+    # The origins of each kind in one query (not one per campaign run).
+    wanted: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        if row["origin_type"]:
+            wanted[row["origin_type"]].add(row["origin_id"])
+    origins: dict[tuple[int, int], object] = {}
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is not None:
+            manager = model._default_manager
+            if hasattr(model, "campaign"):
+                manager = manager.select_related("campaign")  # report_label of a campaign run
+            origins.update({(type_id, obj.pk): obj for obj in manager.filter(pk__in=ids)})
+    for row in rows:
+        label = "one-off messages"
+        origin = origins.get((row["origin_type"], row["origin_id"])) if row["origin_type"] else None
+        if origin is not None:
+            label = str(getattr(origin, "report_label", origin))
+        grouped[label][0] += row["n"]
+        grouped[label][1] += row["c"] or ZERO
+    report.by_campaign = sorted((ReportRow(k, n, c) for k, (n, c) in grouped.items()), key=lambda r: (-r.credits, r.label))
+
+    report.daily = [
+        (row["day"], labels.get(row["channel"], row["channel"]), row["c"] or ZERO)
+        for row in sent.annotate(day=TruncDate("sent_at")).values("day", "channel").annotate(c=Sum("credits")).order_by("day", "channel")
+    ]
+    return report
+
+
+def guest_messages(guest: Guest) -> QuerySet[OutboundMessage]:
+    """A guest's message history, newest first, ready to list (no N+1)."""
+    return OutboundMessage.objects.filter(guest=guest).select_related("account", "sent_by", "reservation")
+
+
+def reservation_messages(reservation: Reservation) -> QuerySet[OutboundMessage]:
+    """Messages about a stay or to any of its guests, newest first."""
+    guest_ids = [reservation.booker_id, *reservation.companion_links.values_list("guest_id", flat=True)]
+    return (
+        OutboundMessage.objects.filter(Q(reservation=reservation) | Q(guest_id__in=guest_ids))
+        .select_related("account", "sent_by", "guest")
+        .distinct()
+    )

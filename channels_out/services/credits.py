@@ -1,0 +1,109 @@
+"""Buying and adjusting credits (K2, K5)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm_messaging.actors import Actor, acting_user
+
+from ..ledger import InsufficientCredits, credits_add, credits_remove
+from ..models import CreditOrder, LedgerEntry, MessagingPolicy
+from .status import messages_resume_after_topup
+
+MAX_ORDER_CREDITS = Decimal("1000000")
+
+
+def _next_invoice_number() -> str:
+    year = timezone.localdate().year
+    prefix = f"CR-{year}-"
+    last = (
+        CreditOrder.objects.filter(invoice_number__startswith=prefix).order_by("-invoice_number")
+        .values_list("invoice_number", flat=True).first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:05d}"
+
+
+def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> CreditOrder:
+    """Order credits: issue an invoice at the house price (default 1 EUR = 10 credits).
+
+    Raises ValidationError for a quantity that is not a positive whole number of credits.
+    """
+    try:
+        quantity = Decimal(str(credits))
+    except ArithmeticError as exc:
+        raise ValidationError({"credits": f"“{credits}” is not a number of credits."}) from exc
+    if quantity != quantity.to_integral_value() or quantity < 1:
+        raise ValidationError({"credits": "Order a whole, positive number of credits."})
+    if quantity > MAX_ORDER_CREDITS:
+        raise ValidationError({"credits": f"Order at most {MAX_ORDER_CREDITS:,} credits at once."})
+    rate = MessagingPolicy.load().credits_per_eur
+    amount = (quantity / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return CreditOrder.objects.create(
+                    credits=quantity, amount=amount, invoice_number=_next_invoice_number(), ordered_by=acting_user(user)
+                )
+        except IntegrityError:
+            continue  # two orders took the same number at once; take the next
+    raise RuntimeError("could not allocate an invoice number")
+
+
+@transaction.atomic
+def credit_order_mark_paid(*, order: CreditOrder, user: Actor = None) -> CreditOrder:
+    """Record the invoice as paid and add its credits, once; then resume messages held for credits.
+
+    Raises ValidationError for a cancelled order. Marking a paid order paid again changes nothing.
+    """
+    locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.status == CreditOrder.Status.CANCELLED:
+        raise ValidationError(f"Invoice {locked.invoice_number} was cancelled; it cannot be paid.")
+    if locked.status == CreditOrder.Status.PAID:
+        return locked
+    locked.status, locked.paid_at, locked.paid_by = CreditOrder.Status.PAID, timezone.now(), acting_user(user)
+    locked.save(update_fields=["status", "paid_at", "paid_by"])
+    credits_add(
+        amount=locked.credits, key=f"order:{locked.pk}", order=locked, created_by=acting_user(user),
+        note=f"invoice {locked.invoice_number}",
+    )
+    transaction.on_commit(messages_resume_after_topup)
+    order.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def credit_order_cancel(*, order: CreditOrder, user: Actor = None) -> CreditOrder:
+    """Cancel an unpaid order. Raises ValidationError for a paid one."""
+    locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.status == CreditOrder.Status.PAID:
+        raise ValidationError(f"Invoice {locked.invoice_number} is paid; it cannot be cancelled.")
+    locked.status = CreditOrder.Status.CANCELLED
+    locked.save(update_fields=["status"])
+    order.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def credits_adjust(*, amount: Decimal, note: str, key: str, user: Actor = None) -> LedgerEntry:
+    """A manager's correction: add (positive) or remove (negative) credits, once per ``key``.
+
+    Raises ValidationError without a note, for zero, or when a removal exceeds the balance.
+    """
+    if not note.strip():
+        raise ValidationError({"note": "Say why the balance is adjusted."})
+    if amount == 0:
+        raise ValidationError({"amount": "An adjustment cannot be zero."})
+    fields = {"note": note[:255], "created_by": acting_user(user)}
+    if amount > 0:
+        entry = credits_add(amount=amount, key=key, kind=LedgerEntry.Kind.ADJUSTMENT, **fields)
+        transaction.on_commit(messages_resume_after_topup)
+        return entry
+    try:
+        return credits_remove(amount=-amount, key=key, **fields)
+    except InsufficientCredits as exc:
+        raise ValidationError({"amount": f"Cannot remove that much: {exc}."}) from exc

@@ -1,0 +1,552 @@
+"""Queueing messages (S1–S9, R1, R2): validate, log, price, reserve — in the caller's transaction.
+
+``message_send`` (one message) and ``message_send_many`` (a campaign chunk) are the entry
+points for the front desk, campaigns, the guest portal and the test command; the first is
+the second with one item, so there is one code path. Rows are written in the caller's
+transaction and handed to workers only after commit: a rolled-back cause sends nothing, a
+committed one is never lost. A whole chunk costs a handful of queries, not a dozen per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from crm_messaging.actors import Actor, acting_user
+from crm_messaging.guests.models import (
+    ConsentPurpose,
+    ContactChannel,
+    FacilityBooking,
+    Guest,
+    Reservation,
+)
+
+from .. import policy
+from ..ledger import credits_release, credits_reserve_many
+from ..models import (
+    ChannelAccount,
+    DeliveryEvent,
+    MessagingPolicy,
+    OutboundMessage,
+    SkipReason,
+    Status,
+)
+from ..pricing import PriceTable
+from ..segments import count_segments
+
+MAX_SMS_CHARS = 1600  # 10+ parts: beyond this providers refuse or truncate
+MAX_VIBER_CHARS = 1000
+MAX_WHATSAPP_CHARS = 1600
+MAX_SUBJECT_CHARS = 255
+MAX_HTML_BYTES = 512 * 1024
+DISPATCH_CHUNK = 200
+# Skips after which the next step of a fallback plan is tried: this channel cannot reach the
+# guest, but another may.
+FALLBACK_SKIPS = frozenset(
+    {SkipReason.NO_ADDRESS, SkipReason.INVALID_NUMBER, SkipReason.NO_CONSENT, SkipReason.OPTED_OUT,
+     SkipReason.OUTSIDE_WINDOW}
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One channel of a delivery plan and what to say on it."""
+
+    channel: str
+    account: ChannelAccount | None = None
+    text: str = ""
+    subject: str = ""
+    html: str = ""
+    template_id: str = ""
+    template_variables: dict[str, Any] = field(default_factory=dict)
+    to: str = ""
+
+    def as_plan_item(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["account"] = self.account.pk if self.account else None
+        return data
+
+    @classmethod
+    def from_plan_item(cls, item: dict[str, Any]) -> Step:
+        data = dict(item)
+        account_id = data.pop("account", None)
+        return cls(account=ChannelAccount.objects.get(pk=account_id) if account_id else None, **data)
+
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """One message to queue: its plan of steps and what it is about."""
+
+    steps: Sequence[Step]
+    purpose: str = ConsentPurpose.SERVICE
+    guest: Guest | None = None
+    reservation: Reservation | None = None
+    facility_booking: FacilityBooking | None = None
+    dedupe_key: str = ""
+    origin: models.Model | None = None
+    source: str = "api"
+    language: str = ""
+    user: Actor = None
+    not_before: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    # Log the message as skipped for this reason instead of sending it (e.g. its template
+    # failed to render for this recipient): the send log keeps every recipient.
+    skip: policy.Skip | None = None
+
+
+def default_account(channel: str) -> ChannelAccount | None:
+    """Return the active default account for ``channel``, or the only active one."""
+    return _Accounts().default(channel)
+
+
+class _Accounts:
+    """Accounts looked up once per batch."""
+
+    def __init__(self) -> None:
+        self._defaults: dict[str, ChannelAccount | None] = {}
+
+    def default(self, channel: str) -> ChannelAccount | None:
+        if channel not in self._defaults:
+            active = list(ChannelAccount.objects.filter(channel=channel, is_active=True).order_by("-is_default", "pk")[:2])
+            chosen = active[0] if active and (active[0].is_default or len(active) == 1) else None
+            self._defaults[channel] = chosen
+        return self._defaults[channel]
+
+    def for_step(self, step: Step) -> ChannelAccount | None:
+        return step.account or self.default(step.channel)
+
+
+def _a(label: str, *, start: bool = False) -> str:
+    """Return the label with its indefinite article: "an SMS", "a Viber" ("An SMS" at the start)."""
+    article = "an" if label in ("SMS", "E-mail") else "a"
+    return f"{article.capitalize() if start else article} {label}"
+
+
+def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
+    """Refuse a step that cannot be sent as written (R4); return its account."""
+    errors: dict[str, list[str]] = {}
+
+    def error(field_name: str, text: str) -> None:
+        errors.setdefault(field_name, []).append(text)
+
+    if step.channel not in ContactChannel.values:
+        raise ValidationError({"channel": f"Unknown channel “{step.channel}”."})
+    label = ContactChannel(step.channel).label
+    account = accounts.for_step(step)
+    if account is None:
+        error("account", f"No active {label} account is set up.")
+    elif account.channel != step.channel:
+        error("account", f"“{account.name}” is {_a(account.get_channel_display())} account, not {_a(label)} account.")
+    elif not account.is_active:
+        error("account", f"The account “{account.name}” is switched off.")
+    if step.channel == ContactChannel.EMAIL:
+        if not step.subject.strip():
+            error("subject", "An e-mail needs a subject.")
+        if "\n" in step.subject or "\r" in step.subject:
+            error("subject", "The subject cannot contain a line break.")
+        if len(step.subject) > MAX_SUBJECT_CHARS:
+            error("subject", f"The subject is longer than {MAX_SUBJECT_CHARS} characters.")
+        if not (step.text.strip() or step.html.strip()):
+            error("text", "An e-mail needs a text or HTML body.")
+        if len(step.html.encode()) > MAX_HTML_BYTES:
+            error("html", f"The HTML body is larger than {MAX_HTML_BYTES // 1024} KB.")
+    elif step.channel == ContactChannel.WHATSAPP:
+        if not (step.template_id or step.text.strip()):
+            error("text", "A WhatsApp message needs an approved template or a text.")
+        if len(step.text) > MAX_WHATSAPP_CHARS:
+            error("text", f"A WhatsApp message is at most {MAX_WHATSAPP_CHARS} characters.")
+    else:
+        limit = MAX_SMS_CHARS if step.channel == ContactChannel.SMS else MAX_VIBER_CHARS
+        if not step.text.strip():
+            error("text", f"{_a(label, start=True)} message needs a text.")
+        if len(step.text) > limit:
+            error("text", f"{_a(label, start=True)} message is at most {limit} characters; this one has {len(step.text)}.")
+    if errors:
+        raise ValidationError(errors)
+    assert account is not None
+    return account
+
+
+def _expand_plan(steps: Sequence[Step], house: MessagingPolicy, accounts: _Accounts) -> list[Step]:
+    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only."""
+    plan: list[Step] = []
+    for index, step in enumerate(steps):
+        account = accounts.for_step(step)
+        if step.channel == ContactChannel.VIBER and account is not None and account.fallback_account_id:
+            sms = Step(channel=ContactChannel.SMS, account=account.fallback_account, text=step.text, to=step.to)
+            if not house.viber_first:
+                plan.append(sms)
+                continue
+            plan.append(step)
+            if not any(s.channel == ContactChannel.SMS for s in steps[index + 1 :]):
+                plan.append(sms)
+            continue
+        plan.append(step)
+    return plan
+
+
+def _event(message: OutboundMessage, status: str, *, source: str, description: str = "", code: str = "",
+           provider_status: str = "", payload: dict[str, Any] | None = None, applied: bool = True,
+           by: Any = None) -> DeliveryEvent:
+    return DeliveryEvent(
+        message=message,
+        status=status,
+        provider_status=provider_status,
+        code=code,
+        description=description[:500],
+        source=source,
+        applied=applied,
+        payload=payload or {},
+        by=by,
+    )
+
+
+def _record(message: OutboundMessage, status: str, **kwargs: Any) -> None:
+    """Keep one event of ``message``'s history."""
+    _event(message, status, **kwargs).save()
+
+
+def _mark_skipped(message: OutboundMessage, skip: policy.Skip) -> None:
+    message.status, message.skip_reason, message.reason = Status.SKIPPED, skip.reason, skip.detail[:255]
+    message.finished_at = timezone.now()
+
+
+def _skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
+    """Mark a queued ``message`` skipped, release its credits, and go to the next step of its plan."""
+    now = timezone.now()
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+        status=Status.SKIPPED, skip_reason=skip.reason, reason=skip.detail[:255], finished_at=now, updated_at=now
+    )
+    if not updated:
+        return
+    _mark_skipped(message, skip)
+    _record(message, Status.SKIPPED, source=source, description=skip.detail, code=skip.reason)
+    credits_release(message)
+    if skip.reason in FALLBACK_SKIPS:
+        message_fall_back(message, reason=skip.detail)
+
+
+def _opt_out(step: Step, account: ChannelAccount, *, purpose: str, guest: Guest | None,
+             headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Every marketing message carries its way out (P3): one-click unsubscribe headers on
+    e-mail, the account's opt-out hint at the end of an SMS."""
+    if purpose != ConsentPurpose.MARKETING:
+        return step.text, headers
+    if step.channel == ContactChannel.EMAIL and guest is not None:
+        from crm_messaging.portal.links import unsubscribe_headers
+
+        return step.text, {**headers, **unsubscribe_headers(guest)}
+    hint = account.opt_out_hint.strip()
+    if step.channel == ContactChannel.SMS and hint and not step.text.rstrip().endswith(hint):
+        return f"{step.text.rstrip()}\n{hint}", headers
+    return step.text, headers
+
+
+def _build(step: Step, account: ChannelAccount, *, key: str, purpose: str, guest: Guest | None, rest: list[Step],
+           common: dict[str, Any]) -> OutboundMessage:
+    text, headers = _opt_out(step, account, purpose=purpose, guest=guest, headers=dict(common.pop("headers", {}) or {}))
+    return OutboundMessage(
+        dedupe_key=key,
+        channel=step.channel,
+        purpose=purpose,
+        account=account,
+        backend=account.backend,
+        to=step.to,
+        guest=guest,
+        subject=step.subject,
+        body=text,
+        headers=headers,
+        html_body=step.html,
+        template_id=step.template_id,
+        template_variables=step.template_variables,
+        fallback_plan=[s.as_plan_item() for s in rest],
+        **common,
+    )
+
+
+def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
+    """Decide, in memory, for new rows: skipped (with reason) or queued (address, parts, price, wait).
+
+    Everything a batch needs from the database is read in a few queries: consent per
+    (purpose, channel), recent marketing counts, open WhatsApp windows, the price table.
+    """
+    prices = PriceTable()
+    alive: list[OutboundMessage] = []
+    for message in messages:
+        if message.status == Status.SKIPPED:
+            continue  # decided by the caller
+        address = policy.resolve_address(channel=message.channel, guest=message.guest, to=message.to)
+        if isinstance(address, policy.Skip):
+            _mark_skipped(message, address)
+            continue
+        message.to, message.country = address.to, address.country
+        alive.append(message)
+
+    free_text = [m.to for m in alive if m.channel == ContactChannel.WHATSAPP and not m.template_id]
+    open_windows = policy.whatsapp_windows_open(free_text)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for message in alive:
+        if message.guest_id:
+            groups[(message.purpose, message.channel)].append(message.guest_id)
+    blocked = {key: policy.consent_skips(ids, purpose=key[0], channel=key[1]) for key, ids in groups.items()}
+    marketing = [m.guest_id for m in alive if m.guest_id and m.purpose == ConsentPurpose.MARKETING]
+    counts = policy.recent_marketing_counts(marketing, policy=house)
+
+    now = timezone.now()
+    for message in alive:
+        if message.channel == ContactChannel.WHATSAPP and not message.template_id and message.to not in open_windows:
+            _mark_skipped(message, policy.Skip(
+                SkipReason.OUTSIDE_WINDOW,
+                "free text is only allowed within 24 hours of the guest's last message; use a template",
+            ))
+            continue
+        skip = blocked.get((message.purpose, message.channel), {}).get(message.guest_id or 0)
+        if skip is None and message.purpose == ConsentPurpose.MARKETING and message.guest_id:
+            skip = policy.frequency_skip(count=counts.get(message.guest_id, 0), policy=house)
+            if skip is None and message.fallback_for_id is None:
+                counts[message.guest_id] = counts.get(message.guest_id, 0) + 1  # two in one batch count twice
+        if skip:
+            _mark_skipped(message, skip)
+            continue
+        if message.channel == ContactChannel.SMS:
+            info = count_segments(message.body)
+            message.segments, message.encoding = info.parts, info.encoding
+        elif message.channel != ContactChannel.EMAIL:
+            message.segments = 1
+        message.credits = prices.cost(message.channel, message.country, message.segments)
+        message.not_before = policy.quiet_hours_end(
+            channel=message.channel, purpose=message.purpose, to=message.to, guest=message.guest, policy=house, at=now, source=message.source
+        ) or message.not_before
+        message.status = Status.QUEUED
+
+
+def _new_only(rows: list[OutboundMessage]) -> tuple[list[OutboundMessage], dict[str, OutboundMessage]]:
+    """Split ``rows`` into those whose dedupe key is new and the existing rows by key."""
+    existing = {m.dedupe_key: m for m in OutboundMessage.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows])}
+    fresh, seen = [], set(existing)
+    for row in rows:
+        if row.dedupe_key not in seen:
+            seen.add(row.dedupe_key)
+            fresh.append(row)
+    return fresh, existing
+
+
+def _insert(rows: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Insert ``rows``; the unique dedupe key decides (R1). Return the rows actually inserted."""
+    try:
+        with transaction.atomic():
+            return OutboundMessage.objects.bulk_create(rows)
+    except IntegrityError:
+        pass  # someone inserted some of these keys meanwhile: one by one, keeping the rest
+    inserted = []
+    for row in rows:
+        row.pk = None
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            continue
+        inserted.append(row)
+    return inserted
+
+
+def _submit(rows: list[OutboundMessage], house: MessagingPolicy | None = None) -> dict[str, OutboundMessage]:
+    """Log, assess, reserve and queue new rows; return every row (new or existing) by dedupe key."""
+    house = house or MessagingPolicy.load()
+    fresh, existing = _new_only(rows)
+    _assess(fresh, house)
+    inserted = _insert(fresh)
+    queued = [m for m in inserted if m.status == Status.QUEUED]
+    reserved = credits_reserve_many(queued)
+    short = [m for m in queued if m.pk not in reserved]
+    for message in short:
+        _mark_skipped(message, policy.Skip(SkipReason.NO_CREDITS, "no credits for this message"))
+    if short:
+        OutboundMessage.objects.bulk_update(short, ["status", "skip_reason", "reason", "finished_at"])
+        from ..ledger import available_credits
+
+        balance = available_credits()
+        for message in short:
+            message.reason = f"no credits: cost {message.credits.normalize():f} credits, balance {balance.normalize():f}"
+        OutboundMessage.objects.bulk_update(short, ["reason"])
+    # A queued row speaks for itself (created_at); a skip is an event worth its own line.
+    DeliveryEvent.objects.bulk_create([
+        _event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
+        for m in inserted
+        if m.status == Status.SKIPPED
+    ])
+    for message in inserted:
+        if message.status == Status.SKIPPED and message.skip_reason in FALLBACK_SKIPS:
+            message_fall_back(message, reason=message.reason)
+    _dispatch_on_commit([m for m in inserted if m.status == Status.QUEUED])
+    return {**existing, **{m.dedupe_key: m for m in inserted}}
+
+
+def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
+    """Hand the due messages to workers once the transaction commits, in chunks."""
+    now = timezone.now()
+    due = [m.pk for m in messages if not (m.not_before and m.not_before > now)]
+    if not due:
+        return  # the sweeper sends waiting messages when their time comes
+    from ..tasks import deliver_messages
+
+    for start in range(0, len(due), DISPATCH_CHUNK):
+        chunk = due[start : start + DISPATCH_CHUNK]
+        transaction.on_commit(lambda chunk=chunk: deliver_messages.delay(chunk))
+
+
+def dispatch_on_commit(message: OutboundMessage) -> None:
+    """Hand one queued message to a worker once the transaction commits (now if it is due)."""
+    _dispatch_on_commit([message])
+
+
+@transaction.atomic
+def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessage]:
+    """Queue many messages; return their log rows (the first step of each plan), in order.
+
+    Each request is validated as ``message_send`` validates one, and a ValidationError for
+    any of them writes nothing. Requests whose dedupe key exists return the existing row.
+    """
+    house = MessagingPolicy.load()
+    accounts = _Accounts()
+    content_types: dict[type, ContentType] = {}
+    rows: list[OutboundMessage] = []
+    for request in requests:
+        plan = list(request.steps)
+        if not plan:
+            raise ValidationError("A message needs at least one channel.")
+        if request.purpose not in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING):
+            raise ValidationError({"purpose": f"Unknown purpose “{request.purpose}”: use service or marketing."})
+        if request.guest is None and not plan[0].to:
+            raise ValidationError("A message needs a guest or an address.")
+        for header, value in request.headers.items():
+            if "\n" in header + str(value) or "\r" in header + str(value):
+                raise ValidationError({"headers": f"The header {header} contains a line break."})
+        if request.skip is None:
+            for step in plan:
+                _validate_step(step, accounts)
+        elif accounts.for_step(plan[0]) is None:
+            raise ValidationError({"account": f"No active {ContactChannel(plan[0].channel).label} account is set up."})
+        plan = _expand_plan(plan, house, accounts)
+        origin = request.origin
+        if origin is not None and type(origin) not in content_types:
+            content_types[type(origin)] = ContentType.objects.get_for_model(origin)
+        first = plan[0]
+        account = accounts.for_step(first)
+        assert account is not None  # _validate_step refused a step without one
+        rows.append(_build(
+            first, account, key=request.dedupe_key or f"adhoc:{uuid.uuid4().hex}", purpose=request.purpose,
+            guest=request.guest, rest=plan[1:],
+            common={
+                "reservation": request.reservation,
+                "facility_booking": request.facility_booking,
+                "origin_type": content_types[type(origin)] if origin is not None else None,
+                "origin_id": origin.pk if origin is not None else None,
+                "source": request.source,
+                "language": request.language,
+                "sent_by": acting_user(request.user),
+                "not_before": request.not_before,
+                "expires_at": request.expires_at,
+                "headers": dict(request.headers),
+            },
+        ))
+    for request, row in zip(requests, rows, strict=True):
+        if request.skip is not None:
+            _mark_skipped(row, request.skip)
+            row.fallback_plan = []
+    by_key = _submit(rows, house)
+    return [by_key[row.dedupe_key] for row in rows]
+
+
+def message_send(
+    *,
+    steps: Step | Sequence[Step],
+    purpose: str = ConsentPurpose.SERVICE,
+    guest: Guest | None = None,
+    reservation: Reservation | None = None,
+    facility_booking: FacilityBooking | None = None,
+    dedupe_key: str | None = None,
+    origin: models.Model | None = None,
+    source: str = "api",
+    language: str = "",
+    user: Actor = None,
+    not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboundMessage:
+    """Queue one message to one recipient and return its log row (the first step of the plan).
+
+    ``steps`` is one Step or an ordered fallback plan (Viber with an SMS fallback account gets
+    its SMS step added). The same ``dedupe_key`` never makes a second message: the existing
+    row is returned. A message that may not go (no address, invalid number, no consent,
+    greylisted, frequency cap, no credits …) is logged as skipped with its reason.
+
+    Raises ValidationError (and writes nothing) for input that cannot be sent as written:
+    unknown channel or purpose, an account of another channel, a missing or oversize text,
+    a subject or header with a line break.
+    """
+    request = MessageRequest(
+        steps=[steps] if isinstance(steps, Step) else list(steps), purpose=purpose, guest=guest,
+        reservation=reservation, facility_booking=facility_booking, dedupe_key=dedupe_key or "", origin=origin,
+        source=source, language=language, user=user, not_before=not_before, expires_at=expires_at,
+        headers=headers or {},
+    )
+    return message_send_many([request])[0]
+
+
+def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessage | None:
+    """Queue the next step of ``message``'s plan, once; return it (or None at the end of the plan).
+
+    The fallback row has its own dedupe key (``<key>|fallback``) and a one-to-one link to
+    ``message``, so a retried callback or a late receipt can never make a second one (S3).
+    """
+    if not message.fallback_plan:
+        return None
+    step = Step.from_plan_item(message.fallback_plan[0])
+    account = _Accounts().for_step(step)
+    if account is None:
+        return None
+    fallback = _build(
+        step,
+        account,
+        key=f"{message.dedupe_key}|fallback",
+        purpose=message.purpose,
+        guest=message.guest,
+        rest=[Step.from_plan_item(item) for item in message.fallback_plan[1:]],
+        common={
+            "reservation_id": message.reservation_id,
+            "facility_booking_id": message.facility_booking_id,
+            "origin_type_id": message.origin_type_id,
+            "origin_id": message.origin_id,
+            "source": "fallback",
+            "language": message.language,
+            "sent_by_id": message.sent_by_id,
+            "expires_at": message.expires_at,
+            "headers": message.headers if step.channel == ContactChannel.EMAIL else {},
+            "fallback_for": message,
+        },
+    )
+    if not fallback.to and message.guest is None and {step.channel, message.channel} <= policy.PHONE_CHANNELS:
+        fallback.to = message.to
+    existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
+    result = _submit([fallback])[fallback.dedupe_key]
+    if not existed:
+        _record(message, message.status, source="fallback", applied=False,
+                description=f"falls back to {result.get_channel_display()}: {reason}")
+    return result
+
+
+def message_submit_copy(copy: OutboundMessage) -> OutboundMessage:
+    """Log and queue an unsaved message row built elsewhere (an operator's resend); once per key."""
+    return _submit([copy])[copy.dedupe_key]

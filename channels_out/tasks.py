@@ -1,0 +1,55 @@
+"""Celery tasks: thin wrappers that take ids and call the dispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from . import dispatch
+
+
+@shared_task(name="channels_out.deliver_messages", ignore_result=True)
+def deliver_messages(message_ids: list[int]) -> None:
+    """Send these messages now; schedule the ones that hit a transient error for later."""
+    for message_id, delay in dispatch.deliver(message_ids).items():
+        deliver_messages.apply_async(([message_id],), countdown=delay)
+
+
+@shared_task(name="channels_out.sweep", ignore_result=True)
+def sweep() -> dict[str, Any]:
+    """Periodic: re-dispatch forgotten queued messages, settle stuck sends, start Viber TTL fallbacks."""
+    found = dispatch.sweep()
+    due = found.pop("due")
+    for start in range(0, len(due), dispatch.CHUNK):
+        deliver_messages.delay(due[start : start + dispatch.CHUNK])
+    found["dispatched"] = len(due)
+    return found
+
+
+@shared_task(name="channels_out.sandbox_receipt", ignore_result=True, max_retries=5, default_retry_delay=5)
+def sandbox_receipt(
+    *, account_id: int, provider_message_id: str, status: str, message_ref: str, code: str = "", description: str = ""
+) -> None:
+    """The sandbox provider's side: post a signed delivery receipt to our status webhook over HTTP."""
+    import requests
+    from django.conf import settings
+    from django.urls import reverse
+
+    from .backends import sandbox
+    from .models import ChannelAccount
+
+    account = ChannelAccount.objects.get(pk=account_id)
+    body = sandbox.receipt_body(
+        provider_message_id=provider_message_id, status=status, message_ref=message_ref, code=code,
+        description=description,
+    )
+    url = settings.PUBLIC_BASE_URL + reverse("channels_out:status-webhook", kwargs={"account_id": account_id})
+    try:
+        answer = requests.post(
+            url, data=body, timeout=10,
+            headers={"Content-Type": "application/json", sandbox.SIGNATURE_HEADER: sandbox.sign(account, body)},
+        )
+        answer.raise_for_status()
+    except requests.RequestException as exc:
+        raise sandbox_receipt.retry(exc=exc) from exc

@@ -1,0 +1,71 @@
+"""Plain text from HTML: the automatic plain-text part of an e-mail (C8), shared by the
+e-mail backend and the campaign previews."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+
+def html_to_text(html: str) -> str:
+    """Return a readable plain text of ``html``: blocks on their own lines, links as "text (URL)".
+
+    Scripts, styles and the head are dropped and entities decoded; white space is read as
+    HTML reads it (any run is one space), and the breaks around blocks never pile up.
+    """
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    text = re.sub(r"\s+", " ", "".join(parser.parts))
+    text = re.sub(rf"[\s{_LINE}{_PARAGRAPH}]*[{_LINE}{_PARAGRAPH}][\s{_LINE}{_PARAGRAPH}]*",
+                  lambda run: "\n\n" if _PARAGRAPH in run.group() else "\n", text)
+    return text.strip()
+
+
+# Break marks the extractor leaves between blocks; html_to_text turns each run of them into
+# one line break, or a blank line when a paragraph-like block is among them.
+_LINE, _PARAGRAPH = "\x01", "\x02"
+
+
+class _TextExtractor(HTMLParser):
+    PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr"})
+    LINES = frozenset({"br", "div", "tr", "li", "section", "article", "header", "footer"})
+    HIDDEN = frozenset({"head", "script", "style", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+        self._links: list[tuple[str, int]] = []  # (href, len(parts) when the <a> opened)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag in self.PARAGRAPHS:
+            self.parts.append(_PARAGRAPH)
+        elif tag in self.LINES:
+            self.parts.append(_LINE)
+        if tag == "li":
+            self.parts.append("- ")
+        elif tag == "td":
+            self.parts.append(" ")
+        elif tag == "a":
+            self._links.append((dict(attrs).get("href") or "", len(self.parts)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self._hidden = max(self._hidden - 1, 0)
+        elif tag in self.PARAGRAPHS:
+            self.parts.append(_PARAGRAPH)
+        elif tag in self.LINES:
+            self.parts.append(_LINE)
+        elif tag == "a" and self._links:
+            href, start = self._links.pop()
+            label = "".join(self.parts[start:]).strip()
+            target = href.removeprefix("mailto:")
+            if href and not href.startswith("#") and target != label:
+                self.parts.append(f" ({target})" if label else target)
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)

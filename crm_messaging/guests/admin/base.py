@@ -1,0 +1,165 @@
+"""Shared pieces of the CRM admin: service-backed and read-only base classes, helpers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils.html import format_html
+
+from crm_messaging.phones import normalise_phone
+
+from ..models import (
+    Guest,
+    Reservation,
+)
+
+Status = Reservation.Status
+
+_WARNING_STYLE = (
+    "display:block;padding:8px 12px;border-radius:4px;background:#ba2121;color:#fff;"
+    "font-weight:bold;white-space:normal"
+)
+
+
+
+# --- Shared helpers ----------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A service refused a save the form had accepted; raised to roll the whole request back."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _staff(request: HttpRequest) -> AbstractBaseUser | None:
+    """The signed-in staff member, as the services take him."""
+    user = request.user
+    return user if isinstance(user, AbstractBaseUser) else None
+
+
+def _text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _adopt(obj: models.Model, saved: models.Model) -> None:
+    """Make the admin's form instance the row the service wrote, so inlines and the log use it."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def _admin_link(obj: models.Model | None, text: object = None) -> str:
+    if obj is None or obj.pk is None:
+        return "—"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
+
+
+def _warning_box(note: str) -> str:
+    return format_html('<span style="{}">⚠ {}</span>', _WARNING_STYLE, linebreaksbr(note))
+
+
+def _warning_icon(guest: Guest) -> str:
+    if not guest.warning_note:
+        return ""
+    return format_html(
+        ' <span title="{}" style="color:#ba2121;cursor:help">⚠</span>', guest.warning_note
+    )
+
+
+def _phone_or_none(term: str) -> str | None:
+    """Return the search term as an E.164 number when it reads as one (e.g. "0532 123 45 67")."""
+    if not re.fullmatch(r"[\d\s()+./-]{6,}", term):
+        return None
+    try:
+        return normalise_phone(term)
+    except ValidationError:
+        return None
+
+
+def _reservation_pk(term: str) -> int | None:
+    """Read a confirmation number as staff quote it (R0000042, r42) into the reservation id."""
+    match = re.fullmatch(r"[Rr]0*(\d{1,18})", term)
+    return int(match.group(1)) if match else None
+
+
+class ServiceBackedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose ``save_model`` calls a service.
+
+    The service may still refuse what the form accepted (another user changed the row in
+    between); the refusal undoes the whole request and comes back as an error message.
+    """
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        try:
+            saved = self.save_through_service(request, obj, form, change)
+        except ValidationError as exc:
+            raise _Refused(exc) from exc
+        _adopt(obj, saved)
+
+    def save_through_service(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> models.Model:
+        raise NotImplementedError
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _Refused as refused:
+            messages.error(request, _text(refused.error))
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An audit list: nothing is added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Non-editable fields (created_at …) cannot be form fields, even in a view-only inline.
+        return tuple(flatten(self.fields or ()))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+

@@ -1,0 +1,109 @@
+"""Consent (G6): append-only records per purpose and channel; the current state is derived."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .guest import Guest
+
+
+class ContactChannel(models.TextChoices):
+    """The ways we reach a guest; shared by consent, templates and the sender layer."""
+
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    VIBER = "viber", "Viber"
+
+
+class ConsentPurpose(models.TextChoices):
+    DATA_PROCESSING = "data_processing", "Data processing (KVKK/GDPR)"
+    SERVICE = "service", "Service messages"
+    MARKETING = "marketing", "Marketing messages"
+
+
+class ConsentSource(models.TextChoices):
+    STAFF = "staff", "Staff"
+    BOOKING = "booking", "Booking"
+    GUEST_PORTAL = "guest_portal", "Guest portal"
+    IMPORT = "import", "Import"
+    INBOUND_KEYWORD = "inbound_keyword", "Inbound keyword (STOP/START)"
+    UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+
+
+class AppendOnlyError(Exception):
+    """Raised on an attempt to change or delete an append-only record."""
+
+
+class ConsentRecord(models.Model):
+    """One statement of consent given or withdrawn; never changed, never deleted.
+
+    Data-processing consent covers all channels and has an empty ``channel``; service and
+    marketing consent are per channel. The newest record for a (purpose, channel) is the
+    guest's current state.
+    """
+
+    # PROTECT: the history outlives a careless delete; merging moves it instead.
+    guest = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="consent_records")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    wording_version = models.CharField(max_length=40, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-recorded_at", "-pk")
+        indexes = [
+            # "granted" rides along so the current state is read from the index alone (PostgreSQL).
+            models.Index(
+                fields=("guest", "purpose", "channel", "-recorded_at", "-id"), name="consent_current_idx",
+                include=("granted",),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(purpose=ConsentPurpose.DATA_PROCESSING) & Q(channel=""))
+                | (~Q(purpose=ConsentPurpose.DATA_PROCESSING) & ~Q(channel="")),
+                name="consent_channel_matches_purpose",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verb = "granted" if self.granted else "withdrawn"
+        where = f" by {self.get_channel_display()}" if self.channel else ""
+        return f"{self.get_purpose_display()}{where} {verb}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Consent records are append-only: record a new statement instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise AppendOnlyError("Consent records are append-only and cannot be deleted.")
+
+
+class ConsentWording(models.Model):
+    """The text a guest agreed to, per purpose, version and language."""
+
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    version = models.CharField(max_length=40)
+    language = models.CharField(max_length=8, choices=settings.GUEST_LANGUAGES)
+    text = models.TextField()
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("purpose", "-published_at", "language")
+        constraints = [
+            models.UniqueConstraint(fields=("purpose", "version", "language"), name="consent_wording_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} v{self.version} ({self.language})"

@@ -1,0 +1,162 @@
+"""The guest profile (G1), greylist (G7) and merge audit (G5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import ExtractDay, ExtractMonth
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+
+def _default_language() -> str:
+    return settings.HOTEL_DEFAULT_LANGUAGE
+
+
+class Guest(models.Model):
+    """A person the hotel knows; may exist without any booking."""
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "", "Not given"
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+
+    class VipLevel(models.IntegerChoices):
+        NONE = 0, "—"
+        VIP = 1, "VIP"
+        VIP2 = 2, "VIP 2"
+        VVIP = 3, "VVIP"
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Entered by staff"
+        IMPORT = "import", "Imported"
+        OTA = "ota", "OTA booking"
+        PORTAL = "portal", "Guest portal"
+
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80, blank=True)
+    email = models.EmailField(blank=True)
+    email_verified = models.BooleanField(
+        default=False, help_text="The guest proved the address is his (never true for OTA relay addresses)."
+    )
+    # E.164 when valid. An import may carry a number we cannot read: it is kept as given,
+    # with phone_valid off, so staff can see and fix it and nothing is ever sent to it.
+    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form, e.g. +905321234567.")
+    phone_valid = models.BooleanField(default=False, editable=False)
+    language = models.CharField(max_length=8, choices=settings.GUEST_LANGUAGES, default=_default_language)
+    nationality = CountryField(blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=10, choices=Gender.choices, blank=True, default=Gender.UNKNOWN)
+    vip_level = models.PositiveSmallIntegerField(choices=VipLevel.choices, default=VipLevel.NONE)
+    loyalty_tier = models.ForeignKey(
+        "guests.LoyaltyTier", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    loyalty_number = models.CharField(max_length=40, blank=True)
+    notes = models.TextField(blank=True)
+    preferences = models.TextField(blank=True)
+    allergens = models.TextField(blank=True)
+    warning_note = models.TextField(
+        blank=True, help_text="Shown prominently to staff wherever this guest appears (problem guests)."
+    )
+    outstanding_balance = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    stay_count = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Completed (checked-out) stays; kept by the reservation services."
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("last_name", "first_name", "pk")
+        indexes = [
+            models.Index(fields=("last_name", "first_name"), name="guest_name_idx"),
+            models.Index(fields=("email",), name="guest_email_idx"),
+            models.Index(fields=("phone",), name="guest_phone_idx"),
+            models.Index(fields=("nationality",), name="guest_nationality_idx"),
+            models.Index(fields=("birth_date",), name="guest_birth_date_idx"),
+            # Birthday campaigns ask for a month and day whatever the year.
+            models.Index(ExtractMonth("birth_date"), ExtractDay("birth_date"), name="guest_birthday_idx"),
+        ]
+        constraints = [
+            # A stored phone is either a valid E.164 number or kept as given and marked invalid.
+            models.CheckConstraint(
+                condition=Q(phone_valid=False) | Q(phone__startswith="+"), name="guest_valid_phone_is_e164"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.stay_count > 0
+
+    def age_on(self, day: dt.date) -> int | None:
+        """Return the guest's age in whole years on ``day``; None without a birth date."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class GreylistQuerySet(models.QuerySet["GreylistEntry"]):
+    def active(self, at: dt.datetime | None = None) -> GreylistQuerySet:
+        """Entries in force at ``at`` (default now): not lifted and not expired."""
+        at = at or timezone.now()
+        return self.filter(lifted_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+
+
+class GreylistEntry(models.Model):
+    """A staff-set soft block (G7): stops marketing, never service messages."""
+
+    guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="greylist_entries")
+    reason = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for no expiry.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lift_reason = models.CharField(max_length=255, blank=True)
+
+    objects = GreylistQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = "greylist entry"
+        verbose_name_plural = "greylist entries"
+        indexes = [models.Index(fields=("guest", "lifted_at", "expires_at"), name="greylist_active_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.guest}: {self.reason}"
+
+    def is_active(self, at: dt.datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.lifted_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class GuestMerge(models.Model):
+    """The audit trail of one duplicate merge: who, when, what the removed profile held, what moved."""
+
+    target = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="merges_received")
+    source_guest_id = models.BigIntegerField(help_text="The id the merged-away profile had.")
+    source_snapshot = models.JSONField(help_text="The merged-away profile as it was.")
+    moved = models.JSONField(default=dict, help_text="How many rows of each kind moved to the target.")
+    reason = models.CharField(max_length=255, blank=True)
+    merged_at = models.DateTimeField(default=timezone.now)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ("-merged_at",)
+
+    def __str__(self) -> str:
+        name = self.source_snapshot.get("full_name", f"#{self.source_guest_id}")
+        return f"{name} → {self.target}"

@@ -1,0 +1,73 @@
+"""Facility booking writes (G3): spa, restaurant and event bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from crm_messaging.actors import Actor
+
+from .. import signals
+from ..models import Facility, FacilityBooking, Guest, Reservation
+
+# Which status a booking may move to from which.
+_MOVES = {
+    FacilityBooking.Status.BOOKED: {
+        FacilityBooking.Status.ATTENDED,
+        FacilityBooking.Status.CANCELLED,
+        FacilityBooking.Status.NO_SHOW,
+    },
+}
+
+
+@transaction.atomic
+def facility_booking_create(
+    *,
+    guest: Guest,
+    facility: Facility,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime | None = None,
+    party_size: int = 1,
+    reservation: Reservation | None = None,
+    notes: str = "",
+    user: Actor = None,
+) -> FacilityBooking:
+    """Book a facility for a guest; sends ``facility_booking_created``. Raises ValidationError."""
+    if reservation is not None and reservation.booker_id != guest.pk and not reservation.companion_links.filter(
+        guest=guest
+    ).exists():
+        raise ValidationError({"reservation": "That stay is not this guest's."})
+    booking = FacilityBooking(
+        guest=guest,
+        facility=facility,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        party_size=party_size,
+        reservation=reservation,
+        notes=notes,
+    )
+    booking.full_clean()
+    booking.save()
+    signals.facility_booking_created.send(sender=FacilityBooking, facility_booking=booking, user=user)
+    return booking
+
+
+@transaction.atomic
+def facility_booking_set_status(*, booking: FacilityBooking, status: str, user: Actor = None) -> FacilityBooking:
+    """Mark a booking attended, cancelled or no-show; sends ``facility_booking_changed``.
+
+    Raises ValidationError for a move out of a closed status.
+    """
+    locked = FacilityBooking.objects.select_for_update().get(pk=booking.pk)
+    if status not in _MOVES.get(locked.status, set()):
+        raise ValidationError(
+            f"A {locked.get_status_display().lower()} booking cannot become "
+            f"{FacilityBooking.Status(status).label.lower() if status in FacilityBooking.Status.values else status}."
+        )
+    locked.status = status
+    locked.save(update_fields=["status"])
+    signals.facility_booking_changed.send(sender=FacilityBooking, facility_booking=locked, user=user)
+    booking.status = status
+    return locked

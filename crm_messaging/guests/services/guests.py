@@ -1,0 +1,246 @@
+"""Guest profile writes: create, update, consent, greylist, contact confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm_messaging.actors import Actor, acting_user
+from crm_messaging.phones import InvalidPhone, normalise_phone
+
+from ..contacts import is_ota_relay_email, normalise_email
+from ..models import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    ContactChannel,
+    GreylistEntry,
+    Guest,
+    Reservation,
+)
+
+# Fields a caller may set on a profile; contact fields go through their own rules.
+PROFILE_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "language",
+        "nationality",
+        "birth_date",
+        "gender",
+        "vip_level",
+        "loyalty_tier",
+        "loyalty_number",
+        "notes",
+        "preferences",
+        "allergens",
+        "warning_note",
+        "outstanding_balance",
+        "source",
+    }
+)
+
+
+def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool) -> dict[str, Any]:
+    """Normalise contact input into field values; raise ValidationError naming the field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if email is not None:
+        try:
+            values["email"] = normalise_email(email)
+        except ValidationError:
+            errors["email"] = [f"“{email}” is not a valid e-mail address."]
+    if phone is not None:
+        raw = phone.strip()
+        if not raw:
+            values.update(phone="", phone_valid=False)
+        else:
+            try:
+                values.update(phone=normalise_phone(raw), phone_valid=True)
+            except InvalidPhone as exc:
+                if strict_phone:
+                    errors["phone"] = [exc.message]
+                else:
+                    # Imported data: keep what was given so staff can fix it; never dialled.
+                    values.update(phone=raw[:32], phone_valid=False)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _check_profile_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown guest field(s): {', '.join(sorted(unknown))}")
+
+
+def guest_create(
+    *,
+    first_name: str,
+    email: str = "",
+    phone: str = "",
+    strict_phone: bool = True,
+    user: Actor = None,
+    **profile: Any,
+) -> Guest:
+    """Create a guest profile.
+
+    Phone numbers are stored in E.164; an invalid one raises ValidationError unless
+    ``strict_phone`` is off (imports), in which case it is kept as given and marked invalid.
+    Raises ValidationError for a malformed e-mail or any invalid field.
+    """
+    _check_profile_fields(profile)
+    guest = Guest(first_name=first_name.strip(), **profile)
+    for field, value in _contact_values(email=email, phone=phone, strict_phone=strict_phone).items():
+        setattr(guest, field, value)
+    guest.full_clean(exclude=["phone", "email"])
+    guest.save()
+    return guest
+
+
+@transaction.atomic
+def guest_update(
+    *,
+    guest: Guest,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    user: Actor = None,
+    **profile: Any,
+) -> Guest:
+    """Change profile fields; a changed e-mail loses its verified mark. Raises ValidationError."""
+    _check_profile_fields(profile)
+    for field, value in profile.items():
+        setattr(guest, field, value)
+    contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
+    # Compare with the stored address: the instance may already carry the new one (a form).
+    stored_email = Guest.objects.filter(pk=guest.pk).values_list("email", flat=True).first() or ""
+    if "email" in contact and contact["email"].lower() != stored_email.lower():
+        guest.email_verified = False
+    for field, value in contact.items():
+        setattr(guest, field, value)
+    guest.full_clean(exclude=["phone", "email"])
+    guest.save()
+    return guest
+
+
+def guest_record_consent(
+    *,
+    guest: Guest,
+    purpose: str,
+    granted: bool,
+    source: str,
+    channel: str = "",
+    wording_version: str = "",
+    note: str = "",
+    user: Actor = None,
+    at: dt.datetime | None = None,
+) -> ConsentRecord:
+    """Append one consent statement; it takes effect at once (G6).
+
+    Data-processing consent takes no channel; service and marketing consent need one.
+    Raises ValidationError for an unknown purpose, channel or source, or a channel that does
+    not fit the purpose.
+    """
+    errors: dict[str, str] = {}
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = f"Unknown consent purpose “{purpose}”."
+    if source not in ConsentSource.values:
+        errors["source"] = f"Unknown consent source “{source}”."
+    if purpose == ConsentPurpose.DATA_PROCESSING and channel:
+        errors["channel"] = "Data-processing consent covers every channel; give no channel."
+    elif purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and channel not in ContactChannel.values:
+        errors["channel"] = f"{ConsentPurpose(purpose).label} consent needs a channel ({', '.join(ContactChannel.values)})."
+    if errors:
+        raise ValidationError(errors)
+    return ConsentRecord.objects.create(
+        guest=guest,
+        purpose=purpose,
+        channel=channel,
+        granted=granted,
+        source=source,
+        wording_version=wording_version,
+        note=note[:255],
+        recorded_by=acting_user(user),
+        recorded_at=at or timezone.now(),
+    )
+
+
+def guest_greylist(
+    *, guest: Guest, reason: str, expires_at: dt.datetime | None = None, user: Actor = None
+) -> GreylistEntry:
+    """Put ``guest`` on the greylist (G7): marketing stops, service messages still go.
+
+    Raises ValidationError without a reason or with an expiry in the past.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the guest is greylisted."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    return GreylistEntry.objects.create(
+        guest=guest,
+        reason=reason[:255],
+        expires_at=expires_at,
+        created_by=acting_user(user),
+    )
+
+
+@transaction.atomic
+def greylist_lift(*, entry: GreylistEntry, user: Actor = None, reason: str = "") -> GreylistEntry:
+    """End a greylist entry now. Raises ValidationError if it is no longer in force."""
+    locked = GreylistEntry.objects.select_for_update().get(pk=entry.pk)
+    if not locked.is_active():
+        raise ValidationError("This greylist entry is no longer in force.")
+    locked.lifted_at = timezone.now()
+    locked.lifted_by = acting_user(user)
+    locked.lift_reason = reason[:255]
+    locked.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    entry.refresh_from_db()
+    return locked
+
+
+def guest_recount_stays(guest: Guest) -> int:
+    """Recompute the guest's completed stays (as booker or companion) and store the count."""
+    count = (
+        Reservation.objects.filter(status=Reservation.Status.CHECKED_OUT)
+        .filter(Q(booker=guest) | Q(companion_links__guest=guest))
+        .distinct()
+        .count()
+    )
+    Guest.objects.filter(pk=guest.pk).update(stay_count=count)
+    guest.stay_count = count
+    return count
+
+
+@transaction.atomic
+def guest_confirm_contact(
+    *, guest: Guest, email: str | None = None, phone: str | None = None, user: Actor = None
+) -> Guest:
+    """Record a contact detail the guest has proved is his, and link him to his known profile.
+
+    A confirmed e-mail becomes verified (a relay address never does: ValidationError). When
+    another profile already holds the same verified e-mail or valid phone, this profile (e.g.
+    one created from an OTA booking) is merged into it and the surviving profile is returned.
+    """
+    from ..selectors import guest_find_existing
+    from .merge import guest_merge
+
+    contact = _contact_values(email=email, phone=phone, strict_phone=True)
+    if contact.get("email") and is_ota_relay_email(contact["email"]):
+        raise ValidationError({"email": "This is a booking portal's relay address; give your own e-mail address."})
+    existing = guest_find_existing(email=contact.get("email", ""), phone=contact.get("phone", ""))
+    if existing is not None and existing.pk != guest.pk:
+        guest_merge(source=guest, target=existing, user=user, reason="guest confirmed a known contact detail")
+        guest = Guest.objects.get(pk=existing.pk)  # as the merge left it, not as loaded before
+    for field, value in contact.items():
+        setattr(guest, field, value)
+    if contact.get("email"):
+        guest.email_verified = True
+    guest.save()
+    return guest

@@ -1,0 +1,322 @@
+"""Reservation writes (G2, G4): create, modify, companions and the status transitions.
+
+Each transition locks the row, refuses an illegal move with a ``TransitionError`` that says
+why, writes an audit row and sends its signal inside the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from crm_messaging.actors import Actor, acting_user
+
+from .. import signals
+from ..models import Guest, Hotel, Reservation, ReservationCompanion, ReservationStatusChange
+from .guests import guest_recount_stays
+
+Status = Reservation.Status
+
+# Fields reservation_modify may change, per status; arrival is fixed once the guest is in.
+EDITABLE_FIELDS = frozenset(
+    {
+        "arrival",
+        "departure",
+        "room_type",
+        "room_number",
+        "nightly_rate",
+        "total_amount",
+        "currency",
+        "agency",
+        "market_segment",
+        "board_type",
+        "stay_type",
+        "source_channel",
+        "external_ref",
+        "adults",
+        "children",
+        "send_notifications",
+        "notes",
+    }
+)
+
+
+class TransitionError(ValidationError):
+    """A reservation cannot make the requested move; the message says why."""
+
+
+# How each move reads in a refusal: "Cannot <phrase> reservation R0000042: …".
+_ACTION_PHRASES = {
+    "check_in": "check in",
+    "check_out": "check out",
+    "cancel": "cancel",
+    "no_show": "mark as a no-show",
+}
+
+
+def _derived_total(reservation: Reservation) -> Decimal:
+    return (reservation.nightly_rate * reservation.nights).quantize(Decimal("0.01"))
+
+
+def _log(
+    reservation: Reservation,
+    *,
+    action: str,
+    from_status: str,
+    user: Actor,
+    business_date: dt.date,
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> None:
+    ReservationStatusChange.objects.create(
+        reservation=reservation,
+        action=action,
+        from_status=from_status,
+        to_status=reservation.status,
+        business_date=business_date,
+        changes=changes or {},
+        note=note[:255],
+        by=acting_user(user),
+    )
+
+
+def _check_dates(arrival: dt.date, departure: dt.date) -> None:
+    if departure <= arrival:
+        raise ValidationError({"departure": "Departure must be at least one night after arrival."})
+
+
+@transaction.atomic
+def reservation_create(
+    *,
+    booker: Guest,
+    arrival: dt.date,
+    departure: dt.date,
+    room_type: Any,
+    board_type: Any,
+    companions: list[Guest] | tuple[Guest, ...] = (),
+    send_notifications: bool | None = None,
+    user: Actor = None,
+    **details: Any,
+) -> Reservation:
+    """Book a stay and send ``reservation_created``.
+
+    ``send_notifications`` defaults to the hotel's setting. The total defaults to nights ×
+    nightly rate. Raises ValidationError for impossible dates or invalid details.
+    """
+    unknown = set(details) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
+    _check_dates(arrival, departure)
+    hotel = Hotel.load()
+    if send_notifications is None:
+        send_notifications = hotel.send_notifications_default
+    reservation = Reservation(
+        booker=booker,
+        arrival=arrival,
+        departure=departure,
+        room_type=room_type,
+        board_type=board_type,
+        send_notifications=send_notifications,
+        **details,
+    )
+    reservation.nights = (departure - arrival).days
+    if "total_amount" not in details:
+        reservation.total_amount = _derived_total(reservation)
+    reservation.full_clean(exclude=["booker", "room_type", "board_type"])
+    reservation.save()
+    for companion in companions:
+        if companion.pk != booker.pk:
+            ReservationCompanion.objects.get_or_create(reservation=reservation, guest=companion)
+    _log(reservation, action="create", from_status="", user=user, business_date=hotel.business_date)
+    signals.reservation_created.send(sender=Reservation, reservation=reservation, user=user)
+    return reservation
+
+
+@transaction.atomic
+def reservation_modify(*, reservation: Reservation, user: Actor = None, **changes: Any) -> Reservation:
+    """Change a confirmed or in-house stay and send ``reservation_modified`` with what changed.
+
+    Raises TransitionError for a closed stay or a moved arrival after check-in, and
+    ValidationError for impossible dates.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
+    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    if not locked.is_active_stay:
+        raise TransitionError(f"A {locked.get_status_display().lower()} reservation cannot be changed.")
+    business_date = Hotel.load().business_date
+    if locked.status == Status.CHECKED_IN:
+        if "arrival" in changes and changes["arrival"] != locked.arrival:
+            raise TransitionError("The guest is in house: the arrival date can no longer change.")
+        if "departure" in changes and changes["departure"] < business_date:
+            raise TransitionError(
+                f"An in-house guest cannot depart before the business date ({business_date:%d.%m.%Y})."
+            )
+    diff: dict[str, list[str]] = {}
+    for field, value in changes.items():
+        old = getattr(locked, field)
+        if old != value:
+            diff[field] = [str(old), str(value)]
+            setattr(locked, field, value)
+    if not diff:
+        return locked
+    _check_dates(locked.arrival, locked.departure)
+    locked.nights = (locked.departure - locked.arrival).days
+    if "total_amount" not in changes and {"arrival", "departure", "nightly_rate"} & set(diff):
+        old_total, locked.total_amount = locked.total_amount, _derived_total(locked)
+        if old_total != locked.total_amount:
+            diff["total_amount"] = [str(old_total), str(locked.total_amount)]
+    locked.full_clean(exclude=["booker", "room_type", "board_type"])
+    locked.save()
+    _log(locked, action="modify", from_status=locked.status, user=user, business_date=business_date, changes=diff)
+    signals.reservation_modified.send(sender=Reservation, reservation=locked, changes=diff, user=user)
+    reservation.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def reservation_add_companion(*, reservation: Reservation, guest: Guest, user: Actor = None) -> ReservationCompanion:
+    """Add ``guest`` to the stay as a companion (once). Raises ValidationError for the booker."""
+    if guest.pk == reservation.booker_id:
+        raise ValidationError("The booker is already on this reservation.")
+    link, _ = ReservationCompanion.objects.get_or_create(reservation=reservation, guest=guest)
+    return link
+
+
+def _transition(
+    reservation: Reservation,
+    *,
+    action: str,
+    allowed_from: tuple[str, ...],
+    to: str,
+    signal: Signal,
+    user: Actor,
+    note: str = "",
+    check: Any = None,
+    **signal_kwargs: Any,
+) -> Reservation:
+    locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    if locked.status not in allowed_from:
+        allowed = " or ".join(Status(s).label.lower() for s in allowed_from)
+        raise TransitionError(
+            f"Cannot {_ACTION_PHRASES[action]} reservation {locked.number}: it is "
+            f"{locked.get_status_display().lower()}, and only a {allowed} reservation can be."
+        )
+    business_date = Hotel.load().business_date
+    if check is not None:
+        check(locked, business_date)
+    from_status = locked.status
+    locked.status = to
+    now = timezone.now()
+    if to == Status.CHECKED_IN:
+        locked.checked_in_at = now
+    elif to == Status.CHECKED_OUT:
+        locked.checked_out_at = now
+    elif to in (Status.CANCELLED, Status.NO_SHOW):
+        locked.cancelled_at = now
+    locked.save()
+    _log(locked, action=action, from_status=from_status, user=user, business_date=business_date, note=note)
+    signal.send(sender=Reservation, reservation=locked, user=user, **signal_kwargs)
+    reservation.refresh_from_db()
+    return locked
+
+
+def _may_check_in(reservation: Reservation, business_date: dt.date) -> None:
+    if reservation.arrival > business_date:
+        raise TransitionError(
+            f"Reservation {reservation.number} arrives on {reservation.arrival:%d.%m.%Y}; "
+            f"the business date is {business_date:%d.%m.%Y}. Move the arrival first to check in early."
+        )
+    if reservation.departure <= business_date:
+        raise TransitionError(
+            f"Reservation {reservation.number} departed on {reservation.departure:%d.%m.%Y}: it can no longer check in."
+        )
+
+
+def _may_be_no_show(reservation: Reservation, business_date: dt.date) -> None:
+    if reservation.arrival > business_date:
+        raise TransitionError(
+            f"Reservation {reservation.number} arrives on {reservation.arrival:%d.%m.%Y}: "
+            "it cannot be a no-show before its arrival day."
+        )
+
+
+@transaction.atomic
+def reservation_check_in(*, reservation: Reservation, room_number: str = "", user: Actor = None) -> Reservation:
+    """Check the guests in (confirmed → checked in) on or after the arrival day; sends ``reservation_checked_in``."""
+    if room_number:
+        Reservation.objects.filter(pk=reservation.pk).update(room_number=room_number[:10])
+    return _transition(
+        reservation,
+        action="check_in",
+        allowed_from=(Status.CONFIRMED,),
+        to=Status.CHECKED_IN,
+        signal=signals.reservation_checked_in,
+        user=user,
+        check=_may_check_in,
+    )
+
+
+@transaction.atomic
+def reservation_check_out(*, reservation: Reservation, user: Actor = None) -> Reservation:
+    """Check the guests out (checked in → checked out); an early departure moves the departure date.
+
+    Counts the stay for the booker and the companions; sends ``reservation_checked_out``.
+    """
+
+    def shorten_early_departure(locked: Reservation, business_date: dt.date) -> None:
+        if locked.departure > business_date and business_date > locked.arrival:
+            locked.departure = business_date
+            locked.nights = (locked.departure - locked.arrival).days
+            locked.total_amount = _derived_total(locked)
+
+    result = _transition(
+        reservation,
+        action="check_out",
+        allowed_from=(Status.CHECKED_IN,),
+        to=Status.CHECKED_OUT,
+        signal=signals.reservation_checked_out,
+        user=user,
+        check=shorten_early_departure,
+    )
+    for guest in result.guests():
+        guest_recount_stays(guest)
+    return result
+
+
+@transaction.atomic
+def reservation_cancel(*, reservation: Reservation, reason: str = "", user: Actor = None) -> Reservation:
+    """Cancel a confirmed reservation; sends ``reservation_cancelled``. In-house stays check out instead."""
+    Reservation.objects.filter(pk=reservation.pk, status=Status.CONFIRMED).update(cancel_reason=reason[:255])
+    return _transition(
+        reservation,
+        action="cancel",
+        allowed_from=(Status.CONFIRMED,),
+        to=Status.CANCELLED,
+        signal=signals.reservation_cancelled,
+        user=user,
+        note=reason,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def reservation_mark_no_show(*, reservation: Reservation, user: Actor = None, note: str = "") -> Reservation:
+    """Mark a confirmed reservation whose arrival day has come as a no-show; sends ``reservation_no_show``."""
+    return _transition(
+        reservation,
+        action="no_show",
+        allowed_from=(Status.CONFIRMED,),
+        to=Status.NO_SHOW,
+        signal=signals.reservation_no_show,
+        user=user,
+        note=note,
+        check=_may_be_no_show,
+    )

@@ -1,0 +1,25 @@
+"""Signals the CRM core sends; other apps (campaigns) listen to them.
+
+All are sent inside the transaction that made the change, so a receiver may write rows that
+commit or roll back with it; receivers must only schedule work with ``transaction.on_commit``.
+Every signal passes ``user`` (the staff member, or None for the system).
+"""
+
+from django.dispatch import Signal
+
+# reservation=Reservation, user
+reservation_created = Signal()
+# reservation=Reservation, changes={field: [old, new]}, user
+reservation_modified = Signal()
+reservation_checked_in = Signal()
+reservation_checked_out = Signal()
+# reservation=Reservation, reason=str, user
+reservation_cancelled = Signal()
+reservation_no_show = Signal()
+# audit=NightAudit (the closed day), business_date=date (the new one), user
+night_audit_completed = Signal()
+# facility_booking=FacilityBooking, user
+facility_booking_created = Signal()
+facility_booking_changed = Signal()
+# target=Guest (the survivor), merge=GuestMerge, user
+guests_merged = Signal()

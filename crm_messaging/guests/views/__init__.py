@@ -1,0 +1,49 @@
+"""Front-desk screens: reservations and guests (G1–G7, S4), re-exported for the URLs."""
+
+from .guests import (
+    GreylistLiftView,
+    GuestConsentView,
+    GuestDetailView,
+    GuestEditView,
+    GuestGreylistView,
+    GuestHistoryView,
+    GuestListView,
+    GuestSendFormView,
+    GuestSendView,
+)
+from .merge import GuestMergeView
+from .reservations import (
+    ReservationCancelView,
+    ReservationCheckInView,
+    ReservationCheckOutView,
+    ReservationDetailView,
+    ReservationListView,
+    ReservationMessagesView,
+    ReservationNoShowView,
+    ReservationNotificationsView,
+    ReservationSendFormView,
+    ReservationSendView,
+)
+
+__all__ = [
+    "GreylistLiftView",
+    "GuestConsentView",
+    "GuestDetailView",
+    "GuestEditView",
+    "GuestGreylistView",
+    "GuestHistoryView",
+    "GuestListView",
+    "GuestMergeView",
+    "GuestSendFormView",
+    "GuestSendView",
+    "ReservationCancelView",
+    "ReservationCheckInView",
+    "ReservationCheckOutView",
+    "ReservationDetailView",
+    "ReservationListView",
+    "ReservationMessagesView",
+    "ReservationNoShowView",
+    "ReservationNotificationsView",
+    "ReservationSendFormView",
+    "ReservationSendView",
+]

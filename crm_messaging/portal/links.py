@@ -1,0 +1,67 @@
+"""Absolute links into the guest portal, for messages (P1–P3).
+
+The sender layer and the campaigns call these: ``unsubscribe_url`` for the ``@UNSUBSCRIBE``
+placeholder, ``unsubscribe_headers`` for marketing e-mail (RFC 2369 ``List-Unsubscribe``
+and RFC 8058 one-click ``List-Unsubscribe-Post``), ``portal_url`` for ``@PORTAL``. Links
+start with ``settings.PUBLIC_BASE_URL``, where guests reach the hotel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from django.conf import settings
+from django.urls import reverse
+
+from crm_messaging.guests.models import ContactChannel
+
+from . import conf, tokens
+
+if TYPE_CHECKING:
+    from crm_messaging.guests.models import Guest
+
+    from .models import EmailConfirmation, LoginCode
+
+
+def absolute(path: str) -> str:
+    """Return ``path`` on the public address of the site."""
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+
+
+def portal_url() -> str:
+    """The guest portal's start page (guests sign in there with their phone)."""
+    return absolute(reverse("portal:home"))
+
+
+def unsubscribe_url(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
+    """The guest's own opt-out link for marketing on ``channel``: following it opts out at once."""
+    if channel not in ContactChannel.values:
+        raise ValueError(f"Unknown channel {channel!r}")
+    return absolute(reverse("portal:unsubscribe", args=[tokens.unsubscribe_token(guest.pk, channel)]))
+
+
+def one_click_unsubscribe_url(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
+    """The RFC 8058 endpoint: a POST opts out; a GET (a mail scanner) only asks."""
+    return absolute(reverse("portal:unsubscribe-one-click", args=[tokens.unsubscribe_token(guest.pk, channel)]))
+
+
+def unsubscribe_headers(guest: Guest) -> dict[str, str]:
+    """The headers every marketing e-mail to ``guest`` carries for one-click unsubscribe."""
+    targets = [f"<{one_click_unsubscribe_url(guest, ContactChannel.EMAIL)}>"]
+    mailto = conf.unsubscribe_mailto()
+    if mailto:
+        targets.append(f"<mailto:{mailto}?subject={quote(f'unsubscribe {guest.pk}')}>")
+    return {
+        "List-Unsubscribe": ", ".join(targets),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def login_link_url(code: LoginCode) -> str:
+    """The one-click sign-in link sent with a login code; it works once and expires with the code."""
+    return absolute(reverse("portal:login-link", args=[tokens.login_link_token(code.pk)]))
+
+
+def email_confirmation_url(confirmation: EmailConfirmation) -> str:
+    return absolute(reverse("portal:confirm-email", args=[tokens.email_confirmation_token(confirmation.pk)]))

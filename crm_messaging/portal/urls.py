@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("login/code/", views.login_code_view, name="login-code"),
+    path("login/link/<str:token>/", views.login_link_view, name="login-link"),
+    path("logout/", views.logout_view, name="logout"),
+    path("contact/", views.contact_view, name="contact"),
+    path("consents/", views.consents_view, name="consents"),
+    path("companions/", views.companion_view, name="companions"),
+    path("email/confirm/<str:token>/", views.confirm_email_view, name="confirm-email"),
+    path("unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
+    path("unsubscribe/<str:token>/one-click/", views.unsubscribe_one_click_view, name="unsubscribe-one-click"),
+    path("exports/newsletter.csv", views.NewsletterExportView.as_view(), name="export-newsletter"),
+    path("exports/consents/<int:guest_id>.csv", views.ConsentHistoryExportView.as_view(), name="export-consents"),
+]

@@ -1,0 +1,35 @@
+"""What every staff page knows: the navigation the user may see, the balance warning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+# (label, url name, permission needed): the nav shows only what the user may open.
+NAVIGATION: list[tuple[str, str, str]] = [
+    ("Today", "staff:home", ""),
+    ("Reservations", "guests:reservation-list", "guests.view_reservation"),
+    ("Guests", "guests:guest-list", "guests.view_guest"),
+    ("Campaigns", "campaigns:campaign-list", "campaigns.view_campaign"),
+    ("Sent messages", "channels_out:message-list", "channels_out.view_outboundmessage"),
+    ("Credits", "channels_out:credits", "channels_out.view_creditorder"),
+    ("Settings", "staff:settings", "channels_out.change_messagingpolicy"),
+]
+
+
+def staff_context(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    nav = []
+    for label, name, permission in NAVIGATION:
+        if permission and not user.has_perm(permission):
+            continue
+        try:
+            nav.append({"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))
+                        and reverse(name) != "/"})
+        except NoReverseMatch:
+            continue  # a screen not built yet
+    return {"staff_nav": nav}

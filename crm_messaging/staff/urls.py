@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import settings_view, views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("settings/", settings_view.SettingsView.as_view(), name="settings"),
+]

@@ -1,0 +1,1 @@
+"""Fixtures for the sender layer live in tests/conftest.py (campaign tests share them)."""

@@ -1,0 +1,183 @@
+"""The guest confirms his contact details (P2, G5): relay addresses, confirmation links, merging."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from crm_messaging.guests.contacts import is_ota_relay_email
+from crm_messaging.guests.models import Guest, GuestMerge
+from crm_messaging.portal.models import EmailConfirmation
+from crm_messaging.portal.selectors import email_state, relay_portal_name
+from tests.factories import GuestFactory
+
+from .conftest import RELAY, emails_to
+
+pytestmark = pytest.mark.django_db
+REAL = "oliver.brown@example.org"
+
+
+def _save(client: Client, **fields: str):
+    data = {"email": REAL, "phone": "+905321234567", "language": "en", **fields}
+    return client.post(reverse("portal:contact"), data)
+
+
+def _confirmation_path(address: str = REAL) -> str:
+    mail = emails_to(address)[-1]
+    found = re.search(r"https?://\S+/guest/email/confirm/\S+/", mail.body)
+    assert found, mail.body
+    assert found.group(0) in mail.html_body
+    return urlsplit(found.group(0)).path
+
+
+@pytest.mark.parametrize(
+    ("email", "relay"),
+    [
+        (RELAY, True),
+        ("abc@m.expediapartnercentral.com", True),
+        ("someone@GUEST.AIRBNB.COM", True),
+        ("me@booking.com", False),  # the company's own mail, not the relay
+        ("oliver@example.org", False),
+    ],
+)
+def test_relay_addresses_are_recognised(email: str, relay: bool) -> None:
+    assert is_ota_relay_email(email) is relay
+
+
+def test_the_page_flags_the_relay_address_and_asks_for_a_real_one(signed_in, guest) -> None:
+    page = signed_in.get(reverse("portal:home")).content.decode()
+    assert 'data-state="relay"' in page
+    assert f"{RELAY}, is a relay address of booking.com" in page
+    assert f'value="{RELAY}"' not in page  # not offered as his own
+    assert email_state(guest) == "relay"
+    assert relay_portal_name(RELAY) == "booking.com"
+
+
+def test_a_real_address_gets_a_confirmation_link_and_stays_unconfirmed_until_followed(signed_in, guest) -> None:
+    response = _save(signed_in)
+    assert response.status_code == 302
+    guest.refresh_from_db()
+    assert (guest.email, guest.email_verified) == (RELAY, False)  # unchanged until confirmed
+    mail = emails_to(REAL)[-1]
+    assert (mail.purpose, mail.source, mail.guest_id) == ("service", "portal", guest.pk)
+    assert "Please confirm your e-mail address" in mail.subject
+    page = signed_in.get(reverse("portal:home")).content.decode()
+    assert 'data-state="pending"' in page and REAL in page
+
+
+def test_following_the_link_verifies_the_address(signed_in, guest) -> None:
+    _save(signed_in)
+    response = Client().get(_confirmation_path())  # from the mail app: no sign-in needed
+    assert response.status_code == 200
+    assert f"{REAL} is confirmed as your e-mail address" in response.content.decode()
+    guest.refresh_from_db()
+    assert (guest.email, guest.email_verified) == (REAL, True)
+    page = signed_in.get(reverse("portal:home")).content.decode()
+    assert 'data-state="verified"' in page
+
+
+def test_following_the_link_again_changes_nothing(signed_in, guest) -> None:
+    _save(signed_in)
+    path = _confirmation_path()
+    Client().get(path)
+    updated = Guest.objects.get(pk=guest.pk).updated_at
+    assert Client().get(path).status_code == 200
+    assert Guest.objects.get(pk=guest.pk).updated_at == updated
+
+
+def test_a_tampered_or_expired_link_is_refused(signed_in, guest) -> None:
+    _save(signed_in)
+    path = _confirmation_path()
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    assert Client().get(reverse("portal:confirm-email", args=[token[:-1] + "x"])).status_code == 400
+    with time_machine.travel(timezone.now() + dt.timedelta(days=3, minutes=1)):
+        assert Client().get(path).status_code == 400
+    guest.refresh_from_db()
+    assert not guest.email_verified
+
+
+def test_an_older_link_is_replaced_by_a_newer_one(signed_in, guest) -> None:
+    _save(signed_in, email="typo@example.org")
+    old = _confirmation_path("typo@example.org")
+    _save(signed_in)
+    response = Client().get(old)
+    assert response.status_code == 400
+    assert "replaced by a newer one" in response.content.decode()
+    assert Client().get(_confirmation_path()).status_code == 200
+
+
+def test_saving_the_same_pending_address_sends_no_second_mail_unless_asked(signed_in, guest) -> None:
+    _save(signed_in)
+    _save(signed_in, language="de")
+    assert len(emails_to(REAL)) == 1
+    _save(signed_in, resend="1")
+    assert len(emails_to(REAL)) == 2
+
+
+def test_a_relay_address_is_refused_as_the_new_one(signed_in, guest) -> None:
+    response = _save(signed_in, email="other@guest.booking.com")
+    assert response.status_code == 400
+    assert "relay address of your booking portal" in response.content.decode()
+    assert not EmailConfirmation.objects.exists()
+
+
+def test_the_flagged_relay_address_sent_back_as_it_was_does_not_block_other_changes(signed_in, guest) -> None:
+    response = _save(signed_in, email=RELAY, language="de")
+    assert response.status_code == 302
+    guest.refresh_from_db()
+    assert guest.language == "de"
+    assert not EmailConfirmation.objects.exists()
+
+
+def test_phone_and_language_are_saved(signed_in, guest) -> None:
+    _save(signed_in, email="", phone="0532 765 43 21", language="tr")
+    guest.refresh_from_db()
+    assert (guest.phone, guest.language) == ("+905327654321", "tr")
+
+
+def test_an_invalid_phone_is_refused_with_a_message(signed_in, guest) -> None:
+    response = _save(signed_in, phone="12")
+    assert response.status_code == 400
+    assert "not a valid phone number" in response.content.decode()
+
+
+def test_confirming_a_known_address_links_the_booking_to_the_existing_profile(signed_in, guest, stay) -> None:
+    known = GuestFactory(first_name="Oliver", last_name="Brown", email=REAL, email_verified=True, phone="",
+                         phone_valid=False, stay_count=2)
+    _save(signed_in)
+    Client().get(_confirmation_path())
+    assert not Guest.objects.filter(pk=guest.pk).exists()
+    stay.refresh_from_db()
+    assert stay.booker_id == known.pk
+    known.refresh_from_db()
+    assert (known.email, known.email_verified, known.phone) == (REAL, True, "+905321234567")
+    assert GuestMerge.objects.get().source_guest_id == guest.pk
+    # The guest stays signed in, now as the surviving profile.
+    page = signed_in.get(reverse("portal:home"))
+    assert page.status_code == 200
+    assert page.context["guest"].pk == known.pk
+
+
+def test_the_page_shows_the_stay_and_the_hotel(signed_in, stay) -> None:
+    from crm_messaging.guests.models import Hotel
+
+    Hotel.objects.filter(pk=1).update(name="Hotel Lykia Bay", phone="+902423334455", email="info@lykia.example")
+    page = signed_in.get(reverse("portal:home")).content.decode()
+    assert stay.number in page
+    assert "Bed &amp; breakfast" in page
+    assert "Hotel Lykia Bay" in page and "info@lykia.example" in page and "+90 242 333 44 55" in page
+
+
+def test_a_refused_change_saves_nothing_and_keeps_the_page_language(signed_in, guest) -> None:
+    response = _save(signed_in, email="x@guest.booking.com", language="de", phone="+905327654321")
+    assert response.status_code == 400
+    assert response["Content-Language"] == "en"
+    guest.refresh_from_db()
+    assert (guest.language, guest.phone) == ("en", "+905321234567")

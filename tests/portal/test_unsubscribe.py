@@ -1,0 +1,149 @@
+"""The signed unsubscribe link and RFC 8058 one-click unsubscribe (P3, G6)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+
+from crm_messaging.guests.models import ConsentRecord, Guest
+from crm_messaging.guests.selectors import consent_current, guest_block_reason
+from crm_messaging.guests.services import guest_merge, guest_record_consent
+from crm_messaging.portal import links, tokens
+from tests.factories import GuestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def subscriber(db) -> Guest:
+    guest = GuestFactory(first_name="Ayşe", language="tr", email="ayse@example.com")
+    guest_record_consent(guest=guest, purpose="marketing", channel="email", granted=True, source="staff")
+    guest_record_consent(guest=guest, purpose="marketing", channel="sms", granted=True, source="staff")
+    return guest
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _marketing(guest: Guest, channel: str = "email") -> bool | None:
+    record = consent_current(guest).get(("marketing", channel))
+    return None if record is None else record.granted
+
+
+def test_the_link_is_absolute_signed_and_per_guest_and_channel(subscriber, settings) -> None:
+    settings.PUBLIC_BASE_URL = "https://hotel.example"
+    url = links.unsubscribe_url(subscriber, "email")
+    assert url.startswith("https://hotel.example/guest/unsubscribe/")
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert tokens.read_unsubscribe_token(token) == (subscriber.pk, "email")
+    assert links.unsubscribe_url(subscriber, "sms") != url
+    assert links.unsubscribe_url(GuestFactory(), "email") != url
+    assert links.portal_url() == "https://hotel.example/guest/"
+
+
+def test_following_the_link_opts_out_at_once_with_a_consent_record(subscriber) -> None:
+    response = Client().get(_path(links.unsubscribe_url(subscriber, "email")))
+    assert response.status_code == 200
+    assert _marketing(subscriber, "email") is False
+    assert _marketing(subscriber, "sms") is True  # only the channel of the link
+    record = consent_current(subscriber)[("marketing", "email")]
+    assert (record.source, record.recorded_by) == ("unsubscribe_link", None)
+    assert guest_block_reason(subscriber, purpose="marketing", channel="email") == "opted out"
+
+
+def test_the_page_is_in_the_guests_language_and_offers_to_opt_back_in(subscriber) -> None:
+    path = _path(links.unsubscribe_url(subscriber, "email"))
+    client = Client()
+    page = client.get(path, HTTP_ACCEPT_LANGUAGE="de")
+    assert page["Content-Language"] == "tr"
+    assert 'lang="tr"' in page.content.decode()
+    assert 'value="resubscribe"' in page.content.decode()
+    assert "Artık E-posta ile kampanya ve haber almayacaksınız." in page.content.decode()
+    client.post(path, {"action": "resubscribe"})
+    assert _marketing(subscriber, "email") is True
+    assert consent_current(subscriber)[("marketing", "email")].source == "unsubscribe_link"
+
+
+def test_following_the_link_again_is_harmless(subscriber) -> None:
+    path = _path(links.unsubscribe_url(subscriber, "email"))
+    Client().get(path)
+    count = ConsentRecord.objects.filter(guest=subscriber).count()
+    assert Client().get(path).status_code == 200
+    assert Client().post(reverse("portal:unsubscribe-one-click", args=[path.split("/")[-2]])).status_code == 200
+    assert ConsentRecord.objects.filter(guest=subscriber).count() == count
+    assert _marketing(subscriber, "email") is False
+
+
+def _swap_payload(token: str, payload_from: str) -> str:
+    """The payload of one token with the signature of another."""
+    return payload_from.rsplit(":", 1)[0] + ":" + token.rsplit(":", 1)[1]
+
+
+@pytest.mark.parametrize("tamper", ["signature", "guest", "channel", "garbage", "other key", "other purpose"])
+def test_a_tampered_link_is_refused_and_changes_nothing(subscriber, tamper: str) -> None:
+    token = tokens.unsubscribe_token(subscriber.pk, "email")
+    other = GuestFactory()
+    forged = {
+        "signature": token[:-3] + ("abc" if not token.endswith("abc") else "xyz"),
+        "guest": _swap_payload(token, tokens.unsubscribe_token(other.pk, "email")),
+        "channel": _swap_payload(token, tokens.unsubscribe_token(subscriber.pk, "sms")),
+        "garbage": "not-a-token",
+        "other key": signing.Signer(key="not-our-secret", salt=tokens.SALT_UNSUBSCRIBE).sign_object(
+            {"g": other.pk, "c": "email"}),
+        "other purpose": tokens.login_link_token(subscriber.pk),
+    }[tamper]
+    before = ConsentRecord.objects.count()
+    for name in ("portal:unsubscribe", "portal:unsubscribe-one-click"):
+        response = Client().post(reverse(name, args=[forged]))
+        assert response.status_code == 400
+    assert Client().get(reverse("portal:unsubscribe", args=[forged])).status_code == 400
+    assert ConsentRecord.objects.count() == before
+    assert _marketing(subscriber) is True and _marketing(other) is None
+
+
+def test_one_click_post_needs_no_csrf_token(subscriber) -> None:
+    client = Client(enforce_csrf_checks=True)  # as a mailbox provider posts it
+    url = links.one_click_unsubscribe_url(subscriber)
+    response = client.post(_path(url), data="List-Unsubscribe=One-Click",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert _marketing(subscriber) is False
+
+
+def test_only_the_one_click_endpoint_skips_csrf(subscriber) -> None:
+    client = Client(enforce_csrf_checks=True)
+    path = _path(links.unsubscribe_url(subscriber))
+    assert client.post(path, {"action": "resubscribe"}).status_code == 403
+
+
+def test_a_get_on_the_one_click_address_only_asks(subscriber) -> None:
+    response = Client().get(_path(links.one_click_unsubscribe_url(subscriber)))  # a mail scanner
+    assert response.status_code == 200
+    assert _marketing(subscriber) is True
+
+
+def test_the_headers_name_the_one_click_address(subscriber, settings) -> None:
+    settings.PUBLIC_BASE_URL = "https://hotel.example"
+    headers = links.unsubscribe_headers(subscriber)
+    assert headers == {
+        "List-Unsubscribe": f"<{links.one_click_unsubscribe_url(subscriber)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert headers["List-Unsubscribe"].startswith("<https://hotel.example/guest/unsubscribe/")
+    settings.PORTAL_UNSUBSCRIBE_MAILTO = "unsubscribe@hotel.example"
+    value = links.unsubscribe_headers(subscriber)["List-Unsubscribe"]
+    assert value.startswith("<https://") and f"<mailto:unsubscribe@hotel.example?subject=unsubscribe%20{subscriber.pk}>" in value
+    assert "\n" not in value and "\r" not in value
+
+
+def test_a_link_sent_before_a_merge_still_works(subscriber) -> None:
+    path = _path(links.unsubscribe_url(subscriber))
+    survivor = GuestFactory(first_name="Ayşe", language="tr")
+    guest_merge(source=subscriber, target=survivor)
+    assert Client().get(path).status_code == 200
+    assert _marketing(survivor) is False
