@@ -87,7 +87,9 @@ def test_marketing_builds_a_check_out_survey_in_two_languages(page, login_as, sc
     expect(picker).to_be_visible()
     picker.select_option(label="Анна Петрова — Русский, Russia")
     expect(page.locator("#preview-message")).to_contain_text("Спасибо, что выбрали нас, Анна!")
+    expect(page.locator("#preview_record option:checked")).to_have_text("Анна Петрова — Русский, Russia")
     picker.select_option(label="Oliver Smith — English, United Kingdom")
+    expect(page.locator("#preview_record option:checked")).to_have_text("Oliver Smith — English, United Kingdom")
     expect(page.locator("#preview-message")).to_contain_text("Thank you for staying with us, Oliver!")
     page.get_by_role("tab", name="Русский").click()
     page.evaluate("window.scrollTo(0, 0)")  # the audience panel sticks to the top of the page
