@@ -1,9 +1,11 @@
 """The credit ledger (K3, R3): every movement of credits, once, never below zero.
 
-Each movement is one conditional UPDATE of the single ``CreditBalance`` row (the database's
-check constraint and the ``WHERE available >= amount`` make a negative balance impossible,
-also with many workers) plus one ``LedgerEntry`` whose unique idempotency key makes a
-repeated call a no-op. Both happen in one savepoint: a duplicate key undoes the update.
+Movements are recorded under the lock of the single ``CreditBalance`` row: the keys already
+recorded are read, the running balance is checked, then one UPDATE of the row and one
+INSERT of the ``LedgerEntry`` rows follow, in one savepoint — for one movement or for a
+whole batch (a campaign chunk's reservations, a delivery batch's debits). The unique
+idempotency key makes a repeated movement a no-op; the row's check constraints make a
+negative balance impossible even for a bug, also with many workers.
 
 A message's credits are reserved when it is queued, posted (debited) when the provider
 accepts it, and released when it fails or is skipped; post and release exclude each other.
@@ -11,10 +13,11 @@ accepts it, and released when it fails or is skipped; post and release exclude e
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import F
 
 from .models import CreditBalance, LedgerEntry, OutboundMessage
@@ -46,78 +49,83 @@ def _balance() -> CreditBalance:
     return balance
 
 
-class _Repeated(Exception):
-    """The movement was recorded before: undo this attempt's update and return that entry."""
+def _locked_balance() -> CreditBalance:
+    """Read the balance row under its lock: from here to the end of the transaction movements are serialised.
 
-
-_UPDATE_RETURNING = f"""
-    UPDATE {CreditBalance._meta.db_table}
-    SET available = available + %s, reserved = reserved + %s
-    WHERE id = 1 AND available >= %s AND reserved >= %s
-    RETURNING id, available
-"""
-
-
-def _update_balance(available_delta: Decimal, reserved_delta: Decimal) -> Decimal | None:
-    """Add the deltas unless a total would fall below zero; return ``available`` after, None if refused.
-
-    One conditional UPDATE: it takes the row lock, so from here to the end of the
-    transaction movements are serialised, and it re-checks its condition on the locked row.
+    (SQLite takes no row lock, but the project opens its SQLite transactions IMMEDIATE:
+    one writer at a time.)
     """
-    floors = [max(-available_delta, ZERO), max(-reserved_delta, ZERO)]
-    if connection.features.can_return_columns_from_insert:  # UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35
-        # raw() rather than a cursor: Django converts the column (SQLite hands back a float).
-        moved = list(CreditBalance.objects.raw(_UPDATE_RETURNING, [available_delta, reserved_delta, *floors]))
-        return moved[0].available if moved else None
-    rows = CreditBalance.objects.filter(pk=1, available__gte=floors[0], reserved__gte=floors[1])
-    if not rows.update(available=F("available") + available_delta, reserved=F("reserved") + reserved_delta):
-        return None
-    return CreditBalance.objects.values_list("available", flat=True).get(pk=1)
+    balance = CreditBalance.objects.select_for_update().filter(pk=1).first()
+    return balance or _balance()  # a flush (test databases) removed the row the migration creates
 
 
-def _move(
-    *,
-    kind: str,
-    key: str,
-    available_delta: Decimal,
-    reserved_delta: Decimal,
-    amount: Decimal,
-    excludes: str | None = None,
-    **entry_fields: Any,
-) -> LedgerEntry:
-    try:
-        with transaction.atomic():
-            after = _update_balance(available_delta, reserved_delta)
-            if after is None and not CreditBalance.objects.filter(pk=1).exists():
-                _balance()  # a flush (test databases) removed the row the migration creates
-                after = _update_balance(available_delta, reserved_delta)
-            # Read after the UPDATE, under its lock: no other movement can come in between.
-            done = set(
-                LedgerEntry.objects.filter(idempotency_key__in={key, excludes or key})
-                .order_by()
-                .values_list("idempotency_key", flat=True)
+@dataclass(frozen=True)
+class _Movement:
+    kind: str
+    key: str
+    available_delta: Decimal
+    reserved_delta: Decimal
+    amount: Decimal
+    excludes: str | None = None  # a key whose presence forbids this movement (post vs release)
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _move_many(movements: list[_Movement], *, until_short: bool = False) -> list[LedgerEntry | None]:
+    """Record ``movements`` in order, each once per key; return their entries (the earlier one for a repeat).
+
+    Under the balance row's lock the existing keys are read, the running balance is checked
+    in order, and then one UPDATE of the balance and one INSERT of the entries follow. A
+    movement that would take ``available`` below zero raises InsufficientCredits (and
+    nothing is recorded) — or, with ``until_short``, ends the batch there: the movements
+    before it are recorded and it and the rest get None.
+    """
+    if not movements:
+        return []
+    with transaction.atomic():
+        balance = _locked_balance()
+        keys = {m.key for m in movements} | {m.excludes for m in movements if m.excludes}
+        done: dict[str, LedgerEntry] = {e.idempotency_key: e for e in LedgerEntry.objects.filter(idempotency_key__in=keys)}
+        available, reserved = balance.available, balance.reserved
+        results: list[LedgerEntry | None] = []
+        fresh: list[LedgerEntry] = []
+        for movement in movements:
+            if movement.key in done:
+                results.append(done[movement.key])
+                continue
+            if movement.excludes and movement.excludes in done:
+                raise LedgerConflict(f"{movement.key} contradicts {movement.excludes}")
+            if available + movement.available_delta < 0:
+                if until_short:
+                    results.extend([None] * (len(movements) - len(results)))
+                    break
+                raise InsufficientCredits(-movement.available_delta, available)
+            if reserved + movement.reserved_delta < 0:
+                raise LedgerConflict(f"{movement.kind} {movement.key}: only {reserved} credits are reserved")
+            available += movement.available_delta
+            reserved += movement.reserved_delta
+            entry = LedgerEntry(
+                kind=movement.kind, idempotency_key=movement.key, amount=movement.amount,
+                available_delta=movement.available_delta, reserved_delta=movement.reserved_delta,
+                available_after=available, **movement.fields,
             )
-            if key in done:
-                raise _Repeated
-            if excludes in done:
-                raise LedgerConflict(f"{key} contradicts {excludes}")
-            if after is None:
-                current = CreditBalance.objects.get(pk=1)
-                if available_delta < 0 and current.available < -available_delta:
-                    raise InsufficientCredits(-available_delta, current.available)
-                raise LedgerConflict(f"{kind} {key}: only {current.reserved} credits are reserved")
-            return LedgerEntry.objects.create(
-                kind=kind,
-                idempotency_key=key,
-                amount=amount,
-                available_delta=available_delta,
-                reserved_delta=reserved_delta,
-                available_after=after,
-                **entry_fields,
+            done[movement.key] = entry
+            fresh.append(entry)
+            results.append(entry)
+        if fresh:
+            # The check constraints stay the last word: a balance never goes below zero.
+            CreditBalance.objects.filter(pk=1).update(
+                available=F("available") + (available - balance.available),
+                reserved=F("reserved") + (reserved - balance.reserved),
             )
-    except (_Repeated, IntegrityError):
-        # Recorded before, or by another worker just now; the savepoint undid our update.
-        return LedgerEntry.objects.get(idempotency_key=key)
+            LedgerEntry.objects.bulk_create(fresh)
+        return results
+
+
+def _move(**movement: Any) -> LedgerEntry:
+    fields = {k: movement.pop(k) for k in list(movement) if k not in _Movement.__dataclass_fields__}
+    entry = _move_many([_Movement(**movement, fields=fields)])[0]
+    assert entry is not None
+    return entry
 
 
 def available_credits() -> Decimal:
@@ -129,75 +137,45 @@ def credits_reserve(message: OutboundMessage) -> LedgerEntry | None:
     """Hold ``message.credits`` for a queued message; InsufficientCredits if the balance is short."""
     if message.credits <= 0:
         return None
-    return _move(
-        kind=Kind.RESERVE,
-        key=f"reserve:{message.pk}",
-        available_delta=-message.credits,
-        reserved_delta=message.credits,
-        amount=message.credits,
-        message=message,
+    return _move_many([_reserve(message)])[0]
+
+
+def _reserve(message: OutboundMessage) -> _Movement:
+    return _Movement(
+        kind=Kind.RESERVE, key=f"reserve:{message.pk}", available_delta=-message.credits,
+        reserved_delta=message.credits, amount=message.credits, fields={"message": message},
     )
 
 
 def credits_reserve_many(messages: list[OutboundMessage]) -> set[int]:
     """Hold credits for many queued messages at once; return the ids that got their credits.
 
-    One conditional UPDATE covers the whole batch when the balance allows; otherwise the
-    messages are reserved one by one, in order, until the balance runs out (the rest get
-    nothing). Messages already holding credits count as reserved.
+    In order, until the balance runs out (the rest get nothing); messages already holding
+    credits, or costing none, count as reserved.
     """
     paying = [m for m in messages if m.credits > 0]
     done = {m.pk for m in messages if m.credits <= 0}
-    if not paying:
-        return done
-    keys = {f"reserve:{m.pk}": m for m in paying}
-    held = set(LedgerEntry.objects.filter(idempotency_key__in=list(keys)).values_list("idempotency_key", flat=True))
-    done |= {keys[k].pk for k in held}
-    todo = [m for k, m in keys.items() if k not in held]
-    if not todo:
-        return done
-    total = sum((m.credits for m in todo), ZERO)
-    _balance()
-    try:
-        with transaction.atomic():
-            if CreditBalance.objects.filter(pk=1, available__gte=total).update(
-                available=F("available") - total, reserved=F("reserved") + total
-            ):
-                running = CreditBalance.objects.values_list("available", flat=True).get(pk=1) + total
-                entries = []
-                for message in todo:
-                    running -= message.credits
-                    entries.append(LedgerEntry(
-                        kind=Kind.RESERVE, idempotency_key=f"reserve:{message.pk}", amount=message.credits,
-                        available_delta=-message.credits, reserved_delta=message.credits, available_after=running,
-                        message=message,
-                    ))
-                LedgerEntry.objects.bulk_create(entries)
-                return done | {m.pk for m in todo}
-    except IntegrityError:
-        pass  # another worker reserved some of these meanwhile: go one by one
-    for message in todo:
-        try:
-            credits_reserve(message)
-        except InsufficientCredits:
-            break
-        done.add(message.pk)
-    return done
+    entries = _move_many([_reserve(m) for m in paying], until_short=True)
+    return done | {m.pk for m, entry in zip(paying, entries, strict=True) if entry is not None}
+
+
+def _post(message: OutboundMessage) -> _Movement:
+    return _Movement(
+        kind=Kind.POST, key=f"post:{message.pk}", available_delta=ZERO, reserved_delta=-message.credits,
+        amount=message.credits, excludes=f"release:{message.pk}", fields={"message": message},
+    )
+
+
+def credits_post_many(messages: list[OutboundMessage]) -> None:
+    """Debit the held credits of messages the provider accepted (each once), in one movement."""
+    _move_many([_post(m) for m in messages if m.credits > 0])
 
 
 def credits_post(message: OutboundMessage) -> LedgerEntry | None:
     """Debit the held credits of a message the provider accepted (once)."""
     if message.credits <= 0:
         return None
-    return _move(
-        kind=Kind.POST,
-        key=f"post:{message.pk}",
-        available_delta=ZERO,
-        reserved_delta=-message.credits,
-        amount=message.credits,
-        excludes=f"release:{message.pk}",
-        message=message,
-    )
+    return _move_many([_post(message)])[0]
 
 
 def credits_release(message: OutboundMessage) -> LedgerEntry | None:
