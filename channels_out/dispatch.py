@@ -4,7 +4,10 @@ A message is claimed with a conditional UPDATE (queued → sending) before the p
 called, so two workers never send the same row. The provider's answer decides what
 follows: accepted → sent; transient error → back to queued with backoff and jitter;
 permanent → failed (next plan step); ambiguous → unknown, left to an operator, never
-resent automatically. The sweeper re-dispatches what a lost task left queued, turns rows
+resent automatically. Answers are written in small batches (``_Outcomes``: every
+``FLUSH_EVERY`` messages, after ``FLUSH_AFTER`` seconds, whenever pacing makes the worker
+wait, and when the batch ends or breaks off); a worker that dies before writing leaves its
+rows in "sending", which the sweeper turns into unknown — never into a second send. The sweeper re-dispatches what a lost task left queued, turns rows
 stuck in "sending" (a worker died mid-call) into unknown, and fails Viber messages without
 a receipt within their TTL, which starts their SMS fallback.
 """
@@ -20,6 +23,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,8 +33,8 @@ from . import policy
 from .backends import Backend, TransportError, get_backend
 from .models import ChannelAccount, MessagingPolicy, OutboundMessage, SkipReason, Status
 from .services.messages import _record, _skip
-from .services.status import message_apply_status
-from .throttle import throttle
+from .services.status import StatusChange, message_apply_status, message_apply_statuses
+from .throttle import Pacer
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,11 @@ BACKOFF_CAP_SECONDS = 900.0
 STUCK_SENDING_AFTER = dt.timedelta(minutes=10)
 REDISPATCH_AFTER = dt.timedelta(seconds=60)
 CHUNK = 200
+# How many provider answers, or how old the oldest, before they are written; and how long
+# a wait for the next send slot must be to write them meanwhile (see _Outcomes).
+FLUSH_EVERY = 50
+FLUSH_AFTER = 0.5
+FLUSH_WHILE_IDLE = 0.02
 # How old a reading of consent may be when a message goes (see _Consent).
 CONSENT_MAX_AGE = 1.0
 
@@ -66,12 +75,50 @@ def deliver(message_ids: Iterable[int]) -> dict[int, float]:
         messages = list(group)
         consent = _Consent(messages)
         backend = get_backend(messages[0].account)
-        with backend:
+        pacer = Pacer(messages[0].account_id, messages[0].account.rate_per_second, expected=len(messages))
+        with backend, _Outcomes() as outcomes:
             for index, message in enumerate(messages):
-                delay = _deliver_one(backend, message, house, consent.skip(index))
+                delay = _deliver_one(backend, message, house, consent.skip(index), pacer, outcomes)
                 if delay is not None:
                     retries[message.pk] = delay
     return retries
+
+
+class _Outcomes:
+    """The provider's answers of a batch, written together (``message_apply_statuses``).
+
+    Written when ``FLUSH_EVERY`` are waiting or the oldest is ``FLUSH_AFTER`` seconds old,
+    when pacing makes the worker wait at least ``FLUSH_WHILE_IDLE`` anyway (a slowly paced
+    account's log stays current), and on leaving the block — also when it is left by an
+    exception, so what the provider accepted is recorded even then.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[StatusChange] = []
+        self._oldest = 0.0
+
+    def __enter__(self) -> _Outcomes:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.flush()
+
+    def add(self, change: StatusChange) -> None:
+        if not self._pending:
+            self._oldest = time.monotonic()
+        self._pending.append(change)
+        if len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._oldest >= FLUSH_AFTER:
+            self.flush()
+
+    def idle(self, seconds: float) -> None:
+        """The worker will wait ``seconds`` for its next send slot: write the answers if that is long enough."""
+        if seconds >= FLUSH_WHILE_IDLE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            message_apply_statuses(pending, source="dispatch")
 
 
 class _Consent:
@@ -111,8 +158,14 @@ class _Consent:
 
 
 def _deliver_one(
-    backend: Backend, message: OutboundMessage, house: MessagingPolicy, consent_skip: policy.Skip | None
+    backend: Backend,
+    message: OutboundMessage,
+    house: MessagingPolicy,
+    consent_skip: policy.Skip | None,
+    pacer: Pacer,
+    outcomes: _Outcomes,
 ) -> float | None:
+    """Send one message; hand the provider's answer to ``outcomes``; return a retry delay for a transient error."""
     now = timezone.now()
     if message.not_before and message.not_before > now:
         return None
@@ -130,48 +183,74 @@ def _deliver_one(
         _record(message, Status.QUEUED, source="dispatch", description=f"quiet hours: waits until {wait_until:%Y-%m-%d %H:%M} UTC",
                 code=SkipReason.QUIET_HOURS, applied=False)
         return None
-    throttle(message.account_id, message.account.rate_per_second)
+    pacer.wait(while_waiting=outcomes.idle)
     claimed_at = timezone.now()
-    # The attempts we read are part of the condition: if the claim succeeds, the row is
-    # exactly what we hold plus this claim, so nothing needs reading back.
-    claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED, attempts=message.attempts).filter(
-        Q(not_before__isnull=True) | Q(not_before__lte=now)
-    ).update(status=Status.SENDING, claimed_at=claimed_at, attempts=message.attempts + 1, updated_at=claimed_at)
-    if not claimed:
+    if not _claim(message, now=now, at=claimed_at):
         return None  # another worker has it, or it is no longer queued
-    message.status, message.claimed_at, message.updated_at = Status.SENDING, claimed_at, claimed_at
-    message.attempts += 1
     try:
         accepted = backend.send(message)
     except TransportError as exc:
-        return _after_error(message, exc)
+        return _after_error(message, exc, outcomes)
     except Exception as exc:  # a bug or an unforeseen error after the claim: do not guess
         logger.exception("Backend %s raised while sending message %s", backend.name, message.pk)
-        message_apply_status(message, Status.UNKNOWN, source="dispatch", description=f"unexpected error: {type(exc).__name__}")
+        outcomes.add(StatusChange(message, Status.UNKNOWN, description=f"unexpected error: {type(exc).__name__}"))
         return None
-    message_apply_status(
+    outcomes.add(StatusChange(
         message,
         accepted.status,
-        source="dispatch",
         provider_message_id=accepted.provider_message_id,
         provider_status=accepted.provider_status,
         payload=accepted.payload,
-    )
+    ))
     return None
 
 
-def _after_error(message: OutboundMessage, exc: TransportError) -> float | None:
+def _claim_sql() -> str:
+    meta = OutboundMessage._meta
+    table, column = meta.db_table, (lambda name: meta.get_field(name).column)
+    return (
+        f"UPDATE {table} SET {column('status')} = %s, {column('claimed_at')} = %s, {column('attempts')} = %s, "
+        f"{column('updated_at')} = %s WHERE {column('id')} = %s AND {column('status')} = %s "
+        f"AND {column('attempts')} = %s AND ({column('not_before')} IS NULL OR {column('not_before')} <= %s)"
+    )
+
+
+_CLAIM_SQL = _claim_sql()
+
+
+def _claim(message: OutboundMessage, *, now: dt.datetime, at: dt.datetime) -> bool:
+    """Take ``message`` (queued → sending) unless another worker did; one conditional UPDATE.
+
+    The attempts we read are part of the condition: if the claim succeeds, the row is
+    exactly what we hold plus this claim, so nothing needs reading back. This is the one
+    statement every single send pays for, written out rather than compiled by the ORM
+    each time (see bench/send.py); it is the ORM's ``filter(pk=…, status=QUEUED,
+    attempts=…, not_before is null or ≤ now).update(status=SENDING, …)``.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [
+            Status.SENDING, adapt(at), message.attempts + 1, adapt(at),
+            message.pk, Status.QUEUED, message.attempts, adapt(now),
+        ])
+        claimed = cursor.rowcount == 1
+    if claimed:
+        message.status, message.claimed_at, message.updated_at = Status.SENDING, at, at
+        message.attempts += 1
+    return claimed
+
+
+def _after_error(message: OutboundMessage, exc: TransportError, outcomes: _Outcomes) -> float | None:
     if exc.ambiguous:
-        message_apply_status(message, Status.UNKNOWN, source="dispatch", code=exc.code, description=exc.message)
+        outcomes.add(StatusChange(message, Status.UNKNOWN, code=exc.code, description=exc.message))
         return None
     if exc.permanent:
-        message_apply_status(message, Status.FAILED, source="dispatch", code=exc.code, description=exc.message)
+        outcomes.add(StatusChange(message, Status.FAILED, code=exc.code, description=exc.message))
         return None
     if message.attempts >= MAX_ATTEMPTS:
-        message_apply_status(
-            message, Status.FAILED, source="dispatch", code=exc.code,
-            description=f"gave up after {message.attempts} attempts: {exc.message}",
-        )
+        outcomes.add(StatusChange(
+            message, Status.FAILED, code=exc.code, description=f"gave up after {message.attempts} attempts: {exc.message}",
+        ))
         return None
     delay = max(exc.retry_after or 0.0, backoff_seconds(message.attempts))
     now = timezone.now()

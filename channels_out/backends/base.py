@@ -10,6 +10,7 @@ place (channels_out/dispatch.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -162,11 +163,14 @@ class Backend:
 
     def status_callback_url(self, message: OutboundMessage) -> str:
         """The absolute URL the provider should report delivery to (with our message id)."""
+        return f"{self._status_webhook_url}?m={message.pk}"
+
+    @cached_property
+    def _status_webhook_url(self) -> str:
         from django.conf import settings
         from django.urls import reverse
 
-        path = reverse("channels_out:status-webhook", kwargs={"account_id": self.account.pk})
-        return f"{settings.PUBLIC_BASE_URL}{path}?m={message.pk}"
+        return f"{settings.PUBLIC_BASE_URL}{reverse('channels_out:status-webhook', kwargs={'account_id': self.account.pk})}"
 
     # --- webhooks ---------------------------------------------------------------------------
     def verify_webhook(self, request: HttpRequest) -> None:

@@ -69,20 +69,26 @@ class OutboundMessage(models.Model):
     purpose = models.CharField(
         max_length=20, choices=[c for c in ConsentPurpose.choices if c[0] != ConsentPurpose.DATA_PROCESSING]
     )
-    account = models.ForeignKey("channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="messages")
+    # The foreign keys that lead a composite index below get no index of their own: every
+    # status change of a message writes each of its indexes (see bench/send.py).
+    account = models.ForeignKey(
+        "channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
     backend = models.CharField(max_length=30, help_text="The backend the account used when this was sent.")
     to = models.CharField("recipient", max_length=254)
     guest = models.ForeignKey(
-        "guests.Guest", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "guests.Guest", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
     )
     reservation = models.ForeignKey(
-        "guests.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "guests.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
     )
     facility_booking = models.ForeignKey(
         "guests.FacilityBooking", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     # What caused the message (a campaign run, …); channels_out does not need to know its kind.
-    origin_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    origin_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     origin_id = models.PositiveBigIntegerField(null=True, blank=True)
     origin = GenericForeignKey("origin_type", "origin_id")
     source = models.CharField(

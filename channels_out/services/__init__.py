@@ -9,7 +9,9 @@ from .messages import (
     message_send_many,
 )
 from .status import (
+    StatusChange,
     message_apply_status,
+    message_apply_statuses,
     message_mark_sent,
     message_resend,
     messages_resume_after_topup,
@@ -20,7 +22,9 @@ __all__ = [
     "Step",
     "message_send_many",
     "default_account",
+    "StatusChange",
     "message_apply_status",
+    "message_apply_statuses",
     "message_fall_back",
     "message_mark_sent",
     "message_resend",

@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from crm_messaging.actors import Actor, acting_user
 
 from ..backends import backend_class
-from ..ledger import InsufficientCredits, credits_post, credits_release, credits_reserve
-from ..models import OutboundMessage, SkipReason, Status, statuses_below
-from .messages import _record, dispatch_on_commit, message_fall_back, message_submit_copy
+from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
+from ..models import FINAL_STATUSES, STATUS_RANK, DeliveryEvent, OutboundMessage, SkipReason, Status
+from .messages import _event, _record, dispatch_on_commit, message_fall_back, message_submit_copy
 
 ACCEPTED_STATUSES = frozenset({Status.SENT, Status.DELIVERED, Status.UNDELIVERED})
 FAILED_STATUSES = frozenset({Status.FAILED, Status.UNDELIVERED})
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class StatusChange:
+    """What became of one message: the provider's answer, a receipt, the sweeper's or an operator's finding."""
+
+    message: OutboundMessage
+    status: str
+    provider_message_id: str = ""
+    provider_status: str = ""
+    code: str = ""
+    description: str = ""
+    payload: dict[str, Any] | None = None
+
+
 def message_apply_status(
     message: OutboundMessage,
     status: str,
@@ -36,73 +50,117 @@ def message_apply_status(
     by: Actor = None,
     at: dt.datetime | None = None,
 ) -> bool:
-    """Move ``message`` to ``status`` if that is forward; record the event either way.
+    """Move ``message`` to ``status`` if that is forward; record the event either way (see message_apply_statuses)."""
+    change = StatusChange(
+        message, status, provider_message_id=provider_message_id, provider_status=provider_status, code=code,
+        description=description, payload=payload,
+    )
+    return message_apply_statuses([change], source=source, by=by, at=at)[0]
+
+
+@transaction.atomic
+def message_apply_statuses(
+    changes: Sequence[StatusChange], *, source: str, by: Actor = None, at: dt.datetime | None = None
+) -> list[bool]:
+    """Apply status changes (one per message) in one transaction; return, for each, whether it moved.
 
     A status only replaces one of lower rank (a late "sent" never overwrites "delivered";
-    the same receipt twice changes nothing). When the move happens: an accepted message has
-    its credits debited once (on delivery for backends whose provider charges only then,
-    i.e. Viber); a failed one has them released (unless already debited); a failed or
-    undelivered message with a fallback plan queues its next step once.
-    Returns whether the status changed.
+    the same receipt twice changes nothing): the rows are locked and their status read
+    first, so concurrent reports of one message are applied one after the other. Every
+    report is kept as an event, applied or not. When a message moves: an accepted message
+    has its credits debited once (on delivery for backends whose provider charges only
+    then, i.e. Viber); a failed one has them released (unless already debited); a failed
+    or undelivered message with a fallback plan queues its next step once.
+
+    A delivery batch's outcomes cost a handful of queries together, not a handful each.
     """
+    pks = [change.message.pk for change in changes]
+    if len(set(pks)) != len(pks):
+        raise ValueError("At most one status change per message in one call.")
     now = at or timezone.now()
-    fields: dict[str, Any] = {"status": status, "updated_at": now}
-    if provider_message_id:
-        fields["provider_message_id"] = provider_message_id
-    if code:
-        fields["provider_code"] = code[:40]
-    if description:
-        fields["reason"] = description[:255]
-    if status == Status.SENT:
-        fields["sent_at"] = now
-    elif status in ACCEPTED_STATUSES:
-        # A receipt may overtake our own "sent": then it went out by now at the latest.
-        fields["sent_at"] = Coalesce(F("sent_at"), Value(now))
-    if status == Status.DELIVERED:
-        fields["delivered_at"] = now
-    if status in (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.SKIPPED):
-        fields["finished_at"] = now
-    rows = OutboundMessage.objects.filter(pk=message.pk)
-    below = statuses_below(status)
-    first_acceptance = False
-    if status in ACCEPTED_STATUSES:
-        # The first move into an accepted status is the one that debits: the conditional
-        # update says whether it is this one (a receipt after our "sent" needs no ledger work).
-        unaccepted = [s for s in below if s not in ACCEPTED_STATUSES]
-        first_acceptance = bool(rows.filter(status__in=unaccepted).update(**fields))
-        below = [s for s in below if s in ACCEPTED_STATUSES]
-    changed = first_acceptance or bool(rows.filter(status__in=below).update(**fields))
-    _record(
-        message,
-        status,
-        source=source,
-        description=description,
-        code=code,
-        provider_status=provider_status,
-        payload=payload,
-        applied=changed,
-        by=acting_user(by),
-    )
-    if not changed:
-        return False
-    # What follows reads only what was just written and what never changes once a message
-    # is queued (channel, backend, credits, its plan), so the row is not read back.
-    if isinstance(fields.get("sent_at"), Coalesce):
-        fields["sent_at"] = message.sent_at or now
-    for name, value in fields.items():
-        setattr(message, name, value)
-    pay_on_delivery = message.channel in backend_class(message.backend).debit_on_delivery
-    if pay_on_delivery:
-        debit = status == Status.DELIVERED or (status in ACCEPTED_STATUSES and source == "operator")
-    else:
-        debit = first_acceptance
-    if debit:
-        credits_post(message)
-    if status == Status.FAILED or (status == Status.UNDELIVERED and pay_on_delivery):
+    user = acting_user(by)
+    current = {
+        pk: (status, sent_at)
+        for pk, status, sent_at in OutboundMessage.objects.select_for_update()
+        .filter(pk__in=pks)
+        .order_by("pk")
+        .values_list("pk", "status", "sent_at")
+    }
+    moved: list[bool] = []
+    events: list[DeliveryEvent] = []
+    updates: dict[tuple[str, ...], list[OutboundMessage]] = defaultdict(list)
+    debits: list[OutboundMessage] = []
+    releases: list[OutboundMessage] = []
+    fallbacks: list[tuple[OutboundMessage, str]] = []
+    for change in changes:
+        message, status = change.message, change.status
+        if message.pk not in current:  # deleted meanwhile: nothing to move, nothing to record
+            moved.append(False)
+            continue
+        was, sent_at = current[message.pk]
+        forward = STATUS_RANK[status] > STATUS_RANK[was]
+        moved.append(forward)
+        events.append(_event(
+            message, status, source=source, description=change.description, code=change.code,
+            provider_status=change.provider_status, payload=change.payload, applied=forward, by=user,
+        ))
+        if not forward:
+            continue
+        fields: dict[str, Any] = {"status": status, "updated_at": now}
+        if change.provider_message_id:
+            fields["provider_message_id"] = change.provider_message_id
+        if change.code:
+            fields["provider_code"] = change.code[:40]
+        if change.description:
+            fields["reason"] = change.description[:255]
+        if status == Status.SENT:
+            fields["sent_at"] = now
+        elif status in ACCEPTED_STATUSES:
+            fields["sent_at"] = sent_at or now  # a receipt overtook our own "sent": it went out by now
+        if status == Status.DELIVERED:
+            fields["delivered_at"] = now
+        if status in FINAL_STATUSES:
+            fields["finished_at"] = now
+        for name, value in fields.items():
+            setattr(message, name, value)
+        updates[tuple(fields)].append(message)
+        # The first move into an accepted status is the one that debits.
+        first_acceptance = status in ACCEPTED_STATUSES and was not in ACCEPTED_STATUSES
+        pay_on_delivery = message.channel in backend_class(message.backend).debit_on_delivery
+        if pay_on_delivery:
+            debit = status == Status.DELIVERED or (status in ACCEPTED_STATUSES and source == "operator")
+        else:
+            debit = first_acceptance
+        if debit:
+            debits.append(message)
+        if status == Status.FAILED or (status == Status.UNDELIVERED and pay_on_delivery):
+            releases.append(message)
+        if status in FAILED_STATUSES:
+            fallbacks.append((message, change.description or status))
+    for names, messages in updates.items():
+        _update_rows(messages, names)
+    DeliveryEvent.objects.bulk_create(events)
+    credits_post_many(debits)
+    for message in releases:
         credits_release(message)
-    if status in FAILED_STATUSES:
-        message_fall_back(message, reason=description or status)
-    return True
+    for message, reason in fallbacks:
+        message_fall_back(message, reason=reason)
+    return moved
+
+
+def _update_rows(messages: list[OutboundMessage], names: Sequence[str]) -> None:
+    """Write ``names`` of ``messages`` in one UPDATE: a value all share is set as is, one that differs by row
+    (e.g. the provider's id) through a CASE — cheaper than ``bulk_update``, which cases every field."""
+    values: dict[str, Any] = {}
+    for name in names:
+        distinct = {getattr(m, name) for m in messages}
+        if len(distinct) == 1:
+            values[name] = distinct.pop()
+        else:
+            output = OutboundMessage._meta.get_field(name)
+            values[name] = Case(*(When(pk=m.pk, then=Value(getattr(m, name), output_field=output)) for m in messages),
+                                output_field=output)
+    OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(**values)
 
 
 @transaction.atomic

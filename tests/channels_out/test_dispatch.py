@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from channels_out import dispatch
@@ -167,6 +169,41 @@ def test_an_unexpected_backend_exception_is_an_unknown_outcome(accounts, top_up)
     dispatch.deliver([message.pk])
     message.refresh_from_db()
     assert message.status == Status.UNKNOWN
+
+
+def test_a_batch_writes_its_outcomes_together_and_each_message_is_claimed_alone(accounts, top_up) -> None:
+    top_up(200)
+    ids = [_queue().pk for _ in range(120)]
+    with CaptureQueriesContext(connection) as queries:
+        dispatch.deliver(ids)
+    statements = [q["sql"] for q in queries.captured_queries]
+    claims = [sql for sql in statements if sql.startswith("UPDATE") and "claimed_at" in sql]
+    outcome_writes = [sql for sql in statements if sql.startswith("UPDATE") and "provider_message_id" in sql]
+    assert len(claims) == 120  # one conditional claim per send, before the provider is called
+    assert len(outcome_writes) == 3  # 120 answers written 50 + 50 + 20
+    assert OutboundMessage.objects.filter(pk__in=ids, status=Status.SENT).count() == 120
+    assert len(set(OutboundMessage.objects.filter(pk__in=ids).values_list("provider_message_id", flat=True))) == 120
+    assert LedgerEntry.objects.filter(kind="post", message_id__in=ids).count() == 120
+    assert DeliveryEvent.objects.filter(message_id__in=ids, status=Status.SENT, applied=True).count() == 120
+    assert available_credits() == Decimal("80")
+
+
+def test_answers_already_received_are_written_when_the_worker_is_stopped_mid_batch(accounts, top_up) -> None:
+    top_up(10)
+    ids = [_queue().pk for _ in range(5)]
+    # The worker is told to stop while the provider has the fourth message (a warm shutdown,
+    # not an error the backend could report): what it knows is still written.
+    locmem.script(None, None, None, SystemExit(1))  # type: ignore[arg-type]
+    with pytest.raises(SystemExit):
+        dispatch.deliver(ids)
+    statuses = list(OutboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list("status", flat=True))
+    assert statuses == [Status.SENT] * 3 + [Status.SENDING, Status.QUEUED]
+    assert LedgerEntry.objects.filter(kind="post", message_id__in=ids).count() == 3
+    # The fourth may or may not have gone: the sweeper makes it unknown, never a second send.
+    with time_machine.travel(timezone.now() + dispatch.STUCK_SENDING_AFTER + dt.timedelta(seconds=1)):
+        assert dispatch.sweep()["stuck"] == 1
+    assert OutboundMessage.objects.get(pk=ids[3]).status == Status.UNKNOWN
+    assert len(locmem.outbox) == 3
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
