@@ -92,13 +92,6 @@ def consent_skips(guest_ids: list[int], *, purpose: str, channel: str) -> dict[i
     return {pk: Skip(_BLOCK_TO_SKIP[block], block) for pk, block in rows}
 
 
-def consent_skip(*, guest: Guest | None, purpose: str, channel: str) -> Skip | None:
-    """The consent and greylist rule for one guest (None: he may get it)."""
-    if guest is None:
-        return None
-    return consent_skips([guest.pk], purpose=purpose, channel=channel).get(guest.pk)
-
-
 def recent_marketing_counts(
     guest_ids: list[int], *, policy: MessagingPolicy, exclude: Sequence[int] = ()
 ) -> dict[int, int]:

@@ -1,0 +1,177 @@
+"""Prices, the balance, the ledger (read-only) and credit orders (order, paid, cancelled as actions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from crm_messaging.guests.admin.base import ReadOnlyAdmin
+
+from ..forms import CreditOrderForm
+from ..models import (
+    CreditBalance,
+    CreditOrder,
+    LedgerEntry,
+    PriceRule,
+)
+from ..services.credits import credit_order_cancel, credit_order_create, credit_order_mark_paid
+from .common import BalanceOnTopMixin, _credits, _link, _run_service, _text
+
+
+@admin.register(PriceRule)
+class PriceRuleAdmin(admin.ModelAdmin):
+    list_display = ("channel", "country", "credits_per_unit")
+    list_filter = ("channel",)
+    ordering = ("channel", "country")
+
+
+@admin.register(CreditBalance)
+class CreditBalanceAdmin(BalanceOnTopMixin, ReadOnlyAdmin):
+    list_display = ("available", "reserved", "updated_at")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(BalanceOnTopMixin, ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "amount",
+        "available_delta",
+        "reserved_delta",
+        "available_after",
+        "message_link",
+        "order_link",
+        "note",
+        "created_by",
+    )
+    list_filter = ("kind", "created_at")
+    list_select_related = ("message", "order", "created_by")
+    search_fields = ("idempotency_key", "note", "order__invoice_number", "message__to")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-pk")
+
+    @admin.display(description="message", ordering="message_id")
+    def message_link(self, entry: LedgerEntry) -> str:
+        return _link(entry.message)
+
+    @admin.display(description="order", ordering="order_id")
+    def order_link(self, entry: LedgerEntry) -> str:
+        return _link(entry.order, entry.order.invoice_number) if entry.order else "—"
+
+
+class _Refused(Exception):
+    """A service refused a save the form had accepted; raised to roll the request back."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@admin.register(CreditOrder)
+class CreditOrderAdmin(BalanceOnTopMixin, admin.ModelAdmin):
+    form = CreditOrderForm
+    list_display = (
+        "invoice_number",
+        "credits",
+        "invoice_amount",
+        "status",
+        "ordered_by",
+        "ordered_at",
+        "paid_by",
+        "paid_at",
+    )
+    list_filter = ("status", "ordered_at", "paid_at")
+    list_select_related = ("ordered_by", "paid_by")
+    search_fields = ("invoice_number",)
+    date_hierarchy = "ordered_at"
+    ordering = ("-ordered_at", "-pk")
+    actions = ("mark_paid", "cancel")
+
+    def get_fields(self, request: HttpRequest, obj: CreditOrder | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("credits",)
+        return (
+            "invoice_number",
+            "credits",
+            "amount",
+            "currency",
+            "status",
+            "ordered_at",
+            "ordered_by",
+            "paid_at",
+            "paid_by",
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # Orders only move through the actions below.
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # An issued invoice number stays on record.
+
+    def has_payment_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("channels_out.mark_paid")
+
+    def save_model(
+        self, request: HttpRequest, obj: CreditOrder, form: forms.ModelForm, change: bool
+    ) -> None:
+        try:
+            saved = credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
+        except ValidationError as exc:
+            raise _Refused(exc) from exc
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+        messages.info(
+            request,
+            f"Invoice {saved.invoice_number}: {saved.amount} {saved.currency} for "
+            f"{_credits(saved.credits)} credits. Mark it paid when the payment arrives.",
+        )
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _Refused as refused:
+            messages.error(request, _text(refused.error))
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.display(description="invoice amount", ordering="amount")
+    def invoice_amount(self, order: CreditOrder) -> str:
+        return f"{order.amount} {order.currency}"
+
+    @admin.action(description="Mark selected invoices paid", permissions=("payment",))
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet[CreditOrder]) -> None:
+        # Paying twice adds nothing (the service adds an order's credits once); say so.
+        already = list(queryset.filter(status=CreditOrder.Status.PAID).order_by("pk"))
+        for order in already:
+            messages.warning(request, f"{order.invoice_number} was already paid; nothing added.")
+        _run_service(
+            request,
+            queryset.exclude(pk__in=[o.pk for o in already]),
+            credit_order_mark_paid,
+            argument="order",
+            done="marked paid; credits added",
+            noun="invoice",
+        )
+
+    @admin.action(description="Cancel selected invoices", permissions=("payment",))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[CreditOrder]) -> None:
+        _run_service(
+            request,
+            queryset,
+            credit_order_cancel,
+            argument="order",
+            done="cancelled",
+            noun="invoice",
+        )
