@@ -105,6 +105,8 @@ class CreditOrderAdmin(BalanceOnTopMixin, admin.ModelAdmin):
             "ordered_by",
             "paid_at",
             "paid_by",
+            "cancelled_at",
+            "cancelled_by",
         )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

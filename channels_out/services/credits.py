@@ -82,8 +82,10 @@ def credit_order_cancel(*, order: CreditOrder, user: Actor = None) -> CreditOrde
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.PAID:
         raise ValidationError(f"Invoice {locked.invoice_number} is paid; it cannot be cancelled.")
-    locked.status = CreditOrder.Status.CANCELLED
-    locked.save(update_fields=["status"])
+    if locked.status == CreditOrder.Status.CANCELLED:
+        return locked  # a second click changes nothing, not even who cancelled it
+    locked.status, locked.cancelled_at, locked.cancelled_by = CreditOrder.Status.CANCELLED, timezone.now(), acting_user(user)
+    locked.save(update_fields=["status", "cancelled_at", "cancelled_by"])
     order.refresh_from_db()
     return locked
 

@@ -142,6 +142,19 @@ class TestOrders:
             credit_order_mark_paid(order=order)
         assert available_credits() == Decimal("0")
 
+    def test_who_cancelled_an_order_and_when_is_kept_and_a_second_cancel_changes_nothing(self, django_user_model) -> None:
+        manager, other = django_user_model.objects.create(username="mgr"), django_user_model.objects.create(username="x")
+        order = credit_order_create(credits=10)
+        credit_order_cancel(order=order, user=manager)
+        order.refresh_from_db()
+        assert (order.status, order.cancelled_by, order.cancelled_at is not None) == (
+            CreditOrder.Status.CANCELLED, manager, True,
+        )
+        first_at = order.cancelled_at
+        credit_order_cancel(order=order, user=other)
+        order.refresh_from_db()
+        assert (order.cancelled_by, order.cancelled_at) == (manager, first_at)
+
     def test_a_paid_order_cannot_be_cancelled(self) -> None:
         order = credit_order_create(credits=10)
         credit_order_mark_paid(order=order)
