@@ -48,6 +48,7 @@ lint: install
 
 check: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy crm_messaging campaigns channels_out
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 

@@ -207,7 +207,8 @@ def _deliver_one(
 
 def _claim_sql() -> str:
     meta = OutboundMessage._meta
-    table, column = meta.db_table, (lambda name: meta.get_field(name).column)
+    columns = {field.name: field.column for field in meta.concrete_fields}
+    table, column = meta.db_table, columns.__getitem__
     return (
         f"UPDATE {table} SET {column('status')} = %s, {column('claimed_at')} = %s, {column('attempts')} = %s, "
         f"{column('updated_at')} = %s WHERE {column('id')} = %s AND {column('status')} = %s "

@@ -73,7 +73,7 @@ def resolve_address(*, channel: str, guest: Guest | None, to: str) -> Address | 
     try:
         info = phone_info(raw)
     except InvalidPhone as exc:
-        return Skip(SkipReason.INVALID_NUMBER, exc.message)
+        return Skip(SkipReason.INVALID_NUMBER, str(exc.message))
     if not info.can_message:
         return Skip(SkipReason.INVALID_NUMBER, f"{info.e164} is a {info.kind} number and cannot take messages")
     return Address(info.e164, info.region or "")

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet, Sum
@@ -96,7 +97,7 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     labels = dict(ContactChannel.choices)
     report.by_channel = [ReportRow(labels.get(str(k), str(k)), n, c) for k, n, c in _rows(sent, "channel")]
 
-    staff_names = {}
+    staff_names: dict[object, str] = {}
     staff_rows = _rows(sent, "sent_by")
     if staff_rows:
         from django.contrib.auth import get_user_model
@@ -108,15 +109,15 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     grouped: dict[str, list] = defaultdict(lambda: [0, ZERO])
     rows = list(sent.values("origin_type", "origin_id").annotate(n=Count("pk"), c=Sum("credits")))
     # The origins of each kind in one query (not one per campaign run).
-    wanted: dict[int, set[int]] = defaultdict(set)
+    wanted: dict[int, set[int | None]] = defaultdict(set)
     for row in rows:
         if row["origin_type"]:
             wanted[row["origin_type"]].add(row["origin_id"])
-    origins: dict[tuple[int, int], object] = {}
+    origins: dict[tuple[int, int | None], object] = {}
     for type_id, ids in wanted.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
         if model is not None:
-            manager = model._default_manager
+            manager: Any = model._default_manager
             if hasattr(model, "campaign"):
                 manager = manager.select_related("campaign")  # report_label of a campaign run
             origins.update({(type_id, obj.pk): obj for obj in manager.filter(pk__in=ids)})

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -128,7 +129,7 @@ def run_launch(run: CampaignRun) -> CampaignRun:
     from ..tasks import send_run_chunk
 
     for chunk in chunks:
-        transaction.on_commit(lambda chunk=chunk: send_run_chunk.delay(run.pk, chunk))
+        transaction.on_commit(partial(send_run_chunk.delay, run.pk, chunk))
     run.refresh_from_db()
     return run
 

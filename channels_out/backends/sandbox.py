@@ -139,6 +139,6 @@ class SandboxBackend(Backend):
         data = self._payload(request)
         if data.get("type") != "inbound" or not data.get("id") or not data.get("from"):
             return []
-        channel = data.get("channel") if data.get("channel") in ContactChannel.values else self.account.channel
+        channel = str(data["channel"]) if data.get("channel") in ContactChannel.values else self.account.channel
         return [Inbound(provider_message_id=str(data["id"]), from_number=str(data["from"]), body=str(data.get("body", "")),
                         channel=channel, payload=data)]

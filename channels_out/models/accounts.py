@@ -161,7 +161,7 @@ class ChannelAccount(models.Model):
                 if normalise_phone(self.sender) != self.sender:
                     errors["sender"] = "Write the WhatsApp number in E.164 form, e.g. +905321234567."
             except InvalidPhone as exc:
-                errors["sender"] = exc.message
+                errors["sender"] = str(exc.message)
         if self.channel == ContactChannel.EMAIL:
             self.sender_name = sanitise_from_name(self.sender_name)
             if self.use_tls and self.use_ssl:

@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -403,7 +404,7 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
 
     for start in range(0, len(due), DISPATCH_CHUNK):
         chunk = due[start : start + DISPATCH_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: deliver_messages.delay(chunk))
+        transaction.on_commit(partial(deliver_messages.delay, chunk))
 
 
 def dispatch_on_commit(message: OutboundMessage) -> None:

@@ -148,6 +148,9 @@ def message_apply_statuses(
     return moved
 
 
+_FIELDS = {field.name: field for field in OutboundMessage._meta.concrete_fields}
+
+
 def _update_rows(messages: list[OutboundMessage], names: Sequence[str]) -> None:
     """Write ``names`` of ``messages`` in one UPDATE: a value all share is set as is, one that differs by row
     (e.g. the provider's id) through a CASE — cheaper than ``bulk_update``, which cases every field."""
@@ -157,7 +160,7 @@ def _update_rows(messages: list[OutboundMessage], names: Sequence[str]) -> None:
         if len(distinct) == 1:
             values[name] = distinct.pop()
         else:
-            output = OutboundMessage._meta.get_field(name)
+            output = _FIELDS[name]
             values[name] = Case(*(When(pk=m.pk, then=Value(getattr(m, name), output_field=output)) for m in messages),
                                 output_field=output)
     OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(**values)

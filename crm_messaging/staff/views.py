@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.http import HttpRequest
 from django.views.generic import TemplateView
 
 from crm_messaging.guests.models import Reservation
@@ -16,6 +17,7 @@ class StaffView(LoginRequiredMixin, PermissionRequiredMixin):
     permission get 403 (a front-desk user cannot open the campaign editor)."""
 
     raise_exception = False
+    request: HttpRequest
 
     def handle_no_permission(self) -> Any:
         if self.request.user.is_authenticated:

@@ -13,7 +13,7 @@ from .. import signals
 from ..models import Facility, FacilityBooking, Guest, Reservation
 
 # Which status a booking may move to from which.
-_MOVES = {
+_MOVES: dict[str, set[str]] = {
     FacilityBooking.Status.BOOKED: {
         FacilityBooking.Status.ATTENDED,
         FacilityBooking.Status.CANCELLED,

@@ -64,7 +64,7 @@ def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool)
                 values.update(phone=normalise_phone(raw), phone_valid=True)
             except InvalidPhone as exc:
                 if strict_phone:
-                    errors["phone"] = [exc.message]
+                    errors["phone"] = [str(exc.message)]
                 else:
                     # Imported data: keep what was given so staff can fix it; never dialled.
                     values.update(phone=raw[:32], phone_valid=False)
