@@ -67,3 +67,46 @@ def test_a_receipt_before_our_own_sent_write_still_counts(accounts, top_up) -> N
     assert message.status == Status.DELIVERED
     assert message.sent_at is not None
     assert LedgerEntry.objects.filter(message=message, kind="post").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_racing_the_workers_batch_write_is_applied_once_in_rank_order(accounts, top_up, monkeypatch) -> None:
+    """The worker writes "sent" for a batch while the provider's "delivered" arrives for one of them."""
+    import threading
+
+    from django.db import connection
+
+    from channels_out.services import StatusChange, message_apply_statuses
+    from channels_out.tasks import deliver_messages
+
+    top_up(20)
+    monkeypatch.setattr(deliver_messages, "delay", lambda ids: None)  # this test plays the worker
+    messages = [message_send(steps=Step(channel="sms", text="Hi"), guest=GuestFactory()) for _ in range(10)]
+    OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(status=Status.SENDING)
+    raced = messages[4]
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        barrier.wait()
+        message_apply_statuses([StatusChange(m, Status.SENT, provider_message_id=f"SM{m.pk}") for m in messages],
+                               source="dispatch")
+        connection.close()
+
+    def webhook() -> None:
+        barrier.wait()
+        message_apply_status(OutboundMessage.objects.get(pk=raced.pk), Status.DELIVERED, source="webhook")
+        connection.close()
+
+    threads = [threading.Thread(target=worker), threading.Thread(target=webhook)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = dict(OutboundMessage.objects.values_list("pk", "status"))
+    assert statuses.pop(raced.pk) == Status.DELIVERED  # whichever came first, "delivered" wins
+    assert set(statuses.values()) == {Status.SENT}
+    assert OutboundMessage.objects.get(pk=raced.pk).sent_at is not None
+    assert LedgerEntry.objects.filter(kind="post").count() == 10  # one debit each, the raced one too
+    assert available_credits() == Decimal("10")
+    assert DeliveryEvent.objects.filter(message=raced, status__in=[Status.SENT, Status.DELIVERED]).count() == 2
