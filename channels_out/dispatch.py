@@ -116,9 +116,21 @@ class _Outcomes:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        try:
             message_apply_statuses(pending, source="dispatch")
+        except Exception:
+            # One answer that cannot be written (a bug, a contradiction in the ledger) must
+            # not cost the others theirs: write them one by one. The one that still fails
+            # stays "sending", and the sweeper makes it unknown for an operator.
+            logger.exception("Writing %d providers' answers together failed; writing them one by one", len(pending))
+            for change in pending:
+                try:
+                    message_apply_statuses([change], source="dispatch")
+                except Exception:
+                    logger.exception("The provider's answer for message %s could not be recorded", change.message.pk)
 
 
 class _Consent:

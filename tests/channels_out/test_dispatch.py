@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from channels_out import dispatch
 from channels_out.backends import TransportError, locmem
-from channels_out.ledger import available_credits
+from channels_out.ledger import available_credits, credits_release
 from channels_out.models import CreditBalance, DeliveryEvent, LedgerEntry, OutboundMessage, Status
 from channels_out.services import Step, message_mark_sent, message_resend, message_send
 from tests.factories import GuestFactory
@@ -204,6 +204,26 @@ def test_answers_already_received_are_written_when_the_worker_is_stopped_mid_bat
         assert dispatch.sweep()["stuck"] == 1
     assert OutboundMessage.objects.get(pk=ids[3]).status == Status.UNKNOWN
     assert len(locmem.outbox) == 3
+
+
+def test_an_answer_that_cannot_be_written_does_not_cost_the_rest_of_the_batch_theirs(
+    accounts, top_up, monkeypatch, caplog
+) -> None:
+    top_up(10)
+    ids = [_queue().pk for _ in range(4)]
+    send = locmem.LocmemBackend.send
+
+    def send_and_break_the_ledger(self, message):
+        if message.pk == ids[1]:
+            credits_release(message)  # a contradiction: its credits were given back while it went out
+        return send(self, message)
+
+    monkeypatch.setattr(locmem.LocmemBackend, "send", send_and_break_the_ledger)
+    dispatch.deliver(ids)
+    statuses = list(OutboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list("status", flat=True))
+    assert statuses == [Status.SENT, Status.SENDING, Status.SENT, Status.SENT]  # the sweeper makes #2 unknown
+    assert LedgerEntry.objects.filter(kind="post", message_id__in=ids).count() == 3
+    assert f"message {ids[1]} could not be recorded" in caplog.text
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
