@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm_messaging.guests.models import (
     ConsentPurpose,
@@ -127,7 +128,8 @@ def recipients(campaign: Campaign, occurrence: Occurrence, *, channel: str | Non
     """
     channel = channel or _first_channel(campaign)
     if not channel:
-        raise AudienceError(f"Campaign {campaign} has no delivery step, so no channel to check consent for.")
+        raise AudienceError(gettext("Campaign %(campaign)s has no delivery step, so no channel to check consent for.")
+                            % {"campaign": campaign})
     reason = block_reason_expression(purpose=campaign.purpose, channel=channel, at=occurrence.at)
     queryset = audience(campaign, occurrence)
     guest_field = audience_guest_field(campaign)
@@ -140,9 +142,9 @@ def recipients(campaign: Campaign, occurrence: Occurrence, *, channel: str | Non
 # --- source and configuration -------------------------------------------------------------------
 def _check_timing(campaign: Campaign) -> None:
     if campaign.timing in ARRIVAL_TIMINGS and campaign.source != Source.RESERVATIONS:
-        raise AudienceError(f"“{campaign.get_timing_display()}” needs the reservations source.")
+        raise AudienceError(gettext("“%(timing)s” needs the reservations source.") % {"timing": campaign.get_timing_display()})
     if campaign.timing in START_TIMINGS and campaign.source not in (Source.SPA, Source.FACILITY):
-        raise AudienceError(f"“{campaign.get_timing_display()}” needs a spa or facility source.")
+        raise AudienceError(gettext("“%(timing)s” needs a spa or facility source.") % {"timing": campaign.get_timing_display()})
 
 
 def _m2m_ids(campaign: Campaign) -> dict[str, list[int]]:

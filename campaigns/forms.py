@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy
 
 from crm_messaging.guests.models import ContactChannel
 
-from .admin.forms import CampaignForm, CampaignStepForm, GalleryForm, MessageVariantForm
+from .admin.forms import CampaignForm, CampaignStepForm, MessageVariantForm
+from .admin.forms import GalleryForm as AdminGalleryForm
 from .gallery import GalleryTemplate
 from .models import Campaign, CampaignStep, MessageVariant
 from .services.campaigns import M2M_FILTERS
@@ -62,6 +63,37 @@ class CampaignEditorForm(CampaignForm):
     FACILITY = ("facility_types",)
 
     class Meta(CampaignForm.Meta):
+        # The fields whose model label is only their name, worded for translation here.
+        labels = {
+            "description": gettext_lazy("Description"),
+            "valid_from": gettext_lazy("Valid from"),
+            "valid_until": gettext_lazy("Valid until"),
+            "purpose": gettext_lazy("Purpose"),
+            "source": gettext_lazy("Source"),
+            "trigger": gettext_lazy("Trigger"),
+            "timing": gettext_lazy("Timing"),
+            "scheduled_at": gettext_lazy("Scheduled at"),
+            "catch_up": gettext_lazy("Catch up"),
+            "repeat_guests_only": gettext_lazy("Repeat guests only"),
+            "nights_min": gettext_lazy("Nights min"),
+            "nights_max": gettext_lazy("Nights max"),
+            "nationalities": gettext_lazy("Nationalities"),
+            "excluded_nationalities": gettext_lazy("Excluded nationalities"),
+            "stay_types": gettext_lazy("Stay types"),
+            "agencies": gettext_lazy("Agencies"),
+            "market_segments": gettext_lazy("Market segments"),
+            "board_types": gettext_lazy("Board types"),
+            "room_types": gettext_lazy("Room types"),
+            "source_channels": gettext_lazy("Source channels"),
+            "age_mode": gettext_lazy("Age mode"),
+            "age_min": gettext_lazy("Age min"),
+            "age_max": gettext_lazy("Age max"),
+            "birthday": gettext_lazy("Birthday"),
+            "loyalty_members_only": gettext_lazy("Loyalty members only"),
+            "loyalty_tiers": gettext_lazy("Loyalty tiers"),
+            "exclude_greylisted": gettext_lazy("Exclude greylisted"),
+            "facility_types": gettext_lazy("Facility types"),
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -72,6 +104,11 @@ class CampaignEditorForm(CampaignForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Declared by the admin's form, which is not translated.
+        self.fields["genders"].label = gettext_lazy("Genders")
+        self.fields["genders"].help_text = gettext_lazy("None ticked: any gender.")
+        self.fields["languages"].label = gettext_lazy("Languages")
+        self.fields["languages"].help_text = gettext_lazy("None ticked: any language.")
         for name in ("nationalities", "excluded_nationalities"):
             self.fields[name].widget.attrs["size"] = 8
         for name in ("rate_min", "rate_max", "balance_min"):
@@ -349,6 +386,20 @@ def draft_campaign(editor: CampaignEditor) -> Iterator[Campaign | None]:
             yield editor.save_draft()
         finally:
             transaction.set_rollback(True)
+
+
+class GalleryForm(AdminGalleryForm):
+    """The admin's gallery form, worded for the editor's readers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["key"].label = gettext_lazy("standard template")
+        self.fields["languages"].label = gettext_lazy("Languages")
+        self.fields["languages"].help_text = gettext_lazy("None ticked: every language the template is written in.")
+        self.fields["overwrite"].label = gettext_lazy("replace existing languages")
+        self.fields["overwrite"].help_text = gettext_lazy(
+            "Otherwise a language the campaign already has is left as it is. Staff notes and "
+            "WhatsApp templates are kept either way.")
 
 
 class TestSendForm(forms.Form):

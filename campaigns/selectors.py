@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels_out.models import OutboundMessage, Status
 from crm_messaging.guests.models import Hotel
@@ -90,21 +91,23 @@ def next_occurrence(campaign: Campaign, *, now: dt.datetime | None = None) -> tu
     now = now or timezone.now()
     trigger = campaign.trigger
     if trigger in EVENT_TRIGGERS:
-        return None, f"Sent to each reservation at “{Trigger(trigger).label}”, when it happens."
+        return None, _("Sent to each reservation at “%(trigger)s”, when it happens.") % {"trigger": Trigger(trigger).label}
     if trigger == Trigger.DAILY:
         day = Hotel.load().business_date
         if TriggerEvent.objects.filter(key=f"daily:{day.isoformat()}").exists():
             day += dt.timedelta(days=1)  # today's run is done: the next night audit opens the next day
-        return Occurrence.daily(day, at=now), f"The daily run for the business date {day:%d.%m.%Y}."
+        return Occurrence.daily(day, at=now), _("The daily run for the business date %(day)s.") % {"day": f"{day:%d.%m.%Y}"}
     if trigger == Trigger.HOURLY:
         this_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
         # In UTC: wall-clock arithmetic would skip or repeat an hour at a DST change.
         hour = timezone.localtime(this_hour.astimezone(dt.UTC) + dt.timedelta(hours=1))
-        return Occurrence.hourly(hour, at=now), f"The hourly run at {hour:%H:%M on %d.%m.%Y}."
+        return Occurrence.hourly(hour, at=now), _("The hourly run at %(time)s on %(day)s.") % {
+            "time": f"{hour:%H:%M}", "day": f"{hour:%d.%m.%Y}"}
     if trigger == Trigger.ONCE and campaign.scheduled_at is not None:
         at = timezone.localtime(campaign.scheduled_at)
-        return Occurrence.once(campaign.scheduled_at), f"The one-off send at {at:%H:%M on %d.%m.%Y}."
-    return Occurrence.operator(now), "A send right now."
+        return Occurrence.once(campaign.scheduled_at), _("The one-off send at %(time)s on %(day)s.") % {
+            "time": f"{at:%H:%M}", "day": f"{at:%d.%m.%Y}"}
+    return Occurrence.operator(now), _("A send right now.")
 
 
 @dataclass(frozen=True)
@@ -121,12 +124,12 @@ def forecast(campaign: Campaign) -> Forecast:
     """Count the next occurrence's audience and price it; any failure becomes a readable note."""
     occurrence, when = next_occurrence(campaign)
     if occurrence is None:
-        return Forecast(when, note="There is no audience to count ahead of the event.")
+        return Forecast(when, note=_("There is no audience to count ahead of the event."))
     try:
         # A savepoint: a query the database refuses must not break the page's transaction.
         with transaction.atomic():
             count = audience(campaign, occurrence).count()
             cost = estimate(campaign, occurrence)
     except Exception as exc:  # a half-written draft may fail anywhere: staff get the reason, not a 500
-        return Forecast(when, note=f"Cannot be counted yet: {exc}")
+        return Forecast(when, note=_("Cannot be counted yet: %(reason)s") % {"reason": exc})
     return Forecast(when, audience=count, estimate=cost)

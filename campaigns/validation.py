@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from crm_messaging.guests.models import ContactChannel
 
@@ -28,47 +29,51 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         errors.setdefault(field, []).append(message)
 
     if campaign.valid_from and campaign.valid_until and campaign.valid_until < campaign.valid_from:
-        error("valid_until", "The validity range ends before it starts.")
+        error("valid_until", _("The validity range ends before it starts."))
     trigger, timing, source = campaign.trigger, campaign.timing, campaign.source
     if trigger in EVENT_TRIGGERS and source != Source.RESERVATIONS:
-        error("source", f"“{Trigger(trigger).label}” happens to reservations: choose the reservations table.")
+        error("source", _("“%(trigger)s” happens to reservations: choose the reservations table.")
+              % {"trigger": Trigger(trigger).label})
     if trigger in EVENT_TRIGGERS and timing:
-        error("timing", f"“{Trigger(trigger).label}” sends at the moment it happens; leave the timing empty.")
+        error("timing", _("“%(trigger)s” sends at the moment it happens; leave the timing empty.")
+              % {"trigger": Trigger(trigger).label})
     if timing in HOURLY_TIMINGS and trigger != Trigger.HOURLY:
-        error("timing", f"“{Timing(timing).label}” needs the hourly trigger.")
+        error("timing", _("“%(timing)s” needs the hourly trigger.") % {"timing": Timing(timing).label})
     if timing in DAILY_TIMINGS and trigger != Trigger.DAILY:
-        error("timing", f"“{Timing(timing).label}” needs the daily trigger.")
+        error("timing", _("“%(timing)s” needs the daily trigger.") % {"timing": Timing(timing).label})
     if timing in RESERVATION_TIMINGS and source != Source.RESERVATIONS:
-        error("timing", f"“{Timing(timing).label}” needs the reservations table as source.")
+        error("timing", _("“%(timing)s” needs the reservations table as source.") % {"timing": Timing(timing).label})
     if timing in FACILITY_TIMINGS and source not in FACILITY_SOURCES:
-        error("timing", f"“{Timing(timing).label}” needs the spa or event/facility reservations table as source.")
+        error("timing", _("“%(timing)s” needs the spa or event/facility reservations table as source.")
+              % {"timing": Timing(timing).label})
     if trigger == Trigger.HOURLY and source == Source.GUESTS:
-        error("trigger", "Guests have no hours to count from: an hourly campaign needs reservations or facility bookings.")
+        error("trigger", _("Guests have no hours to count from: an hourly campaign needs reservations or facility bookings."))
     if timing == Timing.BIRTHDAY and source != Source.GUESTS:
-        error("timing", "Birthday wishes go to guests: choose the guests table.")
+        error("timing", _("Birthday wishes go to guests: choose the guests table."))
     if timing and timing != Timing.BIRTHDAY and campaign.offset == 0 and timing in HOURLY_TIMINGS:
-        error("offset", "Say how many hours before.")
+        error("offset", _("Say how many hours before."))
     if trigger == Trigger.ONCE and campaign.scheduled_at is None:
-        error("scheduled_at", "A one-off campaign needs the date and time to send.")
+        error("scheduled_at", _("A one-off campaign needs the date and time to send."))
     if trigger != Trigger.ONCE and campaign.scheduled_at is not None:
-        error("scheduled_at", "Only a one-off campaign has a scheduled time.")
+        error("scheduled_at", _("Only a one-off campaign has a scheduled time."))
     if campaign.rate_min is not None and campaign.rate_max is not None and campaign.rate_max < campaign.rate_min:
-        error("rate_max", "The highest rate is below the lowest.")
+        error("rate_max", _("The highest rate is below the lowest."))
     if campaign.nights_min is not None and campaign.nights_max is not None and campaign.nights_max < campaign.nights_min:
-        error("nights_max", "The most nights is below the fewest.")
+        error("nights_max", _("The most nights is below the fewest."))
     if campaign.stays_min is not None and campaign.stays_max is not None and campaign.stays_max < campaign.stays_min:
-        error("stays_max", "The most stays is below the fewest.")
+        error("stays_max", _("The most stays is below the fewest."))
     if campaign.age_mode and campaign.age_min is None and campaign.age_max is None:
-        error("age_min", f"“{AgeMode(campaign.age_mode).label}” needs an age band.")
+        error("age_min", _("“%(mode)s” needs an age band.") % {"mode": AgeMode(campaign.age_mode).label})
     if campaign.age_min is not None and campaign.age_max is not None and campaign.age_max < campaign.age_min:
-        error("age_max", "The oldest age is below the youngest.")
+        error("age_max", _("The oldest age is below the youngest."))
     if source == Source.GUESTS and any(
         getattr(campaign, f) is not None for f in ("rate_min", "rate_max", "nights_min", "nights_max")
     ):
-        error("source", "Rate and nights filters need the reservations table as source.")
+        error("source", _("Rate and nights filters need the reservations table as source."))
     overlap = set(map(str, campaign.nationalities)) & set(map(str, campaign.excluded_nationalities))
     if overlap:
-        error("excluded_nationalities", f"{', '.join(sorted(overlap))} is both included and excluded.")
+        error("excluded_nationalities", _("%(countries)s is both included and excluded.")
+              % {"countries": ", ".join(sorted(overlap))})
     return errors
 
 
@@ -82,23 +87,28 @@ def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
     steps = list(campaign.steps.select_related("account"))
     variants = list(campaign.variants.all())
     if not steps:
-        error("steps", "Choose at least one channel to deliver by.")
+        error("steps", _("Choose at least one channel to deliver by."))
     if not variants:
-        error("variants", "Write the message in at least one language.")
+        error("variants", _("Write the message in at least one language."))
     for step in steps:
         label = ContactChannel(step.channel).label
         if step.account is not None and step.account.channel != step.channel:
-            error("steps", f"Step {step.position + 1}: “{step.account.name}” is a {step.account.get_channel_display()} "
-                           f"account, not {label}.")
+            error("steps", _("Step %(n)s: “%(account)s” is a %(channel)s account, not %(wanted)s.") % {
+                "n": step.position + 1, "account": step.account.name, "channel": step.account.get_channel_display(),
+                "wanted": label})
         if step.account is not None and not step.account.is_active:
-            error("steps", f"Step {step.position + 1}: the account “{step.account.name}” is switched off.")
+            error("steps", _("Step %(n)s: the account “%(account)s” is switched off.")
+                  % {"n": step.position + 1, "account": step.account.name})
         for variant in variants:
             if step.channel == ContactChannel.WHATSAPP and not variant.whatsapp_content_sid:
-                error("variants", f"[{variant.language}] a WhatsApp step needs an approved template (Content SID).")
+                error("variants", _("[%(language)s] a WhatsApp step needs an approved template (Content SID).")
+                      % {"language": variant.language})
             if step.channel == ContactChannel.EMAIL and not (variant.subject.strip() and (variant.html.strip() or variant.text.strip())):
-                error("variants", f"[{variant.language}] an e-mail step needs a subject and an HTML or text body.")
+                error("variants", _("[%(language)s] an e-mail step needs a subject and an HTML or text body.")
+                      % {"language": variant.language})
             if step.channel in (ContactChannel.SMS, ContactChannel.VIBER) and not variant.text.strip():
-                error("variants", f"[{variant.language}] the {label} step needs a text.")
+                error("variants", _("[%(language)s] the %(channel)s step needs a text.")
+                      % {"language": variant.language, "channel": label})
     return errors
 
 

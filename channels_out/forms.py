@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.guests.models import ContactChannel
 
@@ -137,10 +138,11 @@ class CreditOrderForm(forms.ModelForm):
     """Order credits: only the quantity is asked; the service prices and numbers the invoice."""
 
     credits = forms.DecimalField(
+        label=gettext_lazy("Credits"),
         min_value=1,
         max_value=MAX_ORDER_CREDITS,
         decimal_places=0,
-        help_text="A whole number of credits.",
+        help_text=gettext_lazy("A whole number of credits."),
     )
 
     class Meta:
@@ -150,7 +152,7 @@ class CreditOrderForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         rate = MessagingPolicy.load().credits_per_eur
-        self.fields["credits"].help_text = (
-            f"A whole number of credits. The invoice is issued at 1 EUR = {rate.normalize():f} "
-            "credits; the credits are added when it is marked paid."
-        )
+        self.fields["credits"].help_text = gettext(
+            "A whole number of credits. The invoice is issued at 1 EUR = %(rate)s credits; "
+            "the credits are added when it is marked paid."
+        ) % {"rate": f"{rate.normalize():f}"}

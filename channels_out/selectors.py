@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm_messaging.guests.models import ContactChannel, Guest, Reservation
 
@@ -104,7 +105,7 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
 
         users = get_user_model().objects.filter(pk__in=[k for k, _, _ in staff_rows if k])
         staff_names = {u.pk: (u.get_full_name() or u.get_username()) for u in users}
-    report.by_staff = [ReportRow(staff_names.get(k, "automatic"), n, c) for k, n, c in staff_rows]
+    report.by_staff = [ReportRow(staff_names.get(k, gettext("automatic")), n, c) for k, n, c in staff_rows]
 
     grouped: dict[str, list] = defaultdict(lambda: [0, ZERO])
     rows = list(sent.values("origin_type", "origin_id").annotate(n=Count("pk"), c=Sum("credits")))
@@ -122,7 +123,7 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
                 manager = manager.select_related("campaign")  # report_label of a campaign run
             origins.update({(type_id, obj.pk): obj for obj in manager.filter(pk__in=ids)})
     for row in rows:
-        label = "one-off messages"
+        label = gettext("one-off messages")
         origin = origins.get((row["origin_type"], row["origin_id"])) if row["origin_type"] else None
         if origin is not None:
             label = str(getattr(origin, "report_label", origin))

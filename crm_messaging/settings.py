@@ -246,8 +246,16 @@ if HOTEL_DEFAULT_LANGUAGE not in dict(GUEST_LANGUAGES):
 # --- Internationalisation of the screens ---------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("tr", "Türkçe"), ("de", "Deutsch"), ("ru", "Русский")]
+# The languages the staff screens are translated into, offered in their header (the guest
+# pages speak every language of LANGUAGES).
+STAFF_LANGUAGES = ["en", "tr"]
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Staff choose their language in the header (django.views.i18n.set_language); the choice is
+# this cookie, kept for a year. Until they choose, the screens follow the browser's language.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Auth ----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -279,7 +287,7 @@ STORAGES = {
 # --- Security (production) -----------------------------------------------------------------
 if PRODUCTION:
     # Off only for a plain-HTTP local compose stack; behind TLS keep the default.
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from crm_messaging.guests.models import ConsentPurpose, ContactChannel
@@ -19,23 +20,23 @@ from crm_messaging.guests.models import ConsentPurpose, ContactChannel
 class Source(models.TextChoices):
     """The table the audience is drawn from (seed 000 "Kaynak tablo")."""
 
-    GUESTS = "guests", "Guests"
-    RESERVATIONS = "reservations", "Reservations"
-    SPA = "spa", "Spa reservations"
-    FACILITY = "facility", "Event / facility reservations"
+    GUESTS = "guests", _("Guests")
+    RESERVATIONS = "reservations", _("Reservations")
+    SPA = "spa", _("Spa reservations")
+    FACILITY = "facility", _("Event / facility reservations")
 
 
 class Trigger(models.TextChoices):
     """What starts a send (seed 000 "Aksiyon")."""
 
-    OPERATOR = "operator", "Operator (manual only)"
-    RESERVATION_CREATED = "reservation_created", "Reservation created (confirmation)"
-    CHECK_IN = "check_in", "Check-in"
-    CHECK_OUT = "check_out", "Check-out"
-    CANCELLATION = "cancellation", "Cancellation"
-    DAILY = "daily", "Daily, after the night audit"
-    HOURLY = "hourly", "Hourly, on the hour"
-    ONCE = "once", "Once, at a scheduled date and time"
+    OPERATOR = "operator", _("Operator (manual only)")
+    RESERVATION_CREATED = "reservation_created", _("Reservation created (confirmation)")
+    CHECK_IN = "check_in", _("Check-in")
+    CHECK_OUT = "check_out", _("Check-out")
+    CANCELLATION = "cancellation", _("Cancellation")
+    DAILY = "daily", _("Daily, after the night audit")
+    HOURLY = "hourly", _("Hourly, on the hour")
+    ONCE = "once", _("Once, at a scheduled date and time")
 
 
 EVENT_TRIGGERS = frozenset({Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigger.CHECK_OUT, Trigger.CANCELLATION})
@@ -44,36 +45,36 @@ EVENT_TRIGGERS = frozenset({Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigg
 class Timing(models.TextChoices):
     """When, relative to the record, a scheduled (daily/hourly) campaign reaches it (C3, C6)."""
 
-    NONE = "", "At the trigger"
-    DAYS_BEFORE_ARRIVAL = "days_before_arrival", "N days before arrival"
-    DAYS_AFTER_DEPARTURE = "days_after_departure", "N days after departure"
-    HOURS_BEFORE_ARRIVAL = "hours_before_arrival", "N hours before arrival"
-    HOURS_BEFORE_START = "hours_before_start", "N hours before the facility booking"
-    DAYS_BEFORE_START = "days_before_start", "N days before the facility booking / event"
-    DAYS_AFTER_START = "days_after_start", "N days after the facility booking / event"
-    BIRTHDAY = "birthday", "On the guest's birthday"
+    NONE = "", _("At the trigger")
+    DAYS_BEFORE_ARRIVAL = "days_before_arrival", _("N days before arrival")
+    DAYS_AFTER_DEPARTURE = "days_after_departure", _("N days after departure")
+    HOURS_BEFORE_ARRIVAL = "hours_before_arrival", _("N hours before arrival")
+    HOURS_BEFORE_START = "hours_before_start", _("N hours before the facility booking")
+    DAYS_BEFORE_START = "days_before_start", _("N days before the facility booking / event")
+    DAYS_AFTER_START = "days_after_start", _("N days after the facility booking / event")
+    BIRTHDAY = "birthday", _("On the guest's birthday")
 
 
 class BirthdayFilter(models.TextChoices):
-    ANY = "", "Any"
-    TODAY = "today", "Birthday today"
-    THIS_MONTH = "this_month", "Birthday this month"
-    NEXT_MONTH = "next_month", "Birthday next month"
+    ANY = "", _("Any")
+    TODAY = "today", _("Birthday today")
+    THIS_MONTH = "this_month", _("Birthday this month")
+    NEXT_MONTH = "next_month", _("Birthday next month")
 
 
 class AgeMode(models.TextChoices):
-    ANY = "", "Any age"
-    INCLUDE = "include", "Only ages in the band"
-    EXCLUDE = "exclude", "All except ages in the band"
+    ANY = "", _("Any age")
+    INCLUDE = "include", _("Only ages in the band")
+    EXCLUDE = "exclude", _("All except ages in the band")
 
 
 class Campaign(models.Model):
     """An automated or manual message campaign (the Elektraweb "Otomatik Mail - Sms Gönderici")."""
 
     # --- basics (C1) -------------------------------------------------------------------------
-    name = models.CharField("internal name", max_length=120, help_text="Only staff see it.")
+    name = models.CharField(_("internal name"), max_length=120, help_text=_("Only staff see it."))
     description = models.TextField(blank=True)
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     purpose = models.CharField(
@@ -88,18 +89,18 @@ class Campaign(models.Model):
     trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
     timing = models.CharField(max_length=30, choices=Timing.choices, blank=True, default=Timing.NONE)
     offset = models.PositiveSmallIntegerField(
-        "N", default=0, validators=[MaxValueValidator(366)], help_text="The N of the timing (days or hours)."
+        _("N"), default=0, validators=[MaxValueValidator(366)], help_text=_("The N of the timing (days or hours).")
     )
-    scheduled_at = models.DateTimeField(null=True, blank=True, help_text="For “once” campaigns.")
+    scheduled_at = models.DateTimeField(null=True, blank=True, help_text=_("For “once” campaigns."))
     catch_up = models.BooleanField(
         default=False,
-        help_text="A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick.",
+        help_text=_("A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick."),
     )
 
     # --- stay filters (C4) -------------------------------------------------------------------
     repeat_guests_only = models.BooleanField(default=False)
-    rate_min = models.DecimalField("nightly rate from", max_digits=10, decimal_places=2, null=True, blank=True)
-    rate_max = models.DecimalField("nightly rate to", max_digits=10, decimal_places=2, null=True, blank=True)
+    rate_min = models.DecimalField(_("nightly rate from"), max_digits=10, decimal_places=2, null=True, blank=True)
+    rate_max = models.DecimalField(_("nightly rate to"), max_digits=10, decimal_places=2, null=True, blank=True)
     nights_min = models.PositiveSmallIntegerField(null=True, blank=True)
     nights_max = models.PositiveSmallIntegerField(null=True, blank=True)
     stay_types = models.ManyToManyField("guests.StayType", blank=True, related_name="+")
@@ -108,35 +109,35 @@ class Campaign(models.Model):
     board_types = models.ManyToManyField("guests.BoardType", blank=True, related_name="+")
     room_types = models.ManyToManyField("guests.RoomType", blank=True, related_name="+")
     source_channels = models.ManyToManyField("guests.SourceChannel", blank=True, related_name="+")
-    nationalities = CountryField(multiple=True, blank=True, help_text="Only these nationalities (empty: all).")
+    nationalities = CountryField(multiple=True, blank=True, help_text=_("Only these nationalities (empty: all)."))
     excluded_nationalities = CountryField(
-        multiple=True, blank=True, help_text="All except these (e.g. “all except Türkiye”)."
+        multiple=True, blank=True, help_text=_("All except these (e.g. “all except Türkiye”).")
     )
 
     # --- guest filters (C5) ------------------------------------------------------------------
     age_mode = models.CharField(max_length=10, choices=AgeMode.choices, blank=True, default=AgeMode.ANY)
     age_min = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(130)])
     age_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(130)], help_text="Inclusive: 17 means “under 18”."
+        null=True, blank=True, validators=[MaxValueValidator(130)], help_text=_("Inclusive: 17 means “under 18”.")
     )
     birthday = models.CharField(max_length=12, choices=BirthdayFilter.choices, blank=True, default=BirthdayFilter.ANY)
-    genders = models.JSONField(default=list, blank=True, help_text="Empty: any gender.")
-    vip_min = models.PositiveSmallIntegerField("VIP level at least", null=True, blank=True)
+    genders = models.JSONField(default=list, blank=True, help_text=_("Empty: any gender."))
+    vip_min = models.PositiveSmallIntegerField(_("VIP level at least"), null=True, blank=True)
     loyalty_members_only = models.BooleanField(default=False)
     loyalty_tiers = models.ManyToManyField("guests.LoyaltyTier", blank=True, related_name="+")
-    stays_min = models.PositiveSmallIntegerField("completed stays at least", null=True, blank=True)
-    stays_max = models.PositiveSmallIntegerField("completed stays at most", null=True, blank=True)
+    stays_min = models.PositiveSmallIntegerField(_("completed stays at least"), null=True, blank=True)
+    stays_max = models.PositiveSmallIntegerField(_("completed stays at most"), null=True, blank=True)
     balance_min = models.DecimalField(
-        "outstanding balance at least", max_digits=12, decimal_places=2, null=True, blank=True,
-        help_text="Debt reminders: guests owing at least this much.",
+        _("outstanding balance at least"), max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("Debt reminders: guests owing at least this much."),
     )
-    languages = models.JSONField(default=list, blank=True, help_text="Empty: any language.")
+    languages = models.JSONField(default=list, blank=True, help_text=_("Empty: any language."))
     require_data_consent = models.BooleanField(
-        "data-processing consent required", default=False, help_text="Only guests who gave KVKK/GDPR consent."
+        _("data-processing consent required"), default=False, help_text=_("Only guests who gave KVKK/GDPR consent.")
     )
     require_channel_consent = models.BooleanField(
-        "communication consent required", default=False,
-        help_text="Only guests with an explicit opt-in for the campaign's purpose on the first channel.",
+        _("communication consent required"), default=False,
+        help_text=_("Only guests with an explicit opt-in for the campaign's purpose on the first channel."),
     )
     exclude_greylisted = models.BooleanField(default=True)
 
@@ -183,7 +184,7 @@ class CampaignStep(models.Model):
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     account = models.ForeignKey(
         "channels_out.ChannelAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Empty: the channel's default account. A Viber account with an SMS fallback gives Viber→SMS.",
+        help_text=_("Empty: the channel's default account. A Viber account with an SMS fallback gives Viber→SMS."),
     )
 
     class Meta:
@@ -201,18 +202,18 @@ class MessageVariant(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
     language = models.CharField(max_length=8, choices=settings.GUEST_LANGUAGES)
-    subject = models.CharField("e-mail subject", max_length=255, blank=True)
-    html = models.TextField("e-mail HTML", blank=True)
+    subject = models.CharField(_("e-mail subject"), max_length=255, blank=True)
+    html = models.TextField(_("e-mail HTML"), blank=True)
     text = models.TextField(
-        "text", blank=True, help_text="SMS, Viber and WhatsApp free text; also the e-mail's plain part when given."
+        _("text"), blank=True, help_text=_("SMS, Viber and WhatsApp free text; also the e-mail's plain part when given.")
     )
-    whatsapp_content_sid = models.CharField("WhatsApp template (Content SID)", max_length=64, blank=True)
+    whatsapp_content_sid = models.CharField(_("WhatsApp template (Content SID)"), max_length=64, blank=True)
     whatsapp_variables = models.JSONField(
-        "WhatsApp template variables", default=dict, blank=True,
-        help_text='e.g. {"1": "@NAME", "2": "{{ reservation.arrival }}"}',
+        _("WhatsApp template variables"), default=dict, blank=True,
+        help_text=_('e.g. {"1": "@NAME", "2": "{{ reservation.arrival }}"}'),
     )
     note = models.CharField(
-        "staff note", max_length=300, blank=True, help_text="A short note appended to the message (seed 003)."
+        _("staff note"), max_length=300, blank=True, help_text=_("A short note appended to the message (seed 003).")
     )
     updated_at = models.DateTimeField(auto_now=True)
 

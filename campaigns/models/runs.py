@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .campaign import Campaign, Trigger
 
@@ -43,11 +44,11 @@ class CampaignRun(models.Model):
     """One occurrence of a campaign: a tick, an event, an operator send."""
 
     class State(models.TextChoices):
-        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        REFUSED = "refused", "Refused"
-        REJECTED = "rejected", "Rejected by the approver"
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
+        REJECTED = "rejected", _("Rejected by the approver")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="runs")
     trigger = models.CharField(max_length=30, choices=Trigger.choices)
@@ -83,4 +84,4 @@ class CampaignRun(models.Model):
     @property
     def report_label(self) -> str:
         """How the credits report groups this run's messages: by campaign."""
-        return f"Campaign: {self.campaign.name}"
+        return _("Campaign: %(name)s") % {"name": self.campaign.name}

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from channels_out.ledger import available_credits
 from channels_out.pricing import PriceTable
@@ -25,6 +26,7 @@ from channels_out.segments import SegmentInfo, count_segments
 from channels_out.services import Step, message_send
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.guests.models import ContactChannel, Guest, Hotel
+from crm_messaging.i18n import lower_label
 from crm_messaging.phones import InvalidPhone, phone_info
 
 from ..audiences import audience, audience_guest_field
@@ -62,10 +64,18 @@ class Estimate:
 
     @property
     def refusal(self) -> str:
-        """The message staff see when the balance is short (empty when it is not)."""
+        """Why the balance is short, as a run keeps it (empty when it is not)."""
         if self.sufficient:
             return ""
         return f"cost {self.credits.normalize():f} credits, balance {self.balance.normalize():f}"
+
+    @property
+    def refusal_text(self) -> str:
+        """``refusal`` in the reader's language, for the screens."""
+        if self.sufficient:
+            return ""
+        return gettext("cost %(cost)s credits, balance %(balance)s") % {
+            "cost": f"{self.credits.normalize():f}", "balance": f"{self.balance.normalize():f}"}
 
 
 def _first_step(campaign: Campaign) -> Any:
@@ -202,14 +212,14 @@ def campaign_send(*, campaign: Campaign, user: Actor, record_ids: Sequence[int] 
     run waits for a manager instead of sending.
     """
     if campaign.trigger != Trigger.OPERATOR:
-        raise ValidationError("Only an operator campaign is sent by hand; this one sends itself.")
+        raise ValidationError(gettext("Only an operator campaign is sent by hand; this one sends itself."))
     if not campaign.is_active:
-        raise ValidationError("The campaign is passive; activate it first.")
+        raise ValidationError(gettext("The campaign is passive; activate it first."))
     campaign_validate(campaign)
     occurrence = Occurrence.operator(timezone.now())
     cost = estimate(campaign, occurrence, record_ids=record_ids)
     if cost.recipients == 0:
-        raise ValidationError("Nobody is in the audience: there is no one to send to.")
+        raise ValidationError(gettext("Nobody is in the audience: there is no one to send to."))
     if not cost.sufficient:
         with transaction.atomic():
             run, _ = run_open(campaign, occurrence, trigger=Trigger.OPERATOR, user=user, record_ids=record_ids,
@@ -218,7 +228,7 @@ def campaign_send(*, campaign: Campaign, user: Actor, record_ids: Sequence[int] 
                 estimated_cost=cost.credits, audience_size=cost.recipients, refusal=cost.refusal,
                 finished_at=timezone.now(),
             )
-        raise ValidationError(f"Not sent: {cost.refusal}.")
+        raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
     state = CampaignRun.State.AWAITING_APPROVAL if _needs_approval(cost) else CampaignRun.State.RUNNING
     with transaction.atomic():
         run, _ = run_open(campaign, occurrence, trigger=Trigger.OPERATOR, user=user, record_ids=record_ids, state=state)
@@ -239,14 +249,15 @@ def campaign_run_approve(*, run: CampaignRun, user: Actor) -> CampaignRun:
     locked = CampaignRun.objects.select_for_update().select_related("campaign").get(pk=run.pk)
     approver = acting_user(user)
     if approver is None or not approver.has_perm("campaigns.approve_send"):
-        raise PermissionDenied("Only a manager may approve a large send.")
+        raise PermissionDenied(gettext("Only a manager may approve a large send."))
     if approver.pk == locked.requested_by_id:
-        raise PermissionDenied("A send cannot be approved by the person who asked for it.")
+        raise PermissionDenied(gettext("A send cannot be approved by the person who asked for it."))
     if locked.state != CampaignRun.State.AWAITING_APPROVAL:
-        raise ValidationError(f"This send is {locked.get_state_display().lower()}, not awaiting approval.")
+        raise ValidationError(gettext("This send is %(state)s, not awaiting approval.")
+                              % {"state": lower_label(locked.get_state_display())})
     cost = estimate(locked.campaign, Occurrence.operator(), record_ids=locked.selected_ids or None)
     if not cost.sufficient:
-        raise ValidationError(f"Not sent: {cost.refusal}.")
+        raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
     CampaignRun.objects.filter(pk=locked.pk).update(approved_by=approver, approved_at=timezone.now())
     locked.refresh_from_db()
     return run_launch(locked)
@@ -257,12 +268,12 @@ def campaign_run_reject(*, run: CampaignRun, user: Actor, reason: str = "") -> C
     """The approver turns a large send down; nothing is sent."""
     approver = acting_user(user)
     if approver is None or not approver.has_perm("campaigns.approve_send"):
-        raise PermissionDenied("Only a manager may reject a large send.")
+        raise PermissionDenied(gettext("Only a manager may reject a large send."))
     updated = CampaignRun.objects.filter(pk=run.pk, state=CampaignRun.State.AWAITING_APPROVAL).update(
         state=CampaignRun.State.REJECTED, refusal=(reason or "rejected by the approver")[:255], finished_at=timezone.now()
     )
     if not updated:
-        raise ValidationError("This send is not awaiting approval.")
+        raise ValidationError(gettext("This send is not awaiting approval."))
     run.refresh_from_db()
     return run
 
@@ -271,14 +282,14 @@ def campaign_test_send(*, campaign: Campaign, user: Actor, to: str, language: st
     """Send the campaign's message, rendered for a sample guest, to a staff address or number (C9)."""
     step = campaign.steps.select_related("account").filter(**({"channel": channel} if channel else {})).first()
     if step is None:
-        raise ValidationError({"channel": "The campaign has no step on that channel."})
+        raise ValidationError({"channel": gettext("The campaign has no step on that channel.")})
     variant = choose_variant(list(campaign.variants.all()), language or "")
     if variant is None:
-        raise ValidationError("Write the message in at least one language first.")
+        raise ValidationError(gettext("Write the message in at least one language first."))
     try:
         rendered = compile_variant(variant).render(sample_context(variant.language))
     except RenderError as exc:
-        raise ValidationError(f"The message cannot be rendered: {exc}") from exc
+        raise ValidationError(gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}) from exc
     return message_send(
         steps=Step(channel=step.channel, account=step.account, to=to, text=rendered.text,
                    subject=f"[TEST] {rendered.subject}" if step.channel == ContactChannel.EMAIL else "",

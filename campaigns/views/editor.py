@@ -8,7 +8,7 @@ campaign is ever saved by looking at it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, CHANGE
@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import View
 
 from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm, draft_campaign
@@ -39,16 +40,19 @@ from .common import (
     screen_target,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PICKER_SIZE = 25
 RECENT_RUNS = 5
 EDITOR_PERMISSIONS = ("campaigns.add_campaign", "campaigns.change_campaign")
-_SECTIONS = {"guest": "Guest", "reservation": "Stay", "facility": "Facility booking", "hotel": "Hotel",
-             "links": "Links"}
+_SECTIONS = {"guest": gettext_lazy("Guest"), "reservation": gettext_lazy("Stay"),
+             "facility": gettext_lazy("Facility booking"), "hotel": gettext_lazy("Hotel"), "links": gettext_lazy("Links")}
 
 
-def keyword_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+def keyword_groups() -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
     """The placeholder chips, grouped by what they describe."""
-    groups: dict[str, list[tuple[str, str]]] = {}
+    groups: dict[StrOrPromise, list[tuple[str, str]]] = {}
     for keyword, expression in KEYWORDS.items():
         section = expression.partition(".")[0]
         groups.setdefault(_SECTIONS.get(section, section), []).append((keyword, f"{{{{ {expression} }}}}"))

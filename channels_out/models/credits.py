@@ -10,6 +10,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from crm_messaging.guests.models import ContactChannel
@@ -57,11 +59,12 @@ class LedgerEntry(models.Model):
     """One movement of credits; never changed. ``idempotency_key`` makes each movement happen once."""
 
     class Kind(models.TextChoices):
-        PURCHASE = "purchase", "Purchase"
-        RESERVE = "reserve", "Reservation"
-        POST = "post", "Debit (sent)"
-        RELEASE = "release", "Release"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        # "Reservation" here holds credits, it is no hotel booking: a context keeps the words apart.
+        PURCHASE = "purchase", pgettext_lazy("credit ledger", "Purchase")
+        RESERVE = "reserve", pgettext_lazy("credit ledger", "Reservation")
+        POST = "post", pgettext_lazy("credit ledger", "Debit (sent)")
+        RELEASE = "release", pgettext_lazy("credit ledger", "Release")
+        ADJUSTMENT = "adjustment", pgettext_lazy("credit ledger", "Adjustment")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)])
@@ -92,9 +95,9 @@ class CreditOrder(models.Model):
     """A purchase of credits (K2): ordered → invoiced → paid (credits added) or cancelled."""
 
     class Status(models.TextChoices):
-        INVOICED = "invoiced", "Invoiced, awaiting payment"
-        PAID = "paid", "Paid"
-        CANCELLED = "cancelled", "Cancelled"
+        INVOICED = "invoiced", _("Invoiced, awaiting payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
 
     credits = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("1"))])
     amount = models.DecimalField("invoice amount", max_digits=12, decimal_places=2)

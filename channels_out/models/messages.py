@@ -8,19 +8,20 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm_messaging.guests.models import ConsentPurpose, ContactChannel
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    UNDELIVERED = "undelivered", "Undelivered"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
-    UNKNOWN = "unknown", "Unknown outcome"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERED = "undelivered", _("Undelivered")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+    UNKNOWN = "unknown", _("Unknown outcome")
 
 
 # A status may only be replaced by one of higher rank: a late "sent" never overwrites
@@ -44,19 +45,19 @@ def statuses_below(status: str) -> list[str]:
 
 
 class SkipReason(models.TextChoices):
-    NO_CONSENT = "no_consent", "No consent"
-    OPTED_OUT = "opted_out", "Opted out"
-    NO_DATA_CONSENT = "no_data_consent", "No data-processing consent"
-    GREYLISTED = "greylisted", "Greylisted"
-    NO_ADDRESS = "no_address", "No address for this channel"
-    INVALID_NUMBER = "invalid_number", "Invalid number"
-    QUIET_HOURS = "quiet_hours", "Quiet hours"
-    FREQUENCY_CAP = "frequency_cap", "Frequency cap"
-    NO_CREDITS = "no_credits", "No credits"
-    NOTIFICATIONS_OFF = "notifications_off", "Notifications off for the stay"
-    OUTSIDE_WINDOW = "outside_window", "Outside WhatsApp 24-hour window"
-    EXPIRED = "expired", "Expired before it could go"
-    RENDER_ERROR = "render_error", "Template could not be rendered"
+    NO_CONSENT = "no_consent", _("No consent")
+    OPTED_OUT = "opted_out", _("Opted out")
+    NO_DATA_CONSENT = "no_data_consent", _("No data-processing consent")
+    GREYLISTED = "greylisted", _("Greylisted")
+    NO_ADDRESS = "no_address", _("No address for this channel")
+    INVALID_NUMBER = "invalid_number", _("Invalid number")
+    QUIET_HOURS = "quiet_hours", _("Quiet hours")
+    FREQUENCY_CAP = "frequency_cap", _("Frequency cap")
+    NO_CREDITS = "no_credits", _("No credits")
+    NOTIFICATIONS_OFF = "notifications_off", _("Notifications off for the stay")
+    OUTSIDE_WINDOW = "outside_window", _("Outside WhatsApp 24-hour window")
+    EXPIRED = "expired", _("Expired before it could go")
+    RENDER_ERROR = "render_error", _("Template could not be rendered")
 
 
 class OutboundMessage(models.Model):

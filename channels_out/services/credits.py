@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm_messaging.actors import Actor, acting_user
 
@@ -36,11 +37,11 @@ def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> 
     try:
         quantity = Decimal(str(credits))
     except ArithmeticError as exc:
-        raise ValidationError({"credits": f"“{credits}” is not a number of credits."}) from exc
+        raise ValidationError({"credits": gettext("“%(credits)s” is not a number of credits.") % {"credits": credits}}) from exc
     if quantity != quantity.to_integral_value() or quantity < 1:
-        raise ValidationError({"credits": "Order a whole, positive number of credits."})
+        raise ValidationError({"credits": gettext("Order a whole, positive number of credits.")})
     if quantity > MAX_ORDER_CREDITS:
-        raise ValidationError({"credits": f"Order at most {MAX_ORDER_CREDITS:,} credits at once."})
+        raise ValidationError({"credits": gettext("Order at most %(limit)s credits at once.") % {"limit": f"{MAX_ORDER_CREDITS:,}"}})
     rate = MessagingPolicy.load().credits_per_eur
     amount = (quantity / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     for _ in range(5):
@@ -62,7 +63,7 @@ def credit_order_mark_paid(*, order: CreditOrder, user: Actor = None) -> CreditO
     """
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.CANCELLED:
-        raise ValidationError(f"Invoice {locked.invoice_number} was cancelled; it cannot be paid.")
+        raise ValidationError(gettext("Invoice %(invoice)s was cancelled; it cannot be paid.") % {"invoice": locked.invoice_number})
     if locked.status == CreditOrder.Status.PAID:
         return locked
     locked.status, locked.paid_at, locked.paid_by = CreditOrder.Status.PAID, timezone.now(), acting_user(user)
@@ -81,7 +82,7 @@ def credit_order_cancel(*, order: CreditOrder, user: Actor = None) -> CreditOrde
     """Cancel an unpaid order. Raises ValidationError for a paid one."""
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.PAID:
-        raise ValidationError(f"Invoice {locked.invoice_number} is paid; it cannot be cancelled.")
+        raise ValidationError(gettext("Invoice %(invoice)s is paid; it cannot be cancelled.") % {"invoice": locked.invoice_number})
     if locked.status == CreditOrder.Status.CANCELLED:
         return locked  # a second click changes nothing, not even who cancelled it
     locked.status, locked.cancelled_at, locked.cancelled_by = CreditOrder.Status.CANCELLED, timezone.now(), acting_user(user)

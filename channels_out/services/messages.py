@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.guests.models import (
@@ -49,6 +50,15 @@ MAX_VIBER_CHARS = 1000
 MAX_WHATSAPP_CHARS = 1600
 MAX_SUBJECT_CHARS = 255
 MAX_HTML_BYTES = 512 * 1024
+# The refusals of a text message, per channel: each language words "an SMS" / "a Viber" its own way.
+_NEEDS_TEXT = {
+    ContactChannel.SMS: gettext_lazy("An SMS message needs a text."),
+    ContactChannel.VIBER: gettext_lazy("A Viber message needs a text."),
+}
+_TOO_LONG = {
+    ContactChannel.SMS: gettext_lazy("An SMS message is at most %(limit)s characters; this one has %(length)s."),
+    ContactChannel.VIBER: gettext_lazy("A Viber message is at most %(limit)s characters; this one has %(length)s."),
+}
 DISPATCH_CHUNK = 200
 # Skips after which the next step of a fallback plan is tried: this channel cannot reach the
 # guest, but another may.
@@ -146,33 +156,33 @@ def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
     label = ContactChannel(step.channel).label
     account = accounts.for_step(step)
     if account is None:
-        error("account", f"No active {label} account is set up.")
+        error("account", gettext("No active %(channel)s account is set up.") % {"channel": label})
     elif account.channel != step.channel:
         error("account", f"“{account.name}” is {_a(account.get_channel_display())} account, not {_a(label)} account.")
     elif not account.is_active:
-        error("account", f"The account “{account.name}” is switched off.")
+        error("account", gettext("The account “%(account)s” is switched off.") % {"account": account.name})
     if step.channel == ContactChannel.EMAIL:
         if not step.subject.strip():
-            error("subject", "An e-mail needs a subject.")
+            error("subject", gettext("An e-mail needs a subject."))
         if "\n" in step.subject or "\r" in step.subject:
-            error("subject", "The subject cannot contain a line break.")
+            error("subject", gettext("The subject cannot contain a line break."))
         if len(step.subject) > MAX_SUBJECT_CHARS:
-            error("subject", f"The subject is longer than {MAX_SUBJECT_CHARS} characters.")
+            error("subject", gettext("The subject is longer than %(limit)s characters.") % {"limit": MAX_SUBJECT_CHARS})
         if not (step.text.strip() or step.html.strip()):
-            error("text", "An e-mail needs a text or HTML body.")
+            error("text", gettext("An e-mail needs a text or HTML body."))
         if len(step.html.encode()) > MAX_HTML_BYTES:
-            error("html", f"The HTML body is larger than {MAX_HTML_BYTES // 1024} KB.")
+            error("html", gettext("The HTML body is larger than %(limit)s KB.") % {"limit": MAX_HTML_BYTES // 1024})
     elif step.channel == ContactChannel.WHATSAPP:
         if not (step.template_id or step.text.strip()):
-            error("text", "A WhatsApp message needs an approved template or a text.")
+            error("text", gettext("A WhatsApp message needs an approved template or a text."))
         if len(step.text) > MAX_WHATSAPP_CHARS:
-            error("text", f"A WhatsApp message is at most {MAX_WHATSAPP_CHARS} characters.")
+            error("text", gettext("A WhatsApp message is at most %(limit)s characters.") % {"limit": MAX_WHATSAPP_CHARS})
     else:
         limit = MAX_SMS_CHARS if step.channel == ContactChannel.SMS else MAX_VIBER_CHARS
         if not step.text.strip():
-            error("text", f"{_a(label, start=True)} message needs a text.")
+            error("text", str(_NEEDS_TEXT[ContactChannel(step.channel)]))
         if len(step.text) > limit:
-            error("text", f"{_a(label, start=True)} message is at most {limit} characters; this one has {len(step.text)}.")
+            error("text", _TOO_LONG[ContactChannel(step.channel)] % {"limit": limit, "length": len(step.text)})
     if errors:
         raise ValidationError(errors)
     assert account is not None
@@ -430,7 +440,7 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
         if request.purpose not in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING):
             raise ValidationError({"purpose": f"Unknown purpose “{request.purpose}”: use service or marketing."})
         if request.guest is None and not plan[0].to:
-            raise ValidationError("A message needs a guest or an address.")
+            raise ValidationError(gettext("A message needs a guest or an address."))
         for header, value in request.headers.items():
             if "\n" in header + str(value) or "\r" in header + str(value):
                 raise ValidationError({"headers": f"The header {header} contains a line break."})
@@ -438,7 +448,8 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
             for step in plan:
                 _validate_step(step, accounts)
         elif accounts.for_step(plan[0]) is None:
-            raise ValidationError({"account": f"No active {ContactChannel(plan[0].channel).label} account is set up."})
+            raise ValidationError({"account": gettext("No active %(channel)s account is set up.")
+                                   % {"channel": ContactChannel(plan[0].channel).label}})
         plan = _expand_plan(plan, house, accounts)
         origin = request.origin
         if origin is not None and type(origin) not in content_types:

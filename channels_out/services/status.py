@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm_messaging.actors import Actor, acting_user
+from crm_messaging.i18n import lower_label
 
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
@@ -171,7 +173,8 @@ def message_mark_sent(*, message: OutboundMessage, user: Actor, note: str = "") 
     """Operator decision on an unknown outcome: it went out. Debits its credits. ValidationError otherwise."""
     message.refresh_from_db()
     if message.status != Status.UNKNOWN:
-        raise ValidationError(f"Only a message with an unknown outcome can be marked sent; this one is {message.get_status_display().lower()}.")
+        raise ValidationError(gettext("Only a message with an unknown outcome can be marked sent; this one is %(status)s.")
+                              % {"status": lower_label(message.get_status_display())})
     message_apply_status(message, Status.SENT, source="operator", description=note or "marked sent by an operator", by=user)
     message.refresh_from_db()
     return message
@@ -187,7 +190,8 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
     """
     message.refresh_from_db()
     if message.status != Status.UNKNOWN:
-        raise ValidationError(f"Only a message with an unknown outcome can be resent; this one is {message.get_status_display().lower()}.")
+        raise ValidationError(gettext("Only a message with an unknown outcome can be resent; this one is %(status)s.")
+                              % {"status": lower_label(message.get_status_display())})
     message_apply_status(
         message, Status.FAILED, source="operator", description=note or "not sent (operator); resent", by=user
     )

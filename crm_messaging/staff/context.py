@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 # (label, url name, permission needed): the nav shows only what the user may open.
-NAVIGATION: list[tuple[str, str, str]] = [
-    ("Today", "staff:home", ""),
-    ("Reservations", "guests:reservation-list", "guests.view_reservation"),
-    ("Guests", "guests:guest-list", "guests.view_guest"),
-    ("Campaigns", "campaigns:campaign-list", "campaigns.view_campaign"),
-    ("Sent messages", "channels_out:message-list", "channels_out.view_outboundmessage"),
-    ("Credits", "channels_out:credits", "channels_out.view_creditorder"),
-    ("Settings", "staff:settings", "channels_out.change_messagingpolicy"),
+NAVIGATION: list[tuple[Promise, str, str]] = [
+    (_("Today"), "staff:home", ""),
+    (_("Reservations"), "guests:reservation-list", "guests.view_reservation"),
+    (_("Guests"), "guests:guest-list", "guests.view_guest"),
+    (_("Campaigns"), "campaigns:campaign-list", "campaigns.view_campaign"),
+    (_("Sent messages"), "channels_out:message-list", "channels_out.view_outboundmessage"),
+    (_("Credits"), "channels_out:credits", "channels_out.view_creditorder"),
+    (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
 ]
 
 
 def staff_context(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"staff_languages": settings.STAFF_LANGUAGES}
     nav = []
     for label, name, permission in NAVIGATION:
         if permission and not user.has_perm(permission):
@@ -32,4 +35,4 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
                         and reverse(name) != "/"})
         except NoReverseMatch:
             continue  # a screen not built yet
-    return {"staff_nav": nav}
+    return {"staff_nav": nav, "staff_languages": settings.STAFF_LANGUAGES}

@@ -50,7 +50,7 @@ def demo_summary(today: dt.date | None = None) -> list[Section]:
         ("Guests per language", _grouped("language")),
         (
             "Reservations per status",
-            [(Status(k).label, n) for k, n in _grouped("status", Reservation)],
+            [(str(Status(k).label), n) for k, n in _grouped("status", Reservation)],
         ),
         (
             "Front desk on " + f"{today:%d.%m.%Y}",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .guest import Guest
 
@@ -20,18 +21,18 @@ class ContactChannel(models.TextChoices):
 
 
 class ConsentPurpose(models.TextChoices):
-    DATA_PROCESSING = "data_processing", "Data processing (KVKK/GDPR)"
-    SERVICE = "service", "Service messages"
-    MARKETING = "marketing", "Marketing messages"
+    DATA_PROCESSING = "data_processing", _("Data processing (KVKK/GDPR)")
+    SERVICE = "service", _("Service messages")
+    MARKETING = "marketing", _("Marketing messages")
 
 
 class ConsentSource(models.TextChoices):
-    STAFF = "staff", "Staff"
-    BOOKING = "booking", "Booking"
-    GUEST_PORTAL = "guest_portal", "Guest portal"
-    IMPORT = "import", "Import"
-    INBOUND_KEYWORD = "inbound_keyword", "Inbound keyword (STOP/START)"
-    UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+    STAFF = "staff", _("Staff")
+    BOOKING = "booking", _("Booking")
+    GUEST_PORTAL = "guest_portal", _("Guest portal")
+    IMPORT = "import", _("Import")
+    INBOUND_KEYWORD = "inbound_keyword", _("Inbound keyword (STOP/START)")
+    UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
 
 
 class AppendOnlyError(Exception):

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 
@@ -21,10 +22,10 @@ class Guest(models.Model):
     """A person the hotel knows; may exist without any booking."""
 
     class Gender(models.TextChoices):
-        UNKNOWN = "", "Not given"
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        OTHER = "other", "Other"
+        UNKNOWN = "", _("Not given")
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
 
     class VipLevel(models.IntegerChoices):
         NONE = 0, "—"
@@ -33,10 +34,10 @@ class Guest(models.Model):
         VVIP = 3, "VVIP"
 
     class Source(models.TextChoices):
-        STAFF = "staff", "Entered by staff"
-        IMPORT = "import", "Imported"
-        OTA = "ota", "OTA booking"
-        PORTAL = "portal", "Guest portal"
+        STAFF = "staff", _("Entered by staff")
+        IMPORT = "import", _("Imported")
+        OTA = "ota", _("OTA booking")
+        PORTAL = "portal", _("Guest portal")
 
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferenceItem(models.Model):
@@ -23,10 +24,10 @@ class Agency(ReferenceItem):
     """A travel agency, tour operator, OTA or corporate client that books for guests."""
 
     class Kind(models.TextChoices):
-        AGENCY = "agency", "Travel agency"
-        TOUR_OPERATOR = "tour_operator", "Tour operator"
-        OTA = "ota", "Online travel agency"
-        CORPORATE = "corporate", "Corporate"
+        AGENCY = "agency", _("Travel agency")
+        TOUR_OPERATOR = "tour_operator", _("Tour operator")
+        OTA = "ota", _("Online travel agency")
+        CORPORATE = "corporate", _("Corporate")
 
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.AGENCY)
 
@@ -66,10 +67,10 @@ class FacilityType(ReferenceItem):
     """A kind of bookable facility (seed 000 "Tesis Rezervasyonları")."""
 
     class Kind(models.TextChoices):
-        SPA = "spa", "Spa"
-        RESTAURANT = "restaurant", "Restaurant (à la carte)"
-        EVENT = "event", "Event"
-        OTHER = "other", "Other"
+        SPA = "spa", _("Spa")
+        RESTAURANT = "restaurant", _("Restaurant (à la carte)")
+        EVENT = "event", _("Event")
+        OTHER = "other", _("Other")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .guest import Guest
 
@@ -16,11 +17,11 @@ class Reservation(models.Model):
     """A stay: a booker, companions, dates, room and commercial details."""
 
     class Status(models.TextChoices):
-        CONFIRMED = "confirmed", "Confirmed"
-        CHECKED_IN = "checked_in", "Checked in"
-        CHECKED_OUT = "checked_out", "Checked out"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "No-show"
+        CONFIRMED = "confirmed", _("Confirmed")
+        CHECKED_IN = "checked_in", _("Checked in")
+        CHECKED_OUT = "checked_out", _("Checked out")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
 
     booker = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="reservations")
     companions = models.ManyToManyField(
@@ -134,10 +135,10 @@ class FacilityBooking(models.Model):
     """A spa, restaurant or event booking; linked to a guest and optionally to a stay (G3)."""
 
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        ATTENDED = "attended", "Attended"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "No-show"
+        BOOKED = "booked", _("Booked")
+        ATTENDED = "attended", _("Attended")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
 
     guest = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="facility_bookings")
     reservation = models.ForeignKey(

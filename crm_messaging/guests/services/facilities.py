@@ -6,8 +6,10 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from crm_messaging.actors import Actor
+from crm_messaging.i18n import lower_label
 
 from .. import signals
 from ..models import Facility, FacilityBooking, Guest, Reservation
@@ -62,10 +64,9 @@ def facility_booking_set_status(*, booking: FacilityBooking, status: str, user: 
     """
     locked = FacilityBooking.objects.select_for_update().get(pk=booking.pk)
     if status not in _MOVES.get(locked.status, set()):
-        raise ValidationError(
-            f"A {locked.get_status_display().lower()} booking cannot become "
-            f"{FacilityBooking.Status(status).label.lower() if status in FacilityBooking.Status.values else status}."
-        )
+        wanted = lower_label(FacilityBooking.Status(status).label) if status in FacilityBooking.Status.values else status
+        raise ValidationError(gettext("A %(status)s booking cannot become %(wanted)s.")
+                              % {"status": lower_label(locked.get_status_display()), "wanted": wanted})
     locked.status = status
     locked.save(update_fields=["status"])
     signals.facility_booking_changed.send(sender=FacilityBooking, facility_booking=locked, user=user)

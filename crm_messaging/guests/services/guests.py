@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.phones import InvalidPhone, normalise_phone
@@ -54,7 +55,7 @@ def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool)
         try:
             values["email"] = normalise_email(email)
         except ValidationError:
-            errors["email"] = [f"“{email}” is not a valid e-mail address."]
+            errors["email"] = [gettext("“%(email)s” is not a valid e-mail address.") % {"email": email}]
     if phone is not None:
         raw = phone.strip()
         if not raw:
@@ -153,9 +154,10 @@ def guest_record_consent(
     if source not in ConsentSource.values:
         errors["source"] = f"Unknown consent source “{source}”."
     if purpose == ConsentPurpose.DATA_PROCESSING and channel:
-        errors["channel"] = "Data-processing consent covers every channel; give no channel."
+        errors["channel"] = gettext("Data-processing consent covers every channel; give no channel.")
     elif purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and channel not in ContactChannel.values:
-        errors["channel"] = f"{ConsentPurpose(purpose).label} consent needs a channel ({', '.join(ContactChannel.values)})."
+        errors["channel"] = gettext("%(purpose)s consent needs a channel (%(channels)s).") % {
+            "purpose": ConsentPurpose(purpose).label, "channels": ", ".join(ContactChannel.values)}
     if errors:
         raise ValidationError(errors)
     return ConsentRecord.objects.create(
@@ -180,9 +182,9 @@ def guest_greylist(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the guest is greylisted."})
+        raise ValidationError({"reason": gettext("Say why the guest is greylisted.")})
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "The expiry must be in the future."})
+        raise ValidationError({"expires_at": gettext("The expiry must be in the future.")})
     return GreylistEntry.objects.create(
         guest=guest,
         reason=reason[:255],
@@ -196,7 +198,7 @@ def greylist_lift(*, entry: GreylistEntry, user: Actor = None, reason: str = "")
     """End a greylist entry now. Raises ValidationError if it is no longer in force."""
     locked = GreylistEntry.objects.select_for_update().get(pk=entry.pk)
     if not locked.is_active():
-        raise ValidationError("This greylist entry is no longer in force.")
+        raise ValidationError(gettext("This greylist entry is no longer in force."))
     locked.lifted_at = timezone.now()
     locked.lifted_by = acting_user(user)
     locked.lift_reason = reason[:255]

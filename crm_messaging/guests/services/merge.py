@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext
 
 from crm_messaging.actors import Actor, acting_user
 
@@ -79,11 +80,11 @@ def guest_merge(*, source: Guest, target: Guest, user: Actor = None, reason: str
     Raises ValidationError when merging a guest into himself.
     """
     if source.pk == target.pk:
-        raise ValidationError("A guest cannot be merged into himself.")
+        raise ValidationError(gettext("A guest cannot be merged into himself."))
     # Lock both in id order so two merges of the same pair cannot deadlock.
     locked = {g.pk: g for g in Guest.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
     if len(locked) != 2:
-        raise ValidationError("One of the two guests no longer exists.")
+        raise ValidationError(gettext("One of the two guests no longer exists."))
     source, target = locked[source.pk], locked[target.pk]
     snapshot = _snapshot(source)
 

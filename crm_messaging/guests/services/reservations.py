@@ -14,8 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.actors import Actor, acting_user
+from crm_messaging.i18n import lower_label
 
 from .. import signals
 from ..models import Guest, Hotel, Reservation, ReservationCompanion, ReservationStatusChange
@@ -52,11 +54,15 @@ class TransitionError(ValidationError):
 
 
 # How each move reads in a refusal: "Cannot <phrase> reservation R0000042: …".
-_ACTION_PHRASES = {
-    "check_in": "check in",
-    "check_out": "check out",
-    "cancel": "cancel",
-    "no_show": "mark as a no-show",
+_REFUSED_MOVES = {
+    "check_in": gettext_lazy(
+        "Cannot check in reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+    "check_out": gettext_lazy(
+        "Cannot check out reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+    "cancel": gettext_lazy(
+        "Cannot cancel reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+    "no_show": gettext_lazy(
+        "Cannot mark as a no-show reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
 }
 
 
@@ -88,7 +94,7 @@ def _log(
 
 def _check_dates(arrival: dt.date, departure: dt.date) -> None:
     if departure <= arrival:
-        raise ValidationError({"departure": "Departure must be at least one night after arrival."})
+        raise ValidationError({"departure": gettext("Departure must be at least one night after arrival.")})
 
 
 @transaction.atomic
@@ -150,14 +156,16 @@ def reservation_modify(*, reservation: Reservation, user: Actor = None, **change
         raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
     locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
     if not locked.is_active_stay:
-        raise TransitionError(f"A {locked.get_status_display().lower()} reservation cannot be changed.")
+        raise TransitionError(gettext("A %(status)s reservation cannot be changed.")
+                              % {"status": lower_label(locked.get_status_display())})
     business_date = Hotel.load().business_date
     if locked.status == Status.CHECKED_IN:
         if "arrival" in changes and changes["arrival"] != locked.arrival:
-            raise TransitionError("The guest is in house: the arrival date can no longer change.")
+            raise TransitionError(gettext("The guest is in house: the arrival date can no longer change."))
         if "departure" in changes and changes["departure"] < business_date:
             raise TransitionError(
-                f"An in-house guest cannot depart before the business date ({business_date:%d.%m.%Y})."
+                gettext("An in-house guest cannot depart before the business date (%(day)s).")
+                % {"day": f"{business_date:%d.%m.%Y}"}
             )
     diff: dict[str, list[str]] = {}
     for field, value in changes.items():
@@ -185,7 +193,7 @@ def reservation_modify(*, reservation: Reservation, user: Actor = None, **change
 def reservation_add_companion(*, reservation: Reservation, guest: Guest, user: Actor = None) -> ReservationCompanion:
     """Add ``guest`` to the stay as a companion (once). Raises ValidationError for the booker."""
     if guest.pk == reservation.booker_id:
-        raise ValidationError("The booker is already on this reservation.")
+        raise ValidationError(gettext("The booker is already on this reservation."))
     link, _ = ReservationCompanion.objects.get_or_create(reservation=reservation, guest=guest)
     return link
 
@@ -204,11 +212,10 @@ def _transition(
 ) -> Reservation:
     locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
     if locked.status not in allowed_from:
-        allowed = " or ".join(Status(s).label.lower() for s in allowed_from)
-        raise TransitionError(
-            f"Cannot {_ACTION_PHRASES[action]} reservation {locked.number}: it is "
-            f"{locked.get_status_display().lower()}, and only a {allowed} reservation can be."
-        )
+        separator = gettext("or")
+        allowed = f" {separator} ".join(lower_label(Status(s).label) for s in allowed_from)
+        raise TransitionError(_REFUSED_MOVES[action] % {
+            "number": locked.number, "status": lower_label(locked.get_status_display()), "allowed": allowed})
     business_date = Hotel.load().business_date
     if check is not None:
         check(locked, business_date)
@@ -231,20 +238,22 @@ def _transition(
 def _may_check_in(reservation: Reservation, business_date: dt.date) -> None:
     if reservation.arrival > business_date:
         raise TransitionError(
-            f"Reservation {reservation.number} arrives on {reservation.arrival:%d.%m.%Y}; "
-            f"the business date is {business_date:%d.%m.%Y}. Move the arrival first to check in early."
+            gettext("Reservation %(number)s arrives on %(arrival)s; the business date is %(day)s. "
+                    "Move the arrival first to check in early.")
+            % {"number": reservation.number, "arrival": f"{reservation.arrival:%d.%m.%Y}", "day": f"{business_date:%d.%m.%Y}"}
         )
     if reservation.departure <= business_date:
         raise TransitionError(
-            f"Reservation {reservation.number} departed on {reservation.departure:%d.%m.%Y}: it can no longer check in."
+            gettext("Reservation %(number)s departed on %(departure)s: it can no longer check in.")
+            % {"number": reservation.number, "departure": f"{reservation.departure:%d.%m.%Y}"}
         )
 
 
 def _may_be_no_show(reservation: Reservation, business_date: dt.date) -> None:
     if reservation.arrival > business_date:
         raise TransitionError(
-            f"Reservation {reservation.number} arrives on {reservation.arrival:%d.%m.%Y}: "
-            "it cannot be a no-show before its arrival day."
+            gettext("Reservation %(number)s arrives on %(arrival)s: it cannot be a no-show before its arrival day.")
+            % {"number": reservation.number, "arrival": f"{reservation.arrival:%d.%m.%Y}"}
         )
 
 

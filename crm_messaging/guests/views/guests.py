@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from crm_messaging.i18n import lower_label
 from crm_messaging.staff.views import StaffView
 
 from ..forms import (
@@ -282,7 +283,7 @@ class GuestConsentView(GuestPage):
                 where = f" ({record.get_channel_display()})" if record.channel else ""
                 messages.success(request, _("%(purpose)s%(where)s: consent %(state)s, as told via %(source)s.") % {
                     "purpose": record.get_purpose_display(), "where": where, "state": state,
-                    "source": record.get_source_display().lower(),
+                    "source": lower_label(record.get_source_display()),
                 })
                 return HttpResponseRedirect(f"{self.page_url}#consents")
         messages.error(request, _("The consent was not recorded; please correct the errors below."))

@@ -1,0 +1,17 @@
+"""Wording shared by every screen: labels read in the middle of a sentence."""
+
+from __future__ import annotations
+
+from django.utils.translation import get_language
+
+# Languages whose capital I/İ lower-case to ı/i (Python's str.lower turns İ into i + a combining dot).
+_DOTTED_I_LANGUAGES = frozenset({"tr", "az"})
+
+
+def lower_label(label: object) -> str:
+    """Return ``label`` (a choice's label, possibly lazy) in lower case, as the active language
+    writes it: "Cancelled" → "cancelled", "İptal edildi" → "iptal edildi"."""
+    text = str(label)
+    if (get_language() or "").split("-")[0] in _DOTTED_I_LANGUAGES:
+        text = text.replace("İ", "i").replace("I", "ı")
+    return text.lower()

@@ -1,0 +1,15 @@
+"""Template filters of the staff screens' wording."""
+
+from __future__ import annotations
+
+from django import template
+
+from crm_messaging.i18n import lower_label as _lower_label
+
+register = template.Library()
+
+
+@register.filter
+def lower_label(value: object) -> str:
+    """A label in lower case as the page's language writes it (Turkish: İ → i, I → ı)."""
+    return _lower_label(value)
