@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
+    from django.db.models import Model
+
+logger = logging.getLogger("crm_messaging.staff_actions")
 
 # What services accept as ``user``: a staff member, an anonymous request's user, or None
 # for the system (a task, a webhook, a command).
@@ -16,3 +20,22 @@ Actor: TypeAlias = "AbstractBaseUser | AnonymousUser | None"
 def acting_user(user: Any) -> Any:
     """Return the user to record as the author: a signed-in user, else None (the system)."""
     return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def record_staff_action(user: Actor, obj: Model, message: str | list[dict[str, Any]], *, added: bool = False) -> None:
+    """Keep a staff action that has no row of its own (a profile edit, a saved campaign, a
+    switched setting) with its user: in the admin's history of ``obj`` (a ``LogEntry``,
+    shown under *Recent actions* and on the object's history page) and as a log line.
+    ``message`` is a sentence, or the admin's structured form (``[{"changed": {"fields": […]}}]``).
+    Nothing is recorded without a signed-in user.
+    """
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+    author = acting_user(user)
+    if author is None:
+        return
+    LogEntry.objects.log_actions(
+        user_id=author.pk, queryset=[obj], action_flag=ADDITION if added else CHANGE, change_message=message,
+        single_object=True,
+    )
+    logger.info("%s (%s #%s) by %s", message, obj._meta.label, obj.pk, author.get_username())

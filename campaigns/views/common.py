@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.admin.models import LogEntry
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -75,18 +74,6 @@ def timing_label(campaign: Campaign) -> str:
     if not campaign.timing:
         return ""
     return str(Timing(campaign.timing).label).replace("N ", f"{campaign.offset} ", 1)
-
-
-def record_action(user: Any, campaign: Campaign, flag: int, message: str) -> None:
-    """Keep who changed a campaign definition, in the admin's history of that campaign.
-
-    The campaign services record their actor on what they create (runs, copies, messages);
-    a saved definition and a switched state have no row of their own to carry it.
-    """
-    if getattr(user, "pk", None) is None:
-        return
-    LogEntry.objects.log_actions(user_id=user.pk, queryset=[campaign], action_flag=flag, change_message=message,
-                                 single_object=True)
 
 
 # --- the audience a screen shows -------------------------------------------------------------

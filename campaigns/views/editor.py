@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.forms.models import model_to_dict
@@ -21,6 +20,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
+
+from crm_messaging.actors import record_staff_action
 
 from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm, draft_campaign
 from ..gallery import GalleryError, gallery_apply, gallery_template, gallery_templates
@@ -35,7 +36,6 @@ from .common import (
     StaffView,
     Target,
     is_htmx,
-    record_action,
     run_rows,
     screen_target,
 )
@@ -118,10 +118,10 @@ class EditorView(StaffView, View):
             return self.show(request, editor)
         campaign = editor.save(user=request.user)
         if editor.is_new:
-            record_action(request.user, campaign, ADDITION, "Created in the campaign editor.")
+            record_staff_action(request.user, campaign, "Created in the campaign editor.", added=True)
             messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
         else:
-            record_action(request.user, campaign, CHANGE, "Changed in the campaign editor.")
+            record_staff_action(request.user, campaign, "Changed in the campaign editor.")
             messages.success(request, _("Campaign “%(name)s” saved.") % {"name": campaign.name})
         where = {"steps": _("Delivery plan"), "variants": _("Messages")}
         for field, problems in plan_errors(campaign).items():
@@ -274,7 +274,7 @@ class GalleryApplyView(StaffView, View):
         else:
             if written:
                 languages = ", ".join(variant.language for variant in written)
-                record_action(request.user, campaign, CHANGE, f"Loaded the standard template “{key}” ({languages}).")
+                record_staff_action(request.user, campaign, f"Loaded the standard template “{key}” ({languages}).")
                 messages.success(request, _("Loaded the standard template in %(languages)s.")
                                  % {"languages": languages})
             else:

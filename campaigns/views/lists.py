@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -15,11 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
+from crm_messaging.actors import record_staff_action
 from crm_messaging.guests.models import ContactChannel
 
 from ..models import Campaign, CampaignRun, CampaignStep
 from ..services import campaign_duplicate, campaign_set_active
-from .common import PAGE_SIZE, RunRow, StaffView, next_url, record_action, run_rows, timing_label
+from .common import PAGE_SIZE, RunRow, StaffView, next_url, run_rows, timing_label
 
 STATES = {"active": True, "passive": False}
 
@@ -98,7 +98,7 @@ class CampaignSetActiveView(StaffView, View):
         campaign = get_object_or_404(Campaign, pk=pk)
         active = request.POST.get("active") == "1"
         if campaign_set_active(campaigns=[campaign], active=active):
-            record_action(request.user, campaign, CHANGE, "Activated." if active else "Made passive.")
+            record_staff_action(request.user, campaign, "Activated." if active else "Made passive.")
         if active:
             messages.success(request, _("“%(name)s” is active.") % {"name": campaign.name})
         else:
@@ -116,7 +116,7 @@ class CampaignDuplicateView(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         original = get_object_or_404(Campaign, pk=pk)
         copy = campaign_duplicate(original, user=request.user)
-        record_action(request.user, copy, ADDITION, f"Copied from “{original.name}” (#{original.pk}).")
+        record_staff_action(request.user, copy, added=True, message=f"Copied from “{original.name}” (#{original.pk}).")
         messages.success(request, _("Copied “%(name)s”; the copy is passive until you activate it.")
                          % {"name": original.name})
         if request.user.has_perm("campaigns.change_campaign"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -34,17 +33,3 @@ def next_url(request: HttpRequest, default: str) -> str:
 def refusal(error: ValidationError) -> str:
     """A service's refusal as one sentence for a flash message."""
     return " ".join(error.messages)
-
-
-def audit(request: HttpRequest, obj: Model, action: str) -> None:
-    """Record a staff action on ``obj`` with its user: a row in the admin's history (visible under
-    *Recent actions* and on the object's history page) and a log line."""
-    user = request.user
-    assert user.pk is not None  # staff screens are signed in
-    LogEntry.objects.log_actions(
-        user_id=user.pk,
-        queryset=[obj],
-        action_flag=CHANGE,
-        change_message=action,
-    )
-    logger.info("%s (%s #%s) by %s", action, obj._meta.label, obj.pk, user.get_username())

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from crm_messaging.actors import record_staff_action
 from crm_messaging.staff.views import StaffView
 
 from ..forms import CreditOrderForm
@@ -25,7 +26,7 @@ from ..models import CreditOrder
 from ..selectors import credit_balance, credit_report
 from ..services.credits import credit_order_cancel, credit_order_create, credit_order_mark_paid
 from .chart import spend_chart
-from .common import audit, paginate, refusal
+from .common import paginate, refusal
 from .log import DateInput
 
 ORDERS_PER_PAGE = 20
@@ -111,7 +112,7 @@ class CreditOrderCreateView(StaffView, View):
             try:
                 with transaction.atomic():
                     order = credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
-                    audit(request, order, "Ordered credits from the credits screen")
+                    record_staff_action(request.user, order, "Ordered credits from the credits screen")
             except ValidationError as exc:
                 form.add_error("credits" if "credits" in getattr(exc, "error_dict", {}) else None, exc)
             else:
@@ -138,7 +139,7 @@ class _OrderAction(StaffView, View):
             with transaction.atomic():
                 done = self.act(order)
                 if done:
-                    audit(request, order, done)
+                    record_staff_action(request.user, order, done)
         except ValidationError as exc:
             messages.error(request, refusal(exc))
         else:

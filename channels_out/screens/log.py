@@ -29,12 +29,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from crm_messaging.actors import record_staff_action
 from crm_messaging.guests.models import ContactChannel
 from crm_messaging.staff.views import StaffView
 
 from ..models import FINAL_STATUSES, OutboundMessage, Status
 from ..services import message_mark_sent, message_resend
-from .common import audit, next_url, paginate, refusal
+from .common import next_url, paginate, refusal
 
 PAGE_SIZE = 50
 FAILURES = "failures"
@@ -331,7 +332,7 @@ class _Decision(StaffView, View):
         try:
             with transaction.atomic():
                 done = self.decide(message)
-                audit(request, message, done)
+                record_staff_action(request.user, message, done)
         except ValidationError as exc:
             messages.error(request, f"#{message.pk}: {refusal(exc)}")
         else:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import models, transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -23,7 +22,7 @@ from django.views.generic import FormView
 
 from campaigns.models import CampaignSettings
 from channels_out.models import MessagingPolicy
-from crm_messaging.actors import Actor
+from crm_messaging.actors import Actor, record_staff_action
 from crm_messaging.guests.models import Hotel
 
 from .views import StaffView
@@ -157,15 +156,10 @@ def settings_save(*, values: dict[str, Any], user: Actor) -> list[str]:
         model.load()  # make sure the single row exists before locking it
         row = model._default_manager.select_for_update().get(pk=1)
         fields = _apply(row, values, names)
-        if fields and user is not None and user.is_authenticated:
+        if fields:
             labels = [str(getattr(row._meta.get_field(f), "verbose_name", f)) for f in fields]
-            LogEntry.objects.log_actions(
-                user_id=user.pk, queryset=[row], action_flag=CHANGE,
-                change_message=[{"changed": {"fields": labels}}],
-            )
+            record_staff_action(user, row, [{"changed": {"fields": labels}}])
         changed += fields
-    if changed:
-        logger.info("CRM settings changed by %s: %s", getattr(user, "username", "system"), ", ".join(changed))
     return changed
 
 

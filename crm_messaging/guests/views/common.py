@@ -7,10 +7,9 @@ import logging
 import re
 from typing import Any
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -40,16 +39,6 @@ def next_url(request: HttpRequest, default: str) -> str:
 def refusal(error: ValidationError) -> str:
     """A service's refusal as one sentence for a flash message."""
     return " ".join(error.messages)
-
-
-def audit(request: HttpRequest, obj: Model, action: str) -> None:
-    """Keep a staff action the service has no row of its own for (a profile edit) in the
-    admin's history of ``obj``, with its user, and in the log."""
-    assert request.user.pk is not None  # staff screens need a signed-in user
-    LogEntry.objects.log_actions(
-        user_id=request.user.pk, queryset=[obj], action_flag=CHANGE, change_message=action, single_object=True
-    )
-    logger.info("%s (%s #%s) by %s", action, obj._meta.label, obj.pk, request.user.get_username())
 
 
 def limit_param(request: HttpRequest, name: str, default: int, maximum: int = 500) -> int:

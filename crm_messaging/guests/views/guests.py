@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from crm_messaging.actors import record_staff_action
 from crm_messaging.i18n import lower_label
 from crm_messaging.staff.views import StaffView
 
@@ -56,7 +57,7 @@ from ..services import (
     guest_record_consent,
     guest_update,
 )
-from .common import audit, guest_search, limit_param, paginate, refusal
+from .common import guest_search, limit_param, paginate, refusal
 from .messaging import HISTORY_DEFERRED, SendMessageMixin, SendTarget
 
 TIMELINE_STEP = 20
@@ -358,7 +359,7 @@ class GuestEditView(StaffView, TemplateView):
                 apply_service_errors(form, exc)
             else:
                 if form.changed_data:
-                    audit(request, guest, "Changed " + ", ".join(form.changed_data) + " on the front desk.")
+                    record_staff_action(request.user, guest, "Changed " + ", ".join(form.changed_data) + " on the front desk.")
                 messages.success(request, _("%(name)s's profile is saved.") % {"name": guest.full_name})
                 return HttpResponseRedirect(reverse("guests:guest-detail", args=[guest.pk]))
         messages.error(request, _("The profile was not saved; please correct the errors below."))
