@@ -147,3 +147,14 @@ def test_a_link_sent_before_a_merge_still_works(subscriber) -> None:
     guest_merge(source=subscriber, target=survivor)
     assert Client().get(path).status_code == 200
     assert _marketing(survivor) is False
+
+
+@pytest.mark.parametrize("channel", ["email", "sms", "whatsapp", "viber"])
+def test_the_links_built_once_per_route_are_what_reverse_gives(channel) -> None:
+    guest = GuestFactory()
+    token = tokens.unsubscribe_token(guest.pk, channel)
+    assert links.unsubscribe_url(guest, channel) == links.absolute(reverse("portal:unsubscribe", args=[token]))
+    assert links.one_click_unsubscribe_url(guest, channel) == links.absolute(
+        reverse("portal:unsubscribe-one-click", args=[token])
+    )
+    assert links.portal_url() == links.absolute(reverse("portal:home"))
