@@ -65,6 +65,19 @@ class PhoneInfo:
 
 
 def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
+    number = _read(raw, region)
+    if not phonenumbers.is_valid_number(number):
+        raise _not_in_use(raw, number)
+    return number
+
+
+def _not_in_use(raw: str, number: phonenumbers.PhoneNumber) -> InvalidPhone:
+    where = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
+    return InvalidPhone(raw, f"it is not a number in use in {where}")
+
+
+def _read(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """Parse a number that could exist (right length, known country code); validity is the caller's check."""
     text = (raw or "").strip()
     if not text:
         raise InvalidPhone(raw, "it is empty")
@@ -82,9 +95,6 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
             phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
         }.get(phonenumbers.is_possible_number_with_reason(number), "it has the wrong length")
         raise InvalidPhone(raw, reason)
-    if not phonenumbers.is_valid_number(number):
-        where = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
-        raise InvalidPhone(raw, f"it is not a number in use in {where}")
     return number
 
 
@@ -101,8 +111,12 @@ def phone_info(raw: str, region: str | None = None) -> PhoneInfo:
 @lru_cache(maxsize=65536)
 def _phone_info(raw: str, region: str) -> PhoneInfo:
     # Cached: a campaign reads the same numbers for addressing, quiet hours and pricing.
-    number = _parse(raw, region)
-    kind = _KINDS.get(phonenumbers.number_type(number), "unknown")
+    number = _read(raw, region)
+    # A valid number is one whose type is known: one matching pass decides both.
+    number_type = phonenumbers.number_type(number)
+    if number_type == phonenumbers.PhoneNumberType.UNKNOWN:
+        raise _not_in_use(raw, number)
+    kind = _KINDS.get(number_type, "unknown")
     zones = tuple(z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown")
     return PhoneInfo(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),

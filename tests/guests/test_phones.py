@@ -56,3 +56,24 @@ def test_a_mobile_can_take_messages_and_has_its_time_zone() -> None:
     assert info.kind == "mobile"
     assert info.can_message
     assert info.timezones == ("Europe/Istanbul",)
+
+
+@pytest.mark.parametrize("raw", [
+    "+905321234567", "+902125551234", "+908502221111", "+905001234567", "+4915112345678", "+74951234567",
+    "+77011234567", "+12015550123", "+18005550199", "+447911123456", "+999123456789", "+90532123456",
+    "+79990000000", "+16135550123", "+97150123456", "+35312345678",
+])
+def test_phone_info_accepts_exactly_the_numbers_phonenumbers_calls_valid(raw) -> None:
+    import phonenumbers
+
+    try:
+        expected = phonenumbers.is_valid_number(phonenumbers.parse(raw, None))
+    except phonenumbers.NumberParseException:
+        expected = False
+    try:
+        phone_info(raw)
+    except InvalidPhone:
+        accepted = False
+    else:
+        accepted = True
+    assert accepted == expected
