@@ -24,7 +24,7 @@ from itertools import groupby
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm_messaging.guests.models import ContactChannel
@@ -33,7 +33,7 @@ from . import policy
 from .backends import Backend, TransportError, get_backend
 from .models import ChannelAccount, MessagingPolicy, OutboundMessage, SkipReason, Status
 from .services.messages import _record, _skip
-from .services.status import StatusChange, message_apply_status, message_apply_statuses
+from .services.status import StatusChange, message_apply_statuses
 from .throttle import Pacer
 
 logger = logging.getLogger(__name__)
@@ -286,12 +286,10 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
         .order_by("pk")
         .values_list("pk", flat=True)[:10_000]
     )
-    stuck = 0
-    for message in OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lte=now - STUCK_SENDING_AFTER):
-        stuck += message_apply_status(
-            message, Status.UNKNOWN, source="sweeper",
-            description="the worker stopped while sending: it may or may not have gone out",
-        )
+    stuck_rows = OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lte=now - STUCK_SENDING_AFTER)
+    stuck = _apply_in_chunks(
+        stuck_rows, Status.UNKNOWN, description="the worker stopped while sending: it may or may not have gone out"
+    )
     # Past its TTL Viber will not deliver a message: it has failed, which releases its
     # credits and starts the next step of its plan (the SMS), once (S3).
     expired = 0
@@ -299,9 +297,18 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
         late = OutboundMessage.objects.filter(
             account=account, status=Status.SENT, sent_at__lte=now - dt.timedelta(seconds=account.ttl)
         )
-        for message in late:
-            expired += message_apply_status(
-                message, Status.FAILED, source="sweeper", code="ttl",
-                description=f"no delivery receipt within the {account.ttl} s time to live",
-            )
+        expired += _apply_in_chunks(
+            late, Status.FAILED, code="ttl", description=f"no delivery receipt within the {account.ttl} s time to live"
+        )
     return {"due": due, "stuck": stuck, "ttl_expired": expired}
+
+
+def _apply_in_chunks(rows: QuerySet[OutboundMessage], status: str, *, code: str = "", description: str) -> int:
+    """The sweeper's finding for many rows, applied ``CHUNK`` at a time; return how many moved."""
+    moved = 0
+    pks = list(rows.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), CHUNK):
+        messages = OutboundMessage.objects.filter(pk__in=pks[start : start + CHUNK]).select_related("guest")
+        changes = [StatusChange(m, status, code=code, description=description) for m in messages]
+        moved += sum(message_apply_statuses(changes, source="sweeper"))
+    return moved
