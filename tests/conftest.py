@@ -68,6 +68,17 @@ def hotel(db: None):
 
 
 @pytest.fixture(autouse=True)
+def no_language_left_over() -> Iterator[None]:
+    """Each test starts in the default language: the LocaleMiddleware activates a request's
+    language in the test's thread and nothing deactivates it after the response."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def empty_outbox() -> Iterator[None]:
     from channels_out.backends import locmem
 
