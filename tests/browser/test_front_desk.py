@@ -89,6 +89,28 @@ def test_the_front_desk_checks_a_guest_in_and_sees_the_welcome_message_arrive(
     screenshot("frontdesk-reservation")
 
 
+def test_a_turkish_front_desk_picks_turkce_and_checks_a_guest_in_in_turkish(
+    page, login_as, screenshot, stay, welcome
+) -> None:
+    login_as("Front desk")
+    page.goto("/desk/reservations/")
+    page.get_by_label("Language").select_option("tr")
+    page.get_by_role("button", name="Change language").click()
+    expect(page.locator("html")).to_have_attribute("lang", "tr")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rezervasyonlar")
+    page.get_by_role("link", name=stay.number).click()
+
+    page.get_by_label("Oda numarası").fill("214")
+    page.get_by_role("button", name="Check-in yap").click()
+    expect(page.locator(".flash")).to_contain_text(f"{stay.number} check-in yaptı, oda 214.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Check-in yapıldı")
+    history = page.locator("#message-history")
+    expect(history).to_contain_text("Welcome Ayşe, your room 214 is ready.")  # the guest's language: English
+    expect(history.locator(".badge").first).to_have_text("Gönderildi")
+    assert Reservation.objects.get(pk=stay.pk).status == Reservation.Status.CHECKED_IN
+    screenshot("frontdesk-reservation-tr")
+
+
 def test_the_counter_follows_a_cyrillic_sms_past_70_characters_and_the_message_is_sent(
     page, login_as, stay
 ) -> None:
