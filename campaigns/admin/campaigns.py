@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from crm_messaging.guests.admin.base import admin_link, credits_text, error_text, plural
 from crm_messaging.guests.models import ContactChannel
 
 from ..gallery import GalleryError, gallery_apply
@@ -30,7 +31,6 @@ from ..selectors import Forecast, forecast, next_occurrence
 from ..services import campaign_duplicate, campaign_send, campaign_set_active, preview
 from ..services.campaigns import M2M_FILTERS
 from ..validation import plan_errors
-from .common import credits, link, plural, text_of
 from .forms import CampaignForm, CampaignStepForm, GalleryForm, MessageVariantForm
 from .pages import CONFIRM_SEND, GALLERY, PREVIEW, render_page
 
@@ -186,13 +186,13 @@ class CampaignAdmin(admin.ModelAdmin):
             return "—"
         parts = format_html_join(
             ", ", "{}: {} × {} {} = {}",
-            ((v.language, v.recipients, v.segments, v.encoding, credits(v.credits)) for v in cost.by_variant),
+            ((v.language, v.recipients, v.segments, v.encoding, credits_text(v.credits)) for v in cost.by_variant),
         )
         verdict = (
-            format_html("balance {} credits", credits(cost.balance)) if cost.sufficient
+            format_html("balance {} credits", credits_text(cost.balance)) if cost.sufficient
             else format_html('<strong style="color:#ba2121">not enough credits: {}</strong>', cost.refusal)
         )
-        return format_html("{} credits for {} ({}); {}", credits(cost.credits),
+        return format_html("{} credits for {} ({}); {}", credits_text(cost.credits),
                            plural(cost.recipients, "recipient"), parts or "nobody", verdict)
 
     @admin.display(description="recent runs")
@@ -205,8 +205,8 @@ class CampaignAdmin(admin.ModelAdmin):
             format_html_join(
                 "", "<li>{} — {}, {}, {} credits estimated</li>",
                 (
-                    (link(run, f"{timezone.localtime(run.started_at):%d.%m.%Y %H:%M}"), run.get_state_display(),
-                     plural(run.audience_size, "recipient"), credits(run.estimated_cost))
+                    (admin_link(run, f"{timezone.localtime(run.started_at):%d.%m.%Y %H:%M}"), run.get_state_display(),
+                     plural(run.audience_size, "recipient"), credits_text(run.estimated_cost))
                     for run in runs
                 ),
             ),
@@ -246,7 +246,7 @@ class CampaignAdmin(admin.ModelAdmin):
         user = request.user if isinstance(request.user, AbstractBaseUser) else None
         for campaign in queryset.order_by("pk"):
             copy = campaign_duplicate(campaign, user=user)
-            messages.success(request, format_html("Copied “{}” as {}.", campaign.name, link(copy, copy.name)))
+            messages.success(request, format_html("Copied “{}” as {}.", campaign.name, admin_link(copy, copy.name)))
 
     @admin.action(description="Load a standard template…", permissions=("change",))
     def load_gallery_template(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
@@ -262,7 +262,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 except GalleryError as exc:
                     messages.error(request, f"{campaign}: {exc}")
                 except ValidationError as exc:
-                    messages.error(request, f"{campaign}: {text_of(exc)}")
+                    messages.error(request, f"{campaign}: {error_text(exc)}")
                 else:
                     languages = ", ".join(variant.language for variant in written) or "no language (all existed)"
                     messages.success(request, f"{campaign}: wrote {languages}.")
@@ -318,14 +318,14 @@ class CampaignAdmin(admin.ModelAdmin):
         try:
             run = campaign_send(campaign=campaign, user=request.user)
         except ValidationError as exc:
-            messages.error(request, f"{campaign}: {text_of(exc)}")
+            messages.error(request, f"{campaign}: {error_text(exc)}")
             return None
-        summary = f"{plural(run.audience_size, 'recipient')}, {credits(run.estimated_cost)} credits estimated"
+        summary = f"{plural(run.audience_size, 'recipient')}, {credits_text(run.estimated_cost)} credits estimated"
         if run.state == CampaignRun.State.AWAITING_APPROVAL:
             messages.warning(
                 request,
-                format_html("{}: {} — awaiting approval by a second manager ({}).", campaign, summary, link(run, "run")),
+                format_html("{}: {} — awaiting approval by a second manager ({}).", campaign, summary, admin_link(run, "run")),
             )
         else:
-            messages.success(request, format_html("{}: sending to {} ({}).", campaign, summary, link(run, "run")))
+            messages.success(request, format_html("{}: sending to {} ({}).", campaign, summary, admin_link(run, "run")))
         return None

@@ -22,12 +22,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from channels_out.models import SkipReason
-from crm_messaging.guests.admin.base import ReadOnlyAdmin
+from crm_messaging.guests.admin.base import (
+    ReadOnlyAdmin,
+    admin_link,
+    credits_text,
+    error_text,
+    plural,
+)
 
 from ..models import CampaignRun, CampaignSettings, TriggerEvent
 from ..selectors import RunCounts, run_message_counts
 from ..services import campaign_run_approve, campaign_run_reject
-from .common import credits, link, plural, text_of
 
 
 class RunChangeList(ChangeList):
@@ -56,7 +61,7 @@ def _service_per_run(
         try:
             accepted.append(service(run=run, user=request.user))
         except (PermissionDenied, ValidationError) as exc:
-            reason = text_of(exc) if isinstance(exc, ValidationError) else str(exc)
+            reason = error_text(exc) if isinstance(exc, ValidationError) else str(exc)
             messages.error(request, f"{run}: {reason}")
     if accepted:
         messages.success(request, f"{plural(len(accepted), 'send')} {done}.")
@@ -107,11 +112,11 @@ class CampaignRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="campaign", ordering="campaign__name")
     def campaign_link(self, run: CampaignRun) -> str:
-        return link(run.campaign)
+        return admin_link(run.campaign)
 
     @admin.display(description="estimated credits", ordering="estimated_cost")
     def estimated(self, run: CampaignRun) -> str:
-        return credits(run.estimated_cost)
+        return credits_text(run.estimated_cost)
 
     @admin.display(description="queued")
     def queued(self, run: CampaignRun) -> int:
@@ -141,7 +146,7 @@ class CampaignRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="credits spent")
     def spent(self, run: CampaignRun) -> str:
-        return credits(_counts(run).credits)
+        return credits_text(_counts(run).credits)
 
     @admin.display(description="messages")
     def messages_summary(self, run: CampaignRun) -> str:
@@ -153,7 +158,7 @@ class CampaignRunAdmin(ReadOnlyAdmin):
             "queued {}, sent {}, delivered {}, failed {}, unknown {}, skipped {}; {} credits — "
             '<a href="{}">show them in the send log</a>',
             counts.queued, counts.sent, counts.delivered, counts.failed, counts.unknown, self.skipped(run),
-            credits(counts.credits), url,
+            credits_text(counts.credits), url,
         )
 
     @admin.action(description="Approve the selected sends (four-eyes)", permissions=("approve",))

@@ -1,46 +1,18 @@
-"""What the sender layer's admin pages share: links, credit amounts, running a service per row, the balance on top."""
+"""What the sender layer's admin pages share: running a service per selected row, the balance on top."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+
+from crm_messaging.guests.admin.base import credits_text, error_text, plural
 
 from ..selectors import credit_balance
-
-
-def _text(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _link(obj: models.Model | None, text: object = None) -> str:
-    """A link to ``obj``'s admin page, or its plain text when it has none."""
-    if obj is None or obj.pk is None:
-        return "—"
-    label = obj if text is None else text
-    try:
-        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    except NoReverseMatch:
-        return format_html("{}", label)
-    return format_html('<a href="{}">{}</a>', url, label)
-
-
-def _credits(value: Decimal) -> str:
-    """Credits as staff read them: 1,250 or 12.50."""
-    text = f"{value.quantize(Decimal('0.01')):,}"
-    return text.removesuffix(".00")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _run_service(
@@ -58,11 +30,11 @@ def _run_service(
         try:
             service(**{argument: obj}, user=request.user)
         except ValidationError as exc:  # the service changed nothing for this row
-            messages.error(request, f"{obj}: {_text(exc)}")
+            messages.error(request, f"{obj}: {error_text(exc)}")
         else:
             succeeded += 1
     if succeeded:
-        messages.success(request, f"{_plural(succeeded, noun)} {done}.")
+        messages.success(request, f"{plural(succeeded, noun)} {done}.")
 
 
 class BalanceOnTopMixin:
@@ -74,8 +46,8 @@ class BalanceOnTopMixin:
         balance = credit_balance()
         context = {
             "subtitle": (
-                f"Balance: {_credits(balance.available)} credits available, "
-                f"{_credits(balance.reserved)} reserved for queued messages"
+                f"Balance: {credits_text(balance.available)} credits available, "
+                f"{credits_text(balance.reserved)} reserved for queued messages"
             ),
             **(extra_context or {}),
         }
@@ -83,8 +55,8 @@ class BalanceOnTopMixin:
         if request.method == "GET" and balance.is_low:
             messages.warning(
                 request,
-                f"Low balance: {_credits(balance.available)} credits left, under the warning "
-                f"threshold of {_credits(balance.threshold)}. Order credits before automated "
+                f"Low balance: {credits_text(balance.available)} credits left, under the warning "
+                f"threshold of {credits_text(balance.threshold)}. Order credits before automated "
                 "sends stop.",
             )
         return super().changelist_view(request, context)  # type: ignore[misc]

@@ -6,11 +6,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 
-from crm_messaging.guests.admin.base import ReadOnlyAdmin
+from crm_messaging.guests.admin.base import (
+    ReadOnlyAdmin,
+    ServiceBackedAdmin,
+    admin_link,
+    credits_text,
+)
 
 from ..forms import CreditOrderForm
 from ..models import (
@@ -20,7 +24,7 @@ from ..models import (
     PriceRule,
 )
 from ..services.credits import credit_order_cancel, credit_order_create, credit_order_mark_paid
-from .common import BalanceOnTopMixin, _credits, _link, _run_service, _text
+from .common import BalanceOnTopMixin, _run_service
 
 
 @admin.register(PriceRule)
@@ -57,23 +61,15 @@ class LedgerEntryAdmin(BalanceOnTopMixin, ReadOnlyAdmin):
 
     @admin.display(description="message", ordering="message_id")
     def message_link(self, entry: LedgerEntry) -> str:
-        return _link(entry.message)
+        return admin_link(entry.message)
 
     @admin.display(description="order", ordering="order_id")
     def order_link(self, entry: LedgerEntry) -> str:
-        return _link(entry.order, entry.order.invoice_number) if entry.order else "—"
-
-
-class _Refused(Exception):
-    """A service refused a save the form had accepted; raised to roll the request back."""
-
-    def __init__(self, error: ValidationError) -> None:
-        super().__init__(error)
-        self.error = error
+        return admin_link(entry.order, entry.order.invoice_number) if entry.order else "—"
 
 
 @admin.register(CreditOrder)
-class CreditOrderAdmin(BalanceOnTopMixin, admin.ModelAdmin):
+class CreditOrderAdmin(BalanceOnTopMixin, ServiceBackedAdmin):
     form = CreditOrderForm
     list_display = (
         "invoice_number",
@@ -118,35 +114,20 @@ class CreditOrderAdmin(BalanceOnTopMixin, admin.ModelAdmin):
     def has_payment_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("channels_out.mark_paid")
 
+    def save_through_service(
+        self, request: HttpRequest, obj: CreditOrder, form: forms.ModelForm, change: bool
+    ) -> CreditOrder:
+        return credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
+
     def save_model(
         self, request: HttpRequest, obj: CreditOrder, form: forms.ModelForm, change: bool
     ) -> None:
-        try:
-            saved = credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
-        except ValidationError as exc:
-            raise _Refused(exc) from exc
-        for field in saved._meta.concrete_fields:
-            setattr(obj, field.attname, getattr(saved, field.attname))
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+        super().save_model(request, obj, form, change)
         messages.info(
             request,
-            f"Invoice {saved.invoice_number}: {saved.amount} {saved.currency} for "
-            f"{_credits(saved.credits)} credits. Mark it paid when the payment arrives.",
+            f"Invoice {obj.invoice_number}: {obj.amount} {obj.currency} for "
+            f"{credits_text(obj.credits)} credits. Mark it paid when the payment arrives.",
         )
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _Refused as refused:
-            messages.error(request, _text(refused.error))
-            return HttpResponseRedirect(request.get_full_path())
 
     @admin.display(description="invoice amount", ordering="amount")
     def invoice_amount(self, order: CreditOrder) -> str:

@@ -7,7 +7,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
-from crm_messaging.guests.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from crm_messaging.guests.admin.base import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    admin_link,
+)
 
 from ..models import (
     DeliveryEvent,
@@ -15,7 +19,7 @@ from ..models import (
     OutboundMessage,
 )
 from ..services import message_mark_sent, message_resend
-from .common import _link, _run_service
+from .common import _run_service
 
 
 class DeliveryEventInline(ReadOnlyInline):
@@ -139,7 +143,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="guest", ordering="guest__last_name")
     def guest_name(self, message: OutboundMessage) -> str:
-        return _link(message.guest, message.guest.full_name) if message.guest else "—"
+        return admin_link(message.guest, message.guest.full_name) if message.guest else "—"
 
     @admin.display(description="parts")
     def parts(self, message: OutboundMessage) -> str:
@@ -149,15 +153,15 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="caused by")
     def origin_link(self, message: OutboundMessage) -> str:
-        return _link(message.origin) if message.origin_type_id else "—"
+        return admin_link(message.origin) if message.origin_type_id else "—"
 
     @admin.display(description="falls back to")
     def fallback_link(self, message: OutboundMessage) -> str:
-        return _link(OutboundMessage.objects.filter(fallback_for=message).first())
+        return admin_link(OutboundMessage.objects.filter(fallback_for=message).first())
 
     @admin.display(description="resent as")
     def resent_as_link(self, message: OutboundMessage) -> str:
-        return _link(OutboundMessage.objects.filter(resend_of=message).first())
+        return admin_link(OutboundMessage.objects.filter(resend_of=message).first())
 
     @admin.action(description="Mark unknown outcomes as sent", permissions=("operate",))
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
@@ -202,7 +206,7 @@ class DeliveryEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="message", ordering="message_id")
     def message_link(self, event: DeliveryEvent) -> str:
-        return _link(event.message)
+        return admin_link(event.message)
 
 
 @admin.register(InboundMessage)
@@ -230,7 +234,7 @@ class InboundMessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description="guest", ordering="guest__last_name")
     def guest_name(self, inbound: InboundMessage) -> str:
-        return _link(inbound.guest, inbound.guest.full_name) if inbound.guest else "—"
+        return admin_link(inbound.guest, inbound.guest.full_name) if inbound.guest else "—"
 
     @admin.display(description="text")
     def excerpt(self, inbound: InboundMessage) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import linebreaksbr
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from crm_messaging.phones import normalise_phone
@@ -49,8 +50,21 @@ def _staff(request: HttpRequest) -> AbstractBaseUser | None:
     return user if isinstance(user, AbstractBaseUser) else None
 
 
-def _text(error: ValidationError) -> str:
+def error_text(error: ValidationError) -> str:
+    """A service's refusal as one sentence for an admin message."""
     return " ".join(error.messages)
+
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def credits_text(value: Decimal | None) -> str:
+    """Credits as staff read them: 1,250 or 12.50."""
+    if value is None:
+        return "—"
+    return f"{value.quantize(Decimal('0.01')):,}".removesuffix(".00")
 
 
 def _adopt(obj: models.Model, saved: models.Model) -> None:
@@ -61,11 +75,17 @@ def _adopt(obj: models.Model, saved: models.Model) -> None:
     obj._state.db = saved._state.db
 
 
-def _admin_link(obj: models.Model | None, text: object = None) -> str:
+def admin_link(obj: models.Model | None, text: object = None) -> str:
+    """A link to ``obj``'s admin page, or its plain text when it has none."""
     if obj is None or obj.pk is None:
         return "—"
-    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
+    label = obj if text is None else text
+    try:
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return format_html("{}", label)
+    return format_html('<a href="{}">{}</a>', url, label)
+
 
 
 def _warning_box(note: str) -> str:
@@ -127,7 +147,7 @@ class ServiceBackedAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except _Refused as refused:
-            messages.error(request, _text(refused.error))
+            messages.error(request, error_text(refused.error))
             return HttpResponseRedirect(request.get_full_path())
 
 

@@ -16,7 +16,7 @@ from ..models import (
     FacilityBooking,
     Reservation,
 )
-from .base import ServiceBackedAdmin, _staff, _text, _warning_icon
+from .base import ServiceBackedAdmin, _staff, _warning_icon, error_text
 
 Status = Reservation.Status
 
@@ -109,7 +109,7 @@ class FacilityBookingAdmin(ServiceBackedAdmin):
                     booking=booking, status=status, user=_staff(request)
                 )
             except ValidationError as exc:
-                messages.error(request, f"{booking}: {_text(exc)}")
+                messages.error(request, f"{booking}: {error_text(exc)}")
             else:
                 done += 1
         if done:

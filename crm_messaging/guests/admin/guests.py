@@ -36,12 +36,12 @@ from .base import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceBackedAdmin,
-    _admin_link,
     _phone_or_none,
     _staff,
-    _text,
     _warning_box,
     _warning_icon,
+    admin_link,
+    error_text,
 )
 
 Status = Reservation.Status
@@ -210,7 +210,7 @@ class BookerReservationInline(ReadOnlyInline):
 
     @admin.display(description="number")
     def number(self, reservation: Reservation) -> str:
-        return _admin_link(reservation, reservation.number)
+        return admin_link(reservation, reservation.number)
 
 
 class CompanionStayInline(ReadOnlyInline):
@@ -473,7 +473,7 @@ class GuestAdmin(ServiceBackedAdmin):
                     )
                     moved.update(merge.moved)
         except ValidationError as exc:
-            messages.error(request, f"Nothing was merged: {_text(exc)}")
+            messages.error(request, f"Nothing was merged: {error_text(exc)}")
             return
         names = ", ".join(f"{guest} (#{guest.pk})" for guest in duplicates)
         messages.success(
@@ -599,7 +599,7 @@ class GreylistEntryAdmin(ServiceBackedAdmin):
                     entry=entry, user=_staff(request), reason="lifted in the admin"
                 )
             except ValidationError as exc:
-                messages.error(request, f"{entry}: {_text(exc)}")
+                messages.error(request, f"{entry}: {error_text(exc)}")
             else:
                 lifted += 1
         if lifted:

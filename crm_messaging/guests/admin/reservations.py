@@ -26,14 +26,14 @@ from .base import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceBackedAdmin,
-    _admin_link,
     _phone_or_none,
     _Refused,
     _reservation_pk,
     _staff,
-    _text,
     _warning_box,
     _warning_icon,
+    admin_link,
+    error_text,
 )
 
 Status = Reservation.Status
@@ -368,7 +368,7 @@ class ReservationAdmin(ServiceBackedAdmin):
             try:
                 service(reservation=reservation, user=_staff(request), **kwargs)
             except ValidationError as exc:  # TransitionError: the service changed nothing.
-                messages.error(request, _text(exc))
+                messages.error(request, error_text(exc))
             else:
                 succeeded += 1
         if succeeded:
@@ -433,7 +433,7 @@ class ReservationStatusChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description="reservation", ordering="reservation_id")
     def reservation_link(self, change: ReservationStatusChange) -> str:
-        return _admin_link(change.reservation, change.reservation.number)
+        return admin_link(change.reservation, change.reservation.number)
 
     @admin.display(description="booker")
     def booker(self, change: ReservationStatusChange) -> str:
