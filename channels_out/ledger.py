@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext, gettext_noop
 
 from .models import CreditBalance, LedgerEntry, OutboundMessage
 
@@ -32,16 +33,24 @@ class InsufficientCredits(Exception):
     def __init__(self, needed: Decimal, available: Decimal) -> None:
         self.needed = needed
         self.available = available
-        super().__init__(f"cost {_fmt(needed)} credits, balance {_fmt(available)}")
+        super().__init__(shortfall(needed, available))
 
 
 class LedgerConflict(Exception):
     """A movement contradicts an earlier one (e.g. posting a message whose credits were released)."""
 
 
-def _fmt(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text
+_SHORTFALL = gettext_noop("cost %(cost)s credits, balance %(balance)s")
+
+
+def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) -> str:
+    """Why credits do not cover a cost: "cost 6 credits, balance 5".
+
+    As stored (a message's reason, a run's refusal) it is English; ``for_reader`` gives it
+    in the active language, for a screen.
+    """
+    text = gettext(_SHORTFALL) if for_reader else _SHORTFALL
+    return text % {"cost": f"{needed.normalize():f}", "balance": f"{available.normalize():f}"}
 
 
 def _balance() -> CreditBalance:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from channels_out.ledger import available_credits
+from channels_out.ledger import available_credits, shortfall
 from channels_out.pricing import PriceTable
 from channels_out.segments import SegmentInfo, count_segments
 from channels_out.services import Step, message_send
@@ -67,15 +67,14 @@ class Estimate:
         """Why the balance is short, as a run keeps it (empty when it is not)."""
         if self.sufficient:
             return ""
-        return f"cost {self.credits.normalize():f} credits, balance {self.balance.normalize():f}"
+        return shortfall(self.credits, self.balance)
 
     @property
     def refusal_text(self) -> str:
         """``refusal`` in the reader's language, for the screens."""
         if self.sufficient:
             return ""
-        return gettext("cost %(cost)s credits, balance %(balance)s") % {
-            "cost": f"{self.credits.normalize():f}", "balance": f"{self.balance.normalize():f}"}
+        return shortfall(self.credits, self.balance, for_reader=True)
 
 
 def _first_step(campaign: Campaign) -> Any:

@@ -33,7 +33,7 @@ from crm_messaging.guests.models import (
 )
 
 from .. import policy
-from ..ledger import credits_release, credits_reserve_many
+from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
 from ..models import (
     ChannelAccount,
     DeliveryEvent,
@@ -381,16 +381,11 @@ def _submit(rows: list[OutboundMessage], house: MessagingPolicy | None = None) -
     queued = [m for m in inserted if m.status == Status.QUEUED]
     reserved = credits_reserve_many(queued)
     short = [m for m in queued if m.pk not in reserved]
-    for message in short:
-        _mark_skipped(message, policy.Skip(SkipReason.NO_CREDITS, "no credits for this message"))
     if short:
-        OutboundMessage.objects.bulk_update(short, ["status", "skip_reason", "reason", "finished_at"])
-        from ..ledger import available_credits
-
         balance = available_credits()
         for message in short:
-            message.reason = f"no credits: cost {message.credits.normalize():f} credits, balance {balance.normalize():f}"
-        OutboundMessage.objects.bulk_update(short, ["reason"])
+            _mark_skipped(message, policy.Skip(SkipReason.NO_CREDITS, f"no credits: {shortfall(message.credits, balance)}"))
+        OutboundMessage.objects.bulk_update(short, ["status", "skip_reason", "reason", "finished_at"])
     # A queued row speaks for itself (created_at); a skip is an event worth its own line.
     DeliveryEvent.objects.bulk_create([
         _event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
