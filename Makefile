@@ -44,10 +44,11 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 check: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy crm_messaging campaigns channels_out
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check

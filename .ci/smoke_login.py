@@ -15,7 +15,12 @@ token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
 assert token, "no CSRF token on the login page"
 answer = session.post(
     f"{base}/accounts/login/",
-    data={"csrfmiddlewaretoken": token.group(1), "username": username, "password": password, "next": "/"},
+    data={
+        "csrfmiddlewaretoken": token.group(1),
+        "username": username,
+        "password": password,
+        "next": "/",
+    },
     headers={"Referer": f"{base}/accounts/login/"},
     timeout=10,
 )

@@ -43,11 +43,11 @@ WARMUP = 3
 # to this database (the indexes stay until dropped by hand) and to this session.
 PROPOSED = [
     # Guest.Meta.indexes: models.Index(ExtractMonth("birth_date"), ExtractDay("birth_date"), name="guest_birthday_idx")
-    'CREATE INDEX IF NOT EXISTS guest_birthday_idx ON guests_guest '
+    "CREATE INDEX IF NOT EXISTS guest_birthday_idx ON guests_guest "
     '((EXTRACT(MONTH FROM "birth_date")), (EXTRACT(DAY FROM "birth_date")))',
     # ConsentRecord.Meta.indexes: consent_current_idx with include=("granted",)
-    'CREATE INDEX IF NOT EXISTS consent_current_covering_idx ON guests_consentrecord '
-    '(guest_id, purpose, channel, recorded_at DESC, id DESC) INCLUDE (granted)',
+    "CREATE INDEX IF NOT EXISTS consent_current_covering_idx ON guests_consentrecord "
+    "(guest_id, purpose, channel, recorded_at DESC, id DESC) INCLUDE (granted)",
     # DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
     "SET jit = off",
 ]
@@ -92,7 +92,10 @@ def reference_ids() -> dict[str, list[int]]:
     }
     ids: dict[str, list[int]] = {}
     for key, (model, codes) in lists.items():
-        ids[key] = [model.objects.get_or_create(code=code, defaults={"name": code.title()})[0].pk for code in codes]
+        ids[key] = [
+            model.objects.get_or_create(code=code, defaults={"name": code.title()})[0].pk
+            for code in codes
+        ]
     return ids
 
 
@@ -191,7 +194,9 @@ def seed(cursor, ids: dict[str, list[int]]) -> None:
         FROM generate_series(1, {GUESTS}) i WHERE random() < 0.005
         """
     )
-    print(f"rows loaded in {time.perf_counter() - started:.0f} s, rebuilding {len(indexes)} indexes")
+    print(
+        f"rows loaded in {time.perf_counter() - started:.0f} s, rebuilding {len(indexes)} indexes"
+    )
     for _, definition in indexes:
         cursor.execute(definition)
     print(f"seeded in {time.perf_counter() - started:.0f} s")
@@ -214,9 +219,17 @@ _NOT_GREYLISTED = """
                   WHERE e.guest_id = g.id AND e.lifted_at IS NULL AND (e.expires_at IS NULL OR e.expires_at > %(at)s))
 """
 _PRE_ARRIVAL = {
-    "source": "reservations", "trigger": "daily", "timing": "days_before_arrival", "offset": 3,
-    "excluded_nationalities": ["TR"], "nights_min": 5, "rate_min": Decimal("80"), "rate_max": Decimal("300"),
-    "loyalty_members_only": True, "require_data_consent": True, "exclude_greylisted": True,
+    "source": "reservations",
+    "trigger": "daily",
+    "timing": "days_before_arrival",
+    "offset": 3,
+    "excluded_nationalities": ["TR"],
+    "nights_min": 5,
+    "rate_min": Decimal("80"),
+    "rate_max": Decimal("300"),
+    "loyalty_members_only": True,
+    "require_data_consent": True,
+    "exclude_greylisted": True,
 }
 
 
@@ -239,28 +252,42 @@ SCENARIOS = [
         "3 days before arrival, 5+ nights, rate 80-300, not TR, loyalty, KVKK, not greylisted",
         _PRE_ARRIVAL,
         "SELECT count(*) FROM guests_reservation r JOIN guests_guest g ON g.id = r.booker_id "
-        "WHERE r.arrival = %(day)s + 3" + _STAY_FILTERS
-        + "  AND " + _LATEST.format(purpose="data_processing", channel="") + _NOT_GREYLISTED,
+        "WHERE r.arrival = %(day)s + 3"
+        + _STAY_FILTERS
+        + "  AND "
+        + _LATEST.format(purpose="data_processing", channel="")
+        + _NOT_GREYLISTED,
     ),
     Scenario(
         "the same with catch-up (arrivals today to 3 days ahead, not yet arrived)",
         {**_PRE_ARRIVAL, "catch_up": True},
         "SELECT count(*) FROM guests_reservation r JOIN guests_guest g ON g.id = r.booker_id "
-        "WHERE r.arrival BETWEEN %(day)s AND %(day)s + 3 AND r.status = 'confirmed'" + _STAY_FILTERS
-        + "  AND " + _LATEST.format(purpose="data_processing", channel="") + _NOT_GREYLISTED,
+        "WHERE r.arrival BETWEEN %(day)s AND %(day)s + 3 AND r.status = 'confirmed'"
+        + _STAY_FILTERS
+        + "  AND "
+        + _LATEST.format(purpose="data_processing", channel="")
+        + _NOT_GREYLISTED,
     ),
     Scenario(
         "guests with a birthday next month, not TR, KVKK and marketing SMS opt-in, not greylisted",
         {
-            "source": "guests", "trigger": "operator", "purpose": "marketing", "birthday": "next_month",
-            "excluded_nationalities": ["TR"], "require_data_consent": True, "require_channel_consent": True,
+            "source": "guests",
+            "trigger": "operator",
+            "purpose": "marketing",
+            "birthday": "next_month",
+            "excluded_nationalities": ["TR"],
+            "require_data_consent": True,
+            "require_channel_consent": True,
             "exclude_greylisted": True,
         },
         "SELECT count(*) FROM guests_guest g "
         "WHERE EXTRACT(MONTH FROM g.birth_date) = EXTRACT(MONTH FROM %(day)s + interval '1 month') "
         "AND g.nationality <> 'TR' "
-        "AND " + _LATEST.format(purpose="data_processing", channel="")
-        + " AND " + _LATEST.format(purpose="marketing", channel="sms") + _NOT_GREYLISTED,
+        "AND "
+        + _LATEST.format(purpose="data_processing", channel="")
+        + " AND "
+        + _LATEST.format(purpose="marketing", channel="sms")
+        + _NOT_GREYLISTED,
         steps=("sms",),
         operator=True,
     ),
@@ -273,9 +300,13 @@ def build_campaign(scenario: Scenario) -> Any:
     from campaigns.models import Campaign, CampaignStep
 
     # Updated in place, not deleted: a delete would cascade into tables this benchmark does not need.
-    campaign, _ = Campaign.objects.update_or_create(name=f"bench: {scenario.name}"[:120], defaults=scenario.fields)
+    campaign, _ = Campaign.objects.update_or_create(
+        name=f"bench: {scenario.name}"[:120], defaults=scenario.fields
+    )
     for position, channel in enumerate(scenario.steps):
-        CampaignStep.objects.update_or_create(campaign=campaign, position=position, defaults={"channel": channel})
+        CampaignStep.objects.update_or_create(
+            campaign=campaign, position=position, defaults={"channel": channel}
+        )
     return Campaign.objects.prefetch_related(*AUDIENCE_PREFETCH).get(pk=campaign.pk)
 
 
@@ -301,7 +332,11 @@ def main() -> None:
     ids = reference_ids()
     proposed = "--proposed" in sys.argv[1:]
     with connection.cursor() as cursor:
-        seeded = (Guest.objects.count(), Reservation.objects.count(), ConsentRecord.objects.exists())
+        seeded = (
+            Guest.objects.count(),
+            Reservation.objects.count(),
+            ConsentRecord.objects.exists(),
+        )
         if seeded != (GUESTS, RESERVATIONS, True):
             with transaction.atomic():  # a failed load leaves nothing half done (indexes included)
                 seed(cursor, ids)
@@ -318,7 +353,11 @@ def main() -> None:
     runs = []
     for scenario in SCENARIOS:
         campaign = build_campaign(scenario)
-        occurrence = Occurrence.operator(at, business_date=DAY) if scenario.operator else Occurrence.daily(DAY, at=at)
+        occurrence = (
+            Occurrence.operator(at, business_date=DAY)
+            if scenario.operator
+            else Occurrence.daily(DAY, at=at)
+        )
 
         def orm(campaign: Any = campaign, occurrence: Any = occurrence) -> int:
             return audience(campaign, occurrence).count()
@@ -332,7 +371,9 @@ def main() -> None:
             got = orm()
         expected = raw(scenario.hand_sql, params)
         if expected != got:
-            sys.exit(f"{scenario.name}: the audience counts {got}, the hand-written query {expected}; they must agree")
+            sys.exit(
+                f"{scenario.name}: the audience counts {got}, the hand-written query {expected}; they must agree"
+            )
         print(f"{scenario.name}: {got} records")
         contenders = [
             (scenario.orm, orm),

@@ -49,8 +49,13 @@ def _ensure_database(url: str) -> None:
     config = dj_database_url.parse(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         sys.exit("bench/fanout.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    admin = psycopg2.connect(dbname="postgres", user=config["USER"] or "postgres", host=config["HOST"] or "127.0.0.1",
-                             port=config["PORT"] or 5432, password=config["PASSWORD"] or None)
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"] or "postgres",
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        password=config["PASSWORD"] or None,
+    )
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
@@ -73,8 +78,16 @@ def _setup(recipients: int):
         print(f"seeding {recipients - have} guests …", flush=True)
         batch = []
         for n in range(have, recipients):
-            batch.append(Guest(first_name=f"Guest{n}", last_name="Benchmark", phone=f"+90532{n % 10_000_000:07d}",
-                               phone_valid=True, language=LANGUAGES[n % 4], nationality="TR"))
+            batch.append(
+                Guest(
+                    first_name=f"Guest{n}",
+                    last_name="Benchmark",
+                    phone=f"+90532{n % 10_000_000:07d}",
+                    phone_valid=True,
+                    language=LANGUAGES[n % 4],
+                    nationality="TR",
+                )
+            )
             if len(batch) == 10_000:
                 Guest.objects.bulk_create(batch)
                 batch = []
@@ -84,7 +97,8 @@ def _setup(recipients: int):
     policy.quiet_start_marketing = policy.quiet_end_marketing = None
     policy.save()
     account, _ = ChannelAccount.objects.get_or_create(
-        name="bench sms", defaults={"channel": "sms", "backend": "locmem", "sender": "BENCH", "is_default": True}
+        name="bench sms",
+        defaults={"channel": "sms", "backend": "locmem", "sender": "BENCH", "is_default": True},
     )
     campaign, created = Campaign.objects.get_or_create(
         name="bench fanout", defaults={"trigger": Trigger.OPERATOR, "source": Source.GUESTS}
@@ -108,7 +122,9 @@ def _empty_log() -> None:
             "TRUNCATE channels_out_deliveryevent, channels_out_ledgerentry, channels_out_outboundmessage, "
             "campaigns_campaignrun RESTART IDENTITY CASCADE"
         )
-        cursor.execute("UPDATE channels_out_creditbalance SET available = available + reserved, reserved = 0")
+        cursor.execute(
+            "UPDATE channels_out_creditbalance SET available = available + reserved, reserved = 0"
+        )
         cursor.execute("VACUUM ANALYZE channels_out_outboundmessage")
 
 
@@ -133,7 +149,10 @@ def baseline(account, ids: list[int]) -> float:
 
     start = time.perf_counter()
     environment = Environment(autoescape=False)
-    templates = {language: environment.from_string(translate_keywords(text)) for language, text in TEXTS.items()}
+    templates = {
+        language: environment.from_string(translate_keywords(text))
+        for language, text in TEXTS.items()
+    }
     rows = []
     hotel = {"name": "Hotel Lykia Bay"}
     for chunk_start in range(0, len(ids), 500):
@@ -141,11 +160,23 @@ def baseline(account, ids: list[int]) -> float:
         for pk, first, last, language, phone in Guest.objects.filter(pk__in=chunk).values_list(
             "pk", "first_name", "last_name", "language", "phone"
         ):
-            text = templates[language].render(guest={"first_name": first, "last_name": last}, hotel=hotel)
-            rows.append(OutboundMessage(
-                dedupe_key=f"bare:{pk}", channel="sms", purpose="marketing", account=account, backend="locmem",
-                to=phone, guest_id=pk, body=text, language=language, source="campaign",
-            ))
+            text = templates[language].render(
+                guest={"first_name": first, "last_name": last}, hotel=hotel
+            )
+            rows.append(
+                OutboundMessage(
+                    dedupe_key=f"bare:{pk}",
+                    channel="sms",
+                    purpose="marketing",
+                    account=account,
+                    backend="locmem",
+                    to=phone,
+                    guest_id=pk,
+                    body=text,
+                    language=language,
+                    source="campaign",
+                )
+            )
         if len(rows) >= 5000:
             OutboundMessage.objects.bulk_create(rows)
             rows = []
@@ -181,7 +212,9 @@ def main() -> None:
         print(f"round {round_no}: ours {mine[-1]:.2f} s, bare {bare[-1]:.2f} s", flush=True)
     _empty_log()
     ours_s, bare_s = statistics.median(mine), statistics.median(bare)
-    print(f"fanout {len(ids)}: {ours_s:.1f} s, ratio {ours_s / bare_s:.1f}x vs bare render + bulk insert")
+    print(
+        f"fanout {len(ids)}: {ours_s:.1f} s, ratio {ours_s / bare_s:.1f}x vs bare render + bulk insert"
+    )
 
 
 if __name__ == "__main__":

@@ -100,17 +100,33 @@ def prepare(count: int, *, twilio_url: str, smtp_port: int) -> tuple[Any, Any, l
     sms, _ = ChannelAccount.objects.update_or_create(
         name="bench: Twilio SMS",
         defaults={
-            "channel": "sms", "backend": "twilio_sms", "sender": SMS_SENDER, "account_id": TWILIO_SID,
-            "secret": TWILIO_TOKEN, "api_base_url": twilio_url, "rate_per_second": Decimal("99999"),
-            "timeout_seconds": 10, "is_active": True,
+            "channel": "sms",
+            "backend": "twilio_sms",
+            "sender": SMS_SENDER,
+            "account_id": TWILIO_SID,
+            "secret": TWILIO_TOKEN,
+            "api_base_url": twilio_url,
+            "rate_per_second": Decimal("99999"),
+            "timeout_seconds": 10,
+            "is_active": True,
         },
     )
     email, _ = ChannelAccount.objects.update_or_create(
         name="bench: SMTP",
         defaults={
-            "channel": "email", "backend": "smtp", "sender": MAIL_SENDER, "sender_name": "Lykia Bay",
-            "host": "127.0.0.1", "port": smtp_port, "use_tls": False, "use_ssl": False, "username": "",
-            "secret": "", "rate_per_second": Decimal("99999"), "timeout_seconds": 10, "is_active": True,
+            "channel": "email",
+            "backend": "smtp",
+            "sender": MAIL_SENDER,
+            "sender_name": "Lykia Bay",
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "use_tls": False,
+            "use_ssl": False,
+            "username": "",
+            "secret": "",
+            "rate_per_second": Decimal("99999"),
+            "timeout_seconds": 10,
+            "is_active": True,
         },
     )
 
@@ -119,8 +135,13 @@ def prepare(count: int, *, twilio_url: str, smtp_port: int) -> tuple[Any, Any, l
         start = len(guests)
         Guest.objects.bulk_create(
             Guest(
-                first_name=f"Guest{i}", last_name="Sendbench", email=f"guest{i}@bench.example",
-                phone=f"+90532{i:07d}", phone_valid=True, language="en", nationality="GB",
+                first_name=f"Guest{i}",
+                last_name="Sendbench",
+                email=f"guest{i}@bench.example",
+                phone=f"+90532{i:07d}",
+                phone_valid=True,
+                language="en",
+                nationality="GB",
             )
             for i in range(start, count)
         )
@@ -139,7 +160,9 @@ def our_path(channel: str, account: Any, guests: list[Any], tag: str) -> Callabl
     else:
         step = Step(channel="email", account=account, subject=MAIL_SUBJECT, text=MAIL_TEXT)
     requests = [
-        MessageRequest(steps=[step], guest=guest, dedupe_key=f"bench:{tag}:{guest.pk}", source="bench")
+        MessageRequest(
+            steps=[step], guest=guest, dedupe_key=f"bench:{tag}:{guest.pk}", source="bench"
+        )
         for guest in guests
     ]
 
@@ -158,13 +181,17 @@ def check_sent(channel: str, tag: str, count: int) -> None:
     rows = OutboundMessage.objects.filter(dedupe_key__startswith=f"bench:{tag}:")
     sent = rows.filter(status=Status.SENT).count()
     if sent != count:
-        sys.exit(f"{channel}: {sent} of {count} messages were sent in round {tag}; look at the send log")
+        sys.exit(
+            f"{channel}: {sent} of {count} messages were sent in round {tag}; look at the send log"
+        )
 
 
 def raw_twilio(client: Any, guests: list[Any], callback: str) -> Callable[[], None]:
     def run() -> None:
         for guest in guests:
-            client.messages.create(to=guest.phone, from_=SMS_SENDER, body=SMS_TEXT, status_callback=callback)
+            client.messages.create(
+                to=guest.phone, from_=SMS_SENDER, body=SMS_TEXT, status_callback=callback
+            )
 
     return run
 
@@ -202,8 +229,12 @@ def queries_per_message(run: Callable[[], None], count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=500, help="messages per round and channel (default 500)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the median counts (default 5)")
+    parser.add_argument(
+        "--messages", type=int, default=500, help="messages per round and channel (default 500)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="timed rounds; the median counts (default 5)"
+    )
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     args = parser.parse_args()
 
@@ -215,8 +246,10 @@ def main() -> None:
             "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_send .venv/bin/python bench/send.py"
         )
     if "bench" not in urlsplit(url).path:
-        sys.exit("bench/send.py empties the send log and ledger of its database: give it one named bench…, "
-                 "e.g. postgres://postgres@127.0.0.1:5432/bench_send")
+        sys.exit(
+            "bench/send.py empties the send log and ledger of its database: give it one named bench…, "
+            "e.g. postgres://postgres@127.0.0.1:5432/bench_send"
+        )
     ensure_database(url)
 
     import django
@@ -245,11 +278,15 @@ def main() -> None:
         sink = stack.enter_context(running_smtp_server())
         # The worker is this process: the after-commit hand-off to Celery does nothing here.
         stack.enter_context(mock.patch.object(deliver_messages, "delay", lambda ids: None))
-        sms_account, mail_account, guests = prepare(count, twilio_url=fake.base_url, smtp_port=sink.port)
+        sms_account, mail_account, guests = prepare(
+            count, twilio_url=fake.base_url, smtp_port=sink.port
+        )
         client = twilio_client_for(fake.base_url, TWILIO_SID, TWILIO_TOKEN, timeout=10)
         callback = f"{settings.PUBLIC_BASE_URL}/hooks/{sms_account.pk}/status/?m=0"
-        print(f"{count} messages a round, {args.rounds} rounds (+{args.warmup} warm-up), "
-              f"throttle: {'Redis' if settings.REDIS_URL else 'in-process'}")
+        print(
+            f"{count} messages a round, {args.rounds} rounds (+{args.warmup} warm-up), "
+            f"throttle: {'Redis' if settings.REDIS_URL else 'in-process'}"
+        )
 
         paths = {
             "sms": (sms_account, "raw twilio client", lambda: raw_twilio(client, guests, callback)),
@@ -260,13 +297,17 @@ def main() -> None:
             timings: dict[str, list[float]] = {"ours": [], "raw": []}
             raw = make_raw()
             # Counted in a round of its own, untimed: capturing queries slows it down.
-            per_message = queries_per_message(our_path(channel, account, guests, tag=f"{channel}:q"), count)
+            per_message = queries_per_message(
+                our_path(channel, account, guests, tag=f"{channel}:q"), count
+            )
             check_sent(channel, f"{channel}:q", count)
             print(f"{channel}: {per_message:.1f} SQL statements per message through our path")
             for round_ in range(args.warmup + args.rounds):
                 tag = f"{channel}:{round_}"
                 ours = our_path(channel, account, guests, tag=tag)
-                order = [("ours", ours), ("raw", raw)] if round_ % 2 else [("raw", raw), ("ours", ours)]
+                order = (
+                    [("ours", ours), ("raw", raw)] if round_ % 2 else [("raw", raw), ("ours", ours)]
+                )
                 for name, run in order:
                     started = time.perf_counter()
                     run()
@@ -275,16 +316,25 @@ def main() -> None:
                         timings[name].append(elapsed)
                 check_sent(channel, tag, count)
                 if round_ >= args.warmup:
-                    print(f"{channel} round {round_ - args.warmup + 1}: ours {count / timings['ours'][-1]:.0f} msg/s, "
-                          f"raw {count / timings['raw'][-1]:.0f} msg/s")
-            ours_median, raw_median = statistics.median(timings["ours"]), statistics.median(timings["raw"])
+                    print(
+                        f"{channel} round {round_ - args.warmup + 1}: ours {count / timings['ours'][-1]:.0f} msg/s, "
+                        f"raw {count / timings['raw'][-1]:.0f} msg/s"
+                    )
+            ours_median, raw_median = (
+                statistics.median(timings["ours"]),
+                statistics.median(timings["raw"]),
+            )
             results[channel] = (count / ours_median, raw_median / ours_median)
-            print(f"{channel}: {raw_name} {count / raw_median:.0f} msg/s (median); "
-                  f"target ≥ {TARGETS[channel]}x {'met' if raw_median / ours_median >= TARGETS[channel] else 'MISSED'}")
+            print(
+                f"{channel}: {raw_name} {count / raw_median:.0f} msg/s (median); "
+                f"target ≥ {TARGETS[channel]}x {'met' if raw_median / ours_median >= TARGETS[channel] else 'MISSED'}"
+            )
         delivered = (len(fake.messages), len(sink.received))
     expected = count * (1 + 2 * (args.warmup + args.rounds))
     if delivered != (expected, expected):
-        sys.exit(f"the peers received {delivered[0]} SMS and {delivered[1]} e-mails, expected {expected} each")
+        sys.exit(
+            f"the peers received {delivered[0]} SMS and {delivered[1]} e-mails, expected {expected} each"
+        )
     for channel, (rate, ratio) in results.items():
         print(f"{channel}: {rate:.0f} msg/s, ratio {ratio:.2f}x vs {paths[channel][1]}")
 

@@ -48,14 +48,24 @@ from .occurrences import Occurrence, OccurrenceKind
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-ARRIVAL_TIMINGS = frozenset({Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE})
-START_TIMINGS = frozenset({Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START})
+ARRIVAL_TIMINGS = frozenset(
+    {Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE}
+)
+START_TIMINGS = frozenset(
+    {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
+)
 
 # The many-to-many filters; prefetch them (``Campaign.objects.prefetch_related(*AUDIENCE_PREFETCH)``)
 # when building many audiences to spare the one query per campaign.
 AUDIENCE_M2M = (
-    "stay_types", "agencies", "market_segments", "board_types", "room_types", "source_channels",
-    "loyalty_tiers", "facility_types",
+    "stay_types",
+    "agencies",
+    "market_segments",
+    "board_types",
+    "room_types",
+    "source_channels",
+    "loyalty_tiers",
+    "facility_types",
 )
 AUDIENCE_PREFETCH = (*AUDIENCE_M2M, "steps")
 
@@ -100,7 +110,10 @@ def audience(campaign: Campaign, occurrence: Occurrence) -> QuerySet[Any]:
         # filters, as hand-written SQL would; through ``booker__pk`` Django would correlate
         # on the reservation's booker_id and PostgreSQL would run them for every stay.
         # (A listing joins the guest a second time for select_related; count() does not.)
-        queryset, prefix = queryset.alias(audience_guest=FilteredRelation(guest_field)), "audience_guest__"
+        queryset, prefix = (
+            queryset.alias(audience_guest=FilteredRelation(guest_field)),
+            "audience_guest__",
+        )
     if occurrence.kind == OccurrenceKind.EVENT:
         moment = _event_record(campaign, occurrence)
     else:
@@ -119,7 +132,9 @@ def audience(campaign: Campaign, occurrence: Occurrence) -> QuerySet[Any]:
     )
 
 
-def recipients(campaign: Campaign, occurrence: Occurrence, *, channel: str | None = None) -> QuerySet[Any]:
+def recipients(
+    campaign: Campaign, occurrence: Occurrence, *, channel: str | None = None
+) -> QuerySet[Any]:
     """Return ``audience`` annotated with ``block_reason``: "" when its guest may get the message.
 
     The reason is the project's one consent/greylist rule for the campaign's purpose on
@@ -128,23 +143,38 @@ def recipients(campaign: Campaign, occurrence: Occurrence, *, channel: str | Non
     """
     channel = channel or _first_channel(campaign)
     if not channel:
-        raise AudienceError(gettext("Campaign %(campaign)s has no delivery step, so no channel to check consent for.")
-                            % {"campaign": campaign})
+        raise AudienceError(
+            gettext(
+                "Campaign %(campaign)s has no delivery step, so no channel to check consent for."
+            )
+            % {"campaign": campaign}
+        )
     reason = block_reason_expression(purpose=campaign.purpose, channel=channel, at=occurrence.at)
     queryset = audience(campaign, occurrence)
     guest_field = audience_guest_field(campaign)
     if not guest_field:
         return queryset.annotate(block_reason=reason)
-    of_guest = Guest.objects.filter(pk=OuterRef(f"{guest_field}_id")).order_by().annotate(r=reason).values("r")[:1]
+    of_guest = (
+        Guest.objects.filter(pk=OuterRef(f"{guest_field}_id"))
+        .order_by()
+        .annotate(r=reason)
+        .values("r")[:1]
+    )
     return queryset.annotate(block_reason=Subquery(of_guest))
 
 
 # --- source and configuration -------------------------------------------------------------------
 def _check_timing(campaign: Campaign) -> None:
     if campaign.timing in ARRIVAL_TIMINGS and campaign.source != Source.RESERVATIONS:
-        raise AudienceError(gettext("“%(timing)s” needs the reservations source.") % {"timing": campaign.get_timing_display()})
+        raise AudienceError(
+            gettext("“%(timing)s” needs the reservations source.")
+            % {"timing": campaign.get_timing_display()}
+        )
     if campaign.timing in START_TIMINGS and campaign.source not in (Source.SPA, Source.FACILITY):
-        raise AudienceError(gettext("“%(timing)s” needs a spa or facility source.") % {"timing": campaign.get_timing_display()})
+        raise AudienceError(
+            gettext("“%(timing)s” needs a spa or facility source.")
+            % {"timing": campaign.get_timing_display()}
+        )
 
 
 def _m2m_ids(campaign: Campaign) -> dict[str, list[int]]:
@@ -194,8 +224,10 @@ def _source_statuses(campaign: Campaign) -> Q:
     if campaign.timing == Timing.DAYS_AFTER_START:
         statuses.append(FacilityBooking.Status.ATTENDED)
     # A booking on a stay whose notifications are off is that stay's business too.
-    return (spa if campaign.source == Source.SPA else ~spa) & Q(status__in=statuses) & ~Q(
-        reservation__send_notifications=False
+    return (
+        (spa if campaign.source == Source.SPA else ~spa)
+        & Q(status__in=statuses)
+        & ~Q(reservation__send_notifications=False)
     )
 
 
@@ -250,13 +282,20 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 def _starts_on(first: dt.date, last: dt.date) -> Q:
     """Bookings starting on a hotel-local date from ``first`` to ``last``; bounds are computed here, so the index serves."""
-    return Q(starts_at__gte=_local_midnight(first), starts_at__lt=_local_midnight(last + dt.timedelta(days=1)))
+    return Q(
+        starts_at__gte=_local_midnight(first),
+        starts_at__lt=_local_midnight(last + dt.timedelta(days=1)),
+    )
 
 
-def _arrival_dates(start: dt.datetime, end: dt.datetime, *, open_start: bool = False) -> list[dt.date]:
+def _arrival_dates(
+    start: dt.datetime, end: dt.datetime, *, open_start: bool = False
+) -> list[dt.date]:
     """Return the arrival dates whose check-in moment falls in [start, end) — (start, end) if open_start."""
     check_in = CampaignSettings.load().arrival_time
-    if isinstance(check_in, str):  # a freshly created settings row still holds the field's string default
+    if isinstance(
+        check_in, str
+    ):  # a freshly created settings row still holds the field's string default
         check_in = dt.time.fromisoformat(check_in)
     first = timezone.localdate(start) - dt.timedelta(days=1)
     days = (timezone.localdate(end) - first).days + 2
@@ -319,7 +358,9 @@ def _guest_filters(campaign: Campaign, ids: dict[str, list[int]], day: dt.date, 
         q &= ~Q(**{f"{p}nationality__in": _codes(campaign.excluded_nationalities)})
     if campaign.repeat_guests_only:
         # A checked-out stay already counts itself: "repeat" means another one before it.
-        leaving = campaign.trigger == Trigger.CHECK_OUT or campaign.timing == Timing.DAYS_AFTER_DEPARTURE
+        leaving = (
+            campaign.trigger == Trigger.CHECK_OUT or campaign.timing == Timing.DAYS_AFTER_DEPARTURE
+        )
         q &= Q(**{f"{p}stay_count__gte": 2 if leaving else 1})
     q &= _age_band(campaign, day, p)
     if campaign.birthday == BirthdayFilter.TODAY:

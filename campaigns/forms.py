@@ -51,13 +51,35 @@ class CampaignEditorForm(CampaignForm):
     BASICS = ("name", "description", "is_active", "valid_from", "valid_until", "purpose", "source")
     TRIGGER = ("trigger", "timing", "offset", "scheduled_at", "catch_up")
     STAY = (
-        "repeat_guests_only", "rate_min", "rate_max", "nights_min", "nights_max", "nationalities",
-        "excluded_nationalities", "stay_types", "agencies", "market_segments", "board_types", "room_types",
+        "repeat_guests_only",
+        "rate_min",
+        "rate_max",
+        "nights_min",
+        "nights_max",
+        "nationalities",
+        "excluded_nationalities",
+        "stay_types",
+        "agencies",
+        "market_segments",
+        "board_types",
+        "room_types",
         "source_channels",
     )
     GUEST = (
-        "age_mode", "age_min", "age_max", "birthday", "genders", "vip_min", "loyalty_members_only", "loyalty_tiers",
-        "stays_min", "stays_max", "balance_min", "languages", "require_data_consent", "require_channel_consent",
+        "age_mode",
+        "age_min",
+        "age_max",
+        "birthday",
+        "genders",
+        "vip_min",
+        "loyalty_members_only",
+        "loyalty_tiers",
+        "stays_min",
+        "stays_max",
+        "balance_min",
+        "languages",
+        "require_data_consent",
+        "require_channel_consent",
         "exclude_greylisted",
     )
     FACILITY = ("facility_types",)
@@ -98,7 +120,9 @@ class CampaignEditorForm(CampaignForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "scheduled_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "scheduled_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
             **{name: forms.CheckboxSelectMultiple for name in M2M_FILTERS},
         }
 
@@ -154,8 +178,10 @@ class StepForm(CampaignStepForm):
 
     class Meta(CampaignStepForm.Meta):
         fields = ("channel", "account")  # type: ignore[assignment]
-        widgets = {"channel": forms.Select(attrs={"data-step-channel": ""}),
-                   "account": AccountSelect(attrs={"data-step-account": ""})}
+        widgets = {
+            "channel": forms.Select(attrs={"data-step-channel": ""}),
+            "account": AccountSelect(attrs={"data-step-account": ""}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -168,14 +194,20 @@ class StepForm(CampaignStepForm):
             obj.name if obj.is_active else _("%(name)s (switched off)") % {"name": obj.name}
         )
         # The plan is a table: name each box after its row for screen readers.
-        number = int(self.prefix.rpartition("-")[2]) + 1 if self.prefix and self.prefix[-1:].isdigit() else 1
+        number = (
+            int(self.prefix.rpartition("-")[2]) + 1
+            if self.prefix and self.prefix[-1:].isdigit()
+            else 1
+        )
         channel.widget.attrs["aria-label"] = _("Channel of step %(n)s") % {"n": number}
         account.widget.attrs["aria-label"] = _("Account of step %(n)s") % {"n": number}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if not cleaned.get("channel") and cleaned.get("account") is not None:
-            self.add_error("channel", _("Choose the channel of this account, or clear the account."))
+            self.add_error(
+                "channel", _("Choose the channel of this account, or clear the account.")
+            )
         return cleaned
 
 
@@ -189,8 +221,12 @@ class VariantForm(MessageVariantForm):
         widgets: dict[str, Any] = {  # type: ignore[misc]
             "language": forms.HiddenInput,
             "subject": forms.TextInput(attrs={"data-placeholders": ""}),
-            "text": forms.Textarea(attrs={"rows": 5, "data-placeholders": "", "data-placeholder-default": ""}),
-            "html": forms.Textarea(attrs={"rows": 10, "data-placeholders": "", "spellcheck": "false"}),
+            "text": forms.Textarea(
+                attrs={"rows": 5, "data-placeholders": "", "data-placeholder-default": ""}
+            ),
+            "html": forms.Textarea(
+                attrs={"rows": 10, "data-placeholders": "", "spellcheck": "false"}
+            ),
             "whatsapp_content_sid": forms.TextInput(attrs={"spellcheck": "false"}),
             "whatsapp_variables": forms.TextInput(attrs={"spellcheck": "false"}),
             "note": forms.TextInput(attrs={"data-placeholders": ""}),
@@ -237,8 +273,10 @@ class VariantForm(MessageVariantForm):
     @property
     def extras_open(self) -> bool:
         """Open the e-mail/WhatsApp parts when they hold something or an error."""
-        return any(self[name].value() not in (None, "", {}, "{}") or self[name].errors
-                   for name in ("html", "whatsapp_content_sid", "whatsapp_variables", "note"))
+        return any(
+            self[name].value() not in (None, "", {}, "{}") or self[name].errors
+            for name in ("html", "whatsapp_content_sid", "whatsapp_variables", "note")
+        )
 
 
 @dataclass(frozen=True)
@@ -254,35 +292,61 @@ class CampaignEditor:
     """The campaign form, its delivery plan and a message form per guest language, as one unit."""
 
     def __init__(
-        self, data: Any = None, *, campaign: Campaign | None = None, gallery: GalleryTemplate | None = None
+        self,
+        data: Any = None,
+        *,
+        campaign: Campaign | None = None,
+        gallery: GalleryTemplate | None = None,
     ) -> None:
         self.campaign = campaign if campaign is not None else Campaign()
         self.is_new = self.campaign.pk is None
         initial: dict[str, Any] = {}
         if gallery is not None:
-            initial = {"name": gallery.title, "purpose": gallery.purpose, "source": gallery.source,
-                       "trigger": gallery.trigger, "timing": gallery.timing, "offset": gallery.offset}
+            initial = {
+                "name": gallery.title,
+                "purpose": gallery.purpose,
+                "source": gallery.source,
+                "trigger": gallery.trigger,
+                "timing": gallery.timing,
+                "offset": gallery.offset,
+            }
         self.form = CampaignEditorForm(data, instance=self.campaign, initial=initial)
         steps = list(self.campaign.steps.order_by("position", "pk")) if not self.is_new else []
         # Every row is read, unchanged or not: the rows are the plan, not additions to it.
-        self.steps = StepFormSet(data, prefix="steps", form_kwargs={"empty_permitted": False},
-                                 initial=[{"channel": s.channel, "account": s.account_id} for s in steps])
+        self.steps = StepFormSet(
+            data,
+            prefix="steps",
+            form_kwargs={"empty_permitted": False},
+            initial=[{"channel": s.channel, "account": s.account_id} for s in steps],
+        )
         variants = {v.language: v for v in self.campaign.variants.all()} if not self.is_new else {}
         self.variants = []
         for code, _name in settings.GUEST_LANGUAGES:
             variant_initial: dict[str, Any] = {}
             if gallery is not None and code in gallery.variants:
                 source = gallery.variants[code]
-                variant_initial = {"subject": source.subject, "html": source.html, "text": source.text}
-            self.variants.append(VariantForm(
-                data, prefix=f"v-{code}", initial=variant_initial,
-                instance=variants.get(code) or MessageVariant(language=code),
-            ))
+                variant_initial = {
+                    "subject": source.subject,
+                    "html": source.html,
+                    "text": source.text,
+                }
+            self.variants.append(
+                VariantForm(
+                    data,
+                    prefix=f"v-{code}",
+                    initial=variant_initial,
+                    instance=variants.get(code) or MessageVariant(language=code),
+                )
+            )
 
     # --- checking ---------------------------------------------------------------------------
 
     def is_valid(self) -> bool:
-        results = [self.form.is_valid(), self.steps.is_valid(), *(form.is_valid() for form in self.variants)]
+        results = [
+            self.form.is_valid(),
+            self.steps.is_valid(),
+            *(form.is_valid() for form in self.variants),
+        ]
         return all(results)
 
     def problems(self) -> list[Problem]:
@@ -298,7 +362,10 @@ class CampaignEditor:
         for index, step in enumerate(self.steps.forms, start=1):
             for name, messages in step.errors.items():
                 anchor = step[name].auto_id if name in step.fields else "plan"
-                found += [Problem(_("Delivery step %(n)s") % {"n": index}, str(m), anchor) for m in messages]
+                found += [
+                    Problem(_("Delivery step %(n)s") % {"n": index}, str(m), anchor)
+                    for m in messages
+                ]
         for variant in self.variants:
             for name, messages in variant.errors.items():
                 field = variant.fields.get(name)
@@ -346,9 +413,14 @@ class CampaignEditor:
 
     @staticmethod
     def _write_steps(campaign: Campaign, forms_: list[StepForm]) -> None:
-        wanted = [(form.cleaned_data["channel"], form.cleaned_data.get("account"))
-                  for form in forms_ if form.cleaned_data.get("channel")]
-        existing = [(step.channel, step.account) for step in campaign.steps.order_by("position", "pk")]
+        wanted = [
+            (form.cleaned_data["channel"], form.cleaned_data.get("account"))
+            for form in forms_
+            if form.cleaned_data.get("channel")
+        ]
+        existing = [
+            (step.channel, step.account) for step in campaign.steps.order_by("position", "pk")
+        ]
         if wanted == existing:
             return
         # Positions are unique per campaign: rewriting the short plan beats reshuffling it in place.
@@ -366,8 +438,9 @@ class CampaignEditor:
                 if variant.pk is not None:
                     variant.delete()
                 continue
-            if variant.pk is not None and all(form.cleaned_data.get(name) == form.saved[name]
-                                              for name in CONTENT_FIELDS):
+            if variant.pk is not None and all(
+                form.cleaned_data.get(name) == form.saved[name] for name in CONTENT_FIELDS
+            ):
                 continue
             variant = form.save(commit=False)
             variant.campaign = campaign
@@ -395,18 +468,22 @@ class GalleryForm(AdminGalleryForm):
         super().__init__(*args, **kwargs)
         self.fields["key"].label = gettext_lazy("standard template")
         self.fields["languages"].label = gettext_lazy("Languages")
-        self.fields["languages"].help_text = gettext_lazy("None ticked: every language the template is written in.")
+        self.fields["languages"].help_text = gettext_lazy(
+            "None ticked: every language the template is written in."
+        )
         self.fields["overwrite"].label = gettext_lazy("replace existing languages")
         self.fields["overwrite"].help_text = gettext_lazy(
             "Otherwise a language the campaign already has is left as it is. Staff notes and "
-            "WhatsApp templates are kept either way.")
+            "WhatsApp templates are kept either way."
+        )
 
 
 class TestSendForm(forms.Form):
     """Send the message, rendered for a sample guest, to a member of staff."""
 
     to = forms.CharField(
-        label=gettext_lazy("Send a test to"), max_length=254,
+        label=gettext_lazy("Send a test to"),
+        max_length=254,
         help_text=gettext_lazy("Your e-mail address or mobile number (+90 532 …)."),
     )
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)

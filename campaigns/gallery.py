@@ -22,7 +22,14 @@ from django.db import transaction
 from .models import Campaign, MessageVariant
 from .rendering import validate_variant
 
-__all__ = ["GALLERY_DIR", "GalleryTemplate", "GalleryVariant", "gallery_apply", "gallery_template", "gallery_templates"]
+__all__ = [
+    "GALLERY_DIR",
+    "GalleryTemplate",
+    "GalleryVariant",
+    "gallery_apply",
+    "gallery_template",
+    "gallery_templates",
+]
 
 GALLERY_DIR = Path(settings.BASE_DIR) / "fixtures" / "template_gallery"
 
@@ -71,7 +78,9 @@ def gallery_templates() -> list[GalleryTemplate]:
 @functools.cache
 def _all_templates() -> tuple[GalleryTemplate, ...]:
     templates = [_load(path) for path in sorted(GALLERY_DIR.glob("*.json"))]
-    return tuple(template for _, template in sorted(templates, key=lambda pair: (pair[0], pair[1].key)))
+    return tuple(
+        template for _, template in sorted(templates, key=lambda pair: (pair[0], pair[1].key))
+    )
 
 
 def gallery_template(key: str) -> GalleryTemplate:
@@ -87,12 +96,20 @@ def _load(path: Path) -> tuple[int, GalleryTemplate]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         variants = {
-            language: GalleryVariant(language=language, subject=parts["subject"], html=parts["html"], text=parts["text"])
+            language: GalleryVariant(
+                language=language, subject=parts["subject"], html=parts["html"], text=parts["text"]
+            )
             for language, parts in data["variants"].items()
         }
         template = GalleryTemplate(
-            key=data["key"], title=data["title"], description=data["description"], purpose=data["purpose"],
-            source=data["source"], trigger=data["trigger"], timing=data["timing"], offset=int(data["offset"]),
+            key=data["key"],
+            title=data["title"],
+            description=data["description"],
+            purpose=data["purpose"],
+            source=data["source"],
+            trigger=data["trigger"],
+            timing=data["timing"],
+            offset=int(data["offset"]),
             variants=MappingProxyType(variants),
         )
         return int(data["order"]), template
@@ -115,11 +132,15 @@ def gallery_apply(
     wanted = list(dict.fromkeys(languages)) if languages is not None else list(template.languages)
     missing = [language for language in wanted if language not in template.variants]
     if missing:
-        raise GalleryError(f"“{key}” is not written in {', '.join(missing)}; it is in {', '.join(template.languages)}.")
+        raise GalleryError(
+            f"“{key}” is not written in {', '.join(missing)}; it is in {', '.join(template.languages)}."
+        )
     written: list[MessageVariant] = []
     with transaction.atomic():
-        existing = {variant.language: variant
-                    for variant in campaign.variants.select_for_update().filter(language__in=wanted)}
+        existing = {
+            variant.language: variant
+            for variant in campaign.variants.select_for_update().filter(language__in=wanted)
+        }
         for language in wanted:
             source = template.variants[language]
             variant = existing.get(language)

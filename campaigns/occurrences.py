@@ -71,7 +71,9 @@ class Occurrence:
             _require_aware(self.hour, "hour")
             local = timezone.localtime(self.hour)
             if (local.minute, local.second, local.microsecond) != (0, 0, 0):
-                raise ValueError(f"An hourly occurrence starts on the hour, not at {local.isoformat()}.")
+                raise ValueError(
+                    f"An hourly occurrence starts on the hour, not at {local.isoformat()}."
+                )
         if self.kind == OccurrenceKind.EVENT:
             if self.trigger not in EVENT_TRIGGERS:
                 raise ValueError(f"{self.trigger!r} is not an event trigger.")
@@ -92,16 +94,26 @@ class Occurrence:
 
     @classmethod
     def event(
-        cls, trigger: str, record_id: int, *, at: dt.datetime | None = None, business_date: dt.date | None = None
+        cls,
+        trigger: str,
+        record_id: int,
+        *,
+        at: dt.datetime | None = None,
+        business_date: dt.date | None = None,
     ) -> Occurrence:
         """``trigger`` (check-in, cancellation …) happened to reservation ``record_id``."""
         return cls(
-            OccurrenceKind.EVENT, at or timezone.now(), business_date=business_date,
-            trigger=str(trigger), record_id=record_id,
+            OccurrenceKind.EVENT,
+            at or timezone.now(),
+            business_date=business_date,
+            trigger=str(trigger),
+            record_id=record_id,
         )
 
     @classmethod
-    def operator(cls, at: dt.datetime | None = None, *, business_date: dt.date | None = None) -> Occurrence:
+    def operator(
+        cls, at: dt.datetime | None = None, *, business_date: dt.date | None = None
+    ) -> Occurrence:
         """A member of staff sends (or previews) the campaign now."""
         return cls(OccurrenceKind.OPERATOR, at or timezone.now(), business_date=business_date)
 

@@ -82,8 +82,9 @@ def run_message_counts(run_ids: Iterable[int]) -> dict[int, RunCounts]:
     return counts
 
 
-
-def next_occurrence(campaign: Campaign, *, now: dt.datetime | None = None) -> tuple[Occurrence | None, str]:
+def next_occurrence(
+    campaign: Campaign, *, now: dt.datetime | None = None
+) -> tuple[Occurrence | None, str]:
     """The occurrence the campaign will next be evaluated at, and how staff read it.
 
     None for event triggers: they reach one reservation at a time, when it happens.
@@ -91,22 +92,31 @@ def next_occurrence(campaign: Campaign, *, now: dt.datetime | None = None) -> tu
     now = now or timezone.now()
     trigger = campaign.trigger
     if trigger in EVENT_TRIGGERS:
-        return None, _("Sent to each reservation at “%(trigger)s”, when it happens.") % {"trigger": Trigger(trigger).label}
+        return None, _("Sent to each reservation at “%(trigger)s”, when it happens.") % {
+            "trigger": Trigger(trigger).label
+        }
     if trigger == Trigger.DAILY:
         day = Hotel.load().business_date
         if TriggerEvent.objects.filter(key=f"daily:{day.isoformat()}").exists():
-            day += dt.timedelta(days=1)  # today's run is done: the next night audit opens the next day
-        return Occurrence.daily(day, at=now), _("The daily run for the business date %(day)s.") % {"day": f"{day:%d.%m.%Y}"}
+            day += dt.timedelta(
+                days=1
+            )  # today's run is done: the next night audit opens the next day
+        return Occurrence.daily(day, at=now), _("The daily run for the business date %(day)s.") % {
+            "day": f"{day:%d.%m.%Y}"
+        }
     if trigger == Trigger.HOURLY:
         this_hour = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
         # In UTC: wall-clock arithmetic would skip or repeat an hour at a DST change.
         hour = timezone.localtime(this_hour.astimezone(dt.UTC) + dt.timedelta(hours=1))
         return Occurrence.hourly(hour, at=now), _("The hourly run at %(time)s on %(day)s.") % {
-            "time": f"{hour:%H:%M}", "day": f"{hour:%d.%m.%Y}"}
+            "time": f"{hour:%H:%M}",
+            "day": f"{hour:%d.%m.%Y}",
+        }
     if trigger == Trigger.ONCE and campaign.scheduled_at is not None:
         at = timezone.localtime(campaign.scheduled_at)
-        return Occurrence.once(campaign.scheduled_at), _("The one-off send at %(time)s on %(day)s.") % {
-            "time": f"{at:%H:%M}", "day": f"{at:%d.%m.%Y}"}
+        return Occurrence.once(campaign.scheduled_at), _(
+            "The one-off send at %(time)s on %(day)s."
+        ) % {"time": f"{at:%H:%M}", "day": f"{at:%d.%m.%Y}"}
     return Occurrence.operator(now), _("A send right now.")
 
 
@@ -130,6 +140,8 @@ def forecast(campaign: Campaign) -> Forecast:
         with transaction.atomic():
             count = audience(campaign, occurrence).count()
             cost = estimate(campaign, occurrence)
-    except Exception as exc:  # a half-written draft may fail anywhere: staff get the reason, not a 500
+    except (
+        Exception
+    ) as exc:  # a half-written draft may fail anywhere: staff get the reason, not a 500
         return Forecast(when, note=_("Cannot be counted yet: %(reason)s") % {"reason": exc})
     return Forecast(when, audience=count, estimate=cost)

@@ -34,13 +34,23 @@ def _schedule(event: TriggerEvent) -> None:
     transaction.on_commit(lambda: process_trigger_event.delay(event_id))
 
 
-def record_trigger(*, kind: str, key: str, reservation: Reservation | None = None,
-                   business_date: dt.date | None = None, campaign: Campaign | None = None) -> TriggerEvent | None:
+def record_trigger(
+    *,
+    kind: str,
+    key: str,
+    reservation: Reservation | None = None,
+    business_date: dt.date | None = None,
+    campaign: Campaign | None = None,
+) -> TriggerEvent | None:
     """Write the trigger event once (by ``key``) and schedule it; None if it was already recorded."""
     try:
         with transaction.atomic():
             event = TriggerEvent.objects.create(
-                kind=kind, key=key, reservation=reservation, business_date=business_date, campaign=campaign
+                kind=kind,
+                key=key,
+                reservation=reservation,
+                business_date=business_date,
+                campaign=campaign,
             )
     except IntegrityError:
         return None
@@ -54,7 +64,9 @@ def _has_campaigns(trigger: str) -> bool:
 
 def _on_reservation(trigger: str, reservation: Reservation) -> None:
     if _has_campaigns(trigger):
-        record_trigger(kind=trigger, key=f"{trigger}:reservation:{reservation.pk}", reservation=reservation)
+        record_trigger(
+            kind=trigger, key=f"{trigger}:reservation:{reservation.pk}", reservation=reservation
+        )
 
 
 @receiver(signals.reservation_created, dispatch_uid="campaigns.reservation_created")
@@ -79,7 +91,9 @@ def on_reservation_cancelled(reservation: Reservation, **kwargs: Any) -> None:
 
 @receiver(signals.night_audit_completed, dispatch_uid="campaigns.night_audit_completed")
 def on_night_audit_completed(audit: NightAudit, business_date: dt.date, **kwargs: Any) -> None:
-    record_trigger(kind=Trigger.DAILY, key=f"daily:{business_date.isoformat()}", business_date=business_date)
+    record_trigger(
+        kind=Trigger.DAILY, key=f"daily:{business_date.isoformat()}", business_date=business_date
+    )
 
 
 def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
@@ -101,13 +115,20 @@ def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
     today = local.date()
     if local.time() >= settings_row.daily_fallback_time and Hotel.load().business_date < today:
         # No night audit has opened today: run today's daily campaigns on the calendar date.
-        event = record_trigger(kind=Trigger.DAILY, key=f"daily:{today.isoformat()}", business_date=today)
+        event = record_trigger(
+            kind=Trigger.DAILY, key=f"daily:{today.isoformat()}", business_date=today
+        )
         if event:
             made.append(event)
-    for campaign in Campaign.objects.filter(is_active=True, trigger=Trigger.ONCE, scheduled_at__lte=now):
+    for campaign in Campaign.objects.filter(
+        is_active=True, trigger=Trigger.ONCE, scheduled_at__lte=now
+    ):
         assert campaign.scheduled_at is not None
-        event = record_trigger(kind=Trigger.ONCE, key=f"once:{campaign.pk}:{campaign.scheduled_at.isoformat()}",
-                               campaign=campaign)
+        event = record_trigger(
+            kind=Trigger.ONCE,
+            key=f"once:{campaign.pk}:{campaign.scheduled_at.isoformat()}",
+            campaign=campaign,
+        )
         if event:
             made.append(event)
     return made

@@ -20,7 +20,11 @@ urlpatterns = [
     path("<int:pk>/gallery/", views.GalleryApplyView.as_view(), name="campaign-gallery"),
     path("<int:pk>/test/", views.TestSendView.as_view(), name="campaign-test-send"),
     path("<int:pk>/audience/", views.CampaignAudienceView.as_view(), name="campaign-audience"),
-    path("<int:pk>/audience/<int:record_id>/", views.RecipientMessageView.as_view(), name="recipient-message"),
+    path(
+        "<int:pk>/audience/<int:record_id>/",
+        views.RecipientMessageView.as_view(),
+        name="recipient-message",
+    ),
     path("<int:pk>/send/", views.CampaignSendView.as_view(), name="campaign-send"),
     path("<int:pk>/runs/", views.CampaignRunsView.as_view(), name="campaign-runs"),
     path("approvals/", views.ApprovalListView.as_view(), name="approvals"),

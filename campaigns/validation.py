@@ -12,11 +12,18 @@ from .models import EVENT_TRIGGERS, AgeMode, Campaign, Source, Timing, Trigger
 RESERVATION_TIMINGS = frozenset(
     {Timing.DAYS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE, Timing.HOURS_BEFORE_ARRIVAL}
 )
-FACILITY_TIMINGS = frozenset({Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START})
+FACILITY_TIMINGS = frozenset(
+    {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
+)
 HOURLY_TIMINGS = frozenset({Timing.HOURS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_START})
 DAILY_TIMINGS = frozenset(
-    {Timing.DAYS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START,
-     Timing.BIRTHDAY}
+    {
+        Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.DAYS_AFTER_DEPARTURE,
+        Timing.DAYS_BEFORE_START,
+        Timing.DAYS_AFTER_START,
+        Timing.BIRTHDAY,
+    }
 )
 FACILITY_SOURCES = frozenset({Source.SPA, Source.FACILITY})
 
@@ -32,22 +39,44 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         error("valid_until", _("The validity range ends before it starts."))
     trigger, timing, source = campaign.trigger, campaign.timing, campaign.source
     if trigger in EVENT_TRIGGERS and source != Source.RESERVATIONS:
-        error("source", _("“%(trigger)s” happens to reservations: choose the reservations table.")
-              % {"trigger": Trigger(trigger).label})
+        error(
+            "source",
+            _("“%(trigger)s” happens to reservations: choose the reservations table.")
+            % {"trigger": Trigger(trigger).label},
+        )
     if trigger in EVENT_TRIGGERS and timing:
-        error("timing", _("“%(trigger)s” sends at the moment it happens; leave the timing empty.")
-              % {"trigger": Trigger(trigger).label})
+        error(
+            "timing",
+            _("“%(trigger)s” sends at the moment it happens; leave the timing empty.")
+            % {"trigger": Trigger(trigger).label},
+        )
     if timing in HOURLY_TIMINGS and trigger != Trigger.HOURLY:
-        error("timing", _("“%(timing)s” needs the hourly trigger.") % {"timing": Timing(timing).label})
+        error(
+            "timing", _("“%(timing)s” needs the hourly trigger.") % {"timing": Timing(timing).label}
+        )
     if timing in DAILY_TIMINGS and trigger != Trigger.DAILY:
-        error("timing", _("“%(timing)s” needs the daily trigger.") % {"timing": Timing(timing).label})
+        error(
+            "timing", _("“%(timing)s” needs the daily trigger.") % {"timing": Timing(timing).label}
+        )
     if timing in RESERVATION_TIMINGS and source != Source.RESERVATIONS:
-        error("timing", _("“%(timing)s” needs the reservations table as source.") % {"timing": Timing(timing).label})
+        error(
+            "timing",
+            _("“%(timing)s” needs the reservations table as source.")
+            % {"timing": Timing(timing).label},
+        )
     if timing in FACILITY_TIMINGS and source not in FACILITY_SOURCES:
-        error("timing", _("“%(timing)s” needs the spa or event/facility reservations table as source.")
-              % {"timing": Timing(timing).label})
+        error(
+            "timing",
+            _("“%(timing)s” needs the spa or event/facility reservations table as source.")
+            % {"timing": Timing(timing).label},
+        )
     if trigger == Trigger.HOURLY and source == Source.GUESTS:
-        error("trigger", _("Guests have no hours to count from: an hourly campaign needs reservations or facility bookings."))
+        error(
+            "trigger",
+            _(
+                "Guests have no hours to count from: an hourly campaign needs reservations or facility bookings."
+            ),
+        )
     if timing == Timing.BIRTHDAY and source != Source.GUESTS:
         error("timing", _("Birthday wishes go to guests: choose the guests table."))
     if timing and timing != Timing.BIRTHDAY and campaign.offset == 0 and timing in HOURLY_TIMINGS:
@@ -56,24 +85,47 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         error("scheduled_at", _("A one-off campaign needs the date and time to send."))
     if trigger != Trigger.ONCE and campaign.scheduled_at is not None:
         error("scheduled_at", _("Only a one-off campaign has a scheduled time."))
-    if campaign.rate_min is not None and campaign.rate_max is not None and campaign.rate_max < campaign.rate_min:
+    if (
+        campaign.rate_min is not None
+        and campaign.rate_max is not None
+        and campaign.rate_max < campaign.rate_min
+    ):
         error("rate_max", _("The highest rate is below the lowest."))
-    if campaign.nights_min is not None and campaign.nights_max is not None and campaign.nights_max < campaign.nights_min:
+    if (
+        campaign.nights_min is not None
+        and campaign.nights_max is not None
+        and campaign.nights_max < campaign.nights_min
+    ):
         error("nights_max", _("The most nights is below the fewest."))
-    if campaign.stays_min is not None and campaign.stays_max is not None and campaign.stays_max < campaign.stays_min:
+    if (
+        campaign.stays_min is not None
+        and campaign.stays_max is not None
+        and campaign.stays_max < campaign.stays_min
+    ):
         error("stays_max", _("The most stays is below the fewest."))
     if campaign.age_mode and campaign.age_min is None and campaign.age_max is None:
-        error("age_min", _("“%(mode)s” needs an age band.") % {"mode": AgeMode(campaign.age_mode).label})
-    if campaign.age_min is not None and campaign.age_max is not None and campaign.age_max < campaign.age_min:
+        error(
+            "age_min",
+            _("“%(mode)s” needs an age band.") % {"mode": AgeMode(campaign.age_mode).label},
+        )
+    if (
+        campaign.age_min is not None
+        and campaign.age_max is not None
+        and campaign.age_max < campaign.age_min
+    ):
         error("age_max", _("The oldest age is below the youngest."))
     if source == Source.GUESTS and any(
-        getattr(campaign, f) is not None for f in ("rate_min", "rate_max", "nights_min", "nights_max")
+        getattr(campaign, f) is not None
+        for f in ("rate_min", "rate_max", "nights_min", "nights_max")
     ):
         error("source", _("Rate and nights filters need the reservations table as source."))
     overlap = set(map(str, campaign.nationalities)) & set(map(str, campaign.excluded_nationalities))
     if overlap:
-        error("excluded_nationalities", _("%(countries)s is both included and excluded.")
-              % {"countries": ", ".join(sorted(overlap))})
+        error(
+            "excluded_nationalities",
+            _("%(countries)s is both included and excluded.")
+            % {"countries": ", ".join(sorted(overlap))},
+        )
     return errors
 
 
@@ -93,22 +145,46 @@ def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
     for step in steps:
         label = ContactChannel(step.channel).label
         if step.account is not None and step.account.channel != step.channel:
-            error("steps", _("Step %(n)s: “%(account)s” is a %(channel)s account, not %(wanted)s.") % {
-                "n": step.position + 1, "account": step.account.name, "channel": step.account.get_channel_display(),
-                "wanted": label})
+            error(
+                "steps",
+                _("Step %(n)s: “%(account)s” is a %(channel)s account, not %(wanted)s.")
+                % {
+                    "n": step.position + 1,
+                    "account": step.account.name,
+                    "channel": step.account.get_channel_display(),
+                    "wanted": label,
+                },
+            )
         if step.account is not None and not step.account.is_active:
-            error("steps", _("Step %(n)s: the account “%(account)s” is switched off.")
-                  % {"n": step.position + 1, "account": step.account.name})
+            error(
+                "steps",
+                _("Step %(n)s: the account “%(account)s” is switched off.")
+                % {"n": step.position + 1, "account": step.account.name},
+            )
         for variant in variants:
             if step.channel == ContactChannel.WHATSAPP and not variant.whatsapp_content_sid:
-                error("variants", _("[%(language)s] a WhatsApp step needs an approved template (Content SID).")
-                      % {"language": variant.language})
-            if step.channel == ContactChannel.EMAIL and not (variant.subject.strip() and (variant.html.strip() or variant.text.strip())):
-                error("variants", _("[%(language)s] an e-mail step needs a subject and an HTML or text body.")
-                      % {"language": variant.language})
-            if step.channel in (ContactChannel.SMS, ContactChannel.VIBER) and not variant.text.strip():
-                error("variants", _("[%(language)s] the %(channel)s step needs a text.")
-                      % {"language": variant.language, "channel": label})
+                error(
+                    "variants",
+                    _("[%(language)s] a WhatsApp step needs an approved template (Content SID).")
+                    % {"language": variant.language},
+                )
+            if step.channel == ContactChannel.EMAIL and not (
+                variant.subject.strip() and (variant.html.strip() or variant.text.strip())
+            ):
+                error(
+                    "variants",
+                    _("[%(language)s] an e-mail step needs a subject and an HTML or text body.")
+                    % {"language": variant.language},
+                )
+            if (
+                step.channel in (ContactChannel.SMS, ContactChannel.VIBER)
+                and not variant.text.strip()
+            ):
+                error(
+                    "variants",
+                    _("[%(language)s] the %(channel)s step needs a text.")
+                    % {"language": variant.language, "channel": label},
+                )
     return errors
 
 
@@ -125,6 +201,8 @@ def campaign_validate(campaign: Campaign) -> None:
                 validate_variant(variant)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
-                    errors.setdefault("variants", []).extend(f"[{variant.language}] {field}: {m}" for m in messages)
+                    errors.setdefault("variants", []).extend(
+                        f"[{variant.language}] {field}: {m}" for m in messages
+                    )
     if errors:
         raise ValidationError(errors)

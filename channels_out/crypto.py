@@ -22,7 +22,9 @@ def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
     try:
         return MultiFernet([Fernet(k.encode()) for k in keys])
     except ValueError as exc:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must hold 32-byte url-safe base64 Fernet keys") from exc
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must hold 32-byte url-safe base64 Fernet keys"
+        ) from exc
 
 
 def fernet() -> MultiFernet:

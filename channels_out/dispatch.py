@@ -75,7 +75,9 @@ def deliver(message_ids: Iterable[int]) -> dict[int, float]:
         messages = list(group)
         consent = _Consent(messages)
         backend = get_backend(messages[0].account)
-        pacer = Pacer(messages[0].account_id, messages[0].account.rate_per_second, expected=len(messages))
+        pacer = Pacer(
+            messages[0].account_id, messages[0].account.rate_per_second, expected=len(messages)
+        )
         with backend, _Outcomes() as outcomes:
             for index, message in enumerate(messages):
                 delay = _deliver_one(backend, message, house, consent.skip(index), pacer, outcomes)
@@ -125,12 +127,18 @@ class _Outcomes:
             # One answer that cannot be written (a bug, a contradiction in the ledger) must
             # not cost the others theirs: write them one by one. The one that still fails
             # stays "sending", and the sweeper makes it unknown for an operator.
-            logger.exception("Writing %d providers' answers together failed; writing them one by one", len(pending))
+            logger.exception(
+                "Writing %d providers' answers together failed; writing them one by one",
+                len(pending),
+            )
             for change in pending:
                 try:
                     message_apply_statuses([change], source="dispatch")
                 except Exception:
-                    logger.exception("The provider's answer for message %s could not be recorded", change.message.pk)
+                    logger.exception(
+                        "The provider's answer for message %s could not be recorded",
+                        change.message.pk,
+                    )
 
 
 class _Consent:
@@ -165,7 +173,9 @@ class _Consent:
         self._skips = {
             (purpose, channel, guest_id): skip
             for (purpose, channel), guest_ids in groups.items()
-            for guest_id, skip in policy.consent_skips(guest_ids, purpose=purpose, channel=channel).items()
+            for guest_id, skip in policy.consent_skips(
+                guest_ids, purpose=purpose, channel=channel
+            ).items()
         }
 
 
@@ -182,18 +192,36 @@ def _deliver_one(
     if message.not_before and message.not_before > now:
         return None
     if message.expires_at and message.expires_at <= now:
-        _skip(message, policy.Skip(SkipReason.EXPIRED, "its moment passed before it could go"), source="dispatch")
+        _skip(
+            message,
+            policy.Skip(SkipReason.EXPIRED, "its moment passed before it could go"),
+            source="dispatch",
+        )
         return None
     if consent_skip:
         _skip(message, consent_skip, source="dispatch")
         return None
     wait_until = policy.quiet_hours_end(
-        channel=message.channel, purpose=message.purpose, to=message.to, guest=message.guest, policy=house, at=now, source=message.source
+        channel=message.channel,
+        purpose=message.purpose,
+        to=message.to,
+        guest=message.guest,
+        policy=house,
+        at=now,
+        source=message.source,
     )
     if wait_until:
-        OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(not_before=wait_until, updated_at=now)
-        _record(message, Status.QUEUED, source="dispatch", description=f"quiet hours: waits until {wait_until:%Y-%m-%d %H:%M} UTC",
-                code=SkipReason.QUIET_HOURS, applied=False)
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+            not_before=wait_until, updated_at=now
+        )
+        _record(
+            message,
+            Status.QUEUED,
+            source="dispatch",
+            description=f"quiet hours: waits until {wait_until:%Y-%m-%d %H:%M} UTC",
+            code=SkipReason.QUIET_HOURS,
+            applied=False,
+        )
         return None
     pacer.wait(while_waiting=outcomes.idle)
     claimed_at = timezone.now()
@@ -205,15 +233,21 @@ def _deliver_one(
         return _after_error(message, exc, outcomes)
     except Exception as exc:  # a bug or an unforeseen error after the claim: do not guess
         logger.exception("Backend %s raised while sending message %s", backend.name, message.pk)
-        outcomes.add(StatusChange(message, Status.UNKNOWN, description=f"unexpected error: {type(exc).__name__}"))
+        outcomes.add(
+            StatusChange(
+                message, Status.UNKNOWN, description=f"unexpected error: {type(exc).__name__}"
+            )
+        )
         return None
-    outcomes.add(StatusChange(
-        message,
-        accepted.status,
-        provider_message_id=accepted.provider_message_id,
-        provider_status=accepted.provider_status,
-        payload=accepted.payload,
-    ))
+    outcomes.add(
+        StatusChange(
+            message,
+            accepted.status,
+            provider_message_id=accepted.provider_message_id,
+            provider_status=accepted.provider_status,
+            payload=accepted.payload,
+        )
+    )
     return None
 
 
@@ -242,10 +276,19 @@ def _claim(message: OutboundMessage, *, now: dt.datetime, at: dt.datetime) -> bo
     """
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [
-            Status.SENDING, adapt(at), message.attempts + 1, adapt(at),
-            message.pk, Status.QUEUED, message.attempts, adapt(now),
-        ])
+        cursor.execute(
+            _CLAIM_SQL,
+            [
+                Status.SENDING,
+                adapt(at),
+                message.attempts + 1,
+                adapt(at),
+                message.pk,
+                Status.QUEUED,
+                message.attempts,
+                adapt(now),
+            ],
+        )
         claimed = cursor.rowcount == 1
     if claimed:
         message.status, message.claimed_at, message.updated_at = Status.SENDING, at, at
@@ -253,7 +296,9 @@ def _claim(message: OutboundMessage, *, now: dt.datetime, at: dt.datetime) -> bo
     return claimed
 
 
-def _after_error(message: OutboundMessage, exc: TransportError, outcomes: _Outcomes) -> float | None:
+def _after_error(
+    message: OutboundMessage, exc: TransportError, outcomes: _Outcomes
+) -> float | None:
     if exc.ambiguous:
         outcomes.add(StatusChange(message, Status.UNKNOWN, code=exc.code, description=exc.message))
         return None
@@ -261,19 +306,33 @@ def _after_error(message: OutboundMessage, exc: TransportError, outcomes: _Outco
         outcomes.add(StatusChange(message, Status.FAILED, code=exc.code, description=exc.message))
         return None
     if message.attempts >= MAX_ATTEMPTS:
-        outcomes.add(StatusChange(
-            message, Status.FAILED, code=exc.code, description=f"gave up after {message.attempts} attempts: {exc.message}",
-        ))
+        outcomes.add(
+            StatusChange(
+                message,
+                Status.FAILED,
+                code=exc.code,
+                description=f"gave up after {message.attempts} attempts: {exc.message}",
+            )
+        )
         return None
     delay = max(exc.retry_after or 0.0, backoff_seconds(message.attempts))
     now = timezone.now()
     # The claim holder gives the row back; the sweeper or the retry task takes it again.
     OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.QUEUED, not_before=now + dt.timedelta(seconds=delay), reason=exc.message[:255],
-        provider_code=exc.code[:40], updated_at=now,
+        status=Status.QUEUED,
+        not_before=now + dt.timedelta(seconds=delay),
+        reason=exc.message[:255],
+        provider_code=exc.code[:40],
+        updated_at=now,
     )
-    _record(message, Status.QUEUED, source="dispatch", code=exc.code,
-            description=f"attempt {message.attempts} failed ({exc.message}); retry in {delay:.0f} s", applied=False)
+    _record(
+        message,
+        Status.QUEUED,
+        source="dispatch",
+        code=exc.code,
+        description=f"attempt {message.attempts} failed ({exc.message}); retry in {delay:.0f} s",
+        applied=False,
+    )
     return delay
 
 
@@ -286,29 +345,42 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
         .order_by("pk")
         .values_list("pk", flat=True)[:10_000]
     )
-    stuck_rows = OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lte=now - STUCK_SENDING_AFTER)
+    stuck_rows = OutboundMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lte=now - STUCK_SENDING_AFTER
+    )
     stuck = _apply_in_chunks(
-        stuck_rows, Status.UNKNOWN, description="the worker stopped while sending: it may or may not have gone out"
+        stuck_rows,
+        Status.UNKNOWN,
+        description="the worker stopped while sending: it may or may not have gone out",
     )
     # Past its TTL Viber will not deliver a message: it has failed, which releases its
     # credits and starts the next step of its plan (the SMS), once (S3).
     expired = 0
     for account in ChannelAccount.objects.filter(channel=ContactChannel.VIBER):
         late = OutboundMessage.objects.filter(
-            account=account, status=Status.SENT, sent_at__lte=now - dt.timedelta(seconds=account.ttl)
+            account=account,
+            status=Status.SENT,
+            sent_at__lte=now - dt.timedelta(seconds=account.ttl),
         )
         expired += _apply_in_chunks(
-            late, Status.FAILED, code="ttl", description=f"no delivery receipt within the {account.ttl} s time to live"
+            late,
+            Status.FAILED,
+            code="ttl",
+            description=f"no delivery receipt within the {account.ttl} s time to live",
         )
     return {"due": due, "stuck": stuck, "ttl_expired": expired}
 
 
-def _apply_in_chunks(rows: QuerySet[OutboundMessage], status: str, *, code: str = "", description: str) -> int:
+def _apply_in_chunks(
+    rows: QuerySet[OutboundMessage], status: str, *, code: str = "", description: str
+) -> int:
     """The sweeper's finding for many rows, applied ``CHUNK`` at a time; return how many moved."""
     moved = 0
     pks = list(rows.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(pks), CHUNK):
-        messages = OutboundMessage.objects.filter(pk__in=pks[start : start + CHUNK]).select_related("guest")
+        messages = OutboundMessage.objects.filter(pk__in=pks[start : start + CHUNK]).select_related(
+            "guest"
+        )
         changes = [StatusChange(m, status, code=code, description=description) for m in messages]
         moved += sum(message_apply_statuses(changes, source="sweeper"))
     return moved

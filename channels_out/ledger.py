@@ -79,7 +79,9 @@ class _Movement:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def _move_many(movements: list[_Movement], *, until_short: bool = False) -> list[LedgerEntry | None]:
+def _move_many(
+    movements: list[_Movement], *, until_short: bool = False
+) -> list[LedgerEntry | None]:
     """Record ``movements`` in order, each once per key; return their entries (the earlier one for a repeat).
 
     Under the balance row's lock the existing keys are read, the running balance is checked
@@ -93,7 +95,9 @@ def _move_many(movements: list[_Movement], *, until_short: bool = False) -> list
     with transaction.atomic():
         balance = _locked_balance()
         keys = {m.key for m in movements} | {m.excludes for m in movements if m.excludes}
-        done: dict[str, LedgerEntry] = {e.idempotency_key: e for e in LedgerEntry.objects.filter(idempotency_key__in=keys)}
+        done: dict[str, LedgerEntry] = {
+            e.idempotency_key: e for e in LedgerEntry.objects.filter(idempotency_key__in=keys)
+        }
         available, reserved = balance.available, balance.reserved
         results: list[LedgerEntry | None] = []
         fresh: list[LedgerEntry] = []
@@ -109,13 +113,19 @@ def _move_many(movements: list[_Movement], *, until_short: bool = False) -> list
                     break
                 raise InsufficientCredits(-movement.available_delta, available)
             if reserved + movement.reserved_delta < 0:
-                raise LedgerConflict(f"{movement.kind} {movement.key}: only {reserved} credits are reserved")
+                raise LedgerConflict(
+                    f"{movement.kind} {movement.key}: only {reserved} credits are reserved"
+                )
             available += movement.available_delta
             reserved += movement.reserved_delta
             entry = LedgerEntry(
-                kind=movement.kind, idempotency_key=movement.key, amount=movement.amount,
-                available_delta=movement.available_delta, reserved_delta=movement.reserved_delta,
-                available_after=available, **movement.fields,
+                kind=movement.kind,
+                idempotency_key=movement.key,
+                amount=movement.amount,
+                available_delta=movement.available_delta,
+                reserved_delta=movement.reserved_delta,
+                available_after=available,
+                **movement.fields,
             )
             done[movement.key] = entry
             fresh.append(entry)
@@ -151,8 +161,12 @@ def credits_reserve(message: OutboundMessage) -> LedgerEntry | None:
 
 def _reserve(message: OutboundMessage) -> _Movement:
     return _Movement(
-        kind=Kind.RESERVE, key=f"reserve:{message.pk}", available_delta=-message.credits,
-        reserved_delta=message.credits, amount=message.credits, fields={"message": message},
+        kind=Kind.RESERVE,
+        key=f"reserve:{message.pk}",
+        available_delta=-message.credits,
+        reserved_delta=message.credits,
+        amount=message.credits,
+        fields={"message": message},
     )
 
 
@@ -170,8 +184,13 @@ def credits_reserve_many(messages: list[OutboundMessage]) -> set[int]:
 
 def _post(message: OutboundMessage) -> _Movement:
     return _Movement(
-        kind=Kind.POST, key=f"post:{message.pk}", available_delta=ZERO, reserved_delta=-message.credits,
-        amount=message.credits, excludes=f"release:{message.pk}", fields={"message": message},
+        kind=Kind.POST,
+        key=f"post:{message.pk}",
+        available_delta=ZERO,
+        reserved_delta=-message.credits,
+        amount=message.credits,
+        excludes=f"release:{message.pk}",
+        fields={"message": message},
     )
 
 
@@ -189,7 +208,10 @@ def credits_post(message: OutboundMessage) -> LedgerEntry | None:
 
 def credits_release(message: OutboundMessage) -> LedgerEntry | None:
     """Give back the held credits of a message that will not be sent (once; none if posted)."""
-    if message.credits <= 0 or not LedgerEntry.objects.filter(idempotency_key=f"reserve:{message.pk}").exists():
+    if (
+        message.credits <= 0
+        or not LedgerEntry.objects.filter(idempotency_key=f"reserve:{message.pk}").exists()
+    ):
         return None
     if LedgerEntry.objects.filter(idempotency_key=f"post:{message.pk}").exists():
         return None
@@ -204,15 +226,31 @@ def credits_release(message: OutboundMessage) -> LedgerEntry | None:
     )
 
 
-def credits_add(*, amount: Decimal, key: str, kind: str = Kind.PURCHASE, **entry_fields: Any) -> LedgerEntry:
+def credits_add(
+    *, amount: Decimal, key: str, kind: str = Kind.PURCHASE, **entry_fields: Any
+) -> LedgerEntry:
     """Add credits (a paid order or a positive adjustment), once per ``key``."""
     if amount <= 0:
         raise ValueError("An addition of credits must be positive.")
-    return _move(kind=kind, key=key, available_delta=amount, reserved_delta=ZERO, amount=amount, **entry_fields)
+    return _move(
+        kind=kind,
+        key=key,
+        available_delta=amount,
+        reserved_delta=ZERO,
+        amount=amount,
+        **entry_fields,
+    )
 
 
 def credits_remove(*, amount: Decimal, key: str, **entry_fields: Any) -> LedgerEntry:
     """Take credits away (a negative adjustment), once per ``key``; InsufficientCredits if short."""
     if amount <= 0:
         raise ValueError("A removal of credits must be positive.")
-    return _move(kind=Kind.ADJUSTMENT, key=key, available_delta=-amount, reserved_delta=ZERO, amount=amount, **entry_fields)
+    return _move(
+        kind=Kind.ADJUSTMENT,
+        key=key,
+        available_delta=-amount,
+        reserved_delta=ZERO,
+        amount=amount,
+        **entry_fields,
+    )

@@ -75,7 +75,10 @@ def resolve_address(*, channel: str, guest: Guest | None, to: str) -> Address | 
     except InvalidPhone as exc:
         return Skip(SkipReason.INVALID_NUMBER, str(exc.message))
     if not info.can_message:
-        return Skip(SkipReason.INVALID_NUMBER, f"{info.e164} is a {info.kind} number and cannot take messages")
+        return Skip(
+            SkipReason.INVALID_NUMBER,
+            f"{info.e164} is a {info.kind} number and cannot take messages",
+        )
     return Address(info.e164, info.region or "")
 
 
@@ -100,8 +103,18 @@ def recent_marketing_counts(
         return {}
     since = timezone.now() - dt.timedelta(days=policy.frequency_cap_days)
     rows = (
-        OutboundMessage.objects.filter(guest_id__in=set(guest_ids), purpose=ConsentPurpose.MARKETING, created_at__gte=since)
-        .filter(status__in=[Status.QUEUED, Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNKNOWN])
+        OutboundMessage.objects.filter(
+            guest_id__in=set(guest_ids), purpose=ConsentPurpose.MARKETING, created_at__gte=since
+        )
+        .filter(
+            status__in=[
+                Status.QUEUED,
+                Status.SENDING,
+                Status.SENT,
+                Status.DELIVERED,
+                Status.UNKNOWN,
+            ]
+        )
         .filter(fallback_for__isnull=True)
         .exclude(pk__in=list(exclude))
         .values("guest_id")
@@ -127,8 +140,9 @@ def whatsapp_windows_open(numbers: list[str], *, at: dt.datetime | None = None) 
         return set()
     since = (at or timezone.now()) - WHATSAPP_WINDOW
     return set(
-        InboundMessage.objects.filter(from_number__in=set(numbers), channel=ContactChannel.WHATSAPP, received_at__gte=since)
-        .values_list("from_number", flat=True)
+        InboundMessage.objects.filter(
+            from_number__in=set(numbers), channel=ContactChannel.WHATSAPP, received_at__gte=since
+        ).values_list("from_number", flat=True)
     )
 
 
@@ -177,7 +191,13 @@ def recipient_timezone(*, to: str, guest: Guest | None, at: dt.datetime | None =
 
 
 def quiet_hours_end(
-    *, channel: str, purpose: str, to: str, guest: Guest | None, policy: MessagingPolicy, at: dt.datetime | None = None,
+    *,
+    channel: str,
+    purpose: str,
+    to: str,
+    guest: Guest | None,
+    policy: MessagingPolicy,
+    at: dt.datetime | None = None,
     source: str = "",
 ) -> dt.datetime | None:
     """Return when the quiet window ends if ``at`` falls inside it, else None.

@@ -21,7 +21,9 @@ class PriceTable:
     """The price rules loaded once, for pricing many messages without a query each."""
 
     def __init__(self) -> None:
-        self._rules = {(r.channel, str(r.country)): r.credits_per_unit for r in PriceRule.objects.all()}
+        self._rules = {
+            (r.channel, str(r.country)): r.credits_per_unit for r in PriceRule.objects.all()
+        }
 
     def per_unit(self, channel: str, country: str) -> Decimal:
         for key in ((channel, country or ""), (channel, "")):

@@ -35,7 +35,9 @@ class BalanceView:
 def credit_balance() -> BalanceView:
     """Return the balance and whether it is under the low-balance threshold (K5)."""
     balance, _ = CreditBalance.objects.get_or_create(pk=1)
-    return BalanceView(balance.available, balance.reserved, MessagingPolicy.load().low_balance_threshold)
+    return BalanceView(
+        balance.available, balance.reserved, MessagingPolicy.load().low_balance_threshold
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ def _owned(entries: QuerySet[LedgerEntry]) -> Decimal:
 def _rows(queryset: QuerySet[OutboundMessage], key: str) -> list[tuple[object, int, Decimal]]:
     return [
         (row[key], row["n"], row["c"] or ZERO)
-        for row in queryset.values(key).annotate(n=Count("pk"), c=Sum("credits")).order_by("-c", key)
+        for row in queryset.values(key)
+        .annotate(n=Count("pk"), c=Sum("credits"))
+        .order_by("-c", key)
     ]
 
 
@@ -87,8 +91,13 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     report = CreditReport(start=start, end=end)
     period = LedgerEntry.objects.filter(created_at__gte=since, created_at__lt=until)
     report.opening = _owned(LedgerEntry.objects.filter(created_at__lt=since))
-    report.bought = period.filter(kind=LedgerEntry.Kind.PURCHASE).aggregate(s=Sum("amount"))["s"] or ZERO
-    report.adjustments = period.filter(kind=LedgerEntry.Kind.ADJUSTMENT).aggregate(s=Sum("available_delta"))["s"] or ZERO
+    report.bought = (
+        period.filter(kind=LedgerEntry.Kind.PURCHASE).aggregate(s=Sum("amount"))["s"] or ZERO
+    )
+    report.adjustments = (
+        period.filter(kind=LedgerEntry.Kind.ADJUSTMENT).aggregate(s=Sum("available_delta"))["s"]
+        or ZERO
+    )
     report.spent = period.filter(kind=LedgerEntry.Kind.POST).aggregate(s=Sum("amount"))["s"] or ZERO
     report.closing = report.opening + report.bought + report.adjustments - report.spent
 
@@ -96,7 +105,9 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     sent = OutboundMessage.objects.filter(sent_at__gte=since, sent_at__lt=until)
     report.messages_sent = sent.count()
     labels = dict(ContactChannel.choices)
-    report.by_channel = [ReportRow(labels.get(str(k), str(k)), n, c) for k, n, c in _rows(sent, "channel")]
+    report.by_channel = [
+        ReportRow(labels.get(str(k), str(k)), n, c) for k, n, c in _rows(sent, "channel")
+    ]
 
     staff_names: dict[object, str] = {}
     staff_rows = _rows(sent, "sent_by")
@@ -105,7 +116,9 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
 
         users = get_user_model().objects.filter(pk__in=[k for k, _, _ in staff_rows if k])
         staff_names = {u.pk: (u.get_full_name() or u.get_username()) for u in users}
-    report.by_staff = [ReportRow(staff_names.get(k, gettext("automatic")), n, c) for k, n, c in staff_rows]
+    report.by_staff = [
+        ReportRow(staff_names.get(k, gettext("automatic")), n, c) for k, n, c in staff_rows
+    ]
 
     grouped: dict[str, list] = defaultdict(lambda: [0, ZERO])
     rows = list(sent.values("origin_type", "origin_id").annotate(n=Count("pk"), c=Sum("credits")))
@@ -129,23 +142,33 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
             label = str(getattr(origin, "report_label", origin))
         grouped[label][0] += row["n"]
         grouped[label][1] += row["c"] or ZERO
-    report.by_campaign = sorted((ReportRow(k, n, c) for k, (n, c) in grouped.items()), key=lambda r: (-r.credits, r.label))
+    report.by_campaign = sorted(
+        (ReportRow(k, n, c) for k, (n, c) in grouped.items()), key=lambda r: (-r.credits, r.label)
+    )
 
     report.daily = [
         (row["day"], labels.get(row["channel"], row["channel"]), row["c"] or ZERO)
-        for row in sent.annotate(day=TruncDate("sent_at")).values("day", "channel").annotate(c=Sum("credits")).order_by("day", "channel")
+        for row in sent.annotate(day=TruncDate("sent_at"))
+        .values("day", "channel")
+        .annotate(c=Sum("credits"))
+        .order_by("day", "channel")
     ]
     return report
 
 
 def guest_messages(guest: Guest) -> QuerySet[OutboundMessage]:
     """A guest's message history, newest first, ready to list (no N+1)."""
-    return OutboundMessage.objects.filter(guest=guest).select_related("account", "sent_by", "reservation")
+    return OutboundMessage.objects.filter(guest=guest).select_related(
+        "account", "sent_by", "reservation"
+    )
 
 
 def reservation_messages(reservation: Reservation) -> QuerySet[OutboundMessage]:
     """Messages about a stay or to any of its guests, newest first."""
-    guest_ids = [reservation.booker_id, *reservation.companion_links.values_list("guest_id", flat=True)]
+    guest_ids = [
+        reservation.booker_id,
+        *reservation.companion_links.values_list("guest_id", flat=True),
+    ]
     return (
         OutboundMessage.objects.filter(Q(reservation=reservation) | Q(guest_id__in=guest_ids))
         .select_related("account", "sent_by", "guest")

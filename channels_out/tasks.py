@@ -27,9 +27,17 @@ def sweep() -> dict[str, Any]:
     return found
 
 
-@shared_task(name="channels_out.sandbox_receipt", ignore_result=True, max_retries=5, default_retry_delay=5)
+@shared_task(
+    name="channels_out.sandbox_receipt", ignore_result=True, max_retries=5, default_retry_delay=5
+)
 def sandbox_receipt(
-    *, account_id: int, provider_message_id: str, status: str, message_ref: str, code: str = "", description: str = ""
+    *,
+    account_id: int,
+    provider_message_id: str,
+    status: str,
+    message_ref: str,
+    code: str = "",
+    description: str = "",
 ) -> None:
     """The sandbox provider's side: post a signed delivery receipt to our status webhook over HTTP."""
     import requests
@@ -41,14 +49,24 @@ def sandbox_receipt(
 
     account = ChannelAccount.objects.get(pk=account_id)
     body = sandbox.receipt_body(
-        provider_message_id=provider_message_id, status=status, message_ref=message_ref, code=code,
+        provider_message_id=provider_message_id,
+        status=status,
+        message_ref=message_ref,
+        code=code,
         description=description,
     )
-    url = settings.PUBLIC_BASE_URL + reverse("channels_out:status-webhook", kwargs={"account_id": account_id})
+    url = settings.PUBLIC_BASE_URL + reverse(
+        "channels_out:status-webhook", kwargs={"account_id": account_id}
+    )
     try:
         answer = requests.post(
-            url, data=body, timeout=10,
-            headers={"Content-Type": "application/json", sandbox.SIGNATURE_HEADER: sandbox.sign(account, body)},
+            url,
+            data=body,
+            timeout=10,
+            headers={
+                "Content-Type": "application/json",
+                sandbox.SIGNATURE_HEADER: sandbox.sign(account, body),
+            },
         )
         answer.raise_for_status()
     except requests.RequestException as exc:

@@ -17,8 +17,11 @@ def html_to_text(html: str) -> str:
     parser.feed(html)
     parser.close()
     text = re.sub(r"\s+", " ", "".join(parser.parts))
-    text = re.sub(rf"[\s{_LINE}{_PARAGRAPH}]*[{_LINE}{_PARAGRAPH}][\s{_LINE}{_PARAGRAPH}]*",
-                  lambda run: "\n\n" if _PARAGRAPH in run.group() else "\n", text)
+    text = re.sub(
+        rf"[\s{_LINE}{_PARAGRAPH}]*[{_LINE}{_PARAGRAPH}][\s{_LINE}{_PARAGRAPH}]*",
+        lambda run: "\n\n" if _PARAGRAPH in run.group() else "\n",
+        text,
+    )
     return text.strip()
 
 
@@ -28,7 +31,9 @@ _LINE, _PARAGRAPH = "\x01", "\x02"
 
 
 class _TextExtractor(HTMLParser):
-    PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr"})
+    PARAGRAPHS = frozenset(
+        {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "hr"}
+    )
     LINES = frozenset({"br", "div", "tr", "li", "section", "article", "header", "footer"})
     HIDDEN = frozenset({"head", "script", "style", "template"})
 

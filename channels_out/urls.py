@@ -18,6 +18,14 @@ urlpatterns = [
     path("messages/<int:pk>/resend/", screens.ResendView.as_view(), name="message-resend"),
     path("credits/", screens.CreditsView.as_view(), name="credits"),
     path("credits/orders/", screens.CreditOrderCreateView.as_view(), name="credit-order-create"),
-    path("credits/orders/<int:pk>/paid/", screens.CreditOrderMarkPaidView.as_view(), name="credit-order-mark-paid"),
-    path("credits/orders/<int:pk>/cancel/", screens.CreditOrderCancelView.as_view(), name="credit-order-cancel"),
+    path(
+        "credits/orders/<int:pk>/paid/",
+        screens.CreditOrderMarkPaidView.as_view(),
+        name="credit-order-mark-paid",
+    ),
+    path(
+        "credits/orders/<int:pk>/cancel/",
+        screens.CreditOrderCancelView.as_view(),
+        name="credit-order-cancel",
+    ),
 ]

@@ -17,7 +17,9 @@ from .segments import count_segments
 from .selectors import credit_balance
 
 
-def message_meter(*, text: str, channel: str, to: str = "", recipients: int = 1) -> dict[str, object]:
+def message_meter(
+    *, text: str, channel: str, to: str = "", recipients: int = 1
+) -> dict[str, object]:
     """What staff see under a message box: length, encoding, parts, the characters forcing
     UCS-2, and the cost against the balance (S4, S8, C11)."""
     info = count_segments(text)
@@ -54,4 +56,8 @@ def meter(request: HttpRequest) -> HttpResponse:
     guest_id = request.POST.get("guest", "")
     if not to and guest_id.isdigit():
         to = Guest.objects.filter(pk=int(guest_id)).values_list("phone", flat=True).first() or ""
-    return render(request, "channels_out/_meter.html", message_meter(text=request.POST.get("text", ""), channel=channel, to=to))
+    return render(
+        request,
+        "channels_out/_meter.html",
+        message_meter(text=request.POST.get("text", ""), channel=channel, to=to),
+    )

@@ -39,11 +39,19 @@ def status_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
         logger.warning("Rejected status webhook for account %s: %s", account_id, exc)
         return HttpResponseForbidden("signature check failed")
     for update in backend.parse_status_webhook(request):
-        message = OutboundMessage.objects.filter(account=account, provider_message_id=update.provider_message_id).first()
+        message = OutboundMessage.objects.filter(
+            account=account, provider_message_id=update.provider_message_id
+        ).first()
         if message is None and update.message_ref.isdigit():
-            message = OutboundMessage.objects.filter(account=account, pk=int(update.message_ref)).first()
+            message = OutboundMessage.objects.filter(
+                account=account, pk=int(update.message_ref)
+            ).first()
         if message is None:
-            logger.warning("Receipt for unknown message %s on account %s", update.provider_message_id, account_id)
+            logger.warning(
+                "Receipt for unknown message %s on account %s",
+                update.provider_message_id,
+                account_id,
+            )
             continue
         message_apply_status(
             message,

@@ -22,7 +22,9 @@ def acting_user(user: Any) -> Any:
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def record_staff_action(user: Actor, obj: Model, message: str | list[dict[str, Any]], *, added: bool = False) -> None:
+def record_staff_action(
+    user: Actor, obj: Model, message: str | list[dict[str, Any]], *, added: bool = False
+) -> None:
     """Keep a staff action that has no row of its own (a profile edit, a saved campaign, a
     switched setting) with its user: in the admin's history of ``obj`` (a ``LogEntry``,
     shown under *Recent actions* and on the object's history page) and as a log line.
@@ -35,7 +37,10 @@ def record_staff_action(user: Actor, obj: Model, message: str | list[dict[str, A
     if author is None:
         return
     LogEntry.objects.log_actions(
-        user_id=author.pk, queryset=[obj], action_flag=ADDITION if added else CHANGE, change_message=message,
+        user_id=author.pk,
+        queryset=[obj],
+        action_flag=ADDITION if added else CHANGE,
+        change_message=message,
         single_object=True,
     )
     logger.info("%s (%s #%s) by %s", message, obj._meta.label, obj.pk, author.get_username())

@@ -138,6 +138,8 @@ def is_valid_phone(raw: str) -> bool:
 def format_phone_international(e164: str) -> str:
     """Format a stored number for people to read (``+90 532 123 45 67``); leave bad input as is."""
     try:
-        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
     except NumberParseException:
         return e164

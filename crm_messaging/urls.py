@@ -17,7 +17,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the staff header's language choice
+    path(
+        "i18n/", include("django.conf.urls.i18n")
+    ),  # set_language: the staff header's language choice
     path("", include("crm_messaging.staff.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("channels_out.urls")),

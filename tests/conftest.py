@@ -25,7 +25,10 @@ REQUIRE_SERVICES = os.environ.get("CRM_REQUIRE_SERVICES", "") in {"1", "true", "
 def _service_missing(marker: str) -> str | None:
     if marker == "redis" and not settings.REDIS_URL:
         return "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0"
-    if marker == "postgres" and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if (
+        marker == "postgres"
+        and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
         return "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
     return None
 
@@ -103,17 +106,42 @@ def accounts(db: None, no_quiet_hours: MessagingPolicy) -> dict[str, ChannelAcco
     """One default in-memory account per channel; Viber falls back to the SMS one."""
     from channels_out.models import ChannelAccount
 
-    sms = ChannelAccount.objects.create(channel="sms", backend="locmem", name="SMS", sender="HOTEL", is_default=True,
-                                        rate_per_second=1000)
+    sms = ChannelAccount.objects.create(
+        channel="sms",
+        backend="locmem",
+        name="SMS",
+        sender="HOTEL",
+        is_default=True,
+        rate_per_second=1000,
+    )
     made = {
         "sms": sms,
-        "email": ChannelAccount.objects.create(channel="email", backend="locmem", name="Mail", sender="hotel@example.com",
-                                               is_default=True, rate_per_second=1000),
-        "whatsapp": ChannelAccount.objects.create(channel="whatsapp", backend="locmem", name="WA", sender="+905320000000",
-                                                  is_default=True, rate_per_second=1000),
-        "viber": ChannelAccount.objects.create(channel="viber", backend="locmem", name="Viber", sender="HOTEL",
-                                               is_default=True, fallback_account=sms, ttl_seconds=60,
-                                               rate_per_second=1000),
+        "email": ChannelAccount.objects.create(
+            channel="email",
+            backend="locmem",
+            name="Mail",
+            sender="hotel@example.com",
+            is_default=True,
+            rate_per_second=1000,
+        ),
+        "whatsapp": ChannelAccount.objects.create(
+            channel="whatsapp",
+            backend="locmem",
+            name="WA",
+            sender="+905320000000",
+            is_default=True,
+            rate_per_second=1000,
+        ),
+        "viber": ChannelAccount.objects.create(
+            channel="viber",
+            backend="locmem",
+            name="Viber",
+            sender="HOTEL",
+            is_default=True,
+            fallback_account=sms,
+            ttl_seconds=60,
+            rate_per_second=1000,
+        ),
     }
     return made
 
@@ -138,7 +166,9 @@ def deliver_queued() -> Callable[[], dict[int, float]]:
     from channels_out.models import OutboundMessage, Status
 
     def run() -> dict[int, float]:
-        ids = list(OutboundMessage.objects.filter(status=Status.QUEUED).values_list("pk", flat=True))
+        ids = list(
+            OutboundMessage.objects.filter(status=Status.QUEUED).values_list("pk", flat=True)
+        )
         return deliver(ids)
 
     return run

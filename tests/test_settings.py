@@ -20,27 +20,46 @@ PRODUCTION = {
 
 
 def _manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    settings_vars = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "DJANGO_ENV", "FIELD_ENCRYPTION_KEY",
-                     "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    settings_vars = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "DJANGO_ENV",
+        "FIELD_ENCRYPTION_KEY",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in settings_vars}
     clean.update(env, CRM_VAR_DIR=str(tmp_path))
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
-def _settings_value(code: str, *, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _settings_value(
+    code: str, *, env: dict[str, str], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
     return _manage("shell", "--no-imports", "-c", code, env=env, tmp_path=tmp_path)
 
 
 def test_check_deploy_passes_with_production_variables(tmp_path: Path) -> None:
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path)
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEY"])
-def test_production_refuses_to_start_without_a_required_variable(missing: str, tmp_path: Path) -> None:
+def test_production_refuses_to_start_without_a_required_variable(
+    missing: str, tmp_path: Path
+) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = _manage("check", env=env, tmp_path=tmp_path)
     assert result.returncode != 0
@@ -52,7 +71,11 @@ def test_a_local_run_generates_and_keeps_its_secret_key(tmp_path: Path) -> None:
     first = _settings_value(code, env={}, tmp_path=tmp_path)
     second = _settings_value(code, env={}, tmp_path=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == second.stdout.strip() == (tmp_path / "secret_key").read_text().strip()
+    assert (
+        first.stdout.strip()
+        == second.stdout.strip()
+        == (tmp_path / "secret_key").read_text().strip()
+    )
     assert len(first.stdout.strip()) >= 50
 
 

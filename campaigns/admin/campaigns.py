@@ -50,10 +50,19 @@ class CampaignStepInline(admin.TabularInline):
 class MessageVariantInline(admin.StackedInline):
     model = MessageVariant
     form = MessageVariantForm
-    fields = ("language", "subject", "html", "text", ("whatsapp_content_sid", "whatsapp_variables"), "note")
+    fields = (
+        "language",
+        "subject",
+        "html",
+        "text",
+        ("whatsapp_content_sid", "whatsapp_variables"),
+        "note",
+    )
     extra = 0
     verbose_name = "message"
-    verbose_name_plural = "messages (one per language; the guest's language is picked, with a fallback)"
+    verbose_name_plural = (
+        "messages (one per language; the guest's language is picked, with a fallback)"
+    )
 
 
 @admin.register(Campaign)
@@ -74,38 +83,83 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "trigger", "source", "purpose")
     search_fields = ("name", "description")
     filter_horizontal = M2M_FILTERS
-    actions = ("activate", "deactivate", "duplicate", "load_gallery_template", "preview_action", "send_now")
+    actions = (
+        "activate",
+        "deactivate",
+        "duplicate",
+        "load_gallery_template",
+        "preview_action",
+        "send_now",
+    )
     readonly_fields = ("placeholders", "audience_now", "cost_estimate", "recent_runs")
 
-    basics = ("name", "description", "is_active", ("valid_from", "valid_until"), "purpose", "source")
+    basics = (
+        "name",
+        "description",
+        "is_active",
+        ("valid_from", "valid_until"),
+        "purpose",
+        "source",
+    )
     trigger_and_timing = ("trigger", ("timing", "offset"), "scheduled_at", "catch_up")
     stay_filters = (
-        "repeat_guests_only", ("rate_min", "rate_max"), ("nights_min", "nights_max"), "stay_types", "agencies",
-        "market_segments", "board_types", "room_types", "source_channels", "nationalities", "excluded_nationalities",
+        "repeat_guests_only",
+        ("rate_min", "rate_max"),
+        ("nights_min", "nights_max"),
+        "stay_types",
+        "agencies",
+        "market_segments",
+        "board_types",
+        "room_types",
+        "source_channels",
+        "nationalities",
+        "excluded_nationalities",
     )
     guest_filters = (
-        "age_mode", ("age_min", "age_max"), "birthday", "genders", "vip_min", "loyalty_members_only", "loyalty_tiers",
-        ("stays_min", "stays_max"), "balance_min", "languages", "require_data_consent", "require_channel_consent",
+        "age_mode",
+        ("age_min", "age_max"),
+        "birthday",
+        "genders",
+        "vip_min",
+        "loyalty_members_only",
+        "loyalty_tiers",
+        ("stays_min", "stays_max"),
+        "balance_min",
+        "languages",
+        "require_data_consent",
+        "require_channel_consent",
         "exclude_greylisted",
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> list[Any]:
         fieldsets: list[Any] = []
         if obj is not None:
-            fieldsets.append(("Next send and recent runs", {"fields": ("audience_now", "cost_estimate", "recent_runs")}))
+            fieldsets.append(
+                (
+                    "Next send and recent runs",
+                    {"fields": ("audience_now", "cost_estimate", "recent_runs")},
+                )
+            )
         fieldsets += [
             ("Basics", {"fields": self.basics}),
-            ("Trigger and timing", {
-                "fields": self.trigger_and_timing,
-                "description": "Daily campaigns run after the night audit, hourly ones on the hour; the timing "
-                               "(with its N) says which records are due at that moment.",
-            }),
+            (
+                "Trigger and timing",
+                {
+                    "fields": self.trigger_and_timing,
+                    "description": "Daily campaigns run after the night audit, hourly ones on the hour; the timing "
+                    "(with its N) says which records are due at that moment.",
+                },
+            ),
             ("Stay filters", {"fields": self.stay_filters, "classes": ("collapse",)}),
             ("Guest filters", {"fields": self.guest_filters, "classes": ("collapse",)}),
-            ("Facility filters", {
-                "fields": ("facility_types",), "classes": ("collapse",),
-                "description": "The N days or hours before/after a booking are set with the timing above.",
-            }),
+            (
+                "Facility filters",
+                {
+                    "fields": ("facility_types",),
+                    "classes": ("collapse",),
+                    "description": "The N days or hours before/after a booking are set with the timing above.",
+                },
+            ),
             ("Placeholders", {"fields": ("placeholders",), "classes": ("collapse",)}),
         ]
         return fieldsets
@@ -119,7 +173,9 @@ class CampaignAdmin(admin.ModelAdmin):
                 last_run_at=Subquery(last.values("started_at")[:1]),
                 last_run_state=Subquery(last.values("state")[:1]),
             )
-            .prefetch_related(Prefetch("steps", queryset=CampaignStep.objects.order_by("position", "pk")))
+            .prefetch_related(
+                Prefetch("steps", queryset=CampaignStep.objects.order_by("position", "pk"))
+            )
         )
 
     # --- list columns ---------------------------------------------------------------------------
@@ -133,7 +189,10 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="channels")
     def channels(self, campaign: Campaign) -> str:
         labels = dict(ContactChannel.choices)
-        return " → ".join(labels.get(step.channel, step.channel) for step in campaign.steps.all()) or "—"
+        return (
+            " → ".join(labels.get(step.channel, step.channel) for step in campaign.steps.all())
+            or "—"
+        )
 
     @admin.display(description="last run", ordering="last_run_at")
     def last_run(self, campaign: Campaign) -> str:
@@ -156,7 +215,9 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description="placeholders")
     def placeholders(self, campaign: Campaign | None) -> str:
         rows = format_html_join(
-            "", "<tr><td><code>{}</code></td><td><code>{{{{ {} }}}}</code></td></tr>", KEYWORDS.items()
+            "",
+            "<tr><td><code>{}</code></td><td><code>{{{{ {} }}}}</code></td></tr>",
+            KEYWORDS.items(),
         )
         return format_html(
             '<table class="placeholders">{}</table><div class="help">Write <code>@@</code> for a literal @; '
@@ -176,8 +237,11 @@ class CampaignAdmin(admin.ModelAdmin):
         result = self._forecast(campaign)
         if result.audience is None:
             return format_html("{}<br>{}", result.when, result.note)
-        return format_html("{}<br><strong>{}</strong> in the audience.", result.when,
-                           plural(result.audience, "record"))
+        return format_html(
+            "{}<br><strong>{}</strong> in the audience.",
+            result.when,
+            plural(result.audience, "record"),
+        )
 
     @admin.display(description="cost estimate")
     def cost_estimate(self, campaign: Campaign) -> str:
@@ -185,28 +249,49 @@ class CampaignAdmin(admin.ModelAdmin):
         if cost is None:
             return "—"
         parts = format_html_join(
-            ", ", "{}: {} × {} {} = {}",
-            ((v.language, v.recipients, v.segments, v.encoding, credits_text(v.credits)) for v in cost.by_variant),
+            ", ",
+            "{}: {} × {} {} = {}",
+            (
+                (v.language, v.recipients, v.segments, v.encoding, credits_text(v.credits))
+                for v in cost.by_variant
+            ),
         )
         verdict = (
-            format_html("balance {} credits", credits_text(cost.balance)) if cost.sufficient
-            else format_html('<strong style="color:#ba2121">not enough credits: {}</strong>', cost.refusal)
+            format_html("balance {} credits", credits_text(cost.balance))
+            if cost.sufficient
+            else format_html(
+                '<strong style="color:#ba2121">not enough credits: {}</strong>', cost.refusal
+            )
         )
-        return format_html("{} credits for {} ({}); {}", credits_text(cost.credits),
-                           plural(cost.recipients, "recipient"), parts or "nobody", verdict)
+        return format_html(
+            "{} credits for {} ({}); {}",
+            credits_text(cost.credits),
+            plural(cost.recipients, "recipient"),
+            parts or "nobody",
+            verdict,
+        )
 
     @admin.display(description="recent runs")
     def recent_runs(self, campaign: Campaign) -> str:
-        runs = list(campaign.runs.select_related("requested_by").order_by("-started_at", "-pk")[:RECENT_RUNS])
+        runs = list(
+            campaign.runs.select_related("requested_by").order_by("-started_at", "-pk")[
+                :RECENT_RUNS
+            ]
+        )
         if not runs:
             return "No run yet."
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
-                "", "<li>{} — {}, {}, {} credits estimated</li>",
+                "",
+                "<li>{} — {}, {}, {} credits estimated</li>",
                 (
-                    (admin_link(run, f"{timezone.localtime(run.started_at):%d.%m.%Y %H:%M}"), run.get_state_display(),
-                     plural(run.audience_size, "recipient"), credits_text(run.estimated_cost))
+                    (
+                        admin_link(run, f"{timezone.localtime(run.started_at):%d.%m.%Y %H:%M}"),
+                        run.get_state_display(),
+                        plural(run.audience_size, "recipient"),
+                        credits_text(run.estimated_cost),
+                    )
                     for run in runs
                 ),
             ),
@@ -214,17 +299,23 @@ class CampaignAdmin(admin.ModelAdmin):
 
     # --- saving ---------------------------------------------------------------------------------
 
-    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool
+    ) -> None:
         if not change and isinstance(request.user, AbstractBaseUser):
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         for field, problems in plan_errors(form.instance).items():
             where = {"steps": "Delivery plan", "variants": "Messages"}.get(field, field)
             for problem in problems:
-                messages.warning(request, f"{where}: {problem} The campaign cannot send until this is fixed.")
+                messages.warning(
+                    request, f"{where}: {problem} The campaign cannot send until this is fixed."
+                )
 
     # --- actions --------------------------------------------------------------------------------
 
@@ -236,47 +327,69 @@ class CampaignAdmin(admin.ModelAdmin):
         count = campaign_set_active(campaigns=queryset, active=True)
         messages.success(request, f"{plural(count, 'campaign')} activated.")
 
-    @admin.action(description="Deactivate the selected campaigns (make passive)", permissions=("change",))
+    @admin.action(
+        description="Deactivate the selected campaigns (make passive)", permissions=("change",)
+    )
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         count = campaign_set_active(campaigns=queryset, active=False)
         messages.success(request, f"{plural(count, 'campaign')} made passive.")
 
-    @admin.action(description="Duplicate the selected campaigns (as passive copies)", permissions=("add",))
+    @admin.action(
+        description="Duplicate the selected campaigns (as passive copies)", permissions=("add",)
+    )
     def duplicate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         user = request.user if isinstance(request.user, AbstractBaseUser) else None
         for campaign in queryset.order_by("pk"):
             copy = campaign_duplicate(campaign, user=user)
-            messages.success(request, format_html("Copied “{}” as {}.", campaign.name, admin_link(copy, copy.name)))
+            messages.success(
+                request,
+                format_html("Copied “{}” as {}.", campaign.name, admin_link(copy, copy.name)),
+            )
 
     @admin.action(description="Load a standard template…", permissions=("change",))
-    def load_gallery_template(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+    def load_gallery_template(
+        self, request: HttpRequest, queryset: QuerySet[Campaign]
+    ) -> HttpResponse | None:
         campaigns = list(queryset.order_by("pk"))
         form = GalleryForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for campaign in campaigns:
                 try:
                     written = gallery_apply(
-                        campaign=campaign, key=form.cleaned_data["key"],
-                        languages=form.cleaned_data["languages"] or None, overwrite=form.cleaned_data["overwrite"],
+                        campaign=campaign,
+                        key=form.cleaned_data["key"],
+                        languages=form.cleaned_data["languages"] or None,
+                        overwrite=form.cleaned_data["overwrite"],
                     )
                 except GalleryError as exc:
                     messages.error(request, f"{campaign}: {exc}")
                 except ValidationError as exc:
                     messages.error(request, f"{campaign}: {error_text(exc)}")
                 else:
-                    languages = ", ".join(variant.language for variant in written) or "no language (all existed)"
+                    languages = (
+                        ", ".join(variant.language for variant in written)
+                        or "no language (all existed)"
+                    )
                     messages.success(request, f"{campaign}: wrote {languages}.")
                     for field, problems in plan_errors(campaign).items():
                         for problem in problems:
                             messages.warning(request, f"{campaign}: {field}: {problem}")
             return None
         return render_page(
-            self, request, GALLERY, title="Load a standard template", form=form, action="load_gallery_template",
-            selected=[c.pk for c in campaigns], campaigns=campaigns,
+            self,
+            request,
+            GALLERY,
+            title="Load a standard template",
+            form=form,
+            action="load_gallery_template",
+            selected=[c.pk for c in campaigns],
+            campaigns=campaigns,
         )
 
     @admin.action(description="Preview recipients and messages…", permissions=("view",))
-    def preview_action(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> HttpResponse | None:
+    def preview_action(
+        self, request: HttpRequest, queryset: QuerySet[Campaign]
+    ) -> HttpResponse | None:
         campaigns = list(queryset.order_by("pk")[:2])
         if len(campaigns) != 1:
             messages.warning(request, "Preview one campaign at a time.")
@@ -294,7 +407,8 @@ class CampaignAdmin(admin.ModelAdmin):
         else:
             context.update(preview=result, estimate=result.estimate)
         context.update(
-            action="send_now", selected=[campaign.pk],
+            action="send_now",
+            selected=[campaign.pk],
             can_send=campaign.trigger == Trigger.OPERATOR and self.has_send_permission(request),
         )
         return render_page(self, request, PREVIEW, title=f"Preview of “{campaign}”", **context)
@@ -307,13 +421,23 @@ class CampaignAdmin(admin.ModelAdmin):
             return None
         campaign = campaigns[0]
         if campaign.trigger != Trigger.OPERATOR:
-            messages.error(request, f"{campaign}: only an operator campaign is sent by hand; this one sends itself.")
+            messages.error(
+                request,
+                f"{campaign}: only an operator campaign is sent by hand; this one sends itself.",
+            )
             return None
         if request.POST.get("confirm") != "yes":
             result = forecast(campaign)
             return render_page(
-                self, request, CONFIRM_SEND, title=f"Send “{campaign}”", campaign=campaign,
-                estimate=result.estimate, error=result.note, action="send_now", selected=[campaign.pk],
+                self,
+                request,
+                CONFIRM_SEND,
+                title=f"Send “{campaign}”",
+                campaign=campaign,
+                estimate=result.estimate,
+                error=result.note,
+                action="send_now",
+                selected=[campaign.pk],
             )
         try:
             run = campaign_send(campaign=campaign, user=request.user)
@@ -324,8 +448,16 @@ class CampaignAdmin(admin.ModelAdmin):
         if run.state == CampaignRun.State.AWAITING_APPROVAL:
             messages.warning(
                 request,
-                format_html("{}: {} — awaiting approval by a second manager ({}).", campaign, summary, admin_link(run, "run")),
+                format_html(
+                    "{}: {} — awaiting approval by a second manager ({}).",
+                    campaign,
+                    summary,
+                    admin_link(run, "run"),
+                ),
             )
         else:
-            messages.success(request, format_html("{}: sending to {} ({}).", campaign, summary, admin_link(run, "run")))
+            messages.success(
+                request,
+                format_html("{}: sending to {} ({}).", campaign, summary, admin_link(run, "run")),
+            )
         return None

@@ -27,24 +27,61 @@ class CampaignForm(forms.ModelForm):
     """
 
     genders = forms.MultipleChoiceField(
-        choices=GENDERS, required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: any gender."
+        choices=GENDERS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any gender.",
     )
     languages = forms.MultipleChoiceField(
-        choices=settings.GUEST_LANGUAGES, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=settings.GUEST_LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: any language.",
     )
 
     class Meta:
         model = Campaign
         fields = (
-            "name", "description", "is_active", "valid_from", "valid_until", "purpose", "source",
-            "trigger", "timing", "offset", "scheduled_at", "catch_up",
-            "repeat_guests_only", "rate_min", "rate_max", "nights_min", "nights_max", "stay_types", "agencies",
-            "market_segments", "board_types", "room_types", "source_channels", "nationalities",
+            "name",
+            "description",
+            "is_active",
+            "valid_from",
+            "valid_until",
+            "purpose",
+            "source",
+            "trigger",
+            "timing",
+            "offset",
+            "scheduled_at",
+            "catch_up",
+            "repeat_guests_only",
+            "rate_min",
+            "rate_max",
+            "nights_min",
+            "nights_max",
+            "stay_types",
+            "agencies",
+            "market_segments",
+            "board_types",
+            "room_types",
+            "source_channels",
+            "nationalities",
             "excluded_nationalities",
-            "age_mode", "age_min", "age_max", "birthday", "genders", "vip_min", "loyalty_members_only",
-            "loyalty_tiers", "stays_min", "stays_max", "balance_min", "languages", "require_data_consent",
-            "require_channel_consent", "exclude_greylisted",
+            "age_mode",
+            "age_min",
+            "age_max",
+            "birthday",
+            "genders",
+            "vip_min",
+            "loyalty_members_only",
+            "loyalty_tiers",
+            "stays_min",
+            "stays_max",
+            "balance_min",
+            "languages",
+            "require_data_consent",
+            "require_channel_consent",
+            "exclude_greylisted",
             "facility_types",
         )
 
@@ -81,7 +118,15 @@ class MessageVariantForm(forms.ModelForm):
 
     class Meta:
         model = MessageVariant
-        fields = ("language", "subject", "html", "text", "whatsapp_content_sid", "whatsapp_variables", "note")
+        fields = (
+            "language",
+            "subject",
+            "html",
+            "text",
+            "whatsapp_content_sid",
+            "whatsapp_variables",
+            "note",
+        )
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4, "cols": 80}),
             "html": forms.Textarea(attrs={"rows": 8, "cols": 80}),
@@ -121,13 +166,16 @@ class GalleryForm(forms.Form):
 
     key = forms.ChoiceField(label="standard template")
     languages = forms.MultipleChoiceField(
-        choices=settings.GUEST_LANGUAGES, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=settings.GUEST_LANGUAGES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every language the template is written in.",
     )
     overwrite = forms.BooleanField(
-        required=False, label="replace existing languages",
+        required=False,
+        label="replace existing languages",
         help_text="Otherwise a language the campaign already has is left as it is. Staff notes and "
-                  "WhatsApp templates are kept either way.",
+        "WhatsApp templates are kept either way.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

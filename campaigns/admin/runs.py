@@ -53,7 +53,11 @@ def _counts(run: CampaignRun) -> RunCounts:
 
 
 def _service_per_run(
-    request: HttpRequest, queryset: QuerySet[CampaignRun], service: Callable[..., CampaignRun], *, done: str
+    request: HttpRequest,
+    queryset: QuerySet[CampaignRun],
+    service: Callable[..., CampaignRun],
+    *,
+    done: str,
 ) -> list[CampaignRun]:
     """Call ``service`` for each selected run; report each refusal; return the runs it accepted."""
     accepted = []
@@ -98,9 +102,20 @@ class CampaignRunAdmin(ReadOnlyAdmin):
         (None, {"fields": ("campaign_link", "trigger", "occurrence", "state", "refusal")}),
         ("Audience and cost", {"fields": ("audience_size", "selected_ids", "estimated_cost")}),
         ("Messages", {"fields": ("messages_summary", "render_failures")}),
-        ("Who and when", {"fields": (
-            "requested_by", "approved_by", "approved_at", "started_at", "finished_at", "chunks_total", "chunks_done",
-        )}),
+        (
+            "Who and when",
+            {
+                "fields": (
+                    "requested_by",
+                    "approved_by",
+                    "approved_at",
+                    "started_at",
+                    "finished_at",
+                    "chunks_total",
+                    "chunks_done",
+                )
+            },
+        ),
     )
     readonly_fields = ("campaign_link", "messages_summary")
 
@@ -133,7 +148,9 @@ class CampaignRunAdmin(ReadOnlyAdmin):
     @admin.display(description="failed")
     def failed(self, run: CampaignRun) -> str:
         counts = _counts(run)
-        return f"{counts.failed} · {counts.unknown} unknown" if counts.unknown else str(counts.failed)
+        return (
+            f"{counts.failed} · {counts.unknown} unknown" if counts.unknown else str(counts.failed)
+        )
 
     @admin.display(description="skipped")
     def skipped(self, run: CampaignRun) -> str:
@@ -141,7 +158,9 @@ class CampaignRunAdmin(ReadOnlyAdmin):
         if not reasons:
             return "0"
         labels = dict(SkipReason.choices)
-        detail = ", ".join(f"{labels.get(reason, reason or '?')} {n}" for reason, n in sorted(reasons.items()))
+        detail = ", ".join(
+            f"{labels.get(reason, reason or '?')} {n}" for reason, n in sorted(reasons.items())
+        )
         return f"{sum(reasons.values())} ({detail})"
 
     @admin.display(description="credits spent")
@@ -151,14 +170,27 @@ class CampaignRunAdmin(ReadOnlyAdmin):
     @admin.display(description="messages")
     def messages_summary(self, run: CampaignRun) -> str:
         counts = _counts(run)
-        url = reverse("admin:channels_out_outboundmessage_changelist") + "?" + urlencode(
-            {"origin_type": ContentType.objects.get_for_model(CampaignRun).pk, "origin_id": run.pk}
+        url = (
+            reverse("admin:channels_out_outboundmessage_changelist")
+            + "?"
+            + urlencode(
+                {
+                    "origin_type": ContentType.objects.get_for_model(CampaignRun).pk,
+                    "origin_id": run.pk,
+                }
+            )
         )
         return format_html(
             "queued {}, sent {}, delivered {}, failed {}, unknown {}, skipped {}; {} credits — "
             '<a href="{}">show them in the send log</a>',
-            counts.queued, counts.sent, counts.delivered, counts.failed, counts.unknown, self.skipped(run),
-            credits_text(counts.credits), url,
+            counts.queued,
+            counts.sent,
+            counts.delivered,
+            counts.failed,
+            counts.unknown,
+            self.skipped(run),
+            credits_text(counts.credits),
+            url,
         )
 
     @admin.action(description="Approve the selected sends (four-eyes)", permissions=("approve",))
@@ -177,7 +209,9 @@ class ProcessedFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Processed"), ("no", "Pending")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[TriggerEvent]) -> QuerySet[TriggerEvent]:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[TriggerEvent]
+    ) -> QuerySet[TriggerEvent]:
         if self.value() in ("yes", "no"):
             return queryset.filter(processed_at__isnull=self.value() == "no")
         return queryset
@@ -220,7 +254,9 @@ class CampaignSettingsAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def save_model(self, request: HttpRequest, obj: CampaignSettings, form: forms.ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: CampaignSettings, form: forms.ModelForm, change: bool
+    ) -> None:
         if not change:
             obj.pk = 1  # CampaignSettings.load() looks the row up by this id.
         super().save_model(request, obj, form, change)

@@ -39,7 +39,9 @@ class Trigger(models.TextChoices):
     ONCE = "once", _("Once, at a scheduled date and time")
 
 
-EVENT_TRIGGERS = frozenset({Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigger.CHECK_OUT, Trigger.CANCELLATION})
+EVENT_TRIGGERS = frozenset(
+    {Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigger.CHECK_OUT, Trigger.CANCELLATION}
+)
 
 
 class Timing(models.TextChoices):
@@ -79,28 +81,41 @@ class Campaign(models.Model):
     valid_until = models.DateField(null=True, blank=True)
     purpose = models.CharField(
         max_length=20,
-        choices=[(ConsentPurpose.SERVICE.value, ConsentPurpose.SERVICE.label),
-                 (ConsentPurpose.MARKETING.value, ConsentPurpose.MARKETING.label)],
+        choices=[
+            (ConsentPurpose.SERVICE.value, ConsentPurpose.SERVICE.label),
+            (ConsentPurpose.MARKETING.value, ConsentPurpose.MARKETING.label),
+        ],
         default=ConsentPurpose.SERVICE,
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
 
     # --- trigger and timing (C2, C3) ---------------------------------------------------------
     trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
-    timing = models.CharField(max_length=30, choices=Timing.choices, blank=True, default=Timing.NONE)
+    timing = models.CharField(
+        max_length=30, choices=Timing.choices, blank=True, default=Timing.NONE
+    )
     offset = models.PositiveSmallIntegerField(
-        _("N"), default=0, validators=[MaxValueValidator(366)], help_text=_("The N of the timing (days or hours).")
+        _("N"),
+        default=0,
+        validators=[MaxValueValidator(366)],
+        help_text=_("The N of the timing (days or hours)."),
     )
     scheduled_at = models.DateTimeField(null=True, blank=True, help_text=_("For “once” campaigns."))
     catch_up = models.BooleanField(
         default=False,
-        help_text=_("A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick."),
+        help_text=_(
+            "A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick."
+        ),
     )
 
     # --- stay filters (C4) -------------------------------------------------------------------
     repeat_guests_only = models.BooleanField(default=False)
-    rate_min = models.DecimalField(_("nightly rate from"), max_digits=10, decimal_places=2, null=True, blank=True)
-    rate_max = models.DecimalField(_("nightly rate to"), max_digits=10, decimal_places=2, null=True, blank=True)
+    rate_min = models.DecimalField(
+        _("nightly rate from"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    rate_max = models.DecimalField(
+        _("nightly rate to"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     nights_min = models.PositiveSmallIntegerField(null=True, blank=True)
     nights_max = models.PositiveSmallIntegerField(null=True, blank=True)
     stay_types = models.ManyToManyField("guests.StayType", blank=True, related_name="+")
@@ -109,35 +124,59 @@ class Campaign(models.Model):
     board_types = models.ManyToManyField("guests.BoardType", blank=True, related_name="+")
     room_types = models.ManyToManyField("guests.RoomType", blank=True, related_name="+")
     source_channels = models.ManyToManyField("guests.SourceChannel", blank=True, related_name="+")
-    nationalities = CountryField(multiple=True, blank=True, help_text=_("Only these nationalities (empty: all)."))
+    nationalities = CountryField(
+        multiple=True, blank=True, help_text=_("Only these nationalities (empty: all).")
+    )
     excluded_nationalities = CountryField(
         multiple=True, blank=True, help_text=_("All except these (e.g. “all except Türkiye”).")
     )
 
     # --- guest filters (C5) ------------------------------------------------------------------
-    age_mode = models.CharField(max_length=10, choices=AgeMode.choices, blank=True, default=AgeMode.ANY)
-    age_min = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(130)])
-    age_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(130)], help_text=_("Inclusive: 17 means “under 18”.")
+    age_mode = models.CharField(
+        max_length=10, choices=AgeMode.choices, blank=True, default=AgeMode.ANY
     )
-    birthday = models.CharField(max_length=12, choices=BirthdayFilter.choices, blank=True, default=BirthdayFilter.ANY)
+    age_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(130)]
+    )
+    age_max = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(130)],
+        help_text=_("Inclusive: 17 means “under 18”."),
+    )
+    birthday = models.CharField(
+        max_length=12, choices=BirthdayFilter.choices, blank=True, default=BirthdayFilter.ANY
+    )
     genders = models.JSONField(default=list, blank=True, help_text=_("Empty: any gender."))
     vip_min = models.PositiveSmallIntegerField(_("VIP level at least"), null=True, blank=True)
     loyalty_members_only = models.BooleanField(default=False)
     loyalty_tiers = models.ManyToManyField("guests.LoyaltyTier", blank=True, related_name="+")
-    stays_min = models.PositiveSmallIntegerField(_("completed stays at least"), null=True, blank=True)
-    stays_max = models.PositiveSmallIntegerField(_("completed stays at most"), null=True, blank=True)
+    stays_min = models.PositiveSmallIntegerField(
+        _("completed stays at least"), null=True, blank=True
+    )
+    stays_max = models.PositiveSmallIntegerField(
+        _("completed stays at most"), null=True, blank=True
+    )
     balance_min = models.DecimalField(
-        _("outstanding balance at least"), max_digits=12, decimal_places=2, null=True, blank=True,
+        _("outstanding balance at least"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Debt reminders: guests owing at least this much."),
     )
     languages = models.JSONField(default=list, blank=True, help_text=_("Empty: any language."))
     require_data_consent = models.BooleanField(
-        _("data-processing consent required"), default=False, help_text=_("Only guests who gave KVKK/GDPR consent.")
+        _("data-processing consent required"),
+        default=False,
+        help_text=_("Only guests who gave KVKK/GDPR consent."),
     )
     require_channel_consent = models.BooleanField(
-        _("communication consent required"), default=False,
-        help_text=_("Only guests with an explicit opt-in for the campaign's purpose on the first channel."),
+        _("communication consent required"),
+        default=False,
+        help_text=_(
+            "Only guests with an explicit opt-in for the campaign's purpose on the first channel."
+        ),
     )
     exclude_greylisted = models.BooleanField(default=True)
 
@@ -146,7 +185,9 @@ class Campaign(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-is_active", "name")
@@ -156,7 +197,9 @@ class Campaign(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
                 name="campaign_validity_range_ordered",
             ),
         ]
@@ -173,7 +216,9 @@ class Campaign(models.Model):
 
     def is_valid_on(self, day: dt.date) -> bool:
         """Tell whether ``day`` falls in the validity range."""
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_until is None or day <= self.valid_until)
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
 
 
 class CampaignStep(models.Model):
@@ -183,14 +228,22 @@ class CampaignStep(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     account = models.ForeignKey(
-        "channels_out.ChannelAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text=_("Empty: the channel's default account. A Viber account with an SMS fallback gives Viber→SMS."),
+        "channels_out.ChannelAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_(
+            "Empty: the channel's default account. A Viber account with an SMS fallback gives Viber→SMS."
+        ),
     )
 
     class Meta:
         ordering = ("campaign", "position", "pk")
         constraints = [
-            models.UniqueConstraint(fields=("campaign", "position"), name="campaign_step_position_unique"),
+            models.UniqueConstraint(
+                fields=("campaign", "position"), name="campaign_step_position_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,22 +258,33 @@ class MessageVariant(models.Model):
     subject = models.CharField(_("e-mail subject"), max_length=255, blank=True)
     html = models.TextField(_("e-mail HTML"), blank=True)
     text = models.TextField(
-        _("text"), blank=True, help_text=_("SMS, Viber and WhatsApp free text; also the e-mail's plain part when given.")
+        _("text"),
+        blank=True,
+        help_text=_("SMS, Viber and WhatsApp free text; also the e-mail's plain part when given."),
     )
-    whatsapp_content_sid = models.CharField(_("WhatsApp template (Content SID)"), max_length=64, blank=True)
+    whatsapp_content_sid = models.CharField(
+        _("WhatsApp template (Content SID)"), max_length=64, blank=True
+    )
     whatsapp_variables = models.JSONField(
-        _("WhatsApp template variables"), default=dict, blank=True,
+        _("WhatsApp template variables"),
+        default=dict,
+        blank=True,
         help_text=_('e.g. {"1": "@NAME", "2": "{{ reservation.arrival }}"}'),
     )
     note = models.CharField(
-        _("staff note"), max_length=300, blank=True, help_text=_("A short note appended to the message (seed 003).")
+        _("staff note"),
+        max_length=300,
+        blank=True,
+        help_text=_("A short note appended to the message (seed 003)."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("campaign", "language")
         constraints = [
-            models.UniqueConstraint(fields=("campaign", "language"), name="one_variant_per_language"),
+            models.UniqueConstraint(
+                fields=("campaign", "language"), name="one_variant_per_language"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -231,13 +295,17 @@ class CampaignSettings(models.Model):
     """House rules for campaigns; one row."""
 
     daily_fallback_time = models.TimeField(
-        default=dt.time(9, 0), help_text="Daily campaigns run at this time when no night audit has run that day."
+        default=dt.time(9, 0),
+        help_text="Daily campaigns run at this time when no night audit has run that day.",
     )
     arrival_time = models.TimeField(
-        default=dt.time(14, 0), help_text="Check-in time: “N hours before arrival” counts back from it."
+        default=dt.time(14, 0),
+        help_text="Check-in time: “N hours before arrival” counts back from it.",
     )
     approval_cost_threshold = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("500"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("500"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Operator sends costing more credits need a manager's approval.",
     )

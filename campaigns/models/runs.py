@@ -20,13 +20,19 @@ class TriggerEvent(models.Model):
     """
 
     kind = models.CharField(max_length=30, choices=Trigger.choices)
-    key = models.CharField(max_length=120, unique=True, help_text="e.g. check_in:reservation:42, daily:2026-11-24")
+    key = models.CharField(
+        max_length=120, unique=True, help_text="e.g. check_in:reservation:42, daily:2026-11-24"
+    )
     reservation = models.ForeignKey(
         "guests.Reservation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     business_date = models.DateField(null=True, blank=True)
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
         help_text="For a one-off campaign: which one is due.",
     )
     occurred_at = models.DateTimeField(default=timezone.now)
@@ -34,7 +40,9 @@ class TriggerEvent(models.Model):
 
     class Meta:
         ordering = ("occurred_at", "pk")
-        indexes = [models.Index(fields=("processed_at", "occurred_at"), name="trigger_event_pending_idx")]
+        indexes = [
+            models.Index(fields=("processed_at", "occurred_at"), name="trigger_event_pending_idx")
+        ]
 
     def __str__(self) -> str:
         return self.key
@@ -52,17 +60,29 @@ class CampaignRun(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="runs")
     trigger = models.CharField(max_length=30, choices=Trigger.choices)
-    occurrence = models.CharField(max_length=120, help_text="What this run is for: a date, an hour, a record, a send.")
+    occurrence = models.CharField(
+        max_length=120, help_text="What this run is for: a date, an hour, a record, a send."
+    )
     state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     audience_size = models.PositiveIntegerField(default=0)
-    selected_ids = models.JSONField(default=list, blank=True, help_text="Operator “send to selected”: the chosen records.")
+    selected_ids = models.JSONField(
+        default=list, blank=True, help_text="Operator “send to selected”: the chosen records."
+    )
     estimated_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refusal = models.CharField(max_length=255, blank=True)
-    render_failures = models.JSONField(default=dict, blank=True, help_text="Recipients skipped because their message failed to render.")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    render_failures = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Recipients skipped because their message failed to render.",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -71,7 +91,9 @@ class CampaignRun(models.Model):
         ordering = ("-started_at", "-pk")
         constraints = [
             # A tick that fires twice, two beats or a re-run night audit find the same run.
-            models.UniqueConstraint(fields=("campaign", "occurrence"), name="one_run_per_occurrence"),
+            models.UniqueConstraint(
+                fields=("campaign", "occurrence"), name="one_run_per_occurrence"
+            ),
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("requested_by")),
                 name="run_approver_is_not_requester",

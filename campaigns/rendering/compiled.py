@@ -104,13 +104,21 @@ class _Kind:
 
 
 KINDS: dict[str, _Kind] = {
-    "subject": _Kind(TEXT_ENV, MAX_SUBJECT_CHARS, refused=LINE_BREAKS,
-                     refused_why="the subject contains a line break, which could inject e-mail headers"),
+    "subject": _Kind(
+        TEXT_ENV,
+        MAX_SUBJECT_CHARS,
+        refused=LINE_BREAKS,
+        refused_why="the subject contains a line break, which could inject e-mail headers",
+    ),
     "text": _Kind(TEXT_ENV, MAX_TEXT_CHARS),
     "html": _Kind(HTML_ENV, MAX_HTML_BYTES, in_bytes=True),
     "note": _Kind(TEXT_ENV, MAX_TEXT_CHARS),
-    "whatsapp": _Kind(TEXT_ENV, MAX_WHATSAPP_VARIABLE_CHARS, refused=frozenset("\n\r\t"),
-                      refused_why="a WhatsApp template variable may not contain line breaks or tabs"),
+    "whatsapp": _Kind(
+        TEXT_ENV,
+        MAX_WHATSAPP_VARIABLE_CHARS,
+        refused=frozenset("\n\r\t"),
+        refused_why="a WhatsApp template variable may not contain line breaks or tabs",
+    ),
 }
 """What each part of a variant is rendered in, and its bounds."""
 
@@ -129,7 +137,9 @@ def _filename(kind: str) -> str:
     return f"<{kind}>"
 
 
-def render_part(template: Template, kind: str, context: Mapping[str, Any], *, field: str = "") -> str:
+def render_part(
+    template: Template, kind: str, context: Mapping[str, Any], *, field: str = ""
+) -> str:
     """Render one part of a message within its bounds; raise RenderError.
 
     Output is streamed: the render stops as soon as it passes the size limit, and between
@@ -147,13 +157,17 @@ def render_part(template: Template, kind: str, context: Mapping[str, Any], *, fi
             for chunk in stream:
                 size += len(chunk.encode()) if spec.in_bytes else len(chunk)
                 if size > spec.limit:
-                    raise RenderError(f"the {_label(field)} is longer than {spec.limit:,} {unit}", field=field)
+                    raise RenderError(
+                        f"the {_label(field)} is longer than {spec.limit:,} {unit}", field=field
+                    )
                 budget.check()
                 chunks.append(chunk)
         except RenderError:
             raise
         except Exception as exc:
-            raise RenderError(_reason(exc), field=field, line=_template_line(exc, _filename(kind))) from None
+            raise RenderError(
+                _reason(exc), field=field, line=_template_line(exc, _filename(kind))
+            ) from None
         finally:
             stream.close()
     output = "".join(chunks)
@@ -185,7 +199,11 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, SecurityError):
         return f"the template tried to use something it may not: {exc}"
     if isinstance(exc, UndefinedError):
-        hint = " (this recipient has no reservation or booking to take it from)" if "'None'" in str(exc) else ""
+        hint = (
+            " (this recipient has no reservation or booking to take it from)"
+            if "'None'" in str(exc)
+            else ""
+        )
         return f"unknown placeholder: {exc.message}{hint}"
     if isinstance(exc, TemplateError):
         return f"the template failed: {exc}"
@@ -217,7 +235,9 @@ class CompiledVariant:
     note: Template | None = None
     whatsapp_variables: tuple[tuple[str, Template], ...] = ()
 
-    def render(self, context: Mapping[str, Any], *, time_limit: float = RENDER_TIME_LIMIT) -> Rendered:
+    def render(
+        self, context: Mapping[str, Any], *, time_limit: float = RENDER_TIME_LIMIT
+    ) -> Rendered:
         """Render every part for one recipient's ``context`` (see build_context); raise RenderError.
 
         The staff note (a plain-text template) goes on a new line after the text (or is the
@@ -233,14 +253,18 @@ class CompiledVariant:
             if note and (self.text is not None or self.html is None):
                 text = f"{text}\n{note}" if text else note
                 if len(text) > MAX_TEXT_CHARS:
-                    raise RenderError(f"the text with the note is longer than {MAX_TEXT_CHARS:,} characters",
-                                      field="note")
+                    raise RenderError(
+                        f"the text with the note is longer than {MAX_TEXT_CHARS:,} characters",
+                        field="note",
+                    )
             if note and self.html is not None:
                 # The note is plain text: escaped like guest data, its line breaks kept.
                 html = _insert_note(html, f"<p>{escape(note)}</p>".replace("\n", "<br>"))
                 if len(html.encode()) > MAX_HTML_BYTES:
-                    raise RenderError(f"the HTML with the note is larger than {MAX_HTML_BYTES // 1024} KB",
-                                      field="note")
+                    raise RenderError(
+                        f"the HTML with the note is larger than {MAX_HTML_BYTES // 1024} KB",
+                        field="note",
+                    )
             variables = {
                 key: render_part(template, "whatsapp", context, field="whatsapp_variables")
                 for key, template in self.whatsapp_variables
@@ -248,7 +272,9 @@ class CompiledVariant:
         return Rendered(subject=subject, text=text, html=html, whatsapp_variables=variables)
 
     @staticmethod
-    def _part(template: Template | None, kind: str, context: Mapping[str, Any], *, field: str = "") -> str:
+    def _part(
+        template: Template | None, kind: str, context: Mapping[str, Any], *, field: str = ""
+    ) -> str:
         return "" if template is None else render_part(template, kind, context, field=field or kind)
 
 
@@ -281,11 +307,16 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
         except UnknownKeyword as exc:
             raise RenderError(str(exc), field=field) from None
         except TemplateSyntaxError as exc:
-            raise RenderError(f"the template does not compile: {exc.message}", field=field, line=exc.lineno) from None
+            raise RenderError(
+                f"the template does not compile: {exc.message}", field=field, line=exc.lineno
+            ) from None
 
     variables = variant.whatsapp_variables or {}
     if not isinstance(variables, dict):
-        raise RenderError('the WhatsApp variables must be an object such as {"1": "@NAME"}', field="whatsapp_variables")
+        raise RenderError(
+            'the WhatsApp variables must be an object such as {"1": "@NAME"}',
+            field="whatsapp_variables",
+        )
     compiled_variables = []
     for key, value in variables.items():
         template = part(_variable_source(value), "whatsapp", "whatsapp_variables")
@@ -304,13 +335,21 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
 
 def _variable_source(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise RenderError("a WhatsApp variable must be text, such as \"@NAME\"", field="whatsapp_variables")
+        raise RenderError(
+            'a WhatsApp variable must be text, such as "@NAME"', field="whatsapp_variables"
+        )
     return str(value)
 
 
 def _digest(variant: MessageVariant) -> str:
-    parts = [variant.language, variant.subject, variant.text, variant.html, variant.note,
-             json.dumps(variant.whatsapp_variables, sort_keys=True, default=str)]
+    parts = [
+        variant.language,
+        variant.subject,
+        variant.text,
+        variant.html,
+        variant.note,
+        json.dumps(variant.whatsapp_variables, sort_keys=True, default=str),
+    ]
     return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 

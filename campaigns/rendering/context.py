@@ -26,11 +26,37 @@ from crm_messaging.guests.models import (
     RoomType,
 )
 
-__all__ = ["CONTEXT_KEYS", "LINK_NAMES", "build_context", "format_date", "format_money", "sample_context"]
+__all__ = [
+    "CONTEXT_KEYS",
+    "LINK_NAMES",
+    "build_context",
+    "format_date",
+    "format_money",
+    "sample_context",
+]
 
 CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
-    "guest": ("first_name", "last_name", "full_name", "title", "language", "nationality", "birth_date", "balance"),
-    "reservation": ("number", "arrival", "departure", "nights", "room", "room_type", "board", "adults", "children"),
+    "guest": (
+        "first_name",
+        "last_name",
+        "full_name",
+        "title",
+        "language",
+        "nationality",
+        "birth_date",
+        "balance",
+    ),
+    "reservation": (
+        "number",
+        "arrival",
+        "departure",
+        "nights",
+        "room",
+        "room_type",
+        "board",
+        "adults",
+        "children",
+    ),
     "facility": ("name", "type", "date", "time", "party_size"),
     "hotel": ("name", "phone", "email", "website", "address"),
 }
@@ -42,23 +68,63 @@ LINK_NAMES: tuple[str, ...] = ("unsubscribe", "portal", "survey")
 # 27.11.2026 for most languages; English gets the month's name, which reads the same to
 # British and American guests (11/27 and 27/11 do not).
 _DATE_FORMATS = {
-    "tr": "%d.%m.%Y", "de": "%d.%m.%Y", "ru": "%d.%m.%Y", "uk": "%d.%m.%Y", "pl": "%d.%m.%Y", "sk": "%d.%m.%Y",
-    "nl": "%d-%m-%Y", "fr": "%d/%m/%Y", "it": "%d/%m/%Y", "es": "%d/%m/%Y", "ar": "%d/%m/%Y",
+    "tr": "%d.%m.%Y",
+    "de": "%d.%m.%Y",
+    "ru": "%d.%m.%Y",
+    "uk": "%d.%m.%Y",
+    "pl": "%d.%m.%Y",
+    "sk": "%d.%m.%Y",
+    "nl": "%d-%m-%Y",
+    "fr": "%d/%m/%Y",
+    "it": "%d/%m/%Y",
+    "es": "%d/%m/%Y",
+    "ar": "%d/%m/%Y",
 }
-_ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ENGLISH_MONTHS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 
 # (thousands separator, decimal mark); a plain space, not a no-break space, keeps SMS in GSM-7.
 _NUMBER_MARKS = {
-    "en": (",", "."), "ar": (",", "."),
-    "tr": (".", ","), "de": (".", ","), "nl": (".", ","), "it": (".", ","), "es": (".", ","),
-    "ru": (" ", ","), "uk": (" ", ","), "pl": (" ", ","), "sk": (" ", ","), "fr": (" ", ","),
+    "en": (",", "."),
+    "ar": (",", "."),
+    "tr": (".", ","),
+    "de": (".", ","),
+    "nl": (".", ","),
+    "it": (".", ","),
+    "es": (".", ","),
+    "ru": (" ", ","),
+    "uk": (" ", ","),
+    "pl": (" ", ","),
+    "sk": (" ", ","),
+    "fr": (" ", ","),
 }
 
 # How a letter addresses a woman / a man, by language.
 _TITLES = {
-    "tr": ("Bayan", "Bay"), "en": ("Ms", "Mr"), "de": ("Frau", "Herr"), "ru": ("госпожа", "господин"),
-    "uk": ("пані", "пан"), "sk": ("pani", "pán"), "pl": ("Pani", "Pan"), "fr": ("Mme", "M."),
-    "nl": ("mevrouw", "de heer"), "it": ("Sig.ra", "Sig."), "es": ("Sra.", "Sr."), "ar": ("السيدة", "السيد"),
+    "tr": ("Bayan", "Bay"),
+    "en": ("Ms", "Mr"),
+    "de": ("Frau", "Herr"),
+    "ru": ("госпожа", "господин"),
+    "uk": ("пані", "пан"),
+    "sk": ("pani", "pán"),
+    "pl": ("Pani", "Pan"),
+    "fr": ("Mme", "M."),
+    "nl": ("mevrouw", "de heer"),
+    "it": ("Sig.ra", "Sig."),
+    "es": ("Sra.", "Sr."),
+    "ar": ("السيدة", "السيد"),
 }
 
 # Board types by code, in the languages the gallery speaks; others fall back to the stored name.
@@ -121,7 +187,9 @@ def build_context(
 
 def _guest(guest: Guest, language: str) -> dict[str, Any]:
     female, male = _TITLES.get(language, _TITLES["en"])
-    title = {Guest.Gender.FEMALE.value: female, Guest.Gender.MALE.value: male}.get(str(guest.gender), "")
+    title = {Guest.Gender.FEMALE.value: female, Guest.Gender.MALE.value: male}.get(
+        str(guest.gender), ""
+    )
     return {
         "first_name": guest.first_name,
         "last_name": guest.last_name,
@@ -168,24 +236,48 @@ def sample_context(language: str | None = None) -> dict[str, Any]:
     """
     language = language or settings.HOTEL_DEFAULT_LANGUAGE
     guest = Guest(
-        first_name="Ayşe", last_name="Yılmaz", language=language, nationality="TR", gender=Guest.Gender.FEMALE,
-        birth_date=dt.date(1986, 5, 17), outstanding_balance=Decimal("1250.50"),
+        first_name="Ayşe",
+        last_name="Yılmaz",
+        language=language,
+        nationality="TR",
+        gender=Guest.Gender.FEMALE,
+        birth_date=dt.date(1986, 5, 17),
+        outstanding_balance=Decimal("1250.50"),
     )
     reservation = Reservation(
-        pk=1234, booker=guest, arrival=dt.date(2026, 11, 27), departure=dt.date(2026, 12, 4),
-        room_type=RoomType(code="SV", name="Sea-view double"), board_type=BoardType(code="HB", name="Half board"),
-        room_number="214", adults=2, children=1,
+        pk=1234,
+        booker=guest,
+        arrival=dt.date(2026, 11, 27),
+        departure=dt.date(2026, 12, 4),
+        room_type=RoomType(code="SV", name="Sea-view double"),
+        board_type=BoardType(code="HB", name="Half board"),
+        room_number="214",
+        adults=2,
+        children=1,
     )
     booking = FacilityBooking(
-        guest=guest, reservation=reservation, party_size=2,
-        facility=Facility(name="Hamam", facility_type=FacilityType(code="SPA", name="Spa", kind=FacilityType.Kind.SPA)),
+        guest=guest,
+        reservation=reservation,
+        party_size=2,
+        facility=Facility(
+            name="Hamam",
+            facility_type=FacilityType(code="SPA", name="Spa", kind=FacilityType.Kind.SPA),
+        ),
         starts_at=dt.datetime(2026, 11, 29, 16, 30, tzinfo=timezone.get_current_timezone()),
     )
     hotel = Hotel(
-        name="Demo Hotel", phone="+90 252 316 10 10", email="info@example.com", website="https://www.example.com",
+        name="Demo Hotel",
+        phone="+90 252 316 10 10",
+        email="info@example.com",
+        website="https://www.example.com",
         address="Kumbahçe Mah. 1, 48400 Bodrum",
     )
     links = {name: f"https://www.example.com/{name}/sample" for name in LINK_NAMES}
     return build_context(
-        guest=guest, reservation=reservation, facility_booking=booking, hotel=hotel, links=links, language=language,
+        guest=guest,
+        reservation=reservation,
+        facility_booking=booking,
+        hotel=hotel,
+        links=links,
+        language=language,
     )

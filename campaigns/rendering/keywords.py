@@ -69,7 +69,9 @@ class UnknownKeyword(ValueError):
 
     def __init__(self, keyword: str, line: int) -> None:
         self.keyword, self.line = keyword, line
-        super().__init__(f"Unknown keyword {keyword} (line {line}). Known keywords: {', '.join(sorted(KEYWORDS))}.")
+        super().__init__(
+            f"Unknown keyword {keyword} (line {line}). Known keywords: {', '.join(sorted(KEYWORDS))}."
+        )
 
 
 def translate_keywords(source: str) -> str:

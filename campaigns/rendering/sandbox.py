@@ -73,23 +73,97 @@ clock: Callable[[], float] = time.monotonic
 """The clock deadlines are measured on (replaced by tests)."""
 
 # --- what a template may touch ----------------------------------------------------------------
-STR_METHODS = frozenset({
-    "capitalize", "casefold", "count", "endswith", "find", "isalnum", "isalpha", "isdigit", "islower",
-    "isnumeric", "isspace", "istitle", "isupper", "lower", "lstrip", "removeprefix", "removesuffix",
-    "rfind", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper",
-})
+STR_METHODS = frozenset(
+    {
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "isalnum",
+        "isalpha",
+        "isdigit",
+        "islower",
+        "isnumeric",
+        "isspace",
+        "istitle",
+        "isupper",
+        "lower",
+        "lstrip",
+        "removeprefix",
+        "removesuffix",
+        "rfind",
+        "rsplit",
+        "rstrip",
+        "split",
+        "splitlines",
+        "startswith",
+        "strip",
+        "swapcase",
+        "title",
+        "upper",
+    }
+)
 DICT_METHODS = frozenset({"get", "items", "keys", "values"})
 SEQUENCE_METHODS = frozenset({"count", "index"})
-LOOP_ATTRIBUTES = frozenset({
-    "changed", "cycle", "depth", "depth0", "first", "index", "index0", "last", "length", "nextitem",
-    "previtem", "revindex", "revindex0",
-})
-SAFE_FILTERS = frozenset({
-    "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
-    "groupby", "int", "items", "last", "length", "list", "lower", "map", "max", "min", "reject",
-    "rejectattr", "reverse", "round", "select", "selectattr", "sort", "string", "striptags", "title",
-    "trim", "truncate", "unique", "upper", "urlencode", "wordcount",
-})
+LOOP_ATTRIBUTES = frozenset(
+    {
+        "changed",
+        "cycle",
+        "depth",
+        "depth0",
+        "first",
+        "index",
+        "index0",
+        "last",
+        "length",
+        "nextitem",
+        "previtem",
+        "revindex",
+        "revindex0",
+    }
+)
+SAFE_FILTERS = frozenset(
+    {
+        "abs",
+        "attr",
+        "capitalize",
+        "count",
+        "d",
+        "default",
+        "dictsort",
+        "e",
+        "escape",
+        "first",
+        "float",
+        "groupby",
+        "int",
+        "items",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "map",
+        "max",
+        "min",
+        "reject",
+        "rejectattr",
+        "reverse",
+        "round",
+        "select",
+        "selectattr",
+        "sort",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "urlencode",
+        "wordcount",
+    }
+)
 """Jinja's own filters kept as they are; ``join``, ``replace``, ``format`` and ``sum`` are
 replaced by bounded versions. Left out: ``safe`` (guest data is never trusted HTML),
 ``center``/``indent``/``wordwrap``/``batch``/``slice`` (their widths and counts inflate output),
@@ -120,7 +194,9 @@ class Budget:
     def check(self) -> None:
         """Raise RenderTimeout once the deadline has passed."""
         if clock() > self.deadline:
-            raise RenderTimeout(f"the template took longer than {self.seconds * 1000:.0f} ms to render")
+            raise RenderTimeout(
+                f"the template took longer than {self.seconds * 1000:.0f} ms to render"
+            )
 
     def tick(self) -> None:
         """Count one loop iteration; raise LimitExceeded past the cap, RenderTimeout past the deadline."""
@@ -163,7 +239,9 @@ def _check_time() -> None:
 # --- size checks ------------------------------------------------------------------------------
 def _ensure_size(size: int, what: str) -> None:
     if size > MAX_VALUE_CHARS:
-        raise LimitExceeded(f"{what} would be {size:,} long, more than the {MAX_VALUE_CHARS:,} allowed")
+        raise LimitExceeded(
+            f"{what} would be {size:,} long, more than the {MAX_VALUE_CHARS:,} allowed"
+        )
 
 
 def _ensure_bits(bits: int | float) -> None:
@@ -222,7 +300,9 @@ def bounded_range(*args: int) -> range:
 
 # --- bounded filters --------------------------------------------------------------------------
 @pass_eval_context
-def _bounded_join(eval_ctx: EvalContext, value: Iterable[Any], d: str = "", attribute: str | int | None = None) -> str:
+def _bounded_join(
+    eval_ctx: EvalContext, value: Iterable[Any], d: str = "", attribute: str | int | None = None
+) -> str:
     if attribute is not None:
         value = map(make_attrgetter(eval_ctx.environment, attribute), value)
     items = list(value)
@@ -232,14 +312,18 @@ def _bounded_join(eval_ctx: EvalContext, value: Iterable[Any], d: str = "", attr
 
 
 @pass_eval_context
-def _bounded_replace(eval_ctx: EvalContext, s: str, old: str, new: str, count: int | None = None) -> str:
+def _bounded_replace(
+    eval_ctx: EvalContext, s: str, old: str, new: str, count: int | None = None
+) -> str:
     text, old_text, new_text = soft_str(s), soft_str(old), soft_str(new)
     if eval_ctx.autoescape:
         new_text = str(escape(new_text))
     occurrences = len(text) + 1 if not old_text else text.count(old_text)
     if count is not None and count >= 0:
         occurrences = min(occurrences, count)
-    _ensure_size(len(text) + occurrences * max(len(new_text) - len(old_text), 0), "the replaced text")
+    _ensure_size(
+        len(text) + occurrences * max(len(new_text) - len(old_text), 0), "the replaced text"
+    )
     return filters.do_replace(eval_ctx, s, old, new, count)
 
 
@@ -252,11 +336,15 @@ def _bounded_format(value: str, *args: Any, **kwargs: Any) -> str:
 
 
 @pass_environment
-def _numeric_sum(environment: Any, iterable: Iterable[Any], attribute: str | int | None = None, start: Any = 0) -> Any:
+def _numeric_sum(
+    environment: Any, iterable: Iterable[Any], attribute: str | int | None = None, start: Any = 0
+) -> Any:
     if attribute is not None:
         iterable = map(make_attrgetter(environment, attribute), iterable)
     items = list(iterable)
-    if not all(isinstance(item, int | float) and not isinstance(item, bool) for item in (start, *items)):
+    if not all(
+        isinstance(item, int | float) and not isinstance(item, bool) for item in (start, *items)
+    ):
         raise LimitExceeded("sum adds numbers only")
     return sum(items, start)
 
@@ -325,7 +413,9 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
         )
         self.globals = {"range": bounded_range, "dict": dict}
         self.filters = {name: self.filters[name] for name in SAFE_FILTERS}
-        self.filters.update(join=_bounded_join, replace=_bounded_replace, format=_bounded_format, sum=_numeric_sum)
+        self.filters.update(
+            join=_bounded_join, replace=_bounded_replace, format=_bounded_format, sum=_numeric_sum
+        )
 
     # Attribute access: the allowlist.
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:

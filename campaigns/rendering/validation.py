@@ -34,10 +34,27 @@ if TYPE_CHECKING:
 __all__ = ["MAX_LOOP_DEPTH", "template_error", "validate_template", "validate_variant"]
 
 MAX_LOOP_DEPTH = 2
-KIND_FIELDS = {"subject": "subject", "text": "text", "html": "html", "note": "note", "whatsapp": "whatsapp_variables"}
+KIND_FIELDS = {
+    "subject": "subject",
+    "text": "text",
+    "html": "html",
+    "note": "note",
+    "whatsapp": "whatsapp_variables",
+}
 SECTION_KEYS: dict[str, tuple[str, ...]] = {**CONTEXT_KEYS, "links": LINK_NAMES}
-_NOT_CODE_TOKENS = frozenset({"data", "comment_begin", "comment", "comment_end", "linecomment_begin", "linecomment",
-                              "linecomment_end", "raw_begin", "raw_end"})
+_NOT_CODE_TOKENS = frozenset(
+    {
+        "data",
+        "comment_begin",
+        "comment",
+        "comment_end",
+        "linecomment_begin",
+        "linecomment",
+        "linecomment_end",
+        "raw_begin",
+        "raw_end",
+    }
+)
 _FORMAT_METHODS = frozenset({"format", "format_map"})
 
 
@@ -62,13 +79,17 @@ def template_error(source: str, kind: str, *, language: str | None = None) -> st
     try:
         for line, token, value in env.lex(jinja_source):
             if token not in _NOT_CODE_TOKENS and "__" in value:
-                return (f"“__” is not allowed inside {{{{ }}}} or {{% %}}: it leads to Python's internals, "
-                        f"not to guest data (line {line}).")
+                return (
+                    f"“__” is not allowed inside {{{{ }}}} or {{% %}}: it leads to Python's internals, "
+                    f"not to guest data (line {line})."
+                )
         tree = env.parse(jinja_source)
     except TemplateSyntaxError as exc:
         return f"Template syntax error: {exc.message} (line {exc.lineno})."
     try:
-        problems = _tree_problems(tree)  # finding undeclared names compiles: unknown filters show here
+        problems = _tree_problems(
+            tree
+        )  # finding undeclared names compiles: unknown filters show here
         if problems:
             line, message = min(problems, key=lambda problem: problem[0])
             return f"{message} (line {line})."
@@ -93,19 +114,33 @@ def _tree_problems(tree: nodes.Template) -> list[tuple[int, str]]:
     assigned = {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
     known = set(SECTION_KEYS) | set(KINDS["text"].env.globals)
     for name in sorted(meta.find_undeclared_variables(tree) - known):
-        line = min((node.lineno for node in tree.find_all(nodes.Name) if node.name == name), default=1)
-        problems.append((line, f"Unknown placeholder “{name}”; the template can use {', '.join(SECTION_KEYS)}"))
+        line = min(
+            (node.lineno for node in tree.find_all(nodes.Name) if node.name == name), default=1
+        )
+        problems.append(
+            (line, f"Unknown placeholder “{name}”; the template can use {', '.join(SECTION_KEYS)}")
+        )
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         if not isinstance(node, nodes.Getattr | nodes.Getitem):
             continue
         section = node.node
         key = _key_of(node)
-        if not (isinstance(section, nodes.Name) and section.ctx == "load" and section.name in SECTION_KEYS
-                and section.name not in assigned and key is not None):
+        if not (
+            isinstance(section, nodes.Name)
+            and section.ctx == "load"
+            and section.name in SECTION_KEYS
+            and section.name not in assigned
+            and key is not None
+        ):
             continue
         if key not in SECTION_KEYS[section.name]:
-            problems.append((node.lineno, f"Unknown placeholder “{section.name}.{key}”; {section.name} has "
-                                          f"{', '.join(SECTION_KEYS[section.name])}"))
+            problems.append(
+                (
+                    node.lineno,
+                    f"Unknown placeholder “{section.name}.{key}”; {section.name} has "
+                    f"{', '.join(SECTION_KEYS[section.name])}",
+                )
+            )
     return problems
 
 
@@ -124,7 +159,9 @@ def _walk(node: nodes.Node, depth: int, problems: list[tuple[int, str]]) -> None
         problems.append((node.lineno, problem))
     if isinstance(node, nodes.For):
         if depth + 1 > MAX_LOOP_DEPTH:
-            problems.append((node.lineno, f"Loops nested more than {MAX_LOOP_DEPTH} deep are too expensive"))
+            problems.append(
+                (node.lineno, f"Loops nested more than {MAX_LOOP_DEPTH} deep are too expensive")
+            )
         for child in (node.target, node.iter, node.test):
             if child is not None:
                 _walk(child, depth, problems)
@@ -151,7 +188,11 @@ def _node_problem(node: nodes.Node) -> str | None:
         name = _key_of(node)
     elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
         argument = node.args[0]
-        name = argument.value if isinstance(argument, nodes.Const) and isinstance(argument.value, str) else None
+        name = (
+            argument.value
+            if isinstance(argument, nodes.Const) and isinstance(argument.value, str)
+            else None
+        )
     if name is not None and name.startswith("_"):
         return f"“{name}” is not allowed: names starting with _ lead to Python's internals"
     if name in _FORMAT_METHODS:
@@ -193,12 +234,20 @@ def _check_whatsapp(variables: Any, check: Any, errors: dict[str, list[str]]) ->
         return
     field = "whatsapp_variables"
     if not isinstance(variables, dict):
-        errors.setdefault(field, []).append('Write the variables as an object, such as {"1": "@NAME"}.')
+        errors.setdefault(field, []).append(
+            'Write the variables as an object, such as {"1": "@NAME"}.'
+        )
         return
     for key, value in variables.items():
         if not str(key).isdigit():
-            errors.setdefault(field, []).append(f"Variable “{key}”: the keys are the template's numbers, “1”, “2” …")
-        elif isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value).strip():
+            errors.setdefault(field, []).append(
+                f"Variable “{key}”: the keys are the template's numbers, “1”, “2” …"
+            )
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, str | int | float)
+            or not str(value).strip()
+        ):
             errors.setdefault(field, []).append(f"Variable {key}: write a text, such as “@NAME”.")
         else:
             check(str(value), "whatsapp", f"Variable {key}: ")

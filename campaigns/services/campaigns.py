@@ -35,13 +35,21 @@ def campaign_duplicate(campaign: Campaign, *, user: Actor = None) -> Campaign:
         for name, objs in chosen.items():
             getattr(copy, name).set(objs)
         CampaignStep.objects.bulk_create(
-            CampaignStep(campaign=copy, position=s.position, channel=s.channel, account_id=s.account_id)
+            CampaignStep(
+                campaign=copy, position=s.position, channel=s.channel, account_id=s.account_id
+            )
             for s in steps
         )
         MessageVariant.objects.bulk_create(
             MessageVariant(
-                campaign=copy, language=v.language, subject=v.subject, html=v.html, text=v.text,
-                whatsapp_content_sid=v.whatsapp_content_sid, whatsapp_variables=v.whatsapp_variables, note=v.note,
+                campaign=copy,
+                language=v.language,
+                subject=v.subject,
+                html=v.html,
+                text=v.text,
+                whatsapp_content_sid=v.whatsapp_content_sid,
+                whatsapp_variables=v.whatsapp_variables,
+                note=v.note,
             )
             for v in variants
         )
@@ -51,4 +59,8 @@ def campaign_duplicate(campaign: Campaign, *, user: Actor = None) -> Campaign:
 def campaign_set_active(*, campaigns: Iterable[Campaign], active: bool) -> int:
     """Activate or deactivate campaigns (a queryset or a list); return how many changed."""
     ids = [c.pk for c in campaigns]
-    return Campaign.objects.filter(pk__in=ids).exclude(is_active=active).update(is_active=active, updated_at=timezone.now())
+    return (
+        Campaign.objects.filter(pk__in=ids)
+        .exclude(is_active=active)
+        .update(is_active=active, updated_at=timezone.now())
+    )

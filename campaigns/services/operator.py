@@ -84,7 +84,8 @@ def _first_step(campaign: Campaign) -> Any:
 def _variant_segments(variant: Any, guest: Guest | None, hotel: Hotel) -> SegmentInfo:
     """The SMS parts of a language variant, rendered for a representative guest of that language."""
     context = (
-        build_context(guest=guest, hotel=hotel, language=variant.language) if guest is not None
+        build_context(guest=guest, hotel=hotel, language=variant.language)
+        if guest is not None
         else sample_context(variant.language)
     )
     try:
@@ -94,7 +95,9 @@ def _variant_segments(variant: Any, guest: Guest | None, hotel: Hotel) -> Segmen
     return count_segments(text)
 
 
-def estimate(campaign: Campaign, occurrence: Occurrence, *, record_ids: Sequence[int] | None = None) -> Estimate:
+def estimate(
+    campaign: Campaign, occurrence: Occurrence, *, record_ids: Sequence[int] | None = None
+) -> Estimate:
     """Price a send: recipients grouped by language variant and destination country, against the balance."""
     result = Estimate(balance=available_credits())
     step = _first_step(campaign)
@@ -109,7 +112,9 @@ def estimate(campaign: Campaign, occurrence: Occurrence, *, record_ids: Sequence
     variants = list(campaign.variants.all())
     hotel = Hotel.load()
     prices = PriceTable()
-    groups: dict[str, Counter[str]] = defaultdict(Counter)  # variant language -> country -> recipients
+    groups: dict[str, Counter[str]] = defaultdict(
+        Counter
+    )  # variant language -> country -> recipients
     first_guest_of: dict[str, int] = {}
     for guest_id, language, phone in rows:
         variant = choose_variant(variants, language)
@@ -128,14 +133,21 @@ def estimate(campaign: Campaign, occurrence: Occurrence, *, record_ids: Sequence
     for language, countries in sorted(groups.items()):
         info = _variant_segments(by_language[language], guests.get(first_guest_of[language]), hotel)
         parts = info.parts if step.channel == ContactChannel.SMS else 1
-        credits = sum((prices.cost(step.channel, country, parts) * n for country, n in countries.items()), ZERO)
-        result.by_variant.append(VariantCost(language, sum(countries.values()), parts, info.encoding, credits))
+        credits = sum(
+            (prices.cost(step.channel, country, parts) * n for country, n in countries.items()),
+            ZERO,
+        )
+        result.by_variant.append(
+            VariantCost(language, sum(countries.values()), parts, info.encoding, credits)
+        )
         result.recipients += sum(countries.values())
         result.credits += credits
     return result
 
 
-def estimate_and_check(campaign: Campaign, occurrence: Occurrence, record_ids: Sequence[int] | None = None) -> str:
+def estimate_and_check(
+    campaign: Campaign, occurrence: Occurrence, record_ids: Sequence[int] | None = None
+) -> str:
     """Return why a send must be refused for lack of credits, or ""."""
     return estimate(campaign, occurrence, record_ids=record_ids).refusal
 
@@ -161,7 +173,11 @@ class Preview:
 
 
 def preview(
-    campaign: Campaign, occurrence: Occurrence | None = None, *, limit: int = 20, record_ids: Sequence[int] | None = None
+    campaign: Campaign,
+    occurrence: Occurrence | None = None,
+    *,
+    limit: int = 20,
+    record_ids: Sequence[int] | None = None,
 ) -> Preview:
     """The audience at ``occurrence`` (default: now) with each recipient's message in his language (C9).
 
@@ -182,27 +198,58 @@ def preview(
         channel = step.channel if step else ContactChannel.SMS
         address = guest.email if channel == ContactChannel.EMAIL else guest.phone
         if variant is None:
-            rows.append(PreviewRow(record.pk, guest, address, "", "", "", "", None, "no message in any language"))
+            rows.append(
+                PreviewRow(
+                    record.pk, guest, address, "", "", "", "", None, "no message in any language"
+                )
+            )
             continue
-        context = build_context(guest=guest, reservation=reservation, facility_booking=facility_booking, hotel=hotel,
-                                language=variant.language)
+        context = build_context(
+            guest=guest,
+            reservation=reservation,
+            facility_booking=facility_booking,
+            hotel=hotel,
+            language=variant.language,
+        )
         try:
             rendered = compile_variant(variant).render(context)
         except RenderError as exc:
-            rows.append(PreviewRow(record.pk, guest, address, variant.language, "", "", "", None, str(exc)))
+            rows.append(
+                PreviewRow(record.pk, guest, address, variant.language, "", "", "", None, str(exc))
+            )
             continue
         segments = count_segments(rendered.text) if channel == ContactChannel.SMS else None
-        rows.append(PreviewRow(record.pk, guest, address, variant.language, rendered.subject, rendered.text,
-                               rendered.html, segments, ""))
-    return Preview(count=records.count(), rows=rows, estimate=estimate(campaign, occurrence, record_ids=record_ids))
+        rows.append(
+            PreviewRow(
+                record.pk,
+                guest,
+                address,
+                variant.language,
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+                segments,
+                "",
+            )
+        )
+    return Preview(
+        count=records.count(),
+        rows=rows,
+        estimate=estimate(campaign, occurrence, record_ids=record_ids),
+    )
 
 
 def _needs_approval(cost: Estimate) -> bool:
     rules = CampaignSettings.load()
-    return cost.credits > rules.approval_cost_threshold or cost.recipients > rules.approval_recipient_threshold
+    return (
+        cost.credits > rules.approval_cost_threshold
+        or cost.recipients > rules.approval_recipient_threshold
+    )
 
 
-def campaign_send(*, campaign: Campaign, user: Actor, record_ids: Sequence[int] | None = None) -> CampaignRun:
+def campaign_send(
+    *, campaign: Campaign, user: Actor, record_ids: Sequence[int] | None = None
+) -> CampaignRun:
     """Send an operator campaign to everyone ("send to all") or to the chosen records ("send to selected").
 
     Raises ValidationError when the campaign is not an operator campaign, is invalid, has
@@ -211,7 +258,9 @@ def campaign_send(*, campaign: Campaign, user: Actor, record_ids: Sequence[int] 
     run waits for a manager instead of sending.
     """
     if campaign.trigger != Trigger.OPERATOR:
-        raise ValidationError(gettext("Only an operator campaign is sent by hand; this one sends itself."))
+        raise ValidationError(
+            gettext("Only an operator campaign is sent by hand; this one sends itself.")
+        )
     if not campaign.is_active:
         raise ValidationError(gettext("The campaign is passive; activate it first."))
     campaign_validate(campaign)
@@ -221,17 +270,36 @@ def campaign_send(*, campaign: Campaign, user: Actor, record_ids: Sequence[int] 
         raise ValidationError(gettext("Nobody is in the audience: there is no one to send to."))
     if not cost.sufficient:
         with transaction.atomic():
-            run, _ = run_open(campaign, occurrence, trigger=Trigger.OPERATOR, user=user, record_ids=record_ids,
-                              state=CampaignRun.State.REFUSED)
+            run, _ = run_open(
+                campaign,
+                occurrence,
+                trigger=Trigger.OPERATOR,
+                user=user,
+                record_ids=record_ids,
+                state=CampaignRun.State.REFUSED,
+            )
             CampaignRun.objects.filter(pk=run.pk).update(
-                estimated_cost=cost.credits, audience_size=cost.recipients, refusal=cost.refusal,
+                estimated_cost=cost.credits,
+                audience_size=cost.recipients,
+                refusal=cost.refusal,
                 finished_at=timezone.now(),
             )
         raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
-    state = CampaignRun.State.AWAITING_APPROVAL if _needs_approval(cost) else CampaignRun.State.RUNNING
+    state = (
+        CampaignRun.State.AWAITING_APPROVAL if _needs_approval(cost) else CampaignRun.State.RUNNING
+    )
     with transaction.atomic():
-        run, _ = run_open(campaign, occurrence, trigger=Trigger.OPERATOR, user=user, record_ids=record_ids, state=state)
-        CampaignRun.objects.filter(pk=run.pk).update(estimated_cost=cost.credits, audience_size=cost.recipients)
+        run, _ = run_open(
+            campaign,
+            occurrence,
+            trigger=Trigger.OPERATOR,
+            user=user,
+            record_ids=record_ids,
+            state=state,
+        )
+        CampaignRun.objects.filter(pk=run.pk).update(
+            estimated_cost=cost.credits, audience_size=cost.recipients
+        )
         if state == CampaignRun.State.RUNNING:
             run_launch(run)
     run.refresh_from_db()
@@ -252,12 +320,16 @@ def campaign_run_approve(*, run: CampaignRun, user: Actor) -> CampaignRun:
     if approver.pk == locked.requested_by_id:
         raise PermissionDenied(gettext("A send cannot be approved by the person who asked for it."))
     if locked.state != CampaignRun.State.AWAITING_APPROVAL:
-        raise ValidationError(gettext("This send is %(state)s, not awaiting approval.")
-                              % {"state": lower_label(locked.get_state_display())})
+        raise ValidationError(
+            gettext("This send is %(state)s, not awaiting approval.")
+            % {"state": lower_label(locked.get_state_display())}
+        )
     cost = estimate(locked.campaign, Occurrence.operator(), record_ids=locked.selected_ids or None)
     if not cost.sufficient:
         raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
-    CampaignRun.objects.filter(pk=locked.pk).update(approved_by=approver, approved_at=timezone.now())
+    CampaignRun.objects.filter(pk=locked.pk).update(
+        approved_by=approver, approved_at=timezone.now()
+    )
     locked.refresh_from_db()
     return run_launch(locked)
 
@@ -268,8 +340,12 @@ def campaign_run_reject(*, run: CampaignRun, user: Actor, reason: str = "") -> C
     approver = acting_user(user)
     if approver is None or not approver.has_perm("campaigns.approve_send"):
         raise PermissionDenied(gettext("Only a manager may reject a large send."))
-    updated = CampaignRun.objects.filter(pk=run.pk, state=CampaignRun.State.AWAITING_APPROVAL).update(
-        state=CampaignRun.State.REJECTED, refusal=(reason or "rejected by the approver")[:255], finished_at=timezone.now()
+    updated = CampaignRun.objects.filter(
+        pk=run.pk, state=CampaignRun.State.AWAITING_APPROVAL
+    ).update(
+        state=CampaignRun.State.REJECTED,
+        refusal=(reason or "rejected by the approver")[:255],
+        finished_at=timezone.now(),
     )
     if not updated:
         raise ValidationError(gettext("This send is not awaiting approval."))
@@ -277,9 +353,15 @@ def campaign_run_reject(*, run: CampaignRun, user: Actor, reason: str = "") -> C
     return run
 
 
-def campaign_test_send(*, campaign: Campaign, user: Actor, to: str, language: str = "", channel: str = "") -> Any:
+def campaign_test_send(
+    *, campaign: Campaign, user: Actor, to: str, language: str = "", channel: str = ""
+) -> Any:
     """Send the campaign's message, rendered for a sample guest, to a staff address or number (C9)."""
-    step = campaign.steps.select_related("account").filter(**({"channel": channel} if channel else {})).first()
+    step = (
+        campaign.steps.select_related("account")
+        .filter(**({"channel": channel} if channel else {}))
+        .first()
+    )
     if step is None:
         raise ValidationError({"channel": gettext("The campaign has no step on that channel.")})
     variant = choose_variant(list(campaign.variants.all()), language or "")
@@ -288,13 +370,24 @@ def campaign_test_send(*, campaign: Campaign, user: Actor, to: str, language: st
     try:
         rendered = compile_variant(variant).render(sample_context(variant.language))
     except RenderError as exc:
-        raise ValidationError(gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}) from exc
+        raise ValidationError(
+            gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}
+        ) from exc
     return message_send(
-        steps=Step(channel=step.channel, account=step.account, to=to, text=rendered.text,
-                   subject=f"[TEST] {rendered.subject}" if step.channel == ContactChannel.EMAIL else "",
-                   html=rendered.html if step.channel == ContactChannel.EMAIL else "",
-                   template_id=variant.whatsapp_content_sid if step.channel == ContactChannel.WHATSAPP else "",
-                   template_variables=rendered.whatsapp_variables if step.channel == ContactChannel.WHATSAPP else {}),
+        steps=Step(
+            channel=step.channel,
+            account=step.account,
+            to=to,
+            text=rendered.text,
+            subject=f"[TEST] {rendered.subject}" if step.channel == ContactChannel.EMAIL else "",
+            html=rendered.html if step.channel == ContactChannel.EMAIL else "",
+            template_id=variant.whatsapp_content_sid
+            if step.channel == ContactChannel.WHATSAPP
+            else "",
+            template_variables=rendered.whatsapp_variables
+            if step.channel == ContactChannel.WHATSAPP
+            else {},
+        ),
         dedupe_key=f"test:{campaign.pk}:{uuid.uuid4().hex}",
         source="test",
         user=user,

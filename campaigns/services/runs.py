@@ -47,7 +47,10 @@ REDRIVE_AFTER = dt.timedelta(minutes=10)
 
 # --- what a record is about ------------------------------------------------------------------
 
-def record_parts(campaign: Campaign, record: Any) -> tuple[Guest, Reservation | None, FacilityBooking | None]:
+
+def record_parts(
+    campaign: Campaign, record: Any
+) -> tuple[Guest, Reservation | None, FacilityBooking | None]:
     """Return (guest, reservation, facility booking) of an audience record."""
     if campaign.source == Source.GUESTS:
         return record, None, None
@@ -62,7 +65,9 @@ def dedupe_key(campaign: Campaign, record: Any, occurrence: Occurrence, run: Cam
     return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{moment}"
 
 
-def _expires_at(campaign: Campaign, record: Any, occurrence: Occurrence, arrival_time: dt.time) -> dt.datetime | None:
+def _expires_at(
+    campaign: Campaign, record: Any, occurrence: Occurrence, arrival_time: dt.time
+) -> dt.datetime | None:
     """After this moment the message is pointless (a reminder after the arrival, a birthday wish next week)."""
     zone = timezone.get_current_timezone()
     if campaign.timing in (Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL):
@@ -75,6 +80,7 @@ def _expires_at(campaign: Campaign, record: Any, occurrence: Occurrence, arrival
 
 
 # --- starting runs ---------------------------------------------------------------------------
+
 
 def run_open(
     campaign: Campaign,
@@ -89,8 +95,12 @@ def run_open(
     try:
         with transaction.atomic():
             run = CampaignRun.objects.create(
-                campaign=campaign, trigger=trigger, occurrence=occurrence.label, state=state,
-                requested_by=acting_user(user), selected_ids=list(record_ids or []),
+                campaign=campaign,
+                trigger=trigger,
+                occurrence=occurrence.label,
+                state=state,
+                requested_by=acting_user(user),
+                selected_ids=list(record_ids or []),
             )
             return run, True
     except IntegrityError:
@@ -122,7 +132,10 @@ def run_launch(run: CampaignRun) -> CampaignRun:
     ids = list(records.order_by("pk").values_list("pk", flat=True))
     chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
     CampaignRun.objects.filter(pk=run.pk).update(
-        audience_size=len(ids), chunks_total=len(chunks), chunks_done=0, state=CampaignRun.State.RUNNING,
+        audience_size=len(ids),
+        chunks_total=len(chunks),
+        chunks_done=0,
+        state=CampaignRun.State.RUNNING,
     )
     if not chunks:
         _finish(run.pk)
@@ -135,27 +148,36 @@ def run_launch(run: CampaignRun) -> CampaignRun:
 
 
 def _finish(run_id: int) -> None:
-    CampaignRun.objects.filter(pk=run_id, state=CampaignRun.State.RUNNING, chunks_done__gte=F("chunks_total")).update(
-        state=CampaignRun.State.DONE, finished_at=timezone.now()
-    )
+    CampaignRun.objects.filter(
+        pk=run_id, state=CampaignRun.State.RUNNING, chunks_done__gte=F("chunks_total")
+    ).update(state=CampaignRun.State.DONE, finished_at=timezone.now())
 
 
 # --- one chunk -------------------------------------------------------------------------------
 
-def _steps_for(campaign_steps: list[Any], variant: Any, rendered: Any, *, automatic: bool, sms_on: bool) -> list[Step]:
+
+def _steps_for(
+    campaign_steps: list[Any], variant: Any, rendered: Any, *, automatic: bool, sms_on: bool
+) -> list[Step]:
     steps = []
     for step in campaign_steps:
         if automatic and not sms_on and step.channel == ContactChannel.SMS:
             continue  # the hotel switched automatic SMS off (seed 001)
-        steps.append(Step(
-            channel=step.channel,
-            account=step.account,
-            text=rendered.text,
-            subject=rendered.subject if step.channel == ContactChannel.EMAIL else "",
-            html=rendered.html if step.channel == ContactChannel.EMAIL else "",
-            template_id=variant.whatsapp_content_sid if step.channel == ContactChannel.WHATSAPP else "",
-            template_variables=rendered.whatsapp_variables if step.channel == ContactChannel.WHATSAPP else {},
-        ))
+        steps.append(
+            Step(
+                channel=step.channel,
+                account=step.account,
+                text=rendered.text,
+                subject=rendered.subject if step.channel == ContactChannel.EMAIL else "",
+                html=rendered.html if step.channel == ContactChannel.EMAIL else "",
+                template_id=variant.whatsapp_content_sid
+                if step.channel == ContactChannel.WHATSAPP
+                else "",
+                template_variables=rendered.whatsapp_variables
+                if step.channel == ContactChannel.WHATSAPP
+                else {},
+            )
+        )
     return steps
 
 
@@ -189,35 +211,60 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
         guest, reservation, facility_booking = record_parts(campaign, record)
         variant = choose_variant(variants, guest.language)
         common: dict[str, Any] = {
-            "purpose": campaign.purpose, "guest": guest, "reservation": reservation,
-            "facility_booking": facility_booking, "dedupe_key": dedupe_key(campaign, record, occurrence, run),
-            "origin": run, "source": "campaign", "user": run.requested_by,
+            "purpose": campaign.purpose,
+            "guest": guest,
+            "reservation": reservation,
+            "facility_booking": facility_booking,
+            "dedupe_key": dedupe_key(campaign, record, occurrence, run),
+            "origin": run,
+            "source": "campaign",
+            "user": run.requested_by,
             "expires_at": _expires_at(campaign, record, occurrence, arrival_time),
         }
         if variant is None or not steps:
             reason = "the campaign has no message or no channel"
             failures[reason] += 1
-            requests.append(MessageRequest(steps=[Step(channel=steps[0].channel if steps else ContactChannel.SMS)],
-                                           skip=Skip("render_error", reason), **common))
+            requests.append(
+                MessageRequest(
+                    steps=[Step(channel=steps[0].channel if steps else ContactChannel.SMS)],
+                    skip=Skip("render_error", reason),
+                    **common,
+                )
+            )
             continue
         context = build_context(
-            guest=guest, reservation=reservation, facility_booking=facility_booking, hotel=hotel,
-            links=links_for(campaign, guest, steps[0].channel), language=variant.language,
+            guest=guest,
+            reservation=reservation,
+            facility_booking=facility_booking,
+            hotel=hotel,
+            links=links_for(campaign, guest, steps[0].channel),
+            language=variant.language,
         )
         try:
             rendered = compile_variant(variant).render(context)
         except RenderError as exc:
             failures[str(exc)] += 1
-            requests.append(MessageRequest(steps=[Step(channel=steps[0].channel, account=steps[0].account)],
-                                           language=variant.language, skip=Skip("render_error", str(exc)[:255]),
-                                           **common))
+            requests.append(
+                MessageRequest(
+                    steps=[Step(channel=steps[0].channel, account=steps[0].account)],
+                    language=variant.language,
+                    skip=Skip("render_error", str(exc)[:255]),
+                    **common,
+                )
+            )
             continue
-        plan = _steps_for(steps, variant, rendered, automatic=automatic, sms_on=house.sms_notifications_enabled)
+        plan = _steps_for(
+            steps, variant, rendered, automatic=automatic, sms_on=house.sms_notifications_enabled
+        )
         if not plan:
-            requests.append(MessageRequest(
-                steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)], language=variant.language,
-                skip=Skip("notifications_off", "automatic SMS notifications are switched off"), **common,
-            ))
+            requests.append(
+                MessageRequest(
+                    steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)],
+                    language=variant.language,
+                    skip=Skip("notifications_off", "automatic SMS notifications are switched off"),
+                    **common,
+                )
+            )
             continue
         requests.append(MessageRequest(steps=plan, language=variant.language, **common))
     with transaction.atomic():
@@ -232,6 +279,7 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
 
 
 # --- triggers --------------------------------------------------------------------------------
+
 
 def _campaigns_for(event: TriggerEvent) -> list[Campaign]:
     if event.kind == Trigger.ONCE:
@@ -249,7 +297,9 @@ def _occurrence_for(event: TriggerEvent) -> Occurrence:
         assert event.campaign is not None and event.campaign.scheduled_at is not None
         return Occurrence.once(event.campaign.scheduled_at)
     assert event.reservation_id is not None
-    return Occurrence.event(event.kind, event.reservation_id, business_date=Hotel.load().business_date)
+    return Occurrence.event(
+        event.kind, event.reservation_id, business_date=Hotel.load().business_date
+    )
 
 
 def trigger_event_process(event_id: int) -> list[CampaignRun]:
@@ -262,7 +312,11 @@ def trigger_event_process(event_id: int) -> list[CampaignRun]:
 
     runs: list[CampaignRun] = []
     with transaction.atomic():
-        event = TriggerEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
+        event = (
+            TriggerEvent.objects.select_for_update()
+            .filter(pk=event_id, processed_at__isnull=True)
+            .first()
+        )
         if event is None:
             return runs
         occurrence = _occurrence_for(event)
@@ -276,13 +330,16 @@ def trigger_event_process(event_id: int) -> list[CampaignRun]:
             if event.kind == Trigger.ONCE:
                 refusal = estimate_and_check(campaign, occurrence)
                 if refusal:
-                    CampaignRun.objects.filter(pk=run.pk).update(state=CampaignRun.State.REFUSED, refusal=refusal,
-                                                                 finished_at=timezone.now())
+                    CampaignRun.objects.filter(pk=run.pk).update(
+                        state=CampaignRun.State.REFUSED, refusal=refusal, finished_at=timezone.now()
+                    )
                     runs.append(run)
                     continue
             if event.kind in EVENT_TRIGGERS:
                 ids = list(audience(campaign, occurrence).values_list("pk", flat=True))
-                CampaignRun.objects.filter(pk=run.pk).update(audience_size=len(ids), chunks_total=1 if ids else 0)
+                CampaignRun.objects.filter(pk=run.pk).update(
+                    audience_size=len(ids), chunks_total=1 if ids else 0
+                )
                 if ids:
                     run_send_chunk(run.pk, ids)
                 _finish(run.pk)
@@ -298,7 +355,9 @@ def runs_to_redrive(*, now: dt.datetime | None = None) -> list[int]:
     """Runs whose chunks did not all finish in time (a lost task): send them again, safely."""
     now = now or timezone.now()
     return list(
-        CampaignRun.objects.filter(state=CampaignRun.State.RUNNING, chunks_done__lt=F("chunks_total"),
-                                   started_at__lte=now - REDRIVE_AFTER)
-        .values_list("pk", flat=True)[:50]
+        CampaignRun.objects.filter(
+            state=CampaignRun.State.RUNNING,
+            chunks_done__lt=F("chunks_total"),
+            started_at__lte=now - REDRIVE_AFTER,
+        ).values_list("pk", flat=True)[:50]
     )

@@ -41,8 +41,15 @@ def run_rows(runs: Iterable[CampaignRun]) -> list[RunRow]:
     counts = run_message_counts(run.pk for run in runs)
     labels = dict(SkipReason.choices)
     return [
-        RunRow(run, counts[run.pk], sum(counts[run.pk].skipped.values()),
-               [(str(labels.get(reason, reason or "?")), n) for reason, n in sorted(counts[run.pk].skipped.items())])
+        RunRow(
+            run,
+            counts[run.pk],
+            sum(counts[run.pk].skipped.values()),
+            [
+                (str(labels.get(reason, reason or "?")), n)
+                for reason, n in sorted(counts[run.pk].skipped.items())
+            ],
+        )
         for run in runs
     ]
 
@@ -63,8 +70,9 @@ def is_htmx(request: HttpRequest) -> bool:
 def next_url(request: HttpRequest, default: str) -> str:
     """The page to go back to after a POST: a local ``next`` or ``default``."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return wanted
     return default
 
@@ -109,8 +117,13 @@ def _today_of_event(trigger: str, day: dt.date) -> tuple[Q, str]:
     if trigger == Trigger.CHECK_IN:
         return Q(arrival=day), _("today's arrivals")
     if trigger == Trigger.CHECK_OUT:
-        return (Q(departure=day, status__in=[Reservation.Status.CHECKED_IN, Reservation.Status.CHECKED_OUT]),
-                _("today's departures"))
+        return (
+            Q(
+                departure=day,
+                status__in=[Reservation.Status.CHECKED_IN, Reservation.Status.CHECKED_OUT],
+            ),
+            _("today's departures"),
+        )
     if trigger == Trigger.CANCELLATION:
         return Q(cancelled_at__date=local_today), _("today's cancellations")
     return Q(created_at__date=local_today), _("the reservations made today")
@@ -123,7 +136,10 @@ def screen_target(campaign: Campaign) -> Target:
         return Target(occurrence, when)
     day = Hotel.load().business_date
     only, label = _today_of_event(campaign.trigger, day)
-    trigger = Trigger(campaign.trigger).label if campaign.trigger in EVENT_TRIGGERS else campaign.trigger
-    when = _("Sent to each reservation at “%(trigger)s”, when it happens. Shown here: %(which)s (%(day)s).") % {
-        "trigger": trigger, "which": label, "day": f"{day:%d.%m.%Y}"}
+    trigger = (
+        Trigger(campaign.trigger).label if campaign.trigger in EVENT_TRIGGERS else campaign.trigger
+    )
+    when = _(
+        "Sent to each reservation at “%(trigger)s”, when it happens. Shown here: %(which)s (%(day)s)."
+    ) % {"trigger": trigger, "which": label, "day": f"{day:%d.%m.%Y}"}
     return Target(Occurrence.operator(business_date=day), when, only)

@@ -46,8 +46,13 @@ if TYPE_CHECKING:
 PICKER_SIZE = 25
 RECENT_RUNS = 5
 EDITOR_PERMISSIONS = ("campaigns.add_campaign", "campaigns.change_campaign")
-_SECTIONS = {"guest": gettext_lazy("Guest"), "reservation": gettext_lazy("Stay"),
-             "facility": gettext_lazy("Facility booking"), "hotel": gettext_lazy("Hotel"), "links": gettext_lazy("Links")}
+_SECTIONS = {
+    "guest": gettext_lazy("Guest"),
+    "reservation": gettext_lazy("Stay"),
+    "facility": gettext_lazy("Facility booking"),
+    "hotel": gettext_lazy("Hotel"),
+    "links": gettext_lazy("Links"),
+}
 
 
 def keyword_groups() -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
@@ -55,7 +60,9 @@ def keyword_groups() -> list[tuple[StrOrPromise, list[tuple[str, str]]]]:
     groups: dict[StrOrPromise, list[tuple[str, str]]] = {}
     for keyword, expression in KEYWORDS.items():
         section = expression.partition(".")[0]
-        groups.setdefault(_SECTIONS.get(section, section), []).append((keyword, f"{{{{ {expression} }}}}"))
+        groups.setdefault(_SECTIONS.get(section, section), []).append(
+            (keyword, f"{{{{ {expression} }}}}")
+        )
     return list(groups.items())
 
 
@@ -70,8 +77,12 @@ def _panels(form: CampaignEditorForm) -> dict[str, dict[str, Any]]:
     defaults = model_to_dict(Campaign(), fields=form._meta.fields)
     panels = {}
     for key, names in (("stay", form.STAY), ("guest", form.GUEST), ("facility", form.FACILITY)):
-        set_count = sum(1 for name in names if _norm(form.initial.get(name)) != _norm(defaults.get(name))
-                        and form.initial.get(name) not in (None, "", []))
+        set_count = sum(
+            1
+            for name in names
+            if _norm(form.initial.get(name)) != _norm(defaults.get(name))
+            and form.initial.get(name) not in (None, "", [])
+        )
         errors = any(form[name].errors for name in names) if form.is_bound else False
         panels[key] = {"set": set_count, "open": errors or set_count > 0}
     return panels
@@ -93,7 +104,9 @@ def editor_context(request: HttpRequest, editor: CampaignEditor) -> dict[str, An
         "gallery": gallery_templates(),
     }
     if campaign is not None:
-        runs = campaign.runs.select_related("requested_by", "approved_by").order_by("-started_at", "-pk")
+        runs = campaign.runs.select_related("requested_by", "approved_by").order_by(
+            "-started_at", "-pk"
+        )
         can_send = user.has_perm("campaigns.send_campaign")
         context.update(
             recent_runs=run_rows(runs[:RECENT_RUNS]),
@@ -118,7 +131,9 @@ class EditorView(StaffView, View):
             return self.show(request, editor)
         campaign = editor.save(user=request.user)
         if editor.is_new:
-            record_staff_action(request.user, campaign, "Created in the campaign editor.", added=True)
+            record_staff_action(
+                request.user, campaign, "Created in the campaign editor.", added=True
+            )
             messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
         else:
             record_staff_action(request.user, campaign, "Changed in the campaign editor.")
@@ -126,8 +141,11 @@ class EditorView(StaffView, View):
         where = {"steps": _("Delivery plan"), "variants": _("Messages")}
         for field, problems in plan_errors(campaign).items():
             for problem in problems:
-                messages.warning(request, _("%(where)s: %(problem)s It cannot send until this is fixed.")
-                                 % {"where": where.get(field, field), "problem": problem})
+                messages.warning(
+                    request,
+                    _("%(where)s: %(problem)s It cannot send until this is fixed.")
+                    % {"where": where.get(field, field), "problem": problem},
+                )
         return redirect("campaigns:campaign-edit", campaign.pk)
 
 
@@ -156,7 +174,9 @@ class CampaignEditView(EditorView):
         return self.show(request, CampaignEditor(campaign=get_object_or_404(Campaign, pk=pk)))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self.save(request, CampaignEditor(request.POST, campaign=get_object_or_404(Campaign, pk=pk)))
+        return self.save(
+            request, CampaignEditor(request.POST, campaign=get_object_or_404(Campaign, pk=pk))
+        )
 
 
 # --- live panels (htmx) ----------------------------------------------------------------------
@@ -167,13 +187,23 @@ def forecast_context(campaign: Campaign) -> dict[str, Any]:
     target = screen_target(campaign)
     if target.only is None:
         result = forecast(campaign)
-        return {"when": result.when, "audience": result.audience, "estimate": result.estimate, "note": result.note}
+        return {
+            "when": result.when,
+            "audience": result.audience,
+            "estimate": result.estimate,
+            "note": result.note,
+        }
     try:
-        with transaction.atomic():  # a savepoint: a refused query must not break the caller's transaction
+        with (
+            transaction.atomic()
+        ):  # a savepoint: a refused query must not break the caller's transaction
             ids = target.record_ids(campaign) or []
             cost = estimate(campaign, target.occurrence, record_ids=ids)
     except Exception as exc:  # a draft may fail anywhere: staff get the reason, not a 500
-        return {"when": target.when, "note": _("Cannot be counted yet: %(reason)s") % {"reason": exc}}
+        return {
+            "when": target.when,
+            "note": _("Cannot be counted yet: %(reason)s") % {"reason": exc},
+        }
     return {"when": target.when, "audience": len(ids), "estimate": cost}
 
 
@@ -186,14 +216,27 @@ def preview_context(campaign: Campaign, chosen: int | None) -> dict[str, Any]:
         target = Target(target.occurrence, target.when)
         records = target.records(campaign)
         note = _("Nobody today: showing everyone the filters reach now.")
-    picker = [(record.pk, record_parts(campaign, record)[0]) for record in records.order_by("pk")[:PICKER_SIZE]]
+    picker = [
+        (record.pk, record_parts(campaign, record)[0])
+        for record in records.order_by("pk")[:PICKER_SIZE]
+    ]
     ids = [pk for pk, _guest in picker]
     if chosen not in ids:
         chosen = ids[0] if ids else None
-    shown = preview(campaign, target.occurrence, limit=1, record_ids=[chosen]) if chosen is not None else None
-    return {"when": target.when, "note": note, "picker": picker, "chosen": chosen,
-            "row": shown.rows[0] if shown and shown.rows else None, "estimate": shown.estimate if shown else None,
-            "total": records.count() if len(picker) == PICKER_SIZE else len(picker)}
+    shown = (
+        preview(campaign, target.occurrence, limit=1, record_ids=[chosen])
+        if chosen is not None
+        else None
+    )
+    return {
+        "when": target.when,
+        "note": note,
+        "picker": picker,
+        "chosen": chosen,
+        "row": shown.rows[0] if shown and shown.rows else None,
+        "estimate": shown.estimate if shown else None,
+        "total": records.count() if len(picker) == PICKER_SIZE else len(picker),
+    }
 
 
 class DraftPanelView(AnyPermissionView, View):
@@ -217,15 +260,22 @@ class DraftPanelView(AnyPermissionView, View):
                     context: dict[str, Any] = {"problems": editor.problems()}
                 else:
                     try:
-                        with transaction.atomic():  # a refused query leaves the draft usable for the page
+                        with (
+                            transaction.atomic()
+                        ):  # a refused query leaves the draft usable for the page
                             context = self.panel(request, draft)
                     except Exception as exc:  # a draft may not be countable yet: say why
                         context = {"error": _("Cannot be shown yet: %(reason)s") % {"reason": exc}}
                 # Rendered before the rollback: everything it reads is still there.
                 html = render_to_string(self.fragment, context, request=request)
-        except DatabaseError as exc:  # the draft itself could not be written (a constraint): say why
-            html = render_to_string(self.fragment, {"error": _("Cannot be shown yet: %(reason)s") % {"reason": exc}},
-                                    request=request)
+        except (
+            DatabaseError
+        ) as exc:  # the draft itself could not be written (a constraint): say why
+            html = render_to_string(
+                self.fragment,
+                {"error": _("Cannot be shown yet: %(reason)s") % {"reason": exc}},
+                request=request,
+            )
         return HttpResponse(html)
 
 
@@ -265,8 +315,12 @@ class GalleryApplyView(StaffView, View):
             return redirect("campaigns:campaign-edit", campaign.pk)
         key = form.cleaned_data["key"]
         try:
-            written = gallery_apply(campaign=campaign, key=key, languages=form.cleaned_data["languages"] or None,
-                                    overwrite=form.cleaned_data["overwrite"])
+            written = gallery_apply(
+                campaign=campaign,
+                key=key,
+                languages=form.cleaned_data["languages"] or None,
+                overwrite=form.cleaned_data["overwrite"],
+            )
         except GalleryError as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
@@ -274,12 +328,21 @@ class GalleryApplyView(StaffView, View):
         else:
             if written:
                 languages = ", ".join(variant.language for variant in written)
-                record_staff_action(request.user, campaign, f"Loaded the standard template “{key}” ({languages}).")
-                messages.success(request, _("Loaded the standard template in %(languages)s.")
-                                 % {"languages": languages})
+                record_staff_action(
+                    request.user, campaign, f"Loaded the standard template “{key}” ({languages})."
+                )
+                messages.success(
+                    request,
+                    _("Loaded the standard template in %(languages)s.") % {"languages": languages},
+                )
             else:
-                messages.warning(request, _("Nothing loaded: the campaign already has those languages "
-                                            "(tick “replace existing languages” to overwrite them)."))
+                messages.warning(
+                    request,
+                    _(
+                        "Nothing loaded: the campaign already has those languages "
+                        "(tick “replace existing languages” to overwrite them)."
+                    ),
+                )
         return redirect("campaigns:campaign-edit", campaign.pk)
 
 
@@ -296,18 +359,34 @@ class TestSendView(StaffView, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                message = campaign_test_send(campaign=campaign, user=request.user, to=data["to"].strip(),
-                                             language=data["language"], channel=data["channel"])
+                message = campaign_test_send(
+                    campaign=campaign,
+                    user=request.user,
+                    to=data["to"].strip(),
+                    language=data["language"],
+                    channel=data["channel"],
+                )
             except ValidationError as exc:
                 result["error"] = " ".join(exc.messages)
             else:
                 result["message"] = message
         if not is_htmx(request):
             if "message" in result:
-                messages.success(request, _("Test message to %(to)s: %(status)s.")
-                                 % {"to": result["message"].to, "status": result["message"].get_status_display()})
+                messages.success(
+                    request,
+                    _("Test message to %(to)s: %(status)s.")
+                    % {
+                        "to": result["message"].to,
+                        "status": result["message"].get_status_display(),
+                    },
+                )
             else:
-                messages.error(request, result.get("error") or _("Give an address or number for the test."))
+                messages.error(
+                    request, result.get("error") or _("Give an address or number for the test.")
+                )
             return redirect("campaigns:campaign-edit", campaign.pk)
-        return render(request, "campaigns/_test_send.html",
-                      {"campaign": campaign, "test_form": form, **result})
+        return render(
+            request,
+            "campaigns/_test_send.html",
+            {"campaign": campaign, "test_form": form, **result},
+        )

@@ -38,7 +38,8 @@ def campaign_rows(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
     """Campaigns with their channels and the id of their last run."""
     last = CampaignRun.objects.filter(campaign=OuterRef("pk")).order_by("-started_at", "-pk")
     return queryset.annotate(last_run_id=Subquery(last.values("pk")[:1])).prefetch_related(
-        Prefetch("steps", queryset=CampaignStep.objects.order_by("position", "pk")))
+        Prefetch("steps", queryset=CampaignStep.objects.order_by("position", "pk"))
+    )
 
 
 class CampaignListView(StaffView, TemplateView):
@@ -57,32 +58,48 @@ class CampaignListView(StaffView, TemplateView):
         campaigns = Campaign.objects.all()
         if query:
             campaigns = campaigns.filter(Q(name__icontains=query) | Q(description__icontains=query))
-        tallies = campaigns.aggregate(active=Count("pk", filter=Q(is_active=True)),
-                                      passive=Count("pk", filter=Q(is_active=False)))
+        tallies = campaigns.aggregate(
+            active=Count("pk", filter=Q(is_active=True)),
+            passive=Count("pk", filter=Q(is_active=False)),
+        )
         listed = campaign_rows(campaigns.filter(is_active=STATES[state])).order_by("name", "pk")
         page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
         on_page = list(page.object_list)
         last_run_of = {campaign.pk: campaign.last_run_id for campaign in on_page}  # type: ignore[attr-defined]
-        last = {row.run.pk: row for row in run_rows(
-            CampaignRun.objects.filter(pk__in=[pk for pk in last_run_of.values() if pk]))}
+        last = {
+            row.run.pk: row
+            for row in run_rows(
+                CampaignRun.objects.filter(pk__in=[pk for pk in last_run_of.values() if pk])
+            )
+        }
         channels = dict(ContactChannel.choices)
         rows = [
             CampaignRow(
-                campaign=campaign, timing=timing_label(campaign),
-                channels=[str(channels.get(step.channel, step.channel)) for step in campaign.steps.all()],
+                campaign=campaign,
+                timing=timing_label(campaign),
+                channels=[
+                    str(channels.get(step.channel, step.channel)) for step in campaign.steps.all()
+                ],
                 last=last.get(last_run_of[campaign.pk]),
             )
             for campaign in on_page
         ]
         user = request.user
         context.update(
-            state=state, query=query, tallies=tallies, page=page, rows=rows,
+            state=state,
+            query=query,
+            tallies=tallies,
+            page=page,
+            rows=rows,
             can_add=user.has_perm("campaigns.add_campaign"),
             can_change=user.has_perm("campaigns.change_campaign"),
             can_view_runs=user.has_perm("campaigns.view_campaignrun"),
             can_approve=user.has_perm("campaigns.approve_send"),
-            awaiting=(CampaignRun.objects.filter(state=CampaignRun.State.AWAITING_APPROVAL).count()
-                      if user.has_perm("campaigns.approve_send") else 0),
+            awaiting=(
+                CampaignRun.objects.filter(state=CampaignRun.State.AWAITING_APPROVAL).count()
+                if user.has_perm("campaigns.approve_send")
+                else 0
+            ),
             back=request.get_full_path(),
         )
         return context
@@ -102,8 +119,11 @@ class CampaignSetActiveView(StaffView, View):
         if active:
             messages.success(request, _("“%(name)s” is active.") % {"name": campaign.name})
         else:
-            messages.success(request, _("“%(name)s” is passive: it sends nothing until activated.")
-                             % {"name": campaign.name})
+            messages.success(
+                request,
+                _("“%(name)s” is passive: it sends nothing until activated.")
+                % {"name": campaign.name},
+            )
         return redirect(next_url(request, reverse("campaigns:campaign-list")))
 
 
@@ -116,9 +136,17 @@ class CampaignDuplicateView(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         original = get_object_or_404(Campaign, pk=pk)
         copy = campaign_duplicate(original, user=request.user)
-        record_staff_action(request.user, copy, added=True, message=f"Copied from “{original.name}” (#{original.pk}).")
-        messages.success(request, _("Copied “%(name)s”; the copy is passive until you activate it.")
-                         % {"name": original.name})
+        record_staff_action(
+            request.user,
+            copy,
+            added=True,
+            message=f"Copied from “{original.name}” (#{original.pk}).",
+        )
+        messages.success(
+            request,
+            _("Copied “%(name)s”; the copy is passive until you activate it.")
+            % {"name": original.name},
+        )
         if request.user.has_perm("campaigns.change_campaign"):
             return redirect("campaigns:campaign-edit", copy.pk)
         return redirect(next_url(request, reverse("campaigns:campaign-list") + "?state=passive"))

@@ -27,8 +27,9 @@ SAMPLE_SIZE = 5
 
 def runs_page(request: HttpRequest, runs: QuerySet[CampaignRun]) -> tuple[Any, list[RunRow]]:
     """A page of runs, each with its message counts (one query for the page)."""
-    page = Paginator(runs.select_related("campaign", "requested_by", "approved_by"), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = Paginator(
+        runs.select_related("campaign", "requested_by", "approved_by"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     return page, run_rows(page.object_list)
 
 
@@ -40,9 +41,13 @@ class CampaignRunsView(StaffView, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         page, rows = runs_page(request, campaign.runs.order_by("-started_at", "-pk"))
-        context = {"campaign": campaign, "page": page, "rows": rows,
-                   "live": any(row.run.state in LIVE_STATES for row in rows),
-                   "can_approve": request.user.has_perm("campaigns.approve_send")}
+        context = {
+            "campaign": campaign,
+            "page": page,
+            "rows": rows,
+            "live": any(row.run.state in LIVE_STATES for row in rows),
+            "can_approve": request.user.has_perm("campaigns.approve_send"),
+        }
         template = "campaigns/_run_table.html" if is_htmx(request) else "campaigns/run_list.html"
         return render(request, template, context)
 
@@ -53,10 +58,15 @@ class ApprovalListView(StaffView, View):
     permission_required = "campaigns.approve_send"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        waiting = CampaignRun.objects.filter(state=CampaignRun.State.AWAITING_APPROVAL).order_by("started_at", "pk")
+        waiting = CampaignRun.objects.filter(state=CampaignRun.State.AWAITING_APPROVAL).order_by(
+            "started_at", "pk"
+        )
         page, rows = runs_page(request, waiting)
-        return render(request, "campaigns/approval_list.html",
-                      {"page": page, "rows": rows, "balance": credit_balance()})
+        return render(
+            request,
+            "campaigns/approval_list.html",
+            {"page": page, "rows": rows, "balance": credit_balance()},
+        )
 
 
 class RunSampleView(StaffView, View):
@@ -67,8 +77,12 @@ class RunSampleView(StaffView, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = get_object_or_404(CampaignRun.objects.select_related("campaign"), pk=pk)
         try:
-            rows = preview(run.campaign, Occurrence.operator(), limit=SAMPLE_SIZE,
-                           record_ids=run.selected_ids or None).rows
+            rows = preview(
+                run.campaign,
+                Occurrence.operator(),
+                limit=SAMPLE_SIZE,
+                record_ids=run.selected_ids or None,
+            ).rows
         except Exception as exc:  # the campaign changed since: show why instead of failing the page
             return render(request, "campaigns/_run_sample.html", {"error": str(exc)})
         return render(request, "campaigns/_run_sample.html", {"rows": rows, "run": run})
@@ -87,15 +101,22 @@ class RunDecisionView(StaffView, View):
             if self.approve:
                 run = campaign_run_approve(run=run, user=request.user)
             else:
-                run = campaign_run_reject(run=run, user=request.user, reason=request.POST.get("reason", "").strip())
+                run = campaign_run_reject(
+                    run=run, user=request.user, reason=request.POST.get("reason", "").strip()
+                )
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             if self.approve:
-                messages.success(request, _("Approved: “%(name)s” is sending to %(n)s recipients.")
-                                 % {"name": run.campaign.name, "n": run.audience_size})
+                messages.success(
+                    request,
+                    _("Approved: “%(name)s” is sending to %(n)s recipients.")
+                    % {"name": run.campaign.name, "n": run.audience_size},
+                )
             else:
-                messages.success(request, _("Rejected: “%(name)s” sends nothing.") % {"name": run.campaign.name})
+                messages.success(
+                    request, _("Rejected: “%(name)s” sends nothing.") % {"name": run.campaign.name}
+                )
         return redirect(next_url(request, reverse("campaigns:approvals")))

@@ -42,16 +42,25 @@ class CampaignAudienceView(StaffView, View):
             rows = []
             for record in page.object_list:
                 guest = record_parts(campaign, record)[0]
-                rows.append({"id": record.pk, "guest": guest, "record": record,
-                             "address": guest.email if channel == ContactChannel.EMAIL else guest.phone})
+                rows.append(
+                    {
+                        "id": record.pk,
+                        "guest": guest,
+                        "record": record,
+                        "address": guest.email if channel == ContactChannel.EMAIL else guest.phone,
+                    }
+                )
         except Exception as exc:  # an incomplete campaign cannot list anyone yet: say why
             context["error"] = _("The audience cannot be listed yet: %(reason)s") % {"reason": exc}
         else:
             context.update(page=page, rows=rows)
         context.update(
             channel=ContactChannel(channel).label,
-            can_send=(campaign.trigger == Trigger.OPERATOR and campaign.is_active
-                      and request.user.has_perm("campaigns.send_campaign")),
+            can_send=(
+                campaign.trigger == Trigger.OPERATOR
+                and campaign.is_active
+                and request.user.has_perm("campaigns.send_campaign")
+            ),
         )
         return render(request, "campaigns/campaign_audience.html", context)
 
@@ -65,8 +74,11 @@ class RecipientMessageView(StaffView, View):
         campaign = get_object_or_404(Campaign, pk=pk)
         target = screen_target(campaign)
         result = preview(campaign, target.occurrence, limit=1, record_ids=[record_id])
-        return render(request, "campaigns/_message.html",
-                      {"row": result.rows[0] if result.rows else None, "estimate": result.estimate})
+        return render(
+            request,
+            "campaigns/_message.html",
+            {"row": result.rows[0] if result.rows else None, "estimate": result.estimate},
+        )
 
 
 class CampaignSendView(StaffView, View):
@@ -79,7 +91,9 @@ class CampaignSendView(StaffView, View):
         record_ids = _record_ids(request.GET.getlist("record"))
         context: dict[str, Any] = {"campaign": campaign, "record_ids": record_ids}
         if campaign.trigger != Trigger.OPERATOR:
-            context["error"] = _("Only an operator campaign is sent by hand; this one sends itself.")
+            context["error"] = _(
+                "Only an operator campaign is sent by hand; this one sends itself."
+            )
         elif not campaign.is_active:
             context["error"] = _("The campaign is passive; activate it first.")
         else:
@@ -88,8 +102,10 @@ class CampaignSendView(StaffView, View):
             rules = CampaignSettings.load()
             context.update(
                 estimate=cost,
-                needs_approval=(cost.credits > rules.approval_cost_threshold
-                                or cost.recipients > rules.approval_recipient_threshold),
+                needs_approval=(
+                    cost.credits > rules.approval_cost_threshold
+                    or cost.recipients > rules.approval_recipient_threshold
+                ),
                 sample=preview(campaign, occurrence, limit=5, record_ids=record_ids or None).rows,
             )
         return render(request, "campaigns/campaign_send.html", context)
@@ -106,11 +122,20 @@ class CampaignSendView(StaffView, View):
             return redirect("campaigns:campaign-edit", campaign.pk)
         summary = {"name": campaign.name, "n": run.audience_size, "credits": run.estimated_cost}
         if run.state == CampaignRun.State.AWAITING_APPROVAL:
-            messages.warning(request, _("“%(name)s”: %(n)s recipients, %(credits)s credits estimated — awaiting "
-                                        "approval by a second member of staff.") % summary)
+            messages.warning(
+                request,
+                _(
+                    "“%(name)s”: %(n)s recipients, %(credits)s credits estimated — awaiting "
+                    "approval by a second member of staff."
+                )
+                % summary,
+            )
         else:
-            messages.success(request, _("“%(name)s”: sending to %(n)s recipients (%(credits)s credits estimated).")
-                             % summary)
+            messages.success(
+                request,
+                _("“%(name)s”: sending to %(n)s recipients (%(credits)s credits estimated).")
+                % summary,
+            )
         if request.user.has_perm("campaigns.view_campaignrun"):
             return redirect("campaigns:campaign-runs", campaign.pk)
         return redirect("campaigns:campaign-list")

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 BACKENDS: dict[str, tuple[str, str]] = {
     "smtp": ("channels_out.backends.smtp.SmtpBackend", "SMTP"),
     "twilio_sms": ("channels_out.backends.twilio_sms.TwilioSmsBackend", "Twilio SMS"),
-    "twilio_whatsapp": ("channels_out.backends.twilio_whatsapp.TwilioWhatsAppBackend", "Twilio WhatsApp"),
+    "twilio_whatsapp": (
+        "channels_out.backends.twilio_whatsapp.TwilioWhatsAppBackend",
+        "Twilio WhatsApp",
+    ),
     "vonage_viber": ("channels_out.backends.viber.VonageViberBackend", "Vonage Messages (Viber)"),
     "sandbox": ("channels_out.backends.sandbox.SandboxBackend", "Sandbox (simulated provider)"),
     "locmem": ("channels_out.backends.locmem.LocmemBackend", "In-memory (tests)"),

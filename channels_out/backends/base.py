@@ -123,7 +123,11 @@ class Backend:
     @classmethod
     def account_errors(cls, account: ChannelAccount) -> dict[str, str]:
         """Return {field: message} for what this backend cannot work with (empty required fields, a bad sender …)."""
-        errors = {name: message for name, message in cls.required_fields.items() if not getattr(account, name)}
+        errors = {
+            name: message
+            for name, message in cls.required_fields.items()
+            if not getattr(account, name)
+        }
         if account.channel == "sms" and account.sender and "sender" not in errors:
             problem = cls.sms_sender_error(account.sender)
             if problem:

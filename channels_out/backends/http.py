@@ -19,22 +19,37 @@ def network_error(exc: requests.RequestException, provider: str) -> TransportErr
     anything unforeseen): ambiguous — never resent automatically. A malformed API URL: permanent.
     """
     if isinstance(exc, requests.ConnectTimeout):
-        return TransportError(f"{provider} did not accept the connection in time: {exc}", code="connect-timeout")
+        return TransportError(
+            f"{provider} did not accept the connection in time: {exc}", code="connect-timeout"
+        )
     if isinstance(exc, requests.Timeout):
         return TransportError(
-            f"{provider} did not answer in time; the message may have been sent", code="timeout", ambiguous=True
+            f"{provider} did not answer in time; the message may have been sent",
+            code="timeout",
+            ambiguous=True,
         )
     if isinstance(exc, requests.ConnectionError):
         cause = exc.args[0] if exc.args else None
         if isinstance(cause, MaxRetryError) and isinstance(cause.reason, NewConnectionError):
             return TransportError(f"{provider} could not be reached: {exc}", code="connection")
         return TransportError(
-            f"the connection to {provider} broke after the request went out: {exc}", code="connection", ambiguous=True
+            f"the connection to {provider} broke after the request went out: {exc}",
+            code="connection",
+            ambiguous=True,
         )
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema):
-        return TransportError(f"the {provider} API URL is not usable: {exc}", code="config", permanent=True)
+    if isinstance(
+        exc,
+        requests.exceptions.InvalidURL
+        | requests.exceptions.MissingSchema
+        | requests.exceptions.InvalidSchema,
+    ):
+        return TransportError(
+            f"the {provider} API URL is not usable: {exc}", code="config", permanent=True
+        )
     return TransportError(
-        f"the exchange with {provider} failed: {exc}; the message may have been sent", code="request", ambiguous=True
+        f"the exchange with {provider} failed: {exc}; the message may have been sent",
+        code="request",
+        ambiguous=True,
     )
 
 

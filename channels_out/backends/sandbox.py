@@ -43,7 +43,10 @@ SIGNATURE_HEADER = "X-Sandbox-Signature"
 
 
 def signing_key(account: ChannelAccount) -> bytes:
-    secret = str(account.webhook_secret or "") or hashlib.sha256(f"sandbox:{settings.SECRET_KEY}".encode()).hexdigest()
+    secret = (
+        str(account.webhook_secret or "")
+        or hashlib.sha256(f"sandbox:{settings.SECRET_KEY}".encode()).hexdigest()
+    )
     return secret.encode()
 
 
@@ -51,17 +54,37 @@ def sign(account: ChannelAccount, body: bytes) -> str:
     return hmac.new(signing_key(account), body, hashlib.sha256).hexdigest()
 
 
-def receipt_body(*, provider_message_id: str, status: str, message_ref: str, code: str = "", description: str = "") -> bytes:
+def receipt_body(
+    *,
+    provider_message_id: str,
+    status: str,
+    message_ref: str,
+    code: str = "",
+    description: str = "",
+) -> bytes:
     return json.dumps(
-        {"type": "status", "id": provider_message_id, "status": status, "ref": message_ref, "code": code,
-         "description": description}
+        {
+            "type": "status",
+            "id": provider_message_id,
+            "status": status,
+            "ref": message_ref,
+            "code": code,
+            "description": description,
+        }
     ).encode()
 
 
-def inbound_body(*, from_number: str, body: str, channel: str, provider_message_id: str | None = None) -> bytes:
+def inbound_body(
+    *, from_number: str, body: str, channel: str, provider_message_id: str | None = None
+) -> bytes:
     return json.dumps(
-        {"type": "inbound", "id": provider_message_id or f"SBIN{uuid.uuid4().hex[:24]}", "from": from_number,
-         "body": body, "channel": channel}
+        {
+            "type": "inbound",
+            "id": provider_message_id or f"SBIN{uuid.uuid4().hex[:24]}",
+            "from": from_number,
+            "body": body,
+            "channel": channel,
+        }
     ).encode()
 
 
@@ -69,7 +92,11 @@ def plan_outcome(message: OutboundMessage) -> tuple[str, str, str, float] | None
     """Return the receipt the sandbox will send: (status, code, description, delay) or None."""
     to = message.to.lower()
     if message.channel == ContactChannel.EMAIL:
-        return ("undelivered", "550", "mailbox unavailable (sandbox)", NORMAL_RECEIPT_DELAY) if "bounce" in to else None
+        return (
+            ("undelivered", "550", "mailbox unavailable (sandbox)", NORMAL_RECEIPT_DELAY)
+            if "bounce" in to
+            else None
+        )
     if to.endswith("1111"):
         return ("undelivered", "30003", "unreachable handset (sandbox)", NORMAL_RECEIPT_DELAY)
     if to.endswith("2222") and message.channel == ContactChannel.VIBER:
@@ -91,7 +118,9 @@ class SandboxBackend(Backend):
         if to.endswith("0000") or "reject" in to:
             raise TransportError("rejected by the sandbox provider", code="SBX400", permanent=True)
         if to.endswith("4444") or "timeout" in to:
-            raise TransportError("the sandbox provider did not answer in time", code="SBX-TIMEOUT", ambiguous=True)
+            raise TransportError(
+                "the sandbox provider did not answer in time", code="SBX-TIMEOUT", ambiguous=True
+            )
         if (to.endswith("5555") or "busy" in to) and message.attempts <= 1:
             raise TransportError("too many requests (sandbox)", code="429", retry_after=1.0)
         provider_id = f"SB{uuid.uuid4().hex[:30]}"
@@ -101,8 +130,14 @@ class SandboxBackend(Backend):
 
             status, code, description, delay = outcome
             sandbox_receipt.apply_async(
-                kwargs={"account_id": self.account.pk, "provider_message_id": provider_id, "status": status,
-                        "message_ref": str(message.pk), "code": code, "description": description},
+                kwargs={
+                    "account_id": self.account.pk,
+                    "provider_message_id": provider_id,
+                    "status": status,
+                    "message_ref": str(message.pk),
+                    "code": code,
+                    "description": description,
+                },
                 countdown=delay,
             )
         return Accepted(provider_message_id=provider_id, provider_status="accepted")
@@ -139,6 +174,17 @@ class SandboxBackend(Backend):
         data = self._payload(request)
         if data.get("type") != "inbound" or not data.get("id") or not data.get("from"):
             return []
-        channel = str(data["channel"]) if data.get("channel") in ContactChannel.values else self.account.channel
-        return [Inbound(provider_message_id=str(data["id"]), from_number=str(data["from"]), body=str(data.get("body", "")),
-                        channel=channel, payload=data)]
+        channel = (
+            str(data["channel"])
+            if data.get("channel") in ContactChannel.values
+            else self.account.channel
+        )
+        return [
+            Inbound(
+                provider_message_id=str(data["id"]),
+                from_number=str(data["from"]),
+                body=str(data.get("body", "")),
+                channel=channel,
+                payload=data,
+            )
+        ]

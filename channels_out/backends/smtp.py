@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from ..models import ChannelAccount, OutboundMessage
 
 # Headers that say who the message is from, to whom and which it is: ours, never a caller's.
-RESERVED_HEADERS = frozenset({"from", "sender", "to", "cc", "bcc", "subject", "message-id", "return-path"})
+RESERVED_HEADERS = frozenset(
+    {"from", "sender", "to", "cc", "bcc", "subject", "message-id", "return-path"}
+)
 
 
 class _TrackedSMTP(smtplib.SMTP):
@@ -122,19 +124,34 @@ class SmtpBackend(Backend):
         try:
             self._mail.open()
         except smtplib.SMTPConnectError as exc:  # it answered, but not with its 220 greeting
-            self._broken = TransportError(self._scrub(f"the SMTP server {where} did not take the connection: "
-                                                      f"{exc.smtp_code} {_text(exc.smtp_error)}"), code=str(exc.smtp_code))
+            self._broken = TransportError(
+                self._scrub(
+                    f"the SMTP server {where} did not take the connection: "
+                    f"{exc.smtp_code} {_text(exc.smtp_error)}"
+                ),
+                code=str(exc.smtp_code),
+            )
         except smtplib.SMTPResponseException as exc:  # refused STARTTLS or the login
-            self._broken = self._reply_error(exc.smtp_code, exc.smtp_error, f"{where} refused the connection")
-        except smtplib.SMTPNotSupportedError as exc:  # STARTTLS or AUTH asked for and not offered: fix the account
-            self._broken = TransportError(f"the SMTP server {where} does not support it: {exc}", code="config",
-                                          permanent=True)
+            self._broken = self._reply_error(
+                exc.smtp_code, exc.smtp_error, f"{where} refused the connection"
+            )
+        except (
+            smtplib.SMTPNotSupportedError
+        ) as exc:  # STARTTLS or AUTH asked for and not offered: fix the account
+            self._broken = TransportError(
+                f"the SMTP server {where} does not support it: {exc}", code="config", permanent=True
+            )
         except ssl.SSLCertVerificationError as exc:
-            self._broken = TransportError(f"the SMTP server {where} has a certificate we do not trust: {exc}",
-                                          code="tls", permanent=True)
+            self._broken = TransportError(
+                f"the SMTP server {where} has a certificate we do not trust: {exc}",
+                code="tls",
+                permanent=True,
+            )
         except OSError as exc:  # refused, unknown host, timeout; smtplib's errors are OSErrors too
-            self._broken = TransportError(self._scrub(f"could not connect to the SMTP server {where}: {_describe(exc)}"),
-                                          code="connection")
+            self._broken = TransportError(
+                self._scrub(f"could not connect to the SMTP server {where}: {_describe(exc)}"),
+                code="connection",
+            )
         if self._broken is not None:
             self._drop()
 
@@ -164,8 +181,11 @@ class SmtpBackend(Backend):
 
     def build_message(self, message: OutboundMessage) -> EmailMultiAlternatives:
         """Return the e-mail for ``message``; its Message-ID header is new each time."""
-        headers = {name: str(value) for name, value in (message.headers or {}).items()
-                   if name.lower() not in RESERVED_HEADERS}
+        headers = {
+            name: str(value)
+            for name, value in (message.headers or {}).items()
+            if name.lower() not in RESERVED_HEADERS
+        }
         headers["Message-ID"] = self.message_id()
         email = EmailMultiAlternatives(
             subject=message.subject,
@@ -196,31 +216,46 @@ class SmtpBackend(Backend):
         email = self.build_message(message)
         try:
             self._mail.send_messages([email])
-        except ValueError as exc:  # a header with a line break, an unusable address: found before sending
-            raise TransportError(f"the e-mail cannot be sent as written: {exc}", code="invalid", permanent=True) from exc
+        except (
+            ValueError
+        ) as exc:  # a header with a line break, an unusable address: found before sending
+            raise TransportError(
+                f"the e-mail cannot be sent as written: {exc}", code="invalid", permanent=True
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()), (-1, b""))
             error = self._reply_error(code, text, f"refused the recipient {message.to}")
             raise self._after(error) from exc
         except smtplib.SMTPResponseException as exc:
-            error = self._reply_error(exc.smtp_code, exc.smtp_error, "refused the message",
-                                      content_sent=connection.content_sent)
+            error = self._reply_error(
+                exc.smtp_code,
+                exc.smtp_error,
+                "refused the message",
+                content_sent=connection.content_sent,
+            )
             raise self._after(error) from exc
         except smtplib.SMTPNotSupportedError as exc:  # e.g. an address needs SMTPUTF8
-            raise TransportError(f"the SMTP server cannot take this message: {exc}", code="unsupported",
-                                 permanent=True) from exc
+            raise TransportError(
+                f"the SMTP server cannot take this message: {exc}",
+                code="unsupported",
+                permanent=True,
+            ) from exc
         except OSError as exc:  # timeouts and lost connections (SMTPServerDisconnected is one)
             self._drop()
             if connection.content_sent:
                 raise TransportError(
                     f"the SMTP server did not confirm the message after receiving it ({_describe(exc)}); "
-                    "it may have been sent", code="timeout", ambiguous=True,
+                    "it may have been sent",
+                    code="timeout",
+                    ambiguous=True,
                 ) from exc
             raise TransportError(
                 f"the connection to the SMTP server was lost before the message went out ({_describe(exc)})",
                 code="connection",
             ) from exc
-        return Accepted(provider_message_id=email.extra_headers["Message-ID"], provider_status="accepted")
+        return Accepted(
+            provider_message_id=email.extra_headers["Message-ID"], provider_status="accepted"
+        )
 
     def _after(self, error: TransportError) -> TransportError:
         """Let go of a connection the server closed with its refusal (421 …) so the next message reopens it."""
@@ -228,7 +263,9 @@ class SmtpBackend(Backend):
             self._drop()
         return error
 
-    def _reply_error(self, code: int, text: bytes | str, what: str, *, content_sent: bool = False) -> TransportError:
+    def _reply_error(
+        self, code: int, text: bytes | str, what: str, *, content_sent: bool = False
+    ) -> TransportError:
         """Classify a refusal by its reply code: 4xx transient, 5xx permanent."""
         message = self._scrub(f"the SMTP server {what}: {code} {_text(text)}".strip())
         if 400 <= code < 500:

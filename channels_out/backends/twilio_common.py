@@ -97,14 +97,20 @@ def twilio_client_for(
 
     Raises ValueError for a ``base_url`` that is not ``http(s)://host[:port][/prefix]``.
     """
-    hooks: dict[str, Any] = {"response": [lambda response, *args, **kwargs: on_response(response)]} if on_response else {}
+    hooks: dict[str, Any] = (
+        {"response": [lambda response, *args, **kwargs: on_response(response)]}
+        if on_response
+        else {}
+    )
     if base_url is None or base_url.rstrip("/") == TWILIO_API_BASE_URL:
         stock = TwilioHttpClient(timeout=timeout, request_hooks=hooks or None)
         return Client(account_sid, auth_token, http_client=stock)
 
     target = urlsplit(base_url)
     if target.scheme not in ("http", "https") or not target.netloc:
-        raise ValueError(f"base_url must look like http(s)://host[:port][/prefix], got {base_url!r}")
+        raise ValueError(
+            f"base_url must look like http(s)://host[:port][/prefix], got {base_url!r}"
+        )
     prefix = target.path.rstrip("/")
 
     class _BaseUrlTwilioHttpClient(TwilioHttpClient):
@@ -122,9 +128,17 @@ def twilio_client_for(
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
             if host == "twilio.com" or host.endswith(".twilio.com"):
-                url = urlunsplit((target.scheme, target.netloc, prefix + parts.path, parts.query, ""))
+                url = urlunsplit(
+                    (target.scheme, target.netloc, prefix + parts.path, parts.query, "")
+                )
             return super().request(
-                method, url, params=params, data=data, headers=headers, auth=auth, timeout=timeout,
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                auth=auth,
+                timeout=timeout,
                 allow_redirects=allow_redirects,
             )
 
@@ -185,7 +199,9 @@ class TwilioBackend(Backend):
                     on_response=self._remember_response,
                 )
             except ValueError as exc:
-                raise TransportError(f"the Twilio API URL is not usable: {exc}", code="config", permanent=True) from exc
+                raise TransportError(
+                    f"the Twilio API URL is not usable: {exc}", code="config", permanent=True
+                ) from exc
         return self._client
 
     def _remember_response(self, response: requests.Response) -> None:
@@ -234,7 +250,9 @@ class TwilioBackend(Backend):
         except requests.RequestException as exc:
             raise network_error(exc, "Twilio") from exc
         if not created.sid:
-            raise TransportError("Twilio accepted the message without a SID", code="201", ambiguous=True)
+            raise TransportError(
+                "Twilio accepted the message without a SID", code="201", ambiguous=True
+            )
         return Accepted(
             provider_message_id=created.sid,
             provider_status=str(created.status or ""),
@@ -251,15 +269,26 @@ class TwilioBackend(Backend):
         if not isinstance(status, int):
             return TransportError(
                 f"the Twilio library failed ({type(exc).__name__}); the message may have been sent",
-                code=code or "twilio", ambiguous=True,
+                code=code or "twilio",
+                ambiguous=True,
             )
-        text = f"Twilio answered {status}" + (f" (error {code})" if code else "") + (f": {detail}" if detail else "")
+        text = (
+            f"Twilio answered {status}"
+            + (f" (error {code})" if code else "")
+            + (f": {detail}" if detail else "")
+        )
         if status == 429:
             headers = self._last_response.headers if self._last_response is not None else {}
-            return TransportError(text, code=code or "429", retry_after=retry_after_seconds(headers.get("Retry-After")))
+            return TransportError(
+                text,
+                code=code or "429",
+                retry_after=retry_after_seconds(headers.get("Retry-After")),
+            )
         if code in self.permanent_codes or 400 <= status < 500:
             return TransportError(text, code=code or str(status), permanent=True)
-        return TransportError(f"{text}; the message may have been sent", code=code or str(status), ambiguous=True)
+        return TransportError(
+            f"{text}; the message may have been sent", code=code or str(status), ambiguous=True
+        )
 
     # --- webhooks ---------------------------------------------------------------------------
     def verify_webhook(self, request: HttpRequest) -> None:
@@ -275,7 +304,9 @@ class TwilioBackend(Backend):
         # SharedKey signing names itself in the settings header; otherwise the auth token signs.
         secret = str((self.account.webhook_secret if signing else self.account.secret) or "")
         if not secret:
-            raise WebhookRejected(f"the account “{self.account.name}” has no secret to check Twilio's signature with")
+            raise WebhookRejected(
+                f"the account “{self.account.name}” has no secret to check Twilio's signature with"
+            )
         validator = RequestValidator(secret)
         algorithm = get_signature_algorithm(signing)
         for url in _signed_url_candidates(request):
@@ -298,7 +329,8 @@ class TwilioBackend(Backend):
                 status=status,
                 provider_status=provider_status,
                 code=code,
-                description=data.get("ErrorMessage") or ERROR_TEXTS.get(code, f"Twilio error {code}" if code else ""),
+                description=data.get("ErrorMessage")
+                or ERROR_TEXTS.get(code, f"Twilio error {code}" if code else ""),
                 message_ref=request.GET.get("m", ""),
                 payload=data.dict(),
             )
@@ -329,7 +361,11 @@ class TwilioBackend(Backend):
 
 
 def _is_messaging_service(sender: str) -> bool:
-    return len(sender) == 34 and sender.startswith("MG") and all(c in "0123456789abcdef" for c in sender[2:].lower())
+    return (
+        len(sender) == 34
+        and sender.startswith("MG")
+        and all(c in "0123456789abcdef" for c in sender[2:].lower())
+    )
 
 
 def _signed_url_candidates(request: HttpRequest) -> list[str]:
@@ -338,6 +374,3 @@ def _signed_url_candidates(request: HttpRequest) -> list[str]:
     public = f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}{request.get_full_path()}"
     seen = request.build_absolute_uri()
     return [public] if seen == public else [public, seen]
-
-
-

@@ -74,9 +74,13 @@ class VonageViberBackend(Backend):
     def account_errors(cls, account: ChannelAccount) -> dict[str, str]:
         errors = super().account_errors(account)
         if account.sender and not account.sender.isdigit():
-            errors["sender"] = "Vonage sends Viber from the numeric service message ID it assigned (e.g. 16273)."
+            errors["sender"] = (
+                "Vonage sends Viber from the numeric service message ID it assigned (e.g. 16273)."
+            )
         if account.ttl_seconds and not MIN_TTL_SECONDS <= account.ttl_seconds <= MAX_TTL_SECONDS:
-            errors["ttl_seconds"] = f"Vonage takes a Viber TTL of {MIN_TTL_SECONDS} s to {MAX_TTL_SECONDS} s (3 days)."
+            errors["ttl_seconds"] = (
+                f"Vonage takes a Viber TTL of {MIN_TTL_SECONDS} s to {MAX_TTL_SECONDS} s (3 days)."
+            )
         return errors
 
     # --- sending ----------------------------------------------------------------------------
@@ -126,7 +130,11 @@ class VonageViberBackend(Backend):
                 raise TransportError(
                     "Vonage accepted the message without a message_uuid", code="202", ambiguous=True
                 )
-            return Accepted(provider_message_id=str(data["message_uuid"]), provider_status="accepted", payload=data)
+            return Accepted(
+                provider_message_id=str(data["message_uuid"]),
+                provider_status="accepted",
+                payload=data,
+            )
         raise _http_error(response)
 
     # --- webhooks ---------------------------------------------------------------------------
@@ -142,7 +150,9 @@ class VonageViberBackend(Backend):
             raise WebhookRejected("no Bearer token in the Authorization header")
         secret = str(self.account.webhook_secret or "")
         if not secret:
-            raise WebhookRejected(f"the account “{self.account.name}” has no Vonage signature secret")
+            raise WebhookRejected(
+                f"the account “{self.account.name}” has no Vonage signature secret"
+            )
         with warnings.catch_warnings():
             # Vonage lets signature secrets be short; PyJWT warns below 32 bytes.
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)
@@ -206,13 +216,25 @@ def _http_error(response: requests.Response) -> TransportError:
     status = response.status_code
     title = str(problem.get("title") or response.reason or "")
     detail = str(problem.get("detail") or "")
-    text = f"Vonage answered {status}" + (f" {title}" if title else "") + (f": {detail}" if detail else "")
+    text = (
+        f"Vonage answered {status}"
+        + (f" {title}" if title else "")
+        + (f": {detail}" if detail else "")
+    )
     invalid = problem.get("invalid_parameters")
     if isinstance(invalid, list) and invalid:
-        text += " (" + "; ".join(f"{p.get('name')}: {p.get('reason')}" for p in invalid if isinstance(p, dict)) + ")"
+        text += (
+            " ("
+            + "; ".join(
+                f"{p.get('name')}: {p.get('reason')}" for p in invalid if isinstance(p, dict)
+            )
+            + ")"
+        )
     code = _problem_code(problem, status)
     if status == 429:
-        return TransportError(text, code=code, retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        return TransportError(
+            text, code=code, retry_after=retry_after_seconds(response.headers.get("Retry-After"))
+        )
     if 400 <= status < 500:
         return TransportError(text, code=code, permanent=True)
     if status >= 500:

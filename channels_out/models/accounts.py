@@ -29,8 +29,12 @@ def validate_sms_sender(value: str) -> None:
             if normalise_phone(value) == value:
                 return
         except InvalidPhone as exc:
-            raise ValidationError(f"The sender number is not valid: {exc.reason}.", code="invalid_sender") from exc
-        raise ValidationError("Write the sender number in E.164 form, e.g. +905321234567.", code="invalid_sender")
+            raise ValidationError(
+                f"The sender number is not valid: {exc.reason}.", code="invalid_sender"
+            ) from exc
+        raise ValidationError(
+            "Write the sender number in E.164 form, e.g. +905321234567.", code="invalid_sender"
+        )
     raise ValidationError(
         "A sender is either up to 11 letters, digits and spaces with at least one letter "
         "(e.g. “LYKIA BAY”), or a phone number in E.164 form (e.g. +905321234567).",
@@ -45,7 +49,9 @@ def sanitise_from_name(value: str) -> str:
 
 def validate_from_name(value: str) -> None:
     if "\r" in value or "\n" in value:
-        raise ValidationError("The sender name cannot contain a line break.", code="header_injection")
+        raise ValidationError(
+            "The sender name cannot contain a line break.", code="header_injection"
+        )
 
 
 class ChannelAccount(models.Model):
@@ -59,7 +65,9 @@ class ChannelAccount(models.Model):
     backend = models.CharField(max_length=30, choices=backend_choices)
     name = models.CharField(max_length=80, unique=True)
     is_active = models.BooleanField(default=True)
-    is_default = models.BooleanField(default=False, help_text="Used when a send does not name an account.")
+    is_default = models.BooleanField(
+        default=False, help_text="Used when a send does not name an account."
+    )
 
     # Who the message is from.
     sender = models.CharField(
@@ -69,7 +77,10 @@ class ChannelAccount(models.Model):
         "WhatsApp: the provider's E.164 number.",
     )
     sender_name = models.CharField(
-        max_length=80, blank=True, validators=[validate_from_name], help_text="E-mail only: the from name."
+        max_length=80,
+        blank=True,
+        validators=[validate_from_name],
+        help_text="E-mail only: the from name.",
     )
 
     # SMTP.
@@ -81,22 +92,29 @@ class ChannelAccount(models.Model):
 
     # HTTP providers.
     account_id = models.CharField(
-        "account ID / API key", max_length=100, blank=True, help_text="Twilio Account SID or Vonage API key."
+        "account ID / API key",
+        max_length=100,
+        blank=True,
+        help_text="Twilio Account SID or Vonage API key.",
     )
     api_base_url = models.URLField(
-        blank=True, help_text="Leave empty for the provider's own endpoint; set for a regional edge."
+        blank=True,
+        help_text="Leave empty for the provider's own endpoint; set for a regional edge.",
     )
 
     # Write-only secrets.
     secret = EncryptedTextField(
-        blank=True, help_text="SMTP password, Twilio auth token or Vonage API secret. Never shown again."
+        blank=True,
+        help_text="SMTP password, Twilio auth token or Vonage API secret. Never shown again.",
     )
     webhook_secret = EncryptedTextField(
         blank=True, help_text="Vonage: the signature secret that signs webhooks. Never shown again."
     )
 
     # Behaviour.
-    timeout_seconds = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1)])
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1)]
+    )
     rate_per_second = models.DecimalField(
         max_digits=7,
         decimal_places=2,
@@ -121,7 +139,9 @@ class ChannelAccount(models.Model):
         help_text="Viber only: the SMS account to fall back to.",
     )
     opt_out_hint = models.CharField(
-        max_length=40, blank=True, help_text="SMS: appended to marketing messages, e.g. “STOP: reply STOP”."
+        max_length=40,
+        blank=True,
+        help_text="SMS: appended to marketing messages, e.g. “STOP: reply STOP”.",
     )
     auto_reply = models.TextField(
         blank=True,
@@ -136,7 +156,9 @@ class ChannelAccount(models.Model):
         ordering = ("channel", "name")
         constraints = [
             models.UniqueConstraint(
-                fields=("channel",), condition=Q(is_default=True), name="one_default_account_per_channel"
+                fields=("channel",),
+                condition=Q(is_default=True),
+                name="one_default_account_per_channel",
             ),
         ]
 
@@ -159,7 +181,9 @@ class ChannelAccount(models.Model):
         if self.channel == ContactChannel.WHATSAPP and self.sender:
             try:
                 if normalise_phone(self.sender) != self.sender:
-                    errors["sender"] = "Write the WhatsApp number in E.164 form, e.g. +905321234567."
+                    errors["sender"] = (
+                        "Write the WhatsApp number in E.164 form, e.g. +905321234567."
+                    )
             except InvalidPhone as exc:
                 errors["sender"] = str(exc.message)
         if self.channel == ContactChannel.EMAIL:

@@ -24,11 +24,17 @@ class PriceRule(models.Model):
 
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     country = CountryField(blank=True, help_text="Empty: every country without a rule of its own.")
-    credits_per_unit = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    credits_per_unit = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
 
     class Meta:
         ordering = ("channel", "country")
-        constraints = [models.UniqueConstraint(fields=("channel", "country"), name="one_price_per_channel_country")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("channel", "country"), name="one_price_per_channel_country"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.country or 'default'}: {self.credits_per_unit}"
@@ -47,8 +53,12 @@ class CreditBalance(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(available__gte=0), name="credit_available_never_negative"),
-            models.CheckConstraint(condition=Q(reserved__gte=0), name="credit_reserved_never_negative"),
+            models.CheckConstraint(
+                condition=Q(available__gte=0), name="credit_available_never_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="credit_reserved_never_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,20 +77,32 @@ class LedgerEntry(models.Model):
         ADJUSTMENT = "adjustment", pgettext_lazy("credit ledger", "Adjustment")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
     available_delta = models.DecimalField(max_digits=12, decimal_places=2)
     reserved_delta = models.DecimalField(max_digits=12, decimal_places=2)
     available_after = models.DecimalField(max_digits=14, decimal_places=2)
     idempotency_key = models.CharField(max_length=120, unique=True)
     message = models.ForeignKey(
-        "channels_out.OutboundMessage", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        "channels_out.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
     )
     order = models.ForeignKey(
-        "channels_out.CreditOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        "channels_out.CreditOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
     )
     note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-created_at", "-pk")
@@ -99,15 +121,21 @@ class CreditOrder(models.Model):
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
 
-    credits = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("1"))])
+    credits = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("1"))]
+    )
     amount = models.DecimalField("invoice amount", max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     invoice_number = models.CharField(max_length=30, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVOICED)
     ordered_at = models.DateTimeField(default=timezone.now)
-    ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     paid_at = models.DateTimeField(null=True, blank=True)
-    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -125,7 +153,9 @@ class MessagingPolicy(models.Model):
     """House rules for sending (seed 001 CRM switches, S9, K1, K5); one row."""
 
     sms_notifications_enabled = models.BooleanField(
-        "automatic SMS notifications", default=True, help_text="Off: automatic (campaign) SMS are not sent."
+        "automatic SMS notifications",
+        default=True,
+        help_text="Off: automatic (campaign) SMS are not sent.",
     )
     viber_first = models.BooleanField(
         "Viber first, then SMS", default=True, help_text="Off: Viber steps go straight to SMS."
@@ -137,9 +167,13 @@ class MessagingPolicy(models.Model):
     frequency_cap_count = models.PositiveSmallIntegerField(
         default=2, help_text="At most this many marketing messages per guest …"
     )
-    frequency_cap_days = models.PositiveSmallIntegerField(default=7, help_text="… in this many days (0: no cap).")
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        default=7, help_text="… in this many days (0: no cap)."
+    )
     credits_per_eur = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("10"))
-    low_balance_threshold = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("100"))
+    low_balance_threshold = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("100")
+    )
 
     class Meta:
         verbose_name = "messaging policy"

@@ -64,36 +64,65 @@ class OutboundMessage(models.Model):
     """One attempt to deliver one message to one recipient on one channel."""
 
     dedupe_key = models.CharField(
-        max_length=200, unique=True, help_text="The same key is never sent twice (campaign, recipient, occurrence, step)."
+        max_length=200,
+        unique=True,
+        help_text="The same key is never sent twice (campaign, recipient, occurrence, step).",
     )
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     purpose = models.CharField(
-        max_length=20, choices=[c for c in ConsentPurpose.choices if c[0] != ConsentPurpose.DATA_PROCESSING]
+        max_length=20,
+        choices=[c for c in ConsentPurpose.choices if c[0] != ConsentPurpose.DATA_PROCESSING],
     )
     # The foreign keys that lead a composite index below get no index of their own: every
     # status change of a message writes each of its indexes (see bench/send.py).
     account = models.ForeignKey(
-        "channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="messages", db_index=False
+        "channels_out.ChannelAccount",
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,
     )
-    backend = models.CharField(max_length=30, help_text="The backend the account used when this was sent.")
+    backend = models.CharField(
+        max_length=30, help_text="The backend the account used when this was sent."
+    )
     to = models.CharField("recipient", max_length=254)
     guest = models.ForeignKey(
-        "guests.Guest", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
+        "guests.Guest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     reservation = models.ForeignKey(
-        "guests.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
+        "guests.Reservation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     facility_booking = models.ForeignKey(
-        "guests.FacilityBooking", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "guests.FacilityBooking",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
     )
     # What caused the message (a campaign run, …); channels_out does not need to know its kind.
     origin_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     origin_id = models.PositiveBigIntegerField(null=True, blank=True)
     origin = GenericForeignKey("origin_type", "origin_id")
     source = models.CharField(
-        max_length=20, default="api", help_text="front_desk, campaign, test, portal, auto_reply, fallback, resend …"
+        max_length=20,
+        default="api",
+        help_text="front_desk, campaign, test, portal, auto_reply, fallback, resend …",
     )
 
     language = models.CharField(max_length=8, blank=True)
@@ -102,15 +131,25 @@ class OutboundMessage(models.Model):
     html_body = models.TextField(blank=True)
     template_id = models.CharField("provider template (content SID)", max_length=64, blank=True)
     template_variables = models.JSONField(default=dict, blank=True)
-    headers = models.JSONField(default=dict, blank=True, help_text="Extra e-mail headers (List-Unsubscribe …).")
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Extra e-mail headers (List-Unsubscribe …)."
+    )
     # The rest of an ordered fallback plan: each item a step's channel, account and content.
     fallback_plan = models.JSONField(default=list, blank=True)
     fallback_for = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fallback",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fallback",
         help_text="The message this one replaces (e.g. the Viber message this SMS falls back from).",
     )
     resend_of = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resent_as",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resent_as",
         help_text="The unknown-outcome message an operator chose to send again.",
     )
 
@@ -122,15 +161,21 @@ class OutboundMessage(models.Model):
 
     segments = models.PositiveSmallIntegerField(default=0)
     encoding = models.CharField(max_length=8, blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="Destination country, for the price.")
+    country = models.CharField(
+        max_length=2, blank=True, help_text="Destination country, for the price."
+    )
     credits = models.DecimalField(max_digits=10, decimal_places=2, default=0)
 
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attempts = models.PositiveSmallIntegerField(default=0)
-    not_before = models.DateTimeField(null=True, blank=True, help_text="Waits until then (quiet hours, retry backoff).")
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Not sent at all after this moment.")
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Waits until then (quiet hours, retry backoff)."
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent at all after this moment."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -146,15 +191,20 @@ class OutboundMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=("status", "not_before"), name="outbound_due_idx"),
-            models.Index(fields=("account", "provider_message_id"), name="outbound_provider_id_idx"),
+            models.Index(
+                fields=("account", "provider_message_id"), name="outbound_provider_id_idx"
+            ),
             models.Index(fields=("guest", "-created_at"), name="outbound_guest_idx"),
             models.Index(fields=("reservation", "-created_at"), name="outbound_reservation_idx"),
             models.Index(fields=("origin_type", "origin_id"), name="outbound_origin_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(credits__gte=0), name="outbound_credits_not_negative"),
             models.CheckConstraint(
-                condition=~Q(status=Status.SKIPPED) | ~Q(skip_reason=""), name="outbound_skip_has_reason"
+                condition=Q(credits__gte=0), name="outbound_credits_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.SKIPPED) | ~Q(skip_reason=""),
+                name="outbound_skip_has_reason",
             ),
         ]
 
@@ -174,11 +224,17 @@ class DeliveryEvent(models.Model):
     provider_status = models.CharField(max_length=40, blank=True)
     code = models.CharField(max_length=40, blank=True)
     description = models.CharField(max_length=500, blank=True)
-    source = models.CharField(max_length=20, help_text="dispatch, webhook, sweeper, operator, sandbox …")
-    applied = models.BooleanField(default=True, help_text="False when it arrived late and changed nothing.")
+    source = models.CharField(
+        max_length=20, help_text="dispatch, webhook, sweeper, operator, sandbox …"
+    )
+    applied = models.BooleanField(
+        default=True, help_text="False when it arrived late and changed nothing."
+    )
     payload = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("at", "pk")
@@ -190,21 +246,37 @@ class DeliveryEvent(models.Model):
 class InboundMessage(models.Model):
     """A message a guest sent us (SMS or WhatsApp): keywords, auto-replies, the WhatsApp window."""
 
-    account = models.ForeignKey("channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="inbound")
+    account = models.ForeignKey(
+        "channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="inbound"
+    )
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     provider_message_id = models.CharField(max_length=100)
     from_number = models.CharField(max_length=40)
-    guest = models.ForeignKey("guests.Guest", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages")
+    guest = models.ForeignKey(
+        "guests.Guest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+    )
     body = models.TextField(blank=True)
-    keyword = models.CharField(max_length=20, blank=True, help_text="STOP, START … when the body was one.")
+    keyword = models.CharField(
+        max_length=20, blank=True, help_text="STOP, START … when the body was one."
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("-received_at",)
         constraints = [
-            models.UniqueConstraint(fields=("account", "provider_message_id"), name="inbound_once_per_provider_id"),
+            models.UniqueConstraint(
+                fields=("account", "provider_message_id"), name="inbound_once_per_provider_id"
+            ),
         ]
-        indexes = [models.Index(fields=("from_number", "channel", "-received_at"), name="inbound_window_idx")]
+        indexes = [
+            models.Index(
+                fields=("from_number", "channel", "-received_at"), name="inbound_window_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} from {self.from_number}"

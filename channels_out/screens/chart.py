@@ -73,7 +73,9 @@ class SpendChart:
         out = []
         for bar in self.bars:
             by_channel = {s.channel: s.credits for s in bar.segments}
-            out.append((bar.label, [by_channel.get(c, Decimal(0)) for c, _ in self.channels], bar.total))
+            out.append(
+                (bar.label, [by_channel.get(c, Decimal(0)) for c, _ in self.channels], bar.total)
+            )
         return out
 
 
@@ -85,7 +87,11 @@ def _nice_ceiling(value: Decimal) -> Decimal:
     for step in (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10)):
         candidate = step.scaleb(exponent)
         if candidate >= value:
-            return candidate.quantize(Decimal(1), rounding=ROUND_CEILING) if candidate >= 1 else candidate
+            return (
+                candidate.quantize(Decimal(1), rounding=ROUND_CEILING)
+                if candidate >= 1
+                else candidate
+            )
     return Decimal(10).scaleb(exponent)
 
 
@@ -100,7 +106,9 @@ def _buckets(start: dt.date, end: dt.date) -> tuple[str, list[tuple[dt.date, str
     return "month", months
 
 
-def spend_chart(daily: list[tuple[dt.date, str, Decimal]], *, start: dt.date, end: dt.date) -> SpendChart:
+def spend_chart(
+    daily: list[tuple[dt.date, str, Decimal]], *, start: dt.date, end: dt.date
+) -> SpendChart:
     """Lay out ``daily`` (day, channel label, credits) from ``start`` to ``end`` as stacked bars."""
     per, buckets = _buckets(start, end)
     spent: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -119,8 +127,11 @@ def spend_chart(daily: list[tuple[dt.date, str, Decimal]], *, start: dt.date, en
     bars = []
     for index, (key, label) in enumerate(buckets):
         bar = Bar(
-            label=label, total=totals.get(key, Decimal(0)), x=round(LEFT + index * slot + slot * 0.15, 2),
-            width=round(slot * 0.7, 2), show_label=index % label_every == 0,
+            label=label,
+            total=totals.get(key, Decimal(0)),
+            x=round(LEFT + index * slot + slot * 0.15, 2),
+            width=round(slot * 0.7, 2),
+            show_label=index % label_every == 0,
         )
         y = float(HEIGHT - BOTTOM)
         for channel, colour in channels:

@@ -14,7 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 logger = logging.getLogger("channels_out.screens")
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int, param: str = "page") -> Page:
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], per_page: int, param: str = "page"
+) -> Page:
     """Return the requested page of ``queryset``; a missing or bad page number gives the first
     page, one past the end the last (never a 404 for a stale link)."""
     return Paginator(queryset, per_page).get_page(request.GET.get(param))

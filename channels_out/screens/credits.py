@@ -56,7 +56,9 @@ class ReportForm(forms.Form):
         return cleaned
 
 
-def credits_context(request: HttpRequest, *, buy_form: CreditOrderForm | None = None) -> dict[str, Any]:
+def credits_context(
+    request: HttpRequest, *, buy_form: CreditOrderForm | None = None
+) -> dict[str, Any]:
     """Everything the credits page shows."""
     user = request.user
     start, end = this_month()
@@ -71,7 +73,9 @@ def credits_context(request: HttpRequest, *, buy_form: CreditOrderForm | None = 
         report = credit_report(start=start, end=end)
         chart = spend_chart(report.daily, start=start, end=end)
     can_buy = user.has_perm("channels_out.add_creditorder")
-    orders = CreditOrder.objects.select_related("ordered_by", "paid_by").order_by("-ordered_at", "-pk")
+    orders = CreditOrder.objects.select_related("ordered_by", "paid_by").order_by(
+        "-ordered_at", "-pk"
+    )
     return {
         "balance": credit_balance(),
         "can_buy": can_buy,
@@ -86,7 +90,9 @@ def credits_context(request: HttpRequest, *, buy_form: CreditOrderForm | None = 
             (_("By channel"), _("Channel"), report.by_channel),
             (_("By campaign"), _("Campaign"), report.by_campaign),
             (_("By staff member"), _("Staff member"), report.by_staff),
-        ] if report else [],
+        ]
+        if report
+        else [],
         "invoiced": CreditOrder.Status.INVOICED,
     }
 
@@ -111,17 +117,29 @@ class CreditOrderCreateView(StaffView, View):
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    order = credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
-                    record_staff_action(request.user, order, "Ordered credits from the credits screen")
+                    order = credit_order_create(
+                        credits=form.cleaned_data["credits"], user=request.user
+                    )
+                    record_staff_action(
+                        request.user, order, "Ordered credits from the credits screen"
+                    )
             except ValidationError as exc:
-                form.add_error("credits" if "credits" in getattr(exc, "error_dict", {}) else None, exc)
+                form.add_error(
+                    "credits" if "credits" in getattr(exc, "error_dict", {}) else None, exc
+                )
             else:
                 messages.success(
                     request,
-                    _("Invoice %(number)s issued: %(amount)s %(currency)s for %(credits)s credits. "
-                      "Mark it paid when the payment arrives.")
-                    % {"number": order.invoice_number, "amount": order.amount, "currency": order.currency,
-                       "credits": f"{order.credits:,.0f}"},
+                    _(
+                        "Invoice %(number)s issued: %(amount)s %(currency)s for %(credits)s credits. "
+                        "Mark it paid when the payment arrives."
+                    )
+                    % {
+                        "number": order.invoice_number,
+                        "amount": order.amount,
+                        "currency": order.currency,
+                        "credits": f"{order.credits:,.0f}",
+                    },
                 )
                 return HttpResponseRedirect(reverse("channels_out:credits") + "#orders")
         return render(request, "channels_out/credits.html", credits_context(request, buy_form=form))
@@ -157,11 +175,16 @@ class CreditOrderMarkPaidView(_OrderAction):
         # Locked, so that of two clicks at once exactly one reports the credits added.
         order = CreditOrder.objects.select_for_update().get(pk=order.pk)
         if order.status == CreditOrder.Status.PAID:
-            messages.warning(self.request, _("%(number)s was already paid; nothing added.") % {"number": order.invoice_number})
+            messages.warning(
+                self.request,
+                _("%(number)s was already paid; nothing added.") % {"number": order.invoice_number},
+            )
             return ""
         paid = credit_order_mark_paid(order=order, user=self.request.user)
-        return str(_("%(number)s marked paid; %(credits)s credits added.")
-                   % {"number": paid.invoice_number, "credits": f"{paid.credits:,.0f}"})
+        return str(
+            _("%(number)s marked paid; %(credits)s credits added.")
+            % {"number": paid.invoice_number, "credits": f"{paid.credits:,.0f}"}
+        )
 
 
 class CreditOrderCancelView(_OrderAction):

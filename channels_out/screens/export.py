@@ -16,13 +16,30 @@ from ..models import OutboundMessage
 from .log import filtered, with_campaign_name
 
 CSV_COLUMNS: list[tuple[str, str]] = [
-    ("id", "pk"), ("created", "created_at"), ("channel", "channel"), ("account", "account.name"),
-    ("recipient", "to"), ("guest", "guest.full_name"), ("campaign", "campaign_name"), ("source", "source"),
-    ("purpose", "purpose"), ("language", "language"), ("subject", "subject"), ("text", "body"),
-    ("status", "status"), ("skip reason", "skip_reason"), ("reason", "reason"),
-    ("provider code", "provider_code"), ("provider message id", "provider_message_id"),
-    ("segments", "segments"), ("encoding", "encoding"), ("country", "country"), ("credits", "credits"),
-    ("sent by", "sent_by.username"), ("sent at", "sent_at"), ("delivered at", "delivered_at"),
+    ("id", "pk"),
+    ("created", "created_at"),
+    ("channel", "channel"),
+    ("account", "account.name"),
+    ("recipient", "to"),
+    ("guest", "guest.full_name"),
+    ("campaign", "campaign_name"),
+    ("source", "source"),
+    ("purpose", "purpose"),
+    ("language", "language"),
+    ("subject", "subject"),
+    ("text", "body"),
+    ("status", "status"),
+    ("skip reason", "skip_reason"),
+    ("reason", "reason"),
+    ("provider code", "provider_code"),
+    ("provider message id", "provider_message_id"),
+    ("segments", "segments"),
+    ("encoding", "encoding"),
+    ("country", "country"),
+    ("credits", "credits"),
+    ("sent by", "sent_by.username"),
+    ("sent at", "sent_at"),
+    ("delivered at", "delivered_at"),
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,8 +80,12 @@ class MessageExportView(StaffView, View):
 
     def get(self, request: HttpRequest) -> StreamingHttpResponse:
         _form, queryset = filtered(request)
-        rows = with_campaign_name(queryset.select_related("guest", "sent_by", "account").defer("html_body"))
-        response = StreamingHttpResponse(csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8")
+        rows = with_campaign_name(
+            queryset.select_related("guest", "sent_by", "account").defer("html_body")
+        )
+        response = StreamingHttpResponse(
+            csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="sent-messages-{stamp}.csv"'
         return response

@@ -109,7 +109,11 @@ def messages_matching(filters: dict[str, Any]) -> QuerySet[OutboundMessage]:
         runs = _runs(run_type).filter(campaign_id=campaign).values("pk")
         queryset = queryset.filter(origin_type=run_type, origin_id__in=Subquery(runs))
     if staff := filters.get("staff"):
-        queryset = queryset.filter(sent_by__isnull=True) if staff == NO_STAFF else queryset.filter(sent_by_id=staff)
+        queryset = (
+            queryset.filter(sent_by__isnull=True)
+            if staff == NO_STAFF
+            else queryset.filter(sent_by_id=staff)
+        )
     if guest := filters.get("guest"):
         if guest.isdigit():
             queryset = queryset.filter(guest_id=int(guest))
@@ -122,13 +126,17 @@ def messages_matching(filters: dict[str, Any]) -> QuerySet[OutboundMessage]:
                     | Q(guest__phone__icontains=term)
                 )
     if text := filters.get("q"):
-        queryset = queryset.filter(Q(body__icontains=text) | Q(subject__icontains=text) | Q(to__icontains=text))
+        queryset = queryset.filter(
+            Q(body__icontains=text) | Q(subject__icontains=text) | Q(to__icontains=text)
+        )
     return queryset
 
 
 def log_rows(queryset: QuerySet[OutboundMessage]) -> QuerySet[OutboundMessage]:
     """What a row of the log shows, in one query however many rows (no N+1)."""
-    return with_campaign_name(queryset.select_related("guest", "sent_by", "account").defer(*LIST_DEFERRED))
+    return with_campaign_name(
+        queryset.select_related("guest", "sent_by", "account").defer(*LIST_DEFERRED)
+    )
 
 
 class DateInput(forms.DateInput):
@@ -142,14 +150,18 @@ class MessageFilterForm(forms.Form):
     """The log's filters (GET). Each field that does not validate is ignored, with its error shown."""
 
     q = forms.CharField(
-        label=_("Text"), required=False, max_length=200,
+        label=_("Text"),
+        required=False,
+        max_length=200,
         help_text=_("In the message, its subject or the recipient's address."),
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    campaign = forms.TypedChoiceField(label=_("Campaign"), required=False, coerce=int, empty_value=None)
+    campaign = forms.TypedChoiceField(
+        label=_("Campaign"), required=False, coerce=int, empty_value=None
+    )
     staff = forms.ChoiceField(label=_("Sent by"), required=False)
     guest = forms.CharField(
         label=_("Guest"), required=False, max_length=100, help_text=_("Name, e-mail or phone.")
@@ -157,16 +169,26 @@ class MessageFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = {name: cast(forms.ChoiceField, self.fields[name]) for name in ("channel", "status", "campaign", "staff")}
+        choices = {
+            name: cast(forms.ChoiceField, self.fields[name])
+            for name in ("channel", "status", "campaign", "staff")
+        }
         choices["channel"].choices = [("", _("All channels")), *ContactChannel.choices]
         choices["status"].choices = [
-            ("", _("All statuses")), (FAILURES, _("Failed or undelivered")), *Status.choices
+            ("", _("All statuses")),
+            (FAILURES, _("Failed or undelivered")),
+            *Status.choices,
         ]
         campaign_model = _campaign_model()
-        campaigns = campaign_model._default_manager.order_by("name").values_list("pk", "name") if campaign_model else []
+        campaigns = (
+            campaign_model._default_manager.order_by("name").values_list("pk", "name")
+            if campaign_model
+            else []
+        )
         choices["campaign"].choices = [("", _("All campaigns")), *campaigns]
         staff = (
-            get_user_model()._default_manager.filter(
+            get_user_model()
+            ._default_manager.filter(
                 Q(is_staff=True) | Q(is_superuser=True) | Q(groups__isnull=False), is_active=True
             )
             .distinct()
@@ -240,7 +262,9 @@ class MessageRowsView(StaffView, View):
         return super().handle_no_permission()
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()][:PAGE_SIZE]
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()][
+            :PAGE_SIZE
+        ]
         rows = list(log_rows(OutboundMessage.objects.filter(pk__in=ids)))
         return render(request, "channels_out/_message_rows.html", rows_context(rows))
 
@@ -292,7 +316,12 @@ def message_chain(message: OutboundMessage) -> list[dict[str, Any]]:
         )
         for child in children:
             link = _("fallback for #%(pk)s") if child.fallback_for_id else _("resend of #%(pk)s")
-            chain.append({"message": child, "link": link % {"pk": child.fallback_for_id or child.resend_of_id}})
+            chain.append(
+                {
+                    "message": child,
+                    "link": link % {"pk": child.fallback_for_id or child.resend_of_id},
+                }
+            )
         frontier = [c.pk for c in children]
         found.update(frontier)
     return chain if len(chain) > 1 else []
@@ -309,7 +338,9 @@ class UnknownQueueView(StaffView, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        queryset = log_rows(OutboundMessage.objects.filter(status=Status.UNKNOWN)).order_by("created_at", "pk")
+        queryset = log_rows(OutboundMessage.objects.filter(status=Status.UNKNOWN)).order_by(
+            "created_at", "pk"
+        )
         context.update(
             page=paginate(self.request, queryset, PAGE_SIZE),
             can_resolve=self.request.user.has_perm("channels_out.resolve_unknown"),

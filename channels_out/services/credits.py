@@ -22,8 +22,10 @@ def _next_invoice_number() -> str:
     year = timezone.localdate().year
     prefix = f"CR-{year}-"
     last = (
-        CreditOrder.objects.filter(invoice_number__startswith=prefix).order_by("-invoice_number")
-        .values_list("invoice_number", flat=True).first()
+        CreditOrder.objects.filter(invoice_number__startswith=prefix)
+        .order_by("-invoice_number")
+        .values_list("invoice_number", flat=True)
+        .first()
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:05d}"
@@ -37,18 +39,28 @@ def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> 
     try:
         quantity = Decimal(str(credits))
     except ArithmeticError as exc:
-        raise ValidationError({"credits": gettext("“%(credits)s” is not a number of credits.") % {"credits": credits}}) from exc
+        raise ValidationError(
+            {"credits": gettext("“%(credits)s” is not a number of credits.") % {"credits": credits}}
+        ) from exc
     if quantity != quantity.to_integral_value() or quantity < 1:
         raise ValidationError({"credits": gettext("Order a whole, positive number of credits.")})
     if quantity > MAX_ORDER_CREDITS:
-        raise ValidationError({"credits": gettext("Order at most %(limit)s credits at once.") % {"limit": f"{MAX_ORDER_CREDITS:,}"}})
+        raise ValidationError(
+            {
+                "credits": gettext("Order at most %(limit)s credits at once.")
+                % {"limit": f"{MAX_ORDER_CREDITS:,}"}
+            }
+        )
     rate = MessagingPolicy.load().credits_per_eur
     amount = (quantity / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     for _ in range(5):
         try:
             with transaction.atomic():
                 return CreditOrder.objects.create(
-                    credits=quantity, amount=amount, invoice_number=_next_invoice_number(), ordered_by=acting_user(user)
+                    credits=quantity,
+                    amount=amount,
+                    invoice_number=_next_invoice_number(),
+                    ordered_by=acting_user(user),
                 )
         except IntegrityError:
             continue  # two orders took the same number at once; take the next
@@ -63,13 +75,23 @@ def credit_order_mark_paid(*, order: CreditOrder, user: Actor = None) -> CreditO
     """
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.CANCELLED:
-        raise ValidationError(gettext("Invoice %(invoice)s was cancelled; it cannot be paid.") % {"invoice": locked.invoice_number})
+        raise ValidationError(
+            gettext("Invoice %(invoice)s was cancelled; it cannot be paid.")
+            % {"invoice": locked.invoice_number}
+        )
     if locked.status == CreditOrder.Status.PAID:
         return locked
-    locked.status, locked.paid_at, locked.paid_by = CreditOrder.Status.PAID, timezone.now(), acting_user(user)
+    locked.status, locked.paid_at, locked.paid_by = (
+        CreditOrder.Status.PAID,
+        timezone.now(),
+        acting_user(user),
+    )
     locked.save(update_fields=["status", "paid_at", "paid_by"])
     credits_add(
-        amount=locked.credits, key=f"order:{locked.pk}", order=locked, created_by=acting_user(user),
+        amount=locked.credits,
+        key=f"order:{locked.pk}",
+        order=locked,
+        created_by=acting_user(user),
         note=f"invoice {locked.invoice_number}",
     )
     transaction.on_commit(messages_resume_after_topup)
@@ -82,10 +104,17 @@ def credit_order_cancel(*, order: CreditOrder, user: Actor = None) -> CreditOrde
     """Cancel an unpaid order. Raises ValidationError for a paid one."""
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.PAID:
-        raise ValidationError(gettext("Invoice %(invoice)s is paid; it cannot be cancelled.") % {"invoice": locked.invoice_number})
+        raise ValidationError(
+            gettext("Invoice %(invoice)s is paid; it cannot be cancelled.")
+            % {"invoice": locked.invoice_number}
+        )
     if locked.status == CreditOrder.Status.CANCELLED:
         return locked  # a second click changes nothing, not even who cancelled it
-    locked.status, locked.cancelled_at, locked.cancelled_by = CreditOrder.Status.CANCELLED, timezone.now(), acting_user(user)
+    locked.status, locked.cancelled_at, locked.cancelled_by = (
+        CreditOrder.Status.CANCELLED,
+        timezone.now(),
+        acting_user(user),
+    )
     locked.save(update_fields=["status", "cancelled_at", "cancelled_by"])
     order.refresh_from_db()
     return locked

@@ -55,7 +55,12 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
             )
     elif account.auto_reply.strip():
         message_send(
-            steps=Step(channel=inbound.channel, account=account, text=account.auto_reply.strip(), to=inbound.from_number),
+            steps=Step(
+                channel=inbound.channel,
+                account=account,
+                text=account.auto_reply.strip(),
+                to=inbound.from_number,
+            ),
             purpose=ConsentPurpose.SERVICE,
             guest=guests[0] if guests else None,
             dedupe_key=f"auto-reply:{account.pk}:{inbound.provider_message_id}",

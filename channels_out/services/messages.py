@@ -56,15 +56,24 @@ _NEEDS_TEXT = {
     ContactChannel.VIBER: gettext_lazy("A Viber message needs a text."),
 }
 _TOO_LONG = {
-    ContactChannel.SMS: gettext_lazy("An SMS message is at most %(limit)s characters; this one has %(length)s."),
-    ContactChannel.VIBER: gettext_lazy("A Viber message is at most %(limit)s characters; this one has %(length)s."),
+    ContactChannel.SMS: gettext_lazy(
+        "An SMS message is at most %(limit)s characters; this one has %(length)s."
+    ),
+    ContactChannel.VIBER: gettext_lazy(
+        "A Viber message is at most %(limit)s characters; this one has %(length)s."
+    ),
 }
 DISPATCH_CHUNK = 200
 # Skips after which the next step of a fallback plan is tried: this channel cannot reach the
 # guest, but another may.
 FALLBACK_SKIPS = frozenset(
-    {SkipReason.NO_ADDRESS, SkipReason.INVALID_NUMBER, SkipReason.NO_CONSENT, SkipReason.OPTED_OUT,
-     SkipReason.OUTSIDE_WINDOW}
+    {
+        SkipReason.NO_ADDRESS,
+        SkipReason.INVALID_NUMBER,
+        SkipReason.NO_CONSENT,
+        SkipReason.OPTED_OUT,
+        SkipReason.OUTSIDE_WINDOW,
+    }
 )
 
 
@@ -90,8 +99,9 @@ class Step:
     def from_plan_item(cls, item: dict[str, Any]) -> Step:
         data = dict(item)
         account_id = data.pop("account", None)
-        return cls(account=ChannelAccount.objects.get(pk=account_id) if account_id else None, **data)
-
+        return cls(
+            account=ChannelAccount.objects.get(pk=account_id) if account_id else None, **data
+        )
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,11 @@ class _Accounts:
 
     def default(self, channel: str) -> ChannelAccount | None:
         if channel not in self._defaults:
-            active = list(ChannelAccount.objects.filter(channel=channel, is_active=True).order_by("-is_default", "pk")[:2])
+            active = list(
+                ChannelAccount.objects.filter(channel=channel, is_active=True).order_by(
+                    "-is_default", "pk"
+                )[:2]
+            )
             chosen = active[0] if active and (active[0].is_default or len(active) == 1) else None
             self._defaults[channel] = chosen
         return self._defaults[channel]
@@ -158,31 +172,53 @@ def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
     if account is None:
         error("account", gettext("No active %(channel)s account is set up.") % {"channel": label})
     elif account.channel != step.channel:
-        error("account", f"“{account.name}” is {_a(account.get_channel_display())} account, not {_a(label)} account.")
+        error(
+            "account",
+            f"“{account.name}” is {_a(account.get_channel_display())} account, not {_a(label)} account.",
+        )
     elif not account.is_active:
-        error("account", gettext("The account “%(account)s” is switched off.") % {"account": account.name})
+        error(
+            "account",
+            gettext("The account “%(account)s” is switched off.") % {"account": account.name},
+        )
     if step.channel == ContactChannel.EMAIL:
         if not step.subject.strip():
             error("subject", gettext("An e-mail needs a subject."))
         if "\n" in step.subject or "\r" in step.subject:
             error("subject", gettext("The subject cannot contain a line break."))
         if len(step.subject) > MAX_SUBJECT_CHARS:
-            error("subject", gettext("The subject is longer than %(limit)s characters.") % {"limit": MAX_SUBJECT_CHARS})
+            error(
+                "subject",
+                gettext("The subject is longer than %(limit)s characters.")
+                % {"limit": MAX_SUBJECT_CHARS},
+            )
         if not (step.text.strip() or step.html.strip()):
             error("text", gettext("An e-mail needs a text or HTML body."))
         if len(step.html.encode()) > MAX_HTML_BYTES:
-            error("html", gettext("The HTML body is larger than %(limit)s KB.") % {"limit": MAX_HTML_BYTES // 1024})
+            error(
+                "html",
+                gettext("The HTML body is larger than %(limit)s KB.")
+                % {"limit": MAX_HTML_BYTES // 1024},
+            )
     elif step.channel == ContactChannel.WHATSAPP:
         if not (step.template_id or step.text.strip()):
             error("text", gettext("A WhatsApp message needs an approved template or a text."))
         if len(step.text) > MAX_WHATSAPP_CHARS:
-            error("text", gettext("A WhatsApp message is at most %(limit)s characters.") % {"limit": MAX_WHATSAPP_CHARS})
+            error(
+                "text",
+                gettext("A WhatsApp message is at most %(limit)s characters.")
+                % {"limit": MAX_WHATSAPP_CHARS},
+            )
     else:
         limit = MAX_SMS_CHARS if step.channel == ContactChannel.SMS else MAX_VIBER_CHARS
         if not step.text.strip():
             error("text", str(_NEEDS_TEXT[ContactChannel(step.channel)]))
         if len(step.text) > limit:
-            error("text", _TOO_LONG[ContactChannel(step.channel)] % {"limit": limit, "length": len(step.text)})
+            error(
+                "text",
+                _TOO_LONG[ContactChannel(step.channel)]
+                % {"limit": limit, "length": len(step.text)},
+            )
     if errors:
         raise ValidationError(errors)
     assert account is not None
@@ -194,8 +230,17 @@ def _expand_plan(steps: Sequence[Step], house: MessagingPolicy, accounts: _Accou
     plan: list[Step] = []
     for index, step in enumerate(steps):
         account = accounts.for_step(step)
-        if step.channel == ContactChannel.VIBER and account is not None and account.fallback_account_id:
-            sms = Step(channel=ContactChannel.SMS, account=account.fallback_account, text=step.text, to=step.to)
+        if (
+            step.channel == ContactChannel.VIBER
+            and account is not None
+            and account.fallback_account_id
+        ):
+            sms = Step(
+                channel=ContactChannel.SMS,
+                account=account.fallback_account,
+                text=step.text,
+                to=step.to,
+            )
             if not house.viber_first:
                 plan.append(sms)
                 continue
@@ -207,9 +252,18 @@ def _expand_plan(steps: Sequence[Step], house: MessagingPolicy, accounts: _Accou
     return plan
 
 
-def _event(message: OutboundMessage, status: str, *, source: str, description: str = "", code: str = "",
-           provider_status: str = "", payload: dict[str, Any] | None = None, applied: bool = True,
-           by: Any = None) -> DeliveryEvent:
+def _event(
+    message: OutboundMessage,
+    status: str,
+    *,
+    source: str,
+    description: str = "",
+    code: str = "",
+    provider_status: str = "",
+    payload: dict[str, Any] | None = None,
+    applied: bool = True,
+    by: Any = None,
+) -> DeliveryEvent:
     return DeliveryEvent(
         message=message,
         status=status,
@@ -229,7 +283,11 @@ def _record(message: OutboundMessage, status: str, **kwargs: Any) -> None:
 
 
 def _mark_skipped(message: OutboundMessage, skip: policy.Skip) -> None:
-    message.status, message.skip_reason, message.reason = Status.SKIPPED, skip.reason, skip.detail[:255]
+    message.status, message.skip_reason, message.reason = (
+        Status.SKIPPED,
+        skip.reason,
+        skip.detail[:255],
+    )
     message.finished_at = timezone.now()
 
 
@@ -237,7 +295,11 @@ def _skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
     """Mark a queued ``message`` skipped, release its credits, and go to the next step of its plan."""
     now = timezone.now()
     updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-        status=Status.SKIPPED, skip_reason=skip.reason, reason=skip.detail[:255], finished_at=now, updated_at=now
+        status=Status.SKIPPED,
+        skip_reason=skip.reason,
+        reason=skip.detail[:255],
+        finished_at=now,
+        updated_at=now,
     )
     if not updated:
         return
@@ -248,8 +310,14 @@ def _skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
         message_fall_back(message, reason=skip.detail)
 
 
-def _opt_out(step: Step, account: ChannelAccount, *, purpose: str, guest: Guest | None,
-             headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+def _opt_out(
+    step: Step,
+    account: ChannelAccount,
+    *,
+    purpose: str,
+    guest: Guest | None,
+    headers: dict[str, str],
+) -> tuple[str, dict[str, str]]:
     """Every marketing message carries its way out (P3): one-click unsubscribe headers on
     e-mail, the account's opt-out hint at the end of an SMS."""
     if purpose != ConsentPurpose.MARKETING:
@@ -264,9 +332,19 @@ def _opt_out(step: Step, account: ChannelAccount, *, purpose: str, guest: Guest 
     return step.text, headers
 
 
-def _build(step: Step, account: ChannelAccount, *, key: str, purpose: str, guest: Guest | None, rest: list[Step],
-           common: dict[str, Any]) -> OutboundMessage:
-    text, headers = _opt_out(step, account, purpose=purpose, guest=guest, headers=dict(common.pop("headers", {}) or {}))
+def _build(
+    step: Step,
+    account: ChannelAccount,
+    *,
+    key: str,
+    purpose: str,
+    guest: Guest | None,
+    rest: list[Step],
+    common: dict[str, Any],
+) -> OutboundMessage:
+    text, headers = _opt_out(
+        step, account, purpose=purpose, guest=guest, headers=dict(common.pop("headers", {}) or {})
+    )
     return OutboundMessage(
         dedupe_key=key,
         channel=step.channel,
@@ -297,7 +375,9 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
     for message in messages:
         if message.status == Status.SKIPPED:
             continue  # decided by the caller
-        address = policy.resolve_address(channel=message.channel, guest=message.guest, to=message.to)
+        address = policy.resolve_address(
+            channel=message.channel, guest=message.guest, to=message.to
+        )
         if isinstance(address, policy.Skip):
             _mark_skipped(message, address)
             continue
@@ -310,23 +390,35 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
     for message in alive:
         if message.guest_id:
             groups[(message.purpose, message.channel)].append(message.guest_id)
-    blocked = {key: policy.consent_skips(ids, purpose=key[0], channel=key[1]) for key, ids in groups.items()}
+    blocked = {
+        key: policy.consent_skips(ids, purpose=key[0], channel=key[1])
+        for key, ids in groups.items()
+    }
     marketing = [m.guest_id for m in alive if m.guest_id and m.purpose == ConsentPurpose.MARKETING]
     counts = policy.recent_marketing_counts(marketing, policy=house)
 
     now = timezone.now()
     for message in alive:
-        if message.channel == ContactChannel.WHATSAPP and not message.template_id and message.to not in open_windows:
-            _mark_skipped(message, policy.Skip(
-                SkipReason.OUTSIDE_WINDOW,
-                "free text is only allowed within 24 hours of the guest's last message; use a template",
-            ))
+        if (
+            message.channel == ContactChannel.WHATSAPP
+            and not message.template_id
+            and message.to not in open_windows
+        ):
+            _mark_skipped(
+                message,
+                policy.Skip(
+                    SkipReason.OUTSIDE_WINDOW,
+                    "free text is only allowed within 24 hours of the guest's last message; use a template",
+                ),
+            )
             continue
         skip = blocked.get((message.purpose, message.channel), {}).get(message.guest_id or 0)
         if skip is None and message.purpose == ConsentPurpose.MARKETING and message.guest_id:
             skip = policy.frequency_skip(count=counts.get(message.guest_id, 0), policy=house)
             if skip is None and message.fallback_for_id is None:
-                counts[message.guest_id] = counts.get(message.guest_id, 0) + 1  # two in one batch count twice
+                counts[message.guest_id] = (
+                    counts.get(message.guest_id, 0) + 1
+                )  # two in one batch count twice
         if skip:
             _mark_skipped(message, skip)
             continue
@@ -336,15 +428,29 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
         elif message.channel != ContactChannel.EMAIL:
             message.segments = 1
         message.credits = prices.cost(message.channel, message.country, message.segments)
-        message.not_before = policy.quiet_hours_end(
-            channel=message.channel, purpose=message.purpose, to=message.to, guest=message.guest, policy=house, at=now, source=message.source
-        ) or message.not_before
+        message.not_before = (
+            policy.quiet_hours_end(
+                channel=message.channel,
+                purpose=message.purpose,
+                to=message.to,
+                guest=message.guest,
+                policy=house,
+                at=now,
+                source=message.source,
+            )
+            or message.not_before
+        )
         message.status = Status.QUEUED
 
 
-def _new_only(rows: list[OutboundMessage]) -> tuple[list[OutboundMessage], dict[str, OutboundMessage]]:
+def _new_only(
+    rows: list[OutboundMessage],
+) -> tuple[list[OutboundMessage], dict[str, OutboundMessage]]:
     """Split ``rows`` into those whose dedupe key is new and the existing rows by key."""
-    existing = {m.dedupe_key: m for m in OutboundMessage.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows])}
+    existing = {
+        m.dedupe_key: m
+        for m in OutboundMessage.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows])
+    }
     fresh, seen = [], set(existing)
     for row in rows:
         if row.dedupe_key not in seen:
@@ -372,7 +478,9 @@ def _insert(rows: list[OutboundMessage]) -> list[OutboundMessage]:
     return inserted
 
 
-def _submit(rows: list[OutboundMessage], house: MessagingPolicy | None = None) -> dict[str, OutboundMessage]:
+def _submit(
+    rows: list[OutboundMessage], house: MessagingPolicy | None = None
+) -> dict[str, OutboundMessage]:
     """Log, assess, reserve and queue new rows; return every row (new or existing) by dedupe key."""
     house = house or MessagingPolicy.load()
     fresh, existing = _new_only(rows)
@@ -384,14 +492,23 @@ def _submit(rows: list[OutboundMessage], house: MessagingPolicy | None = None) -
     if short:
         balance = available_credits()
         for message in short:
-            _mark_skipped(message, policy.Skip(SkipReason.NO_CREDITS, f"no credits: {shortfall(message.credits, balance)}"))
-        OutboundMessage.objects.bulk_update(short, ["status", "skip_reason", "reason", "finished_at"])
+            _mark_skipped(
+                message,
+                policy.Skip(
+                    SkipReason.NO_CREDITS, f"no credits: {shortfall(message.credits, balance)}"
+                ),
+            )
+        OutboundMessage.objects.bulk_update(
+            short, ["status", "skip_reason", "reason", "finished_at"]
+        )
     # A queued row speaks for itself (created_at); a skip is an event worth its own line.
-    DeliveryEvent.objects.bulk_create([
-        _event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
-        for m in inserted
-        if m.status == Status.SKIPPED
-    ])
+    DeliveryEvent.objects.bulk_create(
+        [
+            _event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
+            for m in inserted
+            if m.status == Status.SKIPPED
+        ]
+    )
     for message in inserted:
         if message.status == Status.SKIPPED and message.skip_reason in FALLBACK_SKIPS:
             message_fall_back(message, reason=message.reason)
@@ -433,7 +550,9 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
         if not plan:
             raise ValidationError("A message needs at least one channel.")
         if request.purpose not in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING):
-            raise ValidationError({"purpose": f"Unknown purpose “{request.purpose}”: use service or marketing."})
+            raise ValidationError(
+                {"purpose": f"Unknown purpose “{request.purpose}”: use service or marketing."}
+            )
         if request.guest is None and not plan[0].to:
             raise ValidationError(gettext("A message needs a guest or an address."))
         for header, value in request.headers.items():
@@ -443,8 +562,12 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
             for step in plan:
                 _validate_step(step, accounts)
         elif accounts.for_step(plan[0]) is None:
-            raise ValidationError({"account": gettext("No active %(channel)s account is set up.")
-                                   % {"channel": ContactChannel(plan[0].channel).label}})
+            raise ValidationError(
+                {
+                    "account": gettext("No active %(channel)s account is set up.")
+                    % {"channel": ContactChannel(plan[0].channel).label}
+                }
+            )
         plan = _expand_plan(plan, house, accounts)
         origin = request.origin
         if origin is not None and type(origin) not in content_types:
@@ -452,22 +575,28 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
         first = plan[0]
         account = accounts.for_step(first)
         assert account is not None  # _validate_step refused a step without one
-        rows.append(_build(
-            first, account, key=request.dedupe_key or f"adhoc:{uuid.uuid4().hex}", purpose=request.purpose,
-            guest=request.guest, rest=plan[1:],
-            common={
-                "reservation": request.reservation,
-                "facility_booking": request.facility_booking,
-                "origin_type": content_types[type(origin)] if origin is not None else None,
-                "origin_id": origin.pk if origin is not None else None,
-                "source": request.source,
-                "language": request.language,
-                "sent_by": acting_user(request.user),
-                "not_before": request.not_before,
-                "expires_at": request.expires_at,
-                "headers": dict(request.headers),
-            },
-        ))
+        rows.append(
+            _build(
+                first,
+                account,
+                key=request.dedupe_key or f"adhoc:{uuid.uuid4().hex}",
+                purpose=request.purpose,
+                guest=request.guest,
+                rest=plan[1:],
+                common={
+                    "reservation": request.reservation,
+                    "facility_booking": request.facility_booking,
+                    "origin_type": content_types[type(origin)] if origin is not None else None,
+                    "origin_id": origin.pk if origin is not None else None,
+                    "source": request.source,
+                    "language": request.language,
+                    "sent_by": acting_user(request.user),
+                    "not_before": request.not_before,
+                    "expires_at": request.expires_at,
+                    "headers": dict(request.headers),
+                },
+            )
+        )
     for request, row in zip(requests, rows, strict=True):
         if request.skip is not None:
             _mark_skipped(row, request.skip)
@@ -504,9 +633,18 @@ def message_send(
     a subject or header with a line break.
     """
     request = MessageRequest(
-        steps=[steps] if isinstance(steps, Step) else list(steps), purpose=purpose, guest=guest,
-        reservation=reservation, facility_booking=facility_booking, dedupe_key=dedupe_key or "", origin=origin,
-        source=source, language=language, user=user, not_before=not_before, expires_at=expires_at,
+        steps=[steps] if isinstance(steps, Step) else list(steps),
+        purpose=purpose,
+        guest=guest,
+        reservation=reservation,
+        facility_booking=facility_booking,
+        dedupe_key=dedupe_key or "",
+        origin=origin,
+        source=source,
+        language=language,
+        user=user,
+        not_before=not_before,
+        expires_at=expires_at,
         headers=headers or {},
     )
     return message_send_many([request])[0]
@@ -544,13 +682,22 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
             "fallback_for": message,
         },
     )
-    if not fallback.to and message.guest is None and {step.channel, message.channel} <= policy.PHONE_CHANNELS:
+    if (
+        not fallback.to
+        and message.guest is None
+        and {step.channel, message.channel} <= policy.PHONE_CHANNELS
+    ):
         fallback.to = message.to
     existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
     result = _submit([fallback])[fallback.dedupe_key]
     if not existed:
-        _record(message, message.status, source="fallback", applied=False,
-                description=f"falls back to {result.get_channel_display()}: {reason}")
+        _record(
+            message,
+            message.status,
+            source="fallback",
+            applied=False,
+            description=f"falls back to {result.get_channel_display()}: {reason}",
+        )
     return result
 
 

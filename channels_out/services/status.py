@@ -54,8 +54,13 @@ def message_apply_status(
 ) -> bool:
     """Move ``message`` to ``status`` if that is forward; record the event either way (see message_apply_statuses)."""
     change = StatusChange(
-        message, status, provider_message_id=provider_message_id, provider_status=provider_status, code=code,
-        description=description, payload=payload,
+        message,
+        status,
+        provider_message_id=provider_message_id,
+        provider_status=provider_status,
+        code=code,
+        description=description,
+        payload=payload,
     )
     return message_apply_statuses([change], source=source, by=by, at=at)[0]
 
@@ -102,10 +107,19 @@ def message_apply_statuses(
         was, sent_at = current[message.pk]
         forward = STATUS_RANK[status] > STATUS_RANK[was]
         moved.append(forward)
-        events.append(_event(
-            message, status, source=source, description=change.description, code=change.code,
-            provider_status=change.provider_status, payload=change.payload, applied=forward, by=user,
-        ))
+        events.append(
+            _event(
+                message,
+                status,
+                source=source,
+                description=change.description,
+                code=change.code,
+                provider_status=change.provider_status,
+                payload=change.payload,
+                applied=forward,
+                by=user,
+            )
+        )
         if not forward:
             continue
         fields: dict[str, Any] = {"status": status, "updated_at": now}
@@ -118,7 +132,9 @@ def message_apply_statuses(
         if status == Status.SENT:
             fields["sent_at"] = now
         elif status in ACCEPTED_STATUSES:
-            fields["sent_at"] = sent_at or now  # a receipt overtook our own "sent": it went out by now
+            fields["sent_at"] = (
+                sent_at or now
+            )  # a receipt overtook our own "sent": it went out by now
         if status == Status.DELIVERED:
             fields["delivered_at"] = now
         if status in FINAL_STATUSES:
@@ -130,7 +146,9 @@ def message_apply_statuses(
         first_acceptance = status in ACCEPTED_STATUSES and was not in ACCEPTED_STATUSES
         pay_on_delivery = message.channel in backend_class(message.backend).debit_on_delivery
         if pay_on_delivery:
-            debit = status == Status.DELIVERED or (status in ACCEPTED_STATUSES and source == "operator")
+            debit = status == Status.DELIVERED or (
+                status in ACCEPTED_STATUSES and source == "operator"
+            )
         else:
             debit = first_acceptance
         if debit:
@@ -163,8 +181,13 @@ def _update_rows(messages: list[OutboundMessage], names: Sequence[str]) -> None:
             values[name] = distinct.pop()
         else:
             output = _FIELDS[name]
-            values[name] = Case(*(When(pk=m.pk, then=Value(getattr(m, name), output_field=output)) for m in messages),
-                                output_field=output)
+            values[name] = Case(
+                *(
+                    When(pk=m.pk, then=Value(getattr(m, name), output_field=output))
+                    for m in messages
+                ),
+                output_field=output,
+            )
     OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(**values)
 
 
@@ -173,9 +196,19 @@ def message_mark_sent(*, message: OutboundMessage, user: Actor, note: str = "") 
     """Operator decision on an unknown outcome: it went out. Debits its credits. ValidationError otherwise."""
     message.refresh_from_db()
     if message.status != Status.UNKNOWN:
-        raise ValidationError(gettext("Only a message with an unknown outcome can be marked sent; this one is %(status)s.")
-                              % {"status": lower_label(message.get_status_display())})
-    message_apply_status(message, Status.SENT, source="operator", description=note or "marked sent by an operator", by=user)
+        raise ValidationError(
+            gettext(
+                "Only a message with an unknown outcome can be marked sent; this one is %(status)s."
+            )
+            % {"status": lower_label(message.get_status_display())}
+        )
+    message_apply_status(
+        message,
+        Status.SENT,
+        source="operator",
+        description=note or "marked sent by an operator",
+        by=user,
+    )
     message.refresh_from_db()
     return message
 
@@ -190,10 +223,16 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
     """
     message.refresh_from_db()
     if message.status != Status.UNKNOWN:
-        raise ValidationError(gettext("Only a message with an unknown outcome can be resent; this one is %(status)s.")
-                              % {"status": lower_label(message.get_status_display())})
+        raise ValidationError(
+            gettext("Only a message with an unknown outcome can be resent; this one is %(status)s.")
+            % {"status": lower_label(message.get_status_display())}
+        )
     message_apply_status(
-        message, Status.FAILED, source="operator", description=note or "not sent (operator); resent", by=user
+        message,
+        Status.FAILED,
+        source="operator",
+        description=note or "not sent (operator); resent",
+        by=user,
     )
     copy = OutboundMessage.objects.filter(resend_of=message).first()
     if copy is not None:
@@ -203,7 +242,13 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
     copy._state.adding = True
     copy.dedupe_key = f"{message.dedupe_key}|resend"
     copy.resend_of = message
-    copy.status, copy.reason, copy.skip_reason, copy.provider_code, copy.provider_message_id = Status.QUEUED, "", "", "", ""
+    copy.status, copy.reason, copy.skip_reason, copy.provider_code, copy.provider_message_id = (
+        Status.QUEUED,
+        "",
+        "",
+        "",
+        "",
+    )
     copy.attempts, copy.credits = 0, 0
     copy.claimed_at = copy.sent_at = copy.delivered_at = copy.finished_at = None
     copy.created_at = timezone.now()
@@ -233,11 +278,19 @@ def messages_resume_after_topup(*, limit: int = 10_000) -> int:
                 # The one backward move, and only this one: a hold for credits is lifted.
                 if not OutboundMessage.objects.filter(
                     pk=pk, status=Status.SKIPPED, skip_reason=SkipReason.NO_CREDITS
-                ).update(status=Status.QUEUED, skip_reason="", reason="", finished_at=None, updated_at=now):
+                ).update(
+                    status=Status.QUEUED,
+                    skip_reason="",
+                    reason="",
+                    finished_at=None,
+                    updated_at=now,
+                ):
                     continue
                 message = OutboundMessage.objects.get(pk=pk)
                 credits_reserve(message)
-                _record(message, Status.QUEUED, source="top-up", description="credits available again")
+                _record(
+                    message, Status.QUEUED, source="top-up", description="credits available again"
+                )
                 dispatch_on_commit(message)
         except InsufficientCredits:
             break

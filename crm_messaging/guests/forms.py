@@ -29,9 +29,19 @@ from .models import (
 )
 
 # The channels the send form offers, in the order staff expect them.
-SEND_CHANNEL_ORDER = (ContactChannel.SMS, ContactChannel.WHATSAPP, ContactChannel.VIBER, ContactChannel.EMAIL)
+SEND_CHANNEL_ORDER = (
+    ContactChannel.SMS,
+    ContactChannel.WHATSAPP,
+    ContactChannel.VIBER,
+    ContactChannel.EMAIL,
+)
 # Where a consent statement came from, as the front desk records it.
-STAFF_CONSENT_SOURCES = (ConsentSource.STAFF, ConsentSource.GUEST_PORTAL, ConsentSource.BOOKING, ConsentSource.IMPORT)
+STAFF_CONSENT_SOURCES = (
+    ConsentSource.STAFF,
+    ConsentSource.GUEST_PORTAL,
+    ConsentSource.BOOKING,
+    ConsentSource.IMPORT,
+)
 NONCE = re.compile(r"[0-9a-f]{32}")
 
 
@@ -40,7 +50,9 @@ def new_nonce() -> str:
     return uuid.uuid4().hex
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+def apply_service_errors(
+    form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
     """Show a service's refusal next to the fields it names (``aliases`` maps its names to the
     form's); the rest above the form."""
     aliases = aliases or {}
@@ -92,7 +104,9 @@ class ReservationSearchForm(FrontDeskForm):
     """The reservation list's search (GET)."""
 
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=100,
+        label=_("Search"),
+        required=False,
+        max_length=100,
         help_text=_("Guest name, reservation number (R0000042), phone or e-mail."),
         widget=forms.TextInput(attrs={"type": "search", "size": 36}),
     )
@@ -100,14 +114,17 @@ class ReservationSearchForm(FrontDeskForm):
 
 class CheckInForm(FrontDeskForm):
     room_number = forms.CharField(
-        label=_("Room number"), max_length=10, required=False,
+        label=_("Room number"),
+        max_length=10,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "size": 6}),
     )
 
 
 class CancelForm(FrontDeskForm):
     reason = forms.CharField(
-        label=_("Reason for the cancellation"), max_length=255,
+        label=_("Reason for the cancellation"),
+        max_length=255,
         error_messages={"required": _("Say why the reservation is cancelled.")},
     )
 
@@ -117,7 +134,9 @@ class NoShowForm(FrontDeskForm):
 
 
 class NotificationsForm(FrontDeskForm):
-    send_notifications = forms.BooleanField(label=_("Send automatic messages to this stay's guests"), required=False)
+    send_notifications = forms.BooleanField(
+        label=_("Send automatic messages to this stay's guests"), required=False
+    )
 
 
 # --- One-off messages (S4) ----------------------------------------------------------------------
@@ -136,20 +155,30 @@ class SendMessageForm(FrontDeskForm):
     to = forms.CharField(label=_("Phone number"), max_length=254, required=False)
     subject = forms.CharField(label=_("Subject"), max_length=255, required=False)
     text = forms.CharField(
-        label=_("Message"), strip=False,
+        label=_("Message"),
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "true"}),
         error_messages={"required": _("Write the message.")},
     )
     nonce = forms.CharField(widget=forms.HiddenInput, max_length=32)
 
-    def __init__(self, *args: Any, recipients: Sequence[Guest], channels: Sequence[tuple[str, str]],
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        recipients: Sequence[Guest],
+        channels: Sequence[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.recipients = {guest.pk: guest for guest in recipients}
         self.offered_channels = [value for value, _label in channels]
         recipient, channels_field = self.fields["recipient"], self.fields["channel"]
-        assert isinstance(recipient, forms.ChoiceField) and isinstance(channels_field, forms.ChoiceField)
-        recipient.choices = [(guest.pk, label) for guest, label in self.recipient_labels(recipients)]
+        assert isinstance(recipient, forms.ChoiceField) and isinstance(
+            channels_field, forms.ChoiceField
+        )
+        recipient.choices = [
+            (guest.pk, label) for guest, label in self.recipient_labels(recipients)
+        ]
         if len(recipients) == 1:
             recipient.widget = forms.HiddenInput()
         channels_field.choices = list(channels)
@@ -161,7 +190,9 @@ class SendMessageForm(FrontDeskForm):
             to.widget.input_type = "email"
         else:
             to.widget.input_type = "tel"
-            self.fields["to"].help_text = _("Written without a country code, it is read as a local number.")
+            self.fields["to"].help_text = _(
+                "Written without a country code, it is read as a local number."
+            )
             del self.fields["subject"]
 
     @staticmethod
@@ -169,7 +200,9 @@ class SendMessageForm(FrontDeskForm):
         labels = []
         for index, guest in enumerate(recipients):
             role = _("booker") if index == 0 else _("companion")
-            labels.append((guest, f"{guest.full_name} ({role})" if len(recipients) > 1 else guest.full_name))
+            labels.append(
+                (guest, f"{guest.full_name} ({role})" if len(recipients) > 1 else guest.full_name)
+            )
         return labels
 
     def current_channel(self) -> str:
@@ -196,18 +229,24 @@ class SendMessageForm(FrontDeskForm):
         if channel == ContactChannel.EMAIL:
             raw = raw or guest.email
             if not raw:
-                self.add_error("to", _("%(name)s has no e-mail address; type one.") % {"name": guest.full_name})
+                self.add_error(
+                    "to", _("%(name)s has no e-mail address; type one.") % {"name": guest.full_name}
+                )
             else:
                 try:
                     cleaned["to"] = normalise_email(raw)
                 except ValidationError:
-                    self.add_error("to", _("“%(raw)s” is not a valid e-mail address.") % {"raw": raw})
+                    self.add_error(
+                        "to", _("“%(raw)s” is not a valid e-mail address.") % {"raw": raw}
+                    )
             if not (cleaned.get("subject") or "").strip():
                 self.add_error("subject", _("An e-mail needs a subject."))
         else:
             raw = raw or guest.phone
             if not raw:
-                self.add_error("to", _("%(name)s has no phone number; type one.") % {"name": guest.full_name})
+                self.add_error(
+                    "to", _("%(name)s has no phone number; type one.") % {"name": guest.full_name}
+                )
             else:
                 try:
                     info = phone_info(raw)
@@ -215,8 +254,11 @@ class SendMessageForm(FrontDeskForm):
                     self.add_error("to", exc.message)
                 else:
                     if not info.can_message:
-                        self.add_error("to", _("%(number)s is a %(kind)s number and cannot take messages.")
-                                       % {"number": info.e164, "kind": info.kind})
+                        self.add_error(
+                            "to",
+                            _("%(number)s is a %(kind)s number and cannot take messages.")
+                            % {"number": info.e164, "kind": info.kind},
+                        )
                     cleaned["to"] = info.e164
         if cleaned.get("text") is not None and not cleaned["text"].strip():
             self.add_error("text", _("Write the message."))
@@ -228,7 +270,10 @@ class SendMessageForm(FrontDeskForm):
 
 class GuestSearchForm(FrontDeskForm):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=100, help_text=_("Name, phone or e-mail."),
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Name, phone or e-mail."),
         widget=forms.TextInput(attrs={"type": "search", "size": 36}),
     )
 
@@ -238,31 +283,52 @@ class GuestForm(FrontDeskForm):
 
     first_name = forms.CharField(label=_("First name"), max_length=80)
     last_name = forms.CharField(label=_("Last name"), max_length=80, required=False)
-    email = forms.CharField(label=_("E-mail"), max_length=254, required=False,
-                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    phone = forms.CharField(label=_("Phone"), max_length=32, required=False,
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-                            help_text=_("Stored with its country code, e.g. +90 532 123 45 67."))
+    email = forms.CharField(
+        label=_("E-mail"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        help_text=_("Stored with its country code, e.g. +90 532 123 45 67."),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=settings.GUEST_LANGUAGES)
     nationality = forms.ChoiceField(label=_("Nationality"), required=False)
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
     gender = forms.ChoiceField(label=_("Gender"), choices=Guest.Gender.choices, required=False)
-    vip_level = forms.TypedChoiceField(label=_("VIP level"), choices=Guest.VipLevel.choices, coerce=int)
-    loyalty_tier = forms.ModelChoiceField(label=_("Loyalty tier"), queryset=LoyaltyTier.objects.none(),
-                                          required=False)
+    vip_level = forms.TypedChoiceField(
+        label=_("VIP level"), choices=Guest.VipLevel.choices, coerce=int
+    )
+    loyalty_tier = forms.ModelChoiceField(
+        label=_("Loyalty tier"), queryset=LoyaltyTier.objects.none(), required=False
+    )
     loyalty_number = forms.CharField(label=_("Loyalty number"), max_length=40, required=False)
     warning_note = forms.CharField(
-        label=_("Warning note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Warning note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Shown prominently to staff wherever this guest appears."),
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    preferences = forms.CharField(label=_("Preferences"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    allergens = forms.CharField(label=_("Allergens"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    preferences = forms.CharField(
+        label=_("Preferences"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    allergens = forms.CharField(
+        label=_("Allergens"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         nationality, tier = self.fields["nationality"], self.fields["loyalty_tier"]
-        assert isinstance(nationality, forms.ChoiceField) and isinstance(tier, forms.ModelChoiceField)
+        assert isinstance(nationality, forms.ChoiceField) and isinstance(
+            tier, forms.ModelChoiceField
+        )
         nationality.choices = [("", "—"), *countries]
         tier.queryset = LoyaltyTier.objects.filter(is_active=True).order_by("rank", "name")
 
@@ -278,26 +344,34 @@ class ConsentForm(FrontDeskForm):
 
     purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False,
+        label=_("Channel"),
+        required=False,
         choices=[("", _("— every channel (data processing) —")), *ContactChannel.choices],
     )
     granted = forms.TypedChoiceField(
-        label=_("Statement"), choices=(("1", _("Given")), ("0", _("Withdrawn"))),
-        coerce=lambda value: value == "1", widget=forms.RadioSelect,
+        label=_("Statement"),
+        choices=(("1", _("Given")), ("0", _("Withdrawn"))),
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
         error_messages={"required": _("Say whether the guest gives or withdraws consent.")},
     )
     source = forms.ChoiceField(
         label=_("How the guest told us"),
-        choices=[(s.value, s.label) for s in STAFF_CONSENT_SOURCES], initial=ConsentSource.STAFF,
+        choices=[(s.value, s.label) for s in STAFF_CONSENT_SOURCES],
+        initial=ConsentSource.STAFF,
     )
     wording_version = forms.CharField(
-        label=_("Wording version"), max_length=40, required=False,
+        label=_("Wording version"),
+        max_length=40,
+        required=False,
         help_text=_("The version of the consent text the guest agreed to, if any."),
     )
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", "consent_%s")  # the send form on the same page has a "channel" too
+        kwargs.setdefault(
+            "auto_id", "consent_%s"
+        )  # the send form on the same page has a "channel" too
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
@@ -305,20 +379,28 @@ class ConsentForm(FrontDeskForm):
         cleaned = self.cleaned_data
         purpose, channel = cleaned.get("purpose"), cleaned.get("channel", "")
         if purpose == ConsentPurpose.DATA_PROCESSING and channel:
-            self.add_error("channel", _("Data-processing consent covers every channel; choose no channel."))
+            self.add_error(
+                "channel", _("Data-processing consent covers every channel; choose no channel.")
+            )
         elif purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and not channel:
-            self.add_error("channel", _("%(purpose)s consent needs a channel.")
-                           % {"purpose": ConsentPurpose(purpose).label})
+            self.add_error(
+                "channel",
+                _("%(purpose)s consent needs a channel.")
+                % {"purpose": ConsentPurpose(purpose).label},
+            )
         return cleaned
 
 
 class GreylistForm(FrontDeskForm):
     reason = forms.CharField(
-        label=_("Reason"), max_length=255,
+        label=_("Reason"),
+        max_length=255,
         error_messages={"required": _("Say why the guest is greylisted.")},
     )
     expires_at = forms.DateTimeField(
-        label=_("Until"), required=False, widget=DateTimeInput(),
+        label=_("Until"),
+        required=False,
+        widget=DateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         help_text=_("Leave empty for no expiry."),
     )
@@ -349,6 +431,9 @@ class MergeForm(FrontDeskForm):
         keep = self.fields["keep"]
         assert isinstance(keep, forms.ChoiceField)
         keep.choices = [
-            (str(guest.pk), _("%(name)s (profile #%(pk)s)") % {"name": guest.full_name, "pk": guest.pk})
+            (
+                str(guest.pk),
+                _("%(name)s (profile #%(pk)s)") % {"name": guest.full_name, "pk": guest.pk},
+            )
             for guest in pair
         ]

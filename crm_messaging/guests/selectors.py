@@ -36,7 +36,9 @@ def latest_granted(purpose: str, channel: str, guest: OuterRef | None = None) ->
     ``guest`` points at the guest row of the outer query (default: its primary key).
     """
     return Subquery(
-        ConsentRecord.objects.filter(guest=guest if guest is not None else OuterRef("pk"), purpose=purpose, channel=channel)
+        ConsentRecord.objects.filter(
+            guest=guest if guest is not None else OuterRef("pk"), purpose=purpose, channel=channel
+        )
         .order_by("-recorded_at", "-pk")
         .values("granted")[:1]
     )
@@ -44,7 +46,11 @@ def latest_granted(purpose: str, channel: str, guest: OuterRef | None = None) ->
 
 def greylisted_expression(at: dt.datetime | None = None, guest: OuterRef | None = None) -> Exists:
     """An expression true for guests with a greylist entry in force at ``at``."""
-    return Exists(GreylistEntry.objects.active(at).filter(guest=guest if guest is not None else OuterRef("pk")))
+    return Exists(
+        GreylistEntry.objects.active(at).filter(
+            guest=guest if guest is not None else OuterRef("pk")
+        )
+    )
 
 
 def block_reason_expression(*, purpose: str, channel: str, at: dt.datetime | None = None) -> Case:
@@ -74,10 +80,14 @@ def messageable_guests(
     queryset: QuerySet[Guest], *, purpose: str, channel: str, at: dt.datetime | None = None
 ) -> QuerySet[Guest]:
     """Narrow ``queryset`` to guests who may get a message of ``purpose`` by ``channel``."""
-    return queryset.alias(_block=block_reason_expression(purpose=purpose, channel=channel, at=at)).filter(_block="")
+    return queryset.alias(
+        _block=block_reason_expression(purpose=purpose, channel=channel, at=at)
+    ).filter(_block="")
 
 
-def guest_block_reason(guest: Guest, *, purpose: str, channel: str, at: dt.datetime | None = None) -> str:
+def guest_block_reason(
+    guest: Guest, *, purpose: str, channel: str, at: dt.datetime | None = None
+) -> str:
     """Return why ``guest`` may not get this message now, or "" if he may."""
     reason = (
         Guest.objects.filter(pk=guest.pk)
@@ -108,7 +118,9 @@ def guest_find_duplicates(guest: Guest) -> QuerySet[Guest]:
         match |= Q(email_lower=guest.email.lower())
     if guest.birth_date and guest.last_name:
         match |= Q(
-            first_name__iexact=guest.first_name, last_name__iexact=guest.last_name, birth_date=guest.birth_date
+            first_name__iexact=guest.first_name,
+            last_name__iexact=guest.last_name,
+            birth_date=guest.birth_date,
         )
     return Guest.objects.annotate(email_lower=Lower("email")).filter(match).exclude(pk=guest.pk)
 
@@ -125,4 +137,3 @@ def guest_find_existing(*, email: str = "", phone: str = "") -> Guest | None:
     if phone:
         match |= Q(phone=phone, phone_valid=True)
     return Guest.objects.filter(match).order_by("-stay_count", "pk").first()
-

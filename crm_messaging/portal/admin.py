@@ -25,12 +25,31 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(LoginCode)
 class LoginCodeAdmin(_ReadOnly):
-    list_display = ("phone", "guest", "client_ip", "created_at", "expires_at", "attempts", "used_at", "used_via")
+    list_display = (
+        "phone",
+        "guest",
+        "client_ip",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+        "used_via",
+    )
     list_filter = ("used_via",)
     search_fields = ("phone", "client_ip", "guest__last_name")
     date_hierarchy = "created_at"
     # The hash stays out of sight: it is of no use to staff.
-    fields = ("phone", "guest", "client_ip", "message", "created_at", "expires_at", "attempts", "used_at", "used_via")
+    fields = (
+        "phone",
+        "guest",
+        "client_ip",
+        "message",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+        "used_via",
+    )
     raw_id_fields = ("guest", "message")
 
 

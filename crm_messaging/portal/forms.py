@@ -30,8 +30,12 @@ class PhoneForm(forms.Form):
     phone = forms.CharField(
         label=_("Mobile phone number"),
         max_length=40,
-        help_text=_("The number you gave with your booking, with the country code, e.g. +44 7400 123456."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}),
+        help_text=_(
+            "The number you gave with your booking, with the country code, e.g. +44 7400 123456."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "autofocus": True}
+        ),
     )
 
 
@@ -40,7 +44,12 @@ class CodeForm(forms.Form):
         label=_("Code from the text message"),
         max_length=20,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "size": 8,
+            }
         ),
     )
 
@@ -69,7 +78,9 @@ class ContactForm(_PageForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     phone = forms.CharField(
-        label=_("Mobile phone"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
+        label=_("Mobile phone"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     language = forms.ChoiceField(label=_("Preferred language"), choices=settings.GUEST_LANGUAGES)
 
@@ -90,7 +101,10 @@ class ConsentForm(_PageForm):
             )
 
     def marketing(self) -> dict[str, bool]:
-        return {channel: bool(self.cleaned_data.get(f"marketing_{channel}")) for channel in self.channels}
+        return {
+            channel: bool(self.cleaned_data.get(f"marketing_{channel}"))
+            for channel in self.channels
+        }
 
     def marketing_fields(self) -> list[forms.BoundField]:
         return [self[f"marketing_{channel}"] for channel in self.channels]

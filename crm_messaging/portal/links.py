@@ -61,7 +61,9 @@ def unsubscribe_url(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
 
 def one_click_unsubscribe_url(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
     """The RFC 8058 endpoint: a POST opts out; a GET (a mail scanner) only asks."""
-    return absolute(_path("portal:unsubscribe-one-click", tokens.unsubscribe_token(guest.pk, channel)))
+    return absolute(
+        _path("portal:unsubscribe-one-click", tokens.unsubscribe_token(guest.pk, channel))
+    )
 
 
 def unsubscribe_headers(guest: Guest) -> dict[str, str]:

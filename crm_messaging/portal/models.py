@@ -25,16 +25,26 @@ class LoginCode(models.Model):
     phone = models.CharField(max_length=32, help_text="The number asked for, in E.164 form.")
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     guest = models.ForeignKey(
-        Guest, null=True, blank=True, on_delete=models.CASCADE, related_name="portal_login_codes",
+        Guest,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="portal_login_codes",
         help_text="Empty when the number belongs to no guest with a current or upcoming stay.",
     )
     code_hash = models.CharField(max_length=64, blank=True, editable=False)
     message = models.ForeignKey(
-        "channels_out.OutboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "channels_out.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Codes entered against this row.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Codes entered against this row."
+    )
     used_at = models.DateTimeField(null=True, blank=True)
     used_via = models.CharField(max_length=4, choices=Via.choices, blank=True)
 
@@ -60,10 +70,16 @@ class LoginCode(models.Model):
 class EmailConfirmation(models.Model):
     """An e-mail address a guest gave in the portal, waiting for him to follow the link we sent."""
 
-    guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="portal_email_confirmations")
+    guest = models.ForeignKey(
+        Guest, on_delete=models.CASCADE, related_name="portal_email_confirmations"
+    )
     email = models.EmailField()
     message = models.ForeignKey(
-        "channels_out.OutboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "channels_out.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -110,7 +110,11 @@ def consent_wording(purpose: str, language: str, *, hotel_name: str) -> Wording:
 def marketing_channels() -> list[str]:
     """The channels a guest can opt in to: e-mail and SMS, WhatsApp and Viber if the hotel uses them."""
     used = set(ChannelAccount.objects.filter(is_active=True).values_list("channel", flat=True))
-    return [c for c in ContactChannel.values if c in (ContactChannel.EMAIL, ContactChannel.SMS) or c in used]
+    return [
+        c
+        for c in ContactChannel.values
+        if c in (ContactChannel.EMAIL, ContactChannel.SMS) or c in used
+    ]
 
 
 def pending_email_confirmation(guest: Guest) -> EmailConfirmation | None:
@@ -143,9 +147,9 @@ def relay_portal_name(email: str) -> str:
 
 
 def _latest_record(purpose: str, channel: str) -> QuerySet[ConsentRecord]:
-    return ConsentRecord.objects.filter(guest=OuterRef("pk"), purpose=purpose, channel=channel).order_by(
-        "-recorded_at", "-pk"
-    )
+    return ConsentRecord.objects.filter(
+        guest=OuterRef("pk"), purpose=purpose, channel=channel
+    ).order_by("-recorded_at", "-pk")
 
 
 NEWSLETTER_FIELDS = ("email", "first_name", "last_name", "language", "nationality", "consent_at")
@@ -163,10 +167,19 @@ def newsletter_rows() -> QuerySet[Guest, tuple[Any, ...]]:
     for domain in relay_domains():
         relay |= Q(email__iendswith="@" + domain) | Q(email__iendswith="." + domain)
     guests = messageable_guests(
-        Guest.objects.exclude(email=""), purpose=ConsentPurpose.MARKETING, channel=ContactChannel.EMAIL
+        Guest.objects.exclude(email=""),
+        purpose=ConsentPurpose.MARKETING,
+        channel=ContactChannel.EMAIL,
     )
-    consent_at = Subquery(_latest_record(ConsentPurpose.MARKETING, ContactChannel.EMAIL).values("recorded_at")[:1])
-    return guests.exclude(relay).annotate(consent_at=consent_at).order_by("pk").values_list(*NEWSLETTER_FIELDS)
+    consent_at = Subquery(
+        _latest_record(ConsentPurpose.MARKETING, ContactChannel.EMAIL).values("recorded_at")[:1]
+    )
+    return (
+        guests.exclude(relay)
+        .annotate(consent_at=consent_at)
+        .order_by("pk")
+        .values_list(*NEWSLETTER_FIELDS)
+    )
 
 
 def consent_history(guest: Guest) -> QuerySet[ConsentRecord]:

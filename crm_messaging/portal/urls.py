@@ -15,7 +15,15 @@ urlpatterns = [
     path("companions/", views.companion_view, name="companions"),
     path("email/confirm/<str:token>/", views.confirm_email_view, name="confirm-email"),
     path("unsubscribe/<str:token>/", views.unsubscribe_view, name="unsubscribe"),
-    path("unsubscribe/<str:token>/one-click/", views.unsubscribe_one_click_view, name="unsubscribe-one-click"),
+    path(
+        "unsubscribe/<str:token>/one-click/",
+        views.unsubscribe_one_click_view,
+        name="unsubscribe-one-click",
+    ),
     path("exports/newsletter.csv", views.NewsletterExportView.as_view(), name="export-newsletter"),
-    path("exports/consents/<int:guest_id>.csv", views.ConsentHistoryExportView.as_view(), name="export-consents"),
+    path(
+        "exports/consents/<int:guest_id>.csv",
+        views.ConsentHistoryExportView.as_view(),
+        name="export-consents",
+    ),
 ]

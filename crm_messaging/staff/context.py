@@ -31,8 +31,13 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
         if permission and not user.has_perm(permission):
             continue
         try:
-            nav.append({"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))
-                        and reverse(name) != "/"})
+            nav.append(
+                {
+                    "label": label,
+                    "url": reverse(name),
+                    "active": request.path.startswith(reverse(name)) and reverse(name) != "/",
+                }
+            )
         except NoReverseMatch:
             continue  # a screen not built yet
     return {"staff_nav": nav, "staff_languages": settings.STAFF_LANGUAGES}

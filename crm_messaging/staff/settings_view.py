@@ -34,12 +34,24 @@ logger = logging.getLogger("crm_messaging.staff")
 
 # form field → (model, its field)
 POLICY_FIELDS = (
-    "sms_notifications_enabled", "viber_first",
-    "quiet_start_service", "quiet_end_service", "quiet_start_marketing", "quiet_end_marketing",
-    "frequency_cap_count", "frequency_cap_days", "low_balance_threshold", "credits_per_eur",
+    "sms_notifications_enabled",
+    "viber_first",
+    "quiet_start_service",
+    "quiet_end_service",
+    "quiet_start_marketing",
+    "quiet_end_marketing",
+    "frequency_cap_count",
+    "frequency_cap_days",
+    "low_balance_threshold",
+    "credits_per_eur",
 )
 HOTEL_FIELDS = ("send_notifications_default",)
-CAMPAIGN_FIELDS = ("approval_cost_threshold", "approval_recipient_threshold", "daily_fallback_time", "arrival_time")
+CAMPAIGN_FIELDS = (
+    "approval_cost_threshold",
+    "approval_recipient_threshold",
+    "daily_fallback_time",
+    "arrival_time",
+)
 
 
 class TimeInput(forms.TimeInput):
@@ -49,7 +61,9 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
-def _time(label: StrOrPromise, *, required: bool = False, help_text: StrOrPromise = "") -> forms.TimeField:
+def _time(
+    label: StrOrPromise, *, required: bool = False, help_text: StrOrPromise = ""
+) -> forms.TimeField:
     return forms.TimeField(label=label, required=required, widget=TimeInput(), help_text=help_text)
 
 
@@ -58,18 +72,27 @@ class SettingsForm(forms.Form):
 
     # Seed 001, Settings → CRM.
     sms_notifications_enabled = forms.BooleanField(
-        label=_("SMS notifications"), required=False,
-        help_text=_("Send automatic SMS notifications: when a reservation is made or changes status, "
-                    "before arrival and so on. Off: automatic SMS are not sent."),
+        label=_("SMS notifications"),
+        required=False,
+        help_text=_(
+            "Send automatic SMS notifications: when a reservation is made or changes status, "
+            "before arrival and so on. Off: automatic SMS are not sent."
+        ),
     )
     send_notifications_default = forms.BooleanField(
-        label=_("Send SMS on new reservations"), required=False,
-        help_text=_("Every new reservation starts with “send notifications by e-mail and SMS” switched on."),
+        label=_("Send SMS on new reservations"),
+        required=False,
+        help_text=_(
+            "Every new reservation starts with “send notifications by e-mail and SMS” switched on."
+        ),
     )
     viber_first = forms.BooleanField(
-        label=_("SMS + Viber"), required=False,
-        help_text=_("Send by Viber first; when the number has no Viber account, send an SMS instead, "
-                    "automatically. Off: the SMS goes straight away, without trying Viber."),
+        label=_("SMS + Viber"),
+        required=False,
+        help_text=_(
+            "Send by Viber first; when the number has no Viber account, send an SMS instead, "
+            "automatically. Off: the SMS goes straight away, without trying Viber."
+        ),
     )
     # S9, quiet hours in the guest's local time.
     quiet_start_service = _time(_("Service messages: quiet from"))
@@ -84,27 +107,41 @@ class SettingsForm(forms.Form):
     )
     # K1, K5.
     low_balance_threshold = forms.DecimalField(
-        label=_("Low-balance warning under (credits)"), min_value=Decimal(0), max_digits=12, decimal_places=2
+        label=_("Low-balance warning under (credits)"),
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=2,
     )
     credits_per_eur = forms.DecimalField(
-        label=_("Credits per euro"), min_value=Decimal("0.01"), max_digits=8, decimal_places=2,
+        label=_("Credits per euro"),
+        min_value=Decimal("0.01"),
+        max_digits=8,
+        decimal_places=2,
         help_text=_("The price of new credit orders (1 EUR = 10 credits by default)."),
     )
     # C11 approval and the campaign clock.
     approval_cost_threshold = forms.DecimalField(
-        label=_("Approval needed above (credits)"), min_value=Decimal(0), max_digits=12, decimal_places=2,
+        label=_("Approval needed above (credits)"),
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=2,
         help_text=_("Operator sends costing more need a manager's approval."),
     )
     approval_recipient_threshold = forms.IntegerField(
-        label=_("Approval needed above (recipients)"), min_value=0, max_value=2_147_483_647,
+        label=_("Approval needed above (recipients)"),
+        min_value=0,
+        max_value=2_147_483_647,
         help_text=_("Operator sends to more recipients need a manager's approval."),
     )
     daily_fallback_time = _time(
-        _("Daily campaigns without a night audit run at"), required=True,
+        _("Daily campaigns without a night audit run at"),
+        required=True,
         help_text=_("When no night audit has run that day."),
     )
     arrival_time = _time(
-        _("Check-in time"), required=True, help_text=_("“N hours before arrival” counts back from it."),
+        _("Check-in time"),
+        required=True,
+        help_text=_("“N hours before arrival” counts back from it."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -118,9 +155,13 @@ class SettingsForm(forms.Form):
             if has_start and not has_end:
                 self.add_error(end, _("Give the end of the quiet hours too, or leave both empty."))
             elif has_end and not has_start:
-                self.add_error(start, _("Give the start of the quiet hours too, or leave both empty."))
+                self.add_error(
+                    start, _("Give the start of the quiet hours too, or leave both empty.")
+                )
             elif has_start and cleaned[start] == cleaned[end]:
-                self.add_error(end, _("The quiet hours end when they start; leave both empty for none."))
+                self.add_error(
+                    end, _("The quiet hours end when they start; leave both empty for none.")
+                )
         if cleaned.get("frequency_cap_days") and cleaned.get("frequency_cap_count") == 0:
             self.add_error(
                 "frequency_cap_count",
@@ -130,8 +171,11 @@ class SettingsForm(forms.Form):
 
     @classmethod
     def initial_values(cls) -> dict[str, Any]:
-        rows = ((MessagingPolicy.load(), POLICY_FIELDS), (Hotel.load(), HOTEL_FIELDS),
-                (CampaignSettings.load(), CAMPAIGN_FIELDS))
+        rows = (
+            (MessagingPolicy.load(), POLICY_FIELDS),
+            (Hotel.load(), HOTEL_FIELDS),
+            (CampaignSettings.load(), CAMPAIGN_FIELDS),
+        )
         return {name: getattr(row, name) for row, names in rows for name in names}
 
 
@@ -152,7 +196,11 @@ def settings_save(*, values: dict[str, Any], user: Actor) -> list[str]:
     ``values`` are a valid ``SettingsForm``'s cleaned data; the rows are locked while written.
     """
     changed: list[str] = []
-    for model, names in ((MessagingPolicy, POLICY_FIELDS), (Hotel, HOTEL_FIELDS), (CampaignSettings, CAMPAIGN_FIELDS)):
+    for model, names in (
+        (MessagingPolicy, POLICY_FIELDS),
+        (Hotel, HOTEL_FIELDS),
+        (CampaignSettings, CAMPAIGN_FIELDS),
+    ):
         model.load()  # make sure the single row exists before locking it
         row = model._default_manager.select_for_update().get(pk=1)
         fields = _apply(row, values, names)
@@ -185,11 +233,39 @@ class SettingsView(StaffView, FormView):
         context = super().get_context_data(**kwargs)
         form = context["form"]
         context["sections"] = [
-            (_("CRM notifications"), "", [form[n] for n in ("sms_notifications_enabled", "send_notifications_default", "viber_first")]),
-            (_("Quiet hours"), _("In the guest's local time. Messages due in the window wait for its end. "
-                                 "Leave both times empty for no quiet hours."),
-             [form[n] for n in ("quiet_start_service", "quiet_end_service", "quiet_start_marketing", "quiet_end_marketing")]),
-            (_("Marketing frequency cap"), "", [form["frequency_cap_count"], form["frequency_cap_days"]]),
+            (
+                _("CRM notifications"),
+                "",
+                [
+                    form[n]
+                    for n in (
+                        "sms_notifications_enabled",
+                        "send_notifications_default",
+                        "viber_first",
+                    )
+                ],
+            ),
+            (
+                _("Quiet hours"),
+                _(
+                    "In the guest's local time. Messages due in the window wait for its end. "
+                    "Leave both times empty for no quiet hours."
+                ),
+                [
+                    form[n]
+                    for n in (
+                        "quiet_start_service",
+                        "quiet_end_service",
+                        "quiet_start_marketing",
+                        "quiet_end_marketing",
+                    )
+                ],
+            ),
+            (
+                _("Marketing frequency cap"),
+                "",
+                [form["frequency_cap_count"], form["frequency_cap_days"]],
+            ),
             (_("Credits"), "", [form["low_balance_threshold"], form["credits_per_eur"]]),
             (_("Campaigns"), "", [form[n] for n in CAMPAIGN_FIELDS]),
         ]

@@ -23,7 +23,9 @@ class StaffView(LoginRequiredMixin, PermissionRequiredMixin):
         if self.request.user.is_authenticated:
             from django.core.exceptions import PermissionDenied
 
-            raise PermissionDenied(f"You need the “{', '.join(self.get_permission_required())}” permission.")
+            raise PermissionDenied(
+                f"You need the “{', '.join(self.get_permission_required())}” permission."
+            )
         return super().handle_no_permission()
 
 
@@ -46,16 +48,22 @@ class HomeView(LoginRequiredMixin, TemplateView):
         if user.has_perm("channels_out.view_outboundmessage"):
             from channels_out.models import OutboundMessage, Status
 
-            context["unknown_outcomes"] = OutboundMessage.objects.filter(status=Status.UNKNOWN).count()
+            context["unknown_outcomes"] = OutboundMessage.objects.filter(
+                status=Status.UNKNOWN
+            ).count()
             context["failed_today"] = OutboundMessage.objects.filter(
                 status__in=[Status.FAILED, Status.UNDELIVERED], created_at__date=today
             ).count()
-        if user.has_perm("channels_out.view_creditorder") or user.has_perm("campaigns.send_campaign"):
+        if user.has_perm("channels_out.view_creditorder") or user.has_perm(
+            "campaigns.send_campaign"
+        ):
             from channels_out.selectors import credit_balance
 
             context["balance"] = credit_balance()
         if user.has_perm("campaigns.approve_send"):
             from campaigns.models import CampaignRun
 
-            context["awaiting_approval"] = CampaignRun.objects.filter(state=CampaignRun.State.AWAITING_APPROVAL).count()
+            context["awaiting_approval"] = CampaignRun.objects.filter(
+                state=CampaignRun.State.AWAITING_APPROVAL
+            ).count()
         return context

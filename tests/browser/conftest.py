@@ -42,8 +42,15 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -56,7 +63,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, live_server: Any, settings: Any) -> Iterator[Any]:
     settings.PUBLIC_BASE_URL = live_server.url
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860}, locale="en-GB")
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 860}, locale="en-GB"
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -73,7 +82,9 @@ def login_as(page: Any, django_user_model: Any) -> Callable[[str], Any]:
     def login(role: str, username: str | None = None) -> Any:
         sync_roles()
         username = username or role.lower().replace(" ", "")
-        user = django_user_model.objects.create_user(username, password="pw-for-tests", first_name=role)
+        user = django_user_model.objects.create_user(
+            username, password="pw-for-tests", first_name=role
+        )
         user.groups.add(Group.objects.get(name=role))
         page.goto("/accounts/login/")
         page.get_by_label("Username").fill(username)

@@ -39,17 +39,37 @@ def stay(reference_data, accounts, top_up) -> Reservation:
     """Tonight's arrival: Ayşe and her husband, who has a warning note; 100 credits on the SMS account."""
     top_up(100)
     today = Hotel.load().business_date
-    booker = Guest.objects.create(first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", phone_valid=True,
-                                  email="ayse.yilmaz@example.com", language="en", nationality="TR", vip_level=1,
-                                  stay_count=2)
-    husband = Guest.objects.create(first_name="Mehmet", last_name="Yılmaz", phone="+905339876543",
-                                   phone_valid=True, language="tr", nationality="TR",
-                                   warning_note="Disputed the minibar bill last stay; settle extras daily.")
+    booker = Guest.objects.create(
+        first_name="Ayşe",
+        last_name="Yılmaz",
+        phone="+905321234567",
+        phone_valid=True,
+        email="ayse.yilmaz@example.com",
+        language="en",
+        nationality="TR",
+        vip_level=1,
+        stay_count=2,
+    )
+    husband = Guest.objects.create(
+        first_name="Mehmet",
+        last_name="Yılmaz",
+        phone="+905339876543",
+        phone_valid=True,
+        language="tr",
+        nationality="TR",
+        warning_note="Disputed the minibar bill last stay; settle extras daily.",
+    )
     reservation = Reservation.objects.create(
-        booker=booker, arrival=today, departure=today + dt.timedelta(days=5),
-        room_type=RoomType.objects.get(code="SV"), board_type=BoardType.objects.get(code="HB"),
-        nightly_rate=Decimal("140.00"), total_amount=Decimal("700.00"), adults=2,
-        agency=Agency.objects.get(code="TUI"), source_channel=SourceChannel.objects.get(code="TO"),
+        booker=booker,
+        arrival=today,
+        departure=today + dt.timedelta(days=5),
+        room_type=RoomType.objects.get(code="SV"),
+        board_type=BoardType.objects.get(code="HB"),
+        nightly_rate=Decimal("140.00"),
+        total_amount=Decimal("700.00"),
+        adults=2,
+        agency=Agency.objects.get(code="TUI"),
+        source_channel=SourceChannel.objects.get(code="TO"),
         external_ref="TUI-88412",
     )
     ReservationCompanion.objects.create(reservation=reservation, guest=husband)
@@ -61,8 +81,13 @@ def welcome(stay) -> Campaign:
     """A check-in campaign by SMS on the in-memory account."""
     campaign = Campaign.objects.create(name="Welcome", trigger=Trigger.CHECK_IN)
     CampaignStep.objects.create(campaign=campaign, position=0, channel="sms")
-    MessageVariant.objects.create(campaign=campaign, language="en", text="Welcome @NAME, your room @ROOM is ready.",
-                                  subject="Welcome", html="<p>Welcome</p>")
+    MessageVariant.objects.create(
+        campaign=campaign,
+        language="en",
+        text="Welcome @NAME, your room @ROOM is ready.",
+        subject="Welcome",
+        html="<p>Welcome</p>",
+    )
     return campaign
 
 
@@ -105,7 +130,9 @@ def test_a_turkish_front_desk_picks_turkce_and_checks_a_guest_in_in_turkish(
     expect(page.locator(".flash")).to_contain_text(f"{stay.number} check-in yaptı, oda 214.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Check-in yapıldı")
     history = page.locator("#message-history")
-    expect(history).to_contain_text("Welcome Ayşe, your room 214 is ready.")  # the guest's language: English
+    expect(history).to_contain_text(
+        "Welcome Ayşe, your room 214 is ready."
+    )  # the guest's language: English
     expect(history.locator(".badge").first).to_have_text("Gönderildi")
     assert Reservation.objects.get(pk=stay.pk).status == Reservation.Status.CHECKED_IN
     screenshot("frontdesk-reservation-tr")
@@ -134,10 +161,17 @@ def test_the_counter_follows_a_cyrillic_sms_past_70_characters_and_the_message_i
     expect(meter).to_contain_text("balance 100")
 
     page.get_by_role("button", name="Send").click()
-    expect(page.locator(".flash")).to_contain_text("SMS to +905321234567 is on its way · 2 credits.")
+    expect(page.locator(".flash")).to_contain_text(
+        "SMS to +905321234567 is on its way · 2 credits."
+    )
     expect(page.locator("#message-history")).to_contain_text(text)
     message = OutboundMessage.objects.get()
-    assert (message.body, message.segments, message.encoding, message.source) == (text, 2, "UCS-2", "front_desk")
+    assert (message.body, message.segments, message.encoding, message.source) == (
+        text,
+        2,
+        "UCS-2",
+        "front_desk",
+    )
 
 
 def test_a_bad_number_is_refused_next_to_the_field_in_the_browser(page, login_as, stay) -> None:
@@ -168,7 +202,9 @@ def redrawn(page, change: Callable[[], None]) -> None:
     page.wait_for_function("() => window.sendFormSettled")
 
 
-def test_choosing_a_companion_and_e_mail_redraws_the_form_with_his_address(page, login_as, stay) -> None:
+def test_choosing_a_companion_and_e_mail_redraws_the_form_with_his_address(
+    page, login_as, stay
+) -> None:
     login_as("Front desk")
     page.goto(f"/desk/reservations/{stay.pk}/")
     guest = page.get_by_label("Guest", exact=True)
@@ -181,23 +217,59 @@ def test_choosing_a_companion_and_e_mail_redraws_the_form_with_his_address(page,
     expect(page.get_by_label("Subject")).to_be_visible()
 
 
-def test_the_front_desk_keeps_a_guests_consent_and_greylist(page, login_as, screenshot, stay) -> None:
+def test_the_front_desk_keeps_a_guests_consent_and_greylist(
+    page, login_as, screenshot, stay
+) -> None:
     user = login_as("Front desk")
     booker = stay.booker
     earlier = timezone.now() - dt.timedelta(days=40)
-    guest_record_consent(guest=booker, purpose=ConsentPurpose.DATA_PROCESSING, granted=True,
-                         source=ConsentSource.BOOKING, wording_version="2025-06", at=earlier)
-    guest_record_consent(guest=booker, purpose=ConsentPurpose.MARKETING, channel="email", granted=True,
-                         source=ConsentSource.BOOKING, wording_version="2025-06", at=earlier)
-    guest_record_consent(guest=booker, purpose=ConsentPurpose.MARKETING, channel="sms", granted=True,
-                         source=ConsentSource.BOOKING, wording_version="2025-06", at=earlier)
-    message_send(steps=Step(channel="sms", text="Your booking TUI-88412 is confirmed. See you soon!"),
-                 guest=booker, reservation=stay)
-    InboundMessage.objects.create(account=OutboundMessage.objects.get().account, channel="sms",
-                                  provider_message_id="in-1", from_number=booker.phone, guest=booker,
-                                  body="Can we have a late check-out?")
-    Guest.objects.create(first_name="Ayse", last_name="Yilmaz", phone=booker.phone, phone_valid=True,
-                         email="ayse@booking-relay.example", language="tr")
+    guest_record_consent(
+        guest=booker,
+        purpose=ConsentPurpose.DATA_PROCESSING,
+        granted=True,
+        source=ConsentSource.BOOKING,
+        wording_version="2025-06",
+        at=earlier,
+    )
+    guest_record_consent(
+        guest=booker,
+        purpose=ConsentPurpose.MARKETING,
+        channel="email",
+        granted=True,
+        source=ConsentSource.BOOKING,
+        wording_version="2025-06",
+        at=earlier,
+    )
+    guest_record_consent(
+        guest=booker,
+        purpose=ConsentPurpose.MARKETING,
+        channel="sms",
+        granted=True,
+        source=ConsentSource.BOOKING,
+        wording_version="2025-06",
+        at=earlier,
+    )
+    message_send(
+        steps=Step(channel="sms", text="Your booking TUI-88412 is confirmed. See you soon!"),
+        guest=booker,
+        reservation=stay,
+    )
+    InboundMessage.objects.create(
+        account=OutboundMessage.objects.get().account,
+        channel="sms",
+        provider_message_id="in-1",
+        from_number=booker.phone,
+        guest=booker,
+        body="Can we have a late check-out?",
+    )
+    Guest.objects.create(
+        first_name="Ayse",
+        last_name="Yilmaz",
+        phone=booker.phone,
+        phone_valid=True,
+        email="ayse@booking-relay.example",
+        language="tr",
+    )
 
     page.goto(f"/desk/reservations/{stay.pk}/")
     page.get_by_role("link", name="Ayşe Yılmaz").click()

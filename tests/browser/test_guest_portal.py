@@ -19,20 +19,42 @@ REAL = "oliver.brown@example.org"
 
 def _sent(channel: str, to: str) -> str:
     bodies = [m.body for m in locmem.outbox if m.channel == channel and m.to == to]
-    assert bodies, f"nothing sent by {channel} to {to}: {[(m.channel, m.to) for m in locmem.outbox]}"
+    assert bodies, (
+        f"nothing sent by {channel} to {to}: {[(m.channel, m.to) for m in locmem.outbox]}"
+    )
     return bodies[-1]
 
 
-def test_a_guest_signs_in_by_phone_and_confirms_his_real_email(page, screenshot, accounts, top_up) -> None:
+def test_a_guest_signs_in_by_phone_and_confirms_his_real_email(
+    page, screenshot, accounts, top_up
+) -> None:
     top_up(20)
-    Hotel.objects.update_or_create(pk=1, defaults={
-        "name": "Hotel Lykia Bay", "address": "Çalış Mah. 12\n48300 Fethiye / Muğla", "phone": "+902526141234",
-        "email": "welcome@lykiabay.example", "website": "https://lykiabay.example",
-    })
-    guest = GuestFactory(first_name="Oliver", last_name="Brown", phone=PHONE, email="x7kq2m9@guest.booking.com",
-                         language="en", nationality="GB")
+    Hotel.objects.update_or_create(
+        pk=1,
+        defaults={
+            "name": "Hotel Lykia Bay",
+            "address": "Çalış Mah. 12\n48300 Fethiye / Muğla",
+            "phone": "+902526141234",
+            "email": "welcome@lykiabay.example",
+            "website": "https://lykiabay.example",
+        },
+    )
+    guest = GuestFactory(
+        first_name="Oliver",
+        last_name="Brown",
+        phone=PHONE,
+        email="x7kq2m9@guest.booking.com",
+        language="en",
+        nationality="GB",
+    )
     arrival = timezone.localdate() + dt.timedelta(days=6)
-    ReservationFactory(booker=guest, arrival=arrival, departure=arrival + dt.timedelta(days=7), adults=2, children=1)
+    ReservationFactory(
+        booker=guest,
+        arrival=arrival,
+        departure=arrival + dt.timedelta(days=7),
+        adults=2,
+        children=1,
+    )
 
     page.goto("/guest/login/")
     page.get_by_label("Mobile phone number").fill("+90 532 123 45 67")
@@ -70,18 +92,25 @@ def test_a_guest_signs_in_by_phone_and_confirms_his_real_email(page, screenshot,
     screenshot("guest-page")
 
 
-def test_a_guest_unsubscribes_from_the_link_and_opts_back_in_in_his_language(page, screenshot) -> None:
+def test_a_guest_unsubscribes_from_the_link_and_opts_back_in_in_his_language(
+    page, screenshot
+) -> None:
     from crm_messaging.guests.selectors import consent_current
     from crm_messaging.guests.services import guest_record_consent
     from crm_messaging.portal.links import unsubscribe_url
 
     Hotel.objects.update_or_create(pk=1, defaults={"name": "Hotel Lykia Bay"})
     guest = GuestFactory(first_name="Ayşe", language="tr", email="ayse@example.com")
-    guest_record_consent(guest=guest, purpose="marketing", channel="email", granted=True, source="staff")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="email", granted=True, source="staff"
+    )
 
     page.goto(unsubscribe_url(guest, "email"))
     assert page.get_by_role("heading", level=1).inner_text() == "Aboneliğiniz iptal edildi"
-    assert "Artık E-posta ile kampanya ve haber almayacaksınız." in page.get_by_role("status").inner_text()
+    assert (
+        "Artık E-posta ile kampanya ve haber almayacaksınız."
+        in page.get_by_role("status").inner_text()
+    )
     assert consent_current(guest)[("marketing", "email")].granted is False
     screenshot("guest-unsubscribe")
 

@@ -17,29 +17,59 @@ from tests.factories import GuestFactory, ReservationFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEPARTING = [  # (first name, last name, nationality, language)
-    ("Ayşe", "Yılmaz", "TR", "tr"), ("Mehmet", "Demir", "TR", "tr"), ("Oliver", "Smith", "GB", "en"),
-    ("Hans", "Müller", "DE", "de"), ("Анна", "Петрова", "RU", "ru"),
+    ("Ayşe", "Yılmaz", "TR", "tr"),
+    ("Mehmet", "Demir", "TR", "tr"),
+    ("Oliver", "Smith", "GB", "en"),
+    ("Hans", "Müller", "DE", "de"),
+    ("Анна", "Петрова", "RU", "ru"),
 ]
 
 
 def _seed() -> None:
     """Today's departures of several nationalities, an SMS account, credits and a few other campaigns."""
-    ChannelAccount.objects.create(channel="sms", backend="locmem", name="Hotel SMS", sender="HOTEL", is_default=True,
-                                  rate_per_second=1000)
+    ChannelAccount.objects.create(
+        channel="sms",
+        backend="locmem",
+        name="Hotel SMS",
+        sender="HOTEL",
+        is_default=True,
+        rate_per_second=1000,
+    )
     credits_add(amount=Decimal("250"), key="browser-test-top-up")
     today = Hotel.load().business_date
     for first_name, last_name, nationality, language in DEPARTING:
-        booker = GuestFactory(first_name=first_name, last_name=last_name, nationality=nationality, language=language)
-        ReservationFactory(booker=booker,
-                           arrival=today - dt.timedelta(days=4), departure=today, status=Reservation.Status.CHECKED_IN)
-    birthday = Campaign.objects.create(name="Birthday wishes", source=Source.GUESTS, trigger=Trigger.DAILY,
-                                       timing=Timing.BIRTHDAY, purpose="marketing")
+        booker = GuestFactory(
+            first_name=first_name, last_name=last_name, nationality=nationality, language=language
+        )
+        ReservationFactory(
+            booker=booker,
+            arrival=today - dt.timedelta(days=4),
+            departure=today,
+            status=Reservation.Status.CHECKED_IN,
+        )
+    birthday = Campaign.objects.create(
+        name="Birthday wishes",
+        source=Source.GUESTS,
+        trigger=Trigger.DAILY,
+        timing=Timing.BIRTHDAY,
+        purpose="marketing",
+    )
     birthday.steps.create(position=0, channel="sms")
     birthday.variants.create(language="en", text="Happy birthday, @NAME!")
-    CampaignRun.objects.create(campaign=birthday, trigger=Trigger.DAILY, occurrence=f"daily:{today}",
-                               state=CampaignRun.State.DONE, audience_size=4, estimated_cost=Decimal("4"))
-    Campaign.objects.create(name="Pre-arrival reminder", trigger=Trigger.DAILY, timing=Timing.DAYS_BEFORE_ARRIVAL,
-                            offset=3).steps.create(position=0, channel="email")
+    CampaignRun.objects.create(
+        campaign=birthday,
+        trigger=Trigger.DAILY,
+        occurrence=f"daily:{today}",
+        state=CampaignRun.State.DONE,
+        audience_size=4,
+        estimated_cost=Decimal("4"),
+    )
+    Campaign.objects.create(
+        name="Pre-arrival reminder",
+        trigger=Trigger.DAILY,
+        timing=Timing.DAYS_BEFORE_ARRIVAL,
+        offset=3,
+    ).steps.create(position=0, channel="email")
     Campaign.objects.create(name="Winter newsletter 2025", source=Source.GUESTS, is_active=False)
 
 
@@ -66,7 +96,9 @@ def test_marketing_builds_a_check_out_survey_in_two_languages(page, login_as, sc
     page.get_by_role("button", name="@NAME", exact=True).click()
     english.press("End")
     english.type("! How was your stay? Reply to @HOTELEMAIL")
-    expect(english).to_have_value("Thank you for staying with us, @NAME! How was your stay? Reply to @HOTELEMAIL")
+    expect(english).to_have_value(
+        "Thank you for staying with us, @NAME! How was your stay? Reply to @HOTELEMAIL"
+    )
     # Russian: the counter names the characters that force UCS-2.
     page.get_by_role("tab", name="Русский").click()
     russian = page.locator("#id_v-ru-text")
@@ -87,17 +119,25 @@ def test_marketing_builds_a_check_out_survey_in_two_languages(page, login_as, sc
     expect(picker).to_be_visible()
     picker.select_option(label="Анна Петрова — Русский, Russia")
     expect(page.locator("#preview-message")).to_contain_text("Спасибо, что выбрали нас, Анна!")
-    expect(page.locator("#preview_record option:checked")).to_have_text("Анна Петрова — Русский, Russia")
+    expect(page.locator("#preview_record option:checked")).to_have_text(
+        "Анна Петрова — Русский, Russia"
+    )
     picker.select_option(label="Oliver Smith — English, United Kingdom")
-    expect(page.locator("#preview_record option:checked")).to_have_text("Oliver Smith — English, United Kingdom")
-    expect(page.locator("#preview-message")).to_contain_text("Thank you for staying with us, Oliver!")
+    expect(page.locator("#preview_record option:checked")).to_have_text(
+        "Oliver Smith — English, United Kingdom"
+    )
+    expect(page.locator("#preview-message")).to_contain_text(
+        "Thank you for staying with us, Oliver!"
+    )
     page.get_by_role("tab", name="Русский").click()
     page.evaluate("window.scrollTo(0, 0)")  # the audience panel sticks to the top of the page
     screenshot("marketing-editor")
 
     page.get_by_role("button", name="Save").first.click()
     expect(page.locator(".flash")).to_contain_text("Campaign “Check-out survey” created.")
-    page.wait_for_load_state("networkidle")  # the saved editor's live panels share the test database
+    page.wait_for_load_state(
+        "networkidle"
+    )  # the saved editor's live panels share the test database
     campaign = Campaign.objects.get(name="Check-out survey")
     assert (campaign.trigger, campaign.source) == (Trigger.CHECK_OUT, Source.RESERVATIONS)
     assert [str(country) for country in campaign.excluded_nationalities] == ["TR"]

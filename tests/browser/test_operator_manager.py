@@ -19,7 +19,9 @@ from tests.factories import GuestFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def send(text: str, to: str, outcome: TransportError | None = None, **kwargs: Any) -> OutboundMessage:
+def send(
+    text: str, to: str, outcome: TransportError | None = None, **kwargs: Any
+) -> OutboundMessage:
     """Queue an SMS; it is dispatched at once (after commit, tasks run in-process) with ``outcome``."""
     locmem.script(outcome)
     message = message_send(steps=Step(channel="sms", text=text, to=to), **kwargs)
@@ -33,11 +35,21 @@ def test_an_operator_filters_the_log_to_failures_and_resolves_an_unknown_outcome
     credits_add(amount=Decimal(50), key="browser-top-up")
     guest = GuestFactory(first_name="Olga", last_name="Petrova", phone="+79123456789")
     delivered = send("Your room is ready.", "+905321234561", guest=guest)
-    failed = send("Your spa booking is at 15:00.", "+905321234562",
-                  TransportError("unknown destination", code="21211", permanent=True))
-    unknown = send("Your taxi is booked for 06:00.", "+905321234563",
-                   TransportError("read timed out after the request was sent", ambiguous=True))
-    assert (delivered.status, failed.status, unknown.status) == (Status.SENT, Status.FAILED, Status.UNKNOWN)
+    failed = send(
+        "Your spa booking is at 15:00.",
+        "+905321234562",
+        TransportError("unknown destination", code="21211", permanent=True),
+    )
+    unknown = send(
+        "Your taxi is booked for 06:00.",
+        "+905321234563",
+        TransportError("read timed out after the request was sent", ambiguous=True),
+    )
+    assert (delivered.status, failed.status, unknown.status) == (
+        Status.SENT,
+        Status.FAILED,
+        Status.UNKNOWN,
+    )
     operator = login_as("Operator")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sent messages").click()
@@ -46,7 +58,10 @@ def test_an_operator_filters_the_log_to_failures_and_resolves_an_unknown_outcome
     page.wait_for_url(re.compile(r"status=failures"))
     rows = page.locator("#message-rows tr")
     assert rows.count() == 1
-    assert "spa booking" in rows.first.inner_text() and "unknown destination" in rows.first.inner_text()
+    assert (
+        "spa booking" in rows.first.inner_text()
+        and "unknown destination" in rows.first.inner_text()
+    )
     screenshot("operator-log")
 
     page.get_by_role("link", name="Unknown outcomes to decide").click()
@@ -70,7 +85,9 @@ def test_the_status_of_a_message_under_way_refreshes_by_itself(page, login_as, a
 
     credits_add(amount=Decimal(5), key="browser-top-up")
     later = timezone.now() + dt.timedelta(hours=1)
-    waiting = message_send(steps=Step(channel="sms", text="See you tomorrow.", to="+905321234564"), not_before=later)
+    waiting = message_send(
+        steps=Step(channel="sms", text="See you tomorrow.", to="+905321234564"), not_before=later
+    )
     login_as("Operator")
     page.goto("/messages/")
     status = page.locator(f"#message-{waiting.pk} .status")
@@ -103,7 +120,9 @@ def test_a_manager_buys_credits_pays_the_invoice_and_sees_the_balance_grow(
     page.get_by_role("button", name=f"Mark {order.invoice_number} paid").click()
     page.get_by_text(f"{order.invoice_number} marked paid; 500 credits added.").wait_for()
 
-    assert page.locator("#balance-available").inner_text() == f"{before + 500:.0f} credits available"
+    assert (
+        page.locator("#balance-available").inner_text() == f"{before + 500:.0f} credits available"
+    )
     assert page.get_by_role("alert").count() == 0
     assert page.get_by_role("img", name=re.compile("Credits spent by channel")).is_visible()
     screenshot("manager-credits")
@@ -119,7 +138,9 @@ def test_a_manager_switches_viber_off_in_the_settings(page, login_as, screenshot
     page.get_by_label("SMS + Viber").uncheck()
     page.get_by_label("Low-balance warning under (credits)").fill("-1")
     page.get_by_role("button", name="Save settings").click()
-    assert "greater than or equal to 0" in page.locator("#id_low_balance_threshold_error").inner_text()
+    assert (
+        "greater than or equal to 0" in page.locator("#id_low_balance_threshold_error").inner_text()
+    )
     assert MessagingPolicy.load().viber_first is True
 
     page.get_by_label("Low-balance warning under (credits)").fill("150")

@@ -14,16 +14,24 @@ from campaigns.models import Campaign, CampaignStep, MessageVariant
 def make_campaign(db: None, accounts) -> Callable[..., Campaign]:
     """Build a saved campaign: ``make_campaign(trigger=…, steps=["sms"], texts={"en": "Hi @NAME"}, **fields)``."""
 
-    def make(*, steps: tuple[str, ...] | list[str] = ("sms",), texts: dict[str, str] | None = None,
-             subjects: dict[str, str] | None = None, **fields: Any) -> Campaign:
+    def make(
+        *,
+        steps: tuple[str, ...] | list[str] = ("sms",),
+        texts: dict[str, str] | None = None,
+        subjects: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> Campaign:
         fields.setdefault("name", "Test campaign")
         campaign = Campaign.objects.create(**fields)
         for position, channel in enumerate(steps):
             CampaignStep.objects.create(campaign=campaign, position=position, channel=channel)
         for language, text in (texts or {"en": "Hello @NAME"}).items():
             MessageVariant.objects.create(
-                campaign=campaign, language=language, text=text,
-                subject=(subjects or {}).get(language, "Hello"), html=f"<p>{text}</p>",
+                campaign=campaign,
+                language=language,
+                text=text,
+                subject=(subjects or {}).get(language, "Hello"),
+                html=f"<p>{text}</p>",
             )
         return campaign
 

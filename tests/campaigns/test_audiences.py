@@ -96,7 +96,11 @@ def booking(starts_at: dt.datetime | None = None, **fields: Any) -> FacilityBook
 
 def say(guest: Guest, purpose: str, granted: bool, channel: str = "", days_ago: int = 0) -> None:
     guest_record_consent(
-        guest=guest, purpose=purpose, channel=channel, granted=granted, source="staff",
+        guest=guest,
+        purpose=purpose,
+        channel=channel,
+        granted=granted,
+        source="staff",
         at=timezone.now() - dt.timedelta(days=days_ago),
     )
 
@@ -144,7 +148,12 @@ class TestSources:
 
     @pytest.mark.parametrize(
         ("source", "field"),
-        [(Source.GUESTS, ""), (Source.RESERVATIONS, "booker"), (Source.SPA, "guest"), (Source.FACILITY, "guest")],
+        [
+            (Source.GUESTS, ""),
+            (Source.RESERVATIONS, "booker"),
+            (Source.SPA, "guest"),
+            (Source.FACILITY, "guest"),
+        ],
     )
     def test_the_guest_of_a_record_is_named_by_its_source(self, source: str, field: str) -> None:
         assert audience_guest_field(make_campaign(source=source)) == field
@@ -187,7 +196,9 @@ class TestHoursBeforeArrival:
     """Check-in is at 14:00 by default: "3 hours before" is 11:00 on the arrival day."""
 
     def campaign(self, hours: int, **fields: Any) -> Campaign:
-        return make_campaign(trigger=Trigger.HOURLY, timing=Timing.HOURS_BEFORE_ARRIVAL, offset=hours, **fields)
+        return make_campaign(
+            trigger=Trigger.HOURLY, timing=Timing.HOURS_BEFORE_ARRIVAL, offset=hours, **fields
+        )
 
     def test_the_stay_is_reached_in_the_hour_its_moment_falls_in(self) -> None:
         due = stay(arrival=D)
@@ -218,7 +229,9 @@ class TestHoursBeforeArrival:
         nine = Occurrence.hourly(local(D, 9))
         assert members(strict, nine) == set()
         assert members(catch_up, nine) == {late.pk}
-        assert members(catch_up, Occurrence.hourly(local(D, 14))) == {upcoming.pk}  # arrival moment passed
+        assert members(catch_up, Occurrence.hourly(local(D, 14))) == {
+            upcoming.pk
+        }  # arrival moment passed
 
 
 class TestFacilityTimings:
@@ -293,7 +306,9 @@ class TestBirthdayTiming:
 class TestEventTriggers:
     def test_an_event_reaches_exactly_its_reservation(self) -> None:
         arrived, other = stay(), stay()
-        campaign = make_campaign(trigger=Trigger.CHECK_IN, timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3)
+        campaign = make_campaign(
+            trigger=Trigger.CHECK_IN, timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3
+        )
         assert members(campaign, Occurrence.event(Trigger.CHECK_IN, arrived.pk)) == {arrived.pk}
         assert other.pk not in members(campaign, Occurrence.event(Trigger.CHECK_IN, arrived.pk))
 
@@ -301,7 +316,9 @@ class TestEventTriggers:
         arrived = stay()
         stay()
         campaign = make_campaign(source=Source.GUESTS, trigger=Trigger.CHECK_IN)
-        assert members(campaign, Occurrence.event(Trigger.CHECK_IN, arrived.pk)) == {arrived.booker_id}
+        assert members(campaign, Occurrence.event(Trigger.CHECK_IN, arrived.pk)) == {
+            arrived.booker_id
+        }
 
     def test_a_spa_campaign_on_an_event_reaches_the_bookings_on_that_stay(self) -> None:
         arrived = stay()
@@ -310,11 +327,15 @@ class TestEventTriggers:
         campaign = make_campaign(source=Source.SPA, trigger=Trigger.CHECK_IN)
         assert members(campaign, Occurrence.event(Trigger.CHECK_IN, arrived.pk)) == {treatment.pk}
 
-    def test_a_cancellation_event_reaches_the_cancelled_stay_only_once_it_is_cancelled(self) -> None:
+    def test_a_cancellation_event_reaches_the_cancelled_stay_only_once_it_is_cancelled(
+        self,
+    ) -> None:
         cancelled = stay(status=Reservation.Status.CANCELLED)
         still_on = stay()
         campaign = make_campaign(trigger=Trigger.CANCELLATION)
-        assert members(campaign, Occurrence.event(Trigger.CANCELLATION, cancelled.pk)) == {cancelled.pk}
+        assert members(campaign, Occurrence.event(Trigger.CANCELLATION, cancelled.pk)) == {
+            cancelled.pk
+        }
         assert members(campaign, Occurrence.event(Trigger.CANCELLATION, still_on.pk)) == set()
 
 
@@ -348,9 +369,13 @@ class TestStayFilters:
         assert members(campaign, Occurrence.event(Trigger.CHECK_OUT, first.pk)) == set()
 
     def test_after_departure_a_repeat_guest_has_a_stay_besides_this_one(self) -> None:
-        second = stay(D - 4 * DAY, booker=GuestFactory(stay_count=2), status=Reservation.Status.CHECKED_OUT)
+        second = stay(
+            D - 4 * DAY, booker=GuestFactory(stay_count=2), status=Reservation.Status.CHECKED_OUT
+        )
         stay(D - 4 * DAY, booker=GuestFactory(stay_count=1), status=Reservation.Status.CHECKED_OUT)
-        campaign = make_campaign(timing=Timing.DAYS_AFTER_DEPARTURE, offset=1, repeat_guests_only=True)
+        campaign = make_campaign(
+            timing=Timing.DAYS_AFTER_DEPARTURE, offset=1, repeat_guests_only=True
+        )
         assert members(campaign) == {second.pk}
 
     def test_the_nightly_rate_range_is_inclusive(self) -> None:
@@ -380,8 +405,12 @@ class TestStayFilters:
             ("source_channels", "source_channel", SourceChannel),
         ],
     )
-    def test_a_list_filter_keeps_stays_with_one_of_the_chosen_values(self, name: str, field: str, model: Any) -> None:
-        first, second, third = (model.objects.create(code=f"C{n}", name=f"Choice {n}") for n in range(3))
+    def test_a_list_filter_keeps_stays_with_one_of_the_chosen_values(
+        self, name: str, field: str, model: Any
+    ) -> None:
+        first, second, third = (
+            model.objects.create(code=f"C{n}", name=f"Choice {n}") for n in range(3)
+        )
         chosen = {stay(**{field: first}).pk, stay(**{field: second}).pk}
         stay(**{field: third})
         assert members(make_campaign(**{name: [first, second]})) == chosen
@@ -419,13 +448,20 @@ class TestFacilityFilters:
     def test_facility_types_narrow_facility_bookings(self) -> None:
         dinner = booking(facility=restaurant())
         hall = FacilityFactory(
-            name="Ballroom", facility_type=FacilityTypeFactory(code="EVT", name="Event", kind=FacilityType.Kind.EVENT)
+            name="Ballroom",
+            facility_type=FacilityTypeFactory(
+                code="EVT", name="Event", kind=FacilityType.Kind.EVENT
+            ),
         )
         booking(facility=hall)
-        campaign = make_campaign(source=Source.FACILITY, facility_types=[dinner.facility.facility_type])
+        campaign = make_campaign(
+            source=Source.FACILITY, facility_types=[dinner.facility.facility_type]
+        )
         assert members(campaign) == {dinner.pk}
 
-    def test_facility_types_on_a_reservations_campaign_need_such_a_booking_on_the_stay(self) -> None:
+    def test_facility_types_on_a_reservations_campaign_need_such_a_booking_on_the_stay(
+        self,
+    ) -> None:
         with_spa = stay()
         booking(reservation=with_spa, guest=with_spa.booker)
         stay()
@@ -434,7 +470,9 @@ class TestFacilityFilters:
 
 
 # --- guest filters (C5), for every path to the guest ----------------------------------------------
-@pytest.fixture(params=[Source.GUESTS, Source.RESERVATIONS, Source.SPA], ids=["guest", "booker", "spa-guest"])
+@pytest.fixture(
+    params=[Source.GUESTS, Source.RESERVATIONS, Source.SPA], ids=["guest", "booker", "spa-guest"]
+)
 def source(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -457,7 +495,9 @@ class TestGuestFilters:
         campaign = make_campaign(source=source, age_mode=AgeMode.INCLUDE, age_max=17)
         assert members(campaign) == {seventeen}
 
-    def test_under_18_exclude_keeps_adults_and_guests_without_a_birth_date(self, source: str) -> None:
+    def test_under_18_exclude_keeps_adults_and_guests_without_a_birth_date(
+        self, source: str
+    ) -> None:
         record(source, birth_date=dt.date(2008, 6, 16))
         adult = record(source, birth_date=dt.date(2008, 6, 15))
         unknown = record(source, birth_date=None)
@@ -479,7 +519,10 @@ class TestGuestFilters:
         assert members(make_campaign(source=source, birthday=BirthdayFilter.TODAY)) == {today}
 
     def test_birthday_this_month(self, source: str) -> None:
-        june = {record(source, birth_date=dt.date(1990, 6, 1)), record(source, birth_date=dt.date(1970, 6, 30))}
+        june = {
+            record(source, birth_date=dt.date(1990, 6, 1)),
+            record(source, birth_date=dt.date(1970, 6, 30)),
+        }
         record(source, birth_date=dt.date(1990, 5, 31))
         record(source, birth_date=dt.date(1990, 7, 1))
         assert members(make_campaign(source=source, birthday=BirthdayFilter.THIS_MONTH)) == june
@@ -537,10 +580,16 @@ class TestGuestFilters:
         assert members(make_campaign(source=source, excluded_nationalities=["TR"])) == {foreigner}
 
 
-@pytest.mark.parametrize("day", [dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2028, 2, 29), dt.date(2026, 12, 31)])
+@pytest.mark.parametrize(
+    "day", [dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2028, 2, 29), dt.date(2026, 12, 31)]
+)
 def test_the_sql_age_band_agrees_with_the_guests_own_age(day: dt.date) -> None:
-    births = [dt.date(y, m, d) for y in (2008, 2010, 1961) for (m, d) in ((2, 28), (2, 29), (3, 1), (12, 31), (1, 1))
-              if not (m == 2 and d == 29 and y % 4)]
+    births = [
+        dt.date(y, m, d)
+        for y in (2008, 2010, 1961)
+        for (m, d) in ((2, 28), (2, 29), (3, 1), (12, 31), (1, 1))
+        if not (m == 2 and d == 29 and y % 4)
+    ]
     guests = [GuestFactory(birth_date=b) for b in births]
     campaign = make_campaign(source=Source.GUESTS, age_mode=AgeMode.INCLUDE, age_min=16, age_max=17)
     expected = {g.pk for g in guests if 16 <= g.age_on(day) <= 17}
@@ -557,7 +606,10 @@ class TestConsentAndGreylist:
         say(regranted, ConsentPurpose.DATA_PROCESSING, False, days_ago=5)
         say(regranted, ConsentPurpose.DATA_PROCESSING, True, days_ago=1)
         GuestFactory()  # never asked
-        assert members(make_campaign(source=Source.GUESTS, require_data_consent=True)) == {granted.pk, regranted.pk}
+        assert members(make_campaign(source=Source.GUESTS, require_data_consent=True)) == {
+            granted.pk,
+            regranted.pk,
+        }
 
     def test_data_consent_required_looks_at_the_booker_of_a_stay(self) -> None:
         consenting = stay()
@@ -579,7 +631,10 @@ class TestConsentAndGreylist:
 
     def test_communication_consent_without_any_step_reaches_nobody(self) -> None:
         say(stay().booker, ConsentPurpose.MARKETING, True, "sms")
-        assert members(make_campaign(purpose=ConsentPurpose.MARKETING, require_channel_consent=True)) == set()
+        assert (
+            members(make_campaign(purpose=ConsentPurpose.MARKETING, require_channel_consent=True))
+            == set()
+        )
 
     def test_greylisted_guests_are_excluded_while_the_entry_is_in_force(self, source: str) -> None:
         kept, listed = record(source), record(source)
@@ -632,21 +687,32 @@ def test_every_filter_must_hold_at_once() -> None:
     candidate(arrival=D + 2 * DAY)
     candidate(send_notifications=False)
     campaign = make_campaign(
-        timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, excluded_nationalities=["TR"], nights_min=5,
-        rate_min=Decimal("80"), rate_max=Decimal("300"), loyalty_members_only=True, require_data_consent=True,
+        timing=Timing.DAYS_BEFORE_ARRIVAL,
+        offset=3,
+        excluded_nationalities=["TR"],
+        nights_min=5,
+        rate_min=Decimal("80"),
+        rate_max=Decimal("300"),
+        loyalty_members_only=True,
+        require_data_consent=True,
     )
     assert members(campaign) == {chosen.pk}
 
 
 def test_a_birthday_campaign_for_foreign_women_this_month_who_speak_german() -> None:
-    chosen = GuestFactory(birth_date=dt.date(1985, 6, 30), gender="female", nationality="AT", language="de")
+    chosen = GuestFactory(
+        birth_date=dt.date(1985, 6, 30), gender="female", nationality="AT", language="de"
+    )
     GuestFactory(birth_date=dt.date(1985, 6, 30), gender="female", nationality="TR", language="de")
     GuestFactory(birth_date=dt.date(1985, 6, 30), gender="male", nationality="AT", language="de")
     GuestFactory(birth_date=dt.date(1985, 6, 30), gender="female", nationality="AT", language="en")
     GuestFactory(birth_date=dt.date(1985, 7, 1), gender="female", nationality="AT", language="de")
     campaign = make_campaign(
-        source=Source.GUESTS, birthday=BirthdayFilter.THIS_MONTH, genders=["female"],
-        excluded_nationalities=["TR"], languages=["de"],
+        source=Source.GUESTS,
+        birthday=BirthdayFilter.THIS_MONTH,
+        genders=["female"],
+        excluded_nationalities=["TR"],
+        languages=["de"],
     )
     assert members(campaign) == {chosen.pk}
 
@@ -666,16 +732,26 @@ def test_counting_the_audience_is_one_query(django_assert_num_queries: Any) -> N
         say(guest, ConsentPurpose.DATA_PROCESSING, True)
         stay(arrival=D + 3 * DAY, nights=6, booker=guest)
     campaign = make_campaign(
-        purpose=ConsentPurpose.MARKETING, timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, catch_up=True,
-        excluded_nationalities=["TR"], nights_min=5, loyalty_tiers=[gold], require_data_consent=True,
-        age_mode=AgeMode.EXCLUDE, age_max=17, board_types=[Reservation.objects.first().board_type],
+        purpose=ConsentPurpose.MARKETING,
+        timing=Timing.DAYS_BEFORE_ARRIVAL,
+        offset=3,
+        catch_up=True,
+        excluded_nationalities=["TR"],
+        nights_min=5,
+        loyalty_tiers=[gold],
+        require_data_consent=True,
+        age_mode=AgeMode.EXCLUDE,
+        age_max=17,
+        board_types=[Reservation.objects.first().board_type],
     )
     queryset = audience(campaign, daily())
     with django_assert_num_queries(1):
         assert queryset.count() == 3
 
 
-def test_listing_fifty_recipients_with_their_guests_and_rooms_is_one_query(django_assert_num_queries: Any) -> None:
+def test_listing_fifty_recipients_with_their_guests_and_rooms_is_one_query(
+    django_assert_num_queries: Any,
+) -> None:
     for _ in range(50):
         stay(arrival=D + 3 * DAY)
     stay(arrival=D + 4 * DAY)
@@ -685,7 +761,9 @@ def test_listing_fifty_recipients_with_their_guests_and_rooms_is_one_query(djang
     assert len(rows) == 50
 
 
-def test_listing_spa_bookings_with_guests_and_facilities_is_one_query(django_assert_num_queries: Any) -> None:
+def test_listing_spa_bookings_with_guests_and_facilities_is_one_query(
+    django_assert_num_queries: Any,
+) -> None:
     for hour in range(10, 20):
         booking(local(D, hour))
     queryset = audience(make_campaign(source=Source.SPA), daily())
@@ -694,9 +772,13 @@ def test_listing_spa_bookings_with_guests_and_facilities_is_one_query(django_ass
     assert len(rows) == 10
 
 
-def test_a_campaign_loaded_with_its_filters_builds_without_a_query(django_assert_num_queries: Any) -> None:
+def test_a_campaign_loaded_with_its_filters_builds_without_a_query(
+    django_assert_num_queries: Any,
+) -> None:
     campaign = make_campaign(
-        agencies=[Agency.objects.create(code="TUI", name="TUI")], require_channel_consent=True, steps=["sms"]
+        agencies=[Agency.objects.create(code="TUI", name="TUI")],
+        require_channel_consent=True,
+        steps=["sms"],
     )
     loaded = Campaign.objects.prefetch_related(*AUDIENCE_PREFETCH).get(pk=campaign.pk)
     with django_assert_num_queries(0):
@@ -711,10 +793,14 @@ class TestRecipients:
             say(reservation.booker, ConsentPurpose.MARKETING, True, "sms")
         say(no_data.booker, ConsentPurpose.DATA_PROCESSING, False)
         guest_greylist(guest=listed.booker, reason="complaints")
-        campaign = make_campaign(purpose=ConsentPurpose.MARKETING, exclude_greylisted=False, steps=["sms"])
+        campaign = make_campaign(
+            purpose=ConsentPurpose.MARKETING, exclude_greylisted=False, steps=["sms"]
+        )
         reasons = dict(recipients(campaign, daily()).values_list("pk", "block_reason"))
         assert reasons == {
-            allowed.pk: "", unasked.pk: BLOCK_NO_CONSENT, no_data.pk: BLOCK_NO_DATA_CONSENT,
+            allowed.pk: "",
+            unasked.pk: BLOCK_NO_CONSENT,
+            no_data.pk: BLOCK_NO_DATA_CONSENT,
             listed.pk: BLOCK_GREYLISTED,
         }
 
@@ -722,7 +808,9 @@ class TestRecipients:
         listed = GuestFactory()
         guest_greylist(guest=listed, reason="complaints")
         campaign = make_campaign(source=Source.GUESTS, exclude_greylisted=False, steps=["email"])
-        assert dict(recipients(campaign, daily()).values_list("pk", "block_reason")) == {listed.pk: ""}
+        assert dict(recipients(campaign, daily()).values_list("pk", "block_reason")) == {
+            listed.pk: ""
+        }
 
     def test_the_channel_can_be_named_for_a_later_step(self) -> None:
         reservation = stay()

@@ -24,7 +24,9 @@ def local(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:
 
 
 def campaign(**fields: Any) -> Campaign:
-    return Campaign(name="test", **{"source": Source.RESERVATIONS, "trigger": Trigger.DAILY, **fields})
+    return Campaign(
+        name="test", **{"source": Source.RESERVATIONS, "trigger": Trigger.DAILY, **fields}
+    )
 
 
 def stay(arrival: dt.date = D + 3 * DAY) -> Reservation:
@@ -75,7 +77,9 @@ class TestOccurrence:
         with pytest.raises(ValueError, match="needs the id"):
             Occurrence(OccurrenceKind.EVENT, timezone.now(), trigger=Trigger.CHECK_IN)
 
-    def test_an_operator_send_is_measured_from_the_local_date_unless_told_the_business_date(self) -> None:
+    def test_an_operator_send_is_measured_from_the_local_date_unless_told_the_business_date(
+        self,
+    ) -> None:
         late_evening = local(D, 23, 30)  # already the next day in no zone but Istanbul's own
         assert Occurrence.operator(late_evening).day == D
         assert Occurrence.once(local(D, 0, 30)).day == D
@@ -95,10 +99,16 @@ class TestOccurrenceKey:
         assert key == "arrival:2026-06-18"
 
     def test_after_departure_the_key_is_the_departure_date(self) -> None:
-        key = occurrence_key(campaign(timing=Timing.DAYS_AFTER_DEPARTURE, offset=1), stay(D - 5 * DAY), Occurrence.daily(D))
+        key = occurrence_key(
+            campaign(timing=Timing.DAYS_AFTER_DEPARTURE, offset=1),
+            stay(D - 5 * DAY),
+            Occurrence.daily(D),
+        )
         assert key == "departure:2026-06-14"
 
-    @pytest.mark.parametrize("timing", [Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START])
+    @pytest.mark.parametrize(
+        "timing", [Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START]
+    )
     def test_facility_timings_key_the_start_whatever_zone_it_was_read_in(self, timing: str) -> None:
         spa = campaign(source=Source.SPA, timing=timing, offset=2)
         here = FacilityBooking(starts_at=local(D, 13))
@@ -110,20 +120,33 @@ class TestOccurrenceKey:
     def test_a_birthday_is_keyed_by_the_year_it_is_celebrated_in(self) -> None:
         birthdays = campaign(source=Source.GUESTS, timing=Timing.BIRTHDAY)
         guest = Guest(birth_date=dt.date(2000, 2, 29))
-        assert occurrence_key(birthdays, guest, Occurrence.daily(dt.date(2027, 2, 28))) == "birthday:2027"
-        assert occurrence_key(birthdays, guest, Occurrence.daily(dt.date(2028, 2, 29))) == "birthday:2028"
+        assert (
+            occurrence_key(birthdays, guest, Occurrence.daily(dt.date(2027, 2, 28)))
+            == "birthday:2027"
+        )
+        assert (
+            occurrence_key(birthdays, guest, Occurrence.daily(dt.date(2028, 2, 29)))
+            == "birthday:2028"
+        )
 
     def test_an_event_is_keyed_by_its_trigger(self) -> None:
         check_in = campaign(trigger=Trigger.CHECK_IN)
         assert occurrence_key(check_in, stay(), Occurrence.event(Trigger.CHECK_IN, 7)) == "check_in"
 
-    def test_without_a_timing_a_daily_campaign_is_keyed_by_day_and_an_hourly_one_by_hour(self) -> None:
+    def test_without_a_timing_a_daily_campaign_is_keyed_by_day_and_an_hourly_one_by_hour(
+        self,
+    ) -> None:
         plain = campaign()
         assert occurrence_key(plain, Guest(), Occurrence.daily(D)) == "day:2026-06-15"
-        assert occurrence_key(plain, Guest(), Occurrence.hourly(local(D, 10))) == "hour:2026-06-15T07:00:00+00:00"
+        assert (
+            occurrence_key(plain, Guest(), Occurrence.hourly(local(D, 10)))
+            == "hour:2026-06-15T07:00:00+00:00"
+        )
 
     @pytest.mark.parametrize("occurrence", [Occurrence.operator(), Occurrence.once(timezone.now())])
-    def test_operator_and_one_off_sends_are_keyed_by_their_run(self, occurrence: Occurrence) -> None:
+    def test_operator_and_one_off_sends_are_keyed_by_their_run(
+        self, occurrence: Occurrence
+    ) -> None:
         plain = campaign(timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3)
         assert occurrence_key(plain, stay(), occurrence, run_id=812) == "run:812"
         with pytest.raises(ValueError, match="run_id"):
@@ -131,19 +154,29 @@ class TestOccurrenceKey:
 
     def test_a_record_without_the_timings_date_is_refused_with_a_reason(self) -> None:
         with pytest.raises(ValueError, match="cannot key a Guest"):
-            occurrence_key(campaign(timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3), Guest(), Occurrence.daily(D))
+            occurrence_key(
+                campaign(timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3), Guest(), Occurrence.daily(D)
+            )
 
 
 @pytest.mark.django_db
 class TestTheSameMomentWhicheverTickReachesIt:
     def keys(self, campaign: Campaign, occurrence: Occurrence) -> dict[int, str]:
-        return {r.pk: occurrence_key(campaign, r, occurrence) for r in audience(campaign, occurrence)}
+        return {
+            r.pk: occurrence_key(campaign, r, occurrence) for r in audience(campaign, occurrence)
+        }
 
     def test_catch_up_and_the_strict_tick_key_a_reservation_alike(self) -> None:
         due = ReservationFactory(arrival=D + 3 * DAY, departure=D + 6 * DAY)
-        strict = Campaign.objects.create(name="strict", timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, trigger=Trigger.DAILY)
+        strict = Campaign.objects.create(
+            name="strict", timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, trigger=Trigger.DAILY
+        )
         catch_up = Campaign.objects.create(
-            name="catch-up", timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, trigger=Trigger.DAILY, catch_up=True
+            name="catch-up",
+            timing=Timing.DAYS_BEFORE_ARRIVAL,
+            offset=3,
+            trigger=Trigger.DAILY,
+            catch_up=True,
         )
         on_time = self.keys(strict, Occurrence.daily(D))
         caught_up = self.keys(catch_up, Occurrence.daily(D + DAY))  # e.g. the tick of D never ran
@@ -152,12 +185,18 @@ class TestTheSameMomentWhicheverTickReachesIt:
 
     def test_an_edited_offset_or_a_repeated_tick_does_not_make_a_new_moment(self) -> None:
         due = ReservationFactory(arrival=D + 3 * DAY, departure=D + 6 * DAY)
-        pre_arrival = Campaign.objects.create(name="pre", timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, trigger=Trigger.DAILY)
+        pre_arrival = Campaign.objects.create(
+            name="pre", timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3, trigger=Trigger.DAILY
+        )
         first = self.keys(pre_arrival, Occurrence.daily(D))
         assert self.keys(pre_arrival, Occurrence.daily(D)) == first  # the night audit re-run
         pre_arrival.offset = 2
         pre_arrival.save()
-        assert self.keys(pre_arrival, Occurrence.daily(D + DAY)) == first == {due.pk: "arrival:2026-06-18"}
+        assert (
+            self.keys(pre_arrival, Occurrence.daily(D + DAY))
+            == first
+            == {due.pk: "arrival:2026-06-18"}
+        )
 
     def test_hourly_catch_up_keys_a_late_booking_like_the_tick_it_missed(self) -> None:
         late = ReservationFactory(arrival=D, departure=D + 2 * DAY)
@@ -165,11 +204,22 @@ class TestTheSameMomentWhicheverTickReachesIt:
         strict = Campaign.objects.create(name="strict", **hours)
         catch_up = Campaign.objects.create(name="catch-up", catch_up=True, **hours)
         missed = self.keys(strict, Occurrence.hourly(local(D - DAY, 14)))
-        assert self.keys(catch_up, Occurrence.hourly(local(D, 9))) == missed == {late.pk: "arrival:2026-06-15"}
+        assert (
+            self.keys(catch_up, Occurrence.hourly(local(D, 9)))
+            == missed
+            == {late.pk: "arrival:2026-06-15"}
+        )
 
     def test_a_spa_reminder_is_keyed_alike_by_the_hourly_and_the_catch_up_window(self) -> None:
-        treatment = FacilityBooking.objects.create(guest=GuestFactory(), facility=FacilityFactory(), starts_at=local(D, 13))
-        hours = {"source": Source.SPA, "timing": Timing.HOURS_BEFORE_START, "offset": 3, "trigger": Trigger.HOURLY}
+        treatment = FacilityBooking.objects.create(
+            guest=GuestFactory(), facility=FacilityFactory(), starts_at=local(D, 13)
+        )
+        hours = {
+            "source": Source.SPA,
+            "timing": Timing.HOURS_BEFORE_START,
+            "offset": 3,
+            "trigger": Trigger.HOURLY,
+        }
         strict = Campaign.objects.create(name="strict", **hours)
         catch_up = Campaign.objects.create(name="catch-up", catch_up=True, **hours)
         on_time = self.keys(strict, Occurrence.hourly(local(D, 10)))

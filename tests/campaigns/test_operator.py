@@ -44,15 +44,20 @@ def manager(django_user_model):
 
 @pytest.fixture
 def newsletter(make_campaign):
-    return make_campaign(trigger=Trigger.OPERATOR, source=Source.GUESTS,
-                         texts={"en": "Spring offer for @NAME", "ru": "Весеннее предложение для @NAME"})
+    return make_campaign(
+        trigger=Trigger.OPERATOR,
+        source=Source.GUESTS,
+        texts={"en": "Spring offer for @NAME", "ru": "Весеннее предложение для @NAME"},
+    )
 
 
 def test_the_estimate_counts_parts_per_language_and_price_per_country(newsletter) -> None:
     PriceRule.objects.create(channel="sms", country="GB", credits_per_unit=Decimal("1.5"))
     GuestFactory(language="en", phone="+905321110001")
     GuestFactory(language="en", phone="+447400123456")
-    GuestFactory(language="ru", phone="+79123456789", first_name="Анастасия" * 6)  # long: two UCS-2 parts
+    GuestFactory(
+        language="ru", phone="+79123456789", first_name="Анастасия" * 6
+    )  # long: two UCS-2 parts
     cost = estimate(newsletter, Occurrence.operator())
     assert cost.recipients == 3
     by = {v.language: (v.recipients, v.segments, v.encoding, v.credits) for v in cost.by_variant}
@@ -61,22 +66,32 @@ def test_the_estimate_counts_parts_per_language_and_price_per_country(newsletter
     assert cost.credits == Decimal("2.5") + by["ru"][3]
 
 
-def test_a_send_the_balance_cannot_cover_is_refused_with_cost_and_balance_and_kept(newsletter, staff, top_up) -> None:
+def test_a_send_the_balance_cannot_cover_is_refused_with_cost_and_balance_and_kept(
+    newsletter, staff, top_up
+) -> None:
     top_up(Decimal("0.4"))
     GuestFactory.create_batch(3)
     with pytest.raises(ValidationError, match=r"Not sent: cost 3 credits, balance 0\.4"):
         campaign_send(campaign=newsletter, user=staff)
     run = CampaignRun.objects.get()
-    assert (run.state, run.refusal, run.requested_by) == (CampaignRun.State.REFUSED, "cost 3 credits, balance 0.4", staff)
+    assert (run.state, run.refusal, run.requested_by) == (
+        CampaignRun.State.REFUSED,
+        "cost 3 credits, balance 0.4",
+        staff,
+    )
     assert not OutboundMessage.objects.exists()
     assert available_credits() == Decimal("0.4")
 
 
-def test_send_to_all_and_to_selected(newsletter, staff, top_up, django_capture_on_commit_callbacks) -> None:
+def test_send_to_all_and_to_selected(
+    newsletter, staff, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
     guests = GuestFactory.create_batch(3)
     with django_capture_on_commit_callbacks(execute=True):
-        run = campaign_send(campaign=newsletter, user=staff, record_ids=[guests[0].pk, guests[2].pk])
+        run = campaign_send(
+            campaign=newsletter, user=staff, record_ids=[guests[0].pk, guests[2].pk]
+        )
     run.refresh_from_db()
     assert run.state == CampaignRun.State.DONE
     assert sorted(m.guest_id for m in OutboundMessage.objects.all()) == [guests[0].pk, guests[2].pk]
@@ -86,8 +101,9 @@ def test_send_to_all_and_to_selected(newsletter, staff, top_up, django_capture_o
     assert OutboundMessage.objects.count() == 5
 
 
-def test_a_large_send_waits_for_a_second_person_with_the_right(newsletter, staff, manager, top_up,
-                                                              django_capture_on_commit_callbacks) -> None:
+def test_a_large_send_waits_for_a_second_person_with_the_right(
+    newsletter, staff, manager, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(100)
     CampaignSettings.objects.update(approval_recipient_threshold=2)
     GuestFactory.create_batch(3)
@@ -104,8 +120,9 @@ def test_a_large_send_waits_for_a_second_person_with_the_right(newsletter, staff
     assert OutboundMessage.objects.filter(status=Status.SENT).count() == 3
 
 
-def test_a_user_without_the_right_cannot_approve_and_a_rejected_send_sends_nothing(newsletter, staff, manager,
-                                                                                  django_user_model, top_up) -> None:
+def test_a_user_without_the_right_cannot_approve_and_a_rejected_send_sends_nothing(
+    newsletter, staff, manager, django_user_model, top_up
+) -> None:
     top_up(100)
     CampaignSettings.objects.update(approval_cost_threshold=Decimal("1"))
     GuestFactory.create_batch(2)
@@ -121,13 +138,16 @@ def test_a_user_without_the_right_cannot_approve_and_a_rejected_send_sends_nothi
     assert not OutboundMessage.objects.exists()
 
 
-def test_the_preview_shows_each_recipients_message_in_his_language_and_sends_nothing(newsletter) -> None:
+def test_the_preview_shows_each_recipients_message_in_his_language_and_sends_nothing(
+    newsletter,
+) -> None:
     GuestFactory(first_name="Ivan", language="ru", phone="+79123456789")
     GuestFactory(first_name="Jane", language="de")  # no German variant: the hotel default (en)
     shown = preview(newsletter)
     assert shown.count == 2
     assert sorted((row.language, row.text) for row in shown.rows) == [
-        ("en", "Spring offer for Jane"), ("ru", "Весеннее предложение для Ivan")
+        ("en", "Spring offer for Jane"),
+        ("ru", "Весеннее предложение для Ivan"),
     ]
     assert {row.address for row in shown.rows} >= {"+79123456789"}
     ru = next(row for row in shown.rows if row.language == "ru")
@@ -140,8 +160,9 @@ def test_a_dry_run_of_a_past_day_lists_who_would_have_received_it(make_campaign,
     from tests.factories import ReservationFactory
 
     past_day = hotel.business_date - dt.timedelta(days=10)
-    reservation = ReservationFactory(arrival=past_day + dt.timedelta(days=2),
-                                     departure=past_day + dt.timedelta(days=5))
+    reservation = ReservationFactory(
+        arrival=past_day + dt.timedelta(days=2), departure=past_day + dt.timedelta(days=5)
+    )
     shown = preview(campaign, Occurrence.daily(past_day))
     assert [row.record_id for row in shown.rows] == [reservation.pk]
     assert not OutboundMessage.objects.exists()
@@ -162,22 +183,29 @@ def test_only_an_operator_campaign_is_sent_by_hand(make_campaign, staff) -> None
         campaign_send(campaign=campaign, user=staff)
 
 
-def test_a_one_off_campaign_goes_when_due_after_its_cost_check(make_campaign, top_up,
-                                                              django_capture_on_commit_callbacks) -> None:
+def test_a_one_off_campaign_goes_when_due_after_its_cost_check(
+    make_campaign, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
     due = timezone.now() + dt.timedelta(minutes=30)
     campaign = make_campaign(trigger=Trigger.ONCE, source=Source.GUESTS, scheduled_at=due)
     GuestFactory.create_batch(2)
     with django_capture_on_commit_callbacks(execute=True):
-        assert not [e for e in triggers.tick(now=due - dt.timedelta(minutes=1)) if e.kind == Trigger.ONCE]
-        [event] = [e for e in triggers.tick(now=due + dt.timedelta(seconds=10)) if e.kind == Trigger.ONCE]
+        assert not [
+            e for e in triggers.tick(now=due - dt.timedelta(minutes=1)) if e.kind == Trigger.ONCE
+        ]
+        [event] = [
+            e for e in triggers.tick(now=due + dt.timedelta(seconds=10)) if e.kind == Trigger.ONCE
+        ]
     assert OutboundMessage.objects.filter(status=Status.SENT).count() == 2
     assert CampaignRun.objects.get(campaign=campaign).state == CampaignRun.State.DONE
     trigger_event_process(event.pk)  # again: nothing more
     assert OutboundMessage.objects.count() == 2
 
 
-def test_a_one_off_campaign_the_balance_cannot_cover_is_refused(make_campaign, django_capture_on_commit_callbacks) -> None:
+def test_a_one_off_campaign_the_balance_cannot_cover_is_refused(
+    make_campaign, django_capture_on_commit_callbacks
+) -> None:
     due = timezone.now()
     make_campaign(trigger=Trigger.ONCE, source=Source.GUESTS, scheduled_at=due)
     GuestFactory.create_batch(2)
@@ -188,15 +216,25 @@ def test_a_one_off_campaign_the_balance_cannot_cover_is_refused(make_campaign, d
     assert not OutboundMessage.objects.exists()
 
 
-def test_an_hourly_reminder_goes_n_hours_before_a_spa_booking(make_campaign, top_up, django_capture_on_commit_callbacks) -> None:
+def test_an_hourly_reminder_goes_n_hours_before_a_spa_booking(
+    make_campaign, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
-    make_campaign(trigger=Trigger.HOURLY, source=Source.SPA, timing=Timing.HOURS_BEFORE_START, offset=3,
-                  texts={"en": "@FACILITY at @STARTTIME"})
+    make_campaign(
+        trigger=Trigger.HOURLY,
+        source=Source.SPA,
+        timing=Timing.HOURS_BEFORE_START,
+        offset=3,
+        texts={"en": "@FACILITY at @STARTTIME"},
+    )
     hour = timezone.localtime().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     from crm_messaging.guests.services import facility_booking_create
 
-    facility_booking_create(guest=GuestFactory(), facility=FacilityFactory(name="Hamam"),
-                            starts_at=hour + dt.timedelta(hours=3, minutes=30))
+    facility_booking_create(
+        guest=GuestFactory(),
+        facility=FacilityFactory(name="Hamam"),
+        starts_at=hour + dt.timedelta(hours=3, minutes=30),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         triggers.tick(now=hour - dt.timedelta(minutes=1))
         triggers.tick(now=hour + dt.timedelta(minutes=1))

@@ -37,7 +37,9 @@ ESCAPES = [
     pytest.param('{{ guest|attr("__class__") }}', id="attr-filter"),
     pytest.param('{{ "{0.__class__}".format(guest) }}', id="str-format-field"),
     pytest.param('{{ "a".format_map }}', id="format-map"),
-    pytest.param("{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}", id="subclasses"),
+    pytest.param(
+        "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}", id="subclasses"
+    ),
     pytest.param("{{ guest.first_name.format(guest) }}", id="format-on-a-value"),
     pytest.param("{{ range.__globals__ }}", id="function-globals"),
     pytest.param("{{ self }}", id="template-reference"),
@@ -103,7 +105,10 @@ def test_the_sandbox_itself_refuses_them_in_both_environments(source: str) -> No
 def test_double_underscores_are_refused_anywhere_inside_tags_but_not_in_text_or_comments() -> None:
     assert template_error('{{ "__" }}', "text") is not None
     assert template_error("{% set x = 'a__b' %}{{ x }}", "text") is not None
-    assert template_error("snake__case {# __init__ #} {% raw %}{{ __x__ }}{% endraw %}", "text") is None
+    assert (
+        template_error("snake__case {# __init__ #} {% raw %}{{ __x__ }}{% endraw %}", "text")
+        is None
+    )
 
 
 def test_names_starting_with_an_underscore_are_refused_at_save() -> None:
@@ -113,8 +118,12 @@ def test_names_starting_with_an_underscore_are_refused_at_save() -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["{% include 'secrets.html' %}", "{% import 'macros.html' as m %}", "{% extends 'base.html' %}",
-     "{% from 'x.html' import y %}"],
+    [
+        "{% include 'secrets.html' %}",
+        "{% import 'macros.html' as m %}",
+        "{% extends 'base.html' %}",
+        "{% from 'x.html' import y %}",
+    ],
 )
 def test_a_template_cannot_include_import_or_extend_another(source: str) -> None:
     with pytest.raises(ValidationError, match="cannot include, import or extend"):
@@ -154,22 +163,27 @@ def test_a_size_bomb_is_refused_at_save(source: str) -> None:
 
 
 @pytest.mark.parametrize("source", BOMBS)
-def test_a_size_bomb_forced_past_validation_fails_at_render(campaign: Campaign, recipient: dict[str, Any],
-                                                            source: str) -> None:
+def test_a_size_bomb_forced_past_validation_fails_at_render(
+    campaign: Campaign, recipient: dict[str, Any], source: str
+) -> None:
     with pytest.raises(RenderError, match="went past a limit"):
         compile_variant(forced(campaign, html=source)).render(recipient)
 
 
 def test_range_gives_up_to_a_thousand_numbers_and_no_more(recipient: dict[str, Any]) -> None:
-    rendered = compile_variant(MessageVariant(language="en", text="{{ range(1000)|length }}")).render(recipient)
+    rendered = compile_variant(
+        MessageVariant(language="en", text="{{ range(1000)|length }}")
+    ).render(recipient)
     assert rendered.text == "1000"
     with pytest.raises(ValidationError, match="at most 1000 numbers"):
         validate_template("{% for i in range(1001) %}{% endfor %}", "text")
 
 
 def test_loops_nested_three_deep_are_refused_at_save_with_the_line_of_the_third() -> None:
-    source = ("{% for a in range(2) %}\n{% for b in range(2) %}\n"
-              "{% for c in range(2) %}{{ c }}{% endfor %}\n{% endfor %}\n{% endfor %}")
+    source = (
+        "{% for a in range(2) %}\n{% for b in range(2) %}\n"
+        "{% for c in range(2) %}{{ c }}{% endfor %}\n{% endfor %}\n{% endfor %}"
+    )
     with pytest.raises(ValidationError) as caught:
         validate_template(source, "text")
     message = caught.value.message_dict["text"][0]
@@ -178,7 +192,9 @@ def test_loops_nested_three_deep_are_refused_at_save_with_the_line_of_the_third(
 
 
 def test_loops_nested_two_deep_are_fine() -> None:
-    validate_template("{% for a in range(3) %}{% for b in range(3) %}{{ a * b }}{% endfor %}{% endfor %}", "text")
+    validate_template(
+        "{% for a in range(3) %}{% for b in range(3) %}{{ a * b }}{% endfor %}{% endfor %}", "text"
+    )
 
 
 def test_a_recursive_loop_is_refused() -> None:
@@ -188,16 +204,22 @@ def test_a_recursive_loop_is_refused() -> None:
 
 def test_a_loop_that_runs_on_without_output_is_refused_at_save() -> None:
     with pytest.raises(ValidationError, match="loops more than 100,000 times"):
-        validate_template("{% for a in range(1000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}", "text")
+        validate_template(
+            "{% for a in range(1000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}", "text"
+        )
 
 
 def test_a_template_too_slow_for_the_sample_is_refused_at_save(slow_clock: None) -> None:
-    source = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    source = (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    )
     with pytest.raises(ValidationError, match="took longer than 200 ms"):
         validate_template(source, "text")
 
 
-def test_a_macro_calling_itself_forever_is_a_render_error(campaign: Campaign, recipient: dict[str, Any]) -> None:
+def test_a_macro_calling_itself_forever_is_a_render_error(
+    campaign: Campaign, recipient: dict[str, Any]
+) -> None:
     variant = forced(campaign, text="{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}")
     with pytest.raises(RenderError, match="calls itself too deeply"):
         compile_variant(variant).render(recipient)

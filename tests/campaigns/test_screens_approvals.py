@@ -28,8 +28,12 @@ def large_send(make_campaign, top_up, django_capture_on_commit_callbacks):
     rules = CampaignSettings.load()
     rules.approval_recipient_threshold = 2
     rules.save()
-    campaign = make_campaign(name="Big newsletter", trigger=Trigger.OPERATOR, source=Source.GUESTS,
-                             texts={"en": "Offer for @NAME"})
+    campaign = make_campaign(
+        name="Big newsletter",
+        trigger=Trigger.OPERATOR,
+        source=Source.GUESTS,
+        texts={"en": "Offer for @NAME"},
+    )
     GuestFactory.create_batch(3)
     marketing = Client()
     marketing.force_login(staff_user("Marketing"))
@@ -64,7 +68,9 @@ def test_a_large_send_waits_and_the_manager_approves_it_from_the_screen(
 
 def test_a_rejected_send_sends_nothing(client, large_send) -> None:
     client.force_login(staff_user("Manager"))
-    answer = client.post(reverse("campaigns:run-reject", args=[large_send.pk]), {"reason": "Wrong list"}, follow=True)
+    answer = client.post(
+        reverse("campaigns:run-reject", args=[large_send.pk]), {"reason": "Wrong list"}, follow=True
+    )
     assert "Rejected: “Big newsletter” sends nothing." in answer.content.decode()
     large_send.refresh_from_db()
     assert (large_send.state, large_send.refusal) == (CampaignRun.State.REJECTED, "Wrong list")
@@ -96,9 +102,14 @@ def test_marketing_cannot_open_the_approvals(client) -> None:
 def test_the_runs_of_a_campaign_show_state_refusal_and_live_counts(client, make_campaign) -> None:
     campaign = make_campaign(name="Newsletter")
     run_with_messages(campaign, n=2)
-    CampaignRun.objects.create(campaign=campaign, trigger=Trigger.OPERATOR, occurrence="operator:refused",
-                               state=CampaignRun.State.REFUSED, refusal="cost 30.6 credits, balance 0.4",
-                               estimated_cost=Decimal("30.6"))
+    CampaignRun.objects.create(
+        campaign=campaign,
+        trigger=Trigger.OPERATOR,
+        occurrence="operator:refused",
+        state=CampaignRun.State.REFUSED,
+        refusal="cost 30.6 credits, balance 0.4",
+        estimated_cost=Decimal("30.6"),
+    )
     client.force_login(staff_user("Operator"))
     html = client.get(reverse("campaigns:campaign-runs", args=[campaign.pk])).content.decode()
     assert "cost 30.6 credits, balance 0.4" in html and "Refused" in html
@@ -115,7 +126,9 @@ def test_the_runs_list_refreshes_itself_while_a_run_is_sending(client, make_camp
     assert fragment.startswith('<div id="runs"') and "<html" not in fragment
 
 
-def test_the_runs_list_takes_as_many_queries_for_many_runs_as_for_few(client, make_campaign) -> None:
+def test_the_runs_list_takes_as_many_queries_for_many_runs_as_for_few(
+    client, make_campaign
+) -> None:
     campaign = make_campaign()
     client.force_login(staff_user("Operator"))
     url = reverse("campaigns:campaign-runs", args=[campaign.pk])
@@ -133,7 +146,9 @@ def test_the_runs_list_takes_as_many_queries_for_many_runs_as_for_few(client, ma
     assert queries() == few
 
 
-def test_the_approvals_take_as_many_queries_for_many_sends_as_for_few(client, make_campaign) -> None:
+def test_the_approvals_take_as_many_queries_for_many_sends_as_for_few(
+    client, make_campaign
+) -> None:
     client.force_login(staff_user("Manager"))
 
     def waiting(count: int) -> None:

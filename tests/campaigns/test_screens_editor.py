@@ -27,7 +27,9 @@ def marketing(client):
 
 def _error_of(html: str, field_id: str) -> str:
     """The error text shown under the field with id ``field_id``."""
-    match = re.search(rf'<span class="error" id="{re.escape(field_id)}_error">(.*?)</span>', html, re.S)
+    match = re.search(
+        rf'<span class="error" id="{re.escape(field_id)}_error">(.*?)</span>', html, re.S
+    )
     assert match, f"no error shown next to {field_id}"
     return match.group(1)
 
@@ -40,8 +42,17 @@ def test_the_editor_offers_every_filter_the_chips_the_language_tabs_and_the_coun
     client, marketing, reference_data
 ) -> None:
     html = client.get(CREATE).content.decode()
-    for field in ("id_excluded_nationalities", "id_nights_min", "id_age_mode", "id_require_channel_consent",
-                  "id_facility_types_0", "id_room_types_0", "id_steps-0-channel", "id_steps-3-account", "id_v-de-text"):
+    for field in (
+        "id_excluded_nationalities",
+        "id_nights_min",
+        "id_age_mode",
+        "id_require_channel_consent",
+        "id_facility_types_0",
+        "id_room_types_0",
+        "id_steps-0-channel",
+        "id_steps-3-account",
+        "id_v-de-text",
+    ):
         assert f'id="{field}' in html, field
     assert 'data-insert="@NAME"' in html and 'title="{{ guest.first_name }}"' in html
     assert 'role="tab"' in html and 'id="tab-ru"' in html
@@ -53,56 +64,87 @@ def test_it_saves_a_campaign_with_two_language_variants(client, marketing, accou
     Agency.objects.create(code="TUI", name="TUI")
     agency = Agency.objects.get()
     data = editor_data(
-        name="Check-out survey", source="reservations", trigger="check_out", purpose="service",
-        excluded_nationalities=["TR"], nights_min="3", agencies=[agency.pk],
+        name="Check-out survey",
+        source="reservations",
+        trigger="check_out",
+        purpose="service",
+        excluded_nationalities=["TR"],
+        nights_min="3",
+        agencies=[agency.pk],
         steps=[("sms", accounts["sms"].pk), "email"],
         texts={"en": "Thank you, @NAME!", "de": "Danke, @NAME!"},
         subjects={"en": "How was your stay?", "de": "Wie war Ihr Aufenthalt?"},
     )
     answer = client.post(CREATE, data)
     campaign = Campaign.objects.get()
-    assert answer.status_code == 302 and answer["Location"] == reverse("campaigns:campaign-edit", args=[campaign.pk])
+    assert answer.status_code == 302 and answer["Location"] == reverse(
+        "campaigns:campaign-edit", args=[campaign.pk]
+    )
     assert (campaign.name, campaign.trigger, campaign.source, campaign.nights_min) == (
-        "Check-out survey", Trigger.CHECK_OUT, Source.RESERVATIONS, 3)
+        "Check-out survey",
+        Trigger.CHECK_OUT,
+        Source.RESERVATIONS,
+        3,
+    )
     assert [str(c) for c in campaign.excluded_nationalities] == ["TR"]
     assert list(campaign.agencies.all()) == [agency]
     assert campaign.created_by == marketing
     assert [(s.position, s.channel, s.account_id) for s in campaign.steps.all()] == [
-        (0, "sms", accounts["sms"].pk), (1, "email", None)]
+        (0, "sms", accounts["sms"].pk),
+        (1, "email", None),
+    ]
     variants = {v.language: (v.subject, v.text) for v in campaign.variants.all()}
-    assert variants == {"en": ("How was your stay?", "Thank you, @NAME!"),
-                        "de": ("Wie war Ihr Aufenthalt?", "Danke, @NAME!")}
+    assert variants == {
+        "en": ("How was your stay?", "Thank you, @NAME!"),
+        "de": ("Wie war Ihr Aufenthalt?", "Danke, @NAME!"),
+    }
     assert LogEntry.objects.get(object_id=str(campaign.pk)).user == marketing
 
 
-def test_an_hourly_campaign_on_guests_is_refused_next_to_the_trigger_and_nothing_is_saved(client, marketing) -> None:
-    answer = client.post(CREATE, editor_data(source="guests", trigger="hourly", timing="hours_before_arrival",
-                                             offset="3"))
+def test_an_hourly_campaign_on_guests_is_refused_next_to_the_trigger_and_nothing_is_saved(
+    client, marketing
+) -> None:
+    answer = client.post(
+        CREATE,
+        editor_data(source="guests", trigger="hourly", timing="hours_before_arrival", offset="3"),
+    )
     html = answer.content.decode()
     assert answer.status_code == 200
-    assert "an hourly campaign needs reservations or facility bookings" in _error_of(html, "id_trigger")
+    assert "an hourly campaign needs reservations or facility bookings" in _error_of(
+        html, "id_trigger"
+    )
     assert "needs the reservations table as source" in _error_of(html, "id_timing")
     assert 'aria-invalid="true"' in html and 'role="alert"' in html
     assert _counts() == (0, 0, 0)
 
 
-def test_an_unknown_placeholder_is_refused_next_to_the_text_with_its_line(client, marketing) -> None:
-    answer = client.post(CREATE, editor_data(texts={"en": "Hello @NAME", "de": "Hallo\n{{ guest.nope }}"}))
+def test_an_unknown_placeholder_is_refused_next_to_the_text_with_its_line(
+    client, marketing
+) -> None:
+    answer = client.post(
+        CREATE, editor_data(texts={"en": "Hello @NAME", "de": "Hallo\n{{ guest.nope }}"})
+    )
     html = answer.content.decode()
     error = _error_of(html, "id_v-de-text")
     assert "guest.nope" in error and "(line 2)" in error
     assert 'id="id_v-en-text_error"' not in html
-    assert 'aria-selected="true"\n              tabindex="0">Deutsch' in html  # the tab with the problem is open
+    assert (
+        'aria-selected="true"\n              tabindex="0">Deutsch' in html
+    )  # the tab with the problem is open
     assert _counts() == (0, 0, 0)
 
 
-def test_an_account_of_another_channel_is_refused_next_to_the_account(client, marketing, accounts) -> None:
+def test_an_account_of_another_channel_is_refused_next_to_the_account(
+    client, marketing, accounts
+) -> None:
     html = client.post(CREATE, editor_data(steps=[("sms", accounts["email"].pk)])).content.decode()
     assert "is a E-mail account; choose a SMS account" in _error_of(html, "id_steps-0-account")
     assert _counts() == (0, 0, 0)
 
 
-def test_a_draft_without_a_channel_is_saved_with_the_plan_problems_as_warnings(client, marketing) -> None:
+def test_a_draft_without_a_channel_is_saved_with_the_plan_problems_as_warnings(
+    client, marketing
+) -> None:
     answer = client.post(CREATE, editor_data(steps=[], texts={}), follow=True)
     html = answer.content.decode()
     assert Campaign.objects.count() == 1
@@ -110,14 +152,27 @@ def test_a_draft_without_a_channel_is_saved_with_the_plan_problems_as_warnings(c
     assert "Messages: Write the message in at least one language." in html
 
 
-def test_editing_rewrites_the_plan_and_drops_a_cleared_language(client, marketing, make_campaign) -> None:
-    campaign = make_campaign(name="Welcome", steps=["sms", "email"], texts={"en": "Hi @NAME", "tr": "Merhaba @NAME"},
-                             source=Source.GUESTS)
+def test_editing_rewrites_the_plan_and_drops_a_cleared_language(
+    client, marketing, make_campaign
+) -> None:
+    campaign = make_campaign(
+        name="Welcome",
+        steps=["sms", "email"],
+        texts={"en": "Hi @NAME", "tr": "Merhaba @NAME"},
+        source=Source.GUESTS,
+    )
     url = reverse("campaigns:campaign-edit", args=[campaign.pk])
     page = client.get(url).content.decode()
     assert "Merhaba @NAME" in page and 'value="Welcome"' in page
-    answer = client.post(url, editor_data(name="Welcome back", steps=["email", "sms"],
-                                          texts={"en": "Hi @NAME"}, subjects={"en": "Hello"}))
+    answer = client.post(
+        url,
+        editor_data(
+            name="Welcome back",
+            steps=["email", "sms"],
+            texts={"en": "Hi @NAME"},
+            subjects={"en": "Hello"},
+        ),
+    )
     assert answer.status_code == 302
     campaign.refresh_from_db()
     assert campaign.name == "Welcome back"
@@ -150,13 +205,23 @@ def test_a_standard_template_loads_into_a_saved_campaign(client, marketing, make
     assert campaign.variants.get(language="en").text != "Mine"
 
 
-def test_saving_unchanged_plan_and_messages_keeps_them_as_they_are(client, marketing, make_campaign) -> None:
-    campaign = make_campaign(steps=["viber", "sms"], texts={"en": "Hi @NAME", "de": "Hallo @NAME"},
-                             subjects={"en": "Hello", "de": "Hallo"}, source=Source.GUESTS)
+def test_saving_unchanged_plan_and_messages_keeps_them_as_they_are(
+    client, marketing, make_campaign
+) -> None:
+    campaign = make_campaign(
+        steps=["viber", "sms"],
+        texts={"en": "Hi @NAME", "de": "Hallo @NAME"},
+        subjects={"en": "Hello", "de": "Hallo"},
+        source=Source.GUESTS,
+    )
     steps = list(campaign.steps.values_list("pk", "channel"))
     variants = list(campaign.variants.values_list("pk", "updated_at"))
-    data = editor_data(name="Renamed", steps=["viber", "sms"], texts={"en": "Hi @NAME", "de": "Hallo @NAME"},
-                       subjects={"en": "Hello", "de": "Hallo"})
+    data = editor_data(
+        name="Renamed",
+        steps=["viber", "sms"],
+        texts={"en": "Hi @NAME", "de": "Hallo @NAME"},
+        subjects={"en": "Hello", "de": "Hallo"},
+    )
     data.update({"v-en-html": "<p>Hi @NAME</p>", "v-de-html": "<p>Hallo @NAME</p>"})
     answer = client.post(reverse("campaigns:campaign-edit", args=[campaign.pk]), data)
     assert answer.status_code == 302
@@ -168,6 +233,9 @@ def test_every_editable_field_of_a_campaign_is_in_one_of_the_editors_panels() ->
     from campaigns.forms import CampaignEditorForm as Form
 
     shown = [*Form.BASICS, *Form.TRIGGER, *Form.STAY, *Form.GUEST, *Form.FACILITY]
-    editable = {field.name for field in Campaign._meta.get_fields()
-                if getattr(field, "editable", False) and not field.auto_created} - {"created_by"}
+    editable = {
+        field.name
+        for field in Campaign._meta.get_fields()
+        if getattr(field, "editable", False) and not field.auto_created
+    } - {"created_by"}
     assert sorted(shown) == sorted(editable) == sorted(Form._meta.fields)

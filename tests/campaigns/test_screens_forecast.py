@@ -41,10 +41,16 @@ def _cost(html: str) -> Decimal:
 def _snapshot(campaign: Campaign) -> dict:
     campaign.refresh_from_db()
     return {
-        "rows": (Campaign.objects.count(), CampaignStep.objects.count(), MessageVariant.objects.count()),
+        "rows": (
+            Campaign.objects.count(),
+            CampaignStep.objects.count(),
+            MessageVariant.objects.count(),
+        ),
         "fields": {**model_to_dict(campaign), "updated_at": campaign.updated_at},
         "steps": list(CampaignStep.objects.values_list("pk", "position", "channel", "account")),
-        "variants": list(MessageVariant.objects.values_list("pk", "language", "text", "updated_at")),
+        "variants": list(
+            MessageVariant.objects.values_list("pk", "language", "text", "updated_at")
+        ),
     }
 
 
@@ -52,51 +58,74 @@ def test_the_forecast_counts_and_prices_the_form_as_it_stands_and_changes_nothin
     client, marketing, make_campaign, top_up
 ) -> None:
     top_up(100)
-    campaign = make_campaign(name="Newsletter", trigger=Trigger.OPERATOR, source=Source.GUESTS,
-                             texts={"en": "Hi @NAME"})
+    campaign = make_campaign(
+        name="Newsletter", trigger=Trigger.OPERATOR, source=Source.GUESTS, texts={"en": "Hi @NAME"}
+    )
     for nationality in ("TR", "TR", "DE", "GB"):
         GuestFactory(nationality=nationality)
     before = _snapshot(campaign)
     url = reverse("campaigns:campaign-forecast", args=[campaign.pk])
 
-    html = client.post(url, editor_data(name="Newsletter", texts={"en": "Hi @NAME"})).content.decode()
+    html = client.post(
+        url, editor_data(name="Newsletter", texts={"en": "Hi @NAME"})
+    ).content.decode()
     assert (_audience(html), _cost(html)) == (4, Decimal(4))
     assert "balance" in html.lower() and "100" in html
 
     # Edited but unsaved: Türkiye excluded, renamed, another plan and a second language.
-    edited = editor_data(name="Renamed", excluded_nationalities=["TR"], steps=["email", "sms"],
-                         texts={"en": "Hello again @NAME", "de": "Hallo @NAME"}, subjects={"en": "Hi", "de": "Hallo"})
+    edited = editor_data(
+        name="Renamed",
+        excluded_nationalities=["TR"],
+        steps=["email", "sms"],
+        texts={"en": "Hello again @NAME", "de": "Hallo @NAME"},
+        subjects={"en": "Hi", "de": "Hallo"},
+    )
     html = client.post(url, edited).content.decode()
     assert _audience(html) == 2
     assert _snapshot(campaign) == before
 
 
-def test_a_forecast_of_a_new_campaign_leaves_no_campaign_behind(client, marketing, accounts) -> None:
+def test_a_forecast_of_a_new_campaign_leaves_no_campaign_behind(
+    client, marketing, accounts
+) -> None:
     GuestFactory.create_batch(3)
     html = client.post(reverse("campaigns:campaign-forecast"), editor_data()).content.decode()
     assert _audience(html) == 3
-    assert (Campaign.objects.count(), CampaignStep.objects.count(), MessageVariant.objects.count()) == (0, 0, 0)
+    assert (
+        Campaign.objects.count(),
+        CampaignStep.objects.count(),
+        MessageVariant.objects.count(),
+    ) == (0, 0, 0)
 
 
 def test_a_forecast_of_an_invalid_form_says_what_to_correct(client, marketing) -> None:
-    html = client.post(reverse("campaigns:campaign-forecast"),
-                       editor_data(source="guests", trigger="hourly")).content.decode()
+    html = client.post(
+        reverse("campaigns:campaign-forecast"), editor_data(source="guests", trigger="hourly")
+    ).content.decode()
     assert "Cannot count yet" in html and "hourly campaign needs reservations" in html
     assert Campaign.objects.count() == 0
 
 
-def test_the_cost_shows_the_refusal_when_the_balance_is_short(client, marketing, make_campaign, top_up) -> None:
+def test_the_cost_shows_the_refusal_when_the_balance_is_short(
+    client, marketing, make_campaign, top_up
+) -> None:
     top_up(Decimal("0.5"))
     campaign = make_campaign(source=Source.GUESTS)
     GuestFactory.create_batch(2)
-    html = client.post(reverse("campaigns:campaign-forecast", args=[campaign.pk]), editor_data()).content.decode()
+    html = client.post(
+        reverse("campaigns:campaign-forecast", args=[campaign.pk]), editor_data()
+    ).content.decode()
     assert "Not enough credits: cost 2 credits, balance 0.5." in html
 
 
 def _departing(nationality: str, **guest: object) -> Reservation:
     today = Hotel.load().business_date
-    return ReservationFactory(booker=GuestFactory(nationality=nationality, **guest), arrival=today - dt.timedelta(days=3),
-                              departure=today, status=Reservation.Status.CHECKED_IN)
+    return ReservationFactory(
+        booker=GuestFactory(nationality=nationality, **guest),
+        arrival=today - dt.timedelta(days=3),
+        departure=today,
+        status=Reservation.Status.CHECKED_IN,
+    )
 
 
 def test_a_check_out_campaign_is_counted_on_todays_departures(client, marketing, accounts) -> None:
@@ -111,11 +140,18 @@ def test_a_check_out_campaign_is_counted_on_todays_departures(client, marketing,
     assert _audience(html) == 2
 
 
-def test_the_preview_renders_the_chosen_recipients_message_in_his_language(client, marketing, accounts) -> None:
+def test_the_preview_renders_the_chosen_recipients_message_in_his_language(
+    client, marketing, accounts
+) -> None:
     english = _departing("GB", first_name="Oliver", language="en")
     russian = _departing("RU", first_name="Анна", language="ru")
-    data = editor_data(name="Survey", source="reservations", trigger="check_out", purpose="service",
-                       texts={"en": "Thank you, @NAME!", "ru": "Спасибо, @NAME!"})
+    data = editor_data(
+        name="Survey",
+        source="reservations",
+        trigger="check_out",
+        purpose="service",
+        texts={"en": "Thank you, @NAME!", "ru": "Спасибо, @NAME!"},
+    )
     url = reverse("campaigns:campaign-preview")
     html = client.post(url, data).content.decode()
     assert f'<option value="{english.pk}" selected>' in html and "Thank you, Oliver!" in html
@@ -129,7 +165,9 @@ def test_the_preview_of_a_saved_campaign_shows_unsaved_text_and_keeps_the_saved_
 ) -> None:
     campaign = make_campaign(source=Source.GUESTS, texts={"en": "Old text"})
     GuestFactory(first_name="Ayşe")
-    html = client.post(reverse("campaigns:campaign-preview", args=[campaign.pk]),
-                       editor_data(texts={"en": "New text for @NAME"})).content.decode()
+    html = client.post(
+        reverse("campaigns:campaign-preview", args=[campaign.pk]),
+        editor_data(texts={"en": "New text for @NAME"}),
+    ).content.decode()
     assert "New text for Ayşe" in html
     assert campaign.variants.get().text == "Old text"

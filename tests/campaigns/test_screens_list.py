@@ -24,9 +24,16 @@ def marketing(client):
     return user
 
 
-def test_a_campaign_shows_its_trigger_timing_channels_and_last_run_with_counts(client, marketing, make_campaign) -> None:
-    survey = make_campaign(name="Post-stay survey", trigger=Trigger.DAILY, timing=Timing.DAYS_AFTER_DEPARTURE,
-                           offset=1, steps=["whatsapp", "sms"])
+def test_a_campaign_shows_its_trigger_timing_channels_and_last_run_with_counts(
+    client, marketing, make_campaign
+) -> None:
+    survey = make_campaign(
+        name="Post-stay survey",
+        trigger=Trigger.DAILY,
+        timing=Timing.DAYS_AFTER_DEPARTURE,
+        offset=1,
+        steps=["whatsapp", "sms"],
+    )
     run_with_messages(survey, n=3)
     page = client.get(LIST)
     html = page.content.decode()
@@ -64,11 +71,16 @@ def _queries(client) -> int:
     return len(captured)
 
 
-def test_the_list_takes_as_many_queries_for_20_campaigns_as_for_3(client, marketing, make_campaign) -> None:
+def test_the_list_takes_as_many_queries_for_20_campaigns_as_for_3(
+    client, marketing, make_campaign
+) -> None:
     def campaigns(count: int) -> None:
         for _ in range(count):
-            campaign = make_campaign(name=f"Campaign {Campaign.objects.count()}", steps=["viber", "sms"],
-                                     texts={"en": "Hi", "de": "Hallo"})
+            campaign = make_campaign(
+                name=f"Campaign {Campaign.objects.count()}",
+                steps=["viber", "sms"],
+                texts={"en": "Hi", "de": "Hallo"},
+            )
             run_with_messages(campaign, n=2)
             run_with_messages(campaign, n=1, state=CampaignRun.State.RUNNING)
 
@@ -81,7 +93,9 @@ def test_the_list_takes_as_many_queries_for_20_campaigns_as_for_3(client, market
     assert few == many
 
 
-def test_deactivate_and_activate_are_posts_logged_with_the_user(client, marketing, make_campaign) -> None:
+def test_deactivate_and_activate_are_posts_logged_with_the_user(
+    client, marketing, make_campaign
+) -> None:
     campaign = make_campaign(name="Welcome")
     url = reverse("campaigns:campaign-set-active", args=[campaign.pk])
     assert client.get(url).status_code == 405
@@ -93,22 +107,30 @@ def test_deactivate_and_activate_are_posts_logged_with_the_user(client, marketin
     campaign.refresh_from_db()
     assert campaign.is_active
     log = LogEntry.objects.filter(object_id=str(campaign.pk)).order_by("pk")
-    assert [(entry.user, entry.change_message) for entry in log] == [(marketing, "Made passive."),
-                                                                     (marketing, "Activated.")]
+    assert [(entry.user, entry.change_message) for entry in log] == [
+        (marketing, "Made passive."),
+        (marketing, "Activated."),
+    ]
 
 
 def test_an_outside_next_address_is_ignored(client, marketing, make_campaign) -> None:
     campaign = make_campaign()
-    answer = client.post(reverse("campaigns:campaign-set-active", args=[campaign.pk]),
-                         {"active": "0", "next": "https://evil.example/"})
+    answer = client.post(
+        reverse("campaigns:campaign-set-active", args=[campaign.pk]),
+        {"active": "0", "next": "https://evil.example/"},
+    )
     assert answer["Location"] == LIST
 
 
 def test_duplicate_makes_a_passive_copy_and_opens_it(client, marketing, make_campaign) -> None:
-    original = make_campaign(name="Welcome", steps=["email", "sms"], texts={"en": "Hi", "tr": "Merhaba"})
+    original = make_campaign(
+        name="Welcome", steps=["email", "sms"], texts={"en": "Hi", "tr": "Merhaba"}
+    )
     answer = client.post(reverse("campaigns:campaign-duplicate", args=[original.pk]))
     copy = Campaign.objects.exclude(pk=original.pk).get()
-    assert answer.status_code == 302 and answer["Location"] == reverse("campaigns:campaign-edit", args=[copy.pk])
+    assert answer.status_code == 302 and answer["Location"] == reverse(
+        "campaigns:campaign-edit", args=[copy.pk]
+    )
     assert (copy.name, copy.is_active, copy.created_by) == ("Welcome (copy)", False, marketing)
     assert [s.channel for s in copy.steps.all()] == ["email", "sms"]
     assert sorted(copy.variants.values_list("language", flat=True)) == ["en", "tr"]

@@ -19,8 +19,12 @@ def campaign(make_campaign):
 
 @pytest.fixture
 def run(campaign):
-    return CampaignRun.objects.create(campaign=campaign, trigger=Trigger.OPERATOR, occurrence="operator:x",
-                                      state=CampaignRun.State.AWAITING_APPROVAL)
+    return CampaignRun.objects.create(
+        campaign=campaign,
+        trigger=Trigger.OPERATOR,
+        occurrence="operator:x",
+        state=CampaignRun.State.AWAITING_APPROVAL,
+    )
 
 
 def _screens(campaign, run) -> list[tuple[str, str]]:
@@ -63,7 +67,10 @@ def test_a_front_desk_user_gets_403_on_every_campaign_screen(client, campaign, r
 def test_signed_out_visitors_are_sent_to_the_login_page(client, campaign, run) -> None:
     for method, url in _screens(campaign, run):
         answer = getattr(client, method)(url)
-        assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/"), (method, url)
+        assert answer.status_code == 302 and answer["Location"].startswith("/accounts/login/"), (
+            method,
+            url,
+        )
 
 
 def test_an_operator_reads_campaigns_and_runs_but_cannot_edit(client, campaign, run) -> None:

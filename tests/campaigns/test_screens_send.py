@@ -27,11 +27,17 @@ def marketing(client):
 
 @pytest.fixture
 def newsletter(make_campaign):
-    return make_campaign(name="Spring offer", trigger=Trigger.OPERATOR, source=Source.GUESTS,
-                         texts={"en": "Spring offer for @NAME", "ru": "Весеннее предложение для @NAME"})
+    return make_campaign(
+        name="Spring offer",
+        trigger=Trigger.OPERATOR,
+        source=Source.GUESTS,
+        texts={"en": "Spring offer for @NAME", "ru": "Весеннее предложение для @NAME"},
+    )
 
 
-def test_send_to_all_asks_first_with_the_cost_and_the_balance(client, marketing, newsletter, top_up) -> None:
+def test_send_to_all_asks_first_with_the_cost_and_the_balance(
+    client, marketing, newsletter, top_up
+) -> None:
     top_up(50)
     GuestFactory.create_batch(3, language="en")
     GuestFactory(language="ru")
@@ -39,13 +45,20 @@ def test_send_to_all_asks_first_with_the_cost_and_the_balance(client, marketing,
     html = page.content.decode()
     assert page.status_code == 200
     assert "to everyone in its audience" in html
-    assert 'id="total-credits">4<' in html and "<td>ru</td><td>1</td><td>1</td><td>UCS-2</td>" in html
-    assert "<strong>50</strong> credits" in html and "Yes, send now" in html and "disabled" not in html.split(
-        "Yes, send now")[0][-120:]
+    assert (
+        'id="total-credits">4<' in html and "<td>ru</td><td>1</td><td>1</td><td>UCS-2</td>" in html
+    )
+    assert (
+        "<strong>50</strong> credits" in html
+        and "Yes, send now" in html
+        and "disabled" not in html.split("Yes, send now")[0][-120:]
+    )
     assert CampaignRun.objects.count() == 0
 
 
-def test_send_to_all_is_refused_with_cost_and_balance_when_short(client, marketing, newsletter, top_up) -> None:
+def test_send_to_all_is_refused_with_cost_and_balance_when_short(
+    client, marketing, newsletter, top_up
+) -> None:
     top_up(Decimal("0.4"))
     GuestFactory.create_batch(3)
     html = client.get(reverse("campaigns:campaign-send", args=[newsletter.pk])).content.decode()
@@ -61,15 +74,20 @@ def test_send_to_all_is_refused_with_cost_and_balance_when_short(client, marketi
     assert not OutboundMessage.objects.exists()
 
 
-def test_send_to_selected_reaches_only_the_chosen(client, marketing, newsletter, top_up,
-                                                  django_capture_on_commit_callbacks) -> None:
+def test_send_to_selected_reaches_only_the_chosen(
+    client, marketing, newsletter, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(50)
     chosen, other, also = GuestFactory.create_batch(3)
-    page = client.get(reverse("campaigns:campaign-send", args=[newsletter.pk]), {"record": [chosen.pk, also.pk]})
+    page = client.get(
+        reverse("campaigns:campaign-send", args=[newsletter.pk]), {"record": [chosen.pk, also.pk]}
+    )
     assert "to 2 selected recipients" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        answer = client.post(reverse("campaigns:campaign-send", args=[newsletter.pk]),
-                             {"record": [str(chosen.pk), str(also.pk)]})
+        answer = client.post(
+            reverse("campaigns:campaign-send", args=[newsletter.pk]),
+            {"record": [str(chosen.pk), str(also.pk)]},
+        )
     assert answer["Location"] == reverse("campaigns:campaign-runs", args=[newsletter.pk])
     run = CampaignRun.objects.get()
     assert (run.state, run.requested_by, sorted(run.selected_ids)) in (
@@ -92,11 +110,15 @@ def test_the_audience_page_lists_recipients_and_shows_one_message_in_his_languag
     anna = GuestFactory(first_name="Анна", language="ru")
     html = client.get(reverse("campaigns:campaign-audience", args=[newsletter.pk])).content.decode()
     assert "Oliver" in html and "+447400123456" in html and "Send to selected…" in html
-    fragment = client.get(reverse("campaigns:recipient-message", args=[newsletter.pk, anna.pk])).content.decode()
+    fragment = client.get(
+        reverse("campaigns:recipient-message", args=[newsletter.pk, anna.pk])
+    ).content.decode()
     assert "Весеннее предложение для Анна" in fragment
 
 
-def test_the_audience_page_is_paginated_with_a_fixed_number_of_queries(client, marketing, newsletter) -> None:
+def test_the_audience_page_is_paginated_with_a_fixed_number_of_queries(
+    client, marketing, newsletter
+) -> None:
     url = reverse("campaigns:campaign-audience", args=[newsletter.pk])
     GuestFactory.create_batch(3)
     client.get(url)
@@ -112,11 +134,15 @@ def test_the_audience_page_is_paginated_with_a_fixed_number_of_queries(client, m
     assert "Page 2 of 2" in client.get(url, {"page": 2}).content.decode()
 
 
-def test_a_test_send_goes_to_the_staff_number_and_says_so(client, marketing, newsletter, top_up) -> None:
+def test_a_test_send_goes_to_the_staff_number_and_says_so(
+    client, marketing, newsletter, top_up
+) -> None:
     top_up(5)
-    answer = client.post(reverse("campaigns:campaign-test-send", args=[newsletter.pk]),
-                         {"test-to": "+905321234567", "test-channel": "sms", "test-language": "ru"},
-                         HTTP_HX_REQUEST="true")
+    answer = client.post(
+        reverse("campaigns:campaign-test-send", args=[newsletter.pk]),
+        {"test-to": "+905321234567", "test-channel": "sms", "test-language": "ru"},
+        HTTP_HX_REQUEST="true",
+    )
     html = answer.content.decode()
     message = OutboundMessage.objects.get()
     assert (message.to, message.sent_by, message.language) == ("+905321234567", marketing, "ru")
@@ -124,9 +150,13 @@ def test_a_test_send_goes_to_the_staff_number_and_says_so(client, marketing, new
     assert message.body.startswith("Весеннее предложение")
 
 
-def test_a_test_send_to_a_bad_number_is_refused_with_the_reason(client, marketing, newsletter, top_up) -> None:
+def test_a_test_send_to_a_bad_number_is_refused_with_the_reason(
+    client, marketing, newsletter, top_up
+) -> None:
     top_up(5)
-    html = client.post(reverse("campaigns:campaign-test-send", args=[newsletter.pk]),
-                       {"test-to": "12", "test-channel": "sms", "test-language": "en"},
-                       HTTP_HX_REQUEST="true").content.decode()
+    html = client.post(
+        reverse("campaigns:campaign-test-send", args=[newsletter.pk]),
+        {"test-to": "12", "test-channel": "sms", "test-language": "en"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert "The test to 12 was not sent:" in html and "not a valid phone number" in html

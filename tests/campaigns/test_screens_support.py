@@ -47,8 +47,9 @@ FIELD_DEFAULTS: dict[str, Any] = {
 def staff_user(role: str, username: str | None = None) -> Any:
     """A member of staff in one of the four roles."""
     sync_roles()
-    user = get_user_model().objects.create_user(username or role.lower().replace(" ", ""), password="pw",
-                                                first_name=role)
+    user = get_user_model().objects.create_user(
+        username or role.lower().replace(" ", ""), password="pw", first_name=role
+    )
     user.groups.add(Group.objects.get(name=role))
     return user
 
@@ -69,8 +70,14 @@ def editor_data(
         if value is not None:
             data[name] = value
     rows = [step if isinstance(step, tuple) else (step, None) for step in steps]
-    data.update({"steps-TOTAL_FORMS": "4", "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "0",
-                 "steps-MAX_NUM_FORMS": "4"})
+    data.update(
+        {
+            "steps-TOTAL_FORMS": "4",
+            "steps-INITIAL_FORMS": "0",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-MAX_NUM_FORMS": "4",
+        }
+    )
     for index in range(4):
         channel, account = rows[index] if index < len(rows) else ("", None)
         data[f"steps-{index}-channel"] = channel
@@ -87,11 +94,22 @@ def editor_data(
     return data
 
 
-def run_with_messages(campaign: Campaign, *, n: int = 2, state: str = CampaignRun.State.DONE) -> CampaignRun:
+def run_with_messages(
+    campaign: Campaign, *, n: int = 2, state: str = CampaignRun.State.DONE
+) -> CampaignRun:
     """A finished run of ``campaign`` with ``n`` messages in the send log."""
-    run = CampaignRun.objects.create(campaign=campaign, trigger=campaign.trigger, state=state, audience_size=n,
-                                     occurrence=f"test:{campaign.pk}:{CampaignRun.objects.count()}")
+    run = CampaignRun.objects.create(
+        campaign=campaign,
+        trigger=campaign.trigger,
+        state=state,
+        audience_size=n,
+        occurrence=f"test:{campaign.pk}:{CampaignRun.objects.count()}",
+    )
     for index in range(n):
-        message_send(steps=Step(channel="sms", to=f"+9053211{run.pk:03d}{index:02d}", text="Hi"),
-                     dedupe_key=f"test-run:{run.pk}:{index}", origin=run, source="campaign")
+        message_send(
+            steps=Step(channel="sms", to=f"+9053211{run.pk:03d}{index:02d}", text="Hi"),
+            dedupe_key=f"test-run:{run.pk}:{index}",
+            origin=run,
+            source="campaign",
+        )
     return run

@@ -34,10 +34,15 @@ def _texts() -> list[str]:
 @pytest.fixture
 def welcome(make_campaign, top_up):
     top_up(100)
-    return make_campaign(trigger=Trigger.CHECK_IN, texts={"en": "Welcome @NAME, room @ROOM", "tr": "Hoş geldiniz @NAME"})
+    return make_campaign(
+        trigger=Trigger.CHECK_IN,
+        texts={"en": "Welcome @NAME, room @ROOM", "tr": "Hoş geldiniz @NAME"},
+    )
 
 
-def test_a_check_in_sends_the_welcome_message_in_the_guests_language(welcome, hotel, django_capture_on_commit_callbacks) -> None:
+def test_a_check_in_sends_the_welcome_message_in_the_guests_language(
+    welcome, hotel, django_capture_on_commit_callbacks
+) -> None:
     guest = GuestFactory(first_name="Ayşe", language="tr")
     reservation = ReservationFactory(booker=guest, arrival=hotel.business_date)
     with django_capture_on_commit_callbacks(execute=True):
@@ -45,13 +50,24 @@ def test_a_check_in_sends_the_welcome_message_in_the_guests_language(welcome, ho
     assert _texts() == ["Hoş geldiniz Ayşe"]
     message = OutboundMessage.objects.get()
     run = CampaignRun.objects.get()
-    assert (message.origin, message.reservation, message.source, message.language) == (run, reservation, "campaign", "tr")
+    assert (message.origin, message.reservation, message.source, message.language) == (
+        run,
+        reservation,
+        "campaign",
+        "tr",
+    )
     assert run.trigger == Trigger.CHECK_IN
 
 
-def test_a_rolled_back_check_in_sends_nothing(welcome, hotel, django_capture_on_commit_callbacks) -> None:
+def test_a_rolled_back_check_in_sends_nothing(
+    welcome, hotel, django_capture_on_commit_callbacks
+) -> None:
     reservation = ReservationFactory(arrival=hotel.business_date)
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
         reservation_check_in(reservation=reservation)
         raise RuntimeError("the desk cancelled")
     assert not TriggerEvent.objects.exists()
@@ -59,7 +75,9 @@ def test_a_rolled_back_check_in_sends_nothing(welcome, hotel, django_capture_on_
     assert locmem.outbox == []
 
 
-def test_processing_an_event_twice_or_a_retried_chunk_sends_nothing_twice(welcome, hotel, django_capture_on_commit_callbacks) -> None:
+def test_processing_an_event_twice_or_a_retried_chunk_sends_nothing_twice(
+    welcome, hotel, django_capture_on_commit_callbacks
+) -> None:
     reservation = ReservationFactory(arrival=hotel.business_date)
     with django_capture_on_commit_callbacks(execute=True):
         reservation_check_in(reservation=reservation)
@@ -73,7 +91,9 @@ def test_processing_an_event_twice_or_a_retried_chunk_sends_nothing_twice(welcom
     assert len(locmem.outbox) == 1
 
 
-def test_the_event_is_recorded_in_the_same_transaction_and_picked_up_if_its_task_is_lost(welcome, hotel) -> None:
+def test_the_event_is_recorded_in_the_same_transaction_and_picked_up_if_its_task_is_lost(
+    welcome, hotel
+) -> None:
     reservation = ReservationFactory(arrival=hotel.business_date)
     with transaction.atomic():
         reservation_check_in(reservation=reservation)  # on-commit task never runs in this test
@@ -100,27 +120,45 @@ def test_no_event_is_recorded_when_no_campaign_listens(hotel) -> None:
         (Trigger.CANCELLATION, lambda r: reservation_cancel(reservation=r, reason="plans changed")),
     ],
 )
-def test_check_out_and_cancellation_send_their_message(make_campaign, top_up, hotel, trigger, act,
-                                                       django_capture_on_commit_callbacks) -> None:
+def test_check_out_and_cancellation_send_their_message(
+    make_campaign, top_up, hotel, trigger, act, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
     make_campaign(trigger=trigger, texts={"en": f"{trigger}: @RESNO"})
-    status = Reservation.Status.CHECKED_IN if trigger == Trigger.CHECK_OUT else Reservation.Status.CONFIRMED
-    reservation = ReservationFactory(status=status, arrival=hotel.business_date - dt.timedelta(days=1))
+    status = (
+        Reservation.Status.CHECKED_IN
+        if trigger == Trigger.CHECK_OUT
+        else Reservation.Status.CONFIRMED
+    )
+    reservation = ReservationFactory(
+        status=status, arrival=hotel.business_date - dt.timedelta(days=1)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         act(reservation)
     assert _texts() == [f"{trigger}: {reservation.number}"]
 
 
-def test_a_new_reservation_gets_its_confirmation(make_campaign, top_up, hotel, django_capture_on_commit_callbacks) -> None:
+def test_a_new_reservation_gets_its_confirmation(
+    make_campaign, top_up, hotel, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
-    make_campaign(trigger=Trigger.RESERVATION_CREATED, texts={"en": "Confirmed: @ARRIVAL to @DEPARTURE"})
+    make_campaign(
+        trigger=Trigger.RESERVATION_CREATED, texts={"en": "Confirmed: @ARRIVAL to @DEPARTURE"}
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        reservation_create(booker=GuestFactory(), arrival=dt.date(2026, 12, 1), departure=dt.date(2026, 12, 4),
-                           room_type=RoomTypeFactory(), board_type=BoardTypeFactory())
+        reservation_create(
+            booker=GuestFactory(),
+            arrival=dt.date(2026, 12, 1),
+            departure=dt.date(2026, 12, 4),
+            room_type=RoomTypeFactory(),
+            board_type=BoardTypeFactory(),
+        )
     assert _texts() == ["Confirmed: 1 Dec 2026 to 4 Dec 2026"]
 
 
-def test_a_stay_with_notifications_off_gets_nothing(welcome, hotel, django_capture_on_commit_callbacks) -> None:
+def test_a_stay_with_notifications_off_gets_nothing(
+    welcome, hotel, django_capture_on_commit_callbacks
+) -> None:
     reservation = ReservationFactory(arrival=hotel.business_date, send_notifications=False)
     with django_capture_on_commit_callbacks(execute=True):
         reservation_check_in(reservation=reservation)
@@ -131,14 +169,20 @@ class TestDaily:
     @pytest.fixture
     def pre_arrival(self, make_campaign, top_up):
         top_up(100)
-        return make_campaign(trigger=Trigger.DAILY, timing=Timing.DAYS_BEFORE_ARRIVAL, offset=3,
-                             texts={"en": "See you on @ARRIVAL, @NAME"})
+        return make_campaign(
+            trigger=Trigger.DAILY,
+            timing=Timing.DAYS_BEFORE_ARRIVAL,
+            offset=3,
+            texts={"en": "See you on @ARRIVAL, @NAME"},
+        )
 
     def test_the_night_audit_sends_three_days_before_arrival_and_a_rerun_sends_nothing_more(
         self, pre_arrival, hotel, django_capture_on_commit_callbacks
     ) -> None:
         closing = hotel.business_date
-        due = ReservationFactory(arrival=closing + dt.timedelta(days=4))  # 3 days after the new business date
+        due = ReservationFactory(
+            arrival=closing + dt.timedelta(days=4)
+        )  # 3 days after the new business date
         ReservationFactory(arrival=closing + dt.timedelta(days=6))  # not yet
         with django_capture_on_commit_callbacks(execute=True):
             night_audit_run()
@@ -152,7 +196,9 @@ class TestDaily:
         assert OutboundMessage.objects.count() == 1
         assert len(locmem.outbox) == 1
 
-    def test_a_campaign_edited_mid_day_does_not_resend(self, pre_arrival, hotel, django_capture_on_commit_callbacks) -> None:
+    def test_a_campaign_edited_mid_day_does_not_resend(
+        self, pre_arrival, hotel, django_capture_on_commit_callbacks
+    ) -> None:
         ReservationFactory(arrival=hotel.business_date + dt.timedelta(days=4))
         with django_capture_on_commit_callbacks(execute=True):
             night_audit_run()
@@ -181,30 +227,43 @@ class TestDaily:
     def test_without_a_night_audit_the_daily_run_comes_at_the_configured_time(
         self, pre_arrival, hotel, django_capture_on_commit_callbacks
     ) -> None:
-        Hotel.objects.filter(pk=hotel.pk).update(business_date=timezone.localdate() - dt.timedelta(days=1))
+        Hotel.objects.filter(pk=hotel.pk).update(
+            business_date=timezone.localdate() - dt.timedelta(days=1)
+        )
         ReservationFactory(arrival=timezone.localdate() + dt.timedelta(days=3))
         morning = timezone.localtime().replace(hour=8, minute=59)
         nine = morning.replace(hour=9, minute=0)
         with django_capture_on_commit_callbacks(execute=True):
             assert not [e for e in triggers.tick(now=morning) if e.kind == Trigger.DAILY]
-            assert [e.kind for e in triggers.tick(now=nine) if e.kind == Trigger.DAILY] == [Trigger.DAILY]
-            assert not [e for e in triggers.tick(now=nine.replace(minute=1)) if e.kind == Trigger.DAILY]
+            assert [e.kind for e in triggers.tick(now=nine) if e.kind == Trigger.DAILY] == [
+                Trigger.DAILY
+            ]
+            assert not [
+                e for e in triggers.tick(now=nine.replace(minute=1)) if e.kind == Trigger.DAILY
+            ]
         assert len(locmem.outbox) == 1
 
 
 def test_two_ticks_in_the_same_hour_make_one_hourly_event(db) -> None:
     now = timezone.localtime().replace(minute=0, second=5)
     first = [e for e in triggers.tick(now=now) if e.kind == Trigger.HOURLY]
-    second = [e for e in triggers.tick(now=now + dt.timedelta(minutes=1)) if e.kind == Trigger.HOURLY]
+    second = [
+        e for e in triggers.tick(now=now + dt.timedelta(minutes=1)) if e.kind == Trigger.HOURLY
+    ]
     assert len(first) == 1
     assert second == []
 
 
-def test_a_recipient_whose_message_cannot_render_is_skipped_and_the_others_go(make_campaign, top_up, hotel,
-                                                                            django_capture_on_commit_callbacks) -> None:
+def test_a_recipient_whose_message_cannot_render_is_skipped_and_the_others_go(
+    make_campaign, top_up, hotel, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
-    make_campaign(trigger=Trigger.DAILY, timing=Timing.BIRTHDAY, source="guests",
-                  texts={"en": "Happy birthday @NAME! Your stay: @ARRIVAL"})  # guests have no stay: render error
+    make_campaign(
+        trigger=Trigger.DAILY,
+        timing=Timing.BIRTHDAY,
+        source="guests",
+        texts={"en": "Happy birthday @NAME! Your stay: @ARRIVAL"},
+    )  # guests have no stay: render error
     today = hotel.business_date + dt.timedelta(days=1)
     GuestFactory(birth_date=today.replace(year=1990))
     with django_capture_on_commit_callbacks(execute=True):
@@ -214,8 +273,9 @@ def test_a_recipient_whose_message_cannot_render_is_skipped_and_the_others_go(ma
     assert CampaignRun.objects.get().render_failures
 
 
-def test_credits_are_not_needed_to_log_and_run_out_mid_run_without_losing_anyone(make_campaign, top_up, hotel,
-                                                                                 django_capture_on_commit_callbacks) -> None:
+def test_credits_are_not_needed_to_log_and_run_out_mid_run_without_losing_anyone(
+    make_campaign, top_up, hotel, django_capture_on_commit_callbacks
+) -> None:
     top_up(Decimal(2))
     make_campaign(trigger=Trigger.DAILY, timing=Timing.DAYS_BEFORE_ARRIVAL, offset=1)
     for _ in range(5):

@@ -36,9 +36,17 @@ def server() -> Iterator[FakeSmtpServer]:
 
 def _account(port: int, **fields) -> ChannelAccount:
     values = {
-        "channel": "email", "backend": "smtp", "name": "Hotel mail", "host": "127.0.0.1", "port": port,
-        "use_tls": False, "sender": SENDER, "sender_name": "Lykia Bay: Hotel, Spa (Fethiye)",
-        "timeout_seconds": 1, "is_default": True, "rate_per_second": 1000,
+        "channel": "email",
+        "backend": "smtp",
+        "name": "Hotel mail",
+        "host": "127.0.0.1",
+        "port": port,
+        "use_tls": False,
+        "sender": SENDER,
+        "sender_name": "Lykia Bay: Hotel, Spa (Fethiye)",
+        "timeout_seconds": 1,
+        "is_default": True,
+        "rate_per_second": 1000,
     }
     values.update(fields)
     return ChannelAccount.objects.create(**values)
@@ -49,13 +57,19 @@ def mail(server: FakeSmtpServer, no_quiet_hours: MessagingPolicy) -> ChannelAcco
     return _account(server.port)
 
 
-def _queue(django_capture_on_commit_callbacks, *, email: str = "ayse@example.com", text: str = "Your room is ready.",
-           html: str = HTML) -> OutboundMessage:
+def _queue(
+    django_capture_on_commit_callbacks,
+    *,
+    email: str = "ayse@example.com",
+    text: str = "Your room is ready.",
+    html: str = HTML,
+) -> OutboundMessage:
     guest = GuestFactory(email=email)
     with django_capture_on_commit_callbacks():  # nothing goes through Celery: the test delivers
         message = message_send(
             steps=Step(channel="email", subject="Welcome to Lykia Bay", text=text, html=html),
-            guest=guest, headers={"List-Unsubscribe": UNSUBSCRIBE},
+            guest=guest,
+            headers={"List-Unsubscribe": UNSUBSCRIBE},
         )
     assert message.status == Status.QUEUED
     return message
@@ -114,7 +128,9 @@ class TestDelivery:
             "Book the spa (https://lykiabay.example/book?x=1&y=2)"
         )
 
-    def test_two_messages_in_one_batch_share_one_connection(self, mail, server, django_capture_on_commit_callbacks) -> None:
+    def test_two_messages_in_one_batch_share_one_connection(
+        self, mail, server, django_capture_on_commit_callbacks
+    ) -> None:
         first = _queue(django_capture_on_commit_callbacks, email="one@example.com")
         second = _queue(django_capture_on_commit_callbacks, email="two@example.com")
         outcomes = _send_batch(mail, [first, second])
@@ -142,19 +158,25 @@ class TestErrors:
         assert (error.kind, error.code) == ("transient", str(code))
         assert server.received == []
 
-    def test_a_451_at_the_end_of_data_is_transient(self, mail, server, django_capture_on_commit_callbacks) -> None:
+    def test_a_451_at_the_end_of_data_is_transient(
+        self, mail, server, django_capture_on_commit_callbacks
+    ) -> None:
         server.script("DATA", 451)
         [error] = _send_batch(mail, [_queue(django_capture_on_commit_callbacks)])
         assert (error.kind, error.code) == ("transient", "451")
 
     @pytest.mark.parametrize("command", ["MAIL", "RCPT", "DATA"])
-    def test_a_5xx_refusal_is_permanent(self, mail, server, django_capture_on_commit_callbacks, command: str) -> None:
+    def test_a_5xx_refusal_is_permanent(
+        self, mail, server, django_capture_on_commit_callbacks, command: str
+    ) -> None:
         server.script(command, 550)
         [error] = _send_batch(mail, [_queue(django_capture_on_commit_callbacks)])
         assert (error.kind, error.code) == ("permanent", "550")
         assert "Mailbox unavailable" in error.message
 
-    def test_a_refused_connection_is_transient(self, no_quiet_hours, django_capture_on_commit_callbacks) -> None:
+    def test_a_refused_connection_is_transient(
+        self, no_quiet_hours, django_capture_on_commit_callbacks
+    ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             closed_port = probe.getsockname()[1]
@@ -163,7 +185,9 @@ class TestErrors:
         assert (error.kind, error.code) == ("transient", "connection")
 
     @pytest.mark.parametrize(
-        ("command", "kind"), [("DATA", "ambiguous"), ("RCPT", "transient")], ids=["after-the-content", "before-it"]
+        ("command", "kind"),
+        [("DATA", "ambiguous"), ("RCPT", "transient")],
+        ids=["after-the-content", "before-it"],
     )
     def test_a_server_that_stops_answering_is_unknown_only_once_the_content_went_out(
         self, mail, server, django_capture_on_commit_callbacks, command: str, kind: str
@@ -202,7 +226,9 @@ class TestErrors:
             return AuthResult(success=False, handled=False)
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # aiosmtpd warns about AUTH without TLS: this is loopback
+            warnings.simplefilter(
+                "ignore"
+            )  # aiosmtpd warns about AUTH without TLS: this is loopback
             with running_smtp_server(authenticator=refuse, auth_require_tls=False) as server:
                 account = _account(server.port, username="hotel", secret="s3cret-Passw0rd")
                 [error] = _send_batch(account, [_queue(django_capture_on_commit_callbacks)])
@@ -220,12 +246,18 @@ class TestErrors:
 
 
 class TestThroughTheDispatcher:
-    def test_a_451_is_retried_and_the_message_arrives_once(self, mail, server, django_capture_on_commit_callbacks) -> None:
+    def test_a_451_is_retried_and_the_message_arrives_once(
+        self, mail, server, django_capture_on_commit_callbacks
+    ) -> None:
         message = _queue(django_capture_on_commit_callbacks)
         server.script("RCPT", 451)
         assert set(deliver([message.pk])) == {message.pk}
         message.refresh_from_db()
-        assert (message.status, message.attempts, message.provider_code) == (Status.QUEUED, 1, "451")
+        assert (message.status, message.attempts, message.provider_code) == (
+            Status.QUEUED,
+            1,
+            "451",
+        )
         OutboundMessage.objects.filter(pk=message.pk).update(not_before=None)
         assert deliver([message.pk]) == {}
         message.refresh_from_db()
@@ -247,7 +279,9 @@ class TestThroughTheDispatcher:
         message.refresh_from_db()
         assert (message.status, message.attempts) == (Status.UNKNOWN, 1)
 
-    def test_a_550_fails_the_message(self, mail, server, django_capture_on_commit_callbacks) -> None:
+    def test_a_550_fails_the_message(
+        self, mail, server, django_capture_on_commit_callbacks
+    ) -> None:
         message = _queue(django_capture_on_commit_callbacks)
         server.script("RCPT", 550)
         deliver([message.pk])

@@ -72,9 +72,16 @@ def credits(db: None) -> None:
 def twilio_account(fake: FakeTwilio, channel: str, **fields) -> ChannelAccount:
     """A default Twilio account of ``channel`` that talks to ``fake``."""
     values = {
-        "channel": channel, "backend": f"twilio_{channel}", "name": f"Twilio {channel}", "account_id": SID,
-        "secret": TOKEN, "sender": SMS_FROM if channel == "sms" else WHATSAPP_FROM, "api_base_url": fake.base_url,
-        "timeout_seconds": 1, "is_default": True, "rate_per_second": 1000,
+        "channel": channel,
+        "backend": f"twilio_{channel}",
+        "name": f"Twilio {channel}",
+        "account_id": SID,
+        "secret": TOKEN,
+        "sender": SMS_FROM if channel == "sms" else WHATSAPP_FROM,
+        "api_base_url": fake.base_url,
+        "timeout_seconds": 1,
+        "is_default": True,
+        "rate_per_second": 1000,
     }
     values.update(fields)
     return ChannelAccount.objects.create(**values)
@@ -98,7 +105,9 @@ def _queue(django_capture_on_commit_callbacks, step: Step) -> OutboundMessage:
     return message
 
 
-def _sms(django_capture_on_commit_callbacks, text: str = "Your room 214 is ready.") -> OutboundMessage:
+def _sms(
+    django_capture_on_commit_callbacks, text: str = "Your room 214 is ready."
+) -> OutboundMessage:
     return _queue(django_capture_on_commit_callbacks, Step(channel="sms", text=text))
 
 
@@ -114,8 +123,13 @@ def _retry_now(message: OutboundMessage) -> OutboundMessage:
 
 
 def _open_whatsapp_window(account: ChannelAccount) -> None:
-    InboundMessage.objects.create(account=account, channel="whatsapp", provider_message_id="SM" + "f" * 32,
-                                  from_number=PHONE, body="Hello")
+    InboundMessage.objects.create(
+        account=account,
+        channel="whatsapp",
+        provider_message_id="SM" + "f" * 32,
+        from_number=PHONE,
+        body="Hello",
+    )
 
 
 def _send_error(account: ChannelAccount, message: OutboundMessage) -> TransportError:
@@ -135,9 +149,13 @@ class TestSms:
         [request] = fake.requests
         assert request.path == f"/2010-04-01/Accounts/{SID}/Messages.json"
         assert request.auth == (SID, TOKEN)
-        callback = "http://testserver" + reverse("channels_out:status-webhook", kwargs={"account_id": sms.pk})
+        callback = "http://testserver" + reverse(
+            "channels_out:status-webhook", kwargs={"account_id": sms.pk}
+        )
         assert request.data == {
-            "To": PHONE, "From": SMS_FROM, "Body": "Your room 214 is ready.",
+            "To": PHONE,
+            "From": SMS_FROM,
+            "Body": "Your room 214 is ready.",
             "StatusCallback": f"{callback}?m={message.pk}",
         }
 
@@ -194,8 +212,11 @@ class TestSms:
 
     @pytest.mark.parametrize(
         ("outcome", "code"),
-        [(TwilioOutcome.unsubscribed(), "21610"), (TwilioOutcome.region_not_enabled(), "21408"),
-         (TwilioOutcome.error(401, 20003), "20003")],
+        [
+            (TwilioOutcome.unsubscribed(), "21610"),
+            (TwilioOutcome.region_not_enabled(), "21408"),
+            (TwilioOutcome.error(401, 20003), "20003"),
+        ],
         ids=["unsubscribed", "region", "bad-credentials"],
     )
     def test_other_client_errors_are_permanent(
@@ -235,7 +256,12 @@ class TestSms:
         assert message.not_before > timezone.now() + dt.timedelta(seconds=100)
 
     @pytest.mark.parametrize(
-        "outcome", [TwilioOutcome.server_error(), TwilioOutcome.service_unavailable(), TwilioOutcome.disconnect()],
+        "outcome",
+        [
+            TwilioOutcome.server_error(),
+            TwilioOutcome.service_unavailable(),
+            TwilioOutcome.disconnect(),
+        ],
         ids=["500", "503", "connection-dropped"],
     )
     def test_a_server_error_or_a_dropped_connection_is_ambiguous(
@@ -262,9 +288,14 @@ class TestWhatsApp:
     def test_a_template_goes_with_its_content_sid_and_variables(
         self, whatsapp, fake, django_capture_on_commit_callbacks
     ) -> None:
-        message = _queue(django_capture_on_commit_callbacks, Step(
-            channel="whatsapp", template_id="HX" + "b" * 32, template_variables={"1": "Ayşe", "2": "214"},
-        ))
+        message = _queue(
+            django_capture_on_commit_callbacks,
+            Step(
+                channel="whatsapp",
+                template_id="HX" + "b" * 32,
+                template_variables={"1": "Ayşe", "2": "214"},
+            ),
+        )
         message = _deliver(message)
         assert message.status == Status.SENT
         data = fake.requests[0].data
@@ -273,9 +304,16 @@ class TestWhatsApp:
         assert json.loads(data["ContentVariables"]) == {"1": "Ayşe", "2": "214"}
         assert "Body" not in data
 
-    def test_free_text_inside_the_window_goes_as_a_body(self, whatsapp, fake, django_capture_on_commit_callbacks) -> None:
+    def test_free_text_inside_the_window_goes_as_a_body(
+        self, whatsapp, fake, django_capture_on_commit_callbacks
+    ) -> None:
         _open_whatsapp_window(whatsapp)
-        message = _deliver(_queue(django_capture_on_commit_callbacks, Step(channel="whatsapp", text="Yes, 7 pm works.")))
+        message = _deliver(
+            _queue(
+                django_capture_on_commit_callbacks,
+                Step(channel="whatsapp", text="Yes, 7 pm works."),
+            )
+        )
         assert message.status == Status.SENT
         data = fake.requests[0].data
         assert (data["To"], data["Body"]) == (f"whatsapp:{PHONE}", "Yes, 7 pm works.")
@@ -285,7 +323,9 @@ class TestWhatsApp:
         self, whatsapp, fake, django_capture_on_commit_callbacks
     ) -> None:
         _open_whatsapp_window(whatsapp)
-        message = _queue(django_capture_on_commit_callbacks, Step(channel="whatsapp", text="Yes, 7 pm works."))
+        message = _queue(
+            django_capture_on_commit_callbacks, Step(channel="whatsapp", text="Yes, 7 pm works.")
+        )
         fake.script(TwilioOutcome.error(400, 63016))
         message = _deliver(message)
         assert (message.status, message.provider_code) == (Status.FAILED, "63016")
@@ -294,34 +334,57 @@ class TestWhatsApp:
         self, whatsapp, fake, client, django_capture_on_commit_callbacks
     ) -> None:
         _open_whatsapp_window(whatsapp)
-        message = _deliver(_queue(django_capture_on_commit_callbacks, Step(channel="whatsapp", text="Yes, 7 pm works.")))
-        path = reverse("channels_out:status-webhook", kwargs={"account_id": whatsapp.pk}) + f"?m={message.pk}"
+        message = _deliver(
+            _queue(
+                django_capture_on_commit_callbacks,
+                Step(channel="whatsapp", text="Yes, 7 pm works."),
+            )
+        )
+        path = (
+            reverse("channels_out:status-webhook", kwargs={"account_id": whatsapp.pk})
+            + f"?m={message.pk}"
+        )
         params = status_callback_params(fake.message(message.provider_message_id), "failed", 63016)
         headers, body = fake.signed_status_callback(f"http://testserver{path}", params)
-        answer = client.post(path, data=body, content_type=headers["Content-Type"],
-                             headers={"X-Twilio-Signature": headers["X-Twilio-Signature"]})
+        answer = client.post(
+            path,
+            data=body,
+            content_type=headers["Content-Type"],
+            headers={"X-Twilio-Signature": headers["X-Twilio-Signature"]},
+        )
         assert answer.status_code == 204
         message.refresh_from_db()
         assert (message.status, message.provider_code) == (Status.FAILED, "63016")
         assert "24-hour window" in message.reason
 
 
-@pytest.mark.parametrize(("value", "seconds"), [("7", 7.0), ("", None), ("soon", None),
-                                                ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("7", 7.0), ("", None), ("soon", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
 def test_retry_after_is_read_as_seconds_or_a_date(value: str, seconds: float | None) -> None:
     assert retry_after_seconds(value) == seconds
 
 
 @pytest.mark.parametrize(
     ("sender", "ok"),
-    [("MG" + "0123456789abcdef" * 2, True), ("LYKIA BAY", True), ("+15005550006", True), ("MGM HOTEL LTD", False)],
+    [
+        ("MG" + "0123456789abcdef" * 2, True),
+        ("LYKIA BAY", True),
+        ("+15005550006", True),
+        ("MGM HOTEL LTD", False),
+    ],
 )
-def test_a_twilio_sms_account_takes_a_number_an_alphanumeric_id_or_a_messaging_service(db, sender: str, ok: bool) -> None:
+def test_a_twilio_sms_account_takes_a_number_an_alphanumeric_id_or_a_messaging_service(
+    db, sender: str, ok: bool
+) -> None:
     from django.core.exceptions import ValidationError
 
     from channels_out.models import ChannelAccount
 
-    account = ChannelAccount(channel="sms", backend="twilio_sms", name="T", account_id="AC1", secret="t", sender=sender)
+    account = ChannelAccount(
+        channel="sms", backend="twilio_sms", name="T", account_id="AC1", secret="t", sender=sender
+    )
     if ok:
         account.full_clean()
     else:

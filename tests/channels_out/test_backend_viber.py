@@ -65,16 +65,32 @@ def fake(sink: WebhookSink) -> Iterator[FakeVonageMessages]:
 def viber(fake: FakeVonageMessages, no_quiet_hours: MessagingPolicy) -> ChannelAccount:
     credits_add(amount=Decimal(100), key="t")
     return ChannelAccount.objects.create(
-        channel="viber", backend="vonage_viber", name="Vonage Viber", sender=SERVICE_ID, is_default=True,
-        account_id=API_KEY, secret=API_SECRET, webhook_secret=SIG_SECRET, api_base_url=fake.base_url,
-        timeout_seconds=1, ttl_seconds=600, rate_per_second=1000,
+        channel="viber",
+        backend="vonage_viber",
+        name="Vonage Viber",
+        sender=SERVICE_ID,
+        is_default=True,
+        account_id=API_KEY,
+        secret=API_SECRET,
+        webhook_secret=SIG_SECRET,
+        api_base_url=fake.base_url,
+        timeout_seconds=1,
+        ttl_seconds=600,
+        rate_per_second=1000,
     )
 
 
-def _queue(django_capture_on_commit_callbacks, *, purpose: str = "service", text: str = "Your room 214 is ready") -> OutboundMessage:
+def _queue(
+    django_capture_on_commit_callbacks,
+    *,
+    purpose: str = "service",
+    text: str = "Your room 214 is ready",
+) -> OutboundMessage:
     guest = GuestFactory(phone=PHONE)
     if purpose == "marketing":
-        guest_record_consent(guest=guest, purpose="marketing", channel="viber", granted=True, source="staff")
+        guest_record_consent(
+            guest=guest, purpose="marketing", channel="viber", granted=True, source="staff"
+        )
     with django_capture_on_commit_callbacks():
         message = message_send(steps=Step(channel="viber", text=text), guest=guest, purpose=purpose)
     assert message.status == Status.QUEUED
@@ -126,18 +142,26 @@ class TestSending:
         assert (message.status, message.provider_message_id) == (Status.SENT, uuid)
         assert message.sent_at is not None
 
-    def test_a_marketing_message_goes_as_a_promotion(self, viber, fake, django_capture_on_commit_callbacks) -> None:
+    def test_a_marketing_message_goes_as_a_promotion(
+        self, viber, fake, django_capture_on_commit_callbacks
+    ) -> None:
         _sent(django_capture_on_commit_callbacks, purpose="marketing")
         assert fake.requests[0].json["viber_service"]["category"] == "promotion"
 
-    def test_the_backend_returns_the_message_uuid(self, viber, fake, django_capture_on_commit_callbacks) -> None:
+    def test_the_backend_returns_the_message_uuid(
+        self, viber, fake, django_capture_on_commit_callbacks
+    ) -> None:
         message = _queue(django_capture_on_commit_callbacks)
         accepted = get_backend(viber).send(message)
         assert accepted.provider_message_id in fake.messages
         assert accepted.status == "sent"
 
-    def test_a_ttl_beyond_vonages_limit_is_capped(self, viber, fake, django_capture_on_commit_callbacks) -> None:
-        viber.ttl_seconds = 1_209_600  # what the model allows (14 days); Vonage takes at most 3 days
+    def test_a_ttl_beyond_vonages_limit_is_capped(
+        self, viber, fake, django_capture_on_commit_callbacks
+    ) -> None:
+        viber.ttl_seconds = (
+            1_209_600  # what the model allows (14 days); Vonage takes at most 3 days
+        )
         viber.save()
         message = _sent(django_capture_on_commit_callbacks)
         assert message.status == Status.SENT
@@ -153,7 +177,11 @@ class TestProviderErrors:
         retries = deliver([message.pk])
         message.refresh_from_db()
         assert set(retries) == {message.pk}
-        assert (message.status, message.attempts, message.provider_code) == (Status.QUEUED, 1, "1010")
+        assert (message.status, message.attempts, message.provider_code) == (
+            Status.QUEUED,
+            1,
+            "1010",
+        )
         assert message.not_before is not None
 
     @pytest.mark.parametrize(
@@ -161,7 +189,11 @@ class TestProviderErrors:
         [
             (VonageOutcome.invalid_params("to", "must be E.164"), "1150", "Invalid params"),
             (VonageOutcome.invalid_sender(), "1120", "Invalid sender"),
-            (VonageOutcome.unauthorized(), "unathorized", "You did not provide correct credentials."),
+            (
+                VonageOutcome.unauthorized(),
+                "unathorized",
+                "You did not provide correct credentials.",
+            ),
             (VonageOutcome.low_balance(), "low-balance", "Low balance"),
         ],
         ids=["422-invalid-params", "422-invalid-sender", "401", "402"],
@@ -197,7 +229,12 @@ class TestProviderErrors:
         assert len(fake.messages) == 1  # it did go out: resending blindly would send it twice
 
     @pytest.mark.parametrize(
-        "outcome", [VonageOutcome.server_error(500), VonageOutcome.server_error(503), VonageOutcome.disconnect()],
+        "outcome",
+        [
+            VonageOutcome.server_error(500),
+            VonageOutcome.server_error(503),
+            VonageOutcome.disconnect(),
+        ],
         ids=["500", "503", "connection-dropped"],
     )
     def test_a_server_error_or_a_dropped_connection_is_ambiguous(
@@ -209,7 +246,9 @@ class TestProviderErrors:
             get_backend(viber).send(message)
         assert caught.value.kind == "ambiguous"
 
-    def test_a_refused_connection_is_transient(self, viber, django_capture_on_commit_callbacks) -> None:
+    def test_a_refused_connection_is_transient(
+        self, viber, django_capture_on_commit_callbacks
+    ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             closed_port = probe.getsockname()[1]
@@ -246,18 +285,34 @@ class TestStatusWebhooks:
         self, viber, fake, client, django_capture_on_commit_callbacks
     ) -> None:
         message = _queue(django_capture_on_commit_callbacks)
-        payload = status_webhook_payload("0f6f3c1e-0000-4000-8000-000000000001", "905321234567", SERVICE_ID,
-                                         "delivered", client_ref=str(message.pk))
+        payload = status_webhook_payload(
+            "0f6f3c1e-0000-4000-8000-000000000001",
+            "905321234567",
+            SERVICE_ID,
+            "delivered",
+            client_ref=str(message.pk),
+        )
         headers, body = fake.signed_webhook(payload)
-        answer = client.post(status_url(viber), data=body, content_type="application/json",
-                             headers={"Authorization": headers["Authorization"]})
+        answer = client.post(
+            status_url(viber),
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": headers["Authorization"]},
+        )
         assert answer.status_code == 204
         message.refresh_from_db()
-        assert (message.status, message.provider_message_id) == (Status.DELIVERED, payload["message_uuid"])
+        assert (message.status, message.provider_message_id) == (
+            Status.DELIVERED,
+            payload["message_uuid"],
+        )
 
     @pytest.mark.parametrize(
         ("code", "words"),
-        [(1300, "not a user in the provider network"), (1310, "device can't receive"), (1360, "TTL was activated")],
+        [
+            (1300, "not a user in the provider network"),
+            (1310, "device can't receive"),
+            (1360, "TTL was activated"),
+        ],
     )
     def test_a_rejection_fails_the_message_with_vonages_code_and_detail(
         self, viber, fake, client, django_capture_on_commit_callbacks, code: int, words: str
@@ -269,9 +324,14 @@ class TestStatusWebhooks:
         assert (message.status, message.provider_code) == (Status.FAILED, str(code))
         assert words in message.reason
 
-    def test_an_undeliverable_receipt_fails_the_message(self, viber, fake, client, django_capture_on_commit_callbacks) -> None:
+    def test_an_undeliverable_receipt_fails_the_message(
+        self, viber, fake, client, django_capture_on_commit_callbacks
+    ) -> None:
         message = _sent(django_capture_on_commit_callbacks)
-        assert relay(client, fake.callback(message.provider_message_id, "undeliverable")).status_code == 204
+        assert (
+            relay(client, fake.callback(message.provider_message_id, "undeliverable")).status_code
+            == 204
+        )
         message.refresh_from_db()
         assert message.status == Status.FAILED
 
@@ -285,50 +345,87 @@ class TestStatusWebhooks:
         self, viber, fake, client, django_capture_on_commit_callbacks
     ) -> None:
         message = _sent(django_capture_on_commit_callbacks)
-        payload = status_webhook_payload(message.provider_message_id, "905321234567", SERVICE_ID, "delivered",
-                                         client_ref=str(message.pk))
-        headers, body = signed_webhook(payload, "an-attackers-guess-at-the-secret-0123456789", API_KEY)
-        answer = client.post(status_url(viber), data=body, content_type="application/json",
-                             headers={"Authorization": headers["Authorization"]})
+        payload = status_webhook_payload(
+            message.provider_message_id,
+            "905321234567",
+            SERVICE_ID,
+            "delivered",
+            client_ref=str(message.pk),
+        )
+        headers, body = signed_webhook(
+            payload, "an-attackers-guess-at-the-secret-0123456789", API_KEY
+        )
+        answer = client.post(
+            status_url(viber),
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": headers["Authorization"]},
+        )
         assert answer.status_code == 403
         self._assert_nothing_changed(message)
 
-    def test_a_tampered_body_is_refused(self, viber, fake, client, django_capture_on_commit_callbacks) -> None:
+    def test_a_tampered_body_is_refused(
+        self, viber, fake, client, django_capture_on_commit_callbacks
+    ) -> None:
         message = _sent(django_capture_on_commit_callbacks)
         callback = fake.callback(message.provider_message_id, "rejected", 1300)
         tampered = callback.body.replace(b'"rejected"', b'"delivered"')
         assert tampered != callback.body
-        answer = client.post(status_url(viber), data=tampered, content_type="application/json",
-                             headers={"Authorization": callback.headers["Authorization"]})
+        answer = client.post(
+            status_url(viber),
+            data=tampered,
+            content_type="application/json",
+            headers={"Authorization": callback.headers["Authorization"]},
+        )
         assert answer.status_code == 403
         self._assert_nothing_changed(message)
 
-    @pytest.mark.parametrize("authorization", [None, "Basic YWJjZDEyMzQ6c2VjcmV0", "Bearer not-a-jwt"])
+    @pytest.mark.parametrize(
+        "authorization", [None, "Basic YWJjZDEyMzQ6c2VjcmV0", "Bearer not-a-jwt"]
+    )
     def test_a_receipt_without_a_valid_token_is_refused(
         self, viber, fake, client, django_capture_on_commit_callbacks, authorization: str | None
     ) -> None:
         message = _sent(django_capture_on_commit_callbacks)
-        payload = status_webhook_payload(message.provider_message_id, "905321234567", SERVICE_ID, "delivered")
+        payload = status_webhook_payload(
+            message.provider_message_id, "905321234567", SERVICE_ID, "delivered"
+        )
         _, body = fake.signed_webhook(payload)
         headers = {"Authorization": authorization} if authorization else {}
-        answer = client.post(status_url(viber), data=body, content_type="application/json", headers=headers)
+        answer = client.post(
+            status_url(viber), data=body, content_type="application/json", headers=headers
+        )
         assert answer.status_code == 403
         self._assert_nothing_changed(message)
 
-    def test_a_token_for_another_api_key_is_refused(self, viber, fake, client, django_capture_on_commit_callbacks) -> None:
+    def test_a_token_for_another_api_key_is_refused(
+        self, viber, fake, client, django_capture_on_commit_callbacks
+    ) -> None:
         message = _sent(django_capture_on_commit_callbacks)
-        payload = status_webhook_payload(message.provider_message_id, "905321234567", SERVICE_ID, "delivered")
+        payload = status_webhook_payload(
+            message.provider_message_id, "905321234567", SERVICE_ID, "delivered"
+        )
         headers, body = signed_webhook(payload, SIG_SECRET, "someone-else")
-        answer = client.post(status_url(viber), data=body, content_type="application/json",
-                             headers={"Authorization": headers["Authorization"]})
+        answer = client.post(
+            status_url(viber),
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": headers["Authorization"]},
+        )
         assert answer.status_code == 403
         self._assert_nothing_changed(message)
 
 
 def test_a_vonage_viber_account_with_a_numeric_service_id_is_valid(db) -> None:
     account = ChannelAccount(
-        channel="viber", backend="vonage_viber", name="Vonage Viber", sender=SERVICE_ID, account_id=API_KEY,
-        secret=API_SECRET, webhook_secret=SIG_SECRET, ttl_seconds=600,
+        channel="viber",
+        backend="vonage_viber",
+        name="Vonage Viber",
+        sender=SERVICE_ID,
+        account_id=API_KEY,
+        secret=API_SECRET,
+        webhook_secret=SIG_SECRET,
+        ttl_seconds=600,
     )
     try:
         account.full_clean()
@@ -341,4 +438,3 @@ def test_an_account_without_key_secret_or_sender_names_each_missing_field(db) ->
     with pytest.raises(ValidationError) as caught:
         account.full_clean()
     assert {"account_id", "secret", "sender"} <= set(caught.value.message_dict)
-

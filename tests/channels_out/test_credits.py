@@ -57,13 +57,16 @@ def test_credits_running_out_at_37_of_100_then_a_top_up_sends_exactly_the_63(
     guests = GuestFactory.create_batch(100)
     with django_capture_on_commit_callbacks(execute=True):
         for i, guest in enumerate(guests):
-            message_send(steps=Step(channel="sms", text="Breakfast is served until 10:30."), guest=guest,
-                         dedupe_key=f"notice:{i}")
+            message_send(
+                steps=Step(channel="sms", text="Breakfast is served until 10:30."),
+                guest=guest,
+                dedupe_key=f"notice:{i}",
+            )
     statuses = list(OutboundMessage.objects.order_by("pk").values_list("status", flat=True))
     assert statuses == [Status.SENT] * 37 + [Status.SKIPPED] * 63
-    assert set(OutboundMessage.objects.filter(status=Status.SKIPPED).values_list("skip_reason", flat=True)) == {
-        SkipReason.NO_CREDITS
-    }
+    assert set(
+        OutboundMessage.objects.filter(status=Status.SKIPPED).values_list("skip_reason", flat=True)
+    ) == {SkipReason.NO_CREDITS}
     assert available_credits() == Decimal("0")
     assert len(locmem.outbox) == 37
 
@@ -91,7 +94,9 @@ def test_the_balance_row_refuses_to_go_negative_even_when_asked_directly() -> No
 def test_each_movement_happens_once_per_key(accounts, top_up) -> None:
     top_up(10)
     message = message_send(steps=Step(channel="sms", text="x"), guest=GuestFactory())
-    assert credits_reserve(message).pk == LedgerEntry.objects.get(kind="reserve").pk  # already reserved at queueing
+    assert (
+        credits_reserve(message).pk == LedgerEntry.objects.get(kind="reserve").pk
+    )  # already reserved at queueing
     credits_post(message)
     credits_post(message)
     assert LedgerEntry.objects.filter(kind="post").count() == 1
@@ -142,13 +147,20 @@ class TestOrders:
             credit_order_mark_paid(order=order)
         assert available_credits() == Decimal("0")
 
-    def test_who_cancelled_an_order_and_when_is_kept_and_a_second_cancel_changes_nothing(self, django_user_model) -> None:
-        manager, other = django_user_model.objects.create(username="mgr"), django_user_model.objects.create(username="x")
+    def test_who_cancelled_an_order_and_when_is_kept_and_a_second_cancel_changes_nothing(
+        self, django_user_model
+    ) -> None:
+        manager, other = (
+            django_user_model.objects.create(username="mgr"),
+            django_user_model.objects.create(username="x"),
+        )
         order = credit_order_create(credits=10)
         credit_order_cancel(order=order, user=manager)
         order.refresh_from_db()
         assert (order.status, order.cancelled_by, order.cancelled_at is not None) == (
-            CreditOrder.Status.CANCELLED, manager, True,
+            CreditOrder.Status.CANCELLED,
+            manager,
+            True,
         )
         first_at = order.cancelled_at
         credit_order_cancel(order=order, user=other)
@@ -181,8 +193,16 @@ def test_concurrent_reservations_never_overdraw_the_balance(accounts) -> None:
     credits_add(amount=Decimal(25), key="start")
     guest = GuestFactory()
     messages = [
-        OutboundMessage.objects.create(dedupe_key=f"race:{i}", channel="sms", purpose="service", account=accounts["sms"],
-                                       backend="locmem", to=guest.phone, guest=guest, credits=Decimal(1))
+        OutboundMessage.objects.create(
+            dedupe_key=f"race:{i}",
+            channel="sms",
+            purpose="service",
+            account=accounts["sms"],
+            backend="locmem",
+            to=guest.phone,
+            guest=guest,
+            credits=Decimal(1),
+        )
         for i in range(40)
     ]
     results: list[str] = []
@@ -219,7 +239,10 @@ def test_concurrent_reservations_never_overdraw_the_balance(accounts) -> None:
 def test_two_workers_racing_for_the_same_messages_send_each_once(accounts) -> None:
     credits_add(amount=Decimal(50), key="start")
     guests = GuestFactory.create_batch(30)
-    ids = [message_send(steps=Step(channel="sms", text="x"), guest=g, dedupe_key=f"r:{g.pk}").pk for g in guests]
+    ids = [
+        message_send(steps=Step(channel="sms", text="x"), guest=g, dedupe_key=f"r:{g.pk}").pk
+        for g in guests
+    ]
     locmem.reset()  # on-commit dispatch ran inline; start the race from queued rows
     OutboundMessage.objects.update(status=Status.QUEUED)
     barrier = threading.Barrier(2)

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _queue(**kwargs) -> OutboundMessage:
-    return message_send(steps=Step(channel="sms", text="Your room is ready"), guest=GuestFactory(), **kwargs)
+    return message_send(
+        steps=Step(channel="sms", text="Your room is ready"), guest=GuestFactory(), **kwargs
+    )
 
 
 def _run_until_settled(message: OutboundMessage, rounds: int = 10) -> OutboundMessage:
@@ -71,10 +73,14 @@ def test_it_gives_up_after_the_last_attempt_and_releases_the_credits(accounts, t
     assert available_credits() == Decimal("5")
 
 
-def test_a_permanent_error_fails_with_the_provider_code_and_releases_credits(accounts, top_up) -> None:
+def test_a_permanent_error_fails_with_the_provider_code_and_releases_credits(
+    accounts, top_up
+) -> None:
     top_up(5)
     message = _queue()
-    locmem.script(TransportError("The 'To' number is not a valid phone number.", code="21211", permanent=True))
+    locmem.script(
+        TransportError("The 'To' number is not a valid phone number.", code="21211", permanent=True)
+    )
     dispatch.deliver([message.pk])
     message.refresh_from_db()
     assert (message.status, message.provider_code, message.attempts) == (Status.FAILED, "21211", 1)
@@ -124,7 +130,12 @@ def test_an_operator_resends_an_unknown_outcome_once(accounts, top_up, django_us
     dispatch.deliver([copy.pk])
     message.refresh_from_db()
     copy.refresh_from_db()
-    assert (message.status, copy.status, copy.resend_of_id, copy.dedupe_key) == (Status.FAILED, Status.SENT, message.pk, "k1|resend")
+    assert (message.status, copy.status, copy.resend_of_id, copy.dedupe_key) == (
+        Status.FAILED,
+        Status.SENT,
+        message.pk,
+        "k1|resend",
+    )
     assert len(locmem.outbox) == 1
     assert available_credits() == Decimal("4")
 
@@ -132,7 +143,9 @@ def test_an_operator_resends_an_unknown_outcome_once(accounts, top_up, django_us
 def test_a_worker_cannot_claim_a_message_another_worker_holds(accounts, top_up) -> None:
     top_up(5)
     message = _queue()
-    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=timezone.now())
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now()
+    )
     dispatch.deliver([message.pk])
     assert locmem.outbox == []
 
@@ -154,8 +167,12 @@ def test_the_sweeper_redispatches_a_forgotten_message_once(accounts, top_up) -> 
 def test_a_send_stuck_after_a_worker_died_becomes_unknown(accounts, top_up) -> None:
     top_up(5)
     message = _queue()
-    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=timezone.now())
-    with time_machine.travel(timezone.now() + dispatch.STUCK_SENDING_AFTER + dt.timedelta(seconds=1)):
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENDING, claimed_at=timezone.now()
+    )
+    with time_machine.travel(
+        timezone.now() + dispatch.STUCK_SENDING_AFTER + dt.timedelta(seconds=1)
+    ):
         assert dispatch.sweep()["stuck"] == 1
     message.refresh_from_db()
     assert message.status == Status.UNKNOWN
@@ -171,24 +188,42 @@ def test_an_unexpected_backend_exception_is_an_unknown_outcome(accounts, top_up)
     assert message.status == Status.UNKNOWN
 
 
-def test_a_batch_writes_its_outcomes_together_and_each_message_is_claimed_alone(accounts, top_up) -> None:
+def test_a_batch_writes_its_outcomes_together_and_each_message_is_claimed_alone(
+    accounts, top_up
+) -> None:
     top_up(200)
     ids = [_queue().pk for _ in range(120)]
     with CaptureQueriesContext(connection) as queries:
         dispatch.deliver(ids)
     statements = [q["sql"] for q in queries.captured_queries]
     claims = [sql for sql in statements if sql.startswith("UPDATE") and "claimed_at" in sql]
-    outcome_writes = [sql for sql in statements if sql.startswith("UPDATE") and "provider_message_id" in sql]
+    outcome_writes = [
+        sql for sql in statements if sql.startswith("UPDATE") and "provider_message_id" in sql
+    ]
     assert len(claims) == 120  # one conditional claim per send, before the provider is called
     assert len(outcome_writes) == 3  # 120 answers written 50 + 50 + 20
     assert OutboundMessage.objects.filter(pk__in=ids, status=Status.SENT).count() == 120
-    assert len(set(OutboundMessage.objects.filter(pk__in=ids).values_list("provider_message_id", flat=True))) == 120
+    assert (
+        len(
+            set(
+                OutboundMessage.objects.filter(pk__in=ids).values_list(
+                    "provider_message_id", flat=True
+                )
+            )
+        )
+        == 120
+    )
     assert LedgerEntry.objects.filter(kind="post", message_id__in=ids).count() == 120
-    assert DeliveryEvent.objects.filter(message_id__in=ids, status=Status.SENT, applied=True).count() == 120
+    assert (
+        DeliveryEvent.objects.filter(message_id__in=ids, status=Status.SENT, applied=True).count()
+        == 120
+    )
     assert available_credits() == Decimal("80")
 
 
-def test_answers_already_received_are_written_when_the_worker_is_stopped_mid_batch(accounts, top_up) -> None:
+def test_answers_already_received_are_written_when_the_worker_is_stopped_mid_batch(
+    accounts, top_up
+) -> None:
     top_up(10)
     ids = [_queue().pk for _ in range(5)]
     # The worker is told to stop while the provider has the fourth message (a warm shutdown,
@@ -196,11 +231,15 @@ def test_answers_already_received_are_written_when_the_worker_is_stopped_mid_bat
     locmem.script(None, None, None, SystemExit(1))  # type: ignore[arg-type]
     with pytest.raises(SystemExit):
         dispatch.deliver(ids)
-    statuses = list(OutboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list("status", flat=True))
+    statuses = list(
+        OutboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list("status", flat=True)
+    )
     assert statuses == [Status.SENT] * 3 + [Status.SENDING, Status.QUEUED]
     assert LedgerEntry.objects.filter(kind="post", message_id__in=ids).count() == 3
     # The fourth may or may not have gone: the sweeper makes it unknown, never a second send.
-    with time_machine.travel(timezone.now() + dispatch.STUCK_SENDING_AFTER + dt.timedelta(seconds=1)):
+    with time_machine.travel(
+        timezone.now() + dispatch.STUCK_SENDING_AFTER + dt.timedelta(seconds=1)
+    ):
         assert dispatch.sweep()["stuck"] == 1
     assert OutboundMessage.objects.get(pk=ids[3]).status == Status.UNKNOWN
     assert len(locmem.outbox) == 3
@@ -215,13 +254,22 @@ def test_an_answer_that_cannot_be_written_does_not_cost_the_rest_of_the_batch_th
 
     def send_and_break_the_ledger(self, message):
         if message.pk == ids[1]:
-            credits_release(message)  # a contradiction: its credits were given back while it went out
+            credits_release(
+                message
+            )  # a contradiction: its credits were given back while it went out
         return send(self, message)
 
     monkeypatch.setattr(locmem.LocmemBackend, "send", send_and_break_the_ledger)
     dispatch.deliver(ids)
-    statuses = list(OutboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list("status", flat=True))
-    assert statuses == [Status.SENT, Status.SENDING, Status.SENT, Status.SENT]  # the sweeper makes #2 unknown
+    statuses = list(
+        OutboundMessage.objects.filter(pk__in=ids).order_by("pk").values_list("status", flat=True)
+    )
+    assert statuses == [
+        Status.SENT,
+        Status.SENDING,
+        Status.SENT,
+        Status.SENT,
+    ]  # the sweeper makes #2 unknown
     assert LedgerEntry.objects.filter(kind="post", message_id__in=ids).count() == 3
     assert f"message {ids[1]} could not be recorded" in caplog.text
 

@@ -21,8 +21,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _send(channel: str, text: str, *, user=None, guest: Guest | None = None, origin=None) -> None:
-    message = message_send(steps=Step(channel=channel, text=text, subject="s"), guest=guest or GuestFactory(), user=user,
-                           origin=origin)
+    message = message_send(
+        steps=Step(channel=channel, text=text, subject="s"),
+        guest=guest or GuestFactory(),
+        user=user,
+        origin=origin,
+    )
     dispatch.deliver([message.pk])
 
 
@@ -34,24 +38,42 @@ def test_the_report_adds_up_by_channel_staff_and_origin(accounts, django_user_mo
         _send("sms", "x" * 161, user=frontdesk)  # two parts
     with time_machine.travel(day1 + dt.timedelta(days=2), tick=False):
         credits_add(amount=Decimal(50), key="buy-2")
-        origin = GuestFactory(first_name="Origin")  # any model can be an origin; its str() labels the row
+        origin = GuestFactory(
+            first_name="Origin"
+        )  # any model can be an origin; its str() labels the row
         _send("sms", "hello", origin=origin)
         _send("viber", "hello")
         _send("email", "hello", user=frontdesk)
 
     report = credit_report(start=dt.date(2026, 11, 21), end=dt.date(2026, 11, 22))
-    assert (report.opening, report.bought, report.spent, report.closing) == (Decimal(98), Decimal(50), Decimal(2), Decimal(146))
+    assert (report.opening, report.bought, report.spent, report.closing) == (
+        Decimal(98),
+        Decimal(50),
+        Decimal(2),
+        Decimal(146),
+    )
     assert report.messages_sent == 3
     assert {r.label: (r.messages, r.credits) for r in report.by_channel} == {
-        "SMS": (1, Decimal(1)), "Viber": (1, Decimal(1)), "E-mail": (1, Decimal(0))
+        "SMS": (1, Decimal(1)),
+        "Viber": (1, Decimal(1)),
+        "E-mail": (1, Decimal(0)),
     }
     assert {r.label: r.messages for r in report.by_staff} == {"Ayşe K": 1, "automatic": 2}
-    assert {r.label: r.messages for r in report.by_campaign} == {"Origin Example": 1, "one-off messages": 2}
+    assert {r.label: r.messages for r in report.by_campaign} == {
+        "Origin Example": 1,
+        "one-off messages": 2,
+    }
 
     whole = credit_report(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
-    assert (whole.opening, whole.bought, whole.spent, whole.closing) == (Decimal(0), Decimal(150), Decimal(4), Decimal(146))
+    assert (whole.opening, whole.bought, whole.spent, whole.closing) == (
+        Decimal(0),
+        Decimal(150),
+        Decimal(4),
+        Decimal(146),
+    )
     assert [(d.isoformat(), ch, c) for d, ch, c in whole.daily if ch == "SMS"] == [
-        ("2026-11-20", "SMS", Decimal(2)), ("2026-11-22", "SMS", Decimal(1))
+        ("2026-11-20", "SMS", Decimal(2)),
+        ("2026-11-22", "SMS", Decimal(1)),
     ]
 
 

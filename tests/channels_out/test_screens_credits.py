@@ -77,7 +77,9 @@ def test_marking_paid_needs_its_own_permission(client, django_user_model) -> Non
     from django.contrib.auth.models import Permission
 
     clerk = django_user_model.objects.create_user("clerk")
-    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_creditorder", "add_creditorder"]))
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_creditorder", "add_creditorder"])
+    )
     client.force_login(clerk)
     order = credit_order_create(credits=100)
     assert "Mark paid" not in client.get(CREDITS).content.decode()
@@ -94,7 +96,10 @@ def test_buying_credits_issues_an_invoice_and_shows_its_number_and_amount(client
     order = CreditOrder.objects.get()
     html = response.content.decode()
     assert (order.credits, order.amount, order.status, order.ordered_by) == (
-        Decimal("500"), Decimal("50.00"), CreditOrder.Status.INVOICED, manager
+        Decimal("500"),
+        Decimal("50.00"),
+        CreditOrder.Status.INVOICED,
+        manager,
     )
     assert f"Invoice {order.invoice_number} issued: 50.00 EUR for 500 credits" in html
     assert available_credits() == 0  # not before it is paid
@@ -175,13 +180,21 @@ def test_the_report_covers_the_chosen_period_by_channel_and_staff(
     response = client.get(CREDITS, {"start": today.isoformat(), "end": today.isoformat()})
 
     report = response.context["report"]
-    assert (report.opening, report.bought, report.spent, report.closing, report.messages_sent) == (0, 100, 2, 98, 2)
+    assert (report.opening, report.bought, report.spent, report.closing, report.messages_sent) == (
+        0,
+        100,
+        2,
+        98,
+        2,
+    )
     assert {(r.label, r.messages) for r in report.by_staff} == {("Manager", 1), ("automatic", 1)}
     html = response.content.decode()
     assert "Spend as a table" in html and "<title" in html and 'role="img"' in html
 
 
-def test_the_report_period_defaults_to_this_month_and_refuses_an_end_before_the_start(client, login) -> None:
+def test_the_report_period_defaults_to_this_month_and_refuses_an_end_before_the_start(
+    client, login
+) -> None:
     login("Manager")
     report = client.get(CREDITS).context["report"]
     today = timezone.localdate()
@@ -211,8 +224,13 @@ def test_the_credits_page_costs_the_same_queries_for_2_and_30_orders(client, log
 def test_the_chart_stacks_each_days_channels_and_keeps_empty_days() -> None:
     start = dt.date(2026, 5, 1)
     chart = spend_chart(
-        [(start, "SMS", Decimal(6)), (start, "Viber", Decimal(2)), (start + dt.timedelta(days=2), "SMS", Decimal(4))],
-        start=start, end=start + dt.timedelta(days=3),
+        [
+            (start, "SMS", Decimal(6)),
+            (start, "Viber", Decimal(2)),
+            (start + dt.timedelta(days=2), "SMS", Decimal(4)),
+        ],
+        start=start,
+        end=start + dt.timedelta(days=3),
     )
     assert [bar.total for bar in chart.bars] == [8, 0, 4, 0]
     first = chart.bars[0].segments
@@ -222,6 +240,10 @@ def test_the_chart_stacks_each_days_channels_and_keeps_empty_days() -> None:
 
 
 def test_a_long_period_is_drawn_a_bar_per_month() -> None:
-    chart = spend_chart([(dt.date(2026, 3, 15), "SMS", Decimal(5))], start=dt.date(2026, 1, 1), end=dt.date(2026, 6, 30))
+    chart = spend_chart(
+        [(dt.date(2026, 3, 15), "SMS", Decimal(5))],
+        start=dt.date(2026, 1, 1),
+        end=dt.date(2026, 6, 30),
+    )
     assert chart.per == "month" and len(chart.bars) == 6
     assert [bar.total for bar in chart.bars][2] == 5

@@ -33,8 +33,9 @@ def login(client, django_user_model) -> Callable[..., Any]:
 
     def as_role(role: str | None, username: str = "") -> Any:
         sync_roles()
-        user = django_user_model.objects.create_user(username or (role or "nobody").lower().replace(" ", ""),
-                                                      first_name=role or "Nobody")
+        user = django_user_model.objects.create_user(
+            username or (role or "nobody").lower().replace(" ", ""), first_name=role or "Nobody"
+        )
         if role:
             user.groups.add(Group.objects.get(name=role))
         client.force_login(user)
@@ -43,7 +44,9 @@ def login(client, django_user_model) -> Callable[..., Any]:
     return as_role
 
 
-def sms(text: str = "Your room is ready.", to: str = "+905321234567", **kwargs: Any) -> OutboundMessage:
+def sms(
+    text: str = "Your room is ready.", to: str = "+905321234567", **kwargs: Any
+) -> OutboundMessage:
     return message_send(steps=Step(channel="sms", text=text, to=to), **kwargs)
 
 
@@ -92,9 +95,15 @@ def test_the_log_makes_the_same_number_of_queries_for_5_and_40_messages(
 
     def add(count: int, start: int) -> None:
         for n in range(start, start + count):
-            run = CampaignRun.objects.create(campaign=campaign, trigger=Trigger.OPERATOR, occurrence=f"op:{n}")
-            sms(to=f"+9053212345{n:02d}", guest=GuestFactory(phone=f"+9053212345{n:02d}"),
-                user=operator if n % 2 else None, origin=run if n % 3 else None)
+            run = CampaignRun.objects.create(
+                campaign=campaign, trigger=Trigger.OPERATOR, occurrence=f"op:{n}"
+            )
+            sms(
+                to=f"+9053212345{n:02d}",
+                guest=GuestFactory(phone=f"+9053212345{n:02d}"),
+                user=operator if n % 2 else None,
+                origin=run if n % 3 else None,
+            )
         deliver_queued()
 
     add(5, 0)
@@ -124,23 +133,38 @@ def mixed_log(accounts, top_up, deliver_queued, django_user_model) -> dict[str, 
     """An SMS delivered, an SMS failed, an e-mail, a campaign message, each with its own author."""
     top_up(50)
     ayse = django_user_model.objects.create_user("ayse", first_name="Ayşe", is_staff=True)
-    campaign, other = Campaign.objects.create(name="Birthday"), Campaign.objects.create(name="Welcome")
+    campaign, other = (
+        Campaign.objects.create(name="Birthday"),
+        Campaign.objects.create(name="Welcome"),
+    )
     run = CampaignRun.objects.create(campaign=campaign, trigger=Trigger.DAILY, occurrence="daily:1")
-    other_run = CampaignRun.objects.create(campaign=other, trigger=Trigger.DAILY, occurrence="daily:1")
+    other_run = CampaignRun.objects.create(
+        campaign=other, trigger=Trigger.DAILY, occurrence="daily:1"
+    )
     guest = GuestFactory(first_name="Olga", last_name="Petrova", phone="+79123456789")
     delivered = sms("Breakfast is served until ten.", to="+905321234501", user=ayse)
     locmem.script(None, TransportError("unknown destination", code="21211", permanent=True))
     deliver_queued()
     failed = sms("Your spa booking is at 15:00.", to="+905321234502")
     deliver_queued()
-    email = message_send(steps=Step(channel="email", subject="Invoice", text="Your invoice.", to="olga@example.com"),
-                         guest=guest)
+    email = message_send(
+        steps=Step(channel="email", subject="Invoice", text="Your invoice.", to="olga@example.com"),
+        guest=guest,
+    )
     birthday = sms("Happy birthday!", to="+79123456789", guest=guest, origin=run)
     welcome = sms("Welcome!", to="+905321234503", origin=other_run)
     deliver_queued()
     message_apply_status(delivered, Status.DELIVERED, source="webhook")
-    return {"delivered": delivered, "failed": failed, "email": email, "birthday": birthday, "welcome": welcome,
-            "campaign": campaign, "ayse": ayse, "guest": guest}
+    return {
+        "delivered": delivered,
+        "failed": failed,
+        "email": email,
+        "birthday": birthday,
+        "welcome": welcome,
+        "campaign": campaign,
+        "ayse": ayse,
+        "guest": guest,
+    }
 
 
 def test_the_log_filters_by_channel(client, login, mixed_log) -> None:
@@ -170,7 +194,9 @@ def test_the_log_filters_by_campaign_through_its_runs(client, login, mixed_log) 
 
 def test_the_log_filters_by_staff_member_or_automatic(client, login, mixed_log) -> None:
     login("Operator")
-    assert shown_ids(client.get(LOG, {"staff": mixed_log["ayse"].pk})) == [mixed_log["delivered"].pk]
+    assert shown_ids(client.get(LOG, {"staff": mixed_log["ayse"].pk})) == [
+        mixed_log["delivered"].pk
+    ]
     assert mixed_log["delivered"].pk not in shown_ids(client.get(LOG, {"staff": "none"}))
 
 
@@ -178,7 +204,10 @@ def test_the_log_filters_by_guest_name_or_id(client, login, mixed_log) -> None:
     login("Operator")
     expected = sorted([mixed_log["email"].pk, mixed_log["birthday"].pk], reverse=True)
     assert sorted(shown_ids(client.get(LOG, {"guest": "olga petrova"})), reverse=True) == expected
-    assert sorted(shown_ids(client.get(LOG, {"guest": str(mixed_log["guest"].pk)})), reverse=True) == expected
+    assert (
+        sorted(shown_ids(client.get(LOG, {"guest": str(mixed_log["guest"].pk)})), reverse=True)
+        == expected
+    )
 
 
 def test_the_log_filters_by_date_range(client, login, accounts, top_up) -> None:
@@ -223,7 +252,9 @@ def test_a_message_page_shows_events_cost_provider_answer_and_the_fallback_chain
     assert f"fallback for #{viber.pk}" in html
     assert f"{fallback.segments} · {fallback.encoding}" in html
     assert fallback.provider_message_id and fallback.provider_message_id in html
-    viber_page = client.get(reverse("channels_out:message-detail", args=[viber.pk])).content.decode()
+    viber_page = client.get(
+        reverse("channels_out:message-detail", args=[viber.pk])
+    ).content.decode()
     assert "NOVIBER" in viber_page and "not a Viber user" in viber_page
     assert reverse("channels_out:message-detail", args=[fallback.pk]) in viber_page
 
@@ -248,17 +279,25 @@ def test_rows_under_way_poll_for_their_status_and_stop_once_final(
 
     deliver_queued()
     message_apply_status(message, Status.DELIVERED, source="webhook")
-    rows = client.get(reverse("channels_out:message-rows"), {"ids": str(message.pk)}).content.decode()
+    rows = client.get(
+        reverse("channels_out:message-rows"), {"ids": str(message.pk)}
+    ).content.decode()
     assert rows.startswith("<tbody") and "Delivered" in rows
     assert "hx-trigger" not in rows
 
 
-def test_a_page_signed_out_while_polling_reloads_instead_of_showing_the_login_form_in_the_table(client) -> None:
-    response = client.get(reverse("channels_out:message-rows"), {"ids": "1"}, headers={"HX-Request": "true"})
+def test_a_page_signed_out_while_polling_reloads_instead_of_showing_the_login_form_in_the_table(
+    client,
+) -> None:
+    response = client.get(
+        reverse("channels_out:message-rows"), {"ids": "1"}, headers={"HX-Request": "true"}
+    )
     assert (response.status_code, response["HX-Refresh"]) == (204, "true")
 
 
 def test_the_export_link_carries_the_filters_but_not_the_page(client, login) -> None:
     login("Operator")
     html = client.get(LOG, {"status": "failures", "channel": "sms", "page": "2"}).content.decode()
-    assert f'href="{reverse("channels_out:message-export")}?status=failures&amp;channel=sms"' in html
+    assert (
+        f'href="{reverse("channels_out:message-export")}?status=failures&amp;channel=sms"' in html
+    )

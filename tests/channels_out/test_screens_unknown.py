@@ -36,7 +36,9 @@ def login(client, django_user_model) -> Callable[[str], Any]:
 @pytest.fixture
 def unknown(accounts, top_up, deliver_queued) -> OutboundMessage:
     top_up(10)
-    message = message_send(steps=Step(channel="sms", text="Your taxi is booked.", to="+905321234567"))
+    message = message_send(
+        steps=Step(channel="sms", text="Your taxi is booked.", to="+905321234567")
+    )
     locmem.script(TransportError("read timed out after the request was sent", ambiguous=True))
     deliver_queued()
     message.refresh_from_db()
@@ -56,7 +58,9 @@ def test_the_queue_lists_unknown_outcomes_with_both_decisions(client, login, unk
 
 def test_mark_sent_settles_the_message_and_records_the_operator(client, login, unknown) -> None:
     operator = login("Operator")
-    response = client.post(reverse("channels_out:message-mark-sent", args=[unknown.pk]), follow=True)
+    response = client.post(
+        reverse("channels_out:message-mark-sent", args=[unknown.pk]), follow=True
+    )
     unknown.refresh_from_db()
     assert unknown.status == Status.SENT
     assert unknown.events.filter(source="operator", status=Status.SENT, by=operator).exists()
@@ -80,7 +84,9 @@ def test_resend_queues_a_copy_once_and_records_the_operator(client, login, unkno
 
 def test_a_decision_is_a_post(client, login, unknown) -> None:
     login("Operator")
-    assert client.get(reverse("channels_out:message-mark-sent", args=[unknown.pk])).status_code == 405
+    assert (
+        client.get(reverse("channels_out:message-mark-sent", args=[unknown.pk])).status_code == 405
+    )
 
 
 def test_a_decision_needs_the_csrf_token(unknown, django_user_model) -> None:
@@ -107,9 +113,18 @@ def test_front_desk_sees_the_queue_but_cannot_decide(client, login, unknown) -> 
     assert unknown.status == Status.UNKNOWN
 
 
-def test_the_decision_returns_to_the_page_it_came_from_but_never_off_site(client, login, unknown) -> None:
+def test_the_decision_returns_to_the_page_it_came_from_but_never_off_site(
+    client, login, unknown
+) -> None:
     login("Operator")
     detail = reverse("channels_out:message-detail", args=[unknown.pk])
-    assert client.post(reverse("channels_out:message-mark-sent", args=[unknown.pk]), {"next": detail})["Location"] == detail
-    off_site = client.post(reverse("channels_out:message-resend", args=[unknown.pk]), {"next": "https://evil.example/"})
+    assert (
+        client.post(reverse("channels_out:message-mark-sent", args=[unknown.pk]), {"next": detail})[
+            "Location"
+        ]
+        == detail
+    )
+    off_site = client.post(
+        reverse("channels_out:message-resend", args=[unknown.pk]), {"next": "https://evil.example/"}
+    )
     assert off_site["Location"] == QUEUE

@@ -26,10 +26,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _opt_in(guest, channel: str = "sms") -> None:
-    guest_record_consent(guest=guest, purpose="marketing", channel=channel, granted=True, source="staff")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel=channel, granted=True, source="staff"
+    )
 
 
-def test_a_message_is_logged_priced_reserved_and_sent_after_commit(accounts, top_up, django_capture_on_commit_callbacks) -> None:
+def test_a_message_is_logged_priced_reserved_and_sent_after_commit(
+    accounts, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
     guest = GuestFactory(phone="+905321234567")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -38,14 +42,23 @@ def test_a_message_is_logged_priced_reserved_and_sent_after_commit(accounts, top
     assert len(callbacks) == 1
     message.refresh_from_db()
     assert message.status == Status.SENT
-    assert (message.to, message.country, message.segments, message.encoding) == ("+905321234567", "TR", 1, "GSM-7")
+    assert (message.to, message.country, message.segments, message.encoding) == (
+        "+905321234567",
+        "TR",
+        1,
+        "GSM-7",
+    )
     assert message.credits == Decimal("1")
     assert [m.pk for m in locmem.outbox] == [message.pk]
     assert available_credits() == Decimal("9")
-    assert list(LedgerEntry.objects.filter(message=message).values_list("kind", flat=True).order_by("pk")) == ["reserve", "post"]
+    assert list(
+        LedgerEntry.objects.filter(message=message).values_list("kind", flat=True).order_by("pk")
+    ) == ["reserve", "post"]
 
 
-def test_a_rolled_back_cause_sends_nothing(accounts, top_up, django_capture_on_commit_callbacks) -> None:
+def test_a_rolled_back_cause_sends_nothing(
+    accounts, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
     guest = GuestFactory()
     with (
@@ -61,13 +74,23 @@ def test_a_rolled_back_cause_sends_nothing(accounts, top_up, django_capture_on_c
     assert available_credits() == Decimal("10")
 
 
-def test_the_same_dedupe_key_never_makes_a_second_message(accounts, top_up, django_capture_on_commit_callbacks) -> None:
+def test_the_same_dedupe_key_never_makes_a_second_message(
+    accounts, top_up, django_capture_on_commit_callbacks
+) -> None:
     top_up(10)
     guest = GuestFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        first = message_send(steps=Step(channel="sms", text="Hi"), guest=guest, dedupe_key="campaign:1|guest:1|2026-11-24|0")
+        first = message_send(
+            steps=Step(channel="sms", text="Hi"),
+            guest=guest,
+            dedupe_key="campaign:1|guest:1|2026-11-24|0",
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        again = message_send(steps=Step(channel="sms", text="Hi again"), guest=guest, dedupe_key="campaign:1|guest:1|2026-11-24|0")
+        again = message_send(
+            steps=Step(channel="sms", text="Hi again"),
+            guest=guest,
+            dedupe_key="campaign:1|guest:1|2026-11-24|0",
+        )
     assert again.pk == first.pk
     assert OutboundMessage.objects.count() == 1
     assert len(locmem.outbox) == 1
@@ -79,13 +102,23 @@ def test_the_same_dedupe_key_never_makes_a_second_message(accounts, top_up, djan
     [
         (Step(channel="pigeon", text="x"), "channel", "Unknown channel"),
         (Step(channel="sms", text=""), "text", "needs a text"),
-        (Step(channel="sms", text="x" * 1601), "text", "An SMS message is at most 1600 characters; this one has 1601"),
-        (Step(channel="email", subject="Hi\nBcc: all@example.com", text="x"), "subject", "line break"),
+        (
+            Step(channel="sms", text="x" * 1601),
+            "text",
+            "An SMS message is at most 1600 characters; this one has 1601",
+        ),
+        (
+            Step(channel="email", subject="Hi\nBcc: all@example.com", text="x"),
+            "subject",
+            "line break",
+        ),
         (Step(channel="email", subject="", text="x"), "subject", "needs a subject"),
         (Step(channel="whatsapp"), "text", "approved template or a text"),
     ],
 )
-def test_input_that_cannot_be_sent_is_refused_and_writes_nothing(accounts, top_up, step: Step, field: str, words: str) -> None:
+def test_input_that_cannot_be_sent_is_refused_and_writes_nothing(
+    accounts, top_up, step: Step, field: str, words: str
+) -> None:
     top_up(10)
     with pytest.raises(ValidationError) as caught:
         message_send(steps=step, guest=GuestFactory())
@@ -97,7 +130,9 @@ def test_input_that_cannot_be_sent_is_refused_and_writes_nothing(accounts, top_u
 
 def test_an_account_of_another_channel_is_refused(accounts) -> None:
     with pytest.raises(ValidationError, match="“Mail” is an E-mail account, not an SMS account"):
-        message_send(steps=Step(channel="sms", account=accounts["email"], text="x"), guest=GuestFactory())
+        message_send(
+            steps=Step(channel="sms", account=accounts["email"], text="x"), guest=GuestFactory()
+        )
 
 
 def test_header_injection_in_extra_headers_is_refused(accounts) -> None:
@@ -114,8 +149,13 @@ class TestSkips:
     """A message that may not go is logged as skipped with its reason, never dropped."""
 
     def _send(self, guest, **kwargs):
-        return message_send(steps=Step(channel=kwargs.pop("channel", "sms"), text="Our spring offer", subject="Offer"),
-                            guest=guest, **kwargs)
+        return message_send(
+            steps=Step(
+                channel=kwargs.pop("channel", "sms"), text="Our spring offer", subject="Offer"
+            ),
+            guest=guest,
+            **kwargs,
+        )
 
     def test_marketing_without_consent(self, accounts, top_up) -> None:
         top_up(10)
@@ -159,7 +199,9 @@ class TestSkips:
         results = [self._send(guest, purpose="marketing") for _ in range(3)]
         assert [m.status for m in results] == [Status.QUEUED, Status.QUEUED, Status.SKIPPED]
         assert results[2].skip_reason == SkipReason.FREQUENCY_CAP
-        assert self._send(guest, purpose="service").status == Status.QUEUED  # service is never capped
+        assert (
+            self._send(guest, purpose="service").status == Status.QUEUED
+        )  # service is never capped
 
     def test_no_credits(self, accounts) -> None:
         message = self._send(GuestFactory())
@@ -174,7 +216,10 @@ class TestSkips:
 
 def test_email_is_free_and_needs_no_credits(accounts, django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        message = message_send(steps=Step(channel="email", subject="Your stay", html="<p>Hello</p>"), guest=GuestFactory())
+        message = message_send(
+            steps=Step(channel="email", subject="Your stay", html="<p>Hello</p>"),
+            guest=GuestFactory(),
+        )
     message.refresh_from_db()
     assert (message.status, message.credits) == (Status.SENT, Decimal("0"))
 
@@ -182,16 +227,27 @@ def test_email_is_free_and_needs_no_credits(accounts, django_capture_on_commit_c
 def test_a_cyrillic_sms_is_priced_per_ucs2_part(accounts, top_up) -> None:
     top_up(10)
     text = "Добро пожаловать в отель! " * 3  # 78 characters: two UCS-2 parts
-    message = message_send(steps=Step(channel="sms", text=text), guest=GuestFactory(phone="+79123456789"))
-    assert (message.encoding, message.segments, message.credits, message.country) == ("UCS-2", 2, Decimal("2"), "RU")
+    message = message_send(
+        steps=Step(channel="sms", text=text), guest=GuestFactory(phone="+79123456789")
+    )
+    assert (message.encoding, message.segments, message.credits, message.country) == (
+        "UCS-2",
+        2,
+        Decimal("2"),
+        "RU",
+    )
 
 
 def test_an_opt_out_after_queueing_is_honoured_at_sending(accounts, top_up, deliver_queued) -> None:
     top_up(10)
     guest = GuestFactory()
     _opt_in(guest)
-    message = message_send(steps=Step(channel="sms", text="Offer"), guest=guest, purpose="marketing")
-    guest_record_consent(guest=guest, purpose="marketing", channel="sms", granted=False, source="inbound_keyword")
+    message = message_send(
+        steps=Step(channel="sms", text="Offer"), guest=guest, purpose="marketing"
+    )
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="sms", granted=False, source="inbound_keyword"
+    )
     deliver_queued()
     message.refresh_from_db()
     assert (message.status, message.skip_reason) == (Status.SKIPPED, SkipReason.OPTED_OUT)

@@ -38,7 +38,10 @@ def test_a_late_sent_never_overwrites_delivered(sent: OutboundMessage) -> None:
 def test_the_same_receipt_twice_changes_once(sent: OutboundMessage) -> None:
     message_apply_status(sent, Status.DELIVERED, source="webhook")
     message_apply_status(sent, Status.DELIVERED, source="webhook")
-    assert DeliveryEvent.objects.filter(message=sent, status=Status.DELIVERED, applied=True).count() == 1
+    assert (
+        DeliveryEvent.objects.filter(message=sent, status=Status.DELIVERED, applied=True).count()
+        == 1
+    )
     assert DeliveryEvent.objects.filter(message=sent, status=Status.DELIVERED).count() == 2
 
 
@@ -52,7 +55,9 @@ def test_final_statuses_do_not_replace_each_other(sent: OutboundMessage) -> None
 def test_a_failure_after_acceptance_keeps_the_debit(sent: OutboundMessage) -> None:
     """The provider charged for the attempt: debits equal accepted messages."""
     message_apply_status(sent, Status.FAILED, source="webhook", code="30008")
-    assert LedgerEntry.objects.filter(message=sent).order_by("pk").values_list("kind", flat=True)[::1] == ["reserve", "post"]
+    assert LedgerEntry.objects.filter(message=sent).order_by("pk").values_list("kind", flat=True)[
+        ::1
+    ] == ["reserve", "post"]
     assert available_credits() == Decimal("4")
 
 
@@ -71,7 +76,9 @@ def test_a_receipt_before_our_own_sent_write_still_counts(accounts, top_up) -> N
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_receipt_racing_the_workers_batch_write_is_applied_once_in_rank_order(accounts, top_up, monkeypatch) -> None:
+def test_a_receipt_racing_the_workers_batch_write_is_applied_once_in_rank_order(
+    accounts, top_up, monkeypatch
+) -> None:
     """The worker writes "sent" for a batch while the provider's "delivered" arrives for one of them."""
     import threading
 
@@ -82,20 +89,26 @@ def test_a_receipt_racing_the_workers_batch_write_is_applied_once_in_rank_order(
 
     top_up(20)
     monkeypatch.setattr(deliver_messages, "delay", lambda ids: None)  # this test plays the worker
-    messages = [message_send(steps=Step(channel="sms", text="Hi"), guest=GuestFactory()) for _ in range(10)]
+    messages = [
+        message_send(steps=Step(channel="sms", text="Hi"), guest=GuestFactory()) for _ in range(10)
+    ]
     OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(status=Status.SENDING)
     raced = messages[4]
     barrier = threading.Barrier(2)
 
     def worker() -> None:
         barrier.wait()
-        message_apply_statuses([StatusChange(m, Status.SENT, provider_message_id=f"SM{m.pk}") for m in messages],
-                               source="dispatch")
+        message_apply_statuses(
+            [StatusChange(m, Status.SENT, provider_message_id=f"SM{m.pk}") for m in messages],
+            source="dispatch",
+        )
         connection.close()
 
     def webhook() -> None:
         barrier.wait()
-        message_apply_status(OutboundMessage.objects.get(pk=raced.pk), Status.DELIVERED, source="webhook")
+        message_apply_status(
+            OutboundMessage.objects.get(pk=raced.pk), Status.DELIVERED, source="webhook"
+        )
         connection.close()
 
     threads = [threading.Thread(target=worker), threading.Thread(target=webhook)]
@@ -107,6 +120,13 @@ def test_a_receipt_racing_the_workers_batch_write_is_applied_once_in_rank_order(
     assert statuses.pop(raced.pk) == Status.DELIVERED  # whichever came first, "delivered" wins
     assert set(statuses.values()) == {Status.SENT}
     assert OutboundMessage.objects.get(pk=raced.pk).sent_at is not None
-    assert LedgerEntry.objects.filter(kind="post").count() == 10  # one debit each, the raced one too
+    assert (
+        LedgerEntry.objects.filter(kind="post").count() == 10
+    )  # one debit each, the raced one too
     assert available_credits() == Decimal("10")
-    assert DeliveryEvent.objects.filter(message=raced, status__in=[Status.SENT, Status.DELIVERED]).count() == 2
+    assert (
+        DeliveryEvent.objects.filter(
+            message=raced, status__in=[Status.SENT, Status.DELIVERED]
+        ).count()
+        == 2
+    )

@@ -81,13 +81,17 @@ def test_a_pacer_at_a_high_rate_takes_its_slots_in_blocks(local_timeline, slept)
     assert local_timeline.take("crm:throttle:account:7", 0.001) == pytest.approx(0.12, abs=0.01)
 
 
-def test_a_pacer_at_a_low_rate_takes_one_slot_at_a_time_and_flushes_while_waiting(local_timeline, slept) -> None:
+def test_a_pacer_at_a_low_rate_takes_one_slot_at_a_time_and_flushes_while_waiting(
+    local_timeline, slept
+) -> None:
     pacer = Pacer(8, 5, expected=3)
     flushes: list[int] = []
     waits = [pacer.wait(while_waiting=flushes.append) for _ in range(3)]
     assert local_timeline.takes == pytest.approx([0.2, 0.2, 0.2])
     assert waits[0] == 0 and waits[1] > 0.15
-    assert flushes == pytest.approx(waits[1:], abs=0.01)  # told how long; the first send had no wait
+    assert flushes == pytest.approx(
+        waits[1:], abs=0.01
+    )  # told how long; the first send had no wait
 
 
 def test_two_pacers_on_one_account_never_share_a_slot(local_timeline, slept) -> None:

@@ -59,7 +59,12 @@ def fake(sink: WebhookSink) -> Iterator[FakeVonageMessages]:
 @pytest.fixture
 def sms(no_quiet_hours: MessagingPolicy) -> ChannelAccount:
     return ChannelAccount.objects.create(
-        channel="sms", backend="locmem", name="SMS", sender="LYKIA BAY", is_default=True, rate_per_second=1000
+        channel="sms",
+        backend="locmem",
+        name="SMS",
+        sender="LYKIA BAY",
+        is_default=True,
+        rate_per_second=1000,
     )
 
 
@@ -67,9 +72,19 @@ def sms(no_quiet_hours: MessagingPolicy) -> ChannelAccount:
 def viber(fake: FakeVonageMessages, sms: ChannelAccount) -> ChannelAccount:
     credits_add(amount=Decimal(100), key="t")
     return ChannelAccount.objects.create(
-        channel="viber", backend="vonage_viber", name="Viber", sender="16273", is_default=True,
-        account_id=API_KEY, secret=API_SECRET, webhook_secret=SIG_SECRET, api_base_url=fake.base_url,
-        timeout_seconds=2, ttl_seconds=TTL, fallback_account=sms, rate_per_second=1000,
+        channel="viber",
+        backend="vonage_viber",
+        name="Viber",
+        sender="16273",
+        is_default=True,
+        account_id=API_KEY,
+        secret=API_SECRET,
+        webhook_secret=SIG_SECRET,
+        api_base_url=fake.base_url,
+        timeout_seconds=2,
+        ttl_seconds=TTL,
+        fallback_account=sms,
+        rate_per_second=1000,
     )
 
 
@@ -109,7 +124,11 @@ def sms_fallbacks() -> list[OutboundMessage]:
 
 
 def deliver_sms() -> None:
-    dispatch.deliver(OutboundMessage.objects.filter(channel="sms", status=Status.QUEUED).values_list("pk", flat=True))
+    dispatch.deliver(
+        OutboundMessage.objects.filter(channel="sms", status=Status.QUEUED).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,7 +155,12 @@ def test_it_falls_back_to_one_sms_when_viber_cannot_reach_the_guest(
     assert (message.status, message.provider_code) == (Status.FAILED, code)
     [fallback] = sms_fallbacks()
     assert fallback.fallback_for == message
-    assert (fallback.status, fallback.account, fallback.to, fallback.body) == (Status.QUEUED, sms, PHONE, message.body)
+    assert (fallback.status, fallback.account, fallback.to, fallback.body) == (
+        Status.QUEUED,
+        sms,
+        PHONE,
+        message.body,
+    )
     deliver_sms()
     fallback.refresh_from_db()
     assert fallback.status == Status.SENT
@@ -150,7 +174,9 @@ def test_it_falls_back_to_one_sms_when_viber_cannot_reach_the_guest(
     assert len(locmem.outbox) == 1
 
 
-def test_it_falls_back_to_sms_when_no_receipt_comes_within_the_ttl(viber, sms, fake, client, send) -> None:
+def test_it_falls_back_to_sms_when_no_receipt_comes_within_the_ttl(
+    viber, sms, fake, client, send
+) -> None:
     message = send()  # the fake accepts and stays silent
     assert message.status == Status.SENT
 
@@ -176,11 +202,15 @@ def test_it_falls_back_to_sms_when_no_receipt_comes_within_the_ttl(viber, sms, f
     assert [m.pk for m in sms_fallbacks()] == [fallback.pk]
     assert len(locmem.outbox) == 1
     # Only the SMS is paid for; nothing stays held.
-    assert set(LedgerEntry.objects.filter(kind="post").values_list("message_id", flat=True)) == {fallback.pk}
+    assert set(LedgerEntry.objects.filter(kind="post").values_list("message_id", flat=True)) == {
+        fallback.pk
+    }
     assert CreditBalance.objects.get().reserved == 0
 
 
-def test_a_late_rejection_after_the_ttl_fallback_adds_no_second_sms(viber, fake, client, send) -> None:
+def test_a_late_rejection_after_the_ttl_fallback_adds_no_second_sms(
+    viber, fake, client, send
+) -> None:
     message = send()
     dispatch.sweep(now=message.sent_at + dt.timedelta(seconds=TTL + 1))
     [fallback] = sms_fallbacks()
@@ -212,7 +242,9 @@ def test_the_sms_reserves_and_posts_its_own_credits_and_the_balance_never_goes_n
     [fallback] = sms_fallbacks()
     deliver_sms()
 
-    kinds = list(LedgerEntry.objects.filter(message=fallback).order_by("pk").values_list("kind", "amount"))
+    kinds = list(
+        LedgerEntry.objects.filter(message=fallback).order_by("pk").values_list("kind", "amount")
+    )
     assert kinds == [("reserve", Decimal(1)), ("post", Decimal(1))]
     assert not LedgerEntry.objects.filter(available_after__lt=0).exists()
     balance = CreditBalance.objects.get()
@@ -226,11 +258,16 @@ def test_a_viber_message_to_a_non_user_releases_its_credits(viber, fake, client,
     relay(client, fake.wait_for_callbacks(1)[0])
     deliver_sms()
 
-    assert list(LedgerEntry.objects.filter(message=message).order_by("pk").values_list("kind", flat=True)) == [
-        "reserve", "release",
+    assert list(
+        LedgerEntry.objects.filter(message=message).order_by("pk").values_list("kind", flat=True)
+    ) == [
+        "reserve",
+        "release",
     ]
     posted = LedgerEntry.objects.filter(kind="post").aggregate(total=Sum("amount"))["total"]
-    sent = OutboundMessage.objects.filter(status__in=[Status.SENT, Status.DELIVERED]).aggregate(total=Sum("credits"))
+    sent = OutboundMessage.objects.filter(status__in=[Status.SENT, Status.DELIVERED]).aggregate(
+        total=Sum("credits")
+    )
     assert posted == sent["total"] == Decimal(1)
     assert CreditBalance.objects.get().available == Decimal(99)
 

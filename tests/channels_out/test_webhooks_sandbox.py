@@ -49,58 +49,92 @@ def sink(settings) -> Iterator[WebhookSink]:
 def sms(sink: WebhookSink, no_quiet_hours: MessagingPolicy) -> ChannelAccount:
     credits_add(amount=Decimal(100), key="t")
     return ChannelAccount.objects.create(
-        channel="sms", backend="sandbox", name="Sandbox SMS", sender="LYKIA BAY", is_default=True,
-        webhook_secret="sandbox-webhook-secret", rate_per_second=1000,
+        channel="sms",
+        backend="sandbox",
+        name="Sandbox SMS",
+        sender="LYKIA BAY",
+        is_default=True,
+        webhook_secret="sandbox-webhook-secret",
+        rate_per_second=1000,
     )
 
 
 @pytest.fixture
 def viber(sms: ChannelAccount) -> ChannelAccount:
     return ChannelAccount.objects.create(
-        channel="viber", backend="sandbox", name="Sandbox Viber", sender="LYKIA BAY", is_default=True,
-        webhook_secret="sandbox-viber-secret", fallback_account=sms, ttl_seconds=60, rate_per_second=1000,
+        channel="viber",
+        backend="sandbox",
+        name="Sandbox Viber",
+        sender="LYKIA BAY",
+        is_default=True,
+        webhook_secret="sandbox-viber-secret",
+        fallback_account=sms,
+        ttl_seconds=60,
+        rate_per_second=1000,
     )
 
 
 def _sent(guest: Guest, channel: str, django_capture_on_commit_callbacks) -> OutboundMessage:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks():
-        message = message_send(steps=Step(channel=channel, text="Your room 214 is ready."), guest=guest)
+        message = message_send(
+            steps=Step(channel=channel, text="Your room 214 is ready."), guest=guest
+        )
     dispatch.deliver([message.pk])
     message.refresh_from_db()
     assert message.status == Status.SENT
     return message
 
 
-def post_receipt(client: Client, account: ChannelAccount, body: bytes, signature: str | None = None):  # type: ignore[no-untyped-def]
+def post_receipt(
+    client: Client, account: ChannelAccount, body: bytes, signature: str | None = None
+):  # type: ignore[no-untyped-def]
     return client.post(
         reverse("channels_out:status-webhook", kwargs={"account_id": account.pk}),
         data=body,
         content_type="application/json",
-        headers={sandbox.SIGNATURE_HEADER: sandbox.sign(account, body) if signature is None else signature},
+        headers={
+            sandbox.SIGNATURE_HEADER: sandbox.sign(account, body)
+            if signature is None
+            else signature
+        },
     )
 
 
-def post_inbound(client: Client, account: ChannelAccount, body: bytes, signature: str | None = None):  # type: ignore[no-untyped-def]
+def post_inbound(
+    client: Client, account: ChannelAccount, body: bytes, signature: str | None = None
+):  # type: ignore[no-untyped-def]
     return client.post(
         reverse("channels_out:inbound-webhook", kwargs={"account_id": account.pk}),
         data=body,
         content_type="application/json",
-        headers={sandbox.SIGNATURE_HEADER: sandbox.sign(account, body) if signature is None else signature},
+        headers={
+            sandbox.SIGNATURE_HEADER: sandbox.sign(account, body)
+            if signature is None
+            else signature
+        },
     )
 
 
 class TestStatusWebhook:
-    def test_a_signed_receipt_marks_the_message_delivered(self, sms, client, django_capture_on_commit_callbacks) -> None:
+    def test_a_signed_receipt_marks_the_message_delivered(
+        self, sms, client, django_capture_on_commit_callbacks
+    ) -> None:
         message = _sent(GuestFactory(phone=PHONE), "sms", django_capture_on_commit_callbacks)
         body = sandbox.receipt_body(
-            provider_message_id=message.provider_message_id, status="delivered", message_ref=str(message.pk)
+            provider_message_id=message.provider_message_id,
+            status="delivered",
+            message_ref=str(message.pk),
         )
         assert post_receipt(client, sms, body).status_code == 204
         message.refresh_from_db()
         assert message.status == Status.DELIVERED
-        assert DeliveryEvent.objects.filter(message=message, source="webhook", status=Status.DELIVERED).exists()
+        assert DeliveryEvent.objects.filter(
+            message=message, source="webhook", status=Status.DELIVERED
+        ).exists()
 
-    def test_the_sandbox_posts_its_own_signed_receipt(self, sms, sink, django_capture_on_commit_callbacks) -> None:
+    def test_the_sandbox_posts_its_own_signed_receipt(
+        self, sms, sink, django_capture_on_commit_callbacks
+    ) -> None:
         message = _sent(GuestFactory(phone=PHONE), "sms", django_capture_on_commit_callbacks)
         [request] = sink.wait_for_requests(1)
         assert request.path == reverse("channels_out:status-webhook", kwargs={"account_id": sms.pk})
@@ -113,7 +147,9 @@ class TestStatusWebhook:
     ) -> None:
         message = _sent(GuestFactory(phone=PHONE), "sms", django_capture_on_commit_callbacks)
         body = sandbox.receipt_body(
-            provider_message_id=message.provider_message_id, status="delivered", message_ref=str(message.pk)
+            provider_message_id=message.provider_message_id,
+            status="delivered",
+            message_ref=str(message.pk),
         )
         assert post_receipt(client, sms, body, signature=signature).status_code == 403
         message.refresh_from_db()
@@ -125,21 +161,30 @@ class TestStatusWebhook:
     ) -> None:
         message = _sent(GuestFactory(phone=PHONE), "sms", django_capture_on_commit_callbacks)
         body = sandbox.receipt_body(
-            provider_message_id=message.provider_message_id, status="delivered", message_ref=str(message.pk)
+            provider_message_id=message.provider_message_id,
+            status="delivered",
+            message_ref=str(message.pk),
         )
-        assert post_receipt(client, sms, body, signature=sandbox.sign(viber, body)).status_code == 403
+        assert (
+            post_receipt(client, sms, body, signature=sandbox.sign(viber, body)).status_code == 403
+        )
         message.refresh_from_db()
         assert message.status == Status.SENT
 
-    def test_not_a_viber_user_falls_back_to_one_sms(self, viber, sms, sink, client, django_capture_on_commit_callbacks) -> None:
+    def test_not_a_viber_user_falls_back_to_one_sms(
+        self, viber, sms, sink, client, django_capture_on_commit_callbacks
+    ) -> None:
         guest = GuestFactory(phone="+905321112222")  # the sandbox's "not a Viber user"
         message = _sent(guest, "viber", django_capture_on_commit_callbacks)
         simulated = json.loads(sink.wait_for_requests(1)[0].body)
         assert (simulated["status"], simulated["code"]) == ("failed", "1300")
 
         body = sandbox.receipt_body(
-            provider_message_id=message.provider_message_id, status="failed", message_ref=str(message.pk),
-            code="1300", description="not a Viber user (sandbox)",
+            provider_message_id=message.provider_message_id,
+            status="failed",
+            message_ref=str(message.pk),
+            code="1300",
+            description="not a Viber user (sandbox)",
         )
         assert post_receipt(client, viber, body).status_code == 204
         assert post_receipt(client, viber, body).status_code == 204  # the provider retries
@@ -167,19 +212,28 @@ class TestInboundWebhook:
             ("marketing", "sms", False, ConsentSource.INBOUND_KEYWORD),
             ("marketing", "sms", True, ConsentSource.INBOUND_KEYWORD),
         ]
-        assert list(InboundMessage.objects.filter(guest=guest).values_list("keyword", flat=True).order_by("pk")) == [
-            "STOP", "START",
+        assert list(
+            InboundMessage.objects.filter(guest=guest)
+            .values_list("keyword", flat=True)
+            .order_by("pk")
+        ) == [
+            "STOP",
+            "START",
         ]
 
     def test_the_same_stop_twice_is_recorded_once(self, sms, client) -> None:
         guest = GuestFactory(phone="+905329876543")
-        stop = sandbox.inbound_body(from_number=guest.phone, body="STOP", channel="sms", provider_message_id="SBIN1")
+        stop = sandbox.inbound_body(
+            from_number=guest.phone, body="STOP", channel="sms", provider_message_id="SBIN1"
+        )
         assert post_inbound(client, sms, stop).status_code == 204
         assert post_inbound(client, sms, stop).status_code == 204
         assert ConsentRecord.objects.filter(guest=guest).count() == 1
         assert InboundMessage.objects.count() == 1
 
-    def test_an_inbound_stop_with_a_wrong_signature_is_refused_and_changes_nothing(self, sms, client) -> None:
+    def test_an_inbound_stop_with_a_wrong_signature_is_refused_and_changes_nothing(
+        self, sms, client
+    ) -> None:
         guest = GuestFactory(phone="+905329876543")
         stop = sandbox.inbound_body(from_number=guest.phone, body="STOP", channel="sms")
         assert post_inbound(client, sms, stop, signature="f" * 64).status_code == 403

@@ -70,7 +70,9 @@ class _Handler:
     def __init__(self, server: FakeSmtpServer) -> None:
         self.server = server
 
-    async def handle_MAIL(self, smtp: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+    async def handle_MAIL(
+        self, smtp: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         reply = await self.server._scripted("MAIL", smtp)
         if reply:
             return reply
@@ -78,7 +80,9 @@ class _Handler:
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RCPT(self, smtp: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+    async def handle_RCPT(
+        self, smtp: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         reply = await self.server._scripted("RCPT", smtp)
         if reply:
             return reply
@@ -90,13 +94,17 @@ class _Handler:
         if reply:
             return reply
         content = envelope.original_content or envelope.content
-        self.server._record(Received(
-            mail_from=envelope.mail_from,
-            rcpt_tos=tuple(envelope.rcpt_tos),
-            data=content,
-            # Parsed with Python's line ends so get_content() reads as written.
-            message=email.message_from_bytes(content.replace(b"\r\n", b"\n"), policy=email.policy.default),  # type: ignore[arg-type]
-        ))
+        self.server._record(
+            Received(
+                mail_from=envelope.mail_from,
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                data=content,
+                # Parsed with Python's line ends so get_content() reads as written.
+                message=email.message_from_bytes(
+                    content.replace(b"\r\n", b"\n"), policy=email.policy.default
+                ),  # type: ignore[arg-type]
+            )
+        )
         return "250 Message accepted for delivery"
 
 
@@ -121,7 +129,9 @@ class FakeSmtpServer:
         self._script: deque[_Step] = deque()
         self._connections = 0
         smtp_kwargs.setdefault("server_hostname", "fake-smtp.test")
-        self._controller = _CountingController(self, hostname=self.host, port=self.port, **smtp_kwargs)
+        self._controller = _CountingController(
+            self, hostname=self.host, port=self.port, **smtp_kwargs
+        )
 
     def start(self) -> FakeSmtpServer:
         self._controller.start()
@@ -145,7 +155,9 @@ class FakeSmtpServer:
             return self._connections
 
     # --- scripting ---------------------------------------------------------------------------
-    def script(self, command: str, code: int = 0, *, times: int = 1, hang: float = 0.0, drop: bool = False) -> None:
+    def script(
+        self, command: str, code: int = 0, *, times: int = 1, hang: float = 0.0, drop: bool = False
+    ) -> None:
         """Have the next ``times`` ``command``s (MAIL, RCPT or DATA) answer ``code``, hang or drop."""
         command = command.upper()
         if command not in ("MAIL", "RCPT", "DATA"):
@@ -153,7 +165,9 @@ class FakeSmtpServer:
         if not (code or hang or drop):
             raise ValueError("say what to do: a code, hang= or drop=True")
         with self._lock:
-            self._script.extend(_Step(command, code=code, hang=hang, drop=drop) for _ in range(times))
+            self._script.extend(
+                _Step(command, code=code, hang=hang, drop=drop) for _ in range(times)
+            )
 
     async def _scripted(self, command: str, smtp: Any) -> str | None:
         with self._lock:

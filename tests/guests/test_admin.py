@@ -723,7 +723,10 @@ def test_changing_a_reservation_in_the_admin_logs_the_modification(
     assert reservation.nights == 5
     change = reservation.status_changes.filter(action="modify").get()
     assert change.by == admin_user
-    assert set(change.changes) == {"departure", "total_amount"}  # the derived total follows the dates
+    assert set(change.changes) == {
+        "departure",
+        "total_amount",
+    }  # the derived total follows the dates
 
 
 def test_a_closed_reservation_cannot_be_changed(admin_client, hotel) -> None:

@@ -22,10 +22,16 @@ from crm_messaging.guests.services import guest_greylist, guest_record_consent
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db
-MARKETING, SERVICE, DATA = ConsentPurpose.MARKETING, ConsentPurpose.SERVICE, ConsentPurpose.DATA_PROCESSING
+MARKETING, SERVICE, DATA = (
+    ConsentPurpose.MARKETING,
+    ConsentPurpose.SERVICE,
+    ConsentPurpose.DATA_PROCESSING,
+)
 
 
-def _say(guest: Guest, purpose: str, granted: bool, channel: str = "sms", minutes_ago: int = 0) -> ConsentRecord:
+def _say(
+    guest: Guest, purpose: str, granted: bool, channel: str = "sms", minutes_ago: int = 0
+) -> ConsentRecord:
     return guest_record_consent(
         guest=guest,
         purpose=purpose,
@@ -68,10 +74,14 @@ def test_records_cannot_be_changed_or_deleted() -> None:
         ("gossip", "sms", "purpose"),
     ],
 )
-def test_a_statement_that_does_not_make_sense_is_refused(purpose: str, channel: str, field: str) -> None:
+def test_a_statement_that_does_not_make_sense_is_refused(
+    purpose: str, channel: str, field: str
+) -> None:
     guest = GuestFactory()
     with pytest.raises(ValidationError) as caught:
-        guest_record_consent(guest=guest, purpose=purpose, channel=channel, granted=True, source="staff")
+        guest_record_consent(
+            guest=guest, purpose=purpose, channel=channel, granted=True, source="staff"
+        )
     assert field in caught.value.message_dict
     assert not ConsentRecord.objects.exists()
 
@@ -118,4 +128,8 @@ class TestMessagingRule:
         marketing = messageable_guests(Guest.objects.all(), purpose=MARKETING, channel="sms")
         service = messageable_guests(Guest.objects.all(), purpose=SERVICE, channel="sms")
         assert set(marketing) == {opted_in}
-        assert set(service) == {opted_in, silent, opted_out}  # a marketing opt-out leaves service messages
+        assert set(service) == {
+            opted_in,
+            silent,
+            opted_out,
+        }  # a marketing opt-out leaves service messages

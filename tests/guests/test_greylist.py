@@ -48,7 +48,11 @@ def test_a_lifted_entry_cannot_be_lifted_again() -> None:
 
 @pytest.mark.parametrize(
     ("reason", "expires_in", "field"),
-    [("", None, "reason"), ("   ", None, "reason"), ("late payer", dt.timedelta(days=-1), "expires_at")],
+    [
+        ("", None, "reason"),
+        ("   ", None, "reason"),
+        ("late payer", dt.timedelta(days=-1), "expires_at"),
+    ],
 )
 def test_bad_entries_are_refused(reason: str, expires_in: dt.timedelta | None, field: str) -> None:
     expires_at = timezone.now() + expires_in if expires_in else None

@@ -94,6 +94,8 @@ def test_consent_history_survives_an_attempt_to_delete_the_guest() -> None:
     from crm_messaging.guests.services import guest_record_consent
 
     guest = guest_create(first_name="Kept")
-    guest_record_consent(guest=guest, purpose="marketing", channel="sms", granted=True, source="staff")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="sms", granted=True, source="staff"
+    )
     with pytest.raises(ProtectedError):
         guest.delete()

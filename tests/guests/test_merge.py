@@ -33,16 +33,28 @@ pytestmark = pytest.mark.django_db
 def test_everything_pointing_at_the_duplicate_moves_to_the_survivor(django_user_model) -> None:
     staff = django_user_model.objects.create_user("fd", password="x")
     target = GuestFactory(first_name="Anna", email="", outstanding_balance=Decimal("10.00"))
-    source = GuestFactory(first_name="Anna", email="anna@example.com", birth_date=dt.date(1990, 5, 1),
-                          outstanding_balance=Decimal("5.50"), allergens="nuts")
+    source = GuestFactory(
+        first_name="Anna",
+        email="anna@example.com",
+        birth_date=dt.date(1990, 5, 1),
+        outstanding_balance=Decimal("5.50"),
+        allergens="nuts",
+    )
     stay = ReservationFactory(booker=source, status=Reservation.Status.CHECKED_OUT)
     shared = ReservationFactory(booker=target)
     shared.companions.add(source)  # the duplicate travelled on the survivor's booking
     other = ReservationFactory()
     other.companions.add(source)
-    FacilityBooking.objects.create(guest=source, facility=FacilityFactory(), starts_at=stay.created_at)
-    guest_record_consent(guest=source, purpose=ConsentPurpose.MARKETING, channel="sms", granted=True,
-                         source=ConsentSource.STAFF)
+    FacilityBooking.objects.create(
+        guest=source, facility=FacilityFactory(), starts_at=stay.created_at
+    )
+    guest_record_consent(
+        guest=source,
+        purpose=ConsentPurpose.MARKETING,
+        channel="sms",
+        granted=True,
+        source=ConsentSource.STAFF,
+    )
     guest_greylist(guest=source, reason="rude to staff")
 
     merge = guest_merge(source=source, target=target, user=staff, reason="same person")
@@ -75,12 +87,21 @@ def test_a_guest_cannot_be_merged_into_himself() -> None:
 
 
 def test_duplicates_are_found_by_phone_email_or_name_and_birth_date() -> None:
-    guest = GuestFactory(first_name="Ivan", last_name="Petrov", phone="+79123456789",
-                         email="ivan@example.com", birth_date=dt.date(1980, 1, 2))
+    guest = GuestFactory(
+        first_name="Ivan",
+        last_name="Petrov",
+        phone="+79123456789",
+        email="ivan@example.com",
+        birth_date=dt.date(1980, 1, 2),
+    )
     same_phone = GuestFactory(phone="+79123456789", email="x@example.com")
     same_email = GuestFactory(email="IVAN@example.com")
-    same_person = GuestFactory(first_name="ivan", last_name="PETROV", birth_date=dt.date(1980, 1, 2), email="")
-    GuestFactory(first_name="Ivan", last_name="Petrov", birth_date=dt.date(1981, 1, 2), email="")  # other man
+    same_person = GuestFactory(
+        first_name="ivan", last_name="PETROV", birth_date=dt.date(1980, 1, 2), email=""
+    )
+    GuestFactory(
+        first_name="Ivan", last_name="Petrov", birth_date=dt.date(1981, 1, 2), email=""
+    )  # other man
     assert set(guest_find_duplicates(guest)) == {same_phone, same_email, same_person}
 
 

@@ -10,7 +10,10 @@ from crm_messaging.phones import InvalidPhone, is_valid_phone, normalise_phone, 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("0532 123 45 67", "+905321234567"),  # Turkish mobile in local form, read in the hotel's region
+        (
+            "0532 123 45 67",
+            "+905321234567",
+        ),  # Turkish mobile in local form, read in the hotel's region
         ("+90 (532) 123-45-67", "+905321234567"),
         ("0090 532 123 45 67", "+905321234567"),  # international prefix 00
         ("+44 7911 123456", "+447911123456"),
@@ -58,11 +61,27 @@ def test_a_mobile_can_take_messages_and_has_its_time_zone() -> None:
     assert info.timezones == ("Europe/Istanbul",)
 
 
-@pytest.mark.parametrize("raw", [
-    "+905321234567", "+902125551234", "+908502221111", "+905001234567", "+4915112345678", "+74951234567",
-    "+77011234567", "+12015550123", "+18005550199", "+447911123456", "+999123456789", "+90532123456",
-    "+79990000000", "+16135550123", "+97150123456", "+35312345678",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+905321234567",
+        "+902125551234",
+        "+908502221111",
+        "+905001234567",
+        "+4915112345678",
+        "+74951234567",
+        "+77011234567",
+        "+12015550123",
+        "+18005550199",
+        "+447911123456",
+        "+999123456789",
+        "+90532123456",
+        "+79990000000",
+        "+16135550123",
+        "+97150123456",
+        "+35312345678",
+    ],
+)
 def test_phone_info_accepts_exactly_the_numbers_phonenumbers_calls_valid(raw) -> None:
     import phonenumbers
 

@@ -30,7 +30,12 @@ ACTIONS: dict[str, tuple[Callable[..., Reservation], Any, str]] = {
     "cancel": (reservation_cancel, signals.reservation_cancelled, S.CANCELLED),
     "no_show": (reservation_mark_no_show, signals.reservation_no_show, S.NO_SHOW),
 }
-LEGAL = {("check_in", S.CONFIRMED), ("check_out", S.CHECKED_IN), ("cancel", S.CONFIRMED), ("no_show", S.CONFIRMED)}
+LEGAL = {
+    ("check_in", S.CONFIRMED),
+    ("check_out", S.CHECKED_IN),
+    ("cancel", S.CONFIRMED),
+    ("no_show", S.CONFIRMED),
+}
 
 
 @pytest.fixture
@@ -51,7 +56,9 @@ def heard() -> Iterator[list[tuple[Any, dict[str, Any]]]]:
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 @pytest.mark.parametrize("status", [s.value for s in S])
-def test_each_transition_is_allowed_only_from_its_status(action: str, status: str, heard: list) -> None:
+def test_each_transition_is_allowed_only_from_its_status(
+    action: str, status: str, heard: list
+) -> None:
     service, signal, target = ACTIONS[action]
     reservation = ReservationFactory(status=status)
     changes_before = ReservationStatusChange.objects.count()
@@ -121,7 +128,9 @@ def test_check_out_counts_the_stay_for_booker_and_companions(hotel: Hotel) -> No
     from tests.factories import GuestFactory
 
     companion = GuestFactory()
-    reservation = ReservationFactory(status=S.CHECKED_IN, arrival=hotel.business_date - dt.timedelta(days=1))
+    reservation = ReservationFactory(
+        status=S.CHECKED_IN, arrival=hotel.business_date - dt.timedelta(days=1)
+    )
     reservation.companions.add(companion)
     reservation_check_out(reservation=reservation)
     reservation.booker.refresh_from_db()
@@ -198,7 +207,9 @@ class TestModify:
     def test_an_in_house_stay_cannot_move_its_arrival(self, hotel: Hotel) -> None:
         reservation = ReservationFactory(status=S.CHECKED_IN)
         with pytest.raises(TransitionError, match="arrival date can no longer change"):
-            reservation_modify(reservation=reservation, arrival=reservation.arrival - dt.timedelta(days=1))
+            reservation_modify(
+                reservation=reservation, arrival=reservation.arrival - dt.timedelta(days=1)
+            )
 
     @pytest.mark.parametrize("status", [S.CHECKED_OUT, S.CANCELLED, S.NO_SHOW])
     def test_a_closed_stay_cannot_change(self, status: str) -> None:
@@ -211,10 +222,14 @@ def test_changing_dates_or_rate_recomputes_a_derived_total(hotel: Hotel) -> None
     from decimal import Decimal
 
     reservation = ReservationFactory(nightly_rate=Decimal("100.00"), total_amount=Decimal("300.00"))
-    reservation_modify(reservation=reservation, departure=reservation.departure + dt.timedelta(days=1))
+    reservation_modify(
+        reservation=reservation, departure=reservation.departure + dt.timedelta(days=1)
+    )
     reservation.refresh_from_db()
     assert reservation.total_amount == Decimal("400.00")
-    reservation_modify(reservation=reservation, nightly_rate=Decimal("90.00"), total_amount=Decimal("333.00"))
+    reservation_modify(
+        reservation=reservation, nightly_rate=Decimal("90.00"), total_amount=Decimal("333.00")
+    )
     reservation.refresh_from_db()
     assert reservation.total_amount == Decimal("333.00")  # an explicit total is kept
 

@@ -35,7 +35,9 @@ pytestmark = pytest.mark.django_db
 def login(client, django_user_model) -> Callable[..., Any]:
     def as_role(role: str | None) -> Any:
         sync_roles()
-        user = django_user_model.objects.create_user((role or "nobody").lower().replace(" ", ""), first_name=role or "")
+        user = django_user_model.objects.create_user(
+            (role or "nobody").lower().replace(" ", ""), first_name=role or ""
+        )
         if role:
             user.groups.add(Group.objects.get(name=role))
         client.force_login(user)
@@ -46,7 +48,9 @@ def login(client, django_user_model) -> Callable[..., Any]:
 
 @pytest.fixture
 def guest(db) -> Guest:
-    return GuestFactory(first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com")
+    return GuestFactory(
+        first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com"
+    )
 
 
 def url(name: str, guest: Guest, *args: int) -> str:
@@ -60,28 +64,68 @@ def flashes(response) -> list[str]:
 # --- Consent -------------------------------------------------------------------------------------
 
 
-def test_a_consent_change_is_recorded_with_the_chosen_source_and_the_user(client, login, guest) -> None:
+def test_a_consent_change_is_recorded_with_the_chosen_source_and_the_user(
+    client, login, guest
+) -> None:
     user = login("Front desk")
-    response = client.post(url("guest-consent", guest), {
-        "purpose": "marketing", "channel": "whatsapp", "granted": "0", "source": "guest_portal",
-        "wording_version": "2026-01", "note": "asked at the desk",
-    }, follow=True)
+    response = client.post(
+        url("guest-consent", guest),
+        {
+            "purpose": "marketing",
+            "channel": "whatsapp",
+            "granted": "0",
+            "source": "guest_portal",
+            "wording_version": "2026-01",
+            "note": "asked at the desk",
+        },
+        follow=True,
+    )
     record = ConsentRecord.objects.get()
-    assert (record.guest, record.purpose, record.channel, record.granted) == (guest, "marketing", "whatsapp", False)
-    assert (record.source, record.recorded_by, record.wording_version) == ("guest_portal", user, "2026-01")
-    assert flashes(response) == ["Marketing messages (WhatsApp): consent withdrawn, as told via guest portal."]
+    assert (record.guest, record.purpose, record.channel, record.granted) == (
+        guest,
+        "marketing",
+        "whatsapp",
+        False,
+    )
+    assert (record.source, record.recorded_by, record.wording_version) == (
+        "guest_portal",
+        user,
+        "2026-01",
+    )
+    assert flashes(response) == [
+        "Marketing messages (WhatsApp): consent withdrawn, as told via guest portal."
+    ]
     assert response.redirect_chain[-1][0].endswith("#consents")
 
 
-@pytest.mark.parametrize(("data", "field", "error"), [
-    ({"purpose": "marketing", "channel": "", "granted": "1"}, "channel", "Marketing messages consent needs a channel."),
-    ({"purpose": "data_processing", "channel": "sms", "granted": "1"}, "channel",
-     "Data-processing consent covers every channel; choose no channel."),
-    ({"purpose": "service", "channel": "sms"}, "granted", "Say whether the guest gives or withdraws consent."),
-    ({"purpose": "service", "channel": "sms", "granted": "1", "source": "inbound_keyword"}, "source",
-     "Select a valid choice. inbound_keyword is not one of the available choices."),
-])
-def test_a_wrong_consent_statement_is_refused_next_to_the_field(client, login, guest, data, field, error) -> None:
+@pytest.mark.parametrize(
+    ("data", "field", "error"),
+    [
+        (
+            {"purpose": "marketing", "channel": "", "granted": "1"},
+            "channel",
+            "Marketing messages consent needs a channel.",
+        ),
+        (
+            {"purpose": "data_processing", "channel": "sms", "granted": "1"},
+            "channel",
+            "Data-processing consent covers every channel; choose no channel.",
+        ),
+        (
+            {"purpose": "service", "channel": "sms"},
+            "granted",
+            "Say whether the guest gives or withdraws consent.",
+        ),
+        (
+            {"purpose": "service", "channel": "sms", "granted": "1", "source": "inbound_keyword"},
+            "source",
+            "Select a valid choice. inbound_keyword is not one of the available choices.",
+        ),
+    ],
+)
+def test_a_wrong_consent_statement_is_refused_next_to_the_field(
+    client, login, guest, data, field, error
+) -> None:
     login("Front desk")
     response = client.post(url("guest-consent", guest), {"source": "staff", **data})
     assert response.status_code == 200
@@ -92,14 +136,18 @@ def test_a_wrong_consent_statement_is_refused_next_to_the_field(client, login, g
 
 def test_the_consent_form_is_prefilled_from_the_row_chosen(client, login, guest) -> None:
     login("Front desk")
-    form = client.get(url("guest-detail", guest), {"purpose": "service", "channel": "viber"}).context["consent_form"]
+    form = client.get(
+        url("guest-detail", guest), {"purpose": "service", "channel": "viber"}
+    ).context["consent_form"]
     assert (form.initial["purpose"], form.initial["channel"]) == ("service", "viber")
 
 
 def test_recording_consent_needs_the_add_permission(client, login, guest) -> None:
     login("Marketing")
-    response = client.post(url("guest-consent", guest), {"purpose": "marketing", "channel": "sms", "granted": "1",
-                                                          "source": "staff"})
+    response = client.post(
+        url("guest-consent", guest),
+        {"purpose": "marketing", "channel": "sms", "granted": "1", "source": "staff"},
+    )
     assert response.status_code == 403
     assert not ConsentRecord.objects.exists()
 
@@ -110,15 +158,21 @@ def test_recording_consent_needs_the_add_permission(client, login, guest) -> Non
 def test_greylisting_with_a_reason_and_expiry_and_lifting_it(client, login, guest) -> None:
     user = login("Front desk")
     until = (timezone.localtime() + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(url("guest-greylist", guest), {"reason": "Rude to staff", "expires_at": until}, follow=True)
+    response = client.post(
+        url("guest-greylist", guest), {"reason": "Rude to staff", "expires_at": until}, follow=True
+    )
     entry = GreylistEntry.objects.get()
     assert (entry.reason, entry.created_by) == ("Rude to staff", user)
-    assert entry.expires_at is not None and entry.expires_at > timezone.now() + dt.timedelta(days=29)
+    assert entry.expires_at is not None and entry.expires_at > timezone.now() + dt.timedelta(
+        days=29
+    )
     assert guest_is_greylisted(guest)
     assert flashes(response) == ["Ayşe Yılmaz is greylisted: no marketing messages."]
     assert "Rude to staff" in response.content.decode()
 
-    response = client.post(url("greylist-lift", guest, entry.pk), {"reason": "apologised"}, follow=True)
+    response = client.post(
+        url("greylist-lift", guest, entry.pk), {"reason": "apologised"}, follow=True
+    )
     entry.refresh_from_db()
     assert (entry.lifted_by, entry.lift_reason) == (user, "apologised")
     assert not guest_is_greylisted(guest)
@@ -128,14 +182,20 @@ def test_greylisting_with_a_reason_and_expiry_and_lifting_it(client, login, gues
 def test_greylisting_needs_a_reason_next_to_the_field(client, login, guest) -> None:
     login("Front desk")
     response = client.post(url("guest-greylist", guest), {"reason": " "})
-    assert response.context["greylist_form"].errors["reason"] == ["Say why the guest is greylisted."]
+    assert response.context["greylist_form"].errors["reason"] == [
+        "Say why the guest is greylisted."
+    ]
     assert not GreylistEntry.objects.exists()
 
 
 def test_an_expiry_in_the_past_is_refused(client, login, guest) -> None:
     login("Front desk")
-    response = client.post(url("guest-greylist", guest), {"reason": "x", "expires_at": "2020-01-01T10:00"})
-    assert response.context["greylist_form"].errors["expires_at"] == ["The expiry must be in the future."]
+    response = client.post(
+        url("guest-greylist", guest), {"reason": "x", "expires_at": "2020-01-01T10:00"}
+    )
+    assert response.context["greylist_form"].errors["expires_at"] == [
+        "The expiry must be in the future."
+    ]
     assert not GreylistEntry.objects.exists()
 
 
@@ -171,13 +231,20 @@ def test_a_duplicate_is_merged_after_confirmation_and_the_page_goes_to_the_survi
     profiles = {p.pk: p for p in confirm.context["profiles"]}
     assert (profiles[twin.pk].n_booked, profiles[twin.pk].n_messages) == (1, 1)
 
-    response = client.post(url("guest-merge", guest, twin.pk), {"keep": str(guest.pk), "reason": "same person"})
+    response = client.post(
+        url("guest-merge", guest, twin.pk), {"keep": str(guest.pk), "reason": "same person"}
+    )
     assert response["Location"] == url("guest-detail", guest)
     assert not Guest.objects.filter(pk=twin.pk).exists()
     assert Reservation.objects.get(pk=stay.pk).booker == guest
     assert OutboundMessage.objects.get().guest == guest
     merge = GuestMerge.objects.get()
-    assert (merge.target, merge.source_guest_id, merge.merged_by, merge.reason) == (guest, twin.pk, user, "same person")
+    assert (merge.target, merge.source_guest_id, merge.merged_by, merge.reason) == (
+        guest,
+        twin.pk,
+        user,
+        "same person",
+    )
 
 
 def test_the_other_profile_may_be_the_one_kept(client, login, guest) -> None:
@@ -192,14 +259,19 @@ def test_only_a_detected_duplicate_can_be_merged(client, login, guest) -> None:
     login("Front desk")
     stranger = GuestFactory()
     assert client.get(url("guest-merge", guest, stranger.pk)).status_code == 404
-    assert client.post(url("guest-merge", guest, stranger.pk), {"keep": str(guest.pk)}).status_code == 404
+    assert (
+        client.post(url("guest-merge", guest, stranger.pk), {"keep": str(guest.pk)}).status_code
+        == 404
+    )
     assert Guest.objects.filter(pk=stranger.pk).exists()
 
 
 def test_merging_needs_the_merge_permission(client, login, guest) -> None:
     login("Operator")
     twin = GuestFactory(phone=guest.phone)
-    assert client.post(url("guest-merge", guest, twin.pk), {"keep": str(guest.pk)}).status_code == 403
+    assert (
+        client.post(url("guest-merge", guest, twin.pk), {"keep": str(guest.pk)}).status_code == 403
+    )
     assert Guest.objects.filter(pk=twin.pk).exists()
 
 
@@ -207,19 +279,35 @@ def test_merging_needs_the_merge_permission(client, login, guest) -> None:
 
 
 def _profile(guest: Guest, **changes: str) -> dict[str, str]:
-    data = {"first_name": guest.first_name, "last_name": guest.last_name, "email": guest.email, "phone": guest.phone,
-            "language": guest.language, "nationality": "TR", "vip_level": "0", "gender": ""}
+    data = {
+        "first_name": guest.first_name,
+        "last_name": guest.last_name,
+        "email": guest.email,
+        "phone": guest.phone,
+        "language": guest.language,
+        "nationality": "TR",
+        "vip_level": "0",
+        "gender": "",
+    }
     data.update(changes)
     return data
 
 
-def test_the_profile_is_saved_through_the_service_and_the_change_is_logged(client, login, guest) -> None:
+def test_the_profile_is_saved_through_the_service_and_the_change_is_logged(
+    client, login, guest
+) -> None:
     user = login("Front desk")
-    response = client.post(url("guest-edit", guest), _profile(guest, phone="0533 111 22 33",
-                                                               warning_note="Check ID twice"))
+    response = client.post(
+        url("guest-edit", guest),
+        _profile(guest, phone="0533 111 22 33", warning_note="Check ID twice"),
+    )
     assert response["Location"] == url("guest-detail", guest)
     guest.refresh_from_db()
-    assert (guest.phone, guest.phone_valid, guest.warning_note) == ("+905331112233", True, "Check ID twice")
+    assert (guest.phone, guest.phone_valid, guest.warning_note) == (
+        "+905331112233",
+        True,
+        "Check ID twice",
+    )
     entry = LogEntry.objects.get(object_id=str(guest.pk))
     assert entry.user == user and "phone" in entry.change_message
 

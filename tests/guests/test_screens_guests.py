@@ -35,7 +35,9 @@ LIST = reverse("guests:guest-list")
 def login(client, django_user_model) -> Callable[..., Any]:
     def as_role(role: str | None) -> Any:
         sync_roles()
-        user = django_user_model.objects.create_user((role or "nobody").lower().replace(" ", ""), first_name=role or "")
+        user = django_user_model.objects.create_user(
+            (role or "nobody").lower().replace(" ", ""), first_name=role or ""
+        )
         if role:
             user.groups.add(Group.objects.get(name=role))
         client.force_login(user)
@@ -46,7 +48,9 @@ def login(client, django_user_model) -> Callable[..., Any]:
 
 @pytest.fixture
 def guest(db) -> Guest:
-    return GuestFactory(first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com")
+    return GuestFactory(
+        first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com"
+    )
 
 
 def page(guest: Guest) -> str:
@@ -61,7 +65,9 @@ def shown(response) -> list[int]:
 
 
 @pytest.mark.parametrize("role", ["Front desk", "Manager", "Marketing", "Operator"])
-def test_every_role_that_may_view_guests_opens_the_list_and_a_page(client, login, guest, role) -> None:
+def test_every_role_that_may_view_guests_opens_the_list_and_a_page(
+    client, login, guest, role
+) -> None:
     login(role)
     assert client.get(LIST).status_code == 200
     assert client.get(page(guest)).status_code == 200
@@ -70,8 +76,12 @@ def test_every_role_that_may_view_guests_opens_the_list_and_a_page(client, login
 
 def test_a_user_without_the_permission_is_refused(client, login, guest) -> None:
     login(None)
-    for url in (LIST, page(guest), reverse("guests:guest-history", args=[guest.pk]),
-                reverse("guests:guest-edit", args=[guest.pk])):
+    for url in (
+        LIST,
+        page(guest),
+        reverse("guests:guest-history", args=[guest.pk]),
+        reverse("guests:guest-edit", args=[guest.pk]),
+    ):
         assert client.get(url).status_code == 403
     for name in ("guest-consent", "guest-greylist", "guest-send", "guest-edit"):
         assert client.post(reverse(f"guests:{name}", args=[guest.pk])).status_code == 403
@@ -85,8 +95,13 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, guest) -> None:
 
 
 def test_viewers_see_only_what_their_role_allows(client, login, guest) -> None:
-    guest_record_consent(guest=guest, purpose=ConsentPurpose.MARKETING, channel="sms", granted=True,
-                         source=ConsentSource.BOOKING)
+    guest_record_consent(
+        guest=guest,
+        purpose=ConsentPurpose.MARKETING,
+        channel="sms",
+        granted=True,
+        source=ConsentSource.BOOKING,
+    )
     login("Operator")
     context = client.get(page(guest)).context
     assert "consent_rows" not in context and "greylist_form" not in context
@@ -98,11 +113,23 @@ def test_viewers_see_only_what_their_role_allows(client, login, guest) -> None:
 # --- The list ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["ayşe", "Yılmaz Ayşe", "+90 532 123 45 67", "0532 123 45 67", "1234567",
-                                   "AYSE@EXAMPLE.COM", "example.com"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ayşe",
+        "Yılmaz Ayşe",
+        "+90 532 123 45 67",
+        "0532 123 45 67",
+        "1234567",
+        "AYSE@EXAMPLE.COM",
+        "example.com",
+    ],
+)
 def test_a_guest_is_found_by_name_phone_or_e_mail(client, login, guest, typed) -> None:
     login("Front desk")
-    GuestFactory(first_name="Hans", last_name="Müller", phone="+4915187654321", email="hans@hotel.de")
+    GuestFactory(
+        first_name="Hans", last_name="Müller", phone="+4915187654321", email="hans@hotel.de"
+    )
     assert shown(client.get(LIST, {"q": typed})) == [guest.pk]
 
 
@@ -149,13 +176,17 @@ def test_the_list_marks_warnings_and_the_greylist(client, login, guest) -> None:
 # --- One guest -----------------------------------------------------------------------------------
 
 
-def test_the_page_shows_the_profile_warning_and_stays_as_booker_and_companion(client, login, guest, hotel) -> None:
+def test_the_page_shows_the_profile_warning_and_stays_as_booker_and_companion(
+    client, login, guest, hotel
+) -> None:
     login("Front desk")
     guest.warning_note = "Allergic to staff jokes"
     guest.save()
     own = ReservationFactory(booker=guest)
-    other = ReservationFactory(booker=GuestFactory(first_name="Mehmet", last_name="Kaya"),
-                               arrival=hotel.business_date - dt.timedelta(days=30))
+    other = ReservationFactory(
+        booker=GuestFactory(first_name="Mehmet", last_name="Kaya"),
+        arrival=hotel.business_date - dt.timedelta(days=30),
+    )
     ReservationCompanion.objects.create(reservation=other, guest=guest)
     ReservationFactory()  # someone else's
     response = client.get(page(guest))
@@ -166,15 +197,31 @@ def test_the_page_shows_the_profile_warning_and_stays_as_booker_and_companion(cl
     assert "+90 532 123 45 67" in html
 
 
-def test_the_consent_table_shows_the_current_state_of_each_purpose_and_channel(client, login, guest) -> None:
+def test_the_consent_table_shows_the_current_state_of_each_purpose_and_channel(
+    client, login, guest
+) -> None:
     user = login("Front desk")
-    guest_record_consent(guest=guest, purpose=ConsentPurpose.MARKETING, channel="sms", granted=True,
-                         source=ConsentSource.BOOKING, at=timezone.now() - dt.timedelta(days=3))
-    guest_record_consent(guest=guest, purpose=ConsentPurpose.MARKETING, channel="sms", granted=False,
-                         source=ConsentSource.STAFF, user=user)
+    guest_record_consent(
+        guest=guest,
+        purpose=ConsentPurpose.MARKETING,
+        channel="sms",
+        granted=True,
+        source=ConsentSource.BOOKING,
+        at=timezone.now() - dt.timedelta(days=3),
+    )
+    guest_record_consent(
+        guest=guest,
+        purpose=ConsentPurpose.MARKETING,
+        channel="sms",
+        granted=False,
+        source=ConsentSource.STAFF,
+        user=user,
+    )
     rows = client.get(page(guest)).context["consent_rows"]
     assert len(rows) == 9
-    sms_marketing = next(r for r in rows if r["purpose"] == "Marketing messages" and r["channel"] == "SMS")
+    sms_marketing = next(
+        r for r in rows if r["purpose"] == "Marketing messages" and r["channel"] == "SMS"
+    )
     assert sms_marketing["record"].granted is False
     assert sms_marketing["record"].recorded_by == user
     assert [r.granted for r in sms_marketing["history"]] == [False, True]
@@ -198,15 +245,27 @@ def test_the_history_puts_messages_consents_and_stay_changes_in_time_order(
     start = timezone.now()
     stay = ReservationFactory(booker=guest, arrival=hotel.business_date)
     with time_machine.travel(start + dt.timedelta(minutes=1), tick=False):
-        guest_record_consent(guest=guest, purpose=ConsentPurpose.DATA_PROCESSING, granted=True,
-                             source=ConsentSource.BOOKING)
+        guest_record_consent(
+            guest=guest,
+            purpose=ConsentPurpose.DATA_PROCESSING,
+            granted=True,
+            source=ConsentSource.BOOKING,
+        )
     with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
         reservation_check_in(reservation=stay, room_number="12", user=user)
     with time_machine.travel(start + dt.timedelta(minutes=3), tick=False):
-        message_send(steps=Step(channel="sms", text="Welcome!"), guest=guest, reservation=stay, user=user)
+        message_send(
+            steps=Step(channel="sms", text="Welcome!"), guest=guest, reservation=stay, user=user
+        )
     with time_machine.travel(start + dt.timedelta(minutes=4), tick=False):
-        InboundMessage.objects.create(account=accounts["sms"], channel="sms", provider_message_id="in-1",
-                                      from_number=guest.phone, guest=guest, body="Thanks!")
+        InboundMessage.objects.create(
+            account=accounts["sms"],
+            channel="sms",
+            provider_message_id="in-1",
+            from_number=guest.phone,
+            guest=guest,
+            body="Thanks!",
+        )
     response = client.get(reverse("guests:guest-history", args=[guest.pk]))
     assert [i.kind for i in response.context["timeline"]] == ["received", "sent", "stay", "consent"]
     html = response.content.decode()
@@ -217,24 +276,45 @@ def test_the_history_puts_messages_consents_and_stay_changes_in_time_order(
 def test_the_history_shows_more_on_request(client, login, guest) -> None:
     login("Front desk")
     for n in range(25):
-        guest_record_consent(guest=guest, purpose=ConsentPurpose.SERVICE, channel="sms", granted=bool(n % 2),
-                             source=ConsentSource.STAFF, at=timezone.now() - dt.timedelta(minutes=n))
+        guest_record_consent(
+            guest=guest,
+            purpose=ConsentPurpose.SERVICE,
+            channel="sms",
+            granted=bool(n % 2),
+            source=ConsentSource.STAFF,
+            at=timezone.now() - dt.timedelta(minutes=n),
+        )
     history = reverse("guests:guest-history", args=[guest.pk])
     first = client.get(history)
     assert len(first.context["timeline"]) == 20 and first.context["timeline_more"] == 40
     assert len(client.get(history, {"more": "40"}).context["timeline"]) == 25
 
 
-def test_the_page_costs_the_same_queries_however_long_the_history(client, login, guest, hotel, accounts, top_up) -> None:
+def test_the_page_costs_the_same_queries_however_long_the_history(
+    client, login, guest, hotel, accounts, top_up
+) -> None:
     top_up(100)
     user = login("Front desk")
 
     def add(count: int) -> None:
         for n in range(count):
-            stay = ReservationFactory(booker=guest, arrival=hotel.business_date - dt.timedelta(days=10 * (n + 1)))
-            message_send(steps=Step(channel="sms", text=f"Hello {n}"), guest=guest, reservation=stay, user=user)
-            guest_record_consent(guest=guest, purpose=ConsentPurpose.MARKETING, channel="sms", granted=bool(n % 2),
-                                 source=ConsentSource.STAFF, user=user)
+            stay = ReservationFactory(
+                booker=guest, arrival=hotel.business_date - dt.timedelta(days=10 * (n + 1))
+            )
+            message_send(
+                steps=Step(channel="sms", text=f"Hello {n}"),
+                guest=guest,
+                reservation=stay,
+                user=user,
+            )
+            guest_record_consent(
+                guest=guest,
+                purpose=ConsentPurpose.MARKETING,
+                channel="sms",
+                granted=bool(n % 2),
+                source=ConsentSource.STAFF,
+                user=user,
+            )
             guest_greylist(guest=guest, reason=f"reason {n}", user=user)
             GuestFactory(phone=guest.phone)  # a duplicate to offer
 

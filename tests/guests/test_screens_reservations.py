@@ -44,8 +44,9 @@ def login(client, django_user_model) -> Callable[..., Any]:
 @pytest.fixture
 def stay(hotel) -> Reservation:
     return ReservationFactory(
-        booker=GuestFactory(first_name="Ayşe", last_name="Yılmaz", phone="+905321234567",
-                            email="ayse@example.com"),
+        booker=GuestFactory(
+            first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com"
+        ),
         arrival=hotel.business_date,
     )
 
@@ -70,13 +71,17 @@ def flashes(response) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ["Front desk", "Manager", "Marketing", "Operator"])
-def test_every_role_that_may_view_reservations_opens_the_list_and_a_page(client, login, stay, role) -> None:
+def test_every_role_that_may_view_reservations_opens_the_list_and_a_page(
+    client, login, stay, role
+) -> None:
     login(role)
     assert client.get(LIST).status_code == 200
     assert client.get(detail(stay)).status_code == 200
 
 
-def test_a_user_without_the_permission_is_refused_every_screen_and_action(client, login, stay) -> None:
+def test_a_user_without_the_permission_is_refused_every_screen_and_action(
+    client, login, stay
+) -> None:
     login(None)
     assert client.get(LIST).status_code == 403
     assert client.get(detail(stay)).status_code == 403
@@ -95,7 +100,9 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, stay) -> None:
     assert client.post(action("check-in", stay))["Location"].startswith(reverse("login"))
 
 
-def test_viewers_without_the_change_permission_see_no_actions_and_may_not_post_them(client, login, stay) -> None:
+def test_viewers_without_the_change_permission_see_no_actions_and_may_not_post_them(
+    client, login, stay
+) -> None:
     login("Marketing")
     page = client.get(detail(stay)).content.decode()
     assert "Check in" not in page
@@ -118,7 +125,9 @@ def test_the_tabs_sort_stays_by_what_the_desk_has_to_do_today(client, login, hot
     login("Front desk")
     arriving = ReservationFactory(arrival=today)
     in_house = ReservationFactory(arrival=today - dt.timedelta(days=2), status=Status.CHECKED_IN)
-    leaving = ReservationFactory(arrival=today - dt.timedelta(days=3), departure=today, status=Status.CHECKED_IN)
+    leaving = ReservationFactory(
+        arrival=today - dt.timedelta(days=3), departure=today, status=Status.CHECKED_IN
+    )
     later = ReservationFactory(arrival=today + dt.timedelta(days=5))
     gone = ReservationFactory(arrival=today - dt.timedelta(days=9), status=Status.CHECKED_OUT)
 
@@ -135,19 +144,35 @@ def test_the_tabs_sort_stays_by_what_the_desk_has_to_do_today(client, login, hot
     assert counts == {"arrivals": 1, "in_house": 2, "departures": 1, "upcoming": 1, "all": 5}
 
 
-@pytest.mark.parametrize("typed", ["yılmaz", "Ayşe Yılmaz", "R{pk:07d}", "r{pk}", "+90 532 123 45 67",
-                                   "0532 123 45 67", "5321234567", "AYSE@example.com"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "yılmaz",
+        "Ayşe Yılmaz",
+        "R{pk:07d}",
+        "r{pk}",
+        "+90 532 123 45 67",
+        "0532 123 45 67",
+        "5321234567",
+        "AYSE@example.com",
+    ],
+)
 def test_a_stay_is_found_by_name_number_phone_or_e_mail(client, login, stay, typed) -> None:
     login("Front desk")
-    ReservationFactory(booker=GuestFactory(first_name="Hans", last_name="Müller", phone="+4915112345678",
-                                           email="hans@example.de"))
+    ReservationFactory(
+        booker=GuestFactory(
+            first_name="Hans", last_name="Müller", phone="+4915112345678", email="hans@example.de"
+        )
+    )
     response = client.get(LIST, {"q": typed.format(pk=stay.pk)})
     assert shown(response) == [stay.pk]
 
 
 def test_a_companion_finds_the_stay_too(client, login, stay) -> None:
     login("Front desk")
-    ReservationCompanion.objects.create(reservation=stay, guest=GuestFactory(first_name="Mehmet", last_name="Kaya"))
+    ReservationCompanion.objects.create(
+        reservation=stay, guest=GuestFactory(first_name="Mehmet", last_name="Kaya")
+    )
     assert shown(client.get(LIST, {"q": "Kaya", "tab": "all"})) == [stay.pk]
 
 
@@ -182,7 +207,9 @@ def test_the_list_makes_the_same_number_of_queries_for_5_and_30_stays(client, lo
         for n in range(count):
             stay = ReservationFactory(arrival=hotel.business_date, room_number=str(100 + n))
             if n % 2:
-                ReservationCompanion.objects.create(reservation=stay, guest=GuestFactory(warning_note="noisy"))
+                ReservationCompanion.objects.create(
+                    reservation=stay, guest=GuestFactory(warning_note="noisy")
+                )
 
     add(5)
     client.get(LIST)  # the first request sets up the session
@@ -200,7 +227,9 @@ def test_the_list_makes_the_same_number_of_queries_for_5_and_30_stays(client, lo
 
 def test_the_page_shows_the_stay_its_guests_and_their_warnings(client, login, stay) -> None:
     login("Front desk")
-    companion = GuestFactory(first_name="Mehmet", last_name="Kaya", warning_note="Refused to pay the spa bill")
+    companion = GuestFactory(
+        first_name="Mehmet", last_name="Kaya", warning_note="Refused to pay the spa bill"
+    )
     ReservationCompanion.objects.create(reservation=stay, guest=companion)
     html = client.get(detail(stay)).content.decode()
     assert stay.number in html and "Ayşe Yılmaz" in html and "Mehmet Kaya" in html
@@ -212,7 +241,9 @@ def test_the_page_shows_the_stay_its_guests_and_their_warnings(client, login, st
 # --- Status actions ------------------------------------------------------------------------------
 
 
-def test_the_check_in_button_checks_the_guest_in_with_the_room_and_who_did_it(client, login, stay) -> None:
+def test_the_check_in_button_checks_the_guest_in_with_the_room_and_who_did_it(
+    client, login, stay
+) -> None:
     user = login("Front desk")
     response = client.post(action("check-in", stay), {"room_number": "214"}, follow=True)
     stay.refresh_from_db()
@@ -225,13 +256,17 @@ def test_the_check_in_button_checks_the_guest_in_with_the_room_and_who_did_it(cl
 
 def test_a_refused_check_in_shows_the_reason_and_changes_nothing(client, login, hotel) -> None:
     login("Front desk")
-    future = ReservationFactory(arrival=hotel.business_date + dt.timedelta(days=3), room_number="101")
+    future = ReservationFactory(
+        arrival=hotel.business_date + dt.timedelta(days=3), room_number="101"
+    )
     response = client.post(action("check-in", future), {"room_number": "999"}, follow=True)
     future.refresh_from_db()
     assert (future.status, future.room_number) == (Status.CONFIRMED, "101")
     [message] = flashes(response)
     assert "Move the arrival first to check in early" in message
-    assert not ReservationStatusChange.objects.filter(reservation=future, action="check_in").exists()
+    assert not ReservationStatusChange.objects.filter(
+        reservation=future, action="check_in"
+    ).exists()
 
 
 def test_a_move_the_status_does_not_allow_is_refused_with_the_reason(client, login, stay) -> None:
@@ -287,7 +322,10 @@ def test_the_notifications_switch_turns_automatic_messages_off_and_on(client, lo
     client.post(action("notifications", stay), {"send_notifications": "on"})
     stay.refresh_from_db()
     assert stay.send_notifications
-    assert ReservationStatusChange.objects.filter(reservation=stay, action="modify", by=user).count() == 2
+    assert (
+        ReservationStatusChange.objects.filter(reservation=stay, action="modify", by=user).count()
+        == 2
+    )
 
 
 def test_every_action_form_carries_a_csrf_token(login, stay) -> None:
@@ -307,7 +345,9 @@ def test_every_action_form_carries_a_csrf_token(login, stay) -> None:
     assert stay.status == Status.CONFIRMED
 
 
-def test_the_page_costs_the_same_queries_however_many_guests_and_messages(client, login, stay, accounts, top_up) -> None:
+def test_the_page_costs_the_same_queries_however_many_guests_and_messages(
+    client, login, stay, accounts, top_up
+) -> None:
     from channels_out.services import Step, message_send
 
     top_up(100)

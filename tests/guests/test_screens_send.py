@@ -33,7 +33,9 @@ NONCE = "0123456789abcdef0123456789abcdef"
 def login(client, django_user_model) -> Callable[..., Any]:
     def as_role(role: str | None) -> Any:
         sync_roles()
-        user = django_user_model.objects.create_user((role or "nobody").lower().replace(" ", ""), first_name=role or "")
+        user = django_user_model.objects.create_user(
+            (role or "nobody").lower().replace(" ", ""), first_name=role or ""
+        )
         if role:
             user.groups.add(Group.objects.get(name=role))
         client.force_login(user)
@@ -44,7 +46,9 @@ def login(client, django_user_model) -> Callable[..., Any]:
 
 @pytest.fixture
 def stay(hotel) -> Reservation:
-    booker = GuestFactory(first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com")
+    booker = GuestFactory(
+        first_name="Ayşe", last_name="Yılmaz", phone="+905321234567", email="ayse@example.com"
+    )
     return ReservationFactory(booker=booker, arrival=hotel.business_date)
 
 
@@ -57,8 +61,13 @@ def page_url(reservation: Reservation) -> str:
 
 
 def sms(stay: Reservation, **overrides: str) -> dict[str, Any]:
-    data = {"recipient": stay.booker_id, "channel": "sms", "to": "+90 532 123 45 67",
-            "text": "Your room is ready.", "nonce": NONCE}
+    data = {
+        "recipient": stay.booker_id,
+        "channel": "sms",
+        "to": "+90 532 123 45 67",
+        "text": "Your room is ready.",
+        "nonce": NONCE,
+    }
     data.update(overrides)
     return data
 
@@ -79,11 +88,16 @@ def test_only_channels_with_an_active_account_are_offered(client, login, stay, a
     login("Front desk")
     accounts["viber"].is_active = False
     accounts["viber"].save()
-    offered = [value for value, _ in client.get(page_url(stay)).context["send_form"].fields["channel"].choices]
+    offered = [
+        value
+        for value, _ in client.get(page_url(stay)).context["send_form"].fields["channel"].choices
+    ]
     assert offered == ["sms", "whatsapp", "email"]
 
 
-def test_sms_is_offered_even_without_accounts_and_refused_next_to_the_channel(client, login, stay) -> None:
+def test_sms_is_offered_even_without_accounts_and_refused_next_to_the_channel(
+    client, login, stay
+) -> None:
     login("Front desk")
     response = client.post(send_url(stay), sms(stay))
     assert response.status_code == 200
@@ -100,12 +114,18 @@ def test_sending_queues_one_front_desk_message_about_the_stay_by_the_user(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(send_url(stay), sms(stay), follow=True)
     message = OutboundMessage.objects.get()
-    assert (message.channel, message.to, message.body) == ("sms", "+905321234567", "Your room is ready.")
+    assert (message.channel, message.to, message.body) == (
+        "sms",
+        "+905321234567",
+        "Your room is ready.",
+    )
     assert (message.guest, message.reservation, message.sent_by) == (stay.booker, stay, user)
     assert (message.source, message.dedupe_key) == ("front_desk", f"front_desk:{NONCE}")
     assert [m.body for m in locmem.outbox] == ["Your room is ready."]
     assert response.redirect_chain[-1][0].endswith("#messages")
-    assert "SMS to +905321234567 is on its way · 1 credits." in [str(m) for m in response.context["messages"]]
+    assert "SMS to +905321234567 is on its way · 1 credits." in [
+        str(m) for m in response.context["messages"]
+    ]
     assert "Your room is ready." in response.content.decode()
 
 
@@ -128,7 +148,9 @@ def test_a_landline_cannot_take_an_sms(client, login, stay, accounts, top_up) ->
     top_up(10)
     login("Front desk")
     response = client.post(send_url(stay), sms(stay, to="+90 212 123 45 67"))
-    assert response.context["send_form"].errors["to"] == ["+902121234567 is a landline number and cannot take messages."]
+    assert response.context["send_form"].errors["to"] == [
+        "+902121234567 is a landline number and cannot take messages."
+    ]
     assert not OutboundMessage.objects.exists()
 
 
@@ -166,11 +188,18 @@ def test_each_rendering_of_the_form_gets_a_fresh_nonce(client, login, stay) -> N
     assert first != second and len(first) == 32
 
 
-def test_a_skipped_message_is_reported_with_its_reason(client, login, stay, accounts, top_up) -> None:
+def test_a_skipped_message_is_reported_with_its_reason(
+    client, login, stay, accounts, top_up
+) -> None:
     top_up(10)
     login("Front desk")
-    guest_record_consent(guest=stay.booker, purpose=ConsentPurpose.SERVICE, channel="sms", granted=False,
-                         source=ConsentSource.STAFF)
+    guest_record_consent(
+        guest=stay.booker,
+        purpose=ConsentPurpose.SERVICE,
+        channel="sms",
+        granted=False,
+        source=ConsentSource.STAFF,
+    )
     response = client.post(send_url(stay), sms(stay), follow=True)
     message = OutboundMessage.objects.get()
     assert message.status == Status.SKIPPED
@@ -190,25 +219,54 @@ def test_an_e_mail_needs_a_subject_next_to_its_field(client, login, stay, accoun
 
 def test_an_e_mail_goes_with_its_subject(client, login, stay, accounts) -> None:
     login("Front desk")
-    client.post(send_url(stay), sms(stay, channel="email", to="ayse@example.com", subject="Your stay"))
+    client.post(
+        send_url(stay), sms(stay, channel="email", to="ayse@example.com", subject="Your stay")
+    )
     message = OutboundMessage.objects.get()
-    assert (message.channel, message.to, message.subject) == ("email", "ayse@example.com", "Your stay")
+    assert (message.channel, message.to, message.subject) == (
+        "email",
+        "ayse@example.com",
+        "Your stay",
+    )
 
 
-def test_a_companion_can_be_chosen_and_the_form_redraws_with_his_number(client, login, stay, accounts) -> None:
+def test_a_companion_can_be_chosen_and_the_form_redraws_with_his_number(
+    client, login, stay, accounts
+) -> None:
     login("Front desk")
     companion = GuestFactory(first_name="Mehmet", phone="+905339876543", email="mehmet@example.com")
     ReservationCompanion.objects.create(reservation=stay, guest=companion)
     form_url = reverse("guests:reservation-send-form", args=[stay.pk])
-    response = client.get(form_url, {"recipient": companion.pk, "channel": "sms", "to": "+90 532 123 45 67",
-                                      "text": "Привет", "nonce": NONCE, "changed": "recipient"})
+    response = client.get(
+        form_url,
+        {
+            "recipient": companion.pk,
+            "channel": "sms",
+            "to": "+90 532 123 45 67",
+            "text": "Привет",
+            "nonce": NONCE,
+            "changed": "recipient",
+        },
+    )
     form = response.context["send_form"]
-    assert (form.initial["to"], form.initial["text"], form.initial["nonce"]) == ("+90 533 987 65 43", "Привет", NONCE)
+    assert (form.initial["to"], form.initial["text"], form.initial["nonce"]) == (
+        "+90 533 987 65 43",
+        "Привет",
+        NONCE,
+    )
     html = response.content.decode()
     assert html.lstrip().startswith('<form id="send-form"')
     assert "UCS-2" in html  # the meter counts what was already typed
-    email = client.get(form_url, {"recipient": companion.pk, "channel": "email", "to": "+90 533 987 65 43",
-                                  "changed": "channel", "nonce": NONCE})
+    email = client.get(
+        form_url,
+        {
+            "recipient": companion.pk,
+            "channel": "email",
+            "to": "+90 533 987 65 43",
+            "changed": "channel",
+            "nonce": NONCE,
+        },
+    )
     assert email.context["send_form"].initial["to"] == "mehmet@example.com"
     assert 'name="subject"' in email.content.decode()
 
@@ -228,12 +286,16 @@ def test_sending_needs_the_send_permission(client, login, stay, accounts) -> Non
     assert not OutboundMessage.objects.exists()
 
 
-def test_the_history_shows_the_stays_messages_newest_first_with_more(client, login, stay, accounts, top_up) -> None:
+def test_the_history_shows_the_stays_messages_newest_first_with_more(
+    client, login, stay, accounts, top_up
+) -> None:
     top_up(100)
     login("Front desk")
     other = GuestFactory()
     for n in range(12):
-        message_send(steps=Step(channel="sms", text=f"note {n}"), guest=stay.booker, reservation=stay)
+        message_send(
+            steps=Step(channel="sms", text=f"note {n}"), guest=stay.booker, reservation=stay
+        )
     message_send(steps=Step(channel="sms", text="not about this stay"), guest=other)
     history = reverse("guests:reservation-messages", args=[stay.pk])
     first = client.get(history)
@@ -244,7 +306,9 @@ def test_the_history_shows_the_stays_messages_newest_first_with_more(client, log
     assert len(more.context["history"]) == 12 and "Show more" not in more.content.decode()
 
 
-def test_the_guest_page_sends_to_that_guest_without_a_reservation(client, login, stay, accounts, top_up) -> None:
+def test_the_guest_page_sends_to_that_guest_without_a_reservation(
+    client, login, stay, accounts, top_up
+) -> None:
     top_up(10)
     login("Front desk")
     guest = stay.booker
@@ -259,7 +323,7 @@ def test_the_first_field_in_error_gets_the_keyboard_focus(client, login, stay, a
     login("Front desk")
     html = client.post(send_url(stay), sms(stay, to="12", text="")).content.decode()
     assert '<input type="tel" name="to" value="12" maxlength="254" autocomplete="off"' in html
-    to_input = html[html.index('name="to"') - 30: html.index('id="id_to"')]
+    to_input = html[html.index('name="to"') - 30 : html.index('id="id_to"')]
     assert "autofocus" in to_input
-    text_area = html[html.index('<textarea name="text"'): html.index('id="id_text"')]
+    text_area = html[html.index('<textarea name="text"') : html.index('id="id_text"')]
     assert "autofocus" not in text_area

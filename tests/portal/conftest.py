@@ -30,18 +30,26 @@ def sending(accounts: dict[str, Any], top_up: Callable[[int], None]) -> dict[str
 @pytest.fixture
 def guest(db: None) -> Guest:
     """A guest from a booking portal: a real mobile number, a relay e-mail, a stay next week."""
-    return GuestFactory(first_name="Oliver", last_name="Brown", phone=PHONE, email=RELAY, language="en")
+    return GuestFactory(
+        first_name="Oliver", last_name="Brown", phone=PHONE, email=RELAY, language="en"
+    )
 
 
 @pytest.fixture
 def stay(guest: Guest) -> Reservation:
     arrival = timezone.localdate() + dt.timedelta(days=7)
-    return ReservationFactory(booker=guest, arrival=arrival, departure=arrival + dt.timedelta(days=5), adults=2)
+    return ReservationFactory(
+        booker=guest, arrival=arrival, departure=arrival + dt.timedelta(days=5), adults=2
+    )
 
 
 def sms_to(phone: str) -> list[str]:
     """The SMS queued to ``phone``, oldest first (tests run inside a transaction: queued, not yet sent)."""
-    return list(OutboundMessage.objects.filter(channel="sms", to=phone).order_by("pk").values_list("body", flat=True))
+    return list(
+        OutboundMessage.objects.filter(channel="sms", to=phone)
+        .order_by("pk")
+        .values_list("body", flat=True)
+    )
 
 
 def emails_to(address: str) -> list[OutboundMessage]:

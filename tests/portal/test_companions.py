@@ -19,11 +19,23 @@ def _add(client, stay, **fields: str):
 
 
 def test_a_new_companion_becomes_a_profile_on_the_stay(signed_in, stay, guest) -> None:
-    response = _add(signed_in, stay, first_name="Emma", last_name="Brown", email="emma@example.org", phone="+44 7400 123456")
+    response = _add(
+        signed_in,
+        stay,
+        first_name="Emma",
+        last_name="Brown",
+        email="emma@example.org",
+        phone="+44 7400 123456",
+    )
     assert response.status_code == 302
     emma = Guest.objects.get(first_name="Emma")
     assert (emma.email, emma.email_verified, emma.phone, emma.source, emma.language) == (
-        "emma@example.org", False, "+447400123456", "portal", guest.language)
+        "emma@example.org",
+        False,
+        "+447400123456",
+        "portal",
+        guest.language,
+    )
     assert list(stay.companions.all()) == [emma]
     assert "Emma Brown" in signed_in.get(reverse("portal:home")).content.decode()
 

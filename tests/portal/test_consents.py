@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _choose(client, **boxes: bool):
-    return client.post(reverse("portal:consents"), {name: "on" for name, ticked in boxes.items() if ticked})
+    return client.post(
+        reverse("portal:consents"), {name: "on" for name, ticked in boxes.items() if ticked}
+    )
 
 
 def _records(guest: Guest) -> list[tuple[str, str, bool, str, str]]:
@@ -27,11 +29,17 @@ def _records(guest: Guest) -> list[tuple[str, str, bool, str, str]]:
 @pytest.fixture
 def wordings(db) -> None:
     for language, text in [("en", "We may write to you."), ("de", "Wir dürfen Ihnen schreiben.")]:
-        ConsentWording.objects.create(purpose="marketing", version="2026-03", language=language, text=text)
-    ConsentWording.objects.create(purpose="data_processing", version="2026-01", language="en", text="We keep your data.")
+        ConsentWording.objects.create(
+            purpose="marketing", version="2026-03", language=language, text=text
+        )
+    ConsentWording.objects.create(
+        purpose="data_processing", version="2026-01", language="en", text="We keep your data."
+    )
 
 
-def test_each_change_is_recorded_with_the_portal_source_and_the_wording_version(signed_in, guest, wordings) -> None:
+def test_each_change_is_recorded_with_the_portal_source_and_the_wording_version(
+    signed_in, guest, wordings
+) -> None:
     response = _choose(signed_in, data_processing=True, marketing_email=True)
     assert response.status_code == 302
     assert _records(guest) == [
@@ -59,15 +67,21 @@ def test_unchanged_boxes_write_nothing(signed_in, guest, wordings) -> None:
 
 
 def test_the_form_shows_the_current_state(signed_in, guest) -> None:
-    guest_record_consent(guest=guest, purpose="marketing", channel="email", granted=True, source="staff")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="email", granted=True, source="staff"
+    )
     form = signed_in.get(reverse("portal:home")).context["consent_form"]
     assert form.initial["marketing_email"] is True
     assert form.initial["marketing_sms"] is False
 
 
-def test_without_a_wording_in_the_database_the_portals_own_text_is_recorded(signed_in, guest) -> None:
+def test_without_a_wording_in_the_database_the_portals_own_text_is_recorded(
+    signed_in, guest
+) -> None:
     _choose(signed_in, marketing_email=True)
-    assert _records(guest) == [("marketing", "email", True, "guest_portal", BUILTIN_WORDING_VERSION)]
+    assert _records(guest) == [
+        ("marketing", "email", True, "guest_portal", BUILTIN_WORDING_VERSION)
+    ]
     assert consent_current(guest)[("marketing", "email")].note == "guest portal (en)"
 
 

@@ -60,7 +60,9 @@ def test_the_page_flags_the_relay_address_and_asks_for_a_real_one(signed_in, gue
     assert relay_portal_name(RELAY) == "booking.com"
 
 
-def test_a_real_address_gets_a_confirmation_link_and_stays_unconfirmed_until_followed(signed_in, guest) -> None:
+def test_a_real_address_gets_a_confirmation_link_and_stays_unconfirmed_until_followed(
+    signed_in, guest
+) -> None:
     response = _save(signed_in)
     assert response.status_code == 302
     guest.refresh_from_db()
@@ -113,7 +115,9 @@ def test_an_older_link_is_replaced_by_a_newer_one(signed_in, guest) -> None:
     assert Client().get(_confirmation_path()).status_code == 200
 
 
-def test_saving_the_same_pending_address_sends_no_second_mail_unless_asked(signed_in, guest) -> None:
+def test_saving_the_same_pending_address_sends_no_second_mail_unless_asked(
+    signed_in, guest
+) -> None:
     _save(signed_in)
     _save(signed_in, language="de")
     assert len(emails_to(REAL)) == 1
@@ -128,7 +132,9 @@ def test_a_relay_address_is_refused_as_the_new_one(signed_in, guest) -> None:
     assert not EmailConfirmation.objects.exists()
 
 
-def test_the_flagged_relay_address_sent_back_as_it_was_does_not_block_other_changes(signed_in, guest) -> None:
+def test_the_flagged_relay_address_sent_back_as_it_was_does_not_block_other_changes(
+    signed_in, guest
+) -> None:
     response = _save(signed_in, email=RELAY, language="de")
     assert response.status_code == 302
     guest.refresh_from_db()
@@ -148,9 +154,18 @@ def test_an_invalid_phone_is_refused_with_a_message(signed_in, guest) -> None:
     assert "not a valid phone number" in response.content.decode()
 
 
-def test_confirming_a_known_address_links_the_booking_to_the_existing_profile(signed_in, guest, stay) -> None:
-    known = GuestFactory(first_name="Oliver", last_name="Brown", email=REAL, email_verified=True, phone="",
-                         phone_valid=False, stay_count=2)
+def test_confirming_a_known_address_links_the_booking_to_the_existing_profile(
+    signed_in, guest, stay
+) -> None:
+    known = GuestFactory(
+        first_name="Oliver",
+        last_name="Brown",
+        email=REAL,
+        email_verified=True,
+        phone="",
+        phone_valid=False,
+        stay_count=2,
+    )
     _save(signed_in)
     Client().get(_confirmation_path())
     assert not Guest.objects.filter(pk=guest.pk).exists()
@@ -168,11 +183,15 @@ def test_confirming_a_known_address_links_the_booking_to_the_existing_profile(si
 def test_the_page_shows_the_stay_and_the_hotel(signed_in, stay) -> None:
     from crm_messaging.guests.models import Hotel
 
-    Hotel.objects.filter(pk=1).update(name="Hotel Lykia Bay", phone="+902423334455", email="info@lykia.example")
+    Hotel.objects.filter(pk=1).update(
+        name="Hotel Lykia Bay", phone="+902423334455", email="info@lykia.example"
+    )
     page = signed_in.get(reverse("portal:home")).content.decode()
     assert stay.number in page
     assert "Bed &amp; breakfast" in page
-    assert "Hotel Lykia Bay" in page and "info@lykia.example" in page and "+90 242 333 44 55" in page
+    assert (
+        "Hotel Lykia Bay" in page and "info@lykia.example" in page and "+90 242 333 44 55" in page
+    )
 
 
 def test_a_refused_change_saves_nothing_and_keeps_the_page_language(signed_in, guest) -> None:

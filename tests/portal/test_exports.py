@@ -19,10 +19,23 @@ pytestmark = pytest.mark.django_db
 AT = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
 
 
-def _consent(guest: Guest, granted: bool = True, *, purpose: str = "marketing", channel: str = "email",
-             at: dt.datetime = AT) -> None:
-    guest_record_consent(guest=guest, purpose=purpose, channel="" if purpose == "data_processing" else channel,
-                         granted=granted, source="staff", at=at, wording_version="2026-01")
+def _consent(
+    guest: Guest,
+    granted: bool = True,
+    *,
+    purpose: str = "marketing",
+    channel: str = "email",
+    at: dt.datetime = AT,
+) -> None:
+    guest_record_consent(
+        guest=guest,
+        purpose=purpose,
+        channel="" if purpose == "data_processing" else channel,
+        granted=granted,
+        source="staff",
+        at=at,
+        wording_version="2026-01",
+    )
 
 
 def _rows(response) -> list[dict[str, str]]:
@@ -34,22 +47,37 @@ def _rows(response) -> list[dict[str, str]]:
 @pytest.fixture
 def manager(client, django_user_model):
     user = django_user_model.objects.create_user("manager", password="pw")
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="portal",
-                                                         codename__startswith="export_"))
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="portal", codename__startswith="export_")
+    )
     client.force_login(user)
     return client
 
 
 def test_the_newsletter_export_has_the_columns_a_newsletter_tool_imports(manager) -> None:
-    guest = GuestFactory(first_name="Ayşe", last_name="Yılmaz", email="ayse@example.com", language="tr", nationality="TR")
+    guest = GuestFactory(
+        first_name="Ayşe",
+        last_name="Yılmaz",
+        email="ayse@example.com",
+        language="tr",
+        nationality="TR",
+    )
     _consent(guest)
     response = manager.get(reverse("portal:export-newsletter"))
     assert response.status_code == 200
-    assert response["Content-Disposition"].startswith('attachment; filename="newsletter-email-consent-')
-    assert _rows(response) == [{
-        "Email Address": "ayse@example.com", "First Name": "Ayşe", "Last Name": "Yılmaz", "Language": "tr",
-        "Country": "TR", "Consent Date": "2026-03-01 09:30:00",
-    }]
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="newsletter-email-consent-'
+    )
+    assert _rows(response) == [
+        {
+            "Email Address": "ayse@example.com",
+            "First Name": "Ayşe",
+            "Last Name": "Yılmaz",
+            "Language": "tr",
+            "Country": "TR",
+            "Consent Date": "2026-03-01 09:30:00",
+        }
+    ]
 
 
 def test_only_guests_who_may_get_marketing_email_are_exported(manager) -> None:
@@ -68,7 +96,9 @@ def test_only_guests_who_may_get_marketing_email_are_exported(manager) -> None:
     _consent(no_data, granted=False, purpose="data_processing")
     grey = GuestFactory(email="grey@example.com")
     _consent(grey)
-    guest_greylist(guest=grey, reason="chargeback", expires_at=timezone.now() + dt.timedelta(days=30))
+    guest_greylist(
+        guest=grey, reason="chargeback", expires_at=timezone.now() + dt.timedelta(days=30)
+    )
     _consent(GuestFactory(email=""))
     rows = _rows(manager.get(reverse("portal:export-newsletter")))
     assert [r["Email Address"] for r in rows] == ["yes@example.com"]
@@ -84,7 +114,7 @@ def test_the_consent_date_is_that_of_the_consent_in_force(manager) -> None:
 
 
 def test_spreadsheet_formulas_in_names_are_defused(manager) -> None:
-    _consent(GuestFactory(first_name="=HYPERLINK(\"http://x\")", email="f@example.com"))
+    _consent(GuestFactory(first_name='=HYPERLINK("http://x")', email="f@example.com"))
     [row] = _rows(manager.get(reverse("portal:export-newsletter")))
     assert row["First Name"].startswith("'=")
 
@@ -93,13 +123,33 @@ def test_the_consent_history_lists_every_statement_oldest_first(manager) -> None
     guest = GuestFactory(first_name="Ayşe", last_name="Yılmaz")
     _consent(guest, at=AT)
     _consent(guest, purpose="data_processing", at=AT + dt.timedelta(hours=1))
-    guest_record_consent(guest=guest, purpose="marketing", channel="email", granted=False,
-                         source="unsubscribe_link", at=AT + dt.timedelta(days=1), note="followed the unsubscribe link")
+    guest_record_consent(
+        guest=guest,
+        purpose="marketing",
+        channel="email",
+        granted=False,
+        source="unsubscribe_link",
+        at=AT + dt.timedelta(days=1),
+        note="followed the unsubscribe link",
+    )
     _consent(GuestFactory())  # someone else's
     response = manager.get(reverse("portal:export-consents", args=[guest.pk]))
-    assert response["Content-Disposition"] == f'attachment; filename="consent-history-guest-{guest.pk}.csv"'
+    assert (
+        response["Content-Disposition"]
+        == f'attachment; filename="consent-history-guest-{guest.pk}.csv"'
+    )
     rows = _rows(response)
-    assert [(r["Recorded at"], r["Purpose"], r["Channel"], r["Granted"], r["Source"], r["Wording version"]) for r in rows] == [
+    assert [
+        (
+            r["Recorded at"],
+            r["Purpose"],
+            r["Channel"],
+            r["Granted"],
+            r["Source"],
+            r["Wording version"],
+        )
+        for r in rows
+    ] == [
         ("2026-03-01 09:30:00", "marketing", "email", "yes", "staff", "2026-01"),
         ("2026-03-01 10:30:00", "data_processing", "", "yes", "staff", "2026-01"),
         ("2026-03-02 09:30:00", "marketing", "email", "no", "unsubscribe_link", ""),

@@ -44,8 +44,15 @@ def test_the_code_goes_as_a_service_sms_through_the_sender_without_marketing_con
     with django_capture_on_commit_callbacks(execute=True):
         ask_for_code(client)
     message = OutboundMessage.objects.get(channel="sms")
-    assert (message.purpose, message.source, message.to, message.status) == ("service", "portal", PHONE, "sent")
-    assert message.expires_at == LoginCode.objects.get().expires_at  # never sent after it stopped working
+    assert (message.purpose, message.source, message.to, message.status) == (
+        "service",
+        "portal",
+        PHONE,
+        "sent",
+    )
+    assert (
+        message.expires_at == LoginCode.objects.get().expires_at
+    )  # never sent after it stopped working
     assert [m.pk for m in locmem.outbox] == [message.pk]
     assert "/guest/login/link/" in message.body
 

@@ -37,7 +37,9 @@ def test_a_number_gets_at_most_three_codes_an_hour(client, sending, stay, settin
     assert len(sms_to(PHONE)) == 4
 
 
-def test_a_client_address_may_ask_for_a_limited_number_of_codes(client, sending, stay, settings) -> None:
+def test_a_client_address_may_ask_for_a_limited_number_of_codes(
+    client, sending, stay, settings
+) -> None:
     settings.PORTAL_CODES_PER_CLIENT_PER_HOUR = 2
     assert ask_for_code(client, "+905321111001", REMOTE_ADDR="203.0.113.9").status_code == 302
     assert ask_for_code(client, "+905321111002", REMOTE_ADDR="203.0.113.9").status_code == 302
@@ -45,17 +47,28 @@ def test_a_client_address_may_ask_for_a_limited_number_of_codes(client, sending,
     assert response.status_code == 400
     assert "Too many codes" in response.content.decode()
     assert sms_to(PHONE) == []
-    assert ask_for_code(client, PHONE, REMOTE_ADDR="198.51.100.7").status_code == 302  # another client
+    assert (
+        ask_for_code(client, PHONE, REMOTE_ADDR="198.51.100.7").status_code == 302
+    )  # another client
     assert len(sms_to(PHONE)) == 1
 
 
-def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, sending, stay, settings) -> None:
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+    client, sending, stay, settings
+) -> None:
     settings.PORTAL_TRUSTED_PROXIES = 1
     settings.PORTAL_CODES_PER_CLIENT_PER_HOUR = 1
     forwarded = {"REMOTE_ADDR": "10.0.0.2"}
-    assert ask_for_code(client, PHONE, HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.9", **forwarded).status_code == 302
+    assert (
+        ask_for_code(
+            client, PHONE, HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.9", **forwarded
+        ).status_code
+        == 302
+    )
     assert LoginCode.objects.get().client_ip == "203.0.113.9"
-    response = ask_for_code(client, "+905321111001", HTTP_X_FORWARDED_FOR="other, 203.0.113.9", **forwarded)
+    response = ask_for_code(
+        client, "+905321111001", HTTP_X_FORWARDED_FOR="other, 203.0.113.9", **forwarded
+    )
     assert response.status_code == 400
 
 
@@ -78,7 +91,9 @@ def test_the_allowed_countries_default_when_not_set(client, sending, stay, setti
 
 def test_an_invalid_or_fixed_line_number_is_refused(client, sending, stay) -> None:
     assert "not a valid phone number" in ask_for_code(client, "12345").content.decode()
-    assert "cannot receive text messages" in ask_for_code(client, "+90 212 555 12 12").content.decode()
+    assert (
+        "cannot receive text messages" in ask_for_code(client, "+90 212 555 12 12").content.decode()
+    )
     assert not LoginCode.objects.exists()
 
 
@@ -94,7 +109,9 @@ def test_an_unknown_number_is_answered_like_a_known_one(client, sending, stay) -
     assert LoginCode.objects.filter(phone=UNKNOWN, guest__isnull=True, code_hash="").count() == 1
 
 
-def test_an_unknown_number_gets_the_same_refusals_as_a_known_one(client, sending, stay, settings) -> None:
+def test_an_unknown_number_gets_the_same_refusals_as_a_known_one(
+    client, sending, stay, settings
+) -> None:
     settings.PORTAL_CODES_PER_NUMBER_PER_HOUR = 1
     for phone in (PHONE, UNKNOWN):
         ask_for_code(client, phone)
@@ -114,7 +131,6 @@ def test_a_number_without_a_current_or_upcoming_stay_gets_no_code(client, sendin
     stay.save()
     assert ask_for_code(client).status_code == 302
     assert sms_to(PHONE) == []
-
 
 
 def test_old_login_codes_are_purged_and_recent_ones_kept(client, sending, stay) -> None:

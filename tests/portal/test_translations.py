@@ -36,26 +36,45 @@ def test_every_translation_keeps_the_placeholders(language: str) -> None:
         if not msgid:
             continue  # the header
         assert text, f"{language}: {msgid!r} is not translated"
-        assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(msgid)), (language, msgid, text)
+        assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(msgid)), (
+            language,
+            msgid,
+            text,
+        )
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs GNU gettext's msgfmt")
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_compiled_catalog_matches_its_source_and_is_complete(language: str, tmp_path: Path) -> None:
+def test_the_compiled_catalog_matches_its_source_and_is_complete(
+    language: str, tmp_path: Path
+) -> None:
     po = LOCALE / language / "LC_MESSAGES" / "django.po"
     fresh = tmp_path / "django.mo"
-    result = subprocess.run(["msgfmt", "--check", "--statistics", "-o", str(fresh), str(po)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", str(fresh), str(po)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "untranslated" not in result.stderr and "fuzzy" not in result.stderr, result.stderr
-    assert _catalog(fresh) == _catalog(po.with_suffix(".mo")), "run msgfmt again: django.mo is older than django.po"
+    assert _catalog(fresh) == _catalog(po.with_suffix(".mo")), (
+        "run msgfmt again: django.mo is older than django.po"
+    )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("language", "words"),
-    [("en", "Send me a code"), ("tr", "Bana kod gönder"), ("de", "Code senden"), ("ru", "Получить код")],
+    [
+        ("en", "Send me a code"),
+        ("tr", "Bana kod gönder"),
+        ("de", "Code senden"),
+        ("ru", "Получить код"),
+    ],
 )
-def test_the_login_page_speaks_the_chosen_language(client: Client, language: str, words: str) -> None:
+def test_the_login_page_speaks_the_chosen_language(
+    client: Client, language: str, words: str
+) -> None:
     response = client.get(reverse("portal:login"), {"lang": language})
     assert words in response.content.decode()
     assert response["Content-Language"] == language
@@ -93,7 +112,9 @@ def test_the_sms_and_the_page_follow_the_guests_language(
 @pytest.mark.django_db
 def test_the_confirmation_mail_is_in_the_guests_language(signed_in: Client, guest: Guest) -> None:
     Guest.objects.filter(pk=guest.pk).update(language="de")
-    signed_in.post(reverse("portal:contact"), {"email": "o@example.org", "phone": PHONE, "language": "de"})
+    signed_in.post(
+        reverse("portal:contact"), {"email": "o@example.org", "phone": PHONE, "language": "de"}
+    )
     mail = emails_to("o@example.org")[-1]
     assert mail.subject.startswith("Bitte bestätigen Sie Ihre E-Mail-Adresse")
     assert "Der Link ist 3 Tage gültig." in mail.body
@@ -102,6 +123,8 @@ def test_the_confirmation_mail_is_in_the_guests_language(signed_in: Client, gues
 
 @pytest.mark.django_db
 def test_changing_the_language_switches_the_page_at_once(signed_in: Client) -> None:
-    response = signed_in.post(reverse("portal:contact"), {"email": "", "phone": PHONE, "language": "ru"}, follow=True)
+    response = signed_in.post(
+        reverse("portal:contact"), {"email": "", "phone": PHONE, "language": "ru"}, follow=True
+    )
     content = response.content.decode()
     assert "Ваши данные сохранены." in content and "Ваше проживание" in content

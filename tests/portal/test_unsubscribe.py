@@ -21,8 +21,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def subscriber(db) -> Guest:
     guest = GuestFactory(first_name="Ayşe", language="tr", email="ayse@example.com")
-    guest_record_consent(guest=guest, purpose="marketing", channel="email", granted=True, source="staff")
-    guest_record_consent(guest=guest, purpose="marketing", channel="sms", granted=True, source="staff")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="email", granted=True, source="staff"
+    )
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="sms", granted=True, source="staff"
+    )
     return guest
 
 
@@ -74,7 +78,12 @@ def test_following_the_link_again_is_harmless(subscriber) -> None:
     Client().get(path)
     count = ConsentRecord.objects.filter(guest=subscriber).count()
     assert Client().get(path).status_code == 200
-    assert Client().post(reverse("portal:unsubscribe-one-click", args=[path.split("/")[-2]])).status_code == 200
+    assert (
+        Client()
+        .post(reverse("portal:unsubscribe-one-click", args=[path.split("/")[-2]]))
+        .status_code
+        == 200
+    )
     assert ConsentRecord.objects.filter(guest=subscriber).count() == count
     assert _marketing(subscriber, "email") is False
 
@@ -84,7 +93,9 @@ def _swap_payload(token: str, payload_from: str) -> str:
     return payload_from.rsplit(":", 1)[0] + ":" + token.rsplit(":", 1)[1]
 
 
-@pytest.mark.parametrize("tamper", ["signature", "guest", "channel", "garbage", "other key", "other purpose"])
+@pytest.mark.parametrize(
+    "tamper", ["signature", "guest", "channel", "garbage", "other key", "other purpose"]
+)
 def test_a_tampered_link_is_refused_and_changes_nothing(subscriber, tamper: str) -> None:
     token = tokens.unsubscribe_token(subscriber.pk, "email")
     other = GuestFactory()
@@ -94,7 +105,8 @@ def test_a_tampered_link_is_refused_and_changes_nothing(subscriber, tamper: str)
         "channel": _swap_payload(token, tokens.unsubscribe_token(subscriber.pk, "sms")),
         "garbage": "not-a-token",
         "other key": signing.Signer(key="not-our-secret", salt=tokens.SALT_UNSUBSCRIBE).sign_object(
-            {"g": other.pk, "c": "email"}),
+            {"g": other.pk, "c": "email"}
+        ),
         "other purpose": tokens.login_link_token(subscriber.pk),
     }[tamper]
     before = ConsentRecord.objects.count()
@@ -109,8 +121,11 @@ def test_a_tampered_link_is_refused_and_changes_nothing(subscriber, tamper: str)
 def test_one_click_post_needs_no_csrf_token(subscriber) -> None:
     client = Client(enforce_csrf_checks=True)  # as a mailbox provider posts it
     url = links.one_click_unsubscribe_url(subscriber)
-    response = client.post(_path(url), data="List-Unsubscribe=One-Click",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        _path(url),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 200
     assert _marketing(subscriber) is False
 
@@ -137,7 +152,10 @@ def test_the_headers_name_the_one_click_address(subscriber, settings) -> None:
     assert headers["List-Unsubscribe"].startswith("<https://hotel.example/guest/unsubscribe/")
     settings.PORTAL_UNSUBSCRIBE_MAILTO = "unsubscribe@hotel.example"
     value = links.unsubscribe_headers(subscriber)["List-Unsubscribe"]
-    assert value.startswith("<https://") and f"<mailto:unsubscribe@hotel.example?subject=unsubscribe%20{subscriber.pk}>" in value
+    assert (
+        value.startswith("<https://")
+        and f"<mailto:unsubscribe@hotel.example?subject=unsubscribe%20{subscriber.pk}>" in value
+    )
     assert "\n" not in value and "\r" not in value
 
 
@@ -153,7 +171,9 @@ def test_a_link_sent_before_a_merge_still_works(subscriber) -> None:
 def test_the_links_built_once_per_route_are_what_reverse_gives(channel) -> None:
     guest = GuestFactory()
     token = tokens.unsubscribe_token(guest.pk, channel)
-    assert links.unsubscribe_url(guest, channel) == links.absolute(reverse("portal:unsubscribe", args=[token]))
+    assert links.unsubscribe_url(guest, channel) == links.absolute(
+        reverse("portal:unsubscribe", args=[token])
+    )
     assert links.one_click_unsubscribe_url(guest, channel) == links.absolute(
         reverse("portal:unsubscribe-one-click", args=[token])
     )

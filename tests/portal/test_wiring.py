@@ -34,8 +34,16 @@ def smtp() -> Iterator[FakeSmtpServer]:
 @pytest.fixture
 def mail_account(smtp: FakeSmtpServer, no_quiet_hours) -> ChannelAccount:
     return ChannelAccount.objects.create(
-        channel="email", backend="smtp", name="Hotel mail", host="127.0.0.1", port=smtp.port, use_tls=False,
-        sender="news@lykiabay.example", sender_name="Lykia Bay", timeout_seconds=2, is_default=True,
+        channel="email",
+        backend="smtp",
+        name="Hotel mail",
+        host="127.0.0.1",
+        port=smtp.port,
+        use_tls=False,
+        sender="news@lykiabay.example",
+        sender_name="Lykia Bay",
+        timeout_seconds=2,
+        is_default=True,
         rate_per_second=1000,
     )
 
@@ -44,15 +52,20 @@ def mail_account(smtp: FakeSmtpServer, no_quiet_hours) -> ChannelAccount:
 def subscriber(db) -> Guest:
     guest = GuestFactory(email="ayse@example.com", language="tr")
     for channel in ("email", "sms"):
-        guest_record_consent(guest=guest, purpose="marketing", channel=channel, granted=True, source="staff")
+        guest_record_consent(
+            guest=guest, purpose="marketing", channel=channel, granted=True, source="staff"
+        )
     return guest
 
 
 def _send_email(guest: Guest, purpose: str, capture) -> OutboundMessage:
     with capture(execute=True):
         message = message_send(
-            steps=Step(channel="email", subject="Spring offer", text="Book now", html="<p>Book now</p>"),
-            guest=guest, purpose=purpose,
+            steps=Step(
+                channel="email", subject="Spring offer", text="Book now", html="<p>Book now</p>"
+            ),
+            guest=guest,
+            purpose=purpose,
         )
     message.refresh_from_db()
     assert message.status == "sent", message.reason
@@ -87,8 +100,11 @@ def test_a_marketing_sms_ends_with_the_accounts_opt_out_hint(subscriber, account
     top_up(10)
     accounts["sms"].opt_out_hint = "STOP: reply STOP"
     accounts["sms"].save()
-    message = message_send(steps=Step(channel="sms", text="Spring offer: 20% off"), guest=subscriber,
-                           purpose="marketing")
+    message = message_send(
+        steps=Step(channel="sms", text="Spring offer: 20% off"),
+        guest=subscriber,
+        purpose="marketing",
+    )
     assert message.body.endswith("STOP: reply STOP")
 
 

@@ -61,7 +61,12 @@ def test_the_manager_opens_the_settings_with_the_current_values(client, login) -
     response = client.get(SETTINGS)
     html = response.content.decode()
     assert response.status_code == 200
-    for label in ("SMS notifications", "Send SMS on new reservations", "SMS + Viber", "Check-in time"):
+    for label in (
+        "SMS notifications",
+        "Send SMS on new reservations",
+        "SMS + Viber",
+        "Check-in time",
+    ):
         assert label in html
     assert 'value="22:00"' in html and 'name="credits_per_eur" value="10' in html
 
@@ -80,22 +85,47 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client) -> None:
 
 def test_the_form_saves_every_setting_where_it_belongs_and_records_who(client, login) -> None:
     manager = login("Manager")
-    response = client.post(SETTINGS, valid(
-        sms_notifications_enabled=None, send_notifications_default=None, viber_first=None,
-        quiet_start_marketing="", quiet_end_marketing="", frequency_cap_count="3", frequency_cap_days="14",
-        low_balance_threshold="250.50", credits_per_eur="12", approval_cost_threshold="800",
-        approval_recipient_threshold="2500", daily_fallback_time="10:30", arrival_time="15:00",
-    ), follow=True)
+    response = client.post(
+        SETTINGS,
+        valid(
+            sms_notifications_enabled=None,
+            send_notifications_default=None,
+            viber_first=None,
+            quiet_start_marketing="",
+            quiet_end_marketing="",
+            frequency_cap_count="3",
+            frequency_cap_days="14",
+            low_balance_threshold="250.50",
+            credits_per_eur="12",
+            approval_cost_threshold="800",
+            approval_recipient_threshold="2500",
+            daily_fallback_time="10:30",
+            arrival_time="15:00",
+        ),
+        follow=True,
+    )
     assert "Settings saved." in response.content.decode()
     policy, hotel, campaign = MessagingPolicy.load(), Hotel.load(), CampaignSettings.load()
-    assert (policy.sms_notifications_enabled, policy.viber_first, hotel.send_notifications_default) == (False, False, False)
+    assert (
+        policy.sms_notifications_enabled,
+        policy.viber_first,
+        hotel.send_notifications_default,
+    ) == (False, False, False)
     assert (policy.quiet_start_marketing, policy.quiet_end_marketing) == (None, None)
     assert policy.quiet_hours("service") == (dt.time(22), dt.time(8))
     assert (policy.frequency_cap_count, policy.frequency_cap_days) == (3, 14)
-    assert (policy.low_balance_threshold, policy.credits_per_eur) == (Decimal("250.50"), Decimal("12"))
-    assert (campaign.approval_cost_threshold, campaign.approval_recipient_threshold) == (Decimal("800"), 2500)
+    assert (policy.low_balance_threshold, policy.credits_per_eur) == (
+        Decimal("250.50"),
+        Decimal("12"),
+    )
+    assert (campaign.approval_cost_threshold, campaign.approval_recipient_threshold) == (
+        Decimal("800"),
+        2500,
+    )
     assert (campaign.daily_fallback_time, campaign.arrival_time) == (dt.time(10, 30), dt.time(15))
-    assert LogEntry.objects.filter(user=manager).count() == 3  # the policy, the hotel, the campaign settings
+    assert (
+        LogEntry.objects.filter(user=manager).count() == 3
+    )  # the policy, the hotel, the campaign settings
 
 
 def _error(html: str, field: str) -> str:
@@ -116,13 +146,18 @@ def _error(html: str, field: str) -> str:
         ("daily_fallback_time", "", "required"),
     ],
 )
-def test_a_bad_value_is_refused_next_to_its_field_and_nothing_is_saved(client, login, field, value, message) -> None:
+def test_a_bad_value_is_refused_next_to_its_field_and_nothing_is_saved(
+    client, login, field, value, message
+) -> None:
     login("Manager")
     response = client.post(SETTINGS, valid(**{field: value, "viber_first": None}))
     html = response.content.decode()
     assert response.status_code == 200
     assert message in _error(html, field)
-    assert f'aria-describedby="id_{field}_helptext id_{field}_error"' in html or f'aria-describedby="id_{field}_error"' in html
+    assert (
+        f'aria-describedby="id_{field}_helptext id_{field}_error"' in html
+        or f'aria-describedby="id_{field}_error"' in html
+    )
     assert MessagingPolicy.load().viber_first is True  # the valid fields were not saved either
 
 

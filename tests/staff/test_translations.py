@@ -102,10 +102,14 @@ def read_po(path: Path) -> list[Entry]:
 
 
 def test_the_turkish_catalogue_has_no_untranslated_or_fuzzy_entry() -> None:
-    entries = [entry for entry in read_po(CATALOGUE) if entry.msgid]  # the header has an empty msgid
+    entries = [
+        entry for entry in read_po(CATALOGUE) if entry.msgid
+    ]  # the header has an empty msgid
     assert len(entries) > 500  # the guest portal and the staff screens
     fuzzy = [entry.msgid for entry in entries if "fuzzy" in entry.flags]
-    untranslated = [entry.msgid for entry in entries if not entry.msgstr or not all(entry.msgstr.values())]
+    untranslated = [
+        entry.msgid for entry in entries if not entry.msgstr or not all(entry.msgstr.values())
+    ]
     assert fuzzy == [], f"fuzzy in {CATALOGUE.name}: {fuzzy[:10]}"
     assert untranslated == [], f"untranslated in {CATALOGUE.name}: {untranslated[:10]}"
 
@@ -118,11 +122,14 @@ def test_every_turkish_plural_has_both_forms() -> None:
 
 def test_the_reader_sees_fuzzy_and_empty_entries(tmp_path: Path) -> None:
     po = tmp_path / "django.po"
-    po.write_text('msgid ""\nmsgstr "Language: tr\\n"\n\n'
-                  '#, fuzzy, python-format\nmsgid "Hello %(name)s"\nmsgstr "Merhaba %(name)s"\n\n'
-                  'msgid "Two"\n"lines"\nmsgstr ""\n\n'
-                  'msgid "%(n)s night"\nmsgid_plural "%(n)s nights"\nmsgstr[0] "%(n)s gece"\nmsgstr[1] ""\n\n'
-                  '#~ msgid "Gone"\n#~ msgstr "Gitti"\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr "Language: tr\\n"\n\n'
+        '#, fuzzy, python-format\nmsgid "Hello %(name)s"\nmsgstr "Merhaba %(name)s"\n\n'
+        'msgid "Two"\n"lines"\nmsgstr ""\n\n'
+        'msgid "%(n)s night"\nmsgid_plural "%(n)s nights"\nmsgstr[0] "%(n)s gece"\nmsgstr[1] ""\n\n'
+        '#~ msgid "Gone"\n#~ msgstr "Gitti"\n',
+        encoding="utf-8",
+    )
     entries = {entry.msgid: entry for entry in read_po(po)}
     assert set(entries) == {"", "Hello %(name)s", "Twolines", "%(n)s night"}
     assert "fuzzy" in entries["Hello %(name)s"].flags
@@ -160,20 +167,28 @@ def choose(client: Client) -> Callable[[str], Any]:
 
 
 @pytest.mark.django_db
-def test_the_header_offers_the_staff_languages_in_a_labelled_form_with_csrf(client: Client, manager: Any) -> None:
+def test_the_header_offers_the_staff_languages_in_a_labelled_form_with_csrf(
+    client: Client, manager: Any
+) -> None:
     html = client.get(CAMPAIGNS).content.decode()
-    form = re.search(r'<form class="language" method="post" action="([^"]+)">(.*?)</form>', html, re.S)
+    form = re.search(
+        r'<form class="language" method="post" action="([^"]+)">(.*?)</form>', html, re.S
+    )
     assert form is not None and form.group(1) == SET_LANGUAGE
     assert 'name="csrfmiddlewaretoken"' in form.group(2)
     assert '<label for="staff-language"' in form.group(2) and 'id="staff-language"' in form.group(2)
-    options = re.findall(r'<option value="(\w+)" lang="\w+"( selected)?>([^<]+)</option>', form.group(2))
+    options = re.findall(
+        r'<option value="(\w+)" lang="\w+"( selected)?>([^<]+)</option>', form.group(2)
+    )
     # German and Russian are guest-page languages; the staff screens are not translated into them.
     assert [(code, name) for code, _, name in options] == [("en", "English"), ("tr", "Türkçe")]
     assert [code for code, selected, _ in options if selected] == ["en"]
 
 
 @pytest.mark.django_db
-def test_a_manager_who_chooses_turkish_sees_the_campaign_list_in_turkish(client, manager, choose) -> None:
+def test_a_manager_who_chooses_turkish_sees_the_campaign_list_in_turkish(
+    client, manager, choose
+) -> None:
     response = choose("tr")
     assert response.status_code == 302 and response["Location"] == CAMPAIGNS
     page = client.get(CAMPAIGNS)
@@ -182,12 +197,18 @@ def test_a_manager_who_chooses_turkish_sees_the_campaign_list_in_turkish(client,
     assert heading(html) == "Kampanyalar" and "Yeni kampanya" in html
     assert "Henüz aktif kampanya yok." in html and "İlkini oluşturun" in html
     assert "Gönderilen mesajlar" in html and "Oturumu kapat" in html  # the navigation and header
-    assert "New campaign" not in html and "No active campaign yet." not in html and "Sent messages" not in html
+    assert (
+        "New campaign" not in html
+        and "No active campaign yet." not in html
+        and "Sent messages" not in html
+    )
 
 
 @pytest.mark.django_db
 def test_the_reservation_list_in_turkish(client, manager, choose, hotel) -> None:
-    ReservationFactory(booker=GuestFactory(first_name="Ayşe", last_name="Yılmaz"), arrival=hotel.business_date)
+    ReservationFactory(
+        booker=GuestFactory(first_name="Ayşe", last_name="Yılmaz"), arrival=hotel.business_date
+    )
     choose("tr")
     html = client.get(RESERVATIONS).content.decode()
     assert heading(html).startswith("Rezervasyonlar sistem tarihi ")
@@ -198,10 +219,16 @@ def test_the_reservation_list_in_turkish(client, manager, choose, hotel) -> None
 
 @pytest.mark.django_db
 def test_the_send_log_in_turkish(client, manager, choose, accounts) -> None:
-    message_send(steps=Step(channel="sms", text="Odanız hazır.", to="+905321234567"))  # no credits: skipped
+    message_send(
+        steps=Step(channel="sms", text="Odanız hazır.", to="+905321234567")
+    )  # no credits: skipped
     choose("tr", SEND_LOG)
     html = client.get(SEND_LOG).content.decode()
-    assert heading(html) == "Gönderilen mesajlar" and "Tüm durumlar" in html and "CSV dışa aktar" in html
+    assert (
+        heading(html) == "Gönderilen mesajlar"
+        and "Tüm durumlar" in html
+        and "CSV dışa aktar" in html
+    )
     assert ">Atlandı</span>" in html and "Kredi yok" in html
     assert "All statuses" not in html and "Export CSV" not in html and ">Skipped<" not in html
 
@@ -210,7 +237,11 @@ def test_the_send_log_in_turkish(client, manager, choose, accounts) -> None:
 def test_the_credits_page_in_turkish(client, manager, choose) -> None:
     choose("tr", CREDITS)
     html = client.get(CREDITS).content.decode()
-    assert heading(html) == "Krediler" and "Kredi satın al" in html and "Siparişler ve faturalar" in html
+    assert (
+        heading(html) == "Krediler"
+        and "Kredi satın al" in html
+        and "Siparişler ve faturalar" in html
+    )
     assert "Açılış bakiyesi" in html and "Kanala göre harcanan krediler" in html
     assert "Buy credits" not in html and "Opening balance" not in html
 
@@ -241,8 +272,10 @@ def test_a_refusal_reads_whole_in_turkish(client, manager, choose, hotel) -> Non
     choose("tr")
     response = client.post(reverse("guests:reservation-check-in", args=[stay.pk]), follow=True)
     html = response.content.decode()
-    assert (f"{stay.number} rezervasyonuna check-in yapılamaz: durumu “iptal edildi”; "
-            "yalnızca “onaylı” durumundaki rezervasyona check-in yapılabilir.") in html
+    assert (
+        f"{stay.number} rezervasyonuna check-in yapılamaz: durumu “iptal edildi”; "
+        "yalnızca “onaylı” durumundaki rezervasyona check-in yapılabilir."
+    ) in html
 
 
 def test_a_label_is_lower_cased_the_turkish_way() -> None:

@@ -12,11 +12,24 @@ from channels_out.ledger import available_credits, credits_add
 from channels_out.models import ChannelAccount, LedgerEntry, PriceRule
 
 SANDBOX_ACCOUNTS: list[dict[str, Any]] = [
-    {"channel": "email", "name": "Sandbox e-mail", "sender": "reservations@lykiabay.example",
-     "sender_name": "Hotel Lykia Bay"},
-    {"channel": "sms", "name": "Sandbox SMS", "sender": "LYKIA BAY", "opt_out_hint": "STOP: reply STOP"},
-    {"channel": "whatsapp", "name": "Sandbox WhatsApp", "sender": "+905320000001",
-     "auto_reply": "This number does not take replies. Please call the hotel on +90 242 000 00 00."},
+    {
+        "channel": "email",
+        "name": "Sandbox e-mail",
+        "sender": "reservations@lykiabay.example",
+        "sender_name": "Hotel Lykia Bay",
+    },
+    {
+        "channel": "sms",
+        "name": "Sandbox SMS",
+        "sender": "LYKIA BAY",
+        "opt_out_hint": "STOP: reply STOP",
+    },
+    {
+        "channel": "whatsapp",
+        "name": "Sandbox WhatsApp",
+        "sender": "+905320000001",
+        "auto_reply": "This number does not take replies. Please call the hotel on +90 242 000 00 00.",
+    },
     {"channel": "viber", "name": "Sandbox Viber", "sender": "LYKIA BAY", "ttl_seconds": 300},
 ]
 
@@ -25,7 +38,12 @@ class Command(BaseCommand):
     help = "Create sandbox accounts for e-mail, SMS, WhatsApp and Viber (Viber falls back to SMS) and top up credits."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--credits", type=Decimal, default=Decimal(500), help="Credits to add once (default 500).")
+        parser.add_argument(
+            "--credits",
+            type=Decimal,
+            default=Decimal(500),
+            help="Credits to add once (default 500).",
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,17 +51,29 @@ class Command(BaseCommand):
         for spec in SANDBOX_ACCOUNTS:
             fields = dict(spec)
             account, created = ChannelAccount.objects.get_or_create(
-                name=fields.pop("name"), defaults={**fields, "backend": "sandbox", "rate_per_second": 20}
+                name=fields.pop("name"),
+                defaults={**fields, "backend": "sandbox", "rate_per_second": 20},
             )
-            if created and not ChannelAccount.objects.filter(channel=account.channel, is_default=True).exists():
+            if (
+                created
+                and not ChannelAccount.objects.filter(
+                    channel=account.channel, is_default=True
+                ).exists()
+            ):
                 ChannelAccount.objects.filter(pk=account.pk).update(is_default=True)
             made[account.channel] = account
         if made["viber"].fallback_account_id is None:
             ChannelAccount.objects.filter(pk=made["viber"].pk).update(fallback_account=made["sms"])
-        PriceRule.objects.get_or_create(channel="sms", country="", defaults={"credits_per_unit": Decimal(1)})
-        PriceRule.objects.get_or_create(channel="viber", country="", defaults={"credits_per_unit": Decimal(1)})
+        PriceRule.objects.get_or_create(
+            channel="sms", country="", defaults={"credits_per_unit": Decimal(1)}
+        )
+        PriceRule.objects.get_or_create(
+            channel="viber", country="", defaults={"credits_per_unit": Decimal(1)}
+        )
         # Destinations abroad cost more in the demo's price table, as with real providers.
-        PriceRule.objects.get_or_create(channel="sms", country="GB", defaults={"credits_per_unit": Decimal("1.5")})
+        PriceRule.objects.get_or_create(
+            channel="sms", country="GB", defaults={"credits_per_unit": Decimal("1.5")}
+        )
         if not LedgerEntry.objects.filter(idempotency_key="demo:welcome-credits").exists():
             credits_add(amount=options["credits"], key="demo:welcome-credits", note="demo credits")
         self.stdout.write(

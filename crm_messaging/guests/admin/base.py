@@ -32,7 +32,6 @@ _WARNING_STYLE = (
 )
 
 
-
 # --- Shared helpers ----------------------------------------------------------------------------
 
 
@@ -53,7 +52,6 @@ def _staff(request: HttpRequest) -> AbstractBaseUser | None:
 def error_text(error: ValidationError) -> str:
     """A service's refusal as one sentence for an admin message."""
     return " ".join(error.messages)
-
 
 
 def plural(count: int, noun: str) -> str:
@@ -85,7 +83,6 @@ def admin_link(obj: models.Model | None, text: object = None) -> str:
     except NoReverseMatch:
         return format_html("{}", label)
     return format_html('<a href="{}">{}</a>', url, label)
-
 
 
 def _warning_box(note: str) -> str:
@@ -181,5 +178,3 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-

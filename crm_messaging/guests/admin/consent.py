@@ -21,9 +21,6 @@ from .base import ServiceBackedAdmin, _staff
 Status = Reservation.Status
 
 
-
-
-
 # --- Consent -----------------------------------------------------------------------------------
 
 
@@ -127,5 +124,3 @@ class ConsentWordingAdmin(admin.ModelAdmin):
     search_fields = ("version", "text")
     date_hierarchy = "published_at"
     ordering = ("purpose", "-published_at", "language")
-
-

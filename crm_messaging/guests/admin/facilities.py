@@ -21,9 +21,6 @@ from .base import ServiceBackedAdmin, _staff, _warning_icon, error_text
 Status = Reservation.Status
 
 
-
-
-
 # --- Facility bookings -------------------------------------------------------------------------
 
 
@@ -127,4 +124,3 @@ class FacilityBookingAdmin(ServiceBackedAdmin):
     @admin.action(description="Mark selected bookings no-show", permissions=("status",))
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet[FacilityBooking]) -> None:
         self._set_status(request, queryset, FacilityBooking.Status.NO_SHOW)
-

@@ -47,9 +47,6 @@ from .base import (
 Status = Reservation.Status
 
 
-
-
-
 # --- Guests ------------------------------------------------------------------------------------
 
 # The profile fields the guest services accept, in form order.
@@ -634,5 +631,3 @@ class GuestMergeAdmin(ReadOnlyAdmin):
     @admin.display(description="moved")
     def moved_summary(self, merge: GuestMerge) -> str:
         return _moved_summary(merge.moved)
-
-

@@ -27,9 +27,6 @@ from .base import ReadOnlyAdmin
 Status = Reservation.Status
 
 
-
-
-
 # --- Reference lists ---------------------------------------------------------------------------
 
 
@@ -127,5 +124,3 @@ class NightAuditAdmin(ReadOnlyAdmin):
     list_select_related = ("run_by",)
     date_hierarchy = "business_date"
     ordering = ("-business_date",)
-
-

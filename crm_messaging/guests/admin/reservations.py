@@ -39,9 +39,6 @@ from .base import (
 Status = Reservation.Status
 
 
-
-
-
 # --- Reservations ------------------------------------------------------------------------------
 
 RESERVATION_FORM_FIELDS = (
@@ -438,5 +435,3 @@ class ReservationStatusChangeAdmin(ReadOnlyAdmin):
     @admin.display(description="booker")
     def booker(self, change: ReservationStatusChange) -> str:
         return change.reservation.booker.full_name
-
-

@@ -65,7 +65,8 @@ class ConsentRecord(models.Model):
         indexes = [
             # "granted" rides along so the current state is read from the index alone (PostgreSQL).
             models.Index(
-                fields=("guest", "purpose", "channel", "-recorded_at", "-id"), name="consent_current_idx",
+                fields=("guest", "purpose", "channel", "-recorded_at", "-id"),
+                name="consent_current_idx",
                 include=("granted",),
             ),
         ]
@@ -84,7 +85,9 @@ class ConsentRecord(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
-            raise AppendOnlyError("Consent records are append-only: record a new statement instead.")
+            raise AppendOnlyError(
+                "Consent records are append-only: record a new statement instead."
+            )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
@@ -103,7 +106,9 @@ class ConsentWording(models.Model):
     class Meta:
         ordering = ("purpose", "-published_at", "language")
         constraints = [
-            models.UniqueConstraint(fields=("purpose", "version", "language"), name="consent_wording_unique"),
+            models.UniqueConstraint(
+                fields=("purpose", "version", "language"), name="consent_wording_unique"
+            ),
         ]
 
     def __str__(self) -> str:

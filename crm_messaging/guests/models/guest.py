@@ -43,30 +43,46 @@ class Guest(models.Model):
     last_name = models.CharField(max_length=80, blank=True)
     email = models.EmailField(blank=True)
     email_verified = models.BooleanField(
-        default=False, help_text="The guest proved the address is his (never true for OTA relay addresses)."
+        default=False,
+        help_text="The guest proved the address is his (never true for OTA relay addresses).",
     )
     # E.164 when valid. An import may carry a number we cannot read: it is kept as given,
     # with phone_valid off, so staff can see and fix it and nothing is ever sent to it.
-    phone = models.CharField(max_length=32, blank=True, help_text="Stored in E.164 form, e.g. +905321234567.")
+    phone = models.CharField(
+        max_length=32, blank=True, help_text="Stored in E.164 form, e.g. +905321234567."
+    )
     phone_valid = models.BooleanField(default=False, editable=False)
-    language = models.CharField(max_length=8, choices=settings.GUEST_LANGUAGES, default=_default_language)
+    language = models.CharField(
+        max_length=8, choices=settings.GUEST_LANGUAGES, default=_default_language
+    )
     nationality = CountryField(blank=True)
     birth_date = models.DateField(null=True, blank=True)
-    gender = models.CharField(max_length=10, choices=Gender.choices, blank=True, default=Gender.UNKNOWN)
+    gender = models.CharField(
+        max_length=10, choices=Gender.choices, blank=True, default=Gender.UNKNOWN
+    )
     vip_level = models.PositiveSmallIntegerField(choices=VipLevel.choices, default=VipLevel.NONE)
     loyalty_tier = models.ForeignKey(
-        "guests.LoyaltyTier", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+        "guests.LoyaltyTier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     loyalty_number = models.CharField(max_length=40, blank=True)
     notes = models.TextField(blank=True)
     preferences = models.TextField(blank=True)
     allergens = models.TextField(blank=True)
     warning_note = models.TextField(
-        blank=True, help_text="Shown prominently to staff wherever this guest appears (problem guests)."
+        blank=True,
+        help_text="Shown prominently to staff wherever this guest appears (problem guests).",
     )
-    outstanding_balance = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    outstanding_balance = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
     stay_count = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Completed (checked-out) stays; kept by the reservation services."
+        default=0,
+        editable=False,
+        help_text="Completed (checked-out) stays; kept by the reservation services.",
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -81,12 +97,15 @@ class Guest(models.Model):
             models.Index(fields=("nationality",), name="guest_nationality_idx"),
             models.Index(fields=("birth_date",), name="guest_birth_date_idx"),
             # Birthday campaigns ask for a month and day whatever the year.
-            models.Index(ExtractMonth("birth_date"), ExtractDay("birth_date"), name="guest_birthday_idx"),
+            models.Index(
+                ExtractMonth("birth_date"), ExtractDay("birth_date"), name="guest_birthday_idx"
+            ),
         ]
         constraints = [
             # A stored phone is either a valid E.164 number or kept as given and marked invalid.
             models.CheckConstraint(
-                condition=Q(phone_valid=False) | Q(phone__startswith="+"), name="guest_valid_phone_is_e164"
+                condition=Q(phone_valid=False) | Q(phone__startswith="+"),
+                name="guest_valid_phone_is_e164",
             ),
         ]
 
@@ -113,7 +132,9 @@ class GreylistQuerySet(models.QuerySet["GreylistEntry"]):
     def active(self, at: dt.datetime | None = None) -> GreylistQuerySet:
         """Entries in force at ``at`` (default now): not lifted and not expired."""
         at = at or timezone.now()
-        return self.filter(lifted_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        return self.filter(lifted_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
 
 
 class GreylistEntry(models.Model):
@@ -123,9 +144,13 @@ class GreylistEntry(models.Model):
     reason = models.CharField(max_length=255)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Leave empty for no expiry.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     lift_reason = models.CharField(max_length=255, blank=True)
 
     objects = GreylistQuerySet.as_manager()
@@ -134,7 +159,9 @@ class GreylistEntry(models.Model):
         ordering = ("-created_at",)
         verbose_name = "greylist entry"
         verbose_name_plural = "greylist entries"
-        indexes = [models.Index(fields=("guest", "lifted_at", "expires_at"), name="greylist_active_idx")]
+        indexes = [
+            models.Index(fields=("guest", "lifted_at", "expires_at"), name="greylist_active_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.guest}: {self.reason}"
@@ -150,10 +177,14 @@ class GuestMerge(models.Model):
     target = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="merges_received")
     source_guest_id = models.BigIntegerField(help_text="The id the merged-away profile had.")
     source_snapshot = models.JSONField(help_text="The merged-away profile as it was.")
-    moved = models.JSONField(default=dict, help_text="How many rows of each kind moved to the target.")
+    moved = models.JSONField(
+        default=dict, help_text="How many rows of each kind moved to the target."
+    )
     reason = models.CharField(max_length=255, blank=True)
     merged_at = models.DateTimeField(default=timezone.now)
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-merged_at",)

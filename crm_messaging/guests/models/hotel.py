@@ -51,7 +51,9 @@ class NightAudit(models.Model):
 
     business_date = models.DateField(unique=True)
     run_at = models.DateTimeField(default=timezone.now)
-    run_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     arrivals = models.PositiveIntegerField(default=0)
     departures = models.PositiveIntegerField(default=0)
     in_house = models.PositiveIntegerField(default=0)

@@ -79,7 +79,9 @@ class Facility(models.Model):
     """A bookable place or service: a spa treatment room, an à la carte restaurant, a hall."""
 
     name = models.CharField(max_length=100, unique=True)
-    facility_type = models.ForeignKey(FacilityType, on_delete=models.PROTECT, related_name="facilities")
+    facility_type = models.ForeignKey(
+        FacilityType, on_delete=models.PROTECT, related_name="facilities"
+    )
     capacity = models.PositiveSmallIntegerField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
 

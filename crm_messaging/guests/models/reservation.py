@@ -37,12 +37,16 @@ class Reservation(models.Model):
     nightly_rate = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
     total_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(max_length=3, default="EUR")
-    agency = models.ForeignKey("guests.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        "guests.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     market_segment = models.ForeignKey(
         "guests.MarketSegment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     board_type = models.ForeignKey("guests.BoardType", on_delete=models.PROTECT, related_name="+")
-    stay_type = models.ForeignKey("guests.StayType", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    stay_type = models.ForeignKey(
+        "guests.StayType", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     source_channel = models.ForeignKey(
         "guests.SourceChannel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -50,7 +54,8 @@ class Reservation(models.Model):
     adults = models.PositiveSmallIntegerField(default=1)
     children = models.PositiveSmallIntegerField(default=0)
     send_notifications = models.BooleanField(
-        default=True, help_text="Automatic messages (confirmation, reminders, surveys) go to this stay's guests."
+        default=True,
+        help_text="Automatic messages (confirmation, reminders, surveys) go to this stay's guests.",
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -68,9 +73,13 @@ class Reservation(models.Model):
             models.Index(fields=("status",), name="reservation_status_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(departure__gt=F("arrival")), name="reservation_departs_after_arrival"),
+            models.CheckConstraint(
+                condition=Q(departure__gt=F("arrival")), name="reservation_departs_after_arrival"
+            ),
             models.CheckConstraint(condition=Q(adults__gte=1), name="reservation_has_an_adult"),
-            models.CheckConstraint(condition=Q(nightly_rate__gte=0), name="reservation_rate_not_negative"),
+            models.CheckConstraint(
+                condition=Q(nightly_rate__gte=0), name="reservation_rate_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,13 +107,17 @@ class Reservation(models.Model):
 class ReservationCompanion(models.Model):
     """A guest staying on someone else's reservation."""
 
-    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="companion_links")
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="companion_links"
+    )
     guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="companion_links")
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=("reservation", "guest"), name="companion_once_per_reservation"),
+            models.UniqueConstraint(
+                fields=("reservation", "guest"), name="companion_once_per_reservation"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,7 +127,9 @@ class ReservationCompanion(models.Model):
 class ReservationStatusChange(models.Model):
     """Audit row for every reservation transition and modification: who, when, what."""
 
-    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="status_changes")
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="status_changes"
+    )
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
@@ -122,7 +137,9 @@ class ReservationStatusChange(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     note = models.CharField(max_length=255, blank=True)
     at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ("-at", "-pk")
@@ -142,9 +159,15 @@ class FacilityBooking(models.Model):
 
     guest = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="facility_bookings")
     reservation = models.ForeignKey(
-        Reservation, null=True, blank=True, on_delete=models.SET_NULL, related_name="facility_bookings"
+        Reservation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facility_bookings",
     )
-    facility = models.ForeignKey("guests.Facility", on_delete=models.PROTECT, related_name="bookings")
+    facility = models.ForeignKey(
+        "guests.Facility", on_delete=models.PROTECT, related_name="bookings"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     party_size = models.PositiveSmallIntegerField(default=1)
@@ -157,9 +180,12 @@ class FacilityBooking(models.Model):
         indexes = [models.Index(fields=("starts_at", "status"), name="facility_booking_start_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")), name="facility_booking_ends_after_start"
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="facility_booking_ends_after_start",
             ),
-            models.CheckConstraint(condition=Q(party_size__gte=1), name="facility_booking_party_size_positive"),
+            models.CheckConstraint(
+                condition=Q(party_size__gte=1), name="facility_booking_party_size_positive"
+            ),
         ]
 
     def __str__(self) -> str:

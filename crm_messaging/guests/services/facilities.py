@@ -37,9 +37,11 @@ def facility_booking_create(
     user: Actor = None,
 ) -> FacilityBooking:
     """Book a facility for a guest; sends ``facility_booking_created``. Raises ValidationError."""
-    if reservation is not None and reservation.booker_id != guest.pk and not reservation.companion_links.filter(
-        guest=guest
-    ).exists():
+    if (
+        reservation is not None
+        and reservation.booker_id != guest.pk
+        and not reservation.companion_links.filter(guest=guest).exists()
+    ):
         raise ValidationError({"reservation": "That stay is not this guest's."})
     booking = FacilityBooking(
         guest=guest,
@@ -52,23 +54,35 @@ def facility_booking_create(
     )
     booking.full_clean()
     booking.save()
-    signals.facility_booking_created.send(sender=FacilityBooking, facility_booking=booking, user=user)
+    signals.facility_booking_created.send(
+        sender=FacilityBooking, facility_booking=booking, user=user
+    )
     return booking
 
 
 @transaction.atomic
-def facility_booking_set_status(*, booking: FacilityBooking, status: str, user: Actor = None) -> FacilityBooking:
+def facility_booking_set_status(
+    *, booking: FacilityBooking, status: str, user: Actor = None
+) -> FacilityBooking:
     """Mark a booking attended, cancelled or no-show; sends ``facility_booking_changed``.
 
     Raises ValidationError for a move out of a closed status.
     """
     locked = FacilityBooking.objects.select_for_update().get(pk=booking.pk)
     if status not in _MOVES.get(locked.status, set()):
-        wanted = lower_label(FacilityBooking.Status(status).label) if status in FacilityBooking.Status.values else status
-        raise ValidationError(gettext("A %(status)s booking cannot become %(wanted)s.")
-                              % {"status": lower_label(locked.get_status_display()), "wanted": wanted})
+        wanted = (
+            lower_label(FacilityBooking.Status(status).label)
+            if status in FacilityBooking.Status.values
+            else status
+        )
+        raise ValidationError(
+            gettext("A %(status)s booking cannot become %(wanted)s.")
+            % {"status": lower_label(locked.get_status_display()), "wanted": wanted}
+        )
     locked.status = status
     locked.save(update_fields=["status"])
-    signals.facility_booking_changed.send(sender=FacilityBooking, facility_booking=locked, user=user)
+    signals.facility_booking_changed.send(
+        sender=FacilityBooking, facility_booking=locked, user=user
+    )
     booking.status = status
     return locked

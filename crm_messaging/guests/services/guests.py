@@ -55,7 +55,9 @@ def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool)
         try:
             values["email"] = normalise_email(email)
         except ValidationError:
-            errors["email"] = [gettext("“%(email)s” is not a valid e-mail address.") % {"email": email}]
+            errors["email"] = [
+                gettext("“%(email)s” is not a valid e-mail address.") % {"email": email}
+            ]
     if phone is not None:
         raw = phone.strip()
         if not raw:
@@ -97,7 +99,9 @@ def guest_create(
     """
     _check_profile_fields(profile)
     guest = Guest(first_name=first_name.strip(), **profile)
-    for field, value in _contact_values(email=email, phone=phone, strict_phone=strict_phone).items():
+    for field, value in _contact_values(
+        email=email, phone=phone, strict_phone=strict_phone
+    ).items():
         setattr(guest, field, value)
     guest.full_clean(exclude=["phone", "email"])
     guest.save()
@@ -154,10 +158,17 @@ def guest_record_consent(
     if source not in ConsentSource.values:
         errors["source"] = f"Unknown consent source “{source}”."
     if purpose == ConsentPurpose.DATA_PROCESSING and channel:
-        errors["channel"] = gettext("Data-processing consent covers every channel; give no channel.")
-    elif purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and channel not in ContactChannel.values:
+        errors["channel"] = gettext(
+            "Data-processing consent covers every channel; give no channel."
+        )
+    elif (
+        purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING)
+        and channel not in ContactChannel.values
+    ):
         errors["channel"] = gettext("%(purpose)s consent needs a channel (%(channels)s).") % {
-            "purpose": ConsentPurpose(purpose).label, "channels": ", ".join(ContactChannel.values)}
+            "purpose": ConsentPurpose(purpose).label,
+            "channels": ", ".join(ContactChannel.values),
+        }
     if errors:
         raise ValidationError(errors)
     return ConsentRecord.objects.create(
@@ -235,10 +246,17 @@ def guest_confirm_contact(
 
     contact = _contact_values(email=email, phone=phone, strict_phone=True)
     if contact.get("email") and is_ota_relay_email(contact["email"]):
-        raise ValidationError({"email": "This is a booking portal's relay address; give your own e-mail address."})
+        raise ValidationError(
+            {"email": "This is a booking portal's relay address; give your own e-mail address."}
+        )
     existing = guest_find_existing(email=contact.get("email", ""), phone=contact.get("phone", ""))
     if existing is not None and existing.pk != guest.pk:
-        guest_merge(source=guest, target=existing, user=user, reason="guest confirmed a known contact detail")
+        guest_merge(
+            source=guest,
+            target=existing,
+            user=user,
+            reason="guest confirmed a known contact detail",
+        )
         guest = Guest.objects.get(pk=existing.pk)  # as the merge left it, not as loaded before
     for field, value in contact.items():
         setattr(guest, field, value)

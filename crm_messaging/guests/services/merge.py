@@ -62,15 +62,23 @@ def _take_profile(target: Guest, source: Guest) -> None:
         if theirs and theirs not in mine:
             setattr(target, field, f"{mine}\n{theirs}".strip())
     target.vip_level = max(target.vip_level, source.vip_level)
-    if source.loyalty_tier and target.loyalty_tier and source.loyalty_tier.rank > target.loyalty_tier.rank:
+    if (
+        source.loyalty_tier
+        and target.loyalty_tier
+        and source.loyalty_tier.rank > target.loyalty_tier.rank
+    ):
         target.loyalty_tier = source.loyalty_tier
-    target.outstanding_balance = (target.outstanding_balance or Decimal(0)) + (source.outstanding_balance or Decimal(0))
+    target.outstanding_balance = (target.outstanding_balance or Decimal(0)) + (
+        source.outstanding_balance or Decimal(0)
+    )
     if source.created_at < target.created_at:
         target.created_at = source.created_at
 
 
 @transaction.atomic
-def guest_merge(*, source: Guest, target: Guest, user: Actor = None, reason: str = "") -> GuestMerge:
+def guest_merge(
+    *, source: Guest, target: Guest, user: Actor = None, reason: str = ""
+) -> GuestMerge:
     """Merge the duplicate ``source`` into ``target`` and delete ``source``.
 
     Every row pointing at ``source`` — reservations, companion places, facility bookings,
@@ -82,14 +90,21 @@ def guest_merge(*, source: Guest, target: Guest, user: Actor = None, reason: str
     if source.pk == target.pk:
         raise ValidationError(gettext("A guest cannot be merged into himself."))
     # Lock both in id order so two merges of the same pair cannot deadlock.
-    locked = {g.pk: g for g in Guest.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+    locked = {
+        g.pk: g
+        for g in Guest.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
     if len(locked) != 2:
         raise ValidationError(gettext("One of the two guests no longer exists."))
     source, target = locked[source.pk], locked[target.pk]
     snapshot = _snapshot(source)
 
     # The same person cannot be a companion twice on one stay, nor a companion on his own booking.
-    ReservationCompanion.objects.filter(guest=source, reservation__companion_links__guest=target).delete()
+    ReservationCompanion.objects.filter(
+        guest=source, reservation__companion_links__guest=target
+    ).delete()
     ReservationCompanion.objects.filter(guest=source, reservation__booker=target).delete()
     ReservationCompanion.objects.filter(guest=target, reservation__booker=source).delete()
 
@@ -98,7 +113,9 @@ def guest_merge(*, source: Guest, target: Guest, user: Actor = None, reason: str
         if relation.many_to_many or relation.related_model is GuestMerge:
             continue
         field = relation.field.name
-        count = relation.related_model._base_manager.filter(**{field: source}).update(**{field: target})
+        count = relation.related_model._base_manager.filter(**{field: source}).update(
+            **{field: target}
+        )
         if count:
             moved[relation.related_model._meta.label_lower] = count
     GuestMerge.objects.filter(target=source).update(target=target)

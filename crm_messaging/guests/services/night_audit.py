@@ -36,19 +36,27 @@ def night_audit_run(*, user: Actor = None, expected_date: dt.date | None = None)
         )
     no_shows = 0
     if hotel.auto_no_show_at_night_audit:
-        for reservation in Reservation.objects.filter(status=Status.CONFIRMED, arrival__lte=closing).order_by("pk"):
+        for reservation in Reservation.objects.filter(
+            status=Status.CONFIRMED, arrival__lte=closing
+        ).order_by("pk"):
             reservation_mark_no_show(reservation=reservation, user=user, note="night audit")
             no_shows += 1
     audit = NightAudit.objects.create(
         business_date=closing,
         run_by=acting_user(user),
-        arrivals=Reservation.objects.filter(arrival=closing, status__in=[Status.CHECKED_IN, Status.CHECKED_OUT]).count(),
+        arrivals=Reservation.objects.filter(
+            arrival=closing, status__in=[Status.CHECKED_IN, Status.CHECKED_OUT]
+        ).count(),
         departures=Reservation.objects.filter(departure=closing, status=Status.CHECKED_OUT).count(),
         in_house=Reservation.objects.filter(status=Status.CHECKED_IN).count(),
         no_shows=no_shows,
-        overstays=Reservation.objects.filter(status=Status.CHECKED_IN, departure__lte=closing).count(),
+        overstays=Reservation.objects.filter(
+            status=Status.CHECKED_IN, departure__lte=closing
+        ).count(),
     )
     hotel.business_date = closing + dt.timedelta(days=1)
     hotel.save(update_fields=["business_date"])
-    signals.night_audit_completed.send(sender=NightAudit, audit=audit, business_date=hotel.business_date, user=user)
+    signals.night_audit_completed.send(
+        sender=NightAudit, audit=audit, business_date=hotel.business_date, user=user
+    )
     return audit

@@ -56,13 +56,17 @@ class TransitionError(ValidationError):
 # How each move reads in a refusal: "Cannot <phrase> reservation R0000042: …".
 _REFUSED_MOVES = {
     "check_in": gettext_lazy(
-        "Cannot check in reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+        "Cannot check in reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."
+    ),
     "check_out": gettext_lazy(
-        "Cannot check out reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+        "Cannot check out reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."
+    ),
     "cancel": gettext_lazy(
-        "Cannot cancel reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+        "Cannot cancel reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."
+    ),
     "no_show": gettext_lazy(
-        "Cannot mark as a no-show reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."),
+        "Cannot mark as a no-show reservation %(number)s: it is %(status)s, and only a %(allowed)s reservation can be."
+    ),
 }
 
 
@@ -94,7 +98,9 @@ def _log(
 
 def _check_dates(arrival: dt.date, departure: dt.date) -> None:
     if departure <= arrival:
-        raise ValidationError({"departure": gettext("Departure must be at least one night after arrival.")})
+        raise ValidationError(
+            {"departure": gettext("Departure must be at least one night after arrival.")}
+        )
 
 
 @transaction.atomic
@@ -145,7 +151,9 @@ def reservation_create(
 
 
 @transaction.atomic
-def reservation_modify(*, reservation: Reservation, user: Actor = None, **changes: Any) -> Reservation:
+def reservation_modify(
+    *, reservation: Reservation, user: Actor = None, **changes: Any
+) -> Reservation:
     """Change a confirmed or in-house stay and send ``reservation_modified`` with what changed.
 
     Raises TransitionError for a closed stay or a moved arrival after check-in, and
@@ -156,12 +164,16 @@ def reservation_modify(*, reservation: Reservation, user: Actor = None, **change
         raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
     locked = Reservation.objects.select_for_update().get(pk=reservation.pk)
     if not locked.is_active_stay:
-        raise TransitionError(gettext("A %(status)s reservation cannot be changed.")
-                              % {"status": lower_label(locked.get_status_display())})
+        raise TransitionError(
+            gettext("A %(status)s reservation cannot be changed.")
+            % {"status": lower_label(locked.get_status_display())}
+        )
     business_date = Hotel.load().business_date
     if locked.status == Status.CHECKED_IN:
         if "arrival" in changes and changes["arrival"] != locked.arrival:
-            raise TransitionError(gettext("The guest is in house: the arrival date can no longer change."))
+            raise TransitionError(
+                gettext("The guest is in house: the arrival date can no longer change.")
+            )
         if "departure" in changes and changes["departure"] < business_date:
             raise TransitionError(
                 gettext("An in-house guest cannot depart before the business date (%(day)s).")
@@ -183,14 +195,25 @@ def reservation_modify(*, reservation: Reservation, user: Actor = None, **change
             diff["total_amount"] = [str(old_total), str(locked.total_amount)]
     locked.full_clean(exclude=["booker", "room_type", "board_type"])
     locked.save()
-    _log(locked, action="modify", from_status=locked.status, user=user, business_date=business_date, changes=diff)
-    signals.reservation_modified.send(sender=Reservation, reservation=locked, changes=diff, user=user)
+    _log(
+        locked,
+        action="modify",
+        from_status=locked.status,
+        user=user,
+        business_date=business_date,
+        changes=diff,
+    )
+    signals.reservation_modified.send(
+        sender=Reservation, reservation=locked, changes=diff, user=user
+    )
     reservation.refresh_from_db()
     return locked
 
 
 @transaction.atomic
-def reservation_add_companion(*, reservation: Reservation, guest: Guest, user: Actor = None) -> ReservationCompanion:
+def reservation_add_companion(
+    *, reservation: Reservation, guest: Guest, user: Actor = None
+) -> ReservationCompanion:
     """Add ``guest`` to the stay as a companion (once). Raises ValidationError for the booker."""
     if guest.pk == reservation.booker_id:
         raise ValidationError(gettext("The booker is already on this reservation."))
@@ -214,8 +237,14 @@ def _transition(
     if locked.status not in allowed_from:
         separator = gettext("or")
         allowed = f" {separator} ".join(lower_label(Status(s).label) for s in allowed_from)
-        raise TransitionError(_REFUSED_MOVES[action] % {
-            "number": locked.number, "status": lower_label(locked.get_status_display()), "allowed": allowed})
+        raise TransitionError(
+            _REFUSED_MOVES[action]
+            % {
+                "number": locked.number,
+                "status": lower_label(locked.get_status_display()),
+                "allowed": allowed,
+            }
+        )
     business_date = Hotel.load().business_date
     if check is not None:
         check(locked, business_date)
@@ -229,7 +258,14 @@ def _transition(
     elif to in (Status.CANCELLED, Status.NO_SHOW):
         locked.cancelled_at = now
     locked.save()
-    _log(locked, action=action, from_status=from_status, user=user, business_date=business_date, note=note)
+    _log(
+        locked,
+        action=action,
+        from_status=from_status,
+        user=user,
+        business_date=business_date,
+        note=note,
+    )
     signal.send(sender=Reservation, reservation=locked, user=user, **signal_kwargs)
     reservation.refresh_from_db()
     return locked
@@ -238,9 +274,15 @@ def _transition(
 def _may_check_in(reservation: Reservation, business_date: dt.date) -> None:
     if reservation.arrival > business_date:
         raise TransitionError(
-            gettext("Reservation %(number)s arrives on %(arrival)s; the business date is %(day)s. "
-                    "Move the arrival first to check in early.")
-            % {"number": reservation.number, "arrival": f"{reservation.arrival:%d.%m.%Y}", "day": f"{business_date:%d.%m.%Y}"}
+            gettext(
+                "Reservation %(number)s arrives on %(arrival)s; the business date is %(day)s. "
+                "Move the arrival first to check in early."
+            )
+            % {
+                "number": reservation.number,
+                "arrival": f"{reservation.arrival:%d.%m.%Y}",
+                "day": f"{business_date:%d.%m.%Y}",
+            }
         )
     if reservation.departure <= business_date:
         raise TransitionError(
@@ -252,13 +294,17 @@ def _may_check_in(reservation: Reservation, business_date: dt.date) -> None:
 def _may_be_no_show(reservation: Reservation, business_date: dt.date) -> None:
     if reservation.arrival > business_date:
         raise TransitionError(
-            gettext("Reservation %(number)s arrives on %(arrival)s: it cannot be a no-show before its arrival day.")
+            gettext(
+                "Reservation %(number)s arrives on %(arrival)s: it cannot be a no-show before its arrival day."
+            )
             % {"number": reservation.number, "arrival": f"{reservation.arrival:%d.%m.%Y}"}
         )
 
 
 @transaction.atomic
-def reservation_check_in(*, reservation: Reservation, room_number: str = "", user: Actor = None) -> Reservation:
+def reservation_check_in(
+    *, reservation: Reservation, room_number: str = "", user: Actor = None
+) -> Reservation:
     """Check the guests in (confirmed → checked in) on or after the arrival day; sends ``reservation_checked_in``."""
     if room_number:
         Reservation.objects.filter(pk=reservation.pk).update(room_number=room_number[:10])
@@ -301,9 +347,13 @@ def reservation_check_out(*, reservation: Reservation, user: Actor = None) -> Re
 
 
 @transaction.atomic
-def reservation_cancel(*, reservation: Reservation, reason: str = "", user: Actor = None) -> Reservation:
+def reservation_cancel(
+    *, reservation: Reservation, reason: str = "", user: Actor = None
+) -> Reservation:
     """Cancel a confirmed reservation; sends ``reservation_cancelled``. In-house stays check out instead."""
-    Reservation.objects.filter(pk=reservation.pk, status=Status.CONFIRMED).update(cancel_reason=reason[:255])
+    Reservation.objects.filter(pk=reservation.pk, status=Status.CONFIRMED).update(
+        cancel_reason=reason[:255]
+    )
     return _transition(
         reservation,
         action="cancel",
@@ -317,7 +367,9 @@ def reservation_cancel(*, reservation: Reservation, reason: str = "", user: Acto
 
 
 @transaction.atomic
-def reservation_mark_no_show(*, reservation: Reservation, user: Actor = None, note: str = "") -> Reservation:
+def reservation_mark_no_show(
+    *, reservation: Reservation, user: Actor = None, note: str = ""
+) -> Reservation:
     """Mark a confirmed reservation whose arrival day has come as a no-show; sends ``reservation_no_show``."""
     return _transition(
         reservation,

@@ -21,7 +21,9 @@ PAGE_SIZE = 25
 R_NUMBER = re.compile(r"[Rr]?0*(\d{1,12})")
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE, param: str = "page") -> Page:
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], per_page: int = PAGE_SIZE, param: str = "page"
+) -> Page:
     """The requested page; a missing or bad number gives the first page, one past the end the last."""
     return Paginator(queryset, per_page).get_page(request.GET.get(param))
 
@@ -56,7 +58,9 @@ def guest_search(text: str, prefix: str = "") -> Q:
     field = (lambda name: f"{prefix}{name}") if prefix else (lambda name: name)
     name = Q()
     for word in text.split():
-        name &= Q(**{f"{field('first_name')}__icontains": word}) | Q(**{f"{field('last_name')}__icontains": word})
+        name &= Q(**{f"{field('first_name')}__icontains": word}) | Q(
+            **{f"{field('last_name')}__icontains": word}
+        )
     match = name | Q(**{f"{field('email')}__icontains": text})
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 4 and not re.search(r"[^\d\s+()./-]", text):

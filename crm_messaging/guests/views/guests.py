@@ -121,11 +121,19 @@ def guest_interactions(guest: Guest, *, limit: int, user: Any) -> tuple[list[Int
         # What the guest wrote back belongs to the same conversation.
         sources.append(("received", InboundMessage.objects.filter(guest=guest), "received_at"))
     if user.has_perm("guests.view_consentrecord"):
-        sources.append(("consent", guest.consent_records.select_related("recorded_by"), "recorded_at"))
+        sources.append(
+            ("consent", guest.consent_records.select_related("recorded_by"), "recorded_at")
+        )
     if user.has_perm("guests.view_reservation"):
         changes = ReservationStatusChange.objects.filter(
             Q(reservation__booker=guest)
-            | Q(Exists(ReservationCompanion.objects.filter(reservation=OuterRef("reservation"), guest=guest)))
+            | Q(
+                Exists(
+                    ReservationCompanion.objects.filter(
+                        reservation=OuterRef("reservation"), guest=guest
+                    )
+                )
+            )
         ).select_related("reservation", "by")
         sources.append(("stay", changes, "at"))
     items = [
@@ -156,7 +164,8 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
 
     def send_target(self) -> SendTarget:
         return SendTarget(
-            recipients=[self.guest], reservation=None,
+            recipients=[self.guest],
+            reservation=None,
             form_url=reverse("guests:guest-send-form", args=[self.guest.pk]),
             action_url=reverse("guests:guest-send", args=[self.guest.pk]),
         )
@@ -177,7 +186,9 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
         current = consent_current(guest)
         prefetch_related_objects(list(current.values()), "recorded_by")
         history: dict[tuple[str, str], list[ConsentRecord]] = defaultdict(list)
-        for record in guest.consent_records.select_related("recorded_by").order_by("-recorded_at", "-pk"):
+        for record in guest.consent_records.select_related("recorded_by").order_by(
+            "-recorded_at", "-pk"
+        ):
             history[(record.purpose, record.channel)].append(record)
         rows = [
             {
@@ -199,7 +210,11 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
         stays = (
             Reservation.objects.filter(
                 Q(booker=guest)
-                | Q(Exists(ReservationCompanion.objects.filter(reservation=OuterRef("pk"), guest=guest)))
+                | Q(
+                    Exists(
+                        ReservationCompanion.objects.filter(reservation=OuterRef("pk"), guest=guest)
+                    )
+                )
             )
             .select_related("booker", "room_type")
             .order_by("-arrival", "-pk")
@@ -213,7 +228,9 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
         if user.has_perm("guests.view_consentrecord"):
             context.update(self.consent_context())
             if user.has_perm("guests.add_consentrecord"):
-                wanted = {k: self.request.GET[k] for k in ("purpose", "channel") if k in self.request.GET}
+                wanted = {
+                    k: self.request.GET[k] for k in ("purpose", "channel") if k in self.request.GET
+                }
                 context["consent_form"] = kwargs.get("consent_form") or ConsentForm(initial=wanted)
         if user.has_perm("guests.view_greylistentry"):
             entries = list(guest.greylist_entries.select_related("created_by", "lifted_by"))
@@ -226,7 +243,9 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
             )
         context["greylisted"] = guest.greylist_entries.active().exists()
         if user.has_perm("guests.add_guestmerge"):
-            context["duplicates"] = list(guest_find_duplicates(guest).order_by("last_name", "first_name", "pk")[:10])
+            context["duplicates"] = list(
+                guest_find_duplicates(guest).order_by("last_name", "first_name", "pk")[:10]
+            )
         if user.has_perm("channels_out.send_one_off"):
             context.update(self.send_context(kwargs.get("send_form")))
         return context
@@ -273,8 +292,13 @@ class GuestConsentView(GuestPage):
             data = form.cleaned_data
             try:
                 record = guest_record_consent(
-                    guest=self.guest, purpose=data["purpose"], channel=data["channel"], granted=data["granted"],
-                    source=data["source"], wording_version=data["wording_version"], note=data["note"],
+                    guest=self.guest,
+                    purpose=data["purpose"],
+                    channel=data["channel"],
+                    granted=data["granted"],
+                    source=data["source"],
+                    wording_version=data["wording_version"],
+                    note=data["note"],
                     user=request.user,
                 )
             except ValidationError as exc:
@@ -282,10 +306,16 @@ class GuestConsentView(GuestPage):
             else:
                 state = _("given") if record.granted else _("withdrawn")
                 where = f" ({record.get_channel_display()})" if record.channel else ""
-                messages.success(request, _("%(purpose)s%(where)s: consent %(state)s, as told via %(source)s.") % {
-                    "purpose": record.get_purpose_display(), "where": where, "state": state,
-                    "source": lower_label(record.get_source_display()),
-                })
+                messages.success(
+                    request,
+                    _("%(purpose)s%(where)s: consent %(state)s, as told via %(source)s.")
+                    % {
+                        "purpose": record.get_purpose_display(),
+                        "where": where,
+                        "state": state,
+                        "source": lower_label(record.get_source_display()),
+                    },
+                )
                 return HttpResponseRedirect(f"{self.page_url}#consents")
         messages.error(request, _("The consent was not recorded; please correct the errors below."))
         return self.render_to_response(self.get_context_data(consent_form=form))
@@ -301,13 +331,20 @@ class GuestGreylistView(GuestPage):
         form = GreylistForm(request.POST)
         if form.is_valid():
             try:
-                guest_greylist(guest=self.guest, reason=form.cleaned_data["reason"],
-                               expires_at=form.cleaned_data["expires_at"], user=request.user)
+                guest_greylist(
+                    guest=self.guest,
+                    reason=form.cleaned_data["reason"],
+                    expires_at=form.cleaned_data["expires_at"],
+                    user=request.user,
+                )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, _("%(name)s is greylisted: no marketing messages.")
-                                 % {"name": self.guest.full_name})
+                messages.success(
+                    request,
+                    _("%(name)s is greylisted: no marketing messages.")
+                    % {"name": self.guest.full_name},
+                )
                 return HttpResponseRedirect(f"{self.page_url}#greylist")
         messages.error(request, _("The guest was not greylisted; please correct the errors below."))
         return self.render_to_response(self.get_context_data(greylist_form=form))
@@ -328,7 +365,9 @@ class GreylistLiftView(GuestPage):
         except ValidationError as exc:
             messages.error(request, refusal(exc))
         else:
-            messages.success(request, _("The greylist entry “%(reason)s” is lifted.") % {"reason": found.reason})
+            messages.success(
+                request, _("The greylist entry “%(reason)s” is lifted.") % {"reason": found.reason}
+            )
         return HttpResponseRedirect(f"{self.page_url}#greylist")
 
 
@@ -344,7 +383,10 @@ class GuestEditView(StaffView, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(guest=self.guest, form=kwargs.get("form") or GuestForm(initial=GuestForm.initial_for(self.guest)))
+        context.update(
+            guest=self.guest,
+            form=kwargs.get("form") or GuestForm(initial=GuestForm.initial_for(self.guest)),
+        )
         return context
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -359,8 +401,14 @@ class GuestEditView(StaffView, TemplateView):
                 apply_service_errors(form, exc)
             else:
                 if form.changed_data:
-                    record_staff_action(request.user, guest, "Changed " + ", ".join(form.changed_data) + " on the front desk.")
-                messages.success(request, _("%(name)s's profile is saved.") % {"name": guest.full_name})
+                    record_staff_action(
+                        request.user,
+                        guest,
+                        "Changed " + ", ".join(form.changed_data) + " on the front desk.",
+                    )
+                messages.success(
+                    request, _("%(name)s's profile is saved.") % {"name": guest.full_name}
+                )
                 return HttpResponseRedirect(reverse("guests:guest-detail", args=[guest.pk]))
         messages.error(request, _("The profile was not saved; please correct the errors below."))
         return self.render_to_response(self.get_context_data(form=form))

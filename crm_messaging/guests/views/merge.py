@@ -66,7 +66,9 @@ class GuestMergeView(StaffView, TemplateView):
         summary = merge_summary([guest, other])
         keep = max((guest, other), key=lambda g: (g.stay_count, -g.created_at.timestamp(), -g.pk))
         context.update(
-            guest=guest, other=other, profiles=[summary[guest.pk], summary[other.pk]],
+            guest=guest,
+            other=other,
+            profiles=[summary[guest.pk], summary[other.pk]],
             form=kwargs.get("form") or MergeForm(pair=self.pair, initial={"keep": str(keep.pk)}),
         )
         return context
@@ -76,14 +78,23 @@ class GuestMergeView(StaffView, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         first, second = self.pair
-        target, source = (first, second) if form.cleaned_data["keep"] == str(first.pk) else (second, first)
+        target, source = (
+            (first, second) if form.cleaned_data["keep"] == str(first.pk) else (second, first)
+        )
         name, source_pk = source.full_name, source.pk
         try:
-            guest_merge(source=source, target=target, user=request.user,
-                        reason=form.cleaned_data["reason"] or "merged on the front desk")
+            guest_merge(
+                source=source,
+                target=target,
+                user=request.user,
+                reason=form.cleaned_data["reason"] or "merged on the front desk",
+            )
         except ValidationError as exc:
             messages.error(request, refusal(exc))
             return HttpResponseRedirect(reverse("guests:guest-detail", args=[first.pk]))
-        messages.success(request, _("%(source)s (profile #%(pk)s) is merged into this profile.")
-                         % {"source": name, "pk": source_pk})
+        messages.success(
+            request,
+            _("%(source)s (profile #%(pk)s) is merged into this profile.")
+            % {"source": name, "pk": source_pk},
+        )
         return HttpResponseRedirect(reverse("guests:guest-detail", args=[target.pk]))

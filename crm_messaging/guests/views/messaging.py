@@ -51,8 +51,12 @@ class SendTarget:
 
 def offered_channels() -> list[tuple[str, str]]:
     """SMS always; WhatsApp, Viber and e-mail when the hotel has an active account for them."""
-    active = set(ChannelAccount.objects.filter(is_active=True).values_list("channel", flat=True).distinct())
-    return [(c.value, c.label) for c in SEND_CHANNEL_ORDER if c == ContactChannel.SMS or c in active]
+    active = set(
+        ChannelAccount.objects.filter(is_active=True).values_list("channel", flat=True).distinct()
+    )
+    return [
+        (c.value, c.label) for c in SEND_CHANNEL_ORDER if c == ContactChannel.SMS or c in active
+    ]
 
 
 def address_of(guest: Guest, channel: str) -> str:
@@ -76,37 +80,61 @@ class SendMessageMixin:
 
     def _form(self, data: Any = None, initial: dict[str, Any] | None = None) -> SendMessageForm:
         return SendMessageForm(
-            data, initial=initial, recipients=self.send_target().recipients, channels=offered_channels()
+            data,
+            initial=initial,
+            recipients=self.send_target().recipients,
+            channels=offered_channels(),
         )
 
     def meter_html(self, form: SendMessageForm) -> str:
         source = form.data if form.is_bound else form.initial
-        meter = message_meter(text=source.get("text", ""), channel=form.current_channel(), to=source.get("to", ""))
+        meter = message_meter(
+            text=source.get("text", ""), channel=form.current_channel(), to=source.get("to", "")
+        )
         return render_to_string("channels_out/_meter.html", meter, request=self.request)
 
     def send_context(self, form: SendMessageForm | None = None) -> dict[str, Any]:
         if form is None:
             guest = self.send_target().recipients[0]
-            form = self._form(initial={
-                "recipient": guest.pk, "channel": ContactChannel.SMS,
-                "to": address_of(guest, ContactChannel.SMS), "nonce": new_nonce(),
-            })
+            form = self._form(
+                initial={
+                    "recipient": guest.pk,
+                    "channel": ContactChannel.SMS,
+                    "to": address_of(guest, ContactChannel.SMS),
+                    "nonce": new_nonce(),
+                }
+            )
         self._wire(form)
-        return {"send_form": form, "send_target": self.send_target(), "meter_html": self.meter_html(form)}
+        return {
+            "send_form": form,
+            "send_target": self.send_target(),
+            "meter_html": self.meter_html(form),
+        }
 
     def _wire(self, form: SendMessageForm) -> None:
         """The live parts: a new guest or channel re-draws the form; typing updates the meter."""
         redraw = {
-            "hx-get": self.send_target().form_url, "hx-trigger": "change", "hx-target": "#send-form",
-            "hx-swap": "outerHTML", "hx-include": REDRAW_INCLUDES,
+            "hx-get": self.send_target().form_url,
+            "hx-trigger": "change",
+            "hx-target": "#send-form",
+            "hx-swap": "outerHTML",
+            "hx-include": REDRAW_INCLUDES,
             # A second change while the first re-draw is under way replaces it: the last choice wins.
             "hx-sync": "closest form:replace",
         }
         for name in ("recipient", "channel"):
             if not form.fields[name].widget.is_hidden:
-                form.fields[name].widget.attrs.update(redraw, **{"hx-vals": json.dumps({"changed": name})})
-        meter = {"hx-post": reverse("channels_out:meter"), "hx-target": "#meter", "hx-swap": "outerHTML"}
-        form.fields["text"].widget.attrs.update(meter, **{"hx-trigger": "input changed delay:200ms"})
+                form.fields[name].widget.attrs.update(
+                    redraw, **{"hx-vals": json.dumps({"changed": name})}
+                )
+        meter = {
+            "hx-post": reverse("channels_out:meter"),
+            "hx-target": "#meter",
+            "hx-swap": "outerHTML",
+        }
+        form.fields["text"].widget.attrs.update(
+            meter, **{"hx-trigger": "input changed delay:200ms"}
+        )
         form.fields["to"].widget.attrs.update(meter, **{"hx-trigger": "input changed delay:500ms"})
 
     def redraw_send_form(self) -> HttpResponse:
@@ -119,13 +147,23 @@ class SendMessageMixin:
         channel = data.get("channel", "") if data.get("channel", "") in offered else offered[0]
         to = data.get("to", "").strip()
         # A new guest, or a switch between phone and e-mail, brings that guest's own address.
-        if data.get("changed") == "recipient" or not to or ("@" in to) != (channel == ContactChannel.EMAIL):
+        if (
+            data.get("changed") == "recipient"
+            or not to
+            or ("@" in to) != (channel == ContactChannel.EMAIL)
+        ):
             to = address_of(guest, channel)
         nonce = data.get("nonce", "")
-        form = self._form(initial={
-            "recipient": guest.pk, "channel": channel, "to": to, "subject": data.get("subject", ""),
-            "text": data.get("text", ""), "nonce": nonce if NONCE.fullmatch(nonce) else new_nonce(),
-        })
+        form = self._form(
+            initial={
+                "recipient": guest.pk,
+                "channel": channel,
+                "to": to,
+                "subject": data.get("subject", ""),
+                "text": data.get("text", ""),
+                "nonce": nonce if NONCE.fullmatch(nonce) else new_nonce(),
+            }
+        )
         return render(self.request, "guests/_send_form.html", self.send_context(form))
 
     def send(self) -> HttpResponse:
@@ -138,14 +176,26 @@ class SendMessageMixin:
             key = f"front_desk:{data['nonce']}"
             earlier = OutboundMessage.objects.filter(dedupe_key=key).only("pk").first()
             if earlier is not None:
-                messages.info(request, _("This message was already sent (#%(pk)s); it was not sent again.")
-                              % {"pk": earlier.pk})
+                messages.info(
+                    request,
+                    _("This message was already sent (#%(pk)s); it was not sent again.")
+                    % {"pk": earlier.pk},
+                )
                 return HttpResponseRedirect(f"{self.page_url}#messages")
-            step = Step(channel=data["channel"], text=data["text"], subject=data.get("subject", ""), to=data["to"])
+            step = Step(
+                channel=data["channel"],
+                text=data["text"],
+                subject=data.get("subject", ""),
+                to=data["to"],
+            )
             try:
                 message = message_send(
-                    steps=step, guest=data["guest"], reservation=target.reservation, dedupe_key=key,
-                    source="front_desk", user=request.user,
+                    steps=step,
+                    guest=data["guest"],
+                    reservation=target.reservation,
+                    dedupe_key=key,
+                    source="front_desk",
+                    user=request.user,
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc, aliases={"account": "channel", "html": "text"})
@@ -162,20 +212,38 @@ class SendMessageMixin:
             reason = message.get_skip_reason_display()
             if message.reason and message.reason.lower() != str(reason).lower():
                 reason = f"{reason}: {message.reason}"
-            text = _("The %(channel)s message was not sent — %(reason)s.") % {"channel": channel, "reason": reason}
+            text = _("The %(channel)s message was not sent — %(reason)s.") % {
+                "channel": channel,
+                "reason": reason,
+            }
             fallback = OutboundMessage.objects.filter(fallback_for=message).first()
             if fallback is not None:
-                text += " " + _("It goes by %(channel)s instead.") % {"channel": fallback.get_channel_display()}
+                text += " " + _("It goes by %(channel)s instead.") % {
+                    "channel": fallback.get_channel_display()
+                }
             messages.warning(request, text)
             return
         if message.not_before and message.not_before > timezone.now():
-            messages.info(request, _("%(channel)s to %(to)s queued; it waits for the quiet hours to end (%(when)s).")
-                          % {"channel": channel, "to": to,
-                             "when": date_format(timezone.localtime(message.not_before), "j M H:i")})
+            messages.info(
+                request,
+                _("%(channel)s to %(to)s queued; it waits for the quiet hours to end (%(when)s).")
+                % {
+                    "channel": channel,
+                    "to": to,
+                    "when": date_format(timezone.localtime(message.not_before), "j M H:i"),
+                },
+            )
             return
-        cost = _(" · %(credits)s credits") % {"credits": f"{message.credits.normalize():f}"} if message.credits else ""
-        messages.success(request, _("%(channel)s to %(to)s is on its way%(cost)s.")
-                         % {"channel": channel, "to": to, "cost": cost})
+        cost = (
+            _(" · %(credits)s credits") % {"credits": f"{message.credits.normalize():f}"}
+            if message.credits
+            else ""
+        )
+        messages.success(
+            request,
+            _("%(channel)s to %(to)s is on its way%(cost)s.")
+            % {"channel": channel, "to": to, "cost": cost},
+        )
 
 
 class HistoryMixin:

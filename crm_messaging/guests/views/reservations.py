@@ -57,7 +57,11 @@ TABS: list[tuple[str, Any]] = [
     ("all", gettext_lazy("All")),
 ]
 # Those still to be dealt with first: arrivals to check in, departures to check out.
-_PENDING_FIRST = Case(When(status__in=[Status.CONFIRMED], then=Value(0)), default=Value(1), output_field=IntegerField())
+_PENDING_FIRST = Case(
+    When(status__in=[Status.CONFIRMED], then=Value(0)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
 
 
 def tab_filters(today: dt.date) -> dict[str, Q | None]:
@@ -74,7 +78,11 @@ def tab_filters(today: dt.date) -> dict[str, Q | None]:
 TAB_ORDER: dict[str, tuple[Any, ...]] = {
     "arrivals": (_PENDING_FIRST, "booker__last_name", "booker__first_name", "pk"),
     "in_house": ("room_number", "departure", "pk"),
-    "departures": (Case(When(status=Status.CHECKED_IN, then=Value(0)), default=Value(1)), "room_number", "pk"),
+    "departures": (
+        Case(When(status=Status.CHECKED_IN, then=Value(0)), default=Value(1)),
+        "room_number",
+        "pk",
+    ),
     "upcoming": ("arrival", "booker__last_name", "pk"),
     "all": ("-arrival", "-pk"),
 }
@@ -87,9 +95,15 @@ def reservations_matching(text: str) -> QuerySet[Reservation]:
     if not text:
         return queryset
     guests = Guest.objects.filter(guest_search(text)).values("pk")
-    match = Q(booker__in=guests) | Q(
-        Exists(ReservationCompanion.objects.filter(reservation=OuterRef("pk"), guest__in=guests))
-    ) | Q(external_ref__iexact=text)
+    match = (
+        Q(booker__in=guests)
+        | Q(
+            Exists(
+                ReservationCompanion.objects.filter(reservation=OuterRef("pk"), guest__in=guests)
+            )
+        )
+        | Q(external_ref__iexact=text)
+    )
     if (number := reservation_number(text)) is not None:
         match |= Q(pk=number)
     return queryset.filter(match)
@@ -123,13 +137,23 @@ class ReservationListView(StaffView, TemplateView):
             tab = "all" if query else "arrivals"
         matching = reservations_matching(query)
         counts = matching.aggregate(
-            **{name: Count("pk", filter=cond) if cond is not None else Count("pk") for name, cond in filters.items()}
+            **{
+                name: Count("pk", filter=cond) if cond is not None else Count("pk")
+                for name, cond in filters.items()
+            }
         )
         rows = matching if filters[tab] is None else matching.filter(filters[tab])
         page = paginate(self.request, list_rows(rows).order_by(*TAB_ORDER[tab]))
         context.update(
-            form=form, query=query, tab=tab, today=today, page=page,
-            tabs=[{"key": key, "label": label, "count": counts[key], "selected": key == tab} for key, label in TABS],
+            form=form,
+            query=query,
+            tab=tab,
+            today=today,
+            page=page,
+            tabs=[
+                {"key": key, "label": label, "count": counts[key], "selected": key == tab}
+                for key, label in TABS
+            ],
         )
         return context
 
@@ -148,8 +172,14 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
     def reservation(self) -> Reservation:
         return get_object_or_404(
             Reservation.objects.select_related(
-                "booker", "booker__loyalty_tier", "room_type", "board_type", "agency", "market_segment",
-                "stay_type", "source_channel",
+                "booker",
+                "booker__loyalty_tier",
+                "room_type",
+                "board_type",
+                "agency",
+                "market_segment",
+                "stay_type",
+                "source_channel",
             ),
             pk=self.kwargs["pk"],
         )
@@ -187,7 +217,9 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
         reservation = self.reservation
         guests = [reservation.booker, *self.companions]
         greylisted = set(
-            GreylistEntry.objects.active().filter(guest__in=guests).values_list("guest_id", flat=True)
+            GreylistEntry.objects.active()
+            .filter(guest__in=guests)
+            .values_list("guest_id", flat=True)
         )
         user = self.request.user
         can_change = user.has_perm("guests.change_reservation")
@@ -207,10 +239,13 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
             may_cancel=can_change and status == Status.CONFIRMED,
             may_no_show=can_change and status == Status.CONFIRMED,
             may_switch_notifications=can_change and reservation.is_active_stay,
-            check_in_form=kwargs.get("check_in_form") or CheckInForm(initial={"room_number": reservation.room_number}),
+            check_in_form=kwargs.get("check_in_form")
+            or CheckInForm(initial={"room_number": reservation.room_number}),
             cancel_form=kwargs.get("cancel_form") or CancelForm(),
             no_show_form=kwargs.get("no_show_form") or NoShowForm(),
-            notifications_form=NotificationsForm(initial={"send_notifications": not reservation.send_notifications}),
+            notifications_form=NotificationsForm(
+                initial={"send_notifications": not reservation.send_notifications}
+            ),
         )
         if user.has_perm("channels_out.send_one_off"):
             context.update(self.send_context(kwargs.get("send_form")))
@@ -254,9 +289,14 @@ class ReservationCheckInView(_ReservationAction):
 
     def act(self, reservation: Reservation, data: dict[str, Any]) -> str:
         room = data["room_number"].strip()
-        done = reservation_check_in(reservation=reservation, room_number=room, user=self.request.user)
+        done = reservation_check_in(
+            reservation=reservation, room_number=room, user=self.request.user
+        )
         if done.room_number:
-            return _("%(number)s checked in, room %(room)s.") % {"number": done.number, "room": done.room_number}
+            return _("%(number)s checked in, room %(room)s.") % {
+                "number": done.number,
+                "room": done.room_number,
+            }
         return _("%(number)s checked in.") % {"number": done.number}
 
 
@@ -271,7 +311,9 @@ class ReservationCancelView(_ReservationAction):
     form_name = "cancel_form"
 
     def act(self, reservation: Reservation, data: dict[str, Any]) -> str:
-        done = reservation_cancel(reservation=reservation, reason=data["reason"], user=self.request.user)
+        done = reservation_cancel(
+            reservation=reservation, reason=data["reason"], user=self.request.user
+        )
         return _("%(number)s cancelled.") % {"number": done.number}
 
 
@@ -280,7 +322,9 @@ class ReservationNoShowView(_ReservationAction):
     form_name = "no_show_form"
 
     def act(self, reservation: Reservation, data: dict[str, Any]) -> str:
-        done = reservation_mark_no_show(reservation=reservation, note=data["note"], user=self.request.user)
+        done = reservation_mark_no_show(
+            reservation=reservation, note=data["note"], user=self.request.user
+        )
         return _("%(number)s marked as a no-show.") % {"number": done.number}
 
 

@@ -20,6 +20,8 @@ def guest_phone(raw: str) -> str:
         return normalise_phone(raw)
     except InvalidPhone as exc:
         raise PortalError(
-            _("This is not a valid phone number. Please write it with the country code, e.g. +44 7400 123456."),
+            _(
+                "This is not a valid phone number. Please write it with the country code, e.g. +44 7400 123456."
+            ),
             code="invalid_phone",
         ) from exc

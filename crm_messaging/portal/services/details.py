@@ -64,7 +64,9 @@ def contact_details_update(
     elif pending is not None and pending.email.lower() == wanted and not resend:
         confirmation = pending  # the link is on its way; "send again" asks for another
     else:
-        confirmation = email_confirmation_request(guest=guest, email=email.strip(), language=guest.language)
+        confirmation = email_confirmation_request(
+            guest=guest, email=email.strip(), language=guest.language
+        )
         changed.append("email")
     return ContactChange(changed=tuple(changed), confirmation=confirmation)
 
@@ -78,23 +80,37 @@ def email_confirmation_request(*, guest: Guest, email: str, language: str) -> Em
         raise PortalError(_("Please give a valid e-mail address."), code="invalid_email") from exc
     if is_ota_relay_email(address):
         raise PortalError(
-            _("This is a relay address of your booking portal. Please give us your own e-mail address."),
+            _(
+                "This is a relay address of your booking portal. Please give us your own e-mail address."
+            ),
             code="relay_email",
         )
     hour_ago = timezone.now() - dt.timedelta(hours=1)
-    if guest.portal_email_confirmations.filter(created_at__gt=hour_ago).count() >= conf.EMAIL_CONFIRMATIONS_PER_HOUR:
-        raise PortalError(_("We have sent several links already. Please try again in an hour."), code="rate_limited")
+    if (
+        guest.portal_email_confirmations.filter(created_at__gt=hour_ago).count()
+        >= conf.EMAIL_CONFIRMATIONS_PER_HOUR
+    ):
+        raise PortalError(
+            _("We have sent several links already. Please try again in an hour."),
+            code="rate_limited",
+        )
     confirmation = EmailConfirmation.objects.create(guest=guest, email=address)
     hotel = Hotel.load()
     with translation.override(language):
-        context = {"guest": guest, "hotel": hotel, "link": links.email_confirmation_url(confirmation),
-                   "days": conf.EMAIL_CONFIRMATION_TTL.days}
+        context = {
+            "guest": guest,
+            "hotel": hotel,
+            "link": links.email_confirmation_url(confirmation),
+            "days": conf.EMAIL_CONFIRMATION_TTL.days,
+        }
         subject = _("Please confirm your e-mail address for %(hotel)s") % {"hotel": hotel.name}
         text = render_to_string("portal/email/confirm_email.txt", context)
         html = render_to_string("portal/email/confirm_email.html", context)
     try:
         confirmation.message = message_send(
-            steps=Step(channel=ContactChannel.EMAIL, to=address, subject=subject, text=text, html=html),
+            steps=Step(
+                channel=ContactChannel.EMAIL, to=address, subject=subject, text=text, html=html
+            ),
             purpose=ConsentPurpose.SERVICE,
             guest=guest,
             dedupe_key=f"portal:email-confirmation:{confirmation.pk}",
@@ -103,7 +119,9 @@ def email_confirmation_request(*, guest: Guest, email: str, language: str) -> Em
         )
     except ValidationError as exc:
         log.exception("The confirmation mail for guest %s could not be queued", guest.pk)
-        raise PortalError(_("We cannot send e-mail right now. Please try again later."), code="not_sent") from exc
+        raise PortalError(
+            _("We cannot send e-mail right now. Please try again later."), code="not_sent"
+        ) from exc
     confirmation.save(update_fields=["message"])
     return confirmation
 
@@ -118,20 +136,33 @@ def email_confirm(*, token: str) -> Guest:
     link ("invalid_link") or one replaced by a newer link ("superseded").
     """
     try:
-        confirmation_id = tokens.read_email_confirmation_token(token, max_age=conf.EMAIL_CONFIRMATION_TTL)
+        confirmation_id = tokens.read_email_confirmation_token(
+            token, max_age=conf.EMAIL_CONFIRMATION_TTL
+        )
     except tokens.BadToken as exc:
-        raise PortalError(_("This confirmation link is not valid or has expired."), code="invalid_link") from exc
+        raise PortalError(
+            _("This confirmation link is not valid or has expired."), code="invalid_link"
+        ) from exc
     confirmation = (
-        EmailConfirmation.objects.select_for_update().select_related("guest").filter(pk=confirmation_id).first()
+        EmailConfirmation.objects.select_for_update()
+        .select_related("guest")
+        .filter(pk=confirmation_id)
+        .first()
     )
     if confirmation is None:
-        raise PortalError(_("This confirmation link is not valid or has expired."), code="invalid_link")
+        raise PortalError(
+            _("This confirmation link is not valid or has expired."), code="invalid_link"
+        )
     if confirmation.confirmed_at is not None:
         return confirmation.guest
-    newer = EmailConfirmation.objects.filter(guest=confirmation.guest_id, pk__gt=confirmation.pk).exists()
+    newer = EmailConfirmation.objects.filter(
+        guest=confirmation.guest_id, pk__gt=confirmation.pk
+    ).exists()
     if newer:
-        raise PortalError(_("This link was replaced by a newer one. Please use the latest e-mail we sent."),
-                          code="superseded")
+        raise PortalError(
+            _("This link was replaced by a newer one. Please use the latest e-mail we sent."),
+            code="superseded",
+        )
     guest = confirmation.guest
     existing = guest_find_existing(email=confirmation.email)
     if existing is not None and existing.pk != guest.pk:

@@ -37,18 +37,23 @@ def login_code_request(*, phone: str, client_ip: str | None, language: str = "")
     info = phone_info(e164)
     if (info.region or "") not in conf.allowed_countries():
         raise PortalError(
-            _("We cannot send text messages to this country. Please contact the hotel."), code="country_not_allowed"
+            _("We cannot send text messages to this country. Please contact the hotel."),
+            code="country_not_allowed",
         )
     if not info.can_message:
-        raise PortalError(_("This number cannot receive text messages. Please give a mobile number."),
-                          code="invalid_phone")
+        raise PortalError(
+            _("This number cannot receive text messages. Please give a mobile number."),
+            code="invalid_phone",
+        )
     now = timezone.now()
     hour_ago = now - dt.timedelta(hours=1)
     recent = LoginCode.objects.filter(created_at__gt=hour_ago)
     if recent.filter(phone=e164).count() >= conf.codes_per_number() or (
         client_ip and recent.filter(client_ip=client_ip).count() >= conf.codes_per_client()
     ):
-        raise PortalError(_("Too many codes were asked for. Please try again in an hour."), code="rate_limited")
+        raise PortalError(
+            _("Too many codes were asked for. Please try again in an hour."), code="rate_limited"
+        )
 
     guest = selectors.guest_for_login(e164)
     code = new_code()
@@ -66,10 +71,14 @@ def login_code_request(*, phone: str, client_ip: str | None, language: str = "")
     return row
 
 
-def _send_login_code(row: LoginCode, guest: Guest, code: str, *, language: str) -> OutboundMessage | None:
+def _send_login_code(
+    row: LoginCode, guest: Guest, code: str, *, language: str
+) -> OutboundMessage | None:
     hotel = Hotel.load()
     with translation.override(language):
-        text = _("%(code)s is your %(hotel)s code. Or sign in with this link: %(link)s (valid for 10 minutes)") % {
+        text = _(
+            "%(code)s is your %(hotel)s code. Or sign in with this link: %(link)s (valid for 10 minutes)"
+        ) % {
             "code": code,
             "hotel": hotel.name,
             "link": links.login_link_url(row),
@@ -103,7 +112,9 @@ def login_code_verify(*, phone: str, code: str) -> Guest:
         raise PortalError(_("Please ask for a code first."), code="no_code")
     now = timezone.now()
     if row.used_at is not None:
-        raise PortalError(_("This code has already been used. Please ask for a new one."), code="used")
+        raise PortalError(
+            _("This code has already been used. Please ask for a new one."), code="used"
+        )
     if row.is_expired(now):
         raise PortalError(_("This code has expired. Please ask for a new one."), code="expired")
     took_a_try = LoginCode.objects.filter(
@@ -112,10 +123,14 @@ def login_code_verify(*, phone: str, code: str) -> Guest:
     if not took_a_try:
         raise PortalError(_("Too many wrong codes. Please ask for a new one."), code="locked")
     if code_matches(row.code_hash, phone, code.strip()):
-        if LoginCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now, used_via=LoginCode.Via.CODE):
+        if LoginCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
+            used_at=now, used_via=LoginCode.Via.CODE
+        ):
             assert row.guest is not None  # only rows with a guest have a hash
             return row.guest
-        raise PortalError(_("This code has already been used. Please ask for a new one."), code="used")
+        raise PortalError(
+            _("This code has already been used. Please ask for a new one."), code="used"
+        )
     left = conf.MAX_ATTEMPTS - row.attempts - 1
     if left <= 0:
         raise PortalError(_("Too many wrong codes. Please ask for a new one."), code="locked")
@@ -124,7 +139,8 @@ def login_code_verify(*, phone: str, code: str) -> Guest:
             "This code is not right. You have %(left)d more try.",
             "This code is not right. You have %(left)d more tries.",
             left,
-        ) % {"left": left},
+        )
+        % {"left": left},
         code="wrong_code",
     )
 
@@ -138,7 +154,9 @@ def login_link_use(*, token: str) -> Guest:
     try:
         code_id = tokens.read_login_link_token(token, max_age=conf.CODE_TTL)
     except tokens.BadToken as exc:
-        raise PortalError(_("This sign-in link is not valid or has expired."), code="invalid_link") from exc
+        raise PortalError(
+            _("This sign-in link is not valid or has expired."), code="invalid_link"
+        ) from exc
     row = LoginCode.objects.filter(pk=code_id, guest__isnull=False).select_related("guest").first()
     if row is None:
         raise PortalError(_("This sign-in link is not valid or has expired."), code="invalid_link")
@@ -149,7 +167,9 @@ def login_link_use(*, token: str) -> Guest:
         assert row.guest is not None
         return row.guest
     if row.used_at is not None:
-        raise PortalError(_("This sign-in link has already been used. Please ask for a new code."), code="used")
+        raise PortalError(
+            _("This sign-in link has already been used. Please ask for a new code."), code="used"
+        )
     raise PortalError(_("This sign-in link is not valid or has expired."), code="expired")
 
 
@@ -159,5 +179,7 @@ def login_codes_purge(*, older_than: dt.timedelta = conf.LOGIN_CODE_RETENTION) -
     The rows serve the hourly limits and a short audit of who asked for codes (numbers and
     client addresses are personal data): after that they go.
     """
-    deleted, _by_model = LoginCode.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    deleted, _by_model = LoginCode.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
     return deleted

@@ -39,7 +39,9 @@ def consents_update(
     current = consent_current(guest)
     hotel_name = Hotel.load().name
     wanted = [(ConsentPurpose.DATA_PROCESSING, "", data_processing)]
-    wanted += [(ConsentPurpose.MARKETING, channel, granted) for channel, granted in marketing.items()]
+    wanted += [
+        (ConsentPurpose.MARKETING, channel, granted) for channel, granted in marketing.items()
+    ]
     records = []
     for purpose, channel, granted in wanted:
         record = current.get((purpose, channel))
@@ -48,16 +50,28 @@ def consents_update(
             continue  # unchanged, or nothing to withdraw
         with translation.override(language):
             wording = selectors.consent_wording(purpose, language, hotel_name=hotel_name)
-        records.append(guest_record_consent(
-            guest=guest, purpose=purpose, channel=channel, granted=granted, source=ConsentSource.GUEST_PORTAL,
-            wording_version=wording.version, note=f"guest portal ({language})",
-        ))
+        records.append(
+            guest_record_consent(
+                guest=guest,
+                purpose=purpose,
+                channel=channel,
+                granted=granted,
+                source=ConsentSource.GUEST_PORTAL,
+                wording_version=wording.version,
+                note=f"guest portal ({language})",
+            )
+        )
     return records
 
 
 @transaction.atomic
 def companion_add(
-    *, reservation: Reservation, booker: Guest, first_name: str, last_name: str = "", email: str = "",
+    *,
+    reservation: Reservation,
+    booker: Guest,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
     phone: str = "",
 ) -> tuple[Guest, bool]:
     """Put a companion on the booker's stay; return (his profile, whether it was created).
@@ -71,7 +85,9 @@ def companion_add(
     if reservation.booker_id != booker.pk:
         raise PortalError(_("Only the guest who booked can add companions."), code="not_booker")
     if not reservation.is_active_stay:
-        raise PortalError(_("Companions can only be added to a current or upcoming stay."), code="stay_over")
+        raise PortalError(
+            _("Companions can only be added to a current or upcoming stay."), code="stay_over"
+        )
     first_name, last_name = first_name.strip(), last_name.strip()
     if not first_name:
         raise PortalError(_("Please give the first name."), code="required")
@@ -80,27 +96,48 @@ def companion_add(
         try:
             address = normalise_email(email)
         except ValidationError as exc:
-            raise PortalError(_("Please give a valid e-mail address."), code="invalid_email") from exc
+            raise PortalError(
+                _("Please give a valid e-mail address."), code="invalid_email"
+            ) from exc
         if is_ota_relay_email(address):
-            raise PortalError(_("This is a relay address of your booking portal. Please give us your own e-mail address."),
-                              code="relay_email")
+            raise PortalError(
+                _(
+                    "This is a relay address of your booking portal. Please give us your own e-mail address."
+                ),
+                code="relay_email",
+            )
     e164 = guest_phone(phone) if phone.strip() else ""
     on_stay = list(reservation.companions.all())
-    same_name = [g for g in on_stay if (g.first_name.casefold(), g.last_name.casefold()) == (first_name.casefold(), last_name.casefold())]
+    same_name = [
+        g
+        for g in on_stay
+        if (g.first_name.casefold(), g.last_name.casefold())
+        == (first_name.casefold(), last_name.casefold())
+    ]
     if same_name:
         return same_name[0], False
     if len(on_stay) >= conf.MAX_COMPANIONS:
-        raise PortalError(_("This stay already has the most companions we can take here. Please contact the hotel."),
-                          code="too_many")
+        raise PortalError(
+            _(
+                "This stay already has the most companions we can take here. Please contact the hotel."
+            ),
+            code="too_many",
+        )
     existing = guest_find_existing(email=address, phone=e164) if (address or e164) else None
     if existing is not None and existing.pk == booker.pk:
-        raise PortalError(_("These are your own contact details. Please give your companion's."), code="is_booker")
+        raise PortalError(
+            _("These are your own contact details. Please give your companion's."), code="is_booker"
+        )
     if existing is not None and existing.first_name.casefold() == first_name.casefold():
         reservation_add_companion(reservation=reservation, guest=existing)
         return existing, False
     try:
         companion = guest_create(
-            first_name=first_name, last_name=last_name, email=address, phone=e164, source=Guest.Source.PORTAL,
+            first_name=first_name,
+            last_name=last_name,
+            email=address,
+            phone=e164,
+            source=Guest.Source.PORTAL,
             language=booker.language,
         )
     except ValidationError as exc:

@@ -16,7 +16,9 @@ from .common import PortalError
 
 def _marketing_wording_version(guest: Guest, language: str) -> str:
     with translation.override(language):
-        return selectors.consent_wording(ConsentPurpose.MARKETING, language, hotel_name=Hotel.load().name).version
+        return selectors.consent_wording(
+            ConsentPurpose.MARKETING, language, hotel_name=Hotel.load().name
+        ).version
 
 
 @transaction.atomic
@@ -27,8 +29,12 @@ def marketing_unsubscribe(*, guest: Guest, channel: str) -> ConsentRecord | None
     if record is not None and not record.granted:
         return None
     return guest_record_consent(
-        guest=guest, purpose=ConsentPurpose.MARKETING, channel=channel, granted=False,
-        source=ConsentSource.UNSUBSCRIBE_LINK, note="followed the unsubscribe link",
+        guest=guest,
+        purpose=ConsentPurpose.MARKETING,
+        channel=channel,
+        granted=False,
+        source=ConsentSource.UNSUBSCRIBE_LINK,
+        note="followed the unsubscribe link",
     )
 
 
@@ -40,8 +46,12 @@ def marketing_resubscribe(*, guest: Guest, channel: str, language: str) -> Conse
     if record is not None and record.granted:
         return None
     return guest_record_consent(
-        guest=guest, purpose=ConsentPurpose.MARKETING, channel=channel, granted=True,
-        source=ConsentSource.UNSUBSCRIBE_LINK, wording_version=_marketing_wording_version(guest, language),
+        guest=guest,
+        purpose=ConsentPurpose.MARKETING,
+        channel=channel,
+        granted=True,
+        source=ConsentSource.UNSUBSCRIBE_LINK,
+        wording_version=_marketing_wording_version(guest, language),
         note=f"opted back in on the unsubscribe page ({language})",
     )
 

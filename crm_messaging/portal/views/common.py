@@ -42,21 +42,35 @@ def client_ip(request: HttpRequest) -> str | None:
     """The client's address: the socket's, or the one the last trusted proxy saw."""
     proxies = conf.trusted_proxies()
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict[str, Any], *, language: str, status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    language: str,
+    status: int = 200,
 ) -> HttpResponse:
     """Render a guest page in ``language``; personal pages are never cached."""
     with translation.override(language):
         response = render(
             request,
             template,
-            {"hotel": Hotel.load(), "page_language": language, "page_languages": settings.LANGUAGES, **context},
+            {
+                "hotel": Hotel.load(),
+                "page_language": language,
+                "page_languages": settings.LANGUAGES,
+                **context,
+            },
             status=status,
         )
     response.headers["Content-Language"] = language

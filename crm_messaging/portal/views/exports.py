@@ -18,9 +18,26 @@ from crm_messaging.staff.views import StaffView
 from .. import selectors
 
 # The column names Mailchimp's CSV import maps without help (the first three), then ours.
-NEWSLETTER_COLUMNS = ["Email Address", "First Name", "Last Name", "Language", "Country", "Consent Date"]
-HISTORY_COLUMNS = ["Guest ID", "Guest", "Recorded at", "Purpose", "Channel", "Granted", "Source",
-                   "Wording version", "Note", "Recorded by"]
+NEWSLETTER_COLUMNS = [
+    "Email Address",
+    "First Name",
+    "Last Name",
+    "Language",
+    "Country",
+    "Consent Date",
+]
+HISTORY_COLUMNS = [
+    "Guest ID",
+    "Guest",
+    "Recorded at",
+    "Purpose",
+    "Channel",
+    "Granted",
+    "Source",
+    "Wording version",
+    "Note",
+    "Recorded by",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -41,7 +58,9 @@ class _Echo:
 
 def _csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -57,9 +76,18 @@ class NewsletterExportView(StaffView, View):
             yield NEWSLETTER_COLUMNS
             contacts = selectors.newsletter_rows().iterator(chunk_size=2000)
             for email, first_name, last_name, language, country, consent_at in contacts:
-                yield [email, _cell(first_name), _cell(last_name), language, country or "", _utc(consent_at)]
+                yield [
+                    email,
+                    _cell(first_name),
+                    _cell(last_name),
+                    language,
+                    country or "",
+                    _utc(consent_at),
+                ]
 
-        return _csv_response(rows(), f"newsletter-email-consent-{timezone.localdate():%Y-%m-%d}.csv")
+        return _csv_response(
+            rows(), f"newsletter-email-consent-{timezone.localdate():%Y-%m-%d}.csv"
+        )
 
 
 class ConsentHistoryExportView(StaffView, View):

@@ -27,14 +27,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form = PhoneForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                row = services.login_code_request(phone=form.cleaned_data["phone"], client_ip=client_ip(request))
+                row = services.login_code_request(
+                    phone=form.cleaned_data["phone"], client_ip=client_ip(request)
+                )
             except services.PortalError as exc:
                 form.add_error("phone", exc.messages[0])
             else:
                 request.session[PHONE_KEY] = row.phone
                 return redirect("portal:login-code")
-    return render_page(request, "portal/login.html", {"form": form, "show_languages": True}, language=language,
-                       status=400 if form.errors else 200)
+    return render_page(
+        request,
+        "portal/login.html",
+        {"form": form, "show_languages": True},
+        language=language,
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -54,10 +61,19 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
             else:
                 guest_sign_in(request, guest)
                 return redirect("portal:home")
-    context = {"form": form, "phone": format_phone_international(phone), "show_languages": True,
-               "minutes": int(conf.CODE_TTL.total_seconds() // 60)}
-    return render_page(request, "portal/login_code.html", context, language=language,
-                       status=400 if form.errors else 200)
+    context = {
+        "form": form,
+        "phone": format_phone_international(phone),
+        "show_languages": True,
+        "minutes": int(conf.CODE_TTL.total_seconds() // 60),
+    }
+    return render_page(
+        request,
+        "portal/login_code.html",
+        context,
+        language=language,
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,8 +89,13 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 guest = services.login_link_use(token=token)
             except services.PortalError as exc:
-                return render_page(request, "portal/link_invalid.html", {"error": exc.messages[0]},
-                                   language=language, status=400)
+                return render_page(
+                    request,
+                    "portal/link_invalid.html",
+                    {"error": exc.messages[0]},
+                    language=language,
+                    status=400,
+                )
         guest_sign_in(request, guest)
         return redirect("portal:home")
     try:
@@ -82,7 +103,9 @@ def login_link_view(request: HttpRequest, token: str) -> HttpResponse:
     except tokens.BadToken:
         with translation.override(language):
             error = _("This sign-in link is not valid or has expired.")
-        return render_page(request, "portal/link_invalid.html", {"error": error}, language=language, status=400)
+        return render_page(
+            request, "portal/link_invalid.html", {"error": error}, language=language, status=400
+        )
     return render_page(request, "portal/login_link.html", {}, language=language)
 
 

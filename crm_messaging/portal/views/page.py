@@ -49,7 +49,11 @@ def _contact_initial(guest: Guest) -> dict[str, str]:
         email = ""  # asked for anew: the relay address is not the guest's
     else:
         email = guest.email
-    return {"email": email, "phone": format_phone_international(guest.phone), "language": guest.language}
+    return {
+        "email": email,
+        "phone": format_phone_international(guest.phone),
+        "language": guest.language,
+    }
 
 
 def _page(
@@ -77,10 +81,15 @@ def _page(
         "relay_portal": selectors.relay_portal_name(guest.email) if guest.email else "",
         "pending": selectors.pending_email_confirmation(guest),
         "contact_form": contact_form or ContactForm(initial=_contact_initial(guest)),
-        "consent_form": consent_form or ConsentForm(initial=_consent_initial(guest, channels), channels=channels),
+        "consent_form": consent_form
+        or ConsentForm(initial=_consent_initial(guest, channels), channels=channels),
         "companion_form": companion_form or CompanionForm(),
-        "data_wording": selectors.consent_wording(ConsentPurpose.DATA_PROCESSING, language, hotel_name=hotel.name),
-        "marketing_wording": selectors.consent_wording(ConsentPurpose.MARKETING, language, hotel_name=hotel.name),
+        "data_wording": selectors.consent_wording(
+            ConsentPurpose.DATA_PROCESSING, language, hotel_name=hotel.name
+        ),
+        "marketing_wording": selectors.consent_wording(
+            ConsentPurpose.MARKETING, language, hotel_name=hotel.name
+        ),
         "hotel_phone": format_phone_international(hotel.phone) if hotel.phone else "",
         "signed_in": True,
     }
@@ -100,19 +109,33 @@ def contact_view(request: HttpRequest, guest: Guest) -> HttpResponse:
     if form.is_valid():
         try:
             change = services.contact_details_update(
-                guest=guest, email=form.cleaned_data["email"], phone=form.cleaned_data["phone"],
-                language=form.cleaned_data["language"], resend="resend" in request.POST,
+                guest=guest,
+                email=form.cleaned_data["email"],
+                phone=form.cleaned_data["phone"],
+                language=form.cleaned_data["language"],
+                resend="resend" in request.POST,
             )
         except services.PortalError as exc:
             guest.refresh_from_db()  # nothing was saved; the page shows what is stored
-            field = {"relay_email": "email", "invalid_email": "email", "rate_limited": "email", "not_sent": "email",
-                     "invalid_phone": "phone"}.get(exc.code or "")
+            field = {
+                "relay_email": "email",
+                "invalid_email": "email",
+                "rate_limited": "email",
+                "not_sent": "email",
+                "invalid_phone": "phone",
+            }.get(exc.code or "")
             form.add_error(field, exc.messages[0])
         else:
             with translation.override(guest_language(guest)):
                 if "email" in change.changed and change.confirmation is not None:
-                    messages.success(request, _("We have sent a confirmation link to %(email)s. Please open it to "
-                                                "confirm the address.") % {"email": change.confirmation.email})
+                    messages.success(
+                        request,
+                        _(
+                            "We have sent a confirmation link to %(email)s. Please open it to "
+                            "confirm the address."
+                        )
+                        % {"email": change.confirmation.email},
+                    )
                 elif change.changed:
                     messages.success(request, _("Your details are saved."))
                 else:
@@ -128,7 +151,9 @@ def consents_view(request: HttpRequest, guest: Guest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, guest, consent_form=form, status=400)
     records = services.consents_update(
-        guest=guest, data_processing=form.cleaned_data["data_processing"], marketing=form.marketing(),
+        guest=guest,
+        data_processing=form.cleaned_data["data_processing"],
+        marketing=form.marketing(),
         language=guest_language(guest),
     )
     if records:
@@ -147,13 +172,21 @@ def companion_view(request: HttpRequest, guest: Guest) -> HttpResponse:
         form.add_error(None, _("This stay cannot be changed here."))
     if form.is_valid() and stay is not None:
         try:
-            companion, _created = services.companion_add(reservation=stay, booker=guest, **form.cleaned_data)
+            companion, _created = services.companion_add(
+                reservation=stay, booker=guest, **form.cleaned_data
+            )
         except services.PortalError as exc:
-            field = {"invalid_email": "email", "relay_email": "email", "invalid_phone": "phone",
-                     "is_booker": None}.get(exc.code or "")
+            field = {
+                "invalid_email": "email",
+                "relay_email": "email",
+                "invalid_phone": "phone",
+                "is_booker": None,
+            }.get(exc.code or "")
             form.add_error(field, exc.messages[0])
         else:
-            messages.success(request, _("%(name)s is on your stay now.") % {"name": companion.full_name})
+            messages.success(
+                request, _("%(name)s is on your stay now.") % {"name": companion.full_name}
+            )
             return redirect("portal:home")
     return _page(request, guest, companion_form=form, status=400)
 
@@ -165,8 +198,15 @@ def confirm_email_view(request: HttpRequest, token: str) -> HttpResponse:
         try:
             guest = services.email_confirm(token=token)
         except services.PortalError as exc:
-            return render_page(request, "portal/link_invalid.html", {"error": exc.messages[0]},
-                               language=visitor_language(request), status=400)
+            return render_page(
+                request,
+                "portal/link_invalid.html",
+                {"error": exc.messages[0]},
+                language=visitor_language(request),
+                status=400,
+            )
     signed_in = signed_in_guest(request)  # a merged profile continues as the surviving one
     context = {"guest": guest, "signed_in": signed_in is not None and signed_in.pk == guest.pk}
-    return render_page(request, "portal/email_confirmed.html", context, language=guest_language(guest))
+    return render_page(
+        request, "portal/email_confirmed.html", context, language=guest_language(guest)
+    )

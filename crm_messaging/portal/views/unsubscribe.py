@@ -13,8 +13,13 @@ from .common import guest_language, render_page, visitor_language
 
 
 def _invalid(request: HttpRequest, error: str) -> HttpResponse:
-    return render_page(request, "portal/link_invalid.html", {"error": error}, language=visitor_language(request),
-                       status=400)
+    return render_page(
+        request,
+        "portal/link_invalid.html",
+        {"error": error},
+        language=visitor_language(request),
+        status=400,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,7 +38,12 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
         services.marketing_unsubscribe(guest=guest, channel=channel)
         subscribed = False
     with translation.override(language):
-        context = {"guest": guest, "channel": channel_label(channel), "subscribed": subscribed, "token": token}
+        context = {
+            "guest": guest,
+            "channel": channel_label(channel),
+            "subscribed": subscribed,
+            "token": token,
+        }
     return render_page(request, "portal/unsubscribe.html", context, language=language)
 
 
@@ -50,7 +60,12 @@ def unsubscribe_one_click_view(request: HttpRequest, token: str) -> HttpResponse
     if request.method == "POST":
         services.marketing_unsubscribe(guest=guest, channel=channel)
         with translation.override(language):
-            context = {"guest": guest, "channel": channel_label(channel), "subscribed": False, "token": token}
+            context = {
+                "guest": guest,
+                "channel": channel_label(channel),
+                "subscribed": False,
+                "token": token,
+            }
         return render_page(request, "portal/unsubscribe.html", context, language=language)
     with translation.override(language):
         context = {"guest": guest, "channel": channel_label(channel), "token": token}

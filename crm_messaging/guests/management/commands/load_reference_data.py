@@ -13,4 +13,8 @@ class Command(BaseCommand):
     help = "Load board types, room types, segments, channels, agencies, loyalty tiers and facilities (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("loaddata", str(settings.BASE_DIR / "fixtures" / "reference.json"), verbosity=options["verbosity"])
+        call_command(
+            "loaddata",
+            str(settings.BASE_DIR / "fixtures" / "reference.json"),
+            verbosity=options["verbosity"],
+        )

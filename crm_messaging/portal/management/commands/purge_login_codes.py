@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, days: int, **options: Any) -> None:
         if days < 1:
-            self.stderr.write("--days must be at least 1: the hourly send limits count the last hour's codes.")
+            self.stderr.write(
+                "--days must be at least 1: the hourly send limits count the last hour's codes."
+            )
             return
         deleted = login_codes_purge(older_than=dt.timedelta(days=days))
         self.stdout.write(f"Deleted {deleted} login code(s) older than {days} day(s).")

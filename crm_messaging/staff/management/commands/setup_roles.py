@@ -22,16 +22,23 @@ class Command(BaseCommand):
     help = "Create the Manager, Marketing, Front desk and Operator groups (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--demo-users", action="store_true", help="Also create manager/marketing/frontdesk/operator logins, password 'demo'.")
+        parser.add_argument(
+            "--demo-users",
+            action="store_true",
+            help="Also create manager/marketing/frontdesk/operator logins, password 'demo'.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         granted = sync_roles()
-        self.stdout.write("Roles: " + ", ".join(f"{role} ({n} permissions)" for role, n in granted.items()))
+        self.stdout.write(
+            "Roles: " + ", ".join(f"{role} ({n} permissions)" for role, n in granted.items())
+        )
         if options["demo_users"]:
             User = get_user_model()
             for username, (role, first, last) in DEMO_USERS.items():
                 user, created = User.objects.get_or_create(
-                    username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+                    username=username,
+                    defaults={"first_name": first, "last_name": last, "is_staff": True},
                 )
                 if created:
                     user.set_password("demo")
