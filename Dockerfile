@@ -11,8 +11,10 @@ RUN useradd --create-home --uid 1000 app
 
 COPY pyproject.toml README.md ./
 COPY crm_messaging ./crm_messaging
-COPY campaigns ./campaigns
+COPY guests ./guests
 COPY channels_out ./channels_out
+COPY campaigns ./campaigns
+COPY interfaces ./interfaces
 RUN pip install .
 
 COPY . .

@@ -71,7 +71,7 @@ def ensure_database(url: str) -> None:
 
 
 def reference_ids() -> dict[str, list[int]]:
-    from crm_messaging.guests.models import (
+    from guests.models import (
         Agency,
         BoardType,
         LoyaltyTier,
@@ -326,7 +326,7 @@ def main() -> None:
 
     from campaigns.audiences import audience
     from campaigns.occurrences import Occurrence
-    from crm_messaging.guests.models import ConsentRecord, Guest, Reservation
+    from guests.models import ConsentRecord, Guest, Reservation
 
     call_command("migrate", verbosity=0)
     ids = reference_ids()

@@ -70,7 +70,7 @@ def _setup(recipients: int):
     from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Trigger
     from channels_out.ledger import available_credits, credits_add
     from channels_out.models import ChannelAccount, MessagingPolicy
-    from crm_messaging.guests.models import Guest
+    from guests.models import Guest
 
     call_command("migrate", verbosity=0)
     have = Guest.objects.count()
@@ -145,7 +145,7 @@ def baseline(account, ids: list[int]) -> float:
 
     from campaigns.rendering import translate_keywords
     from channels_out.models import OutboundMessage
-    from crm_messaging.guests.models import Guest
+    from guests.models import Guest
 
     start = time.perf_counter()
     environment = Environment(autoescape=False)

@@ -83,7 +83,7 @@ def prepare(count: int, *, twilio_url: str, smtp_port: int) -> tuple[Any, Any, l
 
     from channels_out.ledger import credits_add
     from channels_out.models import ChannelAccount, CreditBalance, MessagingPolicy
-    from crm_messaging.guests.models import Guest
+    from guests.models import Guest
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -14,7 +14,7 @@ directly, a reservation by its linked bookings and a guest by any booking. Guest
 apply to the record's guest: the reservation's booker or the booking's guest.
 
 Whether a guest *may* be messaged on a channel (consent, opt-out, greylist) is the one rule
-of ``crm_messaging.guests.selectors.block_reason_expression``; ``recipients`` annotates
+of ``guests.selectors.block_reason_expression``; ``recipients`` annotates
 every record with it, so the sender can skip with a reason instead of losing people silently.
 """
 
@@ -29,14 +29,14 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.guests.models import (
+from guests.models import (
     ConsentPurpose,
     FacilityBooking,
     FacilityType,
     Guest,
     Reservation,
 )
-from crm_messaging.guests.selectors import (
+from guests.selectors import (
     block_reason_expression,
     greylisted_expression,
     latest_granted,

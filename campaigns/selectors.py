@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_out.models import OutboundMessage, Status
-from crm_messaging.guests.models import Hotel
+from guests.models import Hotel
 
 from .audiences import audience
 from .models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, TriggerEvent

@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from crm_messaging.guests import signals
-from crm_messaging.guests.models import Hotel, NightAudit, Reservation
+from guests import signals
+from guests.models import Hotel, NightAudit, Reservation
 
 from .models import Campaign, CampaignSettings, Trigger, TriggerEvent
 

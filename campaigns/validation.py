@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .models import EVENT_TRIGGERS, AgeMode, Campaign, Source, Timing, Trigger
 

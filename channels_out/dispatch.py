@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from . import policy
 from .backends import Backend, TransportError, get_backend

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .models import ChannelAccount, CreditOrder, MessagingPolicy
 from .services.credits import MAX_ORDER_CREDITS

@@ -53,6 +53,13 @@ def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) 
     return text % {"cost": f"{needed.normalize():f}", "balance": f"{available.normalize():f}"}
 
 
+def credits_text(value: Decimal | None) -> str:
+    """Credits as staff read them: 1,250 or 12.50."""
+    if value is None:
+        return "—"
+    return f"{value.quantize(Decimal('0.01')):,}".removesuffix(".00")
+
+
 def _balance() -> CreditBalance:
     balance, _ = CreditBalance.objects.get_or_create(pk=1)
     return balance

@@ -18,16 +18,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 
-from crm_messaging.guests.contacts import normalise_email
-from crm_messaging.guests.models import ConsentPurpose, ContactChannel, Guest
-from crm_messaging.guests.selectors import (
+from crm_messaging.phones import InvalidPhone, phone_info
+from guests.contacts import normalise_email
+from guests.models import ConsentPurpose, ContactChannel, Guest
+from guests.selectors import (
     BLOCK_GREYLISTED,
     BLOCK_NO_CONSENT,
     BLOCK_NO_DATA_CONSENT,
     BLOCK_OPTED_OUT,
     block_reason_expression,
 )
-from crm_messaging.phones import InvalidPhone, phone_info
 
 from .models import InboundMessage, MessagingPolicy, OutboundMessage, SkipReason, Status
 
@@ -83,7 +83,7 @@ def resolve_address(*, channel: str, guest: Guest | None, to: str) -> Address | 
 
 
 def consent_skips(guest_ids: list[int], *, purpose: str, channel: str) -> dict[int, Skip]:
-    """Apply the consent and greylist rule (crm_messaging.guests.selectors) to many guests in one query."""
+    """Apply the consent and greylist rule (guests.selectors) to many guests in one query."""
     if not guest_ids:
         return {}
     rows = (

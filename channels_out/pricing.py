@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .models import PriceRule
 

@@ -6,17 +6,17 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.guests.models import ContactChannel, Guest, Reservation
+from guests.models import ContactChannel, Guest, Reservation
 
 from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage
+from .origins import origin_labels
 
 ZERO = Decimal("0")
 
@@ -112,8 +112,6 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     staff_names: dict[object, str] = {}
     staff_rows = _rows(sent, "sent_by")
     if staff_rows:
-        from django.contrib.auth import get_user_model
-
         users = get_user_model().objects.filter(pk__in=[k for k, _, _ in staff_rows if k])
         staff_names = {u.pk: (u.get_full_name() or u.get_username()) for u in users}
     report.by_staff = [
@@ -122,24 +120,11 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
 
     grouped: dict[str, list] = defaultdict(lambda: [0, ZERO])
     rows = list(sent.values("origin_type", "origin_id").annotate(n=Count("pk"), c=Sum("credits")))
-    # The origins of each kind in one query (not one per campaign run).
-    wanted: dict[int, set[int | None]] = defaultdict(set)
+    origins = origin_labels(
+        (row["origin_type"], row["origin_id"]) for row in rows if row["origin_type"]
+    )
     for row in rows:
-        if row["origin_type"]:
-            wanted[row["origin_type"]].add(row["origin_id"])
-    origins: dict[tuple[int, int | None], object] = {}
-    for type_id, ids in wanted.items():
-        model = ContentType.objects.get_for_id(type_id).model_class()
-        if model is not None:
-            manager: Any = model._default_manager
-            if hasattr(model, "campaign"):
-                manager = manager.select_related("campaign")  # report_label of a campaign run
-            origins.update({(type_id, obj.pk): obj for obj in manager.filter(pk__in=ids)})
-    for row in rows:
-        label = gettext("one-off messages")
-        origin = origins.get((row["origin_type"], row["origin_id"])) if row["origin_type"] else None
-        if origin is not None:
-            label = str(getattr(origin, "report_label", origin))
+        label = origins.get((row["origin_type"], row["origin_id"]), gettext("one-off messages"))
         grouped[label][0] += row["n"]
         grouped[label][1] += row["c"] or ZERO
     report.by_campaign = sorted(

@@ -114,12 +114,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_countries",
     "django_celery_beat",
-    "crm_messaging.guests",
+    # The layers, from the bottom: the CRM core, sending, campaigns, then the interfaces.
+    "guests",
     "channels_out",
     "campaigns",
-    "crm_messaging.portal",
+    "interfaces.frontdesk",
+    "interfaces.marketing",
+    "interfaces.operator",
+    "interfaces.portal",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
-    "crm_messaging.staff",
+    "interfaces.staff",
 ]
 
 MIDDLEWARE = [
@@ -134,7 +138,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "crm_messaging.urls"
+ROOT_URLCONF = "interfaces.urls"
 WSGI_APPLICATION = "crm_messaging.wsgi.application"
 
 TEMPLATES = [
@@ -148,7 +152,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm_messaging.staff.context.staff_context",
+                "interfaces.staff.context.staff_context",
             ],
         },
     },

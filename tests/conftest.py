@@ -62,7 +62,7 @@ def reference_data(db: None) -> None:
 
 @pytest.fixture
 def hotel(db: None):
-    from crm_messaging.guests.models import Hotel
+    from guests.models import Hotel
 
     return Hotel.load()
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from crm_messaging.guests.models import (
+from guests.models import (
     BoardType,
     Facility,
     FacilityType,

@@ -21,8 +21,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from crm_messaging.guests.admin.base import admin_link, credits_text, error_text, plural
-from crm_messaging.guests.models import ContactChannel
+from channels_out.ledger import credits_text
+from crm_messaging.ui.admin import admin_link, error_text, plural
+from guests.models import ContactChannel
 
 from ..gallery import GalleryError, gallery_apply
 from ..models import Campaign, CampaignRun, CampaignStep, MessageVariant, Timing, Trigger

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from channels_out.models import ChannelAccount
-from crm_messaging.guests.models import ContactChannel, Guest
+from guests.models import ContactChannel, Guest
 
 from ..gallery import gallery_templates
 from ..models import Campaign, CampaignStep, MessageVariant

@@ -21,14 +21,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from channels_out.ledger import credits_text
 from channels_out.models import SkipReason
-from crm_messaging.guests.admin.base import (
-    ReadOnlyAdmin,
-    admin_link,
-    credits_text,
-    error_text,
-    plural,
-)
+from crm_messaging.ui.admin import ReadOnlyAdmin, admin_link, error_text, plural
 
 from ..models import CampaignRun, CampaignSettings, TriggerEvent
 from ..selectors import RunCounts, run_message_counts

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from crm_messaging.guests.models import ConsentPurpose, ContactChannel
+from guests.models import ConsentPurpose, ContactChannel
 
 
 class Source(models.TextChoices):

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from crm_messaging.guests.models import (
+from guests.models import (
     BoardType,
     Facility,
     FacilityBooking,

@@ -25,9 +25,9 @@ from channels_out.pricing import PriceTable
 from channels_out.segments import SegmentInfo, count_segments
 from channels_out.services import Step, message_send
 from crm_messaging.actors import Actor, acting_user
-from crm_messaging.guests.models import ContactChannel, Guest, Hotel
 from crm_messaging.i18n import lower_label
 from crm_messaging.phones import InvalidPhone, phone_info
+from guests.models import ContactChannel, Guest, Hotel
 
 from ..audiences import audience, audience_guest_field
 from ..models import Campaign, CampaignRun, CampaignSettings, Trigger

@@ -24,7 +24,8 @@ from channels_out.models import MessagingPolicy
 from channels_out.policy import Skip
 from channels_out.services import MessageRequest, Step, message_send_many
 from crm_messaging.actors import Actor, acting_user
-from crm_messaging.guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
+from guests.links import guest_links
+from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
 
 from ..audiences import audience
 from ..models import (
@@ -183,9 +184,8 @@ def _steps_for(
 
 def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
     """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
-    from crm_messaging.portal.links import portal_url, unsubscribe_url
-
-    return {"unsubscribe": unsubscribe_url(guest, channel), "portal": portal_url()}
+    links = guest_links()
+    return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
 
 
 def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from crm_messaging.guests.admin.base import credits_text, error_text, plural
+from crm_messaging.ui.admin import error_text, plural
 
+from ..ledger import credits_text
 from ..selectors import credit_balance
 
 

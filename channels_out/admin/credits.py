@@ -9,14 +9,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from crm_messaging.guests.admin.base import (
-    ReadOnlyAdmin,
-    ServiceBackedAdmin,
-    admin_link,
-    credits_text,
-)
+from crm_messaging.ui.admin import ReadOnlyAdmin, ServiceBackedAdmin, admin_link
 
 from ..forms import CreditOrderForm
+from ..ledger import credits_text
 from ..models import (
     CreditBalance,
     CreditOrder,

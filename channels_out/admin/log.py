@@ -7,11 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
-from crm_messaging.guests.admin.base import (
-    ReadOnlyAdmin,
-    ReadOnlyInline,
-    admin_link,
-)
+from crm_messaging.ui.admin import ReadOnlyAdmin, ReadOnlyInline, admin_link
 
 from ..models import (
     DeliveryEvent,

@@ -10,7 +10,7 @@ import itertools
 import threading
 from typing import TYPE_CHECKING
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .base import Accepted, Backend, TransportError
 

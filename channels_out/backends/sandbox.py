@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
 

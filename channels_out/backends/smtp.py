@@ -29,7 +29,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
 from django.core.mail.utils import DNS_NAME
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from ..models.accounts import sanitise_from_name
 from ..text import html_to_text

@@ -9,7 +9,7 @@ status callbacks name their URL per message.
 
 from __future__ import annotations
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .twilio_common import TwilioBackend
 

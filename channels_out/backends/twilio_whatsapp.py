@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 from .twilio_common import TwilioBackend
 

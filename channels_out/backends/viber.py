@@ -28,7 +28,7 @@ import jwt
 import requests
 from jwt.warnings import InsecureKeyLengthWarning
 
-from crm_messaging.guests.models import ConsentPurpose, ContactChannel
+from guests.models import ConsentPurpose, ContactChannel
 
 from .base import Accepted, Backend, StatusUpdate, TransportError, WebhookRejected
 from .http import network_error, retry_after_seconds

@@ -9,8 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from crm_messaging.guests.models import ContactChannel
 from crm_messaging.phones import InvalidPhone, normalise_phone
+from guests.models import ContactChannel
 
 from ..backends import backend_choices
 from ..crypto import EncryptedTextField

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
-from crm_messaging.guests.models import ContactChannel
+from guests.models import ContactChannel
 
 ZERO = Decimal("0")
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_messaging.guests.models import ConsentPurpose, ContactChannel
+from guests.models import ConsentPurpose, ContactChannel
 
 
 class Status(models.TextChoices):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from crm_messaging.guests.models import ConsentPurpose, ConsentSource, Guest
-from crm_messaging.guests.services import guest_record_consent
+from guests.models import ConsentPurpose, ConsentSource, Guest
+from guests.services import guest_record_consent
 
 from ..backends import Inbound
 from ..models import ChannelAccount, InboundMessage

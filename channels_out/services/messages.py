@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.actors import Actor, acting_user
-from crm_messaging.guests.models import (
+from guests.links import guest_links
+from guests.models import (
     ConsentPurpose,
     ContactChannel,
     FacilityBooking,
@@ -323,9 +324,7 @@ def _opt_out(
     if purpose != ConsentPurpose.MARKETING:
         return step.text, headers
     if step.channel == ContactChannel.EMAIL and guest is not None:
-        from crm_messaging.portal.links import unsubscribe_headers
-
-        return step.text, {**headers, **unsubscribe_headers(guest)}
+        return step.text, {**headers, **guest_links().unsubscribe_headers(guest)}
     hint = account.opt_out_hint.strip()
     if step.channel == ContactChannel.SMS and hint and not step.text.rstrip().endswith(hint):
         return f"{step.text.rstrip()}\n{hint}", headers

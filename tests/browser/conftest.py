@@ -77,7 +77,7 @@ def login_as(page: Any, django_user_model: Any) -> Callable[[str], Any]:
     """Create a user in a role ("Manager", "Marketing", "Front desk", "Operator") and log in."""
     from django.contrib.auth.models import Group
 
-    from crm_messaging.staff.roles import sync_roles
+    from interfaces.staff.roles import sync_roles
 
     def login(role: str, username: str | None = None) -> Any:
         sync_roles()

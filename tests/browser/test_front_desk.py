@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from campaigns.models import Campaign, CampaignStep, MessageVariant, Trigger
 from channels_out.models import InboundMessage, OutboundMessage
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import (
+from guests.models import (
     Agency,
     BoardType,
     ConsentPurpose,
@@ -29,7 +29,7 @@ from crm_messaging.guests.models import (
     RoomType,
     SourceChannel,
 )
-from crm_messaging.guests.services import guest_record_consent
+from guests.services import guest_record_consent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from channels_out.backends import locmem
-from crm_messaging.guests.models import Guest, Hotel
+from guests.models import Guest, Hotel
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,9 +95,9 @@ def test_a_guest_signs_in_by_phone_and_confirms_his_real_email(
 def test_a_guest_unsubscribes_from_the_link_and_opts_back_in_in_his_language(
     page, screenshot
 ) -> None:
-    from crm_messaging.guests.selectors import consent_current
-    from crm_messaging.guests.services import guest_record_consent
-    from crm_messaging.portal.links import unsubscribe_url
+    from guests.selectors import consent_current
+    from guests.services import guest_record_consent
+    from interfaces.portal.links import unsubscribe_url
 
     Hotel.objects.update_or_create(pk=1, defaults={"name": "Hotel Lykia Bay"})
     guest = GuestFactory(first_name="Ayşe", language="tr", email="ayse@example.com")

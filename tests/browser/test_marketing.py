@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from campaigns.models import Campaign, CampaignRun, Source, Timing, Trigger
 from channels_out.ledger import credits_add
 from channels_out.models import ChannelAccount
-from crm_messaging.guests.models import Hotel, Reservation
+from guests.models import Hotel, Reservation
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

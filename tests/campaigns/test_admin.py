@@ -28,7 +28,7 @@ from campaigns.models import (
 from channels_out.backends import TransportError, locmem
 from channels_out.models import OutboundMessage
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import Agency, Hotel
+from guests.models import Agency, Hotel
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

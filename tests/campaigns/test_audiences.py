@@ -28,7 +28,7 @@ from campaigns.models import (
     Trigger,
 )
 from campaigns.occurrences import Occurrence
-from crm_messaging.guests.models import (
+from guests.models import (
     Agency,
     BoardType,
     ConsentPurpose,
@@ -43,8 +43,8 @@ from crm_messaging.guests.models import (
     SourceChannel,
     StayType,
 )
-from crm_messaging.guests.selectors import BLOCK_GREYLISTED, BLOCK_NO_CONSENT, BLOCK_NO_DATA_CONSENT
-from crm_messaging.guests.services import guest_greylist, guest_record_consent
+from guests.selectors import BLOCK_GREYLISTED, BLOCK_NO_CONSENT, BLOCK_NO_DATA_CONSENT
+from guests.services import guest_greylist, guest_record_consent
 from tests.factories import FacilityFactory, FacilityTypeFactory, GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db

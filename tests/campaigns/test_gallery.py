@@ -14,7 +14,7 @@ from campaigns.gallery import GalleryError, gallery_apply, gallery_template, gal
 from campaigns.models import Campaign, MessageVariant
 from campaigns.rendering import build_context, compile_variant, validate_variant
 from channels_out.segments import count_segments
-from crm_messaging.guests.models import (
+from guests.models import (
     BoardType,
     Facility,
     FacilityBooking,

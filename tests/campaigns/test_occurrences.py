@@ -12,7 +12,7 @@ from django.utils import timezone
 from campaigns.audiences import audience
 from campaigns.models import Campaign, Source, Timing, Trigger
 from campaigns.occurrences import Occurrence, OccurrenceKind, occurrence_key
-from crm_messaging.guests.models import FacilityBooking, Guest, Reservation
+from guests.models import FacilityBooking, Guest, Reservation
 from tests.factories import FacilityFactory, GuestFactory, ReservationFactory
 
 D = dt.date(2026, 6, 15)

@@ -228,7 +228,7 @@ def test_an_hourly_reminder_goes_n_hours_before_a_spa_booking(
         texts={"en": "@FACILITY at @STARTTIME"},
     )
     hour = timezone.localtime().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-    from crm_messaging.guests.services import facility_booking_create
+    from guests.services import facility_booking_create
 
     facility_booking_create(
         guest=GuestFactory(),

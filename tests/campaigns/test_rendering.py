@@ -28,7 +28,7 @@ from campaigns.rendering import (
     validate_template,
     validate_variant,
 )
-from crm_messaging.guests.models import FacilityBooking, Guest, Hotel
+from guests.models import FacilityBooking, Guest, Hotel
 from tests.factories import FacilityFactory, GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db

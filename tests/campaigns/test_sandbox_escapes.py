@@ -26,7 +26,7 @@ from campaigns.rendering import (
     validate_template,
     validate_variant,
 )
-from crm_messaging.guests.models import Hotel
+from guests.models import Hotel
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Trigger
-from crm_messaging.guests.models import Agency
+from guests.models import Agency
 
 from .test_screens_support import editor_data, staff_user
 
@@ -230,7 +230,7 @@ def test_saving_unchanged_plan_and_messages_keeps_them_as_they_are(
 
 
 def test_every_editable_field_of_a_campaign_is_in_one_of_the_editors_panels() -> None:
-    from campaigns.forms import CampaignEditorForm as Form
+    from interfaces.marketing.forms import CampaignEditorForm as Form
 
     shown = [*Form.BASICS, *Form.TRIGGER, *Form.STAY, *Form.GUEST, *Form.FACILITY]
     editable = {

@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Trigger
-from crm_messaging.guests.models import Hotel, Reservation
+from guests.models import Hotel, Reservation
 from tests.factories import GuestFactory, ReservationFactory
 
 from .test_screens_support import editor_data, staff_user

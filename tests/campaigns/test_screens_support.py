@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from campaigns.models import Campaign, CampaignRun
 from channels_out.services import Step, message_send
-from crm_messaging.staff.roles import sync_roles
+from interfaces.staff.roles import sync_roles
 
 FIELD_DEFAULTS: dict[str, Any] = {
     "name": "Spring offer",

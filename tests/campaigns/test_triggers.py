@@ -14,8 +14,8 @@ from campaigns.models import CampaignRun, Timing, Trigger, TriggerEvent
 from campaigns.services import run_send_chunk, trigger_event_process
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage, SkipReason, Status
-from crm_messaging.guests.models import Hotel, Reservation
-from crm_messaging.guests.services import (
+from guests.models import Hotel, Reservation
+from guests.services import (
     night_audit_run,
     reservation_cancel,
     reservation_check_in,

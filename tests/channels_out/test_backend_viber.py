@@ -28,7 +28,7 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
-from crm_messaging.guests.services import guest_record_consent
+from guests.services import guest_record_consent
 from tests.factories import GuestFactory
 from tests.fakes._server import CallbackRecord, WebhookSink, running_webhook_sink
 from tests.fakes.vonage_messages import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from channels_out.views import message_meter
+from channels_out.meter import message_meter
 
 pytestmark = pytest.mark.django_db
 

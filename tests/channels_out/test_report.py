@@ -14,7 +14,7 @@ from channels_out.ledger import credits_add
 from channels_out.models import MessagingPolicy
 from channels_out.selectors import credit_balance, credit_report
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import Guest
+from guests.models import Guest
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from channels_out.ledger import available_credits
 from channels_out.models import CreditOrder, MessagingPolicy
-from channels_out.screens.chart import spend_chart
 from channels_out.services import Step, message_send
 from channels_out.services.credits import credit_order_create
-from crm_messaging.staff.roles import sync_roles
+from interfaces.operator.views.chart import spend_chart
+from interfaces.staff.roles import sync_roles
 
 pytestmark = pytest.mark.django_db
 

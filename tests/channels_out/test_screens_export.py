@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from channels_out.screens.export import csv_cell
 from channels_out.services import Step, message_send
-from crm_messaging.staff.roles import sync_roles
+from interfaces.operator.views.export import csv_cell
+from interfaces.staff.roles import sync_roles
 
 pytestmark = pytest.mark.django_db
 

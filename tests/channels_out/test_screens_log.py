@@ -19,7 +19,7 @@ from campaigns.models import Campaign, CampaignRun, Trigger
 from channels_out.backends import TransportError, locmem
 from channels_out.models import OutboundMessage, Status
 from channels_out.services import Step, message_apply_status, message_send
-from crm_messaging.staff.roles import sync_roles
+from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

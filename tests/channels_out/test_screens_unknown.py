@@ -14,7 +14,7 @@ from django.urls import reverse
 from channels_out.backends import TransportError, locmem
 from channels_out.models import OutboundMessage, Status
 from channels_out.services import Step, message_send
-from crm_messaging.staff.roles import sync_roles
+from interfaces.staff.roles import sync_roles
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
-from crm_messaging.guests.services import guest_greylist, guest_record_consent
+from guests.services import guest_greylist, guest_record_consent
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

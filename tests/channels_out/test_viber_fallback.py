@@ -29,7 +29,7 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import Guest
+from guests.models import Guest
 from tests.factories import GuestFactory
 from tests.fakes._server import CallbackRecord, WebhookSink, running_webhook_sink
 from tests.fakes.vonage_messages import FakeVonageMessages, VonageOutcome, running_fake_vonage

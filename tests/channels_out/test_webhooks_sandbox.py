@@ -28,7 +28,7 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import ConsentRecord, ConsentSource, Guest
+from guests.models import ConsentRecord, ConsentSource, Guest
 from tests.factories import GuestFactory
 from tests.fakes._server import WebhookSink, running_webhook_sink
 

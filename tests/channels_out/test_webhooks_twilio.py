@@ -26,7 +26,7 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import ConsentRecord, ConsentSource, Guest
+from guests.models import ConsentRecord, ConsentSource, Guest
 from tests.channels_out.test_backend_twilio import (
     SID,
     SMS_FROM,

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm_messaging.guests import services
-from crm_messaging.guests.models import (
+from guests import services
+from guests.models import (
     Agency,
     BoardType,
     ConsentPurpose,

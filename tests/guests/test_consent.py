@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from crm_messaging.guests.models import AppendOnlyError, ConsentPurpose, ConsentRecord, Guest
-from crm_messaging.guests.selectors import (
+from guests.models import AppendOnlyError, ConsentPurpose, ConsentRecord, Guest
+from guests.selectors import (
     BLOCK_GREYLISTED,
     BLOCK_NO_CONSENT,
     BLOCK_NO_DATA_CONSENT,
@@ -18,7 +18,7 @@ from crm_messaging.guests.selectors import (
     guest_block_reason,
     messageable_guests,
 )
-from crm_messaging.guests.services import guest_greylist, guest_record_consent
+from guests.services import guest_greylist, guest_record_consent
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

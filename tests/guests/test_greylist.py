@@ -9,9 +9,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from crm_messaging.guests.models import GreylistEntry
-from crm_messaging.guests.selectors import guest_is_greylisted
-from crm_messaging.guests.services import greylist_lift, guest_greylist
+from guests.models import GreylistEntry
+from guests.selectors import guest_is_greylisted
+from guests.services import greylist_lift, guest_greylist
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

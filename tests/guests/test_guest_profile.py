@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm_messaging.guests.contacts import is_ota_relay_email
-from crm_messaging.guests.models import Guest
-from crm_messaging.guests.services import guest_create, guest_update
+from guests.contacts import is_ota_relay_email
+from guests.models import Guest
+from guests.services import guest_create, guest_update
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_a_changed_email_on_an_already_edited_instance_still_loses_its_mark() ->
 def test_consent_history_survives_an_attempt_to_delete_the_guest() -> None:
     from django.db.models import ProtectedError
 
-    from crm_messaging.guests.services import guest_record_consent
+    from guests.services import guest_record_consent
 
     guest = guest_create(first_name="Kept")
     guest_record_consent(

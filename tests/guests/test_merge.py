@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm_messaging.guests.models import (
+from guests.models import (
     ConsentPurpose,
     ConsentRecord,
     ConsentSource,
@@ -18,8 +18,8 @@ from crm_messaging.guests.models import (
     GuestMerge,
     Reservation,
 )
-from crm_messaging.guests.selectors import guest_find_duplicates
-from crm_messaging.guests.services import (
+from guests.selectors import guest_find_duplicates
+from guests.services import (
     guest_confirm_contact,
     guest_greylist,
     guest_merge,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from crm_messaging.guests import signals
-from crm_messaging.guests.models import Hotel, NightAudit, Reservation
-from crm_messaging.guests.services import NightAuditError, night_audit_run
+from guests import signals
+from guests.models import Hotel, NightAudit, Reservation
+from guests.services import NightAuditError, night_audit_run
 from tests.factories import ReservationFactory
 
 pytestmark = pytest.mark.django_db

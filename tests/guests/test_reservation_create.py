@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm_messaging.guests import signals
-from crm_messaging.guests.models import Hotel, Reservation
-from crm_messaging.guests.services import reservation_create
+from guests import signals
+from guests.models import Hotel, Reservation
+from guests.services import reservation_create
 from tests.factories import BoardTypeFactory, GuestFactory, RoomTypeFactory
 
 pytestmark = pytest.mark.django_db

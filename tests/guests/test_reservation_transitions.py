@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from crm_messaging.guests import signals
-from crm_messaging.guests.models import Hotel, Reservation, ReservationStatusChange
-from crm_messaging.guests.services import (
+from guests import signals
+from guests.models import Hotel, Reservation, ReservationStatusChange
+from guests.services import (
     TransitionError,
     reservation_cancel,
     reservation_check_in,

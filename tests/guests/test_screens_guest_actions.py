@@ -16,16 +16,16 @@ from django.utils import timezone
 
 from channels_out.models import OutboundMessage
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import (
+from guests.models import (
     ConsentRecord,
     GreylistEntry,
     Guest,
     GuestMerge,
     Reservation,
 )
-from crm_messaging.guests.selectors import guest_is_greylisted
-from crm_messaging.guests.services import guest_greylist
-from crm_messaging.staff.roles import sync_roles
+from guests.selectors import guest_is_greylisted
+from guests.services import guest_greylist
+from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from channels_out.models import InboundMessage
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import ConsentPurpose, ConsentSource, Guest, ReservationCompanion
-from crm_messaging.guests.services import (
+from guests.models import ConsentPurpose, ConsentSource, Guest, ReservationCompanion
+from guests.services import (
     guest_greylist,
     guest_record_consent,
     reservation_check_in,
 )
-from crm_messaging.staff.roles import sync_roles
+from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm_messaging.guests.models import Reservation, ReservationCompanion, ReservationStatusChange
-from crm_messaging.staff.roles import sync_roles
+from guests.models import Reservation, ReservationCompanion, ReservationStatusChange
+from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,14 +14,14 @@ from django.urls import reverse
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage, Status
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import (
+from guests.models import (
     ConsentPurpose,
     ConsentSource,
     Reservation,
     ReservationCompanion,
 )
-from crm_messaging.guests.services import guest_record_consent
-from crm_messaging.staff.roles import sync_roles
+from guests.services import guest_record_consent
+from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = pytest.mark.django_db

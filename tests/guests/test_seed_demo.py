@@ -13,9 +13,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm_messaging.guests.contacts import is_ota_relay_email
-from crm_messaging.guests.demo import DEMO_HOTEL, build_plan
-from crm_messaging.guests.models import (
+from crm_messaging.phones import normalise_phone
+from guests.contacts import is_ota_relay_email
+from guests.demo import DEMO_HOTEL, build_plan
+from guests.models import (
     ConsentPurpose,
     ConsentRecord,
     ContactChannel,
@@ -28,8 +29,7 @@ from crm_messaging.guests.models import (
     Reservation,
     ReservationStatusChange,
 )
-from crm_messaging.guests.selectors import consent_current, messageable_guests
-from crm_messaging.phones import normalise_phone
+from guests.selectors import consent_current, messageable_guests
 
 Status = Reservation.Status
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_out.models import OutboundMessage
-from crm_messaging.guests.models import Guest, Reservation
+from guests.models import Guest, Reservation
 from tests.factories import GuestFactory, ReservationFactory
 
 PHONE = "+905321234567"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from crm_messaging.guests.models import Guest, ReservationCompanion
-from crm_messaging.guests.services import reservation_add_companion
+from guests.models import Guest, ReservationCompanion
+from guests.services import reservation_add_companion
 from tests.factories import GuestFactory, ReservationFactory
 
 from .conftest import ask_for_code, code_in, enter_code, sms_to

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from crm_messaging.guests.models import ConsentRecord, ConsentWording, Guest
-from crm_messaging.guests.selectors import consent_current
-from crm_messaging.guests.services import guest_record_consent
-from crm_messaging.portal.selectors import BUILTIN_WORDING_VERSION
+from guests.models import ConsentRecord, ConsentWording, Guest
+from guests.selectors import consent_current
+from guests.services import guest_record_consent
+from interfaces.portal.selectors import BUILTIN_WORDING_VERSION
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm_messaging.guests.contacts import is_ota_relay_email
-from crm_messaging.guests.models import Guest, GuestMerge
-from crm_messaging.portal.models import EmailConfirmation
-from crm_messaging.portal.selectors import email_state, relay_portal_name
+from guests.contacts import is_ota_relay_email
+from guests.models import Guest, GuestMerge
+from interfaces.portal.models import EmailConfirmation
+from interfaces.portal.selectors import email_state, relay_portal_name
 from tests.factories import GuestFactory
 
 from .conftest import RELAY, emails_to
@@ -181,7 +181,7 @@ def test_confirming_a_known_address_links_the_booking_to_the_existing_profile(
 
 
 def test_the_page_shows_the_stay_and_the_hotel(signed_in, stay) -> None:
-    from crm_messaging.guests.models import Hotel
+    from guests.models import Hotel
 
     Hotel.objects.filter(pk=1).update(
         name="Hotel Lykia Bay", phone="+902423334455", email="info@lykia.example"

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from crm_messaging.guests.models import Guest
-from crm_messaging.guests.services import guest_greylist, guest_record_consent
+from guests.models import Guest
+from guests.services import guest_greylist, guest_record_consent
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

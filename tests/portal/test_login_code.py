@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage
-from crm_messaging.guests.models import ConsentRecord
-from crm_messaging.portal import conf
-from crm_messaging.portal.codes import code_hash
-from crm_messaging.portal.models import LoginCode
-from crm_messaging.portal.session import SESSION_KEY
+from guests.models import ConsentRecord
+from interfaces.portal import conf
+from interfaces.portal.codes import code_hash
+from interfaces.portal.models import LoginCode
+from interfaces.portal.session import SESSION_KEY
 
 from .conftest import PHONE, ask_for_code, code_in, enter_code, sms_to
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from channels_out.models import OutboundMessage
-from crm_messaging.portal.models import LoginCode
+from interfaces.portal.models import LoginCode
 
 from .conftest import PHONE, ask_for_code, enter_code, sms_to
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm_messaging.portal.models import LoginCode
+from interfaces.portal.models import LoginCode
 
 from .conftest import PHONE, ask_for_code, code_in, enter_code, link_in, sms_to
 
@@ -76,7 +76,7 @@ def test_a_tampered_link_is_refused(client, sending, stay) -> None:
 
 
 def test_a_link_for_an_unknown_number_does_not_exist(client, sending, stay) -> None:
-    from crm_messaging.portal.links import login_link_url
+    from interfaces.portal.links import login_link_url
 
     ask_for_code(client, "+905329876543")
     row = LoginCode.objects.get(phone="+905329876543")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from crm_messaging.guests.models import Guest
+from guests.models import Guest
 
 from .conftest import PHONE, ask_for_code, code_in, emails_to, enter_code, sms_to
 

@@ -9,10 +9,10 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from crm_messaging.guests.models import ConsentRecord, Guest
-from crm_messaging.guests.selectors import consent_current, guest_block_reason
-from crm_messaging.guests.services import guest_merge, guest_record_consent
-from crm_messaging.portal import links, tokens
+from guests.models import ConsentRecord, Guest
+from guests.selectors import consent_current, guest_block_reason
+from guests.services import guest_merge, guest_record_consent
+from interfaces.portal import links, tokens
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

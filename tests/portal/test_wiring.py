@@ -1,6 +1,6 @@
 """What the sender layer and the campaigns do with the portal's links (P3), end to end.
 
-channels_out adds ``crm_messaging.portal.links`` headers to marketing e-mail and the account's
+channels_out adds ``interfaces.portal.links`` headers to marketing e-mail and the account's
 opt-out hint to marketing SMS; ``campaigns.services.runs.links_for`` passes the guest's links
 to the templates.
 """
@@ -15,10 +15,10 @@ from django.test import Client
 
 from channels_out.models import ChannelAccount, OutboundMessage
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import Guest
-from crm_messaging.guests.selectors import consent_current
-from crm_messaging.guests.services import guest_record_consent
-from crm_messaging.portal import links
+from guests.models import Guest
+from guests.selectors import consent_current
+from guests.services import guest_record_consent
+from interfaces.portal import links
 from tests.factories import GuestFactory
 from tests.fakes.smtp_server import FakeSmtpServer, running_smtp_server
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from campaigns.models import CampaignSettings
 from channels_out.models import MessagingPolicy
-from crm_messaging.guests.models import Hotel
-from crm_messaging.staff.roles import sync_roles
+from guests.models import Hotel
+from interfaces.staff.roles import sync_roles
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import Reservation
 from crm_messaging.i18n import lower_label
-from crm_messaging.staff.roles import sync_roles
+from guests.models import Reservation
+from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory, ReservationFactory
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "tr" / "LC_MESSAGES" / "django.po"

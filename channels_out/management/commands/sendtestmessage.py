@@ -12,7 +12,7 @@ from django.utils import timezone
 from channels_out.dispatch import deliver
 from channels_out.models import ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
-from crm_messaging.guests.models import ConsentPurpose
+from guests.models import ConsentPurpose
 
 # Statuses after which the test counts as not sent: the command exits non-zero.
 NOT_SENT = frozenset({Status.FAILED, Status.SKIPPED, Status.UNKNOWN, Status.UNDELIVERED})

@@ -1,0 +1,41 @@
+"""What a message will be: length, encoding, parts and cost against the balance (the live
+counter under every message box)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crm_messaging.phones import InvalidPhone, phone_info
+from guests.models import ContactChannel
+
+from .pricing import PriceTable
+from .segments import count_segments
+from .selectors import credit_balance
+
+
+def message_meter(
+    *, text: str, channel: str, to: str = "", recipients: int = 1
+) -> dict[str, object]:
+    """What staff see under a message box: length, encoding, parts, the characters forcing
+    UCS-2, and the cost against the balance (S4, S8, C11)."""
+    info = count_segments(text)
+    country = ""
+    if to:
+        try:
+            country = phone_info(to).region or ""
+        except InvalidPhone:
+            country = ""
+    parts = info.parts if channel == ContactChannel.SMS else (1 if text.strip() else 0)
+    cost = PriceTable().cost(channel, country, parts) * recipients if parts else Decimal(0)
+    balance = credit_balance()
+    return {
+        "characters": len(text),
+        "info": info,
+        "channel": channel,
+        "is_sms": channel == ContactChannel.SMS,
+        "parts": parts,
+        "cost": cost,
+        "balance": balance,
+        "short": cost > balance.available,
+        "country": country,
+    }

@@ -1,0 +1,51 @@
+"""The base of every staff screen: permissions, pages, the redirect after a POST, refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+class StaffView(LoginRequiredMixin, PermissionRequiredMixin):
+    """A staff screen: anonymous users go to the login page; signed-in users without the
+    permission get 403 (a front-desk user cannot open the campaign editor)."""
+
+    raise_exception = False
+    request: HttpRequest
+
+    def handle_no_permission(self) -> Any:
+        if self.request.user.is_authenticated:
+            raise PermissionDenied(
+                f"You need the “{', '.join(self.get_permission_required())}” permission."
+            )
+        return super().handle_no_permission()
+
+
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], per_page: int, param: str = "page"
+) -> Page:
+    """Return the requested page of ``queryset``; a missing or bad page number gives the first
+    page, one past the end the last (never a 404 for a stale link)."""
+    return Paginator(queryset, per_page).get_page(request.GET.get(param))
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where to go after a POST: the ``next`` the form (or, failing that, the address) names
+    if it is on this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def refusal(error: ValidationError) -> str:
+    """A service's refusal as one sentence for a flash message."""
+    return " ".join(error.messages)

@@ -1,0 +1,51 @@
+"""Models of the CRM core, re-exported so callers import from ``guests.models``."""
+
+from .consent import (
+    AppendOnlyError,
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    ConsentWording,
+    ContactChannel,
+)
+from .guest import GreylistEntry, Guest, GuestMerge
+from .hotel import Hotel, NightAudit
+from .reference import (
+    Agency,
+    BoardType,
+    Facility,
+    FacilityType,
+    LoyaltyTier,
+    MarketSegment,
+    RoomType,
+    SourceChannel,
+    StayType,
+)
+from .reservation import FacilityBooking, Reservation, ReservationCompanion, ReservationStatusChange
+
+__all__ = [
+    "Agency",
+    "AppendOnlyError",
+    "BoardType",
+    "ConsentPurpose",
+    "ConsentRecord",
+    "ConsentSource",
+    "ConsentWording",
+    "ContactChannel",
+    "Facility",
+    "FacilityBooking",
+    "FacilityType",
+    "GreylistEntry",
+    "Guest",
+    "GuestMerge",
+    "Hotel",
+    "LoyaltyTier",
+    "MarketSegment",
+    "NightAudit",
+    "Reservation",
+    "ReservationCompanion",
+    "ReservationStatusChange",
+    "RoomType",
+    "SourceChannel",
+    "StayType",
+]

@@ -1,0 +1,133 @@
+"""What the campaign screens share: permissions, the audience a screen shows, wording, the audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.audiences import audience
+from campaigns.models import EVENT_TRIGGERS, Campaign, CampaignRun, Timing, Trigger
+from campaigns.occurrences import Occurrence
+from campaigns.selectors import RunCounts, next_occurrence, run_message_counts
+from channels_out.models import SkipReason
+from crm_messaging.ui.screens import StaffView
+from guests.models import Hotel, Reservation
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run as the screens list it: with what became of its messages."""
+
+    run: CampaignRun
+    counts: RunCounts
+    skipped: int
+    skipped_detail: list[tuple[str, int]]
+
+
+def run_rows(runs: Iterable[CampaignRun]) -> list[RunRow]:
+    """Rows for ``runs``, their message counts read in one query."""
+    runs = list(runs)
+    counts = run_message_counts(run.pk for run in runs)
+    labels = dict(SkipReason.choices)
+    return [
+        RunRow(
+            run,
+            counts[run.pk],
+            sum(counts[run.pk].skipped.values()),
+            [
+                (str(labels.get(reason, reason or "?")), n)
+                for reason, n in sorted(counts[run.pk].skipped.items())
+            ],
+        )
+        for run in runs
+    ]
+
+
+class AnyPermissionView(StaffView):
+    """A staff screen open to a user holding any one of ``permission_required`` (403 otherwise)."""
+
+    request: HttpRequest
+
+    def has_permission(self) -> bool:
+        return any(self.request.user.has_perm(p) for p in self.get_permission_required())
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def timing_label(campaign: Campaign) -> str:
+    """The timing as staff read it: "3 days after departure"."""
+    if not campaign.timing:
+        return ""
+    return str(Timing(campaign.timing).label).replace("N ", f"{campaign.offset} ", 1)
+
+
+# --- the audience a screen shows -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which records a screen counts and previews for a campaign, and how staff read it.
+
+    Scheduled and operator campaigns show their next occurrence. An event campaign reaches
+    one reservation at a time, when it happens; the screens show it against today's
+    reservations of that kind (today's departures for a check-out survey), so a filter's
+    effect is visible before the event.
+    """
+
+    occurrence: Occurrence
+    when: str
+    only: Q | None = None
+
+    def records(self, campaign: Campaign) -> QuerySet[Any]:
+        records = audience(campaign, self.occurrence)
+        return records.filter(self.only) if self.only is not None else records
+
+    def record_ids(self, campaign: Campaign) -> list[int] | None:
+        """The ids ``estimate`` and ``preview`` should keep to (None: the whole audience)."""
+        if self.only is None:
+            return None
+        return list(self.records(campaign).order_by("pk").values_list("pk", flat=True))
+
+
+def _today_of_event(trigger: str, day: dt.date) -> tuple[Q, str]:
+    local_today = timezone.localdate()
+    if trigger == Trigger.CHECK_IN:
+        return Q(arrival=day), _("today's arrivals")
+    if trigger == Trigger.CHECK_OUT:
+        return (
+            Q(
+                departure=day,
+                status__in=[Reservation.Status.CHECKED_IN, Reservation.Status.CHECKED_OUT],
+            ),
+            _("today's departures"),
+        )
+    if trigger == Trigger.CANCELLATION:
+        return Q(cancelled_at__date=local_today), _("today's cancellations")
+    return Q(created_at__date=local_today), _("the reservations made today")
+
+
+def screen_target(campaign: Campaign) -> Target:
+    """The occurrence the forecast, preview and audience screens evaluate ``campaign`` at."""
+    occurrence, when = next_occurrence(campaign)
+    if occurrence is not None:
+        return Target(occurrence, when)
+    day = Hotel.load().business_date
+    only, label = _today_of_event(campaign.trigger, day)
+    trigger = (
+        Trigger(campaign.trigger).label if campaign.trigger in EVENT_TRIGGERS else campaign.trigger
+    )
+    when = _(
+        "Sent to each reservation at “%(trigger)s”, when it happens. Shown here: %(which)s (%(day)s)."
+    ) % {"trigger": trigger, "which": label, "day": f"{day:%d.%m.%Y}"}
+    return Target(Occurrence.operator(business_date=day), when, only)

@@ -1,0 +1,141 @@
+"""Who a saved campaign reaches, each recipient's message, and operator sends (C9–C11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.generic import View
+
+from campaigns.models import Campaign, CampaignRun, CampaignSettings, Trigger
+from campaigns.occurrences import Occurrence
+from campaigns.services import campaign_send, estimate, preview
+from campaigns.services.runs import record_parts
+from crm_messaging.ui.screens import StaffView, paginate
+from guests.models import ContactChannel
+
+from .common import PAGE_SIZE, screen_target
+
+
+def _record_ids(values: list[str]) -> list[int]:
+    return sorted({int(value) for value in values if value.isdigit()})
+
+
+class CampaignAudienceView(StaffView, View):
+    """The recipients of the next occurrence, page by page, to preview and pick for a send."""
+
+    permission_required = "campaigns.view_campaign"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        target = screen_target(campaign)
+        context: dict[str, Any] = {"campaign": campaign, "when": target.when}
+        step = campaign.steps.order_by("position", "pk").first()
+        channel = step.channel if step else ContactChannel.SMS
+        try:
+            records = target.records(campaign).order_by("pk")
+            page = paginate(request, records, PAGE_SIZE)
+            rows = []
+            for record in page.object_list:
+                guest = record_parts(campaign, record)[0]
+                rows.append(
+                    {
+                        "id": record.pk,
+                        "guest": guest,
+                        "record": record,
+                        "address": guest.email if channel == ContactChannel.EMAIL else guest.phone,
+                    }
+                )
+        except Exception as exc:  # an incomplete campaign cannot list anyone yet: say why
+            context["error"] = _("The audience cannot be listed yet: %(reason)s") % {"reason": exc}
+        else:
+            context.update(page=page, rows=rows)
+        context.update(
+            channel=ContactChannel(channel).label,
+            can_send=(
+                campaign.trigger == Trigger.OPERATOR
+                and campaign.is_active
+                and request.user.has_perm("campaigns.send_campaign")
+            ),
+        )
+        return render(request, "campaigns/campaign_audience.html", context)
+
+
+class RecipientMessageView(StaffView, View):
+    """htmx: one recipient's message, rendered in his language (``preview`` with his record)."""
+
+    permission_required = "campaigns.view_campaign"
+
+    def get(self, request: HttpRequest, pk: int, record_id: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        target = screen_target(campaign)
+        result = preview(campaign, target.occurrence, limit=1, record_ids=[record_id])
+        return render(
+            request,
+            "campaigns/_message.html",
+            {"row": result.rows[0] if result.rows else None, "estimate": result.estimate},
+        )
+
+
+class CampaignSendView(StaffView, View):
+    """Send an operator campaign to all or to the selected recipients, after a confirmation with cost and balance."""
+
+    permission_required = "campaigns.send_campaign"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        record_ids = _record_ids(request.GET.getlist("record"))
+        context: dict[str, Any] = {"campaign": campaign, "record_ids": record_ids}
+        if campaign.trigger != Trigger.OPERATOR:
+            context["error"] = _(
+                "Only an operator campaign is sent by hand; this one sends itself."
+            )
+        elif not campaign.is_active:
+            context["error"] = _("The campaign is passive; activate it first.")
+        else:
+            occurrence = Occurrence.operator()
+            cost = estimate(campaign, occurrence, record_ids=record_ids or None)
+            rules = CampaignSettings.load()
+            context.update(
+                estimate=cost,
+                needs_approval=(
+                    cost.credits > rules.approval_cost_threshold
+                    or cost.recipients > rules.approval_recipient_threshold
+                ),
+                sample=preview(campaign, occurrence, limit=5, record_ids=record_ids or None).rows,
+            )
+        return render(request, "campaigns/campaign_send.html", context)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        record_ids = _record_ids(request.POST.getlist("record"))
+        try:
+            run = campaign_send(campaign=campaign, user=request.user, record_ids=record_ids or None)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            if request.user.has_perm("campaigns.view_campaignrun"):
+                return redirect("campaigns:campaign-runs", campaign.pk)
+            return redirect("campaigns:campaign-edit", campaign.pk)
+        summary = {"name": campaign.name, "n": run.audience_size, "credits": run.estimated_cost}
+        if run.state == CampaignRun.State.AWAITING_APPROVAL:
+            messages.warning(
+                request,
+                _(
+                    "“%(name)s”: %(n)s recipients, %(credits)s credits estimated — awaiting "
+                    "approval by a second member of staff."
+                )
+                % summary,
+            )
+        else:
+            messages.success(
+                request,
+                _("“%(name)s”: sending to %(n)s recipients (%(credits)s credits estimated).")
+                % summary,
+            )
+        if request.user.has_perm("campaigns.view_campaignrun"):
+            return redirect("campaigns:campaign-runs", campaign.pk)
+        return redirect("campaigns:campaign-list")

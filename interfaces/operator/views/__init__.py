@@ -1,0 +1,38 @@
+"""Staff screens of the sender layer: the send log for operators, credits for the manager, the
+live message counter the other screens embed.
+
+Every write goes through ``channels_out.services``; every read of the ledger through
+``channels_out.selectors``.
+"""
+
+from .credits import (
+    CreditOrderCancelView,
+    CreditOrderCreateView,
+    CreditOrderMarkPaidView,
+    CreditsView,
+)
+from .export import MessageExportView
+from .log import (
+    MarkSentView,
+    MessageDetailView,
+    MessageListView,
+    MessageRowsView,
+    ResendView,
+    UnknownQueueView,
+)
+from .meter import meter
+
+__all__ = [
+    "CreditOrderCancelView",
+    "CreditOrderCreateView",
+    "CreditOrderMarkPaidView",
+    "CreditsView",
+    "MarkSentView",
+    "MessageDetailView",
+    "MessageExportView",
+    "MessageListView",
+    "MessageRowsView",
+    "ResendView",
+    "UnknownQueueView",
+    "meter",
+]

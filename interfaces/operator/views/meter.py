@@ -1,0 +1,29 @@
+"""The live counter under every message box (front desk, campaign editor): an htmx fragment."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from channels_out.meter import message_meter
+from guests.models import ContactChannel, Guest
+
+
+@login_required
+@require_POST
+def meter(request: HttpRequest) -> HttpResponse:
+    """htmx: the live counter fragment for the text being typed (POST text, channel, to or guest)."""
+    channel = request.POST.get("channel", ContactChannel.SMS)
+    if channel not in ContactChannel.values:
+        channel = ContactChannel.SMS
+    to = request.POST.get("to", "")
+    guest_id = request.POST.get("guest", "")
+    if not to and guest_id.isdigit():
+        to = Guest.objects.filter(pk=int(guest_id)).values_list("phone", flat=True).first() or ""
+    return render(
+        request,
+        "channels_out/_meter.html",
+        message_meter(text=request.POST.get("text", ""), channel=channel, to=to),
+    )
