@@ -15,6 +15,8 @@ the last line is their sum (one tick counting all three) and its ratio to the ha
 sum. ``--proposed`` first applies the indexes and setting bench/README.md proposes.
 """
 
+# Django and the apps are imported inside functions: they need the settings, which main()
+# configures (DATABASE_URL, django.setup()) only after checking the database.
 from __future__ import annotations
 
 import datetime as dt

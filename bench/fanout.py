@@ -17,6 +17,8 @@ medians are compared. The last line reads: `fanout 100000: 9.8 s, ratio 2.1x vs 
 + bulk insert` (target ≤ 3×).
 """
 
+# Django and the apps are imported inside functions: they need the settings, which main()
+# configures (DATABASE_URL, django.setup()) only after checking the database.
 from __future__ import annotations
 
 import argparse

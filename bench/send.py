@@ -24,6 +24,8 @@ Rounds alternate which goes first; the medians decide. The last two lines are th
 (msg/s of our path; ratio = our rate / the raw rate, so 1.00x would mean no overhead.)
 """
 
+# Django and the apps are imported inside functions: they need the settings, which main()
+# configures (DATABASE_URL, django.setup()) only after checking the database.
 from __future__ import annotations
 
 import argparse

@@ -6,7 +6,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
-        # Both import the models, which exist only once the app registry is ready.
+        # These import the models, which exist only once the app registry is ready.
         from channels_out.origins import origin_kind_register
 
         from . import triggers  # noqa: F401  (connects the signal receivers)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import triggers
-from .services import run_send_chunk, runs_to_redrive, trigger_event_process
+from .models import CampaignRun
+from .services import run_launch, run_send_chunk, runs_to_redrive, trigger_event_process
 
 
 @shared_task(name="campaigns.process_trigger_event", ignore_result=True)
@@ -26,9 +27,6 @@ def tick() -> None:
     triggers.tick()
     for event_id in triggers.pending_events():
         trigger_event_process(event_id)
-    from .models import CampaignRun
-    from .services import run_launch
-
     for run_id in runs_to_redrive():
         # Sending the whole run again is safe: every message's dedupe key already exists or is new.
         run_launch(CampaignRun.objects.select_related("campaign").get(pk=run_id))

@@ -28,6 +28,7 @@ PENDING_AFTER = dt.timedelta(minutes=2)
 
 
 def _schedule(event: TriggerEvent) -> None:
+    # The Celery task module imports these receivers.
     from .tasks import process_trigger_event
 
     event_id = event.pk

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from guests.models import ContactChannel
 
 from .models import EVENT_TRIGGERS, AgeMode, Campaign, Source, Timing, Trigger
+from .rendering import validate_variant
 
 RESERVATION_TIMINGS = frozenset(
     {Timing.DAYS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE, Timing.HOURS_BEFORE_ARRIVAL}
@@ -194,8 +195,6 @@ def campaign_validate(campaign: Campaign) -> None:
     if campaign.pk:
         for field, messages in plan_errors(campaign).items():
             errors.setdefault(field, []).extend(messages)
-        from .rendering import validate_variant
-
         for variant in campaign.variants.all():
             try:
                 validate_variant(variant)

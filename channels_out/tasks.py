@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from celery import shared_task
+from django.conf import settings
+from django.urls import reverse
 
 from . import dispatch
+from .backends import sandbox
+from .models import ChannelAccount
 
 
 @shared_task(name="channels_out.deliver_messages", ignore_result=True)
@@ -40,13 +45,6 @@ def sandbox_receipt(
     description: str = "",
 ) -> None:
     """The sandbox provider's side: post a signed delivery receipt to our status webhook over HTTP."""
-    import requests
-    from django.conf import settings
-    from django.urls import reverse
-
-    from .backends import sandbox
-    from .models import ChannelAccount
-
     account = ChannelAccount.objects.get(pk=account_id)
     body = sandbox.receipt_body(
         provider_message_id=provider_message_id,

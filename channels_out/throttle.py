@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+import redis
 from django.conf import settings
 
 _SCRIPT = """
@@ -50,8 +51,6 @@ class RedisTimeline:
     """The shared timeline in Redis."""
 
     def __init__(self, url: str) -> None:
-        import redis
-
         self._client = redis.Redis.from_url(url)
         self._script: Any = self._client.register_script(_SCRIPT)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
@@ -31,8 +33,6 @@ def record_staff_action(
     ``message`` is a sentence, or the admin's structured form (``[{"changed": {"fields": […]}}]``).
     Nothing is recorded without a signed-in user.
     """
-    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-
     author = acting_user(user)
     if author is None:
         return

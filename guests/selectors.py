@@ -8,6 +8,7 @@ from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Sub
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact, IsNull
 
+from .contacts import is_ota_relay_email
 from .models import ConsentPurpose, ConsentRecord, GreylistEntry, Guest, Hotel
 
 # Why a guest may not receive a message; the sender layer records these as skip reasons.
@@ -109,8 +110,6 @@ def guest_find_duplicates(guest: Guest) -> QuerySet[Guest]:
     A match is the same phone, the same e-mail (ignoring case; relay addresses excluded, as
     each OTA booking gets its own), or the same full name and birth date.
     """
-    from .contacts import is_ota_relay_email
-
     match = Q(pk__in=[])
     if guest.phone and guest.phone_valid:
         match |= Q(phone=guest.phone, phone_valid=True)

@@ -14,16 +14,16 @@ from guests.models import ContactChannel, Guest
 from ..gallery import gallery_templates
 from ..models import Campaign, CampaignStep, MessageVariant
 from ..rendering import validate_variant
+from ..validation import definition_errors
 
 GENDERS = [(value, label) for value, label in Guest.Gender.choices if value]
 
 
 class CampaignForm(forms.ModelForm):
-    """The campaign's own fields; the model's ``clean`` (``definition_errors``) runs in ``_post_clean``.
+    """The campaign's own fields, checked by ``definition_errors`` after the model's own checks.
 
-    ``ModelForm`` calls ``Campaign.full_clean`` and files every ``{field: message}`` of
-    ``definition_errors`` under its field, so "an hourly trigger on guests" shows next to
-    the trigger, not above the form.
+    Every ``{field: message}`` of ``definition_errors`` is filed under its field, so "an hourly
+    trigger on guests" shows next to the trigger, not above the form.
     """
 
     genders = forms.MultipleChoiceField(
@@ -84,6 +84,14 @@ class CampaignForm(forms.ModelForm):
             "exclude_greylisted",
             "facility_types",
         )
+
+    def _post_clean(self) -> None:
+        # ModelForm's hook after the fields are clean (django-stubs leave it out): it builds
+        # the instance and runs the model's own checks; the definition's rules follow.
+        super()._post_clean()  # type: ignore[misc]
+        errors = definition_errors(self.instance)
+        if errors:
+            self.add_error(None, ValidationError(errors))
 
 
 class CampaignStepForm(forms.ModelForm):

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -206,13 +205,6 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        from ..validation import definition_errors
-
-        errors = definition_errors(self)
-        if errors:
-            raise ValidationError(errors)
 
     def is_valid_on(self, day: dt.date) -> bool:
         """Tell whether ``day`` falls in the validity range."""

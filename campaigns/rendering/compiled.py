@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError,
 from markupsafe import escape
 
 from channels_out.services.messages import MAX_HTML_BYTES, MAX_SMS_CHARS, MAX_SUBJECT_CHARS
+from channels_out.text import html_to_text
 
 from .keywords import UnknownKeyword, translate_keywords
 from .sandbox import (
@@ -89,8 +90,6 @@ class Rendered:
         """The e-mail's plain-text part: the text, or else the one the SMTP backend derives from the HTML."""
         if self.text or not self.html:
             return self.text
-        from channels_out.text import html_to_text
-
         return html_to_text(self.html)
 
 

@@ -1,6 +1,7 @@
 """Every write of the campaign engine: runs, operator sends, approvals, test sends."""
 
 from .campaigns import campaign_duplicate, campaign_set_active
+from .events import trigger_event_process
 from .operator import (
     Estimate,
     Preview,
@@ -11,7 +12,7 @@ from .operator import (
     estimate,
     preview,
 )
-from .runs import run_launch, run_open, run_send_chunk, runs_to_redrive, trigger_event_process
+from .runs import run_launch, run_open, run_send_chunk, runs_to_redrive
 
 __all__ = [
     "campaign_duplicate",

@@ -29,14 +29,12 @@ from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reserva
 
 from ..audiences import audience
 from ..models import (
-    EVENT_TRIGGERS,
     Campaign,
     CampaignRun,
     CampaignSettings,
     Source,
     Timing,
     Trigger,
-    TriggerEvent,
 )
 from ..occurrences import Occurrence, occurrence_key
 from ..rendering import RenderError, build_context, choose_variant, compile_variant
@@ -139,7 +137,8 @@ def run_launch(run: CampaignRun) -> CampaignRun:
         state=CampaignRun.State.RUNNING,
     )
     if not chunks:
-        _finish(run.pk)
+        run_finish(run.pk)
+    # The Celery task module imports these services.
     from ..tasks import send_run_chunk
 
     for chunk in chunks:
@@ -148,7 +147,8 @@ def run_launch(run: CampaignRun) -> CampaignRun:
     return run
 
 
-def _finish(run_id: int) -> None:
+def run_finish(run_id: int) -> None:
+    """Mark a running run done once all its chunks are."""
     CampaignRun.objects.filter(
         pk=run_id, state=CampaignRun.State.RUNNING, chunks_done__gte=F("chunks_total")
     ).update(state=CampaignRun.State.DONE, finished_at=timezone.now())
@@ -274,81 +274,8 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
             merged = Counter(locked.render_failures) + failures
             CampaignRun.objects.filter(pk=run.pk).update(render_failures=dict(merged))
         CampaignRun.objects.filter(pk=run.pk).update(chunks_done=F("chunks_done") + 1)
-        _finish(run.pk)
+        run_finish(run.pk)
     return len(messages)
-
-
-# --- triggers --------------------------------------------------------------------------------
-
-
-def _campaigns_for(event: TriggerEvent) -> list[Campaign]:
-    if event.kind == Trigger.ONCE:
-        return [event.campaign] if event.campaign and event.campaign.is_active else []
-    return list(Campaign.objects.filter(is_active=True, trigger=event.kind))
-
-
-def _occurrence_for(event: TriggerEvent) -> Occurrence:
-    if event.kind == Trigger.DAILY:
-        assert event.business_date is not None
-        return Occurrence.daily(event.business_date)
-    if event.kind == Trigger.HOURLY:
-        return Occurrence.hourly(dt.datetime.fromisoformat(event.key.partition(":")[2]))
-    if event.kind == Trigger.ONCE:
-        assert event.campaign is not None and event.campaign.scheduled_at is not None
-        return Occurrence.once(event.campaign.scheduled_at)
-    assert event.reservation_id is not None
-    return Occurrence.event(
-        event.kind, event.reservation_id, business_date=Hotel.load().business_date
-    )
-
-
-def trigger_event_process(event_id: int) -> list[CampaignRun]:
-    """Start the runs an event calls for (once), and mark it processed.
-
-    Event triggers (one reservation) are sent at once, in this transaction; ticks fan out in
-    chunks. One-off campaigns are checked against the balance before they go (C11, C13).
-    """
-    from .operator import estimate_and_check
-
-    runs: list[CampaignRun] = []
-    with transaction.atomic():
-        event = (
-            TriggerEvent.objects.select_for_update()
-            .filter(pk=event_id, processed_at__isnull=True)
-            .first()
-        )
-        if event is None:
-            return runs
-        occurrence = _occurrence_for(event)
-        today = occurrence.day
-        for campaign in _campaigns_for(event):
-            if not campaign.is_valid_on(today):
-                continue
-            run, created = run_open(campaign, occurrence, trigger=event.kind)
-            if not created:
-                continue
-            if event.kind == Trigger.ONCE:
-                refusal = estimate_and_check(campaign, occurrence)
-                if refusal:
-                    CampaignRun.objects.filter(pk=run.pk).update(
-                        state=CampaignRun.State.REFUSED, refusal=refusal, finished_at=timezone.now()
-                    )
-                    runs.append(run)
-                    continue
-            if event.kind in EVENT_TRIGGERS:
-                ids = list(audience(campaign, occurrence).values_list("pk", flat=True))
-                CampaignRun.objects.filter(pk=run.pk).update(
-                    audience_size=len(ids), chunks_total=1 if ids else 0
-                )
-                if ids:
-                    run_send_chunk(run.pk, ids)
-                _finish(run.pk)
-            else:
-                run_launch(run)
-            runs.append(run)
-        event.processed_at = timezone.now()
-        event.save(update_fields=["processed_at"])
-    return runs
 
 
 def runs_to_redrive(*, now: dt.datetime | None = None) -> list[int]:

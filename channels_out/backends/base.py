@@ -9,14 +9,45 @@ place (channels_out/dispatch.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
+from crm_messaging.phones import InvalidPhone, normalise_phone
+
+if TYPE_CHECKING:
     from ..models import ChannelAccount, OutboundMessage
+
+
+ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
+def validate_sms_sender(value: str) -> None:
+    """Accept an alphanumeric sender ID (1–11 of A–Z a–z 0–9 and space, with a letter) or an E.164 number."""
+    if ALPHANUMERIC_SENDER.match(value):
+        return
+    if value.startswith("+"):
+        try:
+            if normalise_phone(value) == value:
+                return
+        except InvalidPhone as exc:
+            raise ValidationError(
+                f"The sender number is not valid: {exc.reason}.", code="invalid_sender"
+            ) from exc
+        raise ValidationError(
+            "Write the sender number in E.164 form, e.g. +905321234567.", code="invalid_sender"
+        )
+    raise ValidationError(
+        "A sender is either up to 11 letters, digits and spaces with at least one letter "
+        "(e.g. “LYKIA BAY”), or a phone number in E.164 form (e.g. +905321234567).",
+        code="invalid_sender",
+    )
 
 
 @dataclass(frozen=True)
@@ -137,10 +168,6 @@ class Backend:
     @classmethod
     def sms_sender_error(cls, sender: str) -> str | None:
         """Say what is wrong with an SMS sender (an alphanumeric ID or an E.164 number), or None."""
-        from django.core.exceptions import ValidationError
-
-        from ..models.accounts import validate_sms_sender
-
         try:
             validate_sms_sender(sender)
         except ValidationError as exc:
@@ -171,9 +198,6 @@ class Backend:
 
     @cached_property
     def _status_webhook_url(self) -> str:
-        from django.conf import settings
-        from django.urls import reverse
-
         return f"{settings.PUBLIC_BASE_URL}{reverse('channels_out:status-webhook', kwargs={'account_id': self.account.pk})}"
 
     # --- webhooks ---------------------------------------------------------------------------
@@ -191,6 +215,4 @@ class Backend:
 
     def inbound_response(self) -> HttpResponse:
         """What the provider expects back from an inbound webhook (Twilio: empty TwiML)."""
-        from django.http import HttpResponse
-
         return HttpResponse(status=204)

@@ -126,6 +126,7 @@ class SandboxBackend(Backend):
         provider_id = f"SB{uuid.uuid4().hex[:30]}"
         outcome = plan_outcome(message)
         if outcome is not None:
+            # The Celery task module imports the backends; it is loaded when a receipt is due.
             from ..tasks import sandbox_receipt
 
             status, code, description, delay = outcome

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import (
@@ -39,7 +41,6 @@ from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, Webh
 from .http import network_error, retry_after_seconds
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
     from twilio.http.response import Response as TwilioResponse
 
     from ..models import ChannelAccount, OutboundMessage
@@ -355,8 +356,6 @@ class TwilioBackend(Backend):
 
     def inbound_response(self) -> HttpResponse:
         """Answer with empty TwiML: Twilio replies nothing itself (our auto-reply goes as a message)."""
-        from django.http import HttpResponse
-
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
@@ -369,8 +368,6 @@ def _is_messaging_service(sender: str) -> bool:
 
 
 def _signed_url_candidates(request: HttpRequest) -> list[str]:
-    from django.conf import settings
-
     public = f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}{request.get_full_path()}"
     seen = request.build_absolute_uri()
     return [public] if seen == public else [public, seen]

@@ -1,6 +1,6 @@
 """Models of the sender layer, re-exported."""
 
-from .accounts import ChannelAccount, sanitise_from_name, validate_sms_sender
+from .accounts import ChannelAccount, sanitise_from_name
 from .credits import CreditBalance, CreditOrder, LedgerEntry, MessagingPolicy, PriceRule
 from .messages import (
     FINAL_STATUSES,
@@ -29,5 +29,4 @@ __all__ = [
     "Status",
     "sanitise_from_name",
     "statuses_below",
-    "validate_sms_sender",
 ]

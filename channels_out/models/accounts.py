@@ -12,34 +12,11 @@ from django.db.models import Q
 from crm_messaging.phones import InvalidPhone, normalise_phone
 from guests.models import ContactChannel
 
-from ..backends import backend_choices
+from ..backends import backend_choices, backend_class
 from ..crypto import EncryptedTextField
 
-ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 # RFC 5322 specials and line breaks that would break or inject into a From header (S11).
 _FROM_NAME_FORBIDDEN = re.compile(r'[()<>,:@!/=;"\\\r\n]')
-
-
-def validate_sms_sender(value: str) -> None:
-    """Accept an alphanumeric sender ID (1–11 of A–Z a–z 0–9 and space, with a letter) or an E.164 number."""
-    if ALPHANUMERIC_SENDER.match(value):
-        return
-    if value.startswith("+"):
-        try:
-            if normalise_phone(value) == value:
-                return
-        except InvalidPhone as exc:
-            raise ValidationError(
-                f"The sender number is not valid: {exc.reason}.", code="invalid_sender"
-            ) from exc
-        raise ValidationError(
-            "Write the sender number in E.164 form, e.g. +905321234567.", code="invalid_sender"
-        )
-    raise ValidationError(
-        "A sender is either up to 11 letters, digits and spaces with at least one letter "
-        "(e.g. “LYKIA BAY”), or a phone number in E.164 form (e.g. +905321234567).",
-        code="invalid_sender",
-    )
 
 
 def sanitise_from_name(value: str) -> str:
@@ -166,8 +143,6 @@ class ChannelAccount(models.Model):
         return f"{self.name} ({self.get_channel_display()})"
 
     def clean(self) -> None:
-        from ..backends import backend_class
-
         errors: dict[str, str] = {}
         try:
             backend = backend_class(self.backend)

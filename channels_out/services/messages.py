@@ -521,6 +521,7 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
     due = [m.pk for m in messages if not (m.not_before and m.not_before > now)]
     if not due:
         return  # the sweeper sends waiting messages when their time comes
+    # The Celery task module imports the dispatcher, which imports these services.
     from ..tasks import deliver_messages
 
     for start in range(0, len(due), DISPATCH_CHUNK):

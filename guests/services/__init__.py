@@ -3,14 +3,13 @@
 from .facilities import facility_booking_create, facility_booking_set_status
 from .guests import (
     greylist_lift,
-    guest_confirm_contact,
     guest_create,
     guest_greylist,
     guest_record_consent,
     guest_recount_stays,
     guest_update,
 )
-from .merge import guest_merge
+from .merge import guest_confirm_contact, guest_merge
 from .night_audit import NightAuditError, night_audit_run
 from .reservations import (
     TransitionError,

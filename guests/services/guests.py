@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
-from ..contacts import is_ota_relay_email, normalise_email
+from ..contacts import normalise_email
 from ..models import (
     ConsentPurpose,
     ConsentRecord,
@@ -229,38 +229,3 @@ def guest_recount_stays(guest: Guest) -> int:
     Guest.objects.filter(pk=guest.pk).update(stay_count=count)
     guest.stay_count = count
     return count
-
-
-@transaction.atomic
-def guest_confirm_contact(
-    *, guest: Guest, email: str | None = None, phone: str | None = None, user: Actor = None
-) -> Guest:
-    """Record a contact detail the guest has proved is his, and link him to his known profile.
-
-    A confirmed e-mail becomes verified (a relay address never does: ValidationError). When
-    another profile already holds the same verified e-mail or valid phone, this profile (e.g.
-    one created from an OTA booking) is merged into it and the surviving profile is returned.
-    """
-    from ..selectors import guest_find_existing
-    from .merge import guest_merge
-
-    contact = _contact_values(email=email, phone=phone, strict_phone=True)
-    if contact.get("email") and is_ota_relay_email(contact["email"]):
-        raise ValidationError(
-            {"email": "This is a booking portal's relay address; give your own e-mail address."}
-        )
-    existing = guest_find_existing(email=contact.get("email", ""), phone=contact.get("phone", ""))
-    if existing is not None and existing.pk != guest.pk:
-        guest_merge(
-            source=guest,
-            target=existing,
-            user=user,
-            reason="guest confirmed a known contact detail",
-        )
-        guest = Guest.objects.get(pk=existing.pk)  # as the merge left it, not as loaded before
-    for field, value in contact.items():
-        setattr(guest, field, value)
-    if contact.get("email"):
-        guest.email_verified = True
-    guest.save()
-    return guest

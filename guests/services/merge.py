@@ -1,4 +1,5 @@
-"""Duplicate merge (G5): one person, one profile, with everything that pointed at either."""
+"""Duplicate merge (G5): one person, one profile, with everything that pointed at either; a
+confirmed contact detail that names a known profile merges into it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from django.utils.translation import gettext
 from crm_messaging.actors import Actor, acting_user
 
 from .. import signals
+from ..contacts import is_ota_relay_email
 from ..models import Guest, GuestMerge, ReservationCompanion
-from .guests import guest_recount_stays
+from ..selectors import guest_find_existing
+from .guests import _contact_values, guest_recount_stays
 
 # Profile fields the survivor takes from the duplicate when its own are empty.
 _FILL_IF_EMPTY = (
@@ -134,3 +137,35 @@ def guest_merge(
     )
     signals.guests_merged.send(sender=Guest, target=target, merge=merge, user=user)
     return merge
+
+
+@transaction.atomic
+def guest_confirm_contact(
+    *, guest: Guest, email: str | None = None, phone: str | None = None, user: Actor = None
+) -> Guest:
+    """Record a contact detail the guest has proved is his, and link him to his known profile.
+
+    A confirmed e-mail becomes verified (a relay address never does: ValidationError). When
+    another profile already holds the same verified e-mail or valid phone, this profile (e.g.
+    one created from an OTA booking) is merged into it and the surviving profile is returned.
+    """
+    contact = _contact_values(email=email, phone=phone, strict_phone=True)
+    if contact.get("email") and is_ota_relay_email(contact["email"]):
+        raise ValidationError(
+            {"email": "This is a booking portal's relay address; give your own e-mail address."}
+        )
+    existing = guest_find_existing(email=contact.get("email", ""), phone=contact.get("phone", ""))
+    if existing is not None and existing.pk != guest.pk:
+        guest_merge(
+            source=guest,
+            target=existing,
+            user=user,
+            reason="guest confirmed a known contact detail",
+        )
+        guest = Guest.objects.get(pk=existing.pk)  # as the merge left it, not as loaded before
+    for field, value in contact.items():
+        setattr(guest, field, value)
+    if contact.get("email"):
+        guest.email_verified = True
+    guest.save()
+    return guest

@@ -1,6 +1,7 @@
 """What the sender layer and the campaigns do with the portal's links (P3), end to end.
 
-channels_out adds ``interfaces.portal.links`` headers to marketing e-mail and the account's
+channels_out adds the portal's unsubscribe headers (``interfaces.portal.links``, reached through the
+``guests.links`` registry) to marketing e-mail and the account's
 opt-out hint to marketing SMS; ``campaigns.services.runs.links_for`` passes the guest's links
 to the templates.
 """

@@ -28,6 +28,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from channels_out.models import InboundMessage
+from channels_out.selectors import guest_messages
 from crm_messaging.actors import record_staff_action
 from crm_messaging.i18n import lower_label
 from crm_messaging.ui.screens import StaffView, paginate, refusal
@@ -112,9 +114,6 @@ class Interaction:
 def guest_interactions(guest: Guest, *, limit: int, user: Any) -> tuple[list[Interaction], bool]:
     """The newest ``limit`` interactions with ``guest`` the user may see, newest first, and
     whether there are more. One query per kind, however long the history."""
-    from channels_out.models import InboundMessage
-    from channels_out.selectors import guest_messages
-
     sources: list[tuple[str, QuerySet[Any], str]] = []
     if user.has_perm("channels_out.view_outboundmessage"):
         sources.append(("sent", guest_messages(guest).defer(*HISTORY_DEFERRED), "created_at"))

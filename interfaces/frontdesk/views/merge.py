@@ -16,8 +16,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from channels_out.models import OutboundMessage
 from crm_messaging.ui.screens import StaffView, refusal
-from guests.models import ConsentRecord, GreylistEntry, Guest, Reservation, ReservationCompanion
+from guests.models import (
+    ConsentRecord,
+    FacilityBooking,
+    GreylistEntry,
+    Guest,
+    Reservation,
+    ReservationCompanion,
+)
 from guests.selectors import guest_find_duplicates
 from guests.services import guest_merge
 
@@ -31,9 +39,6 @@ def _count(model: Any, field: str) -> Coalesce:
 
 def merge_summary(guests: list[Guest]) -> dict[int, Guest]:
     """The two profiles with how much hangs on each, in one query."""
-    from channels_out.models import OutboundMessage
-    from guests.models import FacilityBooking
-
     annotated = Guest.objects.filter(pk__in=[g.pk for g in guests]).annotate(
         n_booked=_count(Reservation, "booker"),
         n_companion=_count(ReservationCompanion, "guest"),

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from channels_out.selectors import reservation_messages
 from crm_messaging.ui.screens import StaffView, next_url, paginate, refusal
 from guests.models import GreylistEntry, Guest, Reservation, ReservationCompanion
 from guests.selectors import hotel_business_date
@@ -205,8 +206,6 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
         )
 
     def history_source(self) -> Any:
-        from channels_out.selectors import reservation_messages
-
         return reservation_messages(self.reservation)
 
     def history_url(self) -> str:

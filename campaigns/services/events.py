@@ -1,0 +1,88 @@
+"""Trigger events (C7, R2): the runs an event calls for, started once.
+
+A reservation's event is sent at once, in the event's transaction; daily, hourly and one-off
+ticks fan out in chunks; a one-off campaign is checked against the balance before it goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from guests.models import Hotel
+
+from ..audiences import audience
+from ..models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, TriggerEvent
+from ..occurrences import Occurrence
+from .operator import estimate_and_check
+from .runs import run_finish, run_launch, run_open, run_send_chunk
+
+
+def _campaigns_for(event: TriggerEvent) -> list[Campaign]:
+    if event.kind == Trigger.ONCE:
+        return [event.campaign] if event.campaign and event.campaign.is_active else []
+    return list(Campaign.objects.filter(is_active=True, trigger=event.kind))
+
+
+def _occurrence_for(event: TriggerEvent) -> Occurrence:
+    if event.kind == Trigger.DAILY:
+        assert event.business_date is not None
+        return Occurrence.daily(event.business_date)
+    if event.kind == Trigger.HOURLY:
+        return Occurrence.hourly(dt.datetime.fromisoformat(event.key.partition(":")[2]))
+    if event.kind == Trigger.ONCE:
+        assert event.campaign is not None and event.campaign.scheduled_at is not None
+        return Occurrence.once(event.campaign.scheduled_at)
+    assert event.reservation_id is not None
+    return Occurrence.event(
+        event.kind, event.reservation_id, business_date=Hotel.load().business_date
+    )
+
+
+def trigger_event_process(event_id: int) -> list[CampaignRun]:
+    """Start the runs an event calls for (once), and mark it processed.
+
+    Event triggers (one reservation) are sent at once, in this transaction; ticks fan out in
+    chunks. One-off campaigns are checked against the balance before they go (C11, C13).
+    """
+    runs: list[CampaignRun] = []
+    with transaction.atomic():
+        event = (
+            TriggerEvent.objects.select_for_update()
+            .filter(pk=event_id, processed_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return runs
+        occurrence = _occurrence_for(event)
+        today = occurrence.day
+        for campaign in _campaigns_for(event):
+            if not campaign.is_valid_on(today):
+                continue
+            run, created = run_open(campaign, occurrence, trigger=event.kind)
+            if not created:
+                continue
+            if event.kind == Trigger.ONCE:
+                refusal = estimate_and_check(campaign, occurrence)
+                if refusal:
+                    CampaignRun.objects.filter(pk=run.pk).update(
+                        state=CampaignRun.State.REFUSED, refusal=refusal, finished_at=timezone.now()
+                    )
+                    runs.append(run)
+                    continue
+            if event.kind in EVENT_TRIGGERS:
+                ids = list(audience(campaign, occurrence).values_list("pk", flat=True))
+                CampaignRun.objects.filter(pk=run.pk).update(
+                    audience_size=len(ids), chunks_total=1 if ids else 0
+                )
+                if ids:
+                    run_send_chunk(run.pk, ids)
+                run_finish(run.pk)
+            else:
+                run_launch(run)
+            runs.append(run)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+    return runs
