@@ -1,0 +1,1 @@
+"""Front-desk screens: reservations, guests, one-off messages (URL namespace ``guests``)."""

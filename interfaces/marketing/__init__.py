@@ -1,0 +1,2 @@
+"""Marketing screens: campaigns, their audience, sends, runs and approvals (URL namespace
+``campaigns``)."""
