@@ -32,7 +32,8 @@ from guests.models import ContactChannel
 from . import policy
 from .backends import Backend, TransportError, get_backend
 from .models import ChannelAccount, MessagingPolicy, OutboundMessage, SkipReason, Status
-from .services.messages import _record, _skip
+from .redaction import unsealed
+from .services.messages import _record, _skip, messages_wipe_sealed
 from .services.status import StatusChange, message_apply_statuses
 from .throttle import Pacer
 
@@ -228,7 +229,7 @@ def _deliver_one(
     if not _claim(message, now=now, at=claimed_at):
         return None  # another worker has it, or it is no longer queued
     try:
-        accepted = backend.send(message)
+        accepted = backend.send(unsealed(message))  # the full text goes; the log keeps the mask
     except TransportError as exc:
         return _after_error(message, exc, outcomes)
     except Exception as exc:  # a bug or an unforeseen error after the claim: do not guess
@@ -368,7 +369,9 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
             code="ttl",
             description=f"no delivery receipt within the {account.ttl} s time to live",
         )
-    return {"due": due, "stuck": stuck, "ttl_expired": expired}
+    # Whatever changed status elsewhere (a top-up's expiry, an old row): full texts not needed go.
+    wiped = messages_wipe_sealed()
+    return {"due": due, "stuck": stuck, "ttl_expired": expired, "sealed_wiped": wiped}
 
 
 def _apply_in_chunks(

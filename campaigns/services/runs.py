@@ -188,6 +188,13 @@ def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
     return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
 
 
+def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
+    """What in ``links_for`` works as a key (the unsubscribe token): the send log masks it."""
+    from crm_messaging.portal.links import unsubscribe_secret
+
+    return (unsubscribe_secret(guest, channel),)
+
+
 def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
     """Render and queue the messages of one chunk in one transaction; return how many were queued.
 
@@ -266,7 +273,14 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
                 )
             )
             continue
-        requests.append(MessageRequest(steps=plan, language=variant.language, **common))
+        requests.append(
+            MessageRequest(
+                steps=plan,
+                language=variant.language,
+                secrets=link_secrets(guest, steps[0].channel),
+                **common,
+            )
+        )
     with transaction.atomic():
         messages = message_send_many(requests)
         if failures:

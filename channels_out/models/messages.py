@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from guests.models import ConsentPurpose, ContactChannel
 
+from ..crypto import EncryptedTextField
+
 
 class Status(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -136,6 +138,9 @@ class OutboundMessage(models.Model):
     )
     # The rest of an ordered fallback plan: each item a step's channel, account and content.
     fallback_plan = models.JSONField(default=list, blank=True)
+    # The content fields above are stored with their secrets masked; the full content waits
+    # here, encrypted, while the message may still be sent (channels_out/redaction.py).
+    sealed = EncryptedTextField(blank=True, default="", editable=False)
     fallback_for = models.OneToOneField(
         "self",
         null=True,

@@ -44,6 +44,7 @@ from ..models import (
     Status,
 )
 from ..pricing import PriceTable
+from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..segments import count_segments
 
 MAX_SMS_CHARS = 1600  # 10+ parts: beyond this providers refuse or truncate
@@ -125,6 +126,8 @@ class MessageRequest:
     # Log the message as skipped for this reason instead of sending it (e.g. its template
     # failed to render for this recipient): the send log keeps every recipient.
     skip: policy.Skip | None = None
+    # Codes and link tokens in the content: sent in full, stored masked (redaction.py).
+    secrets: Sequence[str] = ()
 
 
 def default_account(channel: str) -> ChannelAccount | None:
@@ -309,6 +312,7 @@ def _skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
     credits_release(message)
     if skip.reason in FALLBACK_SKIPS:
         message_fall_back(message, reason=skip.detail)
+    messages_wipe_sealed([message])
 
 
 def _opt_out(
@@ -340,11 +344,13 @@ def _build(
     guest: Guest | None,
     rest: list[Step],
     common: dict[str, Any],
+    secrets: Sequence[str] = (),
 ) -> OutboundMessage:
+    """The log row of ``step``, with ``secrets`` masked in what it stores (redaction.py)."""
     text, headers = _opt_out(
         step, account, purpose=purpose, guest=guest, headers=dict(common.pop("headers", {}) or {})
     )
-    return OutboundMessage(
+    message = OutboundMessage(
         dedupe_key=key,
         channel=step.channel,
         purpose=purpose,
@@ -361,6 +367,8 @@ def _build(
         fallback_plan=[s.as_plan_item() for s in rest],
         **common,
     )
+    seal(message, secrets)
+    return message
 
 
 def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
@@ -422,7 +430,7 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
             _mark_skipped(message, skip)
             continue
         if message.channel == ContactChannel.SMS:
-            info = count_segments(message.body)
+            info = count_segments(unsealed(message).body)  # parts of what goes, not of the mask
             message.segments, message.encoding = info.parts, info.encoding
         elif message.channel != ContactChannel.EMAIL:
             message.segments = 1
@@ -511,6 +519,7 @@ def _submit(
     for message in inserted:
         if message.status == Status.SKIPPED and message.skip_reason in FALLBACK_SKIPS:
             message_fall_back(message, reason=message.reason)
+    messages_wipe_sealed([m for m in inserted if m.status == Status.SKIPPED])
     _dispatch_on_commit([m for m in inserted if m.status == Status.QUEUED])
     return {**existing, **{m.dedupe_key: m for m in inserted}}
 
@@ -527,6 +536,22 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
     for start in range(0, len(due), DISPATCH_CHUNK):
         chunk = due[start : start + DISPATCH_CHUNK]
         transaction.on_commit(partial(deliver_messages.delay, chunk))
+
+
+def messages_wipe_sealed(messages: Sequence[OutboundMessage] | None = None) -> int:
+    """Wipe the full text of ``messages`` (default: of every message) that no longer need it.
+
+    Which ones do not is the rule of ``redaction.sealed_needed_no_more``. Instances in
+    memory keep what they hold (a fallback is built from them after the status change).
+    Returns how many were wiped.
+    """
+    rows = OutboundMessage.objects.exclude(sealed="").filter(sealed_needed_no_more())
+    if messages is not None:
+        ids = [m.pk for m in messages if m.sealed and m.pk]
+        if not ids:
+            return 0
+        rows = rows.filter(pk__in=ids)
+    return rows.update(sealed="")
 
 
 def dispatch_on_commit(message: OutboundMessage) -> None:
@@ -595,6 +620,7 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
                     "expires_at": request.expires_at,
                     "headers": dict(request.headers),
                 },
+                secrets=request.secrets,
             )
         )
     for request, row in zip(requests, rows, strict=True):
@@ -620,6 +646,7 @@ def message_send(
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
     headers: dict[str, str] | None = None,
+    secrets: Sequence[str] = (),
 ) -> OutboundMessage:
     """Queue one message to one recipient and return its log row (the first step of the plan).
 
@@ -627,6 +654,9 @@ def message_send(
     its SMS step added). The same ``dedupe_key`` never makes a second message: the existing
     row is returned. A message that may not go (no address, invalid number, no consent,
     greylisted, frequency cap, no credits …) is logged as skipped with its reason.
+
+    ``secrets`` are the codes and link tokens in the content: the message goes with them, the
+    send log keeps it with each masked (``redaction``), so no staff member ever reads one.
 
     Raises ValidationError (and writes nothing) for input that cannot be sent as written:
     unknown channel or purpose, an account of another channel, a missing or oversize text,
@@ -646,6 +676,7 @@ def message_send(
         not_before=not_before,
         expires_at=expires_at,
         headers=headers or {},
+        secrets=tuple(secrets),
     )
     return message_send_many([request])[0]
 
@@ -658,7 +689,8 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     """
     if not message.fallback_plan:
         return None
-    step = Step.from_plan_item(message.fallback_plan[0])
+    full = unsealed(message)  # the next step says what the first said, secrets and all
+    step = Step.from_plan_item(full.fallback_plan[0])
     account = _Accounts().for_step(step)
     if account is None:
         return None
@@ -668,7 +700,7 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
         key=f"{message.dedupe_key}|fallback",
         purpose=message.purpose,
         guest=message.guest,
-        rest=[Step.from_plan_item(item) for item in message.fallback_plan[1:]],
+        rest=[Step.from_plan_item(item) for item in full.fallback_plan[1:]],
         common={
             "reservation_id": message.reservation_id,
             "facility_booking_id": message.facility_booking_id,
@@ -678,9 +710,10 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
             "language": message.language,
             "sent_by_id": message.sent_by_id,
             "expires_at": message.expires_at,
-            "headers": message.headers if step.channel == ContactChannel.EMAIL else {},
+            "headers": full.headers if step.channel == ContactChannel.EMAIL else {},
             "fallback_for": message,
         },
+        secrets=sealed_secrets(message),
     )
     if (
         not fallback.to

@@ -20,7 +20,14 @@ from crm_messaging.i18n import lower_label
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
 from ..models import FINAL_STATUSES, STATUS_RANK, DeliveryEvent, OutboundMessage, SkipReason, Status
-from .messages import _event, _record, dispatch_on_commit, message_fall_back, message_submit_copy
+from .messages import (
+    _event,
+    _record,
+    dispatch_on_commit,
+    message_fall_back,
+    message_submit_copy,
+    messages_wipe_sealed,
+)
 
 ACCEPTED_STATUSES = frozenset({Status.SENT, Status.DELIVERED, Status.UNDELIVERED})
 FAILED_STATUSES = frozenset({Status.FAILED, Status.UNDELIVERED})
@@ -165,6 +172,7 @@ def message_apply_statuses(
         credits_release(message)
     for message, reason in fallbacks:
         message_fall_back(message, reason=reason)
+    messages_wipe_sealed([m for batch in updates.values() for m in batch])
     return moved
 
 
@@ -227,6 +235,8 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
             gettext("Only a message with an unknown outcome can be resent; this one is %(status)s.")
             % {"status": lower_label(message.get_status_display())}
         )
+    # Read before the original fails: failing wipes its full text, which the copy sends.
+    copy = OutboundMessage.objects.get(pk=message.pk)
     message_apply_status(
         message,
         Status.FAILED,
@@ -234,10 +244,9 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
         description=note or "not sent (operator); resent",
         by=user,
     )
-    copy = OutboundMessage.objects.filter(resend_of=message).first()
-    if copy is not None:
-        return copy
-    copy = OutboundMessage.objects.get(pk=message.pk)
+    existing = OutboundMessage.objects.filter(resend_of=message).first()
+    if existing is not None:
+        return existing
     copy.pk = None
     copy._state.adding = True
     copy.dedupe_key = f"{message.dedupe_key}|resend"

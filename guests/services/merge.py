@@ -141,13 +141,21 @@ def guest_merge(
 
 @transaction.atomic
 def guest_confirm_contact(
-    *, guest: Guest, email: str | None = None, phone: str | None = None, user: Actor = None
+    *,
+    guest: Guest,
+    email: str | None = None,
+    phone: str | None = None,
+    user: Actor = None,
+    merge_known: bool = True,
 ) -> Guest:
     """Record a contact detail the guest has proved is his, and link him to his known profile.
 
     A confirmed e-mail becomes verified (a relay address never does: ValidationError). When
     another profile already holds the same verified e-mail or valid phone, this profile (e.g.
-    one created from an OTA booking) is merged into it and the surviving profile is returned.
+    one created from an OTA booking) is merged into it and the surviving profile is returned
+    — unless ``merge_known`` is off (a guest's own confirmation in the portal: whoever holds
+    a mailbox is not thereby the other profile's owner), when both keep the detail and staff
+    see them as duplicates.
     """
     contact = _contact_values(email=email, phone=phone, strict_phone=True)
     if contact.get("email") and is_ota_relay_email(contact["email"]):
@@ -155,7 +163,7 @@ def guest_confirm_contact(
             {"email": "This is a booking portal's relay address; give your own e-mail address."}
         )
     existing = guest_find_existing(email=contact.get("email", ""), phone=contact.get("phone", ""))
-    if existing is not None and existing.pk != guest.pk:
+    if merge_known and existing is not None and existing.pk != guest.pk:
         guest_merge(
             source=guest,
             target=existing,

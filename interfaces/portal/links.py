@@ -59,6 +59,11 @@ def unsubscribe_url(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
     return absolute(_path("portal:unsubscribe", tokens.unsubscribe_token(guest.pk, channel)))
 
 
+def unsubscribe_secret(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
+    """The part of ``unsubscribe_url`` that works as a key: messages name it as a secret to mask."""
+    return tokens.unsubscribe_token(guest.pk, channel)
+
+
 def one_click_unsubscribe_url(guest: Guest, channel: str = ContactChannel.EMAIL) -> str:
     """The RFC 8058 endpoint: a POST opts out; a GET (a mail scanner) only asks."""
     return absolute(
@@ -78,10 +83,17 @@ def unsubscribe_headers(guest: Guest) -> dict[str, str]:
     }
 
 
-def login_link_url(code: LoginCode) -> str:
-    """The one-click sign-in link sent with a login code; it works once and expires with the code."""
-    return absolute(_path("portal:login-link", tokens.login_link_token(code.pk)))
+def login_link_url(code: LoginCode, *, token: str | None = None) -> str:
+    """The one-click sign-in link sent with a login code; it works once and expires with the code.
+
+    ``token`` is the code's link token when the caller holds it already (to mask it in the log).
+    """
+    return absolute(_path("portal:login-link", token or tokens.login_link_token(code.pk)))
 
 
-def email_confirmation_url(confirmation: EmailConfirmation) -> str:
-    return absolute(_path("portal:confirm-email", tokens.email_confirmation_token(confirmation.pk)))
+def email_confirmation_url(confirmation: EmailConfirmation, *, token: str | None = None) -> str:
+    return absolute(
+        _path(
+            "portal:confirm-email", token or tokens.email_confirmation_token(confirmation.pk)
+        )
+    )

@@ -1,4 +1,4 @@
-"""Guest-portal records: login codes sent by SMS (P1) and e-mail confirmations (P2)."""
+"""Guest-portal records: codes sent by SMS (P1 sign-in, P2 phone change) and e-mail confirmations (P2)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,26 @@ from guests.models import Guest
 
 
 class LoginCode(models.Model):
-    """One answered request for a login code; the hourly send limits count these rows.
+    """One answered request for a code by SMS; the hourly send limits count these rows.
 
-    A row is written for every accepted request, also for numbers we do not know (then
-    without a guest, a hash or an SMS), so the limits and the answers are the same whether
-    or not a number belongs to a guest. Only the code's HMAC is kept, never the code.
+    A sign-in row is written for every accepted request, also for numbers we do not know
+    (then without a guest, a hash or an SMS), so the limits and the answers are the same
+    whether or not a number belongs to a guest. A phone-change row holds the code sent to
+    the new number a signed-in guest gave; the number is stored on his profile only once he
+    enters it. Only the code's HMAC is kept, never the code.
     """
 
     class Via(models.TextChoices):
         CODE = "code", "Code"
         LINK = "link", "Link"
 
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "Sign in"
+        PHONE_CHANGE = "phone_change", "Phone change"
+
+    purpose = models.CharField(
+        max_length=12, choices=Purpose.choices, default=Purpose.SIGN_IN, editable=False
+    )
     phone = models.CharField(max_length=32, help_text="The number asked for, in E.164 form.")
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     guest = models.ForeignKey(

@@ -23,8 +23,8 @@ from guests.models import (
 )
 from guests.selectors import messageable_guests
 
-from .conf import EMAIL_CONFIRMATION_TTL
-from .models import EmailConfirmation
+from .conf import EMAIL_CONFIRMATION_TTL, MAX_ATTEMPTS
+from .models import EmailConfirmation, LoginCode
 
 # The version recorded with a consent given on the built-in wording (no ConsentWording row).
 BUILTIN_WORDING_VERSION = "portal-builtin-1"
@@ -123,6 +123,23 @@ def pending_email_confirmation(guest: Guest) -> EmailConfirmation | None:
     if latest is None or latest.confirmed_at is not None:
         return None
     if latest.created_at < timezone.now() - EMAIL_CONFIRMATION_TTL:
+        return None
+    return latest
+
+
+def pending_phone_change(guest: Guest) -> LoginCode | None:
+    """The new number the guest was texted a code for last, while that code can still be entered."""
+    latest = (
+        LoginCode.objects.filter(guest=guest, purpose=LoginCode.Purpose.PHONE_CHANGE)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if (
+        latest is None
+        or latest.used_at is not None
+        or latest.is_expired()
+        or latest.attempts >= MAX_ATTEMPTS
+    ):
         return None
     return latest
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from guests.models import Guest
 
-from . import conf, selectors, tokens
+from . import conf, tokens
 
 SESSION_KEY = "portal_guest_id"
 PHONE_KEY = "portal_login_phone"
@@ -33,7 +33,9 @@ def guest_sign_out(request: HttpRequest) -> None:
 def signed_in_guest(request: HttpRequest) -> Guest | None:
     """Return the guest signed in on this browser, or None (never signed in, expired, gone).
 
-    A guest whose profile was merged since he signed in continues as the surviving profile.
+    A session stays with the profile it signed in to: when that profile was merged into
+    another since, the guest is signed out (he signs in again with his phone) rather than
+    continuing as a profile he never proved is his.
     """
     token = request.session.get(SESSION_KEY)
     if not token:
@@ -43,9 +45,7 @@ def signed_in_guest(request: HttpRequest) -> Guest | None:
     except tokens.BadToken:
         request.session.pop(SESSION_KEY, None)
         return None
-    guest = selectors.guest_following_merges(guest_id)
+    guest = Guest.objects.filter(pk=guest_id).first()
     if guest is None:
         request.session.pop(SESSION_KEY, None)
-    elif guest.pk != guest_id:
-        request.session[SESSION_KEY] = tokens.session_token(guest.pk)
     return guest

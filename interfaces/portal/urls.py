@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/link/<str:token>/", views.login_link_view, name="login-link"),
     path("logout/", views.logout_view, name="logout"),
     path("contact/", views.contact_view, name="contact"),
+    path("phone/confirm/", views.confirm_phone_view, name="confirm-phone"),
     path("consents/", views.consents_view, name="consents"),
     path("companions/", views.companion_view, name="companions"),
     path("email/confirm/<str:token>/", views.confirm_email_view, name="confirm-email"),

@@ -13,6 +13,8 @@ from .details import (
     contact_details_update,
     email_confirm,
     email_confirmation_request,
+    phone_change_confirm,
+    phone_change_request,
 )
 from .login import login_code_request, login_code_verify, login_codes_purge, login_link_use
 from .stay import companion_add, consents_update
@@ -33,5 +35,7 @@ __all__ = [
     "login_link_use",
     "marketing_resubscribe",
     "marketing_unsubscribe",
+    "phone_change_confirm",
+    "phone_change_request",
     "unsubscribe_token_guest",
 ]

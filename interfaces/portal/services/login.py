@@ -1,4 +1,6 @@
-"""Signing in with a phone (P1): the code by SMS, checking it, the one-click link."""
+"""Signing in with a phone (P1): the code by SMS, checking it, the one-click link.
+
+The code machinery (limits, hashing, tries) serves the phone change of ``details`` too."""
 
 from __future__ import annotations
 
@@ -24,14 +26,13 @@ from .common import SOURCE, PortalError, guest_phone
 log = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def login_code_request(*, phone: str, client_ip: str | None, language: str = "") -> LoginCode:
-    """Answer a request for a login code; send it by SMS if the number has a current or upcoming stay.
+def sendable_number(phone: str, *, client_ip: str | None) -> str:
+    """Return ``phone`` in E.164 form if a code may be texted to it now; raise PortalError.
 
-    Every accepted request writes a LoginCode row, known number or not, and the caller shows
-    the same answer either way. Raises PortalError (and writes nothing) for an invalid
-    number ("invalid_phone"), a country codes may not go to ("country_not_allowed") or too
-    many requests in the last hour from this number or client ("rate_limited").
+    The rules every code by SMS follows, for signing in and for a new number alike: a
+    valid mobile number ("invalid_phone") in an allowed country ("country_not_allowed",
+    against SMS pumping), and at most so many codes per number and per client address in
+    the last hour ("rate_limited").
     """
     e164 = guest_phone(phone)
     info = phone_info(e164)
@@ -45,8 +46,7 @@ def login_code_request(*, phone: str, client_ip: str | None, language: str = "")
             _("This number cannot receive text messages. Please give a mobile number."),
             code="invalid_phone",
         )
-    now = timezone.now()
-    hour_ago = now - dt.timedelta(hours=1)
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
     recent = LoginCode.objects.filter(created_at__gt=hour_ago)
     if recent.filter(phone=e164).count() >= conf.codes_per_number() or (
         client_ip and recent.filter(client_ip=client_ip).count() >= conf.codes_per_client()
@@ -54,7 +54,19 @@ def login_code_request(*, phone: str, client_ip: str | None, language: str = "")
         raise PortalError(
             _("Too many codes were asked for. Please try again in an hour."), code="rate_limited"
         )
+    return e164
 
+
+@transaction.atomic
+def login_code_request(*, phone: str, client_ip: str | None, language: str = "") -> LoginCode:
+    """Answer a request for a login code; send it by SMS if the number has a current or upcoming stay.
+
+    Every accepted request writes a LoginCode row, known number or not, and the caller shows
+    the same answer either way. Raises PortalError (and writes nothing) for what
+    ``sendable_number`` refuses.
+    """
+    e164 = sendable_number(phone, client_ip=client_ip)
+    now = timezone.now()
     guest = selectors.guest_for_login(e164)
     code = new_code()
     row = LoginCode.objects.create(
@@ -75,39 +87,62 @@ def _send_login_code(
     row: LoginCode, guest: Guest, code: str, *, language: str
 ) -> OutboundMessage | None:
     hotel = Hotel.load()
+    token = tokens.login_link_token(row.pk)
     with translation.override(language):
         text = _(
             "%(code)s is your %(hotel)s code. Or sign in with this link: %(link)s (valid for 10 minutes)"
         ) % {
             "code": code,
             "hotel": hotel.name,
-            "link": links.login_link_url(row),
+            "link": links.login_link_url(row, token=token),
         }
+    return send_code_sms(row, guest, text, secrets=(code, token), language=language)
+
+
+def send_code_sms(
+    row: LoginCode, guest: Guest, text: str, *, secrets: tuple[str, ...], language: str
+) -> OutboundMessage | None:
+    """Queue the SMS carrying ``row``'s code; the send log keeps it with ``secrets`` masked."""
     try:
         return message_send(
             steps=Step(channel=ContactChannel.SMS, text=text, to=row.phone),
             purpose=ConsentPurpose.SERVICE,
             guest=guest,
-            dedupe_key=f"portal:login-code:{row.pk}",
+            dedupe_key=f"portal:{row.purpose}:{row.pk}",
             source=SOURCE,
             language=language,
             # A code that could not leave in time is useless: never send it late.
             expires_at=row.expires_at,
+            secrets=secrets,
         )
     except ValidationError:
         # No SMS account: the guest gets the same answer as anybody else; staff see the log.
-        log.exception("The login code for guest %s could not be queued", guest.pk)
+        log.exception("The %s code for guest %s could not be queued", row.purpose, guest.pk)
         return None
 
 
 def login_code_verify(*, phone: str, code: str) -> Guest:
-    """Return the guest whose newest code for ``phone`` is ``code``, and use the code up.
+    """Return the guest whose newest sign-in code for ``phone`` is ``code``, and use the code up.
 
-    Only the newest code of a number counts. Each entry uses one of ``MAX_ATTEMPTS`` tries,
-    whatever the outcome, so the limit holds under parallel guesses. Raises PortalError:
-    "no_code", "used", "expired", "locked" or "wrong_code" (with the tries left).
+    Only the newest code of a number counts. Raises PortalError as ``code_use`` does.
     """
-    row = LoginCode.objects.filter(phone=phone).order_by("-created_at", "-pk").first()
+    row = (
+        LoginCode.objects.filter(phone=phone, purpose=LoginCode.Purpose.SIGN_IN)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    code_use(row, code)
+    assert row is not None and row.guest is not None  # only rows with a guest have a hash
+    return row.guest
+
+
+def code_use(row: LoginCode | None, code: str) -> None:
+    """Use up ``row`` if ``code`` is its code; raise PortalError otherwise.
+
+    Each entry uses one of ``MAX_ATTEMPTS`` tries, whatever the outcome, so the limit holds
+    under parallel guesses. Raises PortalError: "no_code", "used", "expired", "locked" or
+    "wrong_code" (with the tries left).
+    """
     if row is None:
         raise PortalError(_("Please ask for a code first."), code="no_code")
     now = timezone.now()
@@ -122,12 +157,11 @@ def login_code_verify(*, phone: str, code: str) -> Guest:
     ).update(attempts=F("attempts") + 1)
     if not took_a_try:
         raise PortalError(_("Too many wrong codes. Please ask for a new one."), code="locked")
-    if code_matches(row.code_hash, phone, code.strip()):
+    if code_matches(row.code_hash, row.phone, code.strip()):
         if LoginCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
             used_at=now, used_via=LoginCode.Via.CODE
         ):
-            assert row.guest is not None  # only rows with a guest have a hash
-            return row.guest
+            return
         raise PortalError(
             _("This code has already been used. Please ask for a new one."), code="used"
         )
@@ -157,7 +191,13 @@ def login_link_use(*, token: str) -> Guest:
         raise PortalError(
             _("This sign-in link is not valid or has expired."), code="invalid_link"
         ) from exc
-    row = LoginCode.objects.filter(pk=code_id, guest__isnull=False).select_related("guest").first()
+    row = (
+        LoginCode.objects.filter(
+            pk=code_id, guest__isnull=False, purpose=LoginCode.Purpose.SIGN_IN
+        )
+        .select_related("guest")
+        .first()
+    )
     if row is None:
         raise PortalError(_("This sign-in link is not valid or has expired."), code="invalid_link")
     now = timezone.now()

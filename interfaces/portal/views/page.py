@@ -10,16 +10,16 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_messaging.phones import format_phone_international
 from guests.models import ConsentPurpose, Guest, Hotel
 from guests.selectors import consent_current
 
-from .. import selectors, services
-from ..forms import CompanionForm, ConsentForm, ContactForm
+from .. import conf, selectors, services, tokens
+from ..forms import CodeForm, CompanionForm, ConsentForm, ContactForm
 from ..session import signed_in_guest
-from .common import guest_language, guest_required, render_page, visitor_language
+from .common import client_ip, guest_language, guest_required, render_page, visitor_language
 
 # Board codes are standard (G2); their names in the database are the hotel's, in one language.
 BOARD_LABELS = {
@@ -63,6 +63,7 @@ def _page(
     contact_form: ContactForm | None = None,
     consent_form: ConsentForm | None = None,
     companion_form: CompanionForm | None = None,
+    phone_form: CodeForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     language = guest_language(guest)
@@ -70,6 +71,7 @@ def _page(
     channels = selectors.marketing_channels()
     stays = list(selectors.guest_stays(guest))
     stay = stays[0] if stays else None
+    pending_phone = selectors.pending_phone_change(guest)
     context: dict[str, Any] = {
         "guest": guest,
         "stay": stay,
@@ -80,6 +82,11 @@ def _page(
         "email_state": selectors.email_state(guest),
         "relay_portal": selectors.relay_portal_name(guest.email) if guest.email else "",
         "pending": selectors.pending_email_confirmation(guest),
+        "pending_phone": pending_phone,
+        "pending_phone_display": format_phone_international(pending_phone.phone)
+        if pending_phone
+        else "",
+        "phone_form": phone_form or CodeForm(auto_id="phone_%s"),
         "contact_form": contact_form or ContactForm(initial=_contact_initial(guest)),
         "consent_form": consent_form
         or ConsentForm(initial=_consent_initial(guest, channels), channels=channels),
@@ -114,6 +121,7 @@ def contact_view(request: HttpRequest, guest: Guest) -> HttpResponse:
                 phone=form.cleaned_data["phone"],
                 language=form.cleaned_data["language"],
                 resend="resend" in request.POST,
+                client_ip=client_ip(request),
             )
         except services.PortalError as exc:
             guest.refresh_from_db()  # nothing was saved; the page shows what is stored
@@ -123,6 +131,8 @@ def contact_view(request: HttpRequest, guest: Guest) -> HttpResponse:
                 "rate_limited": "email",
                 "not_sent": "email",
                 "invalid_phone": "phone",
+                "country_not_allowed": "phone",
+                "phone_rate_limited": "phone",
             }.get(exc.code or "")
             form.add_error(field, exc.messages[0])
         else:
@@ -136,9 +146,18 @@ def contact_view(request: HttpRequest, guest: Guest) -> HttpResponse:
                         )
                         % {"email": change.confirmation.email},
                     )
-                elif change.changed:
+                if "phone" in change.changed and change.phone_code is not None:
+                    messages.success(
+                        request,
+                        _(
+                            "We have sent a code to %(phone)s. Please enter it below to confirm "
+                            "the new number."
+                        )
+                        % {"phone": format_phone_international(change.phone_code.phone)},
+                    )
+                if change.changed == ("language",):
                     messages.success(request, _("Your details are saved."))
-                else:
+                elif not change.changed:
                     messages.info(request, _("Nothing has changed."))
             return redirect("portal:home")
     return _page(request, guest, contact_form=form, status=400)
@@ -191,22 +210,55 @@ def companion_view(request: HttpRequest, guest: Guest) -> HttpResponse:
     return _page(request, guest, companion_form=form, status=400)
 
 
-@require_GET
+@require_POST
+@guest_required
+def confirm_phone_view(request: HttpRequest, guest: Guest) -> HttpResponse:
+    """The code texted to the new number: entering it stores the number."""
+    form = CodeForm(request.POST, auto_id="phone_%s")
+    if form.is_valid():
+        try:
+            services.phone_change_confirm(guest=guest, code=form.cleaned_data["code"])
+        except services.PortalError as exc:
+            form.add_error("code", exc.messages[0])
+        else:
+            messages.success(request, _("Your new phone number is saved."))
+            return redirect("portal:home")
+    return _page(request, guest, phone_form=form, status=400)
+
+
+def _link_invalid(request: HttpRequest, error: str, language: str) -> HttpResponse:
+    return render_page(
+        request, "portal/link_invalid.html", {"error": error}, language=language, status=400
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def confirm_email_view(request: HttpRequest, token: str) -> HttpResponse:
-    """The link from the confirmation mail: it works without signing in."""
-    with translation.override(visitor_language(request)):
+    """The link from the confirmation mail: it works without signing in.
+
+    A GET only shows a page with a button; the POST confirms. Mail scanners and link
+    previews fetch links, and must not confirm an address for anybody.
+    """
+    language = visitor_language(request)
+    if request.method == "GET":
+        try:
+            tokens.read_email_confirmation_token(token, max_age=conf.EMAIL_CONFIRMATION_TTL)
+        except tokens.BadToken:
+            with translation.override(language):
+                return _link_invalid(
+                    request, _("This confirmation link is not valid or has expired."), language
+                )
+        return render_page(request, "portal/confirm_email.html", {}, language=language)
+    with translation.override(language):
         try:
             guest = services.email_confirm(token=token)
         except services.PortalError as exc:
-            return render_page(
-                request,
-                "portal/link_invalid.html",
-                {"error": exc.messages[0]},
-                language=visitor_language(request),
-                status=400,
-            )
-    signed_in = signed_in_guest(request)  # a merged profile continues as the surviving one
-    context = {"guest": guest, "signed_in": signed_in is not None and signed_in.pk == guest.pk}
+            return _link_invalid(request, exc.messages[0], language)
+    signed_in = signed_in_guest(request)
+    context = {
+        "email": guest.email,
+        "signed_in": signed_in is not None and signed_in.pk == guest.pk,
+    }
     return render_page(
         request, "portal/email_confirmed.html", context, language=guest_language(guest)
     )
