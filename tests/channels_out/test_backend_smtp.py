@@ -13,6 +13,7 @@ from channels_out.backends import TransportError, get_backend
 from channels_out.backends.smtp import html_to_text
 from channels_out.dispatch import deliver
 from channels_out.models import ChannelAccount, MessagingPolicy, OutboundMessage, Status
+from channels_out.redaction import unsealed
 from channels_out.services import Step, message_send
 from tests.factories import GuestFactory
 from tests.fakes.smtp_server import FakeSmtpServer, running_smtp_server
@@ -76,12 +77,15 @@ def _queue(
 
 
 def _send_batch(account: ChannelAccount, messages: list[OutboundMessage]) -> list[object]:
-    """Send through one backend (one batch), returning an Accepted or the TransportError per message."""
+    """Send through one backend (one batch), returning an Accepted or the TransportError per message.
+
+    The backend gets the full text, as from the dispatcher (the log masks the unsubscribe link).
+    """
     outcomes: list[object] = []
     with get_backend(account) as backend:
         for message in messages:
             try:
-                outcomes.append(backend.send(message))
+                outcomes.append(backend.send(unsealed(message)))
             except TransportError as exc:
                 outcomes.append(exc)
     return outcomes
