@@ -104,7 +104,7 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "interfaces.staff.admin_site.StaffAdminConfig",  # django.contrib.admin, managers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

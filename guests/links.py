@@ -22,6 +22,10 @@ class GuestLinks(Protocol):
         """The guest's own opt-out link for marketing on ``channel``."""
         ...
 
+    def unsubscribe_secret(self, guest: Guest, channel: str) -> str:
+        """The part of ``unsubscribe_url`` that works as a key (the send log masks it)."""
+        ...
+
     def unsubscribe_headers(self, guest: Guest) -> dict[str, str]:
         """The one-click unsubscribe headers (RFC 2369, RFC 8058) of a marketing e-mail."""
         ...

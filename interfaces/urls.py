@@ -4,10 +4,6 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-admin.site.site_header = "Hotel CRM messaging"
-admin.site.site_title = "Hotel CRM"
-admin.site.index_title = "Guests, campaigns and messages"
-
 
 def healthz(request: HttpRequest) -> HttpResponse:
     """Answer the load balancer's liveness probe."""

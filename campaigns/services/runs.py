@@ -190,9 +190,7 @@ def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
 
 def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
     """What in ``links_for`` works as a key (the unsubscribe token): the send log masks it."""
-    from crm_messaging.portal.links import unsubscribe_secret
-
-    return (unsubscribe_secret(guest, channel),)
+    return (guest_links().unsubscribe_secret(guest, channel),)
 
 
 def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:

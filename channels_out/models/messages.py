@@ -193,6 +193,7 @@ class OutboundMessage(models.Model):
         permissions = [
             ("send_one_off", "Can send one-off messages to guests"),
             ("resolve_unknown", "Can decide unknown outcomes (mark sent / resend)"),
+            ("export_log", "Can export the send log as CSV"),
         ]
         indexes = [
             models.Index(fields=("status", "not_before"), name="outbound_due_idx"),

@@ -35,6 +35,10 @@ class Hotel(models.Model):
 
     class Meta:
         verbose_name = "hotel"
+        permissions = [
+            # The kernel's own permission, kept on the hotel's one row: who may open /admin/.
+            ("open_admin", "Can open the Django admin (setup and data)"),
+        ]
 
     def __str__(self) -> str:
         return self.name

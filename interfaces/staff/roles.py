@@ -5,7 +5,9 @@
 | Manager | everything: accounts, credits, approvals, settings |
 | Marketing | campaigns: build, preview, test, send (large sends need a manager) |
 | Front desk | reservations, guests, consents, one-off messages |
-| Operator | the send log: failures, unknown outcomes (mark sent / resend) |
+| Operator | the send log: failures, unknown outcomes (mark sent / resend), its CSV export |
+
+Only managers (``guests.open_admin``) and superusers open the Django admin (``admin_site``).
 
 Screens check permissions, never group names, so a hotel can re-shape the groups in the
 admin; `sync_roles` only adds what a role needs and never removes what staff granted.
@@ -72,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     OPERATOR: {
         "channels_out": [
             "view_outboundmessage",
+            "export_log",
             "resolve_unknown",
             "view_deliveryevent",
             "view_inboundmessage",

@@ -133,6 +133,7 @@ def staff(username: str, *codenames: str) -> Client:
     user = User.objects.create_user(username=username, password="x", is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="campaigns", codename__in=codenames)
+        | Permission.objects.filter(codename="open_admin")  # the admin is for managers
     )
     client = Client()
     client.force_login(user)

@@ -10,7 +10,7 @@ from channels_out.backends import locmem
 from channels_out.dispatch import deliver
 from channels_out.models import OutboundMessage
 from channels_out.redaction import MASK
-from crm_messaging.portal.tokens import unsubscribe_token
+from interfaces.portal.tokens import unsubscribe_token
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from channels_out.meter import message_meter
@@ -24,7 +25,9 @@ def test_a_cyrillic_text_shows_ucs2_parts_the_forcing_characters_and_the_cost(to
 
 
 def test_the_counter_says_when_the_balance_is_short(client, django_user_model) -> None:
-    client.force_login(django_user_model.objects.create_user("fd"))
+    user = django_user_model.objects.create_user("fd")
+    user.user_permissions.add(Permission.objects.get(codename="send_one_off"))
+    client.force_login(user)
     answer = client.post(
         reverse("channels_out:meter"), {"text": "ş" * 71, "channel": "sms", "to": "+905321234567"}
     )

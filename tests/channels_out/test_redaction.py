@@ -227,7 +227,7 @@ class TestEveryPathSendsTheFullText:
     def test_a_marketing_mails_unsubscribe_header_is_masked_in_the_log(
         self, accounts: Any
     ) -> None:
-        from crm_messaging.guests.services import guest_record_consent
+        from guests.services import guest_record_consent
 
         guest = GuestFactory(email="ayse@example.com")
         guest_record_consent(

@@ -74,9 +74,9 @@ def csv_lines(rows: Iterable[OutboundMessage]) -> Iterator[str]:
 
 
 class MessageExportView(StaffView, View):
-    """The filtered log as CSV, streamed (large logs never sit in memory)."""
+    """The filtered log as CSV, streamed (large logs never sit in memory); operators and managers."""
 
-    permission_required = "channels_out.view_outboundmessage"
+    permission_required = "channels_out.export_log"
 
     def get(self, request: HttpRequest) -> StreamingHttpResponse:
         _form, queryset = filtered(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -11,10 +12,23 @@ from channels_out.meter import message_meter
 from guests.models import ContactChannel, Guest
 
 
+# Who writes messages, and so may see their cost against the credit balance.
+MESSAGING_PERMISSIONS = (
+    "channels_out.send_one_off",
+    "campaigns.add_campaign",
+    "campaigns.change_campaign",
+)
+
+
 @login_required
 @require_POST
 def meter(request: HttpRequest) -> HttpResponse:
-    """htmx: the live counter fragment for the text being typed (POST text, channel, to or guest)."""
+    """htmx: the live counter fragment for the text being typed (POST text, channel, to or guest).
+
+    It shows the credit balance: only to users who write messages (``MESSAGING_PERMISSIONS``).
+    """
+    if not any(request.user.has_perm(name) for name in MESSAGING_PERMISSIONS):
+        raise PermissionDenied("You need a permission to write messages.")
     channel = request.POST.get("channel", ContactChannel.SMS)
     if channel not in ContactChannel.values:
         channel = ContactChannel.SMS
