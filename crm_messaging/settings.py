@@ -7,6 +7,7 @@ Celery broker under ``var/``, a secret key generated once and kept in ``var/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -114,6 +115,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_countries",
     "django_celery_beat",
+    "axes",
     # The layers, from the bottom: the CRM core, sending, campaigns, then the interfaces.
     "guests",
     "channels_out",
@@ -136,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "interfaces.urls"
@@ -227,8 +231,10 @@ HOTEL_DEFAULT_LANGUAGE = os.environ.get("HOTEL_DEFAULT_LANGUAGE", "en").lower()
 PORTAL_ALLOWED_COUNTRIES = env_list("PORTAL_ALLOWED_COUNTRIES", [])
 PORTAL_CODES_PER_NUMBER_PER_HOUR = env_int("PORTAL_CODES_PER_NUMBER_PER_HOUR", 3)
 PORTAL_CODES_PER_CLIENT_PER_HOUR = env_int("PORTAL_CODES_PER_CLIENT_PER_HOUR", 10)
-# How many proxies in front of the app append to X-Forwarded-For (1 behind the TLS proxy).
-PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0)
+# How many proxies in front of the app append to X-Forwarded-For (1 behind the TLS proxy): the
+# client address for the portal's code limits and the staff login lock-out (crm_messaging.clients).
+# PORTAL_TRUSTED_PROXIES is its older name.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", env_int("PORTAL_TRUSTED_PROXIES", 0))
 
 # Extra booking-portal relay e-mail domains, beyond the built-in list (comma-separated).
 OTA_RELAY_DOMAINS = env_list("OTA_RELAY_DOMAINS", [])
@@ -277,6 +283,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Staff and admin logins are locked after LOGIN_FAILURE_LIMIT wrong passwords, per user name
+# and per client address separately, for LOGIN_LOCKOUT_MINUTES (django-axes; the attempts are
+# in the database: the admin's "Access attempts" or `manage.py axes_reset_username NAME` unlock).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "crm_messaging.clients.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Static files --------------------------------------------------------------------------
 STATIC_URL = "static/"

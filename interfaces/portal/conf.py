@@ -6,7 +6,6 @@
 | ``PORTAL_CODES_PER_NUMBER_PER_HOUR`` | 3 | login codes sent to one number per hour |
 | ``PORTAL_CODES_PER_CLIENT_PER_HOUR`` | 10 | login codes asked for from one client address per hour |
 | ``PORTAL_SESSION_HOURS`` | 12 | how long a guest stays signed in |
-| ``PORTAL_TRUSTED_PROXIES`` | 0 | proxies in front of the app that append to ``X-Forwarded-For`` (0: use the socket's address) |
 | ``PORTAL_UNSUBSCRIBE_MAILTO`` | "" | an address for ``mailto:`` unsubscribes in ``List-Unsubscribe`` (optional) |
 """
 
@@ -48,10 +47,6 @@ def codes_per_client() -> int:
 
 def session_ttl() -> dt.timedelta:
     return dt.timedelta(hours=int(getattr(settings, "PORTAL_SESSION_HOURS", 12)))
-
-
-def trusted_proxies() -> int:
-    return int(getattr(settings, "PORTAL_TRUSTED_PROXIES", 0))
 
 
 def unsubscribe_mailto() -> str:

@@ -30,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "campaigns": ["*"],
         "portal": ["*"],
         "django_celery_beat": ["*"],
+        "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
     },
     MARKETING: {
         "campaigns": [

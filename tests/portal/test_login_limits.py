@@ -56,7 +56,7 @@ def test_a_client_address_may_ask_for_a_limited_number_of_codes(
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(
     client, sending, stay, settings
 ) -> None:
-    settings.PORTAL_TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXIES = 1
     settings.PORTAL_CODES_PER_CLIENT_PER_HOUR = 1
     forwarded = {"REMOTE_ADDR": "10.0.0.2"}
     assert (

@@ -14,7 +14,6 @@ from django.utils.cache import patch_cache_control
 
 from guests.models import Guest, Hotel
 
-from .. import conf
 from ..session import LANGUAGE_KEY, signed_in_guest
 
 PAGE_LANGUAGES = [code for code, _ in settings.LANGUAGES]
@@ -36,20 +35,6 @@ def visitor_language(request: HttpRequest) -> str:
         return remembered
     browser = translation.get_language_from_request(request)
     return browser if browser in PAGE_LANGUAGES else settings.LANGUAGE_CODE
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: the socket's, or the one the last trusted proxy saw."""
-    proxies = conf.trusted_proxies()
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def render_page(

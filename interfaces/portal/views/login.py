@@ -9,12 +9,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm_messaging.clients import client_ip
 from crm_messaging.phones import format_phone_international
 
 from .. import conf, services, tokens
 from ..forms import CodeForm, PhoneForm
 from ..session import LANGUAGE_KEY, PHONE_KEY, guest_sign_in, guest_sign_out, signed_in_guest
-from .common import client_ip, guest_language, render_page, visitor_language
+from .common import guest_language, render_page, visitor_language
 
 
 @require_http_methods(["GET", "POST"])

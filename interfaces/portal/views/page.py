@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm_messaging.clients import client_ip
 from crm_messaging.phones import format_phone_international
 from guests.models import ConsentPurpose, Guest, Hotel
 from guests.selectors import consent_current
@@ -19,7 +20,7 @@ from guests.selectors import consent_current
 from .. import conf, selectors, services, tokens
 from ..forms import CodeForm, CompanionForm, ConsentForm, ContactForm
 from ..session import signed_in_guest
-from .common import client_ip, guest_language, guest_required, render_page, visitor_language
+from .common import guest_language, guest_required, render_page, visitor_language
 
 # Board codes are standard (G2); their names in the database are the hotel's, in one language.
 BOARD_LABELS = {

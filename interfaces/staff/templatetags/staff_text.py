@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 
 from crm_messaging.i18n import lower_label as _lower_label
@@ -13,3 +15,10 @@ register = template.Library()
 def lower_label(value: object) -> str:
     """A label in lower case as the page's language writes it (Turkish: İ → i, I → ı)."""
     return _lower_label(value)
+
+
+@register.filter
+def timedelta_minutes(value: object) -> int:
+    """Whole minutes of a timedelta (the lock-out's cool-off), rounded up."""
+    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else 0
+    return int(-(-seconds // 60))
