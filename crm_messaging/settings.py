@@ -284,6 +284,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Staff mail (password reset) goes through this SMTP server, not the guest channels.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Staff and admin logins are locked after LOGIN_FAILURE_LIMIT wrong passwords, per user name
 # and per client address separately, for LOGIN_LOCKOUT_MINUTES (django-axes; the attempts are
 # in the database: the admin's "Access attempts" or `manage.py axes_reset_username NAME` unlock).

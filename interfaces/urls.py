@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from interfaces.staff.password_reset import StaffPasswordResetView
+
 
 def healthz(request: HttpRequest) -> HttpResponse:
     """Answer the load balancer's liveness probe."""
@@ -12,6 +14,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before Django's own: a reset mail that cannot be sent is said so, not "done".
+    path(
+        "accounts/password_reset/",
+        StaffPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "i18n/", include("django.conf.urls.i18n")
