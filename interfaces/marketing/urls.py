@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .email_preview import email_preview_view
 
 app_name = "campaigns"
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("<int:pk>/send/", views.CampaignSendView.as_view(), name="campaign-send"),
     path("<int:pk>/runs/", views.CampaignRunsView.as_view(), name="campaign-runs"),
     path("approvals/", views.ApprovalListView.as_view(), name="approvals"),
+    path("email-preview/<str:key>/", email_preview_view, name="email-preview"),
     path("runs/<int:pk>/sample/", views.RunSampleView.as_view(), name="run-sample"),
     path("runs/<int:pk>/approve/", views.RunDecisionView.as_view(approve=True), name="run-approve"),
     path("runs/<int:pk>/reject/", views.RunDecisionView.as_view(approve=False), name="run-reject"),

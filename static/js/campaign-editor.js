@@ -21,7 +21,7 @@
   }
 
   if (tabs.length) {
-    tablist.style.display = "";
+    tablist.classList.remove("hidden-until-js");
     form.querySelectorAll("[data-no-js-heading]").forEach(function (h) { h.hidden = true; });
     var current = tabs.filter(function (t) { return t.getAttribute("aria-selected") === "true"; })[0] || tabs[0];
     select(current, false);
