@@ -68,8 +68,17 @@ def page(browser: Any, live_server: Any, settings: Any) -> Iterator[Any]:
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Every page runs under the Content-Security-Policy: a blocked script or style fails the test.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture
