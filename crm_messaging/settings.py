@@ -317,7 +317,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # --- Content-Security-Policy (django-csp) ------------------------------------------------
 # Scripts and styles come only from static/ (no inline <script>, <style> or style="…"; htmx
 # runs without eval). The admin gets inline styles (crm_messaging.csp); an e-mail preview is
-# served in a sandboxed frame under its own policy (campaigns.views.email_preview).
+# served in a sandboxed frame under its own policy (interfaces.marketing.email_preview).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -93,7 +93,5 @@ def login_link_url(code: LoginCode, *, token: str | None = None) -> str:
 
 def email_confirmation_url(confirmation: EmailConfirmation, *, token: str | None = None) -> str:
     return absolute(
-        _path(
-            "portal:confirm-email", token or tokens.email_confirmation_token(confirmation.pk)
-        )
+        _path("portal:confirm-email", token or tokens.email_confirmation_token(confirmation.pk))
     )

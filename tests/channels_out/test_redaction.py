@@ -224,9 +224,7 @@ class TestEveryPathSendsTheFullText:
         assert OutboundMessage.objects.get(pk=failing.pk).sealed == ""
         assert unsealed(OutboundMessage.objects.get(pk=waiting.pk)).body == f"Your code is {CODE}"
 
-    def test_a_marketing_mails_unsubscribe_header_is_masked_in_the_log(
-        self, accounts: Any
-    ) -> None:
+    def test_a_marketing_mails_unsubscribe_header_is_masked_in_the_log(self, accounts: Any) -> None:
         from guests.services import guest_record_consent
 
         guest = GuestFactory(email="ayse@example.com")

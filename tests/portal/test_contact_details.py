@@ -166,9 +166,7 @@ def test_a_get_of_the_link_only_shows_a_button(signed_in, guest) -> None:
     assert EmailConfirmation.objects.get().confirmed_at is None
 
 
-def test_the_language_is_saved_at_once_and_a_new_phone_waits_for_its_code(
-    signed_in, guest
-) -> None:
+def test_the_language_is_saved_at_once_and_a_new_phone_waits_for_its_code(signed_in, guest) -> None:
     _save(signed_in, email="", phone="0532 765 43 21", language="tr")
     guest.refresh_from_db()
     assert (guest.phone, guest.language) == (PHONE, "tr")

@@ -68,6 +68,8 @@ def test_the_counter_shows_the_balance_only_to_those_who_write_messages(
     role: str, status: int, accounts: Any, top_up: Any
 ) -> None:
     top_up(123)
-    response = _client(role).post(reverse("channels_out:meter"), {"text": "Hello", "channel": "sms"})
+    response = _client(role).post(
+        reverse("channels_out:meter"), {"text": "Hello", "channel": "sms"}
+    )
     assert response.status_code == status
     assert ("123" in response.content.decode()) is (status == 200)

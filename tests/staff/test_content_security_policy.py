@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStep, MessageVariant
 from channels_out.services import Step, message_send
-from crm_messaging.portal.links import unsubscribe_url
+from interfaces.portal.links import unsubscribe_url
 from tests.factories import GuestFactory, ReservationFactory
 from tests.portal.conftest import code_in, emails_to, sms_to
 

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from channels_out.meter import message_meter
 from guests.models import ContactChannel, Guest
 
-
 # Who writes messages, and so may see their cost against the credit balance.
 MESSAGING_PERMISSIONS = (
     "channels_out.send_one_off",

@@ -192,9 +192,7 @@ def login_link_use(*, token: str) -> Guest:
             _("This sign-in link is not valid or has expired."), code="invalid_link"
         ) from exc
     row = (
-        LoginCode.objects.filter(
-            pk=code_id, guest__isnull=False, purpose=LoginCode.Purpose.SIGN_IN
-        )
+        LoginCode.objects.filter(pk=code_id, guest__isnull=False, purpose=LoginCode.Purpose.SIGN_IN)
         .select_related("guest")
         .first()
     )
