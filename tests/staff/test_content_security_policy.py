@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStep, MessageVariant
+from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Trigger
 from channels_out.services import Step, message_send
 from interfaces.portal.links import unsubscribe_url
 from tests.factories import GuestFactory, ReservationFactory
@@ -61,7 +61,9 @@ def hotel_data(accounts: Any, top_up: Any) -> dict[str, Any]:
     stay = ReservationFactory(
         booker=guest, arrival=arrival, departure=arrival + dt.timedelta(days=4)
     )
-    campaign = Campaign.objects.create(name="Welcome")
+    campaign = Campaign.objects.create(
+        name="Welcome", source=Source.GUESTS, trigger=Trigger.OPERATOR
+    )
     CampaignStep.objects.create(campaign=campaign, position=0, channel="email")
     MessageVariant.objects.create(
         campaign=campaign,
