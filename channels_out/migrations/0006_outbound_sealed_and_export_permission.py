@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels_out', '0005_credit_order_cancelled_by'),
         ('contenttypes', '0002_remove_content_type_name'),
-        ('guests', '0004_admin_and_export_permissions'),
+        ('guests', '0004_open_admin_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
