@@ -106,7 +106,7 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "interfaces.staff.admin_site.StaffAdminConfig",  # django.contrib.admin, managers only
+    "interfaces.staff.apps.StaffAdminConfig",  # django.contrib.admin, managers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # The layers, from the bottom: the CRM core, sending, campaigns, then the interfaces.
     "guests",
     "channels_out",
@@ -137,6 +139,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "interfaces.staff.two_factor.TwoFactorGate",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -286,6 +290,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Managers and superusers enter a code from an authenticator app after the password:
+# "required" (every one of them; the production default) or "optional" (those who set one up).
+STAFF_TWO_FACTOR = os.environ.get("STAFF_TWO_FACTOR", "required" if PRODUCTION else "optional")
+if STAFF_TWO_FACTOR not in ("required", "optional"):
+    raise ImproperlyConfigured("STAFF_TWO_FACTOR must be required or optional")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Hotel CRM")
 
 # Staff mail (password reset) goes through this SMTP server, not the guest channels.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

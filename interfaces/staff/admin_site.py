@@ -3,16 +3,16 @@
 The admin is for setup and data (accounts, prices, reference lists, the raw send log); daily
 work happens in the staff screens. Every role is ``is_staff`` (to sign in to the screens),
 so the admin asks for more: a superuser, or the ``guests.open_admin`` permission the manager
-role holds.
+role holds — and, where two-factor sign-in applies, the code of the day (``two_factor``).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 
-ADMIN_PERMISSION = "guests.open_admin"
+from .roles import ADMIN_PERMISSION
+from .two_factor import owes_code
 
 
 class StaffAdminSite(admin.AdminSite):
@@ -26,10 +26,5 @@ class StaffAdminSite(admin.AdminSite):
             user.is_active
             and user.is_staff
             and (user.is_superuser or user.has_perm(ADMIN_PERMISSION))
+            and not owes_code(user)
         )
-
-
-class StaffAdminConfig(AdminConfig):
-    """``django.contrib.admin`` with ``StaffAdminSite`` as ``admin.site``."""
-
-    default_site = "interfaces.staff.admin_site.StaffAdminSite"

@@ -10,6 +10,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from . import two_factor
+
 # (label, url name, permission needed): the nav shows only what the user may open.
 NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Today"), "staff:home", ""),
@@ -40,4 +42,8 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
             )
         except NoReverseMatch:
             continue  # a screen not built yet
-    return {"staff_nav": nav, "staff_languages": settings.STAFF_LANGUAGES}
+    return {
+        "staff_nav": nav,
+        "staff_languages": settings.STAFF_LANGUAGES,
+        "two_factor": two_factor.applies_to(user),
+    }

@@ -21,6 +21,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 MANAGER, MARKETING, FRONT_DESK, OPERATOR = "Manager", "Marketing", "Front desk", "Operator"
+# Who may open the Django admin (and signs in with a second factor): the manager role has it.
+ADMIN_PERMISSION = "guests.open_admin"
 
 # app_label → codenames; "*" means every permission of the app.
 ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {

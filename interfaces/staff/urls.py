@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import settings_view, views
+from . import settings_view, two_factor, views
 
 app_name = "staff"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("settings/", settings_view.SettingsView.as_view(), name="settings"),
+    path("account/two-factor/", two_factor.two_factor_view, name="two-factor"),
 ]
