@@ -459,22 +459,29 @@ def _new_only(
 
 
 def _insert(rows: list[OutboundMessage]) -> list[OutboundMessage]:
-    """Insert ``rows``; the unique dedupe key decides (R1). Return the rows actually inserted."""
+    """Insert ``rows``; the unique dedupe key decides (R1). Return the rows actually inserted, in order.
+
+    Two transactions inserting overlapping keys (a re-driven chunk while the original still
+    runs) wait for each other on every shared key; both insert in key order, so the later one
+    waits for the earlier to commit instead of deadlocking with it.
+    """
+    ordered = sorted(rows, key=lambda row: row.dedupe_key)
     try:
         with transaction.atomic():
-            return OutboundMessage.objects.bulk_create(rows)
+            OutboundMessage.objects.bulk_create(ordered)
+        return rows
     except IntegrityError:
         pass  # someone inserted some of these keys meanwhile: one by one, keeping the rest
-    inserted = []
-    for row in rows:
+    inserted = set()
+    for row in ordered:
         row.pk = None
         try:
             with transaction.atomic():
                 row.save(force_insert=True)
         except IntegrityError:
             continue
-        inserted.append(row)
-    return inserted
+        inserted.add(row.dedupe_key)
+    return [row for row in rows if row.dedupe_key in inserted]
 
 
 def _submit(
@@ -512,7 +519,14 @@ def _submit(
         if message.status == Status.SKIPPED and message.skip_reason in FALLBACK_SKIPS:
             message_fall_back(message, reason=message.reason)
     _dispatch_on_commit([m for m in inserted if m.status == Status.QUEUED])
-    return {**existing, **{m.dedupe_key: m for m in inserted}}
+    by_key = {**existing, **{m.dedupe_key: m for m in inserted}}
+    # Keys another transaction committed after we looked (it won the insert): its rows.
+    taken = [row.dedupe_key for row in fresh if row.dedupe_key not in by_key]
+    if taken:
+        by_key.update(
+            (m.dedupe_key, m) for m in OutboundMessage.objects.filter(dedupe_key__in=taken)
+        )
+    return by_key
 
 
 def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
