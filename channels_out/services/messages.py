@@ -14,7 +14,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.actors import Actor, acting_user
+from crm_messaging.handoff import hand_off_on_commit
 from guests.links import guest_links
 from guests.models import (
     ConsentPurpose,
@@ -539,8 +539,8 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
     from ..tasks import deliver_messages
 
     for start in range(0, len(due), DISPATCH_CHUNK):
-        chunk = due[start : start + DISPATCH_CHUNK]
-        transaction.on_commit(partial(deliver_messages.delay, chunk))
+        # A broker that cannot take the task is logged; the sweeper sends the row (R2).
+        hand_off_on_commit(deliver_messages, due[start : start + DISPATCH_CHUNK])
 
 
 def dispatch_on_commit(message: OutboundMessage) -> None:
