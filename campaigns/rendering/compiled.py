@@ -24,16 +24,8 @@ from channels_out.services.messages import MAX_HTML_BYTES, MAX_SMS_CHARS, MAX_SU
 from channels_out.text import html_to_text
 
 from .keywords import UnknownKeyword, translate_keywords
-from .sandbox import (
-    HTML_ENV,
-    TEXT_ENV,
-    Budget,
-    LimitExceeded,
-    MessageSandbox,
-    RenderTimeout,
-    budget_scope,
-    current_budget,
-)
+from .limits import Budget, LimitExceeded, RenderTimeout, budget_scope, current_budget
+from .sandbox import HTML_ENV, TEXT_ENV, MessageSandbox
 
 if TYPE_CHECKING:
     from campaigns.models import MessageVariant
