@@ -100,14 +100,8 @@ from .context import (
     sample_context,
 )
 from .keywords import KEYWORDS, UnknownKeyword, translate_keywords
-from .sandbox import (
-    HTML_ENV,
-    MAX_LOOP_ITERATIONS,
-    MAX_RANGE,
-    MAX_VALUE_CHARS,
-    TEXT_ENV,
-    LimitExceeded,
-)
+from .limits import MAX_LOOP_ITERATIONS, MAX_RANGE, MAX_VALUE_CHARS, LimitExceeded
+from .sandbox import HTML_ENV, TEXT_ENV
 from .validation import MAX_LOOP_DEPTH, template_error, validate_template, validate_variant
 
 __all__ = [

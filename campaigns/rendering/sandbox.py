@@ -9,21 +9,22 @@ On top of Jinja's sandbox:
 
 - attribute access is an allowlist: keys of the context's dicts, a few harmless string,
   dict and sequence methods, and ``loop``'s fields; ``str.format``/``format_map`` are refused;
-- globals are only ``range`` (at most :data:`MAX_RANGE` numbers) and ``dict``;
+- globals are only ``range`` (at most :data:`~.limits.MAX_RANGE` numbers) and ``dict``;
 - the filters are a curated subset, each bounded in what it builds (:mod:`.filters`);
 - every value a template builds is checked before it is built: ``*``, ``**``, ``+``, ``%``,
   ``~``, the string methods, the text of a block, macro or ``{% set %}``, and what is
-  printed stay within :data:`MAX_VALUE_CHARS` characters, :data:`MAX_ITEMS` items or
-  :data:`MAX_INT_BITS`-bit numbers; and everything built counts against
-  :data:`MAX_BUILT_BYTES` per render, which bounds the memory a render can hold however
+  printed stay within :data:`~.limits.MAX_VALUE_CHARS` characters, :data:`~.limits.MAX_ITEMS` items or
+  :data:`~.limits.MAX_INT_BITS`-bit numbers; and everything built counts against
+  :data:`~.limits.MAX_BUILT_BYTES` per render, which bounds the memory a render can hold however
   it combines its steps (:mod:`.limits`);
 - every loop iteration and every call checks the render budget: a deadline and at most
-  :data:`MAX_LOOP_ITERATIONS` iterations, so even a loop producing no output stops in time;
+  :data:`~.limits.MAX_LOOP_ITERATIONS` iterations, so even a loop producing no output stops in time;
 - only plain values (text, numbers, dates, and lists and dicts of them) can be printed or
   turned into text: never a function, loop, generator or object, whose repr tells where it
   lives (:mod:`.values`).
 
-Size, loop and time refusals raise :class:`LimitExceeded` (and :class:`RenderTimeout`);
+Size, loop and time refusals raise :class:`~.limits.LimitExceeded` (and
+:class:`~.limits.RenderTimeout`);
 the others Jinja's own ``SecurityError``, which both are.
 """
 
@@ -42,19 +43,12 @@ from markupsafe import Markup
 
 from .filters import message_filters
 from .limits import (
-    MAX_BUILT_BYTES,
-    MAX_INT_BITS,
     MAX_ITEMS,
-    MAX_LOOP_ITERATIONS,
     MAX_RANGE,
     MAX_VALUE_CHARS,
-    Budget,
     LimitExceeded,
-    RenderTimeout,
-    budget_scope,
     charge,
     check_time,
-    current_budget,
     ensure_bits,
     ensure_chars,
     ensure_items,
@@ -70,22 +64,7 @@ from .values import (
     text_size,
 )
 
-__all__ = [
-    "HTML_ENV",
-    "MAX_BUILT_BYTES",
-    "MAX_INT_BITS",
-    "MAX_ITEMS",
-    "MAX_LOOP_ITERATIONS",
-    "MAX_RANGE",
-    "MAX_VALUE_CHARS",
-    "TEXT_ENV",
-    "Budget",
-    "LimitExceeded",
-    "MessageSandbox",
-    "RenderTimeout",
-    "budget_scope",
-    "current_budget",
-]
+__all__ = ["HTML_ENV", "TEXT_ENV", "MessageSandbox", "bounded_dict", "bounded_range"]
 
 # --- what a template may touch ----------------------------------------------------------------
 STR_METHODS = frozenset(
