@@ -2,38 +2,54 @@
 
 A lost chunk is re-driven by the tick while the original may still be running, so two
 processes can render and insert the same dedupe keys at the same moment. Neither may crash,
-and the records only one of them covers must still get their message.
+and the records only one of them covers must still get their message. The workers are
+separate Python processes (``tests/campaigns/chunk_process.py``) on the test database,
+started together once both are ready.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import traceback
+import os
+import subprocess
+import sys
 from collections import Counter
-from typing import Any
+from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.conf import settings
+from django.db import connection
 
 from campaigns.models import Trigger
 from campaigns.occurrences import Occurrence
-from campaigns.services import run_open, run_send_chunk
+from campaigns.services import run_open
 from channels_out.models import OutboundMessage, Status
 from tests.factories import GuestFactory, ReservationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _chunk_in_a_process(run_id: int, record_ids: list[int], barrier: Any, errors: Any) -> None:
-    """Child process: wait for the other worker, then run the chunk against the test database."""
-    try:
-        barrier.wait(timeout=60)
-        run_send_chunk(run_id, record_ids)
-    except BaseException:
-        errors.put(traceback.format_exc())
-        raise
-    finally:
-        connections.close_all()
+def _database_url() -> str:
+    """The test database (pytest-django renamed it) as a URL for another process."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _start(run_id: int, record_ids: list[int]) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "1",  # its messages go out in the process, as in a worker
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.campaigns.chunk_process", str(run_id), *map(str, record_ids)],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_processes_running_overlapping_chunks_queue_every_record_once(
@@ -47,26 +63,18 @@ def test_two_processes_running_overlapping_chunks_queue_every_record_once(
     ids = sorted(r.pk for r in reservations)
     run, _ = run_open(campaign, Occurrence.operator(), trigger=Trigger.OPERATOR)
     # The original chunk covers the first 150, the re-driven one the last 150: 100 overlap.
-    chunks = [ids[:150], ids[50:]]
-
-    connections.close_all()  # the children open their own connections, never this one's socket
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(2)
-    errors = context.Queue()
-    workers = [
-        context.Process(target=_chunk_in_a_process, args=(run.pk, chunk, barrier, errors))
-        for chunk in chunks
-    ]
+    workers = [_start(run.pk, ids[:150]), _start(run.pk, ids[50:])]
     for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    failures = []
-    while not errors.empty():
-        failures.append(errors.get())
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:  # both are ready: go
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    outcomes = [worker.communicate(timeout=120) for worker in workers]
 
-    assert failures == []
-    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert [worker.returncode for worker in workers] == [0, 0], [err for _, err in outcomes]
+    assert not [err for _, err in outcomes if "Traceback" in err]
     per_record = Counter(
         OutboundMessage.objects.filter(reservation_id__in=ids).values_list(
             "reservation_id", flat=True
