@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from crm_messaging.handoff import hand_off_on_commit
 from guests import signals
 from guests.models import Hotel, NightAudit, Reservation
 
@@ -31,8 +32,8 @@ def _schedule(event: TriggerEvent) -> None:
     # The Celery task module imports these receivers.
     from .tasks import process_trigger_event
 
-    event_id = event.pk
-    transaction.on_commit(lambda: process_trigger_event.delay(event_id))
+    # A broker that cannot take it is logged; the tick processes pending events (PENDING_AFTER).
+    hand_off_on_commit(process_trigger_event, event.pk)
 
 
 def record_trigger(

@@ -9,6 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
 
+from crm_messaging.handoff import hand_off
+
 from . import dispatch
 from .backends import sandbox
 from .models import ChannelAccount
@@ -18,7 +20,8 @@ from .models import ChannelAccount
 def deliver_messages(message_ids: list[int]) -> None:
     """Send these messages now; schedule the ones that hit a transient error for later."""
     for message_id, delay in dispatch.deliver(message_ids).items():
-        deliver_messages.apply_async(([message_id],), countdown=delay)
+        # The row is queued again: if the broker cannot take the retry, the sweeper sends it.
+        hand_off(deliver_messages, [message_id], countdown=delay)
 
 
 @shared_task(name="channels_out.sweep", ignore_result=True)
@@ -26,9 +29,12 @@ def sweep() -> dict[str, Any]:
     """Periodic: re-dispatch forgotten queued messages, settle stuck sends, start Viber TTL fallbacks."""
     found = dispatch.sweep()
     due = found.pop("due")
+    dispatched = 0
     for start in range(0, len(due), dispatch.CHUNK):
-        deliver_messages.delay(due[start : start + dispatch.CHUNK])
-    found["dispatched"] = len(due)
+        chunk = due[start : start + dispatch.CHUNK]
+        if hand_off(deliver_messages, chunk):  # else the next sweep tries again
+            dispatched += len(chunk)
+    found["dispatched"] = dispatched
     return found
 
 

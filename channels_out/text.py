@@ -1,10 +1,35 @@
-"""Plain text from HTML: the automatic plain-text part of an e-mail (C8), shared by the
-e-mail backend and the campaign previews."""
+"""Text a message may carry: the characters a provider can take (R4), and plain text from
+HTML, the automatic plain-text part of an e-mail (C8), shared by the e-mail backend and the
+campaign previews."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+# Control characters (C0, DEL, C1), Unicode line and paragraph separators and lone
+# surrogates: an e-mail header cannot carry any of them (Python's e-mail package refuses the
+# message, or a line break injects a header), and a lone surrogate cannot be encoded at all.
+_NOT_IN_A_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# A body keeps its line breaks (\n, \r\n) and tabs; PostgreSQL cannot even store a NUL.
+_NOT_IN_A_BODY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
+
+
+def first_unsendable(value: str, *, body: bool = False) -> tuple[int, str] | None:
+    """Return where the first character of ``value`` no provider step can take is, and that
+    character written as ``U+000B``; None when there is none.
+
+    A ``body`` may hold line breaks (``\n``, ``\r\n``) and tabs; a header (a subject, a sender
+    name, an address, a template variable) nothing but visible text and spaces.
+    """
+    found = (_NOT_IN_A_BODY if body else _NOT_IN_A_HEADER).search(value)
+    return (found.start(), f"U+{ord(found.group()[0]):04X}") if found else None
+
+
+def unsendable_character(value: str, *, body: bool = False) -> str | None:
+    """The first character of ``value`` no provider step can take, as ``U+000B`` (see first_unsendable)."""
+    found = first_unsendable(value, body=body)
+    return found[1] if found else None
 
 
 def html_to_text(html: str) -> str:

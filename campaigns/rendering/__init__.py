@@ -59,8 +59,11 @@ stays as it is; ``@@`` writes a literal ``@``. See :mod:`.keywords`.
 
 Jinja2 works as usual (``{% if %}``, ``{% for %}``, filters such as ``upper``, ``default``,
 ``replace``, ``join``, ``format``), within limits: ``range`` gives at most 1000 numbers, loops
-nest at most two deep, a render takes at most 200 ms, nothing may reach Python's internals
-(see :mod:`.sandbox`).
+nest at most two deep, a render takes at most 200 ms and builds at most 4 MB of text and
+lists (no single text over 512 K characters, no list over 10,000 items — refused before they
+are built, see :mod:`.limits`), only plain values (text, numbers, dates, lists and dicts of
+them) are printed or turned into text (:mod:`.values`), and nothing may reach Python's
+internals (see :mod:`.sandbox`).
 
 Using it
 ========
@@ -97,14 +100,8 @@ from .context import (
     sample_context,
 )
 from .keywords import KEYWORDS, UnknownKeyword, translate_keywords
-from .sandbox import (
-    HTML_ENV,
-    MAX_LOOP_ITERATIONS,
-    MAX_RANGE,
-    MAX_VALUE_CHARS,
-    TEXT_ENV,
-    LimitExceeded,
-)
+from .limits import MAX_LOOP_ITERATIONS, MAX_RANGE, MAX_VALUE_CHARS, LimitExceeded
+from .sandbox import HTML_ENV, TEXT_ENV
 from .validation import MAX_LOOP_DEPTH, template_error, validate_template, validate_variant
 
 __all__ = [

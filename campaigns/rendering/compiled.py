@@ -21,19 +21,11 @@ from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError,
 from markupsafe import escape
 
 from channels_out.services.messages import MAX_HTML_BYTES, MAX_SMS_CHARS, MAX_SUBJECT_CHARS
-from channels_out.text import html_to_text
+from channels_out.text import html_to_text, unsendable_character
 
 from .keywords import UnknownKeyword, translate_keywords
-from .sandbox import (
-    HTML_ENV,
-    TEXT_ENV,
-    Budget,
-    LimitExceeded,
-    MessageSandbox,
-    RenderTimeout,
-    budget_scope,
-    current_budget,
-)
+from .limits import Budget, LimitExceeded, RenderTimeout, budget_scope, current_budget
+from .sandbox import HTML_ENV, TEXT_ENV, MessageSandbox
 
 if TYPE_CHECKING:
     from campaigns.models import MessageVariant
@@ -100,6 +92,7 @@ class _Kind:
     in_bytes: bool = False
     refused: frozenset[str] = frozenset()
     refused_why: str = ""
+    body: bool = True  # keeps line breaks and tabs (a subject or a variable does not)
 
 
 KINDS: dict[str, _Kind] = {
@@ -108,6 +101,7 @@ KINDS: dict[str, _Kind] = {
         MAX_SUBJECT_CHARS,
         refused=LINE_BREAKS,
         refused_why="the subject contains a line break, which could inject e-mail headers",
+        body=False,
     ),
     "text": _Kind(TEXT_ENV, MAX_TEXT_CHARS),
     "html": _Kind(HTML_ENV, MAX_HTML_BYTES, in_bytes=True),
@@ -117,6 +111,7 @@ KINDS: dict[str, _Kind] = {
         MAX_WHATSAPP_VARIABLE_CHARS,
         refused=frozenset("\n\r\t"),
         refused_why="a WhatsApp template variable may not contain line breaks or tabs",
+        body=False,
     ),
 }
 """What each part of a variant is rendered in, and its bounds."""
@@ -172,6 +167,12 @@ def render_part(
     output = "".join(chunks)
     if spec.refused and not spec.refused.isdisjoint(output):
         raise RenderError(spec.refused_why, field=field)
+    # What the sender would refuse for the whole batch is this recipient's render error.
+    code = unsendable_character(output, body=spec.body)
+    if code:
+        raise RenderError(
+            f"the {_label(field)} contains a character that cannot be sent ({code})", field=field
+        )
     return output
 
 

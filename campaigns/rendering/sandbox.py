@@ -9,68 +9,62 @@ On top of Jinja's sandbox:
 
 - attribute access is an allowlist: keys of the context's dicts, a few harmless string,
   dict and sequence methods, and ``loop``'s fields; ``str.format``/``format_map`` are refused;
-- globals are only ``range`` (at most :data:`MAX_RANGE` numbers) and ``dict``;
-- the filters are a curated subset; the ones that can multiply a value's size
-  (``join``, ``replace``, ``format``, ``sum``) check the size first;
-- ``*``, ``**``, ``+``, ``%`` and ``~`` refuse results beyond :data:`MAX_VALUE_CHARS`
-  characters or :data:`MAX_INT_BITS`-bit numbers before computing them;
+- globals are only ``range`` (at most :data:`~.limits.MAX_RANGE` numbers) and ``dict``;
+- the filters are a curated subset, each bounded in what it builds (:mod:`.filters`);
+- every value a template builds is checked before it is built: ``*``, ``**``, ``+``, ``%``,
+  ``~``, the string methods, the text of a block, macro or ``{% set %}``, and what is
+  printed stay within :data:`~.limits.MAX_VALUE_CHARS` characters, :data:`~.limits.MAX_ITEMS` items or
+  :data:`~.limits.MAX_INT_BITS`-bit numbers; and everything built counts against
+  :data:`~.limits.MAX_BUILT_BYTES` per render, which bounds the memory a render can hold however
+  it combines its steps (:mod:`.limits`);
 - every loop iteration and every call checks the render budget: a deadline and at most
-  :data:`MAX_LOOP_ITERATIONS` iterations, so even a loop producing no output stops in time;
-- only text, numbers and plain lists/dicts can be printed: never a function, class or
-  object, whose repr tells where it lives.
+  :data:`~.limits.MAX_LOOP_ITERATIONS` iterations, so even a loop producing no output stops in time;
+- only plain values (text, numbers, dates, and lists and dicts of them) can be printed or
+  turned into text: never a function, loop, generator or object, whose repr tells where it
+  lives (:mod:`.values`).
 
-Size, loop and time refusals raise :class:`LimitExceeded` (and :class:`RenderTimeout`);
+Size, loop and time refusals raise :class:`~.limits.LimitExceeded` (and
+:class:`~.limits.RenderTimeout`);
 the others Jinja's own ``SecurityError``, which both are.
 """
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, filters, pass_environment, pass_eval_context
+from jinja2 import StrictUndefined, pass_eval_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
-from jinja2.filters import make_attrgetter
 from jinja2.nodes import Concat, EvalContext, For, Node
-from jinja2.runtime import LoopContext, Undefined
+from jinja2.runtime import LoopContext, Undefined, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import escape, soft_str
+from markupsafe import Markup
 
-from channels_out.services.messages import MAX_HTML_BYTES
+from .filters import message_filters
+from .limits import (
+    MAX_ITEMS,
+    MAX_RANGE,
+    MAX_VALUE_CHARS,
+    LimitExceeded,
+    charge,
+    check_time,
+    ensure_bits,
+    ensure_chars,
+    ensure_items,
+    tick,
+)
+from .values import (
+    bounded_items,
+    case_mapped_size,
+    escaped_size,
+    line_bound,
+    percent_size,
+    text_of,
+    text_size,
+)
 
-__all__ = [
-    "HTML_ENV",
-    "MAX_INT_BITS",
-    "MAX_LOOP_ITERATIONS",
-    "MAX_RANGE",
-    "MAX_VALUE_CHARS",
-    "TEXT_ENV",
-    "Budget",
-    "LimitExceeded",
-    "MessageSandbox",
-    "RenderTimeout",
-    "budget_scope",
-    "clock",
-    "current_budget",
-]
-
-MAX_RANGE = 1000
-"""``range()`` gives at most this many numbers."""
-MAX_VALUE_CHARS = MAX_HTML_BYTES
-"""No string or list a template builds may be longer than the largest message it can produce."""
-MAX_INT_BITS = 4096
-"""Numbers stay below 2**4096 (about 1233 digits)."""
-MAX_LOOP_ITERATIONS = 100_000
-"""Loop iterations allowed in one render, over all loops together."""
-
-clock: Callable[[], float] = time.monotonic
-"""The clock deadlines are measured on (replaced by tests)."""
+__all__ = ["HTML_ENV", "TEXT_ENV", "MessageSandbox", "bounded_dict", "bounded_range"]
 
 # --- what a template may touch ----------------------------------------------------------------
 STR_METHODS = frozenset(
@@ -123,167 +117,53 @@ LOOP_ATTRIBUTES = frozenset(
         "revindex0",
     }
 )
-SAFE_FILTERS = frozenset(
-    {
-        "abs",
-        "attr",
-        "capitalize",
-        "count",
-        "d",
-        "default",
-        "dictsort",
-        "e",
-        "escape",
-        "first",
-        "float",
-        "groupby",
-        "int",
-        "items",
-        "last",
-        "length",
-        "list",
-        "lower",
-        "map",
-        "max",
-        "min",
-        "reject",
-        "rejectattr",
-        "reverse",
-        "round",
-        "select",
-        "selectattr",
-        "sort",
-        "string",
-        "striptags",
-        "title",
-        "trim",
-        "truncate",
-        "unique",
-        "upper",
-        "urlencode",
-        "wordcount",
-    }
-)
-"""Jinja's own filters kept as they are; ``join``, ``replace``, ``format`` and ``sum`` are
-replaced by bounded versions. Left out: ``safe`` (guest data is never trusted HTML),
-``center``/``indent``/``wordwrap``/``batch``/``slice`` (their widths and counts inflate output),
-``random``, ``pprint``, ``tojson``, ``urlize``, ``xmlattr``, ``filesizeformat``, ``forceescape``."""
+CASE_METHODS = frozenset({"capitalize", "casefold", "lower", "swapcase", "title", "upper"})
+SPLIT_METHODS = frozenset({"split", "rsplit"})
 
 
-class LimitExceeded(SecurityError):
-    """A template tried to build something too big, loop too long or take too much time."""
-
-
-class RenderTimeout(LimitExceeded):
-    """The render ran past its deadline."""
-
-
-# --- the render budget ------------------------------------------------------------------------
-@dataclass
-class Budget:
-    """Time and loop iterations one render may use."""
-
-    deadline: float
-    seconds: float
-    iterations: int = 0
-
-    @classmethod
-    def starting_now(cls, seconds: float) -> Budget:
-        return cls(deadline=clock() + seconds, seconds=seconds)
-
-    def check(self) -> None:
-        """Raise RenderTimeout once the deadline has passed."""
-        if clock() > self.deadline:
-            raise RenderTimeout(
-                f"the template took longer than {self.seconds * 1000:.0f} ms to render"
-            )
-
-    def tick(self) -> None:
-        """Count one loop iteration; raise LimitExceeded past the cap, RenderTimeout past the deadline."""
-        self.iterations += 1
-        if self.iterations > MAX_LOOP_ITERATIONS:
-            raise LimitExceeded(f"the template loops more than {MAX_LOOP_ITERATIONS:,} times")
-        self.check()
-
-
-_BUDGET: ContextVar[Budget | None] = ContextVar("campaigns_render_budget", default=None)
-
-
-@contextmanager
-def budget_scope(budget: Budget) -> Iterator[Budget]:
-    """Make ``budget`` the one every loop and call of templates rendered inside the block uses."""
-    token = _BUDGET.set(budget)
-    try:
-        yield budget
-    finally:
-        _BUDGET.reset(token)
-
-
-def current_budget() -> Budget | None:
-    """Return the budget of the render in progress, if any."""
-    return _BUDGET.get()
-
-
-def _tick() -> None:
-    budget = _BUDGET.get()
-    if budget is not None:
-        budget.tick()
-
-
-def _check_time() -> None:
-    budget = _BUDGET.get()
-    if budget is not None:
-        budget.check()
-
-
-# --- size checks ------------------------------------------------------------------------------
-def _ensure_size(size: int, what: str) -> None:
-    if size > MAX_VALUE_CHARS:
-        raise LimitExceeded(
-            f"{what} would be {size:,} long, more than the {MAX_VALUE_CHARS:,} allowed"
-        )
-
-
-def _ensure_bits(bits: int | float) -> None:
-    if bits > MAX_INT_BITS:
-        raise LimitExceeded(f"the number would be larger than 2**{MAX_INT_BITS}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int)
-
-
+# --- what operators, methods and globals may build ---------------------------------------------
 def _check_repeat(left: Any, right: Any) -> None:
-    if _is_int(left) and _is_int(right):
-        _ensure_bits(left.bit_length() + right.bit_length())
+    if isinstance(left, int) and isinstance(right, int):
+        ensure_bits(left.bit_length() + right.bit_length())
         return
     for sequence, times in ((left, right), (right, left)):
-        if isinstance(sequence, str | list | tuple) and _is_int(times):
-            _ensure_size(len(sequence) * max(times, 0), "the repeated value")
+        if isinstance(times, int) and not isinstance(sequence, int):
+            if isinstance(sequence, str):
+                ensure_chars(len(sequence) * max(times, 0), "the repeated text")
+            elif isinstance(sequence, list | tuple):
+                ensure_items(len(sequence) * max(times, 0), "the repeated list")
 
 
 def _check_power(base: Any, exponent: Any) -> None:
-    if _is_int(base) and _is_int(exponent) and exponent > 0 and abs(base) > 1:
-        _ensure_bits(abs(base).bit_length() * exponent)
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+        ensure_bits(abs(base).bit_length() * exponent)
 
 
 def _check_sum(left: Any, right: Any) -> None:
-    if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
-        _ensure_size(len(left) + len(right), "the joined value")
+    if isinstance(left, str) and isinstance(right, str):
+        markup = isinstance(left, Markup) or isinstance(right, Markup)  # the other is escaped
+        size = escaped_size(left) + escaped_size(right) if markup else len(left) + len(right)
+        ensure_chars(size, "the joined text")
+    elif isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        ensure_items(len(left) + len(right), "the joined list")
 
 
-# A %-conversion: %[(key)][flags][width][.precision][length]type
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
-_MAX_FORMAT_WIDTH = 1000
-
-
-def _check_percent_format(template: Any) -> None:
-    if not isinstance(template, str):
-        return
-    for match in _PERCENT_SPEC.finditer(template):
-        for number in match.groups():
-            if number == "*" or (number and int(number) > _MAX_FORMAT_WIDTH):
-                raise LimitExceeded(f"format widths above {_MAX_FORMAT_WIDTH} are not allowed")
+def _str_call(
+    text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any], bool]:
+    """Refuse a string method that would build too much; return the arguments to call it with
+    and whether the result is a capped split to check."""
+    if name in CASE_METHODS:
+        ensure_chars(case_mapped_size(text), f"the text of {name}()")
+    elif name == "splitlines":
+        ensure_items(line_bound(text), "the lines of the text")
+    elif name in SPLIT_METHODS:
+        separator = args[0] if args else kwargs.get("sep")
+        most = args[1] if len(args) > 1 else kwargs.get("maxsplit", -1)
+        if isinstance(most, int) and (most < 0 or most > MAX_ITEMS):
+            # Split at most MAX_ITEMS times: one part more than that means too many.
+            return (separator, MAX_ITEMS), {}, True
+    return args, kwargs, False
 
 
 def bounded_range(*args: int) -> range:
@@ -298,58 +178,26 @@ def bounded_range(*args: int) -> range:
     return numbers
 
 
-# --- bounded filters --------------------------------------------------------------------------
-@pass_eval_context
-def _bounded_join(
-    eval_ctx: EvalContext, value: Iterable[Any], d: str = "", attribute: str | int | None = None
-) -> str:
-    if attribute is not None:
-        value = map(make_attrgetter(eval_ctx.environment, attribute), value)
-    items = list(value)
-    size = sum(len(soft_str(item)) for item in items) + len(soft_str(d)) * max(len(items) - 1, 0)
-    _ensure_size(size, "the joined text")
-    return filters.do_join(eval_ctx, items, d)
+def bounded_dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
+    """Return ``dict(*args, **kwargs)``, from at most MAX_ITEMS items."""
+    if args and not isinstance(args[0], dict | list | tuple):
+        args = (bounded_items(args[0], "the dict"), *args[1:])
+    return charge(dict(*args, **kwargs))
 
 
 @pass_eval_context
-def _bounded_replace(
-    eval_ctx: EvalContext, s: str, old: str, new: str, count: int | None = None
-) -> str:
-    text, old_text, new_text = soft_str(s), soft_str(old), soft_str(new)
-    if eval_ctx.autoescape:
-        new_text = str(escape(new_text))
-    occurrences = len(text) + 1 if not old_text else text.count(old_text)
-    if count is not None and count >= 0:
-        occurrences = min(occurrences, count)
-    _ensure_size(
-        len(text) + occurrences * max(len(new_text) - len(old_text), 0), "the replaced text"
-    )
-    return filters.do_replace(eval_ctx, s, old, new, count)
+def _finalize(eval_ctx: EvalContext, value: Any) -> Any:
+    """Print None as nothing; print only plain values, and nothing too long once escaped."""
+    if value is None:
+        return ""
+    text = text_of(value, "the printed value")
+    # Jinja escapes what is printed; escaping makes a text at most five times longer.
+    if eval_ctx.autoescape and 5 * len(text) > MAX_VALUE_CHARS:
+        ensure_chars(escaped_size(text), "the printed value")
+    return text
 
 
-def _bounded_format(value: str, *args: Any, **kwargs: Any) -> str:
-    _check_percent_format(value)
-    for arg in (*args, *kwargs.values()):
-        if isinstance(arg, str):
-            _ensure_size(len(value) + len(arg), "the formatted text")
-    return filters.do_format(value, *args, **kwargs)
-
-
-@pass_environment
-def _numeric_sum(
-    environment: Any, iterable: Iterable[Any], attribute: str | int | None = None, start: Any = 0
-) -> Any:
-    if attribute is not None:
-        iterable = map(make_attrgetter(environment, attribute), iterable)
-    items = list(iterable)
-    if not all(
-        isinstance(item, int | float) and not isinstance(item, bool) for item in (start, *items)
-    ):
-        raise LimitExceeded("sum adds numbers only")
-    return sum(items, start)
-
-
-# --- the environment --------------------------------------------------------------------------
+# --- the environment ----------------------------------------------------------------------------
 class _GuardedCodeGenerator(CodeGenerator):
     """Jinja's code generator with every loop's iterable and every ``~`` passed through the budget."""
 
@@ -383,18 +231,6 @@ class _GuardedCodeGenerator(CodeGenerator):
         self.write("))")
 
 
-_PRINTABLE = (str, int, float, list, tuple, dict, Undefined)
-
-
-def _finalize(value: Any) -> Any:
-    """Print None as nothing; refuse anything but plain data (a function's or object's repr tells where it lives)."""
-    if value is None:
-        return ""
-    if not isinstance(value, _PRINTABLE) or (callable(value) and not isinstance(value, Undefined)):
-        raise SecurityError(f"a {type(value).__name__} cannot be printed, only text and numbers")
-    return value
-
-
 class MessageSandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, tightened for staff-written message templates (see the module doc)."""
 
@@ -411,11 +247,8 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
             auto_reload=False,
             cache_size=0,
         )
-        self.globals = {"range": bounded_range, "dict": dict}
-        self.filters = {name: self.filters[name] for name in SAFE_FILTERS}
-        self.filters.update(
-            join=_bounded_join, replace=_bounded_replace, format=_bounded_format, sum=_numeric_sum
-        )
+        self.globals = {"range": bounded_range, "dict": bounded_dict}
+        self.filters = message_filters(self.filters)
 
     # Attribute access: the allowlist.
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
@@ -436,39 +269,56 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
         return None
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
-        _check_time()
+        check_time()
         if isinstance(obj, Undefined):
             obj._fail_with_undefined_error()
         if not self.is_safe_callable(obj):
             raise SecurityError(f"a {type(obj).__name__} may not be called")
-        return context.call(obj, *args, **kwargs)
+        owner = getattr(obj, "__self__", None)
+        if not isinstance(owner, str):
+            return context.call(obj, *args, **kwargs)
+        args, kwargs, capped = _str_call(owner, obj.__name__, args, kwargs)
+        result = context.call(obj, *args, **kwargs)
+        if capped:
+            ensure_items(len(result), "the split text")
+        return result if result is owner else charge(result)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        _check_time()
+        check_time()
         if operator == "*":
             _check_repeat(left, right)
         elif operator == "**":
             _check_power(left, right)
         elif operator == "+":
             _check_sum(left, right)
-        elif operator == "%":
-            _check_percent_format(left)
-        return self.binop_table[operator](left, right)
+        elif operator == "%" and isinstance(left, str):
+            ensure_chars(percent_size(left, right), "the formatted text")
+        result = self.binop_table[operator](left, right)
+        return charge(result) if isinstance(result, str | list | tuple) else result
 
     # Hooks called by the generated code (see _GuardedCodeGenerator).
     def guard_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
         """Yield from ``iterable``, counting each item against the render budget."""
         for item in iterable:
-            _tick()
+            tick()
             yield item
 
     def bounded_join(self, join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
-        """Join the operands of ``~``, refusing a result beyond MAX_VALUE_CHARS."""
-        _check_time()
-        _ensure_size(sum(len(soft_str(part)) for part in parts), "the joined text")
-        result = join(parts)
-        _ensure_size(len(result), "the joined text")
-        return result
+        """Join the operands of ``~``, refusing a result beyond MAX_VALUE_CHARS before building it."""
+        check_time()
+        if join is markup_join and any(hasattr(part, "__html__") for part in parts):
+            size = sum(5 * text_size(part) for part in parts)  # the others get escaped
+        else:
+            size = sum(text_size(part) for part in parts)
+        ensure_chars(size, "the joined text")
+        return charge(join(parts))
+
+    def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
+        """Join the output of a block, macro or ``{% set %}`` body, refusing it when too long."""
+        check_time()
+        pieces = parts if isinstance(parts, list) else list(parts)
+        ensure_chars(sum(map(len, pieces)), "the text of the block")
+        return charge("".join(pieces))
 
 
 TEXT_ENV = MessageSandbox(autoescape=False)

@@ -2,6 +2,8 @@
 
 A template is checked in this order, and the first problem found is reported:
 
+0. a character no provider can take (a control character other than line breaks and tabs,
+   ``channels_out.text``): the sender would refuse it for every recipient;
 1. keywords: an unknown ``@WORD``;
 2. a ``__`` anywhere inside ``{{ }}`` or ``{% %}`` (the way into Python's internals);
 3. Jinja syntax;
@@ -11,9 +13,9 @@ A template is checked in this order, and the first problem found is reported:
    sections (also in branches a test render would not take);
 5. compiling (unknown filters and tests);
 6. a test render against :func:`~campaigns.rendering.context.sample_context`, with the
-   sandbox, size and time limits of a real send: what slipped past 4 (an attribute of a
-   value, a refused method) fails here, with the line read from the traceback frames
-   Jinja rewrites to the template's own lines.
+   sandbox, size, memory and time limits and the character check of a real send: what
+   slipped past 4 (an attribute of a value, a refused method) fails here, with the line
+   read from the traceback frames Jinja rewrites to the template's own lines.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateSyntaxError
+
+from channels_out.text import first_unsendable
 
 from .compiled import KINDS, RenderError, compile_template, compile_uncached, render_part
 from .context import CONTEXT_KEYS, LINK_NAMES, sample_context
@@ -72,6 +76,14 @@ def validate_template(source: str, kind: str, *, language: str | None = None) ->
 def template_error(source: str, kind: str, *, language: str | None = None) -> str | None:
     """Return what is wrong with ``source`` as a ``kind`` template (with its line), or None."""
     env = KINDS[kind].env
+    found = first_unsendable(source, body=True)
+    if found:
+        position, code = found
+        line = source.count("\n", 0, position) + 1
+        return (
+            f"The template contains a character that cannot be sent ({code}); only line "
+            f"breaks and tabs are allowed besides visible text (line {line})."
+        )
     try:
         jinja_source = translate_keywords(source)
     except UnknownKeyword as exc:

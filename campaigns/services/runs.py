@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,6 +23,7 @@ from channels_out.models import MessagingPolicy
 from channels_out.policy import Skip
 from channels_out.services import MessageRequest, Step, message_send_many
 from crm_messaging.actors import Actor, acting_user
+from crm_messaging.handoff import hand_off_on_commit
 from guests.links import guest_links
 from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
 
@@ -142,7 +142,8 @@ def run_launch(run: CampaignRun) -> CampaignRun:
     from ..tasks import send_run_chunk
 
     for chunk in chunks:
-        transaction.on_commit(partial(send_run_chunk.delay, run.pk, chunk))
+        # A broker that cannot take a chunk is logged; the tick re-drives the run (REDRIVE_AFTER).
+        hand_off_on_commit(send_run_chunk, run.pk, chunk)
     run.refresh_from_db()
     return run
 

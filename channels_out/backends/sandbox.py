@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from crm_messaging.handoff import hand_off
 from guests.models import ContactChannel
 
 from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
@@ -130,7 +131,10 @@ class SandboxBackend(Backend):
             from ..tasks import sandbox_receipt
 
             status, code, description, delay = outcome
-            sandbox_receipt.apply_async(
+            # The simulated provider accepted the message; a receipt it cannot schedule is
+            # logged (as a real provider's lost receipt would be: the message stays sent).
+            hand_off(
+                sandbox_receipt,
                 kwargs={
                     "account_id": self.account.pk,
                     "provider_message_id": provider_id,

@@ -14,6 +14,7 @@ from guests.models import ContactChannel
 
 from ..backends import backend_choices, backend_class
 from ..crypto import EncryptedTextField
+from ..text import unsendable_character
 
 # RFC 5322 specials and line breaks that would break or inject into a From header (S11).
 _FROM_NAME_FORBIDDEN = re.compile(r'[()<>,:@!/=;"\\\r\n]')
@@ -28,6 +29,12 @@ def validate_from_name(value: str) -> None:
     if "\r" in value or "\n" in value:
         raise ValidationError(
             "The sender name cannot contain a line break.", code="header_injection"
+        )
+    code = unsendable_character(value)
+    if code:
+        raise ValidationError(
+            f"The sender name contains a character an e-mail header cannot carry ({code}).",
+            code="header_injection",
         )
 
 

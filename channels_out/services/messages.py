@@ -14,7 +14,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.actors import Actor, acting_user
+from crm_messaging.handoff import hand_off_on_commit
 from guests.links import guest_links
 from guests.models import (
     ConsentPurpose,
@@ -46,6 +46,7 @@ from ..models import (
 from ..pricing import PriceTable
 from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..segments import count_segments
+from ..text import unsendable_character
 
 MAX_SMS_CHARS = 1600  # 10+ parts: beyond this providers refuse or truncate
 MAX_VIBER_CHARS = 1000
@@ -162,12 +163,57 @@ def _a(label: str, *, start: bool = False) -> str:
     return f"{article.capitalize() if start else article} {label}"
 
 
+# What each part of a message is called when it holds a character that cannot be sent.
+_PARTS = {
+    "subject": gettext_lazy("The subject"),
+    "text": gettext_lazy("The text"),
+    "html": gettext_lazy("The HTML body"),
+    "to": gettext_lazy("The address"),
+    "template_id": gettext_lazy("The WhatsApp template"),
+    "template_variables": gettext_lazy("A WhatsApp template variable"),
+    "headers": gettext_lazy("A header"),
+    "account": gettext_lazy("The account's sender name or address"),
+}
+
+
+def unsendable(field_name: str, value: str, *, body: bool = False) -> str | None:
+    """Say why ``value`` (the part ``field_name`` of a message) cannot reach a provider, or None.
+
+    A body keeps its line breaks and tabs; a header-like part (subject, address, sender,
+    template variable) holds visible text and spaces only (``channels_out.text``).
+    """
+    code = unsendable_character(value, body=body)
+    if code is None:
+        return None
+    values = {"part": _PARTS[field_name], "code": code}
+    if body:
+        return (
+            gettext(
+                "%(part)s contains a character that cannot be sent (%(code)s); "
+                "only line breaks and tabs are allowed besides visible text."
+            )
+            % values
+        )
+    return (
+        gettext(
+            "%(part)s contains a character that cannot be sent (%(code)s), "
+            "such as a control character; not even a line break or tab is allowed here."
+        )
+        % values
+    )
+
+
 def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
     """Refuse a step that cannot be sent as written (R4); return its account."""
     errors: dict[str, list[str]] = {}
 
     def error(field_name: str, text: str) -> None:
         errors.setdefault(field_name, []).append(text)
+
+    def check(field_name: str, value: str, *, body: bool = False) -> None:
+        problem = unsendable(field_name, value, body=body)
+        if problem:
+            error(field_name, problem)
 
     if step.channel not in ContactChannel.values:
         raise ValidationError({"channel": f"Unknown channel “{step.channel}”."})
@@ -185,11 +231,18 @@ def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
             "account",
             gettext("The account “%(account)s” is switched off.") % {"account": account.name},
         )
+    check("to", step.to)
+    check("text", step.text, body=True)
     if step.channel == ContactChannel.EMAIL:
         if not step.subject.strip():
             error("subject", gettext("An e-mail needs a subject."))
         if "\n" in step.subject or "\r" in step.subject:
             error("subject", gettext("The subject cannot contain a line break."))
+        else:
+            check("subject", step.subject)
+        check("html", step.html, body=True)
+        if account is not None:
+            check("account", f"{account.sender_name}{account.sender}")
         if len(step.subject) > MAX_SUBJECT_CHARS:
             error(
                 "subject",
@@ -198,13 +251,16 @@ def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
             )
         if not (step.text.strip() or step.html.strip()):
             error("text", gettext("An e-mail needs a text or HTML body."))
-        if len(step.html.encode()) > MAX_HTML_BYTES:
+        if len(step.html.encode(errors="surrogatepass")) > MAX_HTML_BYTES:
             error(
                 "html",
                 gettext("The HTML body is larger than %(limit)s KB.")
                 % {"limit": MAX_HTML_BYTES // 1024},
             )
     elif step.channel == ContactChannel.WHATSAPP:
+        check("template_id", step.template_id)
+        for name, value in step.template_variables.items():
+            check("template_variables", f"{name}{value}")
         if not (step.template_id or step.text.strip()):
             error("text", gettext("A WhatsApp message needs an approved template or a text."))
         if len(step.text) > MAX_WHATSAPP_CHARS:
@@ -467,22 +523,29 @@ def _new_only(
 
 
 def _insert(rows: list[OutboundMessage]) -> list[OutboundMessage]:
-    """Insert ``rows``; the unique dedupe key decides (R1). Return the rows actually inserted."""
+    """Insert ``rows``; the unique dedupe key decides (R1). Return the rows actually inserted, in order.
+
+    Two transactions inserting overlapping keys (a re-driven chunk while the original still
+    runs) wait for each other on every shared key; both insert in key order, so the later one
+    waits for the earlier to commit instead of deadlocking with it.
+    """
+    ordered = sorted(rows, key=lambda row: row.dedupe_key)
     try:
         with transaction.atomic():
-            return OutboundMessage.objects.bulk_create(rows)
+            OutboundMessage.objects.bulk_create(ordered)
+        return rows
     except IntegrityError:
         pass  # someone inserted some of these keys meanwhile: one by one, keeping the rest
-    inserted = []
-    for row in rows:
+    inserted = set()
+    for row in ordered:
         row.pk = None
         try:
             with transaction.atomic():
                 row.save(force_insert=True)
         except IntegrityError:
             continue
-        inserted.append(row)
-    return inserted
+        inserted.add(row.dedupe_key)
+    return [row for row in rows if row.dedupe_key in inserted]
 
 
 def _submit(
@@ -521,7 +584,14 @@ def _submit(
             message_fall_back(message, reason=message.reason)
     messages_wipe_sealed([m for m in inserted if m.status == Status.SKIPPED])
     _dispatch_on_commit([m for m in inserted if m.status == Status.QUEUED])
-    return {**existing, **{m.dedupe_key: m for m in inserted}}
+    by_key = {**existing, **{m.dedupe_key: m for m in inserted}}
+    # Keys another transaction committed after we looked (it won the insert): its rows.
+    taken = [row.dedupe_key for row in fresh if row.dedupe_key not in by_key]
+    if taken:
+        by_key.update(
+            (m.dedupe_key, m) for m in OutboundMessage.objects.filter(dedupe_key__in=taken)
+        )
+    return by_key
 
 
 def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
@@ -534,8 +604,8 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
     from ..tasks import deliver_messages
 
     for start in range(0, len(due), DISPATCH_CHUNK):
-        chunk = due[start : start + DISPATCH_CHUNK]
-        transaction.on_commit(partial(deliver_messages.delay, chunk))
+        # A broker that cannot take the task is logged; the sweeper sends the row (R2).
+        hand_off_on_commit(deliver_messages, due[start : start + DISPATCH_CHUNK])
 
 
 def messages_wipe_sealed(messages: Sequence[OutboundMessage] | None = None) -> int:
@@ -583,6 +653,9 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
         for header, value in request.headers.items():
             if "\n" in header + str(value) or "\r" in header + str(value):
                 raise ValidationError({"headers": f"The header {header} contains a line break."})
+            problem = unsendable("headers", f"{header}{value}")
+            if problem:
+                raise ValidationError({"headers": problem})
         if request.skip is None:
             for step in plan:
                 _validate_step(step, accounts)
@@ -660,7 +733,9 @@ def message_send(
 
     Raises ValidationError (and writes nothing) for input that cannot be sent as written:
     unknown channel or purpose, an account of another channel, a missing or oversize text,
-    a subject or header with a line break.
+    a subject or header with a line break, or any part holding a character no provider step
+    can take (a control character, a lone surrogate; bodies keep line breaks and tabs), named
+    by its code (``unsendable``).
     """
     request = MessageRequest(
         steps=[steps] if isinstance(steps, Step) else list(steps),

@@ -199,19 +199,55 @@ def _update_rows(messages: list[OutboundMessage], names: Sequence[str]) -> None:
     OutboundMessage.objects.filter(pk__in=[m.pk for m in messages]).update(**values)
 
 
+def _undecided(message: OutboundMessage, *, refusal: str) -> OutboundMessage:
+    """Lock ``message``'s row and return it while its outcome is still unknown.
+
+    Two operators deciding at once wait for each other here: the second one reads what the
+    first decided and is refused with who did what (ValidationError), so a message is never
+    both marked sent and resent. ``refusal`` (with ``%(status)s``) explains other statuses.
+    """
+    locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+    if locked.status == Status.UNKNOWN:
+        return locked
+    decision = (
+        DeliveryEvent.objects.filter(message=locked, source="operator", applied=True)
+        .select_related("by")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if decision is None:
+        raise ValidationError(refusal % {"status": lower_label(locked.get_status_display())})
+    who = (decision.by.get_full_name() or decision.by.get_username()) if decision.by else ""
+    values = {
+        "user": who or gettext("Another operator"),
+        "time": timezone.localtime(decision.at).strftime("%H:%M"),
+    }
+    copy = OutboundMessage.objects.filter(resend_of=locked).only("pk").first()
+    if copy is not None:
+        raise ValidationError(
+            gettext("%(user)s already resent it as #%(copy)s at %(time)s; nothing was changed.")
+            % {**values, "copy": copy.pk}
+        )
+    raise ValidationError(
+        gettext("%(user)s already marked it sent at %(time)s; nothing was changed.") % values
+    )
+
+
 @transaction.atomic
 def message_mark_sent(*, message: OutboundMessage, user: Actor, note: str = "") -> OutboundMessage:
-    """Operator decision on an unknown outcome: it went out. Debits its credits. ValidationError otherwise."""
-    message.refresh_from_db()
-    if message.status != Status.UNKNOWN:
-        raise ValidationError(
-            gettext(
-                "Only a message with an unknown outcome can be marked sent; this one is %(status)s."
-            )
-            % {"status": lower_label(message.get_status_display())}
-        )
-    message_apply_status(
+    """Operator decision on an unknown outcome: it went out. Debits its credits.
+
+    Raises ValidationError unless the outcome is still unknown — also when another operator
+    decided it a moment earlier (the row is locked while deciding; see ``_undecided``).
+    """
+    locked = _undecided(
         message,
+        refusal=gettext(
+            "Only a message with an unknown outcome can be marked sent; this one is %(status)s."
+        ),
+    )
+    message_apply_status(
+        locked,
         Status.SENT,
         source="operator",
         description=note or "marked sent by an operator",
@@ -227,26 +263,25 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
 
     The original is marked failed (its credits released) and a copy is queued with the
     dedupe key ``<key>|resend`` and a link to it, so a double click resends once.
-    Raises ValidationError unless the outcome is unknown.
+    Raises ValidationError unless the outcome is still unknown — also when another operator
+    decided it a moment earlier (see ``_undecided``).
     """
-    message.refresh_from_db()
-    if message.status != Status.UNKNOWN:
-        raise ValidationError(
-            gettext("Only a message with an unknown outcome can be resent; this one is %(status)s.")
-            % {"status": lower_label(message.get_status_display())}
-        )
-    # Read before the original fails: failing wipes its full text, which the copy sends.
-    copy = OutboundMessage.objects.get(pk=message.pk)
-    message_apply_status(
+    locked = _undecided(
         message,
+        refusal=gettext(
+            "Only a message with an unknown outcome can be resent; this one is %(status)s."
+        ),
+    )
+    # Read before the original fails: failing wipes its full text, which the copy sends.
+    copy = OutboundMessage.objects.get(pk=locked.pk)
+    message_apply_status(
+        locked,
         Status.FAILED,
         source="operator",
         description=note or "not sent (operator); resent",
         by=user,
     )
-    existing = OutboundMessage.objects.filter(resend_of=message).first()
-    if existing is not None:
-        return existing
+    message.refresh_from_db()
     copy.pk = None
     copy._state.adding = True
     copy.dedupe_key = f"{message.dedupe_key}|resend"

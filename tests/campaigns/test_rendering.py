@@ -23,7 +23,7 @@ from campaigns.rendering import (
     compile_cache_info,
     compile_variant,
     compiled,
-    sandbox,
+    limits,
     translate_keywords,
     validate_template,
     validate_variant,
@@ -55,7 +55,7 @@ def campaign(db: None) -> Campaign:
 def slow_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """A clock that moves 1 ms every time it is read: deadlines pass after a known amount of work."""
     ticks = itertools.count()
-    monkeypatch.setattr(sandbox, "clock", lambda: next(ticks) / 1000)
+    monkeypatch.setattr(limits, "clock", lambda: next(ticks) / 1000)
 
 
 def render(text: str = "", *, context: dict[str, Any], **parts: Any) -> Any:

@@ -21,7 +21,7 @@ from campaigns.rendering import (
     RenderError,
     build_context,
     compile_variant,
-    sandbox,
+    limits,
     template_error,
     validate_template,
     validate_variant,
@@ -65,7 +65,7 @@ def recipient(db: None) -> dict[str, Any]:
 def slow_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """A clock that moves 1 ms every time it is read: deadlines pass after a known amount of work."""
     ticks = itertools.count()
-    monkeypatch.setattr(sandbox, "clock", lambda: next(ticks) / 1000)
+    monkeypatch.setattr(limits, "clock", lambda: next(ticks) / 1000)
 
 
 def forced(campaign: Campaign, **parts: Any) -> MessageVariant:

@@ -444,7 +444,10 @@ def test_resend_queues_an_unknown_outcome_again_once(
     copy = OutboundMessage.objects.get(resend_of=unknown)
     assert (copy.status, copy.source) == (Status.QUEUED, "resend")
     assert (SUCCESS, "1 message queued again.") in first
-    assert [level for level, _ in second] == [ERROR]
+    [(level, text)] = second
+    assert level == ERROR
+    assert text.startswith(f"{unknown}: admin already resent it as #{copy.pk} at ")
+    assert text.endswith("; nothing was changed.")
 
 
 # --- Credits -----------------------------------------------------------------------------------

@@ -115,8 +115,15 @@ class TestDelivery:
     def test_a_non_ascii_sender_name_is_encoded_and_reads_back(
         self, server, no_quiet_hours, django_capture_on_commit_callbacks
     ) -> None:
-        account = _account(server.port, sender_name="Otel Çınar; Göcek\r\nBcc: all@example.com")
-        _send_batch(account, [_queue(django_capture_on_commit_callbacks)])
+        account = _account(server.port, sender_name="Otel Çınar; Göcek")
+        message = _queue(django_capture_on_commit_callbacks)
+        # The account form and message_send refuse a line break in the sender name; a row
+        # edited some other way is still sanitised when the e-mail is written.
+        ChannelAccount.objects.filter(pk=account.pk).update(
+            sender_name="Otel Çınar; Göcek\r\nBcc: all@example.com"
+        )
+        account.refresh_from_db()
+        _send_batch(account, [message])
         got = server.received[0].message
         assert got["From"].addresses[0].display_name == "Otel Çınar GöcekBcc allexample.com"
         assert got["Bcc"] is None

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -125,7 +126,7 @@ def test_an_operator_resends_an_unknown_outcome_once(accounts, top_up, django_us
     locmem.script(TransportError("timeout", ambiguous=True))
     dispatch.deliver([message.pk])
     copy = message_resend(message=message, user=operator)
-    with pytest.raises(Exception, match="Only a message with an unknown outcome"):
+    with pytest.raises(ValidationError, match=rf"op already resent it as #{copy.pk} at \d\d:\d\d"):
         message_resend(message=message, user=operator)
     dispatch.deliver([copy.pk])
     message.refresh_from_db()

@@ -79,7 +79,23 @@ def test_resend_queues_a_copy_once_and_records_the_operator(client, login, unkno
     assert (unknown.status, copy.status, copy.sent_by) == (Status.FAILED, Status.QUEUED, operator)
     assert unknown.events.filter(source="operator", status=Status.FAILED, by=operator).exists()
     assert OutboundMessage.objects.filter(resend_of=unknown).count() == 1
-    assert "Only a message with an unknown outcome can be resent" in second.content.decode()
+    assert f"already resent it as #{copy.pk} at" in second.content.decode()
+
+
+def test_the_second_operator_is_told_what_the_first_decided(
+    client, login, unknown, django_user_model
+) -> None:
+    """Two operators had the queue open; one marked the message sent, the other presses resend."""
+    first = django_user_model.objects.create_user("ayse", first_name="Ayşe", last_name="Kaya")
+    from channels_out.services import message_mark_sent
+
+    message_mark_sent(message=unknown, user=first)
+    login("Operator")
+    response = client.post(reverse("channels_out:message-resend", args=[unknown.pk]), follow=True)
+    html = response.content.decode()
+    assert f"#{unknown.pk}: Ayşe Kaya already marked it sent at " in html
+    assert "nothing was changed" in html
+    assert not OutboundMessage.objects.filter(resend_of=unknown).exists()
 
 
 def test_a_decision_is_a_post(client, login, unknown) -> None:

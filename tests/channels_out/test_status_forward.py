@@ -88,7 +88,9 @@ def test_a_receipt_racing_the_workers_batch_write_is_applied_once_in_rank_order(
     from channels_out.tasks import deliver_messages
 
     top_up(20)
-    monkeypatch.setattr(deliver_messages, "delay", lambda ids: None)  # this test plays the worker
+    monkeypatch.setattr(
+        deliver_messages, "apply_async", lambda *a, **k: None
+    )  # this test plays the worker
     messages = [
         message_send(steps=Step(channel="sms", text="Hi"), guest=GuestFactory()) for _ in range(10)
     ]

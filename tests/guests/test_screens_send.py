@@ -217,6 +217,19 @@ def test_an_e_mail_needs_a_subject_next_to_its_field(client, login, stay, accoun
     assert not OutboundMessage.objects.exists()
 
 
+def test_a_control_character_is_refused_next_to_its_field_and_nothing_is_sent(
+    client, login, stay, accounts
+) -> None:
+    """A vertical tab pasted into a subject, an escape sequence into a text (R4)."""
+    login("Front desk")
+    data = sms(stay, channel="email", to="ayse@example.com", subject="Your\x0bstay")
+    errors = client.post(send_url(stay), data).context["send_form"].errors
+    assert "cannot be sent (U+000B)" in errors["subject"][0]
+    errors = client.post(send_url(stay), sms(stay, text="Hi\x1b[1m")).context["send_form"].errors
+    assert "cannot be sent (U+001B)" in errors["text"][0]
+    assert not OutboundMessage.objects.exists()
+
+
 def test_an_e_mail_goes_with_its_subject(client, login, stay, accounts) -> None:
     login("Front desk")
     client.post(

@@ -1,0 +1,55 @@
+"""Handing work to the Celery broker without making a broker outage the caller's error.
+
+Every task handed over here works on rows that are already committed and that a periodic
+pick-up also finds: channels_out's sweeper re-dispatches queued messages, campaigns' tick
+processes pending trigger events and re-drives unfinished runs. So when the broker cannot
+take a task (Redis down, a refused connection, a network timeout) the hand-off is logged
+and left to that pick-up: the transaction that wrote the rows is committed and what the
+caller was told ("queued") is true; nothing is lost and nothing goes twice, because the
+work itself is idempotent (claims and dedupe keys).
+"""
+
+from __future__ import annotations
+
+import logging
+import reprlib
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What publishing a task raises when the broker cannot take it: kombu's OperationalError
+# (its connection errors after the publish retries), redis-py's own errors, socket errors.
+BROKER_ERRORS: tuple[type[Exception], ...] = (KombuError, RedisError, OSError)
+
+
+def hand_off(task: Any, *args: Any, **options: Any) -> bool:
+    """Send ``task(*args)`` to the broker (``options`` as for ``apply_async``); return whether it took it.
+
+    A broker error is logged, not raised. With ``task_always_eager`` (tests, a one-process
+    setup) there is no broker: the task runs here and its own errors propagate.
+    """
+    if task.app.conf.task_always_eager:
+        task.apply_async(args, **options)
+        return True
+    try:
+        task.apply_async(args, **options)
+    except BROKER_ERRORS as exc:
+        logger.error(
+            "The broker did not take %s%s (%s: %s); the work stays committed for its periodic pick-up.",
+            task.name,
+            reprlib.repr(args),
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    return True
+
+
+def hand_off_on_commit(task: Any, *args: Any, **options: Any) -> None:
+    """Hand ``task(*args)`` to the broker once the current transaction commits (see ``hand_off``)."""
+    transaction.on_commit(partial(hand_off, task, *args, **options))
