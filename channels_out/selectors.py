@@ -166,7 +166,7 @@ def reservation_messages(reservation: Reservation) -> QuerySet[OutboundMessage]:
 
 @dataclass(frozen=True)
 class MessageCount:
-    account: str  # the account's name; "" for messages skipped before an account was chosen
+    account: str  # the account's name
     channel: str
     status: str
     count: int
@@ -179,7 +179,7 @@ def message_counts() -> list[MessageCount]:
         .values_list("account__name", "channel", "status")
         .annotate(n=Count("pk"))
     )
-    return [MessageCount(name or "", channel, status, n) for name, channel, status, n in rows]
+    return [MessageCount(name, channel, status, n) for name, channel, status, n in rows]
 
 
 QUEUE_STATES = ("queued", "retry_wait", "quiet_hours", "sending", "unknown")

@@ -53,19 +53,20 @@ class CeleryProcesses:
         self._logs: dict[str, IO[bytes]] = {}
         self.host = socket.gethostname()
 
-    def _start(self, name: str, argv: list[str]) -> None:
+    def _start(self, name: str, argv: list[str], environment: Mapping[str, str]) -> None:
         log = (self.scratch / f"{name}.log").open("wb")
         self._logs[name] = log
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "crm_messaging", *argv],
             cwd=ROOT,
-            env=self.environment,
+            env={**self.environment, **environment},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
-    def start_worker(self, name: str) -> None:
+    def start_worker(self, name: str, **environment: str) -> None:
+        """Start a worker (one process); ``environment`` adds to the common one for it alone."""
         self._start(
             name,
             [
@@ -76,10 +77,11 @@ class CeleryProcesses:
                 "--without-mingle",
                 "--without-gossip",
             ],
+            environment,
         )
 
     def start_beat(self) -> None:
-        self._start("beat", ["beat", "--loglevel=WARNING"])
+        self._start("beat", ["beat", "--loglevel=WARNING"], {})
 
     def wait_for_workers(self, app: Any, names: list[str], timeout: float = 60.0) -> None:
         """Block until every named worker answers a ping (it is consuming)."""
