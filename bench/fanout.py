@@ -120,7 +120,8 @@ def _setup(recipients: int):
     return campaign, account, ids
 
 
-def _empty_log() -> None:
+def empty_send_log() -> None:
+    """Empty the send log, delivery events, ledger and campaign runs (a scratch database only)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -212,12 +213,12 @@ def main() -> None:
     campaign, account, ids = _setup(args.recipients)
     mine, bare = [], []
     for round_no in range(1, args.rounds + 1):
-        _empty_log()
+        empty_send_log()
         mine.append(ours(campaign, ids))
-        _empty_log()
+        empty_send_log()
         bare.append(baseline(account, ids))
         print(f"round {round_no}: ours {mine[-1]:.2f} s, bare {bare[-1]:.2f} s", flush=True)
-    _empty_log()
+    empty_send_log()
     ours_s, bare_s = statistics.median(mine), statistics.median(bare)
     print(
         f"fanout {len(ids)}: {ours_s:.1f} s, ratio {ours_s / bare_s:.1f}x vs bare render + bulk insert"

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_messaging.settings")
 os.environ.setdefault("DEBUG", "0")
 
+from bench.fanout import empty_send_log  # noqa: E402
 from bench.send import ensure_database  # noqa: E402
 
 TAG = "Scalebench"
@@ -57,18 +58,6 @@ def _require() -> tuple[str, str, str]:
     return url, redis_url, broker
 
 
-def _empty() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        # A scratch database: the append-only ledger may be emptied here, never in the product.
-        cursor.execute(
-            "TRUNCATE channels_out_deliveryevent, channels_out_ledgerentry, "
-            "channels_out_outboundmessage, campaigns_campaignrun CASCADE"
-        )
-        cursor.execute("UPDATE channels_out_creditbalance SET available = 0, reserved = 0")
-
-
 def _round(workers: int, guests: int, fake: Any, environment: dict[str, str]) -> tuple[int, float]:
     """Send the campaign with ``workers`` processes; return (messages sent, seconds)."""
     import redis
@@ -81,7 +70,7 @@ def _round(workers: int, guests: int, fake: Any, environment: dict[str, str]) ->
     from crm_messaging.celery import app
     from tests.scale_out import CeleryProcesses, prepare_campaign, wait_until
 
-    _empty()
+    empty_send_log()
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
     setup = prepare_campaign(guests=guests, twilio_url=fake.base_url, rate_per_second=RATE, tag=TAG)
     names = [f"bench{n}" for n in range(1, workers + 1)]

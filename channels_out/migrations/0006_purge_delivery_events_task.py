@@ -2,26 +2,23 @@
 
 from django.db import migrations
 
+from crm_messaging.ops.schedules import periodic_task_create, periodic_tasks_remove
+
 
 def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    daily, _ = IntervalSchedule.objects.get_or_create(every=1, period="days")
-    PeriodicTask.objects.get_or_create(
+    periodic_task_create(
+        apps,
         name="channels_out: purge old delivery events",
-        defaults={
-            "task": "channels_out.purge_delivery_events",
-            "interval": daily,
-            "description": "Delete delivery events (receipts, provider answers) older than "
-            "DELIVERY_EVENT_RETENTION_DAYS (default 365). Messages keep their status and cost.",
-        },
+        task="channels_out.purge_delivery_events",
+        every=1,
+        period="days",
+        description="Delete delivery events (receipts, provider answers) older than "
+        "DELIVERY_EVENT_RETENTION_DAYS (default 365). Messages keep their status and cost.",
     )
 
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        task="channels_out.purge_delivery_events"
-    ).delete()
+    periodic_tasks_remove(apps, "channels_out.purge_delivery_events")
 
 
 class Migration(migrations.Migration):

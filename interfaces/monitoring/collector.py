@@ -54,23 +54,17 @@ class DatabaseCollector(Collector):
             by_status.add_metric([status, channel], n)
         yield by_status
 
-        sent_family = CounterMetricFamily(
+        yield _per_account(
             "crm_account_messages_sent",
             "Messages a provider accepted (sent, delivered or undelivered), per account; "
             "rate() gives the send rate.",
-            labels=["account", "channel"],
+            sent,
         )
-        for (account, channel), n in sorted(sent.items()):
-            sent_family.add_metric([account, channel], n)
-        yield sent_family
-        failed_family = CounterMetricFamily(
+        yield _per_account(
             "crm_account_messages_failed",
             "Messages that failed or were not delivered, per account; rate() gives the failure rate.",
-            labels=["account", "channel"],
+            failed,
         )
-        for (account, channel), n in sorted(failed.items()):
-            failed_family.add_metric([account, channel], n)
-        yield failed_family
 
         depth = GaugeMetricFamily(
             "crm_queue_depth",
@@ -100,3 +94,10 @@ class DatabaseCollector(Collector):
         for (trigger, state), n in sorted(run_counts_by_state().items()):
             runs.add_metric([trigger, state], n)
         yield runs
+
+
+def _per_account(name: str, documentation: str, counts: Counter[tuple[str, str]]) -> Metric:
+    family = CounterMetricFamily(name, documentation, labels=["account", "channel"])
+    for (account, channel), n in sorted(counts.items()):
+        family.add_metric([account, channel], n)
+    return family

@@ -2,26 +2,23 @@
 
 from django.db import migrations
 
+from crm_messaging.ops.schedules import periodic_task_create, periodic_tasks_remove
+
 
 def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    daily, _ = IntervalSchedule.objects.get_or_create(every=1, period="days")
-    PeriodicTask.objects.get_or_create(
+    periodic_task_create(
+        apps,
         name="portal: purge old login codes",
-        defaults={
-            "task": "portal.purge_login_codes",
-            "interval": daily,
-            "description": "Delete guest-portal login codes (expired after 10 minutes) once "
-            "their 30 days of retention for the send limits and the audit are over.",
-        },
+        task="portal.purge_login_codes",
+        every=1,
+        period="days",
+        description="Delete guest-portal login codes (expired after 10 minutes) once their "
+        "30 days of retention for the send limits and the audit are over.",
     )
 
 
 def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        task="portal.purge_login_codes"
-    ).delete()
+    periodic_tasks_remove(apps, "portal.purge_login_codes")
 
 
 class Migration(migrations.Migration):
