@@ -22,8 +22,10 @@ import os
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import redis
 from django.conf import settings
 from django_celery_beat.schedulers import DatabaseScheduler
+from redis.exceptions import LockError, RedisError
 
 from .health import BEAT, heartbeat_record
 
@@ -48,16 +50,12 @@ class RedisBeatLock:
     """A Redis lock with a time-to-live (redis-py's ``Lock``), renewed while held."""
 
     def __init__(self, url: str, *, ttl: float = LOCK_TTL_SECONDS) -> None:
-        import redis
-
         self._lock = redis.Redis.from_url(url).lock(
             LOCK_KEY, timeout=ttl, blocking=False, thread_local=False
         )
         self._held = False
 
     def hold(self) -> bool:
-        from redis.exceptions import LockError, RedisError
-
         try:
             if self._held:
                 try:
@@ -73,8 +71,6 @@ class RedisBeatLock:
         return self._held
 
     def release(self) -> None:
-        from redis.exceptions import LockError, RedisError
-
         if self._held:
             self._held = False
             with contextlib.suppress(LockError, RedisError):

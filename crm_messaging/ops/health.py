@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
 
+from crm_messaging.celery import app
+
 WORKER = "worker"
 BEAT = "beat"
 HEARTBEAT_KEY = "crm:heartbeat:{}"
@@ -68,8 +70,6 @@ def check_cache() -> dict[str, Any]:
 
 
 def check_broker() -> dict[str, Any]:
-    from crm_messaging.celery import app
-
     with app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
         connection.ensure_connection(
             max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS

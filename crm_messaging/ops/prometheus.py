@@ -13,6 +13,8 @@ import os
 import shutil
 from pathlib import Path
 
+from prometheus_client import multiprocess
+
 
 def multiprocess_dir() -> Path | None:
     """The multiprocess directory, or None when each process keeps its own counts."""
@@ -33,6 +35,4 @@ def multiprocess_dir_reset() -> None:
 def multiprocess_process_dead(pid: int) -> None:
     """Forget the live gauges of a process that exited (its counters still count)."""
     if multiprocess_dir() is not None:
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(pid)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
+
 
 def sentry_init(*, dsn: str, environment: str) -> None:
     """Report unhandled errors of the web app and the Celery tasks; send no personal data."""
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

@@ -15,6 +15,7 @@ from typing import Any
 
 from celery import signals
 from django.conf import settings
+from prometheus_client import start_http_server
 
 from channels_out.signals import webhook_rejected
 
@@ -57,8 +58,6 @@ def _serve_worker_metrics(**kwargs: Any) -> None:
     port = settings.CELERY_METRICS_PORT
     if not port:
         return
-    from prometheus_client import start_http_server
-
     start_http_server(port, addr=settings.CELERY_METRICS_ADDRESS, registry=event_registry())
     logger.info(
         "Celery task metrics served on %s:%s/metrics", settings.CELERY_METRICS_ADDRESS, port
