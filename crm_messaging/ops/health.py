@@ -8,7 +8,7 @@ write a timestamp into the cache, which every process of the deployment shares.
 
 Readiness answers 200 when everything is up and 503 otherwise, with a JSON body naming
 what is down. It never shows an error's message (a host name or a user could be in it),
-only its kind.
+only its kind, nor which machine a heartbeat came from.
 """
 
 from __future__ import annotations
@@ -82,10 +82,10 @@ def check_heartbeat(kind: str) -> dict[str, Any]:
     if beat is None:
         return {"ok": False, "error": f"no {kind} has reported yet"}
     age = max(0.0, time.time() - float(beat["at"]))
+    # No host names or process ids: the probe answers anyone who reaches the server.
     result: dict[str, Any] = {
         "ok": age <= settings.READINESS_HEARTBEAT_MAX_AGE,
         "last_seen_seconds_ago": round(age, 1),
-        "host": beat.get("host", ""),
     }
     if not result["ok"]:
         result["error"] = (
