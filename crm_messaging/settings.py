@@ -372,7 +372,7 @@ LOGGING = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Error reporting (optional) --------------------------------------------------------------
-# Errors and slow transactions go to Sentry only when SENTRY_DSN is set.
+# Unhandled errors (web and tasks) go to Sentry only when SENTRY_DSN is set.
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
     from crm_messaging.ops.sentry import sentry_init
