@@ -262,15 +262,10 @@ def main() -> None:
 
     from channels_out.backends.twilio_common import twilio_client_for
     from channels_out.tasks import deliver_messages
-    from tests.fakes import _server
     from tests.fakes.smtp_server import running_smtp_server
     from tests.fakes.twilio_api import running_fake_twilio
 
     call_command("migrate", verbosity=0)
-    # The fake writes a response's headers and body separately; with Nagle's algorithm the
-    # body then waits for the client's delayed ACK (~40 ms a request), which would make
-    # both sides equally, and uselessly, slow. Real API servers send without that wait.
-    _server._Handler.disable_nagle_algorithm = True
     # aiosmtpd logs every command and the twilio library every request, at INFO.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -145,3 +145,9 @@ def forecast(campaign: Campaign) -> Forecast:
     ) as exc:  # a half-written draft may fail anywhere: staff get the reason, not a 500
         return Forecast(when, note=_("Cannot be counted yet: %(reason)s") % {"reason": exc})
     return Forecast(when, audience=count, estimate=cost)
+
+
+def run_counts_by_state() -> dict[tuple[str, str], int]:
+    """How many campaign runs there are per (trigger, state) (one grouped query, for monitoring)."""
+    rows = CampaignRun.objects.order_by().values_list("trigger", "state").annotate(n=Count("pk"))
+    return {(trigger, state): n for trigger, state, n in rows}

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from crm_messaging.encryption_keys import fernet_key_errors
+
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
@@ -19,15 +21,13 @@ def _fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
         # Local runs: a key derived from SECRET_KEY (kept in var/); production must set one.
         digest = hashlib.sha256(f"crm-field-encryption:{secret_key}".encode()).digest()
         keys = (base64.urlsafe_b64encode(digest).decode(),)
-    try:
-        return MultiFernet([Fernet(k.encode()) for k in keys])
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEY must hold 32-byte url-safe base64 Fernet keys"
-        ) from exc
+    if errors := fernet_key_errors(keys):
+        raise ImproperlyConfigured("; ".join(errors))
+    return MultiFernet([Fernet(k.encode()) for k in keys])
 
 
 def fernet() -> MultiFernet:
+    """The keys in force: the first encrypts, every one decrypts."""
     return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS), settings.SECRET_KEY)
 
 
@@ -53,7 +53,11 @@ class Secret(str):
 
 
 class EncryptedTextField(models.TextField):
-    """A text column holding a Fernet token; Python sees the plain text as a ``Secret``."""
+    """A text column holding a Fernet token; Python sees the plain text as a ``Secret``.
+
+    Every value is written with the first key of ``FIELD_ENCRYPTION_KEY``; saving a value
+    again (``manage.py rotate_encryption_key`` does it for all) moves it to that key.
+    """
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Secret | None:
         if value is None:

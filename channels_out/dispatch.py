@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -42,8 +43,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 900.0
-STUCK_SENDING_AFTER = dt.timedelta(minutes=10)
-REDISPATCH_AFTER = dt.timedelta(seconds=60)
+# Settings (environment), read when a worker starts: SWEEPER_STUCK_SENDING_AFTER_SECONDS
+# (10 min) and SWEEPER_REDISPATCH_AFTER_SECONDS (60 s).
+STUCK_SENDING_AFTER = dt.timedelta(seconds=settings.SWEEPER_STUCK_SENDING_AFTER_SECONDS)
+REDISPATCH_AFTER = dt.timedelta(seconds=settings.SWEEPER_REDISPATCH_AFTER_SECONDS)
 CHUNK = 200
 # How many provider answers, or how old the oldest, before they are written; and how long
 # a wait for the next send slot must be to write them meanwhile (see _Outcomes).

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from guests.models import ContactChannel, Guest, Reservation
 
-from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage
+from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage, Status
 from .origins import origin_labels
 
 ZERO = Decimal("0")
@@ -158,4 +158,49 @@ def reservation_messages(reservation: Reservation) -> QuerySet[OutboundMessage]:
         OutboundMessage.objects.filter(Q(reservation=reservation) | Q(guest_id__in=guest_ids))
         .select_related("account", "sent_by", "guest")
         .distinct()
+    )
+
+
+# --- for monitoring (the metrics read these on every scrape) --------------------------------
+
+
+@dataclass(frozen=True)
+class MessageCount:
+    account: str  # the account's name
+    channel: str
+    status: str
+    count: int
+
+
+def message_counts() -> list[MessageCount]:
+    """How many messages each account holds in each status (one grouped query)."""
+    rows = (
+        OutboundMessage.objects.order_by()
+        .values_list("account__name", "channel", "status")
+        .annotate(n=Count("pk"))
+    )
+    return [MessageCount(name, channel, status, n) for name, channel, status, n in rows]
+
+
+QUEUE_STATES = ("queued", "retry_wait", "quiet_hours", "sending", "unknown")
+
+
+def queue_depth(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Messages not yet settled, by what they wait for (one query).
+
+    queued: due now, waiting for a worker; retry_wait: a transient error, waiting for the
+    retry; quiet_hours: held until the guest's quiet hours end (never attempted yet);
+    sending: claimed by a worker; unknown: waiting for an operator's decision.
+    """
+    now = now or timezone.now()
+    due = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    later = Q(status=Status.QUEUED, not_before__gt=now)
+    return OutboundMessage.objects.filter(
+        status__in=(Status.QUEUED, Status.SENDING, Status.UNKNOWN)
+    ).aggregate(
+        queued=Count("pk", filter=Q(status=Status.QUEUED) & due),
+        retry_wait=Count("pk", filter=later & Q(attempts__gt=0)),
+        quiet_hours=Count("pk", filter=later & Q(attempts=0)),
+        sending=Count("pk", filter=Q(status=Status.SENDING)),
+        unknown=Count("pk", filter=Q(status=Status.UNKNOWN)),
     )

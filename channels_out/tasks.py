@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import requests
@@ -14,6 +15,7 @@ from crm_messaging.handoff import hand_off
 from . import dispatch
 from .backends import sandbox
 from .models import ChannelAccount
+from .services.maintenance import delivery_events_purge
 
 
 @shared_task(name="channels_out.deliver_messages", ignore_result=True)
@@ -36,6 +38,14 @@ def sweep() -> dict[str, Any]:
             dispatched += len(chunk)
     found["dispatched"] = dispatched
     return found
+
+
+@shared_task(name="channels_out.purge_delivery_events", ignore_result=True)
+def purge_delivery_events() -> int:
+    """Daily: delete delivery events older than DELIVERY_EVENT_RETENTION_DAYS."""
+    return delivery_events_purge(
+        older_than=dt.timedelta(days=settings.DELIVERY_EVENT_RETENTION_DAYS)
+    )
 
 
 @shared_task(

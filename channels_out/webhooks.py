@@ -18,6 +18,7 @@ from .backends import WebhookRejected, get_backend
 from .models import ChannelAccount, OutboundMessage
 from .services.inbound import inbound_receive
 from .services.status import message_apply_status
+from .signals import webhook_rejected
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def status_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
         account, backend = _verified(request, account_id)
     except WebhookRejected as exc:
         logger.warning("Rejected status webhook for account %s: %s", account_id, exc)
+        webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind="status")
         return HttpResponseForbidden("signature check failed")
     for update in backend.parse_status_webhook(request):
         message = OutboundMessage.objects.filter(
@@ -74,6 +76,7 @@ def inbound_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
         account, backend = _verified(request, account_id)
     except WebhookRejected as exc:
         logger.warning("Rejected inbound webhook for account %s: %s", account_id, exc)
+        webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind="inbound")
         return HttpResponseForbidden("signature check failed")
     for inbound in backend.parse_inbound_webhook(request):
         inbound_receive(account=account, inbound=inbound)

@@ -16,6 +16,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from crm_messaging.encryption_keys import GENERATE_HINT, fernet_key_errors
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -89,9 +91,12 @@ SECRET_KEY = _secret_key()
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY", [])
 if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured(
-        "FIELD_ENCRYPTION_KEY must be set when DJANGO_ENV=production "
-        "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        f"FIELD_ENCRYPTION_KEY must be set when DJANGO_ENV=production ({GENERATE_HINT})"
     )
+# A key that is not a Fernet key (e.g. "change-me" from .env.example) stops every process
+# at start-up, not the first time a provider secret is read.
+if _key_errors := fernet_key_errors(FIELD_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured("; ".join(_key_errors))
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
@@ -119,6 +124,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "crm_messaging.ops",
     # The layers, from the bottom: the CRM core, sending, campaigns, then the interfaces.
     "guests",
     "channels_out",
@@ -127,11 +133,15 @@ INSTALLED_APPS = [
     "interfaces.marketing",
     "interfaces.operator",
     "interfaces.portal",
+    "interfaces.monitoring",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
 
 MIDDLEWARE = [
+    # First: the probes (/healthz, /readyz, /metrics) are answered before the host check
+    # and the HTTPS redirect, so a load balancer or Prometheus can reach them by any name.
+    "crm_messaging.ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -199,7 +209,14 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache under var/: the web server, the worker and beat of `make run` share it
+    # (the readiness check reads the worker's and beat's heartbeats from it).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_DATA_DIR = VAR_DIR / "celery"
@@ -221,8 +238,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database schedule (periodic tasks are edited in the admin), behind a
+# lock: a second beat process stands by instead of scheduling everything twice.
+CELERY_BEAT_SCHEDULER = "crm_messaging.ops.beat:LockedDatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Operations ----------------------------------------------------------------------------
+# Readiness (/readyz): a worker and beat must have reported within this many seconds (the
+# worker heartbeat task runs every 30 s, beat reports on every tick).
+READINESS_HEARTBEAT_MAX_AGE = env_int("READINESS_HEARTBEAT_MAX_AGE", 180)
+# Prometheus metrics (/metrics): a scraper sends "Authorization: Bearer <METRICS_TOKEN>", or
+# comes from one of these addresses (CIDR, comma-separated). Anyone else is refused.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
+# A Celery worker serves its task latencies on this port when set (e.g. 9808); 0: off.
+CELERY_METRICS_PORT = env_int("CELERY_METRICS_PORT", 0)
+CELERY_METRICS_ADDRESS = os.environ.get("CELERY_METRICS_ADDRESS", "127.0.0.1")
+# Housekeeping: delivery events (receipts, provider answers) are kept this many days.
+DELIVERY_EVENT_RETENTION_DAYS = env_int("DELIVERY_EVENT_RETENTION_DAYS", 365)
+# The sweeper: a queued message whose task was lost is dispatched again after this long; a
+# message left in "sending" by a worker that died becomes unknown after this long.
+SWEEPER_REDISPATCH_AFTER_SECONDS = env_int("SWEEPER_REDISPATCH_AFTER_SECONDS", 60)
+SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECONDS", 600)
 
 # --- The hotel -----------------------------------------------------------------------------
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")
@@ -379,11 +416,32 @@ if PRODUCTION:
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["models.W040"])
 
 # --- Logging -------------------------------------------------------------------------------
+# LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Celery keeps the logging configured here instead of installing its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Error reporting (optional) --------------------------------------------------------------
+# Unhandled errors (web and tasks) go to Sentry only when SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from crm_messaging.ops.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=ENVIRONMENT)

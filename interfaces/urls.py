@@ -1,16 +1,10 @@
-"""URL routes of the whole project (ROOT_URLCONF): every interface app, the admin, the health probe."""
+"""URL routes of the whole project (ROOT_URLCONF): every interface app, the admin, the probes."""
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from crm_messaging.ops import health
 from interfaces.staff.password_reset import StaffPasswordResetView
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Answer the load balancer's liveness probe."""
-    return HttpResponse("ok", content_type="text/plain")
-
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -25,7 +19,9 @@ urlpatterns = [
         "i18n/", include("django.conf.urls.i18n")
     ),  # set_language: the staff header's language choice
     path("", include("interfaces.staff.urls")),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("", include("interfaces.monitoring.urls")),
     path("", include("interfaces.operator.urls")),
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),

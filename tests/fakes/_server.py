@@ -137,6 +137,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The handler writes a response's headers and body separately; with Nagle's algorithm
+    # the body then waits for the client's delayed ACK (~40 ms a request). Real API servers
+    # answer without that wait, so the fakes do too (TCP_NODELAY).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

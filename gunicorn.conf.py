@@ -1,0 +1,26 @@
+"""gunicorn's settings for the image (``gunicorn crm_messaging.wsgi --config gunicorn.conf.py``).
+
+``GUNICORN_BIND`` (default ``0.0.0.0:8000``) and ``WEB_CONCURRENCY`` (worker processes,
+default 3) come from the environment. With several workers, the Prometheus counters are
+kept in ``PROMETHEUS_MULTIPROC_DIR`` (see ``crm_messaging.ops.prometheus``): emptied when
+gunicorn starts, a worker's live values dropped when it exits.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from crm_messaging.ops.prometheus import multiprocess_dir_reset, multiprocess_process_dead
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+accesslog = "-"
+
+
+def on_starting(server: Any) -> None:
+    multiprocess_dir_reset()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    multiprocess_process_dead(worker.pid)
