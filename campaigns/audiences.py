@@ -42,7 +42,16 @@ from guests.selectors import (
     latest_granted,
 )
 
-from .models import AgeMode, BirthdayFilter, Campaign, CampaignSettings, Source, Timing, Trigger
+from .models import (
+    M2M_FILTERS,
+    AgeMode,
+    BirthdayFilter,
+    Campaign,
+    CampaignSettings,
+    Source,
+    Timing,
+    Trigger,
+)
 from .occurrences import Occurrence, OccurrenceKind
 
 if TYPE_CHECKING:
@@ -55,19 +64,10 @@ START_TIMINGS = frozenset(
     {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
 )
 
-# The many-to-many filters; prefetch them (``Campaign.objects.prefetch_related(*AUDIENCE_PREFETCH)``)
-# when building many audiences to spare the one query per campaign.
-AUDIENCE_M2M = (
-    "stay_types",
-    "agencies",
-    "market_segments",
-    "board_types",
-    "room_types",
-    "source_channels",
-    "loyalty_tiers",
-    "facility_types",
-)
-AUDIENCE_PREFETCH = (*AUDIENCE_M2M, "steps")
+# The many-to-many filters and the plan; prefetch them
+# (``Campaign.objects.prefetch_related(*AUDIENCE_PREFETCH)``) when building many audiences to
+# spare the one query per campaign.
+AUDIENCE_PREFETCH = (*M2M_FILTERS, "steps")
 
 # Stay filter -> the reservation's foreign key it narrows.
 _STAY_FKS = {
@@ -180,10 +180,10 @@ def _check_timing(campaign: Campaign) -> None:
 def _m2m_ids(campaign: Campaign) -> dict[str, list[int]]:
     """Return the ids chosen in each many-to-many filter, in one query (none when prefetched)."""
     cache = getattr(campaign, "_prefetched_objects_cache", {})
-    if all(name in cache for name in AUDIENCE_M2M):
-        return {name: [obj.pk for obj in cache[name]] for name in AUDIENCE_M2M}
+    if all(name in cache for name in M2M_FILTERS):
+        return {name: [obj.pk for obj in cache[name]] for name in M2M_FILTERS}
     parts = []
-    for name in AUDIENCE_M2M:
+    for name in M2M_FILTERS:
         field = Campaign._meta.get_field(name)
         through = field.remote_field.through  # type: ignore[union-attr]
         parts.append(
@@ -191,7 +191,7 @@ def _m2m_ids(campaign: Campaign) -> dict[str, list[int]]:
             .annotate(filter_name=Value(name))
             .values_list("filter_name", field.m2m_reverse_field_name())  # type: ignore[union-attr]
         )
-    ids: dict[str, list[int]] = {name: [] for name in AUDIENCE_M2M}
+    ids: dict[str, list[int]] = {name: [] for name in M2M_FILTERS}
     for name, pk in parts[0].union(*parts[1:], all=True):
         ids[name].append(pk)
     return ids
@@ -439,7 +439,6 @@ def _guest_conditions(campaign: Campaign, occurrence: Occurrence, p: str) -> Q |
 
 
 __all__ = [
-    "AUDIENCE_M2M",
     "AUDIENCE_PREFETCH",
     "AudienceError",
     "audience",

@@ -205,15 +205,7 @@ def _deliver_one(
     if consent_skip:
         _skip(message, consent_skip, source="dispatch")
         return None
-    wait_until = policy.quiet_hours_end(
-        channel=message.channel,
-        purpose=message.purpose,
-        to=message.to,
-        guest=message.guest,
-        policy=house,
-        at=now,
-        source=message.source,
-    )
+    wait_until = policy.message_quiet_until(message, policy=house, at=now)
     if wait_until:
         OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
             not_before=wait_until, updated_at=now

@@ -17,6 +17,22 @@ from .services.credits import MAX_ORDER_CREDITS
 
 # Encrypted fields that are typed in but never shown back (S1).
 SECRET_FIELDS = ("secret", "webhook_secret")
+# A channel account's fields by section, in the order the admin shows them.
+ACCOUNT_SECTIONS = {
+    "identity": ("name", "channel", "backend", "is_active", "is_default"),
+    "sender": ("sender", "sender_name"),
+    "smtp": ("host", "port", "use_tls", "use_ssl", "username"),
+    "http": ("account_id", "api_base_url"),
+    "secrets": SECRET_FIELDS,
+    "behaviour": (
+        "timeout_seconds",
+        "rate_per_second",
+        "ttl_seconds",
+        "fallback_account",
+        "opt_out_hint",
+        "auto_reply",
+    ),
+}
 
 
 def _secret_input() -> forms.CharField:
@@ -48,30 +64,7 @@ class ChannelAccountForm(forms.ModelForm):
 
     class Meta:
         model = ChannelAccount
-        fields = (
-            "name",
-            "channel",
-            "backend",
-            "is_active",
-            "is_default",
-            "sender",
-            "sender_name",
-            "host",
-            "port",
-            "use_tls",
-            "use_ssl",
-            "username",
-            "account_id",
-            "api_base_url",
-            "secret",
-            "webhook_secret",
-            "timeout_seconds",
-            "rate_per_second",
-            "ttl_seconds",
-            "fallback_account",
-            "opt_out_hint",
-            "auto_reply",
-        )
+        fields = tuple(name for section in ACCOUNT_SECTIONS.values() for name in section)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

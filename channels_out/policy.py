@@ -216,3 +216,18 @@ def quiet_hours_end(
         return None
     day = local.date() if (start < end or now_t < end) else local.date() + dt.timedelta(days=1)
     return dt.datetime.combine(day, end, tzinfo=local.tzinfo).astimezone(dt.UTC)
+
+
+def message_quiet_until(
+    message: OutboundMessage, *, policy: MessagingPolicy, at: dt.datetime
+) -> dt.datetime | None:
+    """Return when ``message`` may go if ``at`` falls in its recipient's quiet hours, else None."""
+    return quiet_hours_end(
+        channel=message.channel,
+        purpose=message.purpose,
+        to=message.to,
+        guest=message.guest,
+        policy=policy,
+        at=at,
+        source=message.source,
+    )

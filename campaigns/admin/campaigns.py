@@ -26,17 +26,42 @@ from crm_messaging.ui.admin import admin_link, error_text, plural
 from guests.models import ContactChannel
 
 from ..gallery import GalleryError, gallery_apply
-from ..models import Campaign, CampaignRun, CampaignStep, MessageVariant, Timing, Trigger
+from ..models import (
+    M2M_FILTERS,
+    Campaign,
+    CampaignRun,
+    CampaignStep,
+    MessageVariant,
+    Timing,
+    Trigger,
+)
 from ..rendering import KEYWORDS
 from ..selectors import Forecast, forecast, next_occurrence
 from ..services import campaign_duplicate, campaign_send, campaign_set_active, preview
-from ..services.campaigns import M2M_FILTERS
 from ..validation import plan_errors
 from .forms import CampaignForm, CampaignStepForm, GalleryForm, MessageVariantForm
 from .pages import CONFIRM_SEND, GALLERY, PREVIEW, render_page
 
-# The reference lists a campaign filters on (agencies, room types, loyalty tiers …).
 RECENT_RUNS = 5
+# Fields the admin shows on one line: a range's two ends, the timing and its N.
+PAIRS = {
+    "valid_from": "valid_until",
+    "timing": "offset",
+    "rate_min": "rate_max",
+    "nights_min": "nights_max",
+    "age_min": "age_max",
+    "stays_min": "stays_max",
+}
+
+
+def side_by_side(fields: tuple[str, ...]) -> tuple[str | tuple[str, str], ...]:
+    """``fields`` as fieldset rows: each of PAIRS on one line, the others one a line."""
+    rows: list[str | tuple[str, str]] = []
+    for name in fields:
+        if name in PAIRS.values():
+            continue
+        rows.append((name, PAIRS[name]) if name in PAIRS else name)
+    return tuple(rows)
 
 
 class CampaignStepInline(admin.TabularInline):
@@ -94,44 +119,6 @@ class CampaignAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("placeholders", "audience_now", "cost_estimate", "recent_runs")
 
-    basics = (
-        "name",
-        "description",
-        "is_active",
-        ("valid_from", "valid_until"),
-        "purpose",
-        "source",
-    )
-    trigger_and_timing = ("trigger", ("timing", "offset"), "scheduled_at", "catch_up")
-    stay_filters = (
-        "repeat_guests_only",
-        ("rate_min", "rate_max"),
-        ("nights_min", "nights_max"),
-        "stay_types",
-        "agencies",
-        "market_segments",
-        "board_types",
-        "room_types",
-        "source_channels",
-        "nationalities",
-        "excluded_nationalities",
-    )
-    guest_filters = (
-        "age_mode",
-        ("age_min", "age_max"),
-        "birthday",
-        "genders",
-        "vip_min",
-        "loyalty_members_only",
-        "loyalty_tiers",
-        ("stays_min", "stays_max"),
-        "balance_min",
-        "languages",
-        "require_data_consent",
-        "require_channel_consent",
-        "exclude_greylisted",
-    )
-
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> list[Any]:
         fieldsets: list[Any] = []
         if obj is not None:
@@ -142,21 +129,24 @@ class CampaignAdmin(admin.ModelAdmin):
                 )
             )
         fieldsets += [
-            ("Basics", {"fields": self.basics}),
+            ("Basics", {"fields": side_by_side(CampaignForm.BASICS)}),
             (
                 "Trigger and timing",
                 {
-                    "fields": self.trigger_and_timing,
+                    "fields": side_by_side(CampaignForm.TRIGGER),
                     "description": "Daily campaigns run after the night audit, hourly ones on the hour; the timing "
                     "(with its N) says which records are due at that moment.",
                 },
             ),
-            ("Stay filters", {"fields": self.stay_filters, "classes": ("collapse",)}),
-            ("Guest filters", {"fields": self.guest_filters, "classes": ("collapse",)}),
+            ("Stay filters", {"fields": side_by_side(CampaignForm.STAY), "classes": ("collapse",)}),
+            (
+                "Guest filters",
+                {"fields": side_by_side(CampaignForm.GUEST), "classes": ("collapse",)},
+            ),
             (
                 "Facility filters",
                 {
-                    "fields": ("facility_types",),
+                    "fields": CampaignForm.FACILITY,
                     "classes": ("collapse",),
                     "description": "The N days or hours before/after a booking are set with the timing above.",
                 },

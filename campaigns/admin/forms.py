@@ -12,7 +12,17 @@ from channels_out.models import ChannelAccount
 from guests.models import ContactChannel, Guest
 
 from ..gallery import gallery_templates
-from ..models import Campaign, CampaignStep, MessageVariant
+from ..models import (
+    BASIC_FIELDS,
+    CAMPAIGN_FIELDS,
+    FACILITY_FILTERS,
+    GUEST_FILTERS,
+    STAY_FILTERS,
+    TRIGGER_FIELDS,
+    Campaign,
+    CampaignStep,
+    MessageVariant,
+)
 from ..rendering import validate_variant
 from ..validation import definition_errors
 
@@ -39,51 +49,16 @@ class CampaignForm(forms.ModelForm):
         help_text="None ticked: any language.",
     )
 
+    # The sections both screens show (the admin's fieldsets, the campaign editor).
+    BASICS = BASIC_FIELDS
+    TRIGGER = TRIGGER_FIELDS
+    STAY = STAY_FILTERS
+    GUEST = GUEST_FILTERS
+    FACILITY = FACILITY_FILTERS
+
     class Meta:
         model = Campaign
-        fields = (
-            "name",
-            "description",
-            "is_active",
-            "valid_from",
-            "valid_until",
-            "purpose",
-            "source",
-            "trigger",
-            "timing",
-            "offset",
-            "scheduled_at",
-            "catch_up",
-            "repeat_guests_only",
-            "rate_min",
-            "rate_max",
-            "nights_min",
-            "nights_max",
-            "stay_types",
-            "agencies",
-            "market_segments",
-            "board_types",
-            "room_types",
-            "source_channels",
-            "nationalities",
-            "excluded_nationalities",
-            "age_mode",
-            "age_min",
-            "age_max",
-            "birthday",
-            "genders",
-            "vip_min",
-            "loyalty_members_only",
-            "loyalty_tiers",
-            "stays_min",
-            "stays_max",
-            "balance_min",
-            "languages",
-            "require_data_consent",
-            "require_channel_consent",
-            "exclude_greylisted",
-            "facility_types",
-        )
+        fields = CAMPAIGN_FIELDS
 
     def _post_clean(self) -> None:
         # ModelForm's hook after the fields are clean (django-stubs leave it out): it builds

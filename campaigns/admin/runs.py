@@ -16,14 +16,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from channels_out.ledger import credits_text
 from channels_out.models import SkipReason
-from crm_messaging.ui.admin import ReadOnlyAdmin, admin_link, error_text, plural
+from crm_messaging.ui.admin import ReadOnlyAdmin, YesNoFilter, admin_link, error_text, plural
 
 from ..models import CampaignRun, CampaignSettings, TriggerEvent
 from ..selectors import RunCounts, run_message_counts
@@ -197,19 +197,13 @@ class CampaignRunAdmin(ReadOnlyAdmin):
         _service_per_run(request, queryset, campaign_run_reject, done="rejected; nothing was sent")
 
 
-class ProcessedFilter(admin.SimpleListFilter):
+class ProcessedFilter(YesNoFilter):
     title = "processed"
     parameter_name = "processed"
+    yes_label, no_label = "Processed", "Pending"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Processed"), ("no", "Pending")]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[TriggerEvent]
-    ) -> QuerySet[TriggerEvent]:
-        if self.value() in ("yes", "no"):
-            return queryset.filter(processed_at__isnull=self.value() == "no")
-        return queryset
+    def condition(self) -> Any:
+        return Q(processed_at__isnull=False)
 
 
 @admin.register(TriggerEvent)

@@ -1,7 +1,14 @@
 """Models of the campaign engine, re-exported."""
 
 from .campaign import (
+    BASIC_FIELDS,
+    CAMPAIGN_FIELDS,
     EVENT_TRIGGERS,
+    FACILITY_FILTERS,
+    GUEST_FILTERS,
+    M2M_FILTERS,
+    STAY_FILTERS,
+    TRIGGER_FIELDS,
     AgeMode,
     BirthdayFilter,
     Campaign,
@@ -15,7 +22,14 @@ from .campaign import (
 from .runs import CampaignRun, TriggerEvent
 
 __all__ = [
+    "BASIC_FIELDS",
+    "CAMPAIGN_FIELDS",
     "EVENT_TRIGGERS",
+    "FACILITY_FILTERS",
+    "GUEST_FILTERS",
+    "M2M_FILTERS",
+    "STAY_FILTERS",
+    "TRIGGER_FIELDS",
     "AgeMode",
     "BirthdayFilter",
     "Campaign",

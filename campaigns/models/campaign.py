@@ -213,6 +213,56 @@ class Campaign(models.Model):
         )
 
 
+# A campaign's editable fields by section, in the order every form shows them (the admin's
+# fieldsets, the campaign editor); one list, so a new filter appears on both screens.
+BASIC_FIELDS = (
+    "name",
+    "description",
+    "is_active",
+    "valid_from",
+    "valid_until",
+    "purpose",
+    "source",
+)
+TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up")
+STAY_FILTERS = (
+    "repeat_guests_only",
+    "rate_min",
+    "rate_max",
+    "nights_min",
+    "nights_max",
+    "nationalities",
+    "excluded_nationalities",
+    "stay_types",
+    "agencies",
+    "market_segments",
+    "board_types",
+    "room_types",
+    "source_channels",
+)
+GUEST_FILTERS = (
+    "age_mode",
+    "age_min",
+    "age_max",
+    "birthday",
+    "genders",
+    "vip_min",
+    "loyalty_members_only",
+    "loyalty_tiers",
+    "stays_min",
+    "stays_max",
+    "balance_min",
+    "languages",
+    "require_data_consent",
+    "require_channel_consent",
+    "exclude_greylisted",
+)
+FACILITY_FILTERS = ("facility_types",)
+CAMPAIGN_FIELDS = (*BASIC_FIELDS, *TRIGGER_FIELDS, *STAY_FILTERS, *GUEST_FILTERS, *FACILITY_FILTERS)
+# The reference lists a campaign filters on (agencies, room types, loyalty tiers …).
+M2M_FILTERS = tuple(field.name for field in Campaign._meta.many_to_many)
+
+
 class CampaignStep(models.Model):
     """One channel of the delivery plan; the steps form an ordered fallback chain (C1)."""
 

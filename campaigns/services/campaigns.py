@@ -9,10 +9,7 @@ from django.utils import timezone
 
 from crm_messaging.actors import Actor, acting_user
 
-from ..models import Campaign, CampaignStep, MessageVariant
-
-# The reference lists a campaign filters on (agencies, room types, loyalty tiers …).
-M2M_FILTERS = tuple(field.name for field in Campaign._meta.many_to_many)
+from ..models import M2M_FILTERS, Campaign, CampaignStep, MessageVariant
 
 
 def campaign_duplicate(campaign: Campaign, *, user: Actor = None) -> Campaign:

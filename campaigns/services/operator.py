@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from channels_out.ledger import available_credits, shortfall
+from channels_out.policy import PHONE_CHANNELS
 from channels_out.pricing import PriceTable
 from channels_out.segments import SegmentInfo, count_segments
-from channels_out.services import Step, message_send
+from channels_out.services import message_send
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.i18n import lower_label
 from crm_messaging.phones import InvalidPhone, phone_info
@@ -34,10 +35,9 @@ from ..models import Campaign, CampaignRun, CampaignSettings, Trigger
 from ..occurrences import Occurrence
 from ..rendering import RenderError, build_context, choose_variant, compile_variant, sample_context
 from ..validation import campaign_validate
-from .runs import record_parts, run_launch, run_open
+from .runs import message_step, record_context, record_parts, run_launch, run_open
 
 ZERO = Decimal("0")
-PHONE_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.VIBER, ContactChannel.WHATSAPP})
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def preview(
     hotel = Hotel.load()
     rows = []
     for record in records.order_by("pk")[:limit]:
-        guest, reservation, facility_booking = record_parts(campaign, record)
+        guest = record_parts(campaign, record)[0]
         variant = choose_variant(variants, guest.language)
         channel = step.channel if step else ContactChannel.SMS
         address = guest.email if channel == ContactChannel.EMAIL else guest.phone
@@ -204,13 +204,7 @@ def preview(
                 )
             )
             continue
-        context = build_context(
-            guest=guest,
-            reservation=reservation,
-            facility_booking=facility_booking,
-            hotel=hotel,
-            language=variant.language,
-        )
+        context = record_context(campaign, record, hotel=hotel, language=variant.language)
         try:
             rendered = compile_variant(variant).render(context)
         except RenderError as exc:
@@ -269,25 +263,11 @@ def campaign_send(
     if cost.recipients == 0:
         raise ValidationError(gettext("Nobody is in the audience: there is no one to send to."))
     if not cost.sufficient:
-        with transaction.atomic():
-            run, _ = run_open(
-                campaign,
-                occurrence,
-                trigger=Trigger.OPERATOR,
-                user=user,
-                record_ids=record_ids,
-                state=CampaignRun.State.REFUSED,
-            )
-            CampaignRun.objects.filter(pk=run.pk).update(
-                estimated_cost=cost.credits,
-                audience_size=cost.recipients,
-                refusal=cost.refusal,
-                finished_at=timezone.now(),
-            )
-        raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
-    state = (
-        CampaignRun.State.AWAITING_APPROVAL if _needs_approval(cost) else CampaignRun.State.RUNNING
-    )
+        state = CampaignRun.State.REFUSED
+    elif _needs_approval(cost):
+        state = CampaignRun.State.AWAITING_APPROVAL
+    else:
+        state = CampaignRun.State.RUNNING
     with transaction.atomic():
         run, _ = run_open(
             campaign,
@@ -297,11 +277,18 @@ def campaign_send(
             record_ids=record_ids,
             state=state,
         )
-        CampaignRun.objects.filter(pk=run.pk).update(
-            estimated_cost=cost.credits, audience_size=cost.recipients
-        )
+        outcome: dict[str, Any] = {
+            "estimated_cost": cost.credits,
+            "audience_size": cost.recipients,
+        }
+        if state == CampaignRun.State.REFUSED:
+            outcome.update(refusal=cost.refusal, finished_at=timezone.now())
+        CampaignRun.objects.filter(pk=run.pk).update(**outcome)
         if state == CampaignRun.State.RUNNING:
             run_launch(run)
+    if state == CampaignRun.State.REFUSED:
+        # The refused attempt is kept as a run.
+        raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
     run.refresh_from_db()
     return run
 
@@ -374,20 +361,7 @@ def campaign_test_send(
             gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}
         ) from exc
     return message_send(
-        steps=Step(
-            channel=step.channel,
-            account=step.account,
-            to=to,
-            text=rendered.text,
-            subject=f"[TEST] {rendered.subject}" if step.channel == ContactChannel.EMAIL else "",
-            html=rendered.html if step.channel == ContactChannel.EMAIL else "",
-            template_id=variant.whatsapp_content_sid
-            if step.channel == ContactChannel.WHATSAPP
-            else "",
-            template_variables=rendered.whatsapp_variables
-            if step.channel == ContactChannel.WHATSAPP
-            else {},
-        ),
+        steps=message_step(step, variant, rendered, to=to, subject_prefix="[TEST] "),
         dedupe_key=f"test:{campaign.pk}:{uuid.uuid4().hex}",
         source="test",
         user=user,

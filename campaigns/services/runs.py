@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -56,6 +56,26 @@ def record_parts(
     if campaign.source == Source.RESERVATIONS:
         return record.booker, record, None
     return record.guest, record.reservation, record
+
+
+def record_context(
+    campaign: Campaign,
+    record: Any,
+    *,
+    hotel: Hotel,
+    language: str,
+    links: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the message's template sees for an audience record, in ``language``."""
+    guest, reservation, facility_booking = record_parts(campaign, record)
+    return build_context(
+        guest=guest,
+        reservation=reservation,
+        facility_booking=facility_booking,
+        hotel=hotel,
+        links=links,
+        language=language,
+    )
 
 
 def dedupe_key(campaign: Campaign, record: Any, occurrence: Occurrence, run: CampaignRun) -> str:
@@ -158,29 +178,35 @@ def run_finish(run_id: int) -> None:
 # --- one chunk -------------------------------------------------------------------------------
 
 
+def message_step(
+    step: Any, variant: Any, rendered: Any, *, to: str = "", subject_prefix: str = ""
+) -> Step:
+    """The sender's step for one step of the plan, carrying the rendered message: e-mail gets
+    the subject and HTML, WhatsApp the approved template and its variables, every channel the
+    text."""
+    is_email = step.channel == ContactChannel.EMAIL
+    is_whatsapp = step.channel == ContactChannel.WHATSAPP
+    return Step(
+        channel=step.channel,
+        account=step.account,
+        to=to,
+        text=rendered.text,
+        subject=f"{subject_prefix}{rendered.subject}" if is_email else "",
+        html=rendered.html if is_email else "",
+        template_id=variant.whatsapp_content_sid if is_whatsapp else "",
+        template_variables=rendered.whatsapp_variables if is_whatsapp else {},
+    )
+
+
 def _steps_for(
     campaign_steps: list[Any], variant: Any, rendered: Any, *, automatic: bool, sms_on: bool
 ) -> list[Step]:
-    steps = []
-    for step in campaign_steps:
-        if automatic and not sms_on and step.channel == ContactChannel.SMS:
-            continue  # the hotel switched automatic SMS off (seed 001)
-        steps.append(
-            Step(
-                channel=step.channel,
-                account=step.account,
-                text=rendered.text,
-                subject=rendered.subject if step.channel == ContactChannel.EMAIL else "",
-                html=rendered.html if step.channel == ContactChannel.EMAIL else "",
-                template_id=variant.whatsapp_content_sid
-                if step.channel == ContactChannel.WHATSAPP
-                else "",
-                template_variables=rendered.whatsapp_variables
-                if step.channel == ContactChannel.WHATSAPP
-                else {},
-            )
-        )
-    return steps
+    return [
+        message_step(step, variant, rendered)
+        for step in campaign_steps
+        # The hotel may switch automatic SMS off (seed 001).
+        if not (automatic and not sms_on and step.channel == ContactChannel.SMS)
+    ]
 
 
 def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
@@ -238,13 +264,12 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
                 )
             )
             continue
-        context = build_context(
-            guest=guest,
-            reservation=reservation,
-            facility_booking=facility_booking,
+        context = record_context(
+            campaign,
+            record,
             hotel=hotel,
-            links=links_for(campaign, guest, steps[0].channel),
             language=variant.language,
+            links=links_for(campaign, guest, steps[0].channel),
         )
         try:
             rendered = compile_variant(variant).render(context)

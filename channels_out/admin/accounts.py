@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ..forms import SECRET_FIELDS, ChannelAccountForm
+from ..forms import ACCOUNT_SECTIONS, SECRET_FIELDS, ChannelAccountForm
 from ..models import (
     ChannelAccount,
     MessagingPolicy,
@@ -39,18 +39,18 @@ class ChannelAccountAdmin(admin.ModelAdmin):
             if obj is not None and getattr(obj, name):
                 secrets.append(f"clear_{name}")  # nothing to remove otherwise
         fieldsets: list[Any] = [
-            (None, {"fields": ("name", "channel", "backend", "is_active", "is_default")}),
+            (None, {"fields": ACCOUNT_SECTIONS["identity"]}),
             (
                 "Sender",
                 {
-                    "fields": ("sender", "sender_name"),
+                    "fields": ACCOUNT_SECTIONS["sender"],
                     "description": "Who the guest sees the message come from.",
                 },
             ),
             (
                 "SMTP server",
                 {
-                    "fields": ("host", "port", "use_tls", "use_ssl", "username"),
+                    "fields": ACCOUNT_SECTIONS["smtp"],
                     "description": "E-mail accounts on the SMTP backend only. The password goes "
                     "under Secrets.",
                 },
@@ -58,7 +58,7 @@ class ChannelAccountAdmin(admin.ModelAdmin):
             (
                 "HTTP provider",
                 {
-                    "fields": ("account_id", "api_base_url"),
+                    "fields": ACCOUNT_SECTIONS["http"],
                     "description": "SMS, WhatsApp and Viber providers (Twilio, Vonage).",
                 },
             ),
@@ -71,16 +71,7 @@ class ChannelAccountAdmin(admin.ModelAdmin):
             ),
             (
                 "Behaviour and Viber",
-                {
-                    "fields": (
-                        "timeout_seconds",
-                        "rate_per_second",
-                        "ttl_seconds",
-                        "fallback_account",
-                        "opt_out_hint",
-                        "auto_reply",
-                    )
-                },
+                {"fields": ACCOUNT_SECTIONS["behaviour"]},
             ),
         ]
         if obj is not None:

@@ -23,9 +23,7 @@ class DeliveryEventInline(ReadOnlyInline):
     fields = ("at", "status", "provider_status", "code", "description", "source", "applied", "by")
     show_change_link = False
     verbose_name_plural = "delivery events"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[DeliveryEvent]:
-        return super().get_queryset(request).select_related("by")
+    select_related = ("by",)
 
 
 @admin.register(OutboundMessage)

@@ -492,16 +492,7 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
             message.segments = 1
         message.credits = prices.cost(message.channel, message.country, message.segments)
         message.not_before = (
-            policy.quiet_hours_end(
-                channel=message.channel,
-                purpose=message.purpose,
-                to=message.to,
-                guest=message.guest,
-                policy=house,
-                at=now,
-                source=message.source,
-            )
-            or message.not_before
+            policy.message_quiet_until(message, policy=house, at=now) or message.not_before
         )
         message.status = Status.QUEUED
 

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -87,6 +88,27 @@ class ServiceBackedAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
+class YesNoFilter(admin.SimpleListFilter):
+    """A list filter with two choices: the rows that meet ``condition()``, and the others."""
+
+    yes_label = "Yes"
+    no_label = "No"
+
+    def condition(self) -> Any:
+        """The filter's condition: a ``Q`` or a boolean expression."""
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", self.yes_label), ("no", self.no_label)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(self.condition())
+        if self.value() == "no":
+            return queryset.exclude(self.condition())
+        return queryset
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """An audit list: nothing is added, changed or deleted here."""
 
@@ -104,6 +126,12 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+    # Relations the rows show, read with them (like ModelAdmin.list_select_related).
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # Non-editable fields (created_at …) cannot be form fields, even in a view-only inline.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -27,12 +27,46 @@ class StaffView(LoginRequiredMixin, PermissionRequiredMixin):
         return super().handle_no_permission()
 
 
+class ScreenPage(Page):
+    """A page of a staff list that knows the addresses of its neighbours: the current query
+    with only its page number changed, for the one pager template (``ui/_pager.html``)."""
+
+    paginator: ScreenPaginator
+
+    def _url(self, number: int) -> str:
+        query = self.paginator.query.copy()
+        query[self.paginator.param] = str(number)
+        return f"?{query.urlencode()}"
+
+    @property
+    def previous_url(self) -> str:
+        return self._url(self.previous_page_number())
+
+    @property
+    def next_url(self) -> str:
+        return self._url(self.next_page_number())
+
+
+class ScreenPaginator(Paginator):
+    """Pages of a staff list; ``param`` is the query parameter holding the page number."""
+
+    def __init__(
+        self, object_list: Any, per_page: int, *, query: QueryDict, param: str = "page"
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self.query, self.param = query, param
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> ScreenPage:
+        return ScreenPage(*args, **kwargs)
+
+
 def paginate(
     request: HttpRequest, queryset: QuerySet[Any], per_page: int, param: str = "page"
-) -> Page:
+) -> ScreenPage:
     """Return the requested page of ``queryset``; a missing or bad page number gives the first
     page, one past the end the last (never a 404 for a stale link)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get(param))
+    paginator = ScreenPaginator(queryset, per_page, query=request.GET, param=param)
+    return cast(ScreenPage, paginator.get_page(request.GET.get(param)))
 
 
 def next_url(request: HttpRequest, default: str) -> str:

@@ -12,7 +12,6 @@ from crm_messaging.ui.admin import ServiceBackedAdmin
 
 from .. import services
 from ..models import (
-    ConsentPurpose,
     ConsentRecord,
     ConsentSource,
     ConsentWording,
@@ -43,18 +42,6 @@ class ConsentRecordForm(forms.ModelForm):
             "channel": "Required for service and marketing consent; empty for data processing."
         }
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        purpose, channel = cleaned.get("purpose"), cleaned.get("channel", "")
-        if purpose == ConsentPurpose.DATA_PROCESSING and channel:
-            self.add_error(
-                "channel", "Data-processing consent covers every channel; give no channel."
-            )
-        elif purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and not channel:
-            self.add_error("channel", f"{ConsentPurpose(purpose).label} consent needs a channel.")
-        return cleaned
-
 
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ServiceBackedAdmin):
@@ -84,18 +71,8 @@ class ConsentRecordAdmin(ServiceBackedAdmin):
 
     def get_fields(self, request: HttpRequest, obj: ConsentRecord | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("guest", "purpose", "channel", "granted", "wording_version", "note")
-        return (
-            "guest",
-            "purpose",
-            "channel",
-            "granted",
-            "source",
-            "wording_version",
-            "note",
-            "recorded_at",
-            "recorded_by",
-        )
+            return ConsentRecordForm.Meta.fields
+        return tuple(field.name for field in ConsentRecord._meta.fields if not field.primary_key)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # Append-only: a change is a new statement.

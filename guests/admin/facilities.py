@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from crm_messaging.ui.admin import ServiceBackedAdmin, error_text
+from crm_messaging.ui.admin import ReadOnlyInline, ServiceBackedAdmin, error_text
 
 from .. import services
 from ..models import (
@@ -24,6 +24,17 @@ Status = Reservation.Status
 
 
 # --- Facility bookings -------------------------------------------------------------------------
+
+
+class FacilityBookingInline(ReadOnlyInline):
+    """The bookings of a guest or of a stay; the column naming that parent is left out."""
+
+    model = FacilityBooking
+    fields = ("starts_at", "facility", "guest", "party_size", "status", "reservation")
+    select_related = ("facility", "guest", "reservation__booker")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return tuple(name for name in self.fields if name != self.fk_name)
 
 
 class FacilityBookingForm(forms.ModelForm):

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from crm_messaging.ui.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceBackedAdmin,
+    YesNoFilter,
     admin_link,
     error_text,
 )
@@ -29,8 +30,8 @@ from crm_messaging.ui.admin import (
 from .. import services
 from ..contacts import normalise_email
 from ..models import (
+    PROFILE_FIELDS,
     ConsentRecord,
-    FacilityBooking,
     GreylistEntry,
     Guest,
     GuestMerge,
@@ -40,30 +41,13 @@ from ..models import (
 from ..models.guest import GreylistQuerySet
 from ..selectors import consent_current, greylisted_expression
 from .base import _phone_or_none, _staff, _warning_box, _warning_icon
+from .facilities import FacilityBookingInline
+from .reservations import STAY_COLUMNS
 
 Status = Reservation.Status
 
 
 # --- Guests ------------------------------------------------------------------------------------
-
-# The profile fields the guest services accept, in form order.
-GUEST_PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "language",
-    "nationality",
-    "birth_date",
-    "gender",
-    "vip_level",
-    "loyalty_tier",
-    "loyalty_number",
-    "outstanding_balance",
-    "notes",
-    "preferences",
-    "allergens",
-    "warning_note",
-    "source",
-)
 
 
 class GuestAdminForm(forms.ModelForm):
@@ -71,7 +55,7 @@ class GuestAdminForm(forms.ModelForm):
 
     class Meta:
         model = Guest
-        fields = ("email", "phone", *GUEST_PROFILE_FIELDS)
+        fields = ("email", "phone", *PROFILE_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -111,34 +95,22 @@ class NationalityFilter(admin.SimpleListFilter):
         return queryset.filter(nationality=self.value()) if self.value() else queryset
 
 
-class GreylistedFilter(admin.SimpleListFilter):
+class GreylistedFilter(YesNoFilter):
     title = "greylist"
     parameter_name = "greylisted"
+    yes_label, no_label = "Greylisted now", "Not greylisted"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Greylisted now"), ("no", "Not greylisted")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Guest]) -> QuerySet[Guest]:
-        if self.value() == "yes":
-            return queryset.filter(greylisted_expression())
-        if self.value() == "no":
-            return queryset.exclude(greylisted_expression())
-        return queryset
+    def condition(self) -> Any:
+        return greylisted_expression()
 
 
-class WarningFilter(admin.SimpleListFilter):
+class WarningFilter(YesNoFilter):
     title = "warning note"
     parameter_name = "warning"
+    yes_label, no_label = "Has a warning", "No warning"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Has a warning"), ("no", "No warning")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Guest]) -> QuerySet[Guest]:
-        if self.value() == "yes":
-            return queryset.exclude(warning_note="")
-        if self.value() == "no":
-            return queryset.filter(warning_note="")
-        return queryset
+    def condition(self) -> Any:
+        return ~Q(warning_note="")
 
 
 class ConsentHistoryInline(ReadOnlyInline):
@@ -155,52 +127,47 @@ class ConsentHistoryInline(ReadOnlyInline):
         "recorded_by",
     )
     ordering = ("-recorded_at", "-pk")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ConsentRecord]:
-        return super().get_queryset(request).select_related("recorded_by")
+    select_related = ("recorded_by",)
 
 
-class GuestGreylistInline(ReadOnlyInline):
-    model = GreylistEntry
-    fields = (
-        "reason",
-        "state",
-        "expires_at",
-        "created_at",
-        "created_by",
-        "lifted_at",
-        "lifted_by",
-        "lift_reason",
-    )
-    readonly_fields = ("state",)
+# What a greylist entry shows, on the guest's page and on its own.
+GREYLIST_COLUMNS = (
+    "reason",
+    "state",
+    "expires_at",
+    "created_at",
+    "created_by",
+    "lifted_at",
+    "lifted_by",
+    "lift_reason",
+)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[GreylistEntry]:
-        return super().get_queryset(request).select_related("created_by", "lifted_by")
 
+class GreylistColumns:
     @admin.display(description="state")
     def state(self, entry: GreylistEntry) -> str:
-        return _greylist_state(entry)
+        if entry.lifted_at is not None:
+            return "lifted"
+        if entry.is_active():
+            return "active"
+        return "expired"
+
+
+class GuestGreylistInline(GreylistColumns, ReadOnlyInline):
+    model = GreylistEntry
+    fields = GREYLIST_COLUMNS
+    readonly_fields = ("state",)
+    select_related = ("created_by", "lifted_by")
 
 
 class BookerReservationInline(ReadOnlyInline):
     model = Reservation
     fk_name = "booker"
     verbose_name_plural = "reservations as booker"
-    fields = (
-        "number",
-        "arrival",
-        "departure",
-        "nights",
-        "status",
-        "room_type",
-        "room_number",
-        "board_type",
-    )
+    fields = ("number", *STAY_COLUMNS, "board_type")
     readonly_fields = ("number",)
     ordering = ("-arrival", "-pk")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Reservation]:
-        return super().get_queryset(request).select_related("room_type", "board_type")
+    select_related = ("room_type", "board_type")
 
     @admin.display(description="number")
     def number(self, reservation: Reservation) -> str:
@@ -213,30 +180,16 @@ class CompanionStayInline(ReadOnlyInline):
     verbose_name_plural = "stays as companion"
     fields = ("reservation", "added_at")
     show_change_link = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ReservationCompanion]:
-        return super().get_queryset(request).select_related("reservation__booker")
+    select_related = ("reservation__booker",)
 
 
-class GuestFacilityBookingInline(ReadOnlyInline):
-    model = FacilityBooking
+class GuestFacilityBookingInline(FacilityBookingInline):
     fk_name = "guest"
-    fields = ("starts_at", "facility", "party_size", "status", "reservation")
     ordering = ("-starts_at",)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[FacilityBooking]:
-        return super().get_queryset(request).select_related("facility", "reservation__booker")
 
-
-class GuestMergeInline(ReadOnlyInline):
-    model = GuestMerge
-    fk_name = "target"
-    verbose_name_plural = "duplicates merged into this profile"
-    fields = ("merged_at", "merged_name", "source_guest_id", "moved_summary", "merged_by", "reason")
-    readonly_fields = ("merged_name", "moved_summary")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[GuestMerge]:
-        return super().get_queryset(request).select_related("merged_by")
+class MergeColumns:
+    """The columns a merge shows, in its inline and its list."""
 
     @admin.display(description="merged profile")
     def merged_name(self, merge: GuestMerge) -> str:
@@ -245,6 +198,15 @@ class GuestMergeInline(ReadOnlyInline):
     @admin.display(description="moved")
     def moved_summary(self, merge: GuestMerge) -> str:
         return _moved_summary(merge.moved)
+
+
+class GuestMergeInline(MergeColumns, ReadOnlyInline):
+    model = GuestMerge
+    fk_name = "target"
+    verbose_name_plural = "duplicates merged into this profile"
+    fields = ("merged_at", "merged_name", "source_guest_id", "moved_summary", "merged_by", "reason")
+    readonly_fields = ("merged_name", "moved_summary")
+    select_related = ("merged_by",)
 
 
 def _moved_summary(moved: dict[str, int]) -> str:
@@ -360,7 +322,7 @@ class GuestAdmin(ServiceBackedAdmin):
         self, request: HttpRequest, obj: Guest, form: forms.ModelForm, change: bool
     ) -> Guest:
         data = form.cleaned_data
-        profile = {field: data[field] for field in GUEST_PROFILE_FIELDS if field in data}
+        profile = {field: data[field] for field in PROFILE_FIELDS if field in data}
         if change:
             contact = {
                 field: data[field] for field in ("email", "phone") if field in form.changed_data
@@ -479,14 +441,6 @@ class GuestAdmin(ServiceBackedAdmin):
 # --- Greylist ----------------------------------------------------------------------------------
 
 
-def _greylist_state(entry: GreylistEntry) -> str:
-    if entry.lifted_at is not None:
-        return "lifted"
-    if entry.is_active():
-        return "active"
-    return "expired"
-
-
 class GreylistEntryForm(forms.ModelForm):
     class Meta:
         model = GreylistEntry
@@ -520,18 +474,9 @@ class GreylistStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(GreylistEntry)
-class GreylistEntryAdmin(ServiceBackedAdmin):
+class GreylistEntryAdmin(GreylistColumns, ServiceBackedAdmin):
     form = GreylistEntryForm
-    list_display = (
-        "guest",
-        "reason",
-        "state",
-        "expires_at",
-        "created_at",
-        "created_by",
-        "lifted_at",
-        "lifted_by",
-    )
+    list_display = ("guest", *GREYLIST_COLUMNS[:-1])
     list_filter = (GreylistStateFilter, "created_at")
     list_select_related = ("guest", "created_by", "lifted_by")
     search_fields = ("guest__first_name", "guest__last_name", "guest__email", "reason")
@@ -543,17 +488,7 @@ class GreylistEntryAdmin(ServiceBackedAdmin):
     def get_fields(self, request: HttpRequest, obj: GreylistEntry | None = None) -> tuple[str, ...]:
         if obj is None:
             return ("guest", "reason", "expires_at")
-        return (
-            "guest",
-            "reason",
-            "state",
-            "expires_at",
-            "created_at",
-            "created_by",
-            "lifted_at",
-            "lifted_by",
-            "lift_reason",
-        )
+        return ("guest", *GREYLIST_COLUMNS)
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: GreylistEntry | None = None
@@ -580,10 +515,6 @@ class GreylistEntryAdmin(ServiceBackedAdmin):
             user=_staff(request),
         )
 
-    @admin.display(description="state")
-    def state(self, entry: GreylistEntry) -> str:
-        return _greylist_state(entry)
-
     @admin.action(description="Lift selected entries", permissions=("lift",))
     def lift(self, request: HttpRequest, queryset: QuerySet[GreylistEntry]) -> None:
         lifted = 0
@@ -606,7 +537,7 @@ class GreylistEntryAdmin(ServiceBackedAdmin):
 
 
 @admin.register(GuestMerge)
-class GuestMergeAdmin(ReadOnlyAdmin):
+class GuestMergeAdmin(MergeColumns, ReadOnlyAdmin):
     list_display = (
         "merged_at",
         "merged_name",
@@ -620,11 +551,3 @@ class GuestMergeAdmin(ReadOnlyAdmin):
     search_fields = ("target__first_name", "target__last_name", "reason")
     date_hierarchy = "merged_at"
     ordering = ("-merged_at",)
-
-    @admin.display(description="merged profile")
-    def merged_name(self, merge: GuestMerge) -> str:
-        return merge.source_snapshot.get("full_name", "")
-
-    @admin.display(description="moved")
-    def moved_summary(self, merge: GuestMerge) -> str:
-        return _moved_summary(merge.moved)

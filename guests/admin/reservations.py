@@ -23,7 +23,6 @@ from crm_messaging.ui.admin import (
 
 from .. import services
 from ..models import (
-    FacilityBooking,
     Hotel,
     Reservation,
     ReservationCompanion,
@@ -32,6 +31,7 @@ from ..models import (
 from ..selectors import hotel_business_date
 from ..services.reservations import EDITABLE_FIELDS as RESERVATION_EDITABLE_FIELDS
 from .base import _phone_or_none, _reservation_pk, _staff, _warning_box, _warning_icon
+from .facilities import FacilityBookingInline
 
 Status = Reservation.Status
 
@@ -139,18 +139,11 @@ class StatusHistoryInline(ReadOnlyInline):
     verbose_name_plural = "status history"
     fields = ("at", "action", "from_status", "to_status", "business_date", "changes", "note", "by")
     show_change_link = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ReservationStatusChange]:
-        return super().get_queryset(request).select_related("by")
+    select_related = ("by",)
 
 
-class StayFacilityBookingInline(ReadOnlyInline):
-    model = FacilityBooking
+class StayFacilityBookingInline(FacilityBookingInline):
     fk_name = "reservation"
-    fields = ("starts_at", "facility", "guest", "party_size", "status")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[FacilityBooking]:
-        return super().get_queryset(request).select_related("facility", "guest")
 
 
 def _reservation_number_search(
@@ -167,21 +160,14 @@ def _reservation_number_search(
     return results | queryset.filter(extra) if extra else results
 
 
+# What a list of stays shows of each.
+STAY_COLUMNS = ("arrival", "departure", "nights", "status", "room_type", "room_number")
+
+
 @admin.register(Reservation)
 class ReservationAdmin(ServiceBackedAdmin):
     form = ReservationAdminForm
-    list_display = (
-        "reservation_number",
-        "booker_name",
-        "arrival",
-        "departure",
-        "nights",
-        "status",
-        "room_type",
-        "room_number",
-        "agency",
-        "source_channel",
-    )
+    list_display = ("reservation_number", "booker_name", *STAY_COLUMNS, "agency", "source_channel")
     list_filter = (
         "status",
         "arrival",
@@ -203,11 +189,8 @@ class ReservationAdmin(ServiceBackedAdmin):
     date_hierarchy = "arrival"
     ordering = ("-arrival", "-pk")
     actions = ("check_in", "check_out", "cancel", "mark_no_show")
-    readonly_fields = (
-        "reservation_number",
-        "booker_warning",
-        "status",
-        "nights",
+    # The stay's history: set by the services, shown once the reservation exists.
+    history = (
         "created_at",
         "updated_at",
         "checked_in_at",
@@ -215,6 +198,7 @@ class ReservationAdmin(ServiceBackedAdmin):
         "cancelled_at",
         "cancel_reason",
     )
+    readonly_fields = ("reservation_number", "booker_warning", "status", "nights", *history)
     inlines = (CompanionInline, StatusHistoryInline, StayFacilityBookingInline)
 
     def get_inlines(
@@ -248,15 +232,7 @@ class ReservationAdmin(ServiceBackedAdmin):
             return fieldsets
         if obj.booker.warning_note:
             fieldsets.insert(0, ("Warning", {"fields": ("booker_warning",)}))
-        timestamps = (
-            "created_at",
-            "updated_at",
-            "checked_in_at",
-            "checked_out_at",
-            "cancelled_at",
-            "cancel_reason",
-        )
-        return [*fieldsets, ("History", {"fields": timestamps})]
+        return [*fieldsets, ("History", {"fields": self.history})]
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: Reservation | None = None

@@ -8,6 +8,7 @@ same day always gives the same plan.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 from dataclasses import dataclass
@@ -288,14 +289,13 @@ class Planner:
         book = BOOKS[book_key]
         head_female = self.rng.random() < (0.5 if shape != "family" else 0.3)
         head_age = self.rng.randint(24, 72) if shape != "family" else self.rng.randint(29, 50)
-        head = self.person(code, language, book_key, female=head_female, age=head_age)
+        # Everyone travelling together shares the country, the language and the name book.
+        traveller = functools.partial(self.person, code, language, book_key)
+        head = traveller(female=head_female, age=head_age)
         people = [head]
         if shape in ("couple", "family"):
             shared = book.spouses_share_surname and self.rng.random() < 0.85
-            partner = self.person(
-                code,
-                language,
-                book_key,
+            partner = traveller(
                 female=not head_female,
                 age=max(20, head_age + self.rng.randint(-6, 6)),
                 surname=head.surname_index if shared else None,
@@ -305,27 +305,13 @@ class Planner:
                 father = partner if head_female else head
                 for _ in range(self.rng.choice((1, 1, 2, 2, 3))):
                     age = self.rng.randint(1, min(17, head_age - 20))
+                    female = self.rng.random() < 0.5
                     people.append(
-                        self.person(
-                            code,
-                            language,
-                            book_key,
-                            female=self.rng.random() < 0.5,
-                            age=age,
-                            surname=father.surname_index,
-                            minor=True,
-                        )
+                        traveller(female=female, age=age, surname=father.surname_index, minor=True)
                     )
         elif shape == "friends":
-            people.append(
-                self.person(
-                    code,
-                    language,
-                    book_key,
-                    female=self.rng.random() < 0.5,
-                    age=max(20, head_age + self.rng.randint(-4, 4)),
-                )
-            )
+            female = self.rng.random() < 0.5
+            people.append(traveller(female=female, age=max(20, head_age + self.rng.randint(-4, 4))))
         if route in ("booking", "expedia", "airbnb") and scenario != "profile_only":
             head.source = Guest.Source.OTA
         for i, person in enumerate(people):

@@ -7,8 +7,9 @@ from .consent import (
     ConsentSource,
     ConsentWording,
     ContactChannel,
+    consent_channel_error,
 )
-from .guest import GreylistEntry, Guest, GuestMerge
+from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge
 from .hotel import Hotel, NightAudit
 from .reference import (
     Agency,
@@ -24,6 +25,7 @@ from .reference import (
 from .reservation import FacilityBooking, Reservation, ReservationCompanion, ReservationStatusChange
 
 __all__ = [
+    "PROFILE_FIELDS",
     "Agency",
     "AppendOnlyError",
     "BoardType",
@@ -48,4 +50,5 @@ __all__ = [
     "RoomType",
     "SourceChannel",
     "StayType",
+    "consent_channel_error",
 ]

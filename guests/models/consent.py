@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .guest import Guest
@@ -33,6 +35,21 @@ class ConsentSource(models.TextChoices):
     IMPORT = "import", _("Import")
     INBOUND_KEYWORD = "inbound_keyword", _("Inbound keyword (STOP/START)")
     UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
+
+
+def consent_channel_error(purpose: str, channel: str) -> str:
+    """Say why ``channel`` does not fit consent for ``purpose``, or return "" when it does:
+    data-processing consent covers every channel and names none; service and marketing
+    consent name one."""
+    if purpose == ConsentPurpose.DATA_PROCESSING and channel:
+        return gettext("Data-processing consent covers every channel; choose no channel.")
+    if purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and (
+        channel not in ContactChannel.values
+    ):
+        return gettext("%(purpose)s consent needs a channel.") % {
+            "purpose": ConsentPurpose(purpose).label
+        }
+    return ""
 
 
 class AppendOnlyError(Exception):
@@ -92,6 +109,10 @@ class ConsentRecord(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise AppendOnlyError("Consent records are append-only and cannot be deleted.")
+
+    def clean(self) -> None:
+        if error := consent_channel_error(self.purpose, self.channel):
+            raise ValidationError({"channel": error})
 
 
 class ConsentWording(models.Model):

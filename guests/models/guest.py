@@ -128,6 +128,27 @@ class Guest(models.Model):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+# The profile fields staff and the services may set, in form order; the contact fields (e-mail,
+# phone) have rules of their own (normalised, verified) and are not among them.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "language",
+    "nationality",
+    "birth_date",
+    "gender",
+    "vip_level",
+    "loyalty_tier",
+    "loyalty_number",
+    "outstanding_balance",
+    "notes",
+    "preferences",
+    "allergens",
+    "warning_note",
+    "source",
+)
+
+
 class GreylistQuerySet(models.QuerySet["GreylistEntry"]):
     def active(self, at: dt.datetime | None = None) -> GreylistQuerySet:
         """Entries in force at ``at`` (default now): not lifted and not expired."""

@@ -16,34 +16,14 @@ from crm_messaging.phones import InvalidPhone, normalise_phone
 
 from ..contacts import normalise_email
 from ..models import (
+    PROFILE_FIELDS,
     ConsentPurpose,
     ConsentRecord,
     ConsentSource,
-    ContactChannel,
     GreylistEntry,
     Guest,
     Reservation,
-)
-
-# Fields a caller may set on a profile; contact fields go through their own rules.
-PROFILE_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "language",
-        "nationality",
-        "birth_date",
-        "gender",
-        "vip_level",
-        "loyalty_tier",
-        "loyalty_number",
-        "notes",
-        "preferences",
-        "allergens",
-        "warning_note",
-        "outstanding_balance",
-        "source",
-    }
+    consent_channel_error,
 )
 
 
@@ -77,7 +57,7 @@ def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool)
 
 
 def _check_profile_fields(fields: dict[str, Any]) -> None:
-    unknown = set(fields) - PROFILE_FIELDS
+    unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown guest field(s): {', '.join(sorted(unknown))}")
 
@@ -157,18 +137,8 @@ def guest_record_consent(
         errors["purpose"] = f"Unknown consent purpose “{purpose}”."
     if source not in ConsentSource.values:
         errors["source"] = f"Unknown consent source “{source}”."
-    if purpose == ConsentPurpose.DATA_PROCESSING and channel:
-        errors["channel"] = gettext(
-            "Data-processing consent covers every channel; give no channel."
-        )
-    elif (
-        purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING)
-        and channel not in ContactChannel.values
-    ):
-        errors["channel"] = gettext("%(purpose)s consent needs a channel (%(channels)s).") % {
-            "purpose": ConsentPurpose(purpose).label,
-            "channels": ", ".join(ContactChannel.values),
-        }
+    if channel_error := consent_channel_error(purpose, channel):
+        errors["channel"] = channel_error
     if errors:
         raise ValidationError(errors)
     return ConsentRecord.objects.create(

@@ -373,22 +373,6 @@ class ConsentForm(FrontDeskForm):
         )  # the send form on the same page has a "channel" too
         super().__init__(*args, **kwargs)
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        purpose, channel = cleaned.get("purpose"), cleaned.get("channel", "")
-        if purpose == ConsentPurpose.DATA_PROCESSING and channel:
-            self.add_error(
-                "channel", _("Data-processing consent covers every channel; choose no channel.")
-            )
-        elif purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and not channel:
-            self.add_error(
-                "channel",
-                _("%(purpose)s consent needs a channel.")
-                % {"purpose": ConsentPurpose(purpose).label},
-            )
-        return cleaned
-
 
 class GreylistForm(FrontDeskForm):
     reason = forms.CharField(

@@ -24,8 +24,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.admin.forms import CampaignForm, CampaignStepForm, MessageVariantForm
 from campaigns.admin.forms import GalleryForm as AdminGalleryForm
 from campaigns.gallery import GalleryTemplate
-from campaigns.models import Campaign, CampaignStep, MessageVariant
-from campaigns.services.campaigns import M2M_FILTERS
+from campaigns.models import M2M_FILTERS, Campaign, CampaignStep, MessageVariant
 from guests.models import ContactChannel
 
 __all__ = [
@@ -46,42 +45,6 @@ CONTENT_FIELDS = ("subject", "html", "text", "whatsapp_content_sid", "whatsapp_v
 
 class CampaignEditorForm(CampaignForm):
     """Every field of a campaign, grouped the way the editor shows them."""
-
-    BASICS = ("name", "description", "is_active", "valid_from", "valid_until", "purpose", "source")
-    TRIGGER = ("trigger", "timing", "offset", "scheduled_at", "catch_up")
-    STAY = (
-        "repeat_guests_only",
-        "rate_min",
-        "rate_max",
-        "nights_min",
-        "nights_max",
-        "nationalities",
-        "excluded_nationalities",
-        "stay_types",
-        "agencies",
-        "market_segments",
-        "board_types",
-        "room_types",
-        "source_channels",
-    )
-    GUEST = (
-        "age_mode",
-        "age_min",
-        "age_max",
-        "birthday",
-        "genders",
-        "vip_min",
-        "loyalty_members_only",
-        "loyalty_tiers",
-        "stays_min",
-        "stays_max",
-        "balance_min",
-        "languages",
-        "require_data_consent",
-        "require_channel_consent",
-        "exclude_greylisted",
-    )
-    FACILITY = ("facility_types",)
 
     class Meta(CampaignForm.Meta):
         # The fields whose model label is only their name, worded for translation here.

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from crm_messaging.ui.admin import ReadOnlyAdmin
 
 from .models import EmailConfirmation, LoginCode
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Written only by the portal's services; staff look, never edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(LoginCode)
-class LoginCodeAdmin(_ReadOnly):
+class LoginCodeAdmin(ReadOnlyAdmin):
     list_display = (
         "phone",
         "guest",
@@ -54,7 +40,7 @@ class LoginCodeAdmin(_ReadOnly):
 
 
 @admin.register(EmailConfirmation)
-class EmailConfirmationAdmin(_ReadOnly):
+class EmailConfirmationAdmin(ReadOnlyAdmin):
     list_display = ("email", "guest", "created_at", "confirmed_at")
     search_fields = ("email", "guest__last_name")
     date_hierarchy = "created_at"

@@ -10,6 +10,17 @@ from django.utils import timezone
 from guests.models import Guest
 
 
+def sent_message() -> models.ForeignKey:
+    """The message that carried a code or a link to the guest (kept when the log row goes)."""
+    return models.ForeignKey(
+        "channels_out.OutboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
 class LoginCode(models.Model):
     """One answered request for a code by SMS; the hourly send limits count these rows.
 
@@ -42,13 +53,7 @@ class LoginCode(models.Model):
         help_text="Empty when the number belongs to no guest with a current or upcoming stay.",
     )
     code_hash = models.CharField(max_length=64, blank=True, editable=False)
-    message = models.ForeignKey(
-        "channels_out.OutboundMessage",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    message = sent_message()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(
@@ -83,13 +88,7 @@ class EmailConfirmation(models.Model):
         Guest, on_delete=models.CASCADE, related_name="portal_email_confirmations"
     )
     email = models.EmailField()
-    message = models.ForeignKey(
-        "channels_out.OutboundMessage",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    message = sent_message()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 

@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from campaigns.audiences import (
-    AUDIENCE_M2M,
     AUDIENCE_PREFETCH,
     AudienceError,
     audience,
@@ -18,6 +17,7 @@ from campaigns.audiences import (
     recipients,
 )
 from campaigns.models import (
+    M2M_FILTERS,
     AgeMode,
     BirthdayFilter,
     Campaign,
@@ -64,7 +64,7 @@ def daily(day: dt.date = D) -> Occurrence:
 
 
 def make_campaign(**fields: Any) -> Campaign:
-    m2m = {name: fields.pop(name) for name in list(fields) if name in AUDIENCE_M2M}
+    m2m = {name: fields.pop(name) for name in list(fields) if name in M2M_FILTERS}
     steps = fields.pop("steps", [])
     fields = {"name": "test", "source": Source.RESERVATIONS, "trigger": Trigger.DAILY, **fields}
     campaign = Campaign.objects.create(**fields)

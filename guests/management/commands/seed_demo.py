@@ -9,27 +9,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from guests.demo import (
-    DEMO_HOTEL,
-    DEMO_PASSWORD,
-    DEMO_USERNAME,
-    OTHER_DATA_MESSAGE,
-    DemoError,
-    demo_build,
-    demo_reset,
-    demo_state,
-    demo_summary,
-    demo_user,
-)
+from guests import demo
 
 
 class Command(BaseCommand):
     help = (
-        f"Fill an empty database with the demo hotel “{DEMO_HOTEL['name']}”, relative to today: "
+        f"Fill an empty database with the demo hotel “{demo.DEMO_HOTEL['name']}”, relative to today: "
         "reference data, over 300 guests from a dozen countries, stays in every status (arriving today, in house, "
         "departed yesterday, repeat guests, cancellations, no-shows, bookings over the next 60 days), "
         "consents, greylist entries and spa, restaurant and event bookings, plus the superuser "
-        f"{DEMO_USERNAME}/{DEMO_PASSWORD}. Guests, stays, transitions, consents, greylist entries and "
+        f"{demo.DEMO_USERNAME}/{demo.DEMO_PASSWORD}. Guests, stays, transitions, consents, greylist entries and "
         "bookings are made through the CRM services; only the business date (moved to each past day "
         "while its transitions run) and the timestamps of past events are set directly. "
         "Idempotent: when the demo is already there (the hotel bears the demo's name and has guests) "
@@ -51,11 +40,11 @@ class Command(BaseCommand):
         reset = options["reset"]
         try:
             with transaction.atomic():
-                state = demo_state()
+                state = demo.demo_state()
                 if state == "other":
-                    raise DemoError(OTHER_DATA_MESSAGE)
+                    raise demo.DemoError(demo.OTHER_DATA_MESSAGE)
                 if state == "demo" and not reset:
-                    _, created = demo_user(reset_password=False)
+                    _, created = demo.demo_user(reset_password=False)
                     note = " (the missing demo user was created)" if created else ""
                     self.stdout.write(
                         f"The demo hotel is already here; its data is unchanged{note}. "
@@ -63,22 +52,22 @@ class Command(BaseCommand):
                     )
                     return
                 if state == "demo":
-                    demo_reset()
-                plan = demo_build(now=timezone.now())
-                demo_user(reset_password=reset)
-        except DemoError as exc:
+                    demo.demo_reset()
+                plan = demo.demo_build(now=timezone.now())
+                demo.demo_user(reset_password=reset)
+        except demo.DemoError as exc:
             raise CommandError(str(exc)) from exc
         if options["verbosity"] >= 1:
             self._print_summary()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Built “{DEMO_HOTEL['name']}” for {plan.today:%d.%m.%Y} in {time.monotonic() - started:.1f} s. "
-                f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD}."
+                f"Built “{demo.DEMO_HOTEL['name']}” for {plan.today:%d.%m.%Y} in {time.monotonic() - started:.1f} s. "
+                f"Log in as {demo.DEMO_USERNAME} / {demo.DEMO_PASSWORD}."
             )
         )
 
     def _print_summary(self) -> None:
-        for title, rows in demo_summary():
+        for title, rows in demo.demo_summary():
             self.stdout.write(self.style.MIGRATE_HEADING(title))
             width = max((len(label) for label, _ in rows), default=0)
             for label, value in rows:

@@ -7,6 +7,8 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from guests.models import Guest
+
 from .. import services
 from ..forms import channel_label
 from .common import guest_language, render_page, visitor_language
@@ -22,21 +24,20 @@ def _invalid(request: HttpRequest, error: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
-def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Following the link opts out at once, without signing in; the page offers to opt back in."""
+def _token_guest(request: HttpRequest, token: str) -> tuple[Guest, str] | HttpResponse:
+    """The guest and channel a link is signed for, or the page saying the link is no good."""
     with translation.override(visitor_language(request)):
         try:
-            guest, channel = services.unsubscribe_token_guest(token)
+            return services.unsubscribe_token_guest(token)
         except services.PortalError as exc:
             return _invalid(request, exc.messages[0])
+
+
+def _unsubscribe_page(
+    request: HttpRequest, guest: Guest, channel: str, token: str, *, subscribed: bool
+) -> HttpResponse:
+    """The page saying whether the guest now gets marketing on ``channel``, in his language."""
     language = guest_language(guest)
-    if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        services.marketing_resubscribe(guest=guest, channel=channel, language=language)
-        subscribed = True
-    else:
-        services.marketing_unsubscribe(guest=guest, channel=channel)
-        subscribed = False
     with translation.override(language):
         context = {
             "guest": guest,
@@ -47,26 +48,35 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
     return render_page(request, "portal/unsubscribe.html", context, language=language)
 
 
+@require_http_methods(["GET", "POST"])
+def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
+    """Following the link opts out at once, without signing in; the page offers to opt back in."""
+    found = _token_guest(request, token)
+    if isinstance(found, HttpResponse):
+        return found
+    guest, channel = found
+    language = guest_language(guest)
+    if request.method == "POST" and request.POST.get("action") == "resubscribe":
+        services.marketing_resubscribe(guest=guest, channel=channel, language=language)
+        subscribed = True
+    else:
+        services.marketing_unsubscribe(guest=guest, channel=channel)
+        subscribed = False
+    return _unsubscribe_page(request, guest, channel, token, subscribed=subscribed)
+
+
 @csrf_exempt  # RFC 8058: the mailbox provider POSTs without our cookies; the signed token authorises it
 @require_http_methods(["GET", "POST"])
 def unsubscribe_one_click_view(request: HttpRequest, token: str) -> HttpResponse:
     """The ``List-Unsubscribe`` target: a POST opts out; a GET (a scanner or a person) only asks."""
-    with translation.override(visitor_language(request)):
-        try:
-            guest, channel = services.unsubscribe_token_guest(token)
-        except services.PortalError as exc:
-            return _invalid(request, exc.messages[0])
+    found = _token_guest(request, token)
+    if isinstance(found, HttpResponse):
+        return found
+    guest, channel = found
     language = guest_language(guest)
     if request.method == "POST":
         services.marketing_unsubscribe(guest=guest, channel=channel)
-        with translation.override(language):
-            context = {
-                "guest": guest,
-                "channel": channel_label(channel),
-                "subscribed": False,
-                "token": token,
-            }
-        return render_page(request, "portal/unsubscribe.html", context, language=language)
+        return _unsubscribe_page(request, guest, channel, token, subscribed=False)
     with translation.override(language):
         context = {"guest": guest, "channel": channel_label(channel), "token": token}
     return render_page(request, "portal/unsubscribe_confirm.html", context, language=language)
