@@ -1,10 +1,15 @@
-"""The contract every provider backend fulfils (S2).
+"""The contract every provider backend fulfils (S2), as a template (django-anymail's shape).
 
-A backend turns one ``OutboundMessage`` into one provider request and the provider's answer
-into either an ``Accepted`` or a ``TransportError`` that says what kind of failure it was;
-it also verifies and reads the provider's webhooks. Backends never touch the send log or
-the ledger: the dispatcher does, so the rules for retries, statuses and credits live in one
-place (channels_out/dispatch.py).
+``Backend.send`` is the same for every provider: it builds the request for one
+``OutboundMessage`` (``build_request``), transmits it (``transmit``), classifies the answer
+(``check_answer``) and reads the id of an accepted message (``parse_accepted``); a provider
+implements those four hooks and nothing else of sending. Every failure is a
+``TransportError`` saying what kind it was (transient, permanent, ambiguous); for providers
+spoken to over HTTP the rule for that lives once, in ``http.py``. The webhook hooks verify a
+provider's callbacks (``verify_webhook``) and read them (``parse_status_webhook``,
+``parse_inbound_webhook``), mapping the provider's status words onto ours (``status_map``,
+``status_update``). Backends never touch the send log or the ledger: the dispatcher and the
+status service do, so the rules for retries, statuses and credits live in one place.
 """
 
 from __future__ import annotations
@@ -66,10 +71,9 @@ class TransportError(Exception):
     - transient (the default): nothing was sent; retry later with backoff (HTTP 429, SMTP
       4xx, connection refused before the request went out);
     - ``permanent``: the provider refused this message; never retry (HTTP 4xx, SMTP 5xx);
+      the plan's next step goes (e.g. the SMS after "not a Viber user");
     - ``ambiguous``: the request may have gone out (timeout after sending, HTTP 5xx); the
-      outcome is unknown and must not be resent automatically;
-    - ``unreachable``: permanent, and the recipient cannot be reached on this channel at all
-      (not a Viber user, blocked, no suitable device): the next step of the plan goes at once.
+      outcome is unknown and must not be resent automatically.
     """
 
     def __init__(
@@ -79,29 +83,23 @@ class TransportError(Exception):
         code: str = "",
         permanent: bool = False,
         ambiguous: bool = False,
-        unreachable: bool = False,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = str(code or "")
-        self.permanent = permanent or unreachable
+        self.permanent = permanent
         self.ambiguous = ambiguous
-        self.unreachable = unreachable
         self.retry_after = retry_after
-
-    @property
-    def kind(self) -> str:
-        if self.ambiguous:
-            return "ambiguous"
-        if self.unreachable:
-            return "unreachable"
-        return "permanent" if self.permanent else "transient"
 
 
 @dataclass(frozen=True)
 class StatusUpdate:
-    """A delivery receipt read from a webhook, in our status vocabulary."""
+    """A delivery receipt read from a webhook, in our status vocabulary.
+
+    ``status`` is "" when the provider's word (``provider_status``) is none we know: the
+    receipt is kept as an event and changes nothing.
+    """
 
     provider_message_id: str
     status: str
@@ -130,7 +128,9 @@ class WebhookRejected(Exception):
 
 
 class Backend:
-    """Base class: subclasses set the class attributes and implement ``send``.
+    """Base class: subclasses set the class attributes and implement the hooks of ``send``
+    (``build_request``, ``transmit``, ``check_answer``, ``parse_accepted``) and of the
+    webhooks they take.
 
     Use as a context manager around a batch so connection-oriented backends (SMTP) open one
     connection for many messages.
@@ -189,8 +189,50 @@ class Backend:
         self.close()
 
     def send(self, message: OutboundMessage) -> Accepted:
-        """Hand ``message`` to the provider; return ``Accepted`` or raise ``TransportError``."""
+        """Hand ``message`` to the provider: build the request, transmit it, classify the
+        answer, read the accepted id. Return ``Accepted``; raise ``TransportError`` (from any
+        step) when the provider did not take it."""
+        request = self.build_request(message)
+        answer = self.transmit(request, message)
+        self.check_answer(answer)
+        return self.parse_accepted(answer, request)
+
+    def build_request(self, message: OutboundMessage) -> Any:
+        """Return what the provider is sent for ``message`` (API parameters, an e-mail …).
+        Raise ``TransportError`` (permanent) for a message the provider could never take."""
         raise NotImplementedError
+
+    def transmit(self, request: Any, message: OutboundMessage) -> Any:
+        """Send ``request`` and return the provider's answer. Raise ``TransportError`` when no
+        answer came back, classified by how far the request got (``http.network_error``)."""
+        raise NotImplementedError
+
+    def check_answer(self, answer: Any) -> None:
+        """Raise ``TransportError`` when ``answer`` refuses the message (``http.status_error``
+        for HTTP answers). By default an answer is an acceptance."""
+
+    def parse_accepted(self, answer: Any, request: Any) -> Accepted:
+        """Return the ``Accepted`` an accepting ``answer`` stands for (use ``accepted``)."""
+        raise NotImplementedError
+
+    def accepted(
+        self,
+        provider_message_id: str,
+        *,
+        provider_status: str = "",
+        payload: dict[str, Any] | None = None,
+    ) -> Accepted:
+        """Return ``Accepted`` for the provider's id; an acceptance without one cannot be
+        followed up, so it raises ``TransportError`` (ambiguous: the message may exist)."""
+        if not provider_message_id:
+            raise TransportError(
+                f"{self.label} accepted the message without an id", code="no-id", ambiguous=True
+            )
+        return Accepted(
+            provider_message_id=str(provider_message_id),
+            provider_status=provider_status,
+            payload=payload or {},
+        )
 
     def status_callback_url(self, message: OutboundMessage) -> str:
         """The absolute URL the provider should report delivery to (with our message id)."""
@@ -205,8 +247,38 @@ class Backend:
         """Raise ``WebhookRejected`` unless the request provably comes from the provider."""
         raise WebhookRejected(f"The {self.label} backend takes no webhooks.")
 
+    # The provider's status words → ours; words that tell nothing new (Twilio's "queued" …)
+    # are left out of receipts; any other word is kept as an event that changes nothing.
+    status_map: ClassVar[dict[str, str]] = {}
+    uninformative_statuses: ClassVar[frozenset[str]] = frozenset()
+
+    def status_update(
+        self,
+        *,
+        provider_message_id: str,
+        provider_status: str,
+        code: str = "",
+        description: str = "",
+        message_ref: str = "",
+        payload: dict[str, Any] | None = None,
+    ) -> StatusUpdate | None:
+        """Return a receipt in our words (``status`` "" for a word we do not know), or None
+        for a word that tells nothing new or a receipt without the provider's id."""
+        word = provider_status.strip().lower()
+        if not provider_message_id or word in self.uninformative_statuses:
+            return None
+        return StatusUpdate(
+            provider_message_id=str(provider_message_id),
+            status=self.status_map.get(word, ""),
+            provider_status=word[:40],
+            code=str(code or "")[:40],
+            description=str(description or ""),
+            message_ref=str(message_ref or ""),
+            payload=payload or {},
+        )
+
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
-        """Read delivery receipts from a verified status webhook."""
+        """Read delivery receipts from a verified status webhook (use ``status_update``)."""
         return []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:

@@ -40,10 +40,17 @@ class LocmemBackend(Backend):
     label = "In-memory"
     channels = tuple(ContactChannel.values)
 
-    def send(self, message: OutboundMessage) -> Accepted:
+    def build_request(self, message: OutboundMessage) -> OutboundMessage:
+        return message
+
+    def transmit(self, request: OutboundMessage, message: OutboundMessage) -> str:
+        """Take the next scripted outcome: raise it, or keep the message and return its id."""
         with _lock:
             outcome = _script.pop(0) if _script else None
             if outcome is not None:
                 raise outcome
             outbox.append(message)
-            return Accepted(provider_message_id=f"LM{next(_ids):08d}")
+            return f"LM{next(_ids):08d}"
+
+    def parse_accepted(self, answer: str, request: OutboundMessage) -> Accepted:
+        return self.accepted(answer)

@@ -113,9 +113,16 @@ class SandboxBackend(Backend):
     channels = tuple(ContactChannel.values)
     # Like Vonage, the sandbox charges Viber only when it is delivered.
     debit_on_delivery = frozenset({ContactChannel.VIBER})
+    # The sandbox reports in our own words.
+    status_map = {status: status for status in ("sent", "delivered", "undelivered", "failed")}
 
-    def send(self, message: OutboundMessage) -> Accepted:
-        to = message.to.lower()
+    def build_request(self, message: OutboundMessage) -> str:
+        """The sandbox needs only the recipient: it decides what happens."""
+        return message.to.lower()
+
+    def transmit(self, request: str, message: OutboundMessage) -> str:
+        """Answer as the recipient says (see the module doc); return the new message id."""
+        to = request
         if to.endswith("0000") or "reject" in to:
             raise TransportError("rejected by the sandbox provider", code="SBX400", permanent=True)
         if to.endswith("4444") or "timeout" in to:
@@ -145,7 +152,10 @@ class SandboxBackend(Backend):
                 },
                 countdown=delay,
             )
-        return Accepted(provider_message_id=provider_id, provider_status="accepted")
+        return provider_id
+
+    def parse_accepted(self, answer: str, request: str) -> Accepted:
+        return self.accepted(answer, provider_status="accepted")
 
     def verify_webhook(self, request: HttpRequest) -> None:
         given = request.headers.get(SIGNATURE_HEADER, "")
@@ -161,19 +171,17 @@ class SandboxBackend(Backend):
 
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
         data = self._payload(request)
-        if data.get("type") != "status" or not data.get("id"):
+        if data.get("type") != "status":
             return []
-        return [
-            StatusUpdate(
-                provider_message_id=str(data["id"]),
-                status=str(data.get("status", "")),
-                provider_status=str(data.get("status", "")),
-                code=str(data.get("code", "")),
-                description=str(data.get("description", "")),
-                message_ref=str(data.get("ref", "")),
-                payload=data,
-            )
-        ]
+        update = self.status_update(
+            provider_message_id=str(data.get("id") or ""),
+            provider_status=str(data.get("status", "")),
+            code=str(data.get("code", "")),
+            description=str(data.get("description", "")),
+            message_ref=str(data.get("ref", "")),
+            payload=data,
+        )
+        return [update] if update else []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
         data = self._payload(request)

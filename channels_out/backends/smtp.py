@@ -179,7 +179,7 @@ class SmtpBackend(Backend):
             domain = ""
         return make_msgid(domain=domain or DNS_NAME.get_fqdn())
 
-    def build_message(self, message: OutboundMessage) -> EmailMultiAlternatives:
+    def build_request(self, message: OutboundMessage) -> EmailMultiAlternatives:
         """Return the e-mail for ``message``; its Message-ID header is new each time."""
         headers = {
             name: str(value)
@@ -198,11 +198,11 @@ class SmtpBackend(Backend):
             email.attach_alternative(message.html_body, "text/html")
         return email
 
-    def send(self, message: OutboundMessage) -> Accepted:
-        """Send ``message`` on the batch's connection; return its Message-ID or raise TransportError."""
+    def transmit(self, request: EmailMultiAlternatives, message: OutboundMessage) -> None:
+        """Send the e-mail on the batch's connection; raise TransportError (see the module doc)."""
         if not self._in_batch:  # a connection for this message alone
             with self:
-                return self.send(message)
+                return self.transmit(request, message)
         if self._broken is not None:
             raise self._broken
         assert self._mail is not None
@@ -213,9 +213,8 @@ class SmtpBackend(Backend):
         connection = self._mail.connection
         assert isinstance(connection, _TrackedSMTP)
         connection.content_sent = False
-        email = self.build_message(message)
         try:
-            self._mail.send_messages([email])
+            self._mail.send_messages([request])
         except (
             ValueError
         ) as exc:  # a header with a line break, an unusable address: found before sending
@@ -253,9 +252,11 @@ class SmtpBackend(Backend):
                 f"the connection to the SMTP server was lost before the message went out ({_describe(exc)})",
                 code="connection",
             ) from exc
-        return Accepted(
-            provider_message_id=email.extra_headers["Message-ID"], provider_status="accepted"
-        )
+        return None
+
+    def parse_accepted(self, answer: None, request: EmailMultiAlternatives) -> Accepted:
+        """The server took the e-mail: its Message-ID (ours) is the provider message id."""
+        return self.accepted(request.extra_headers["Message-ID"], provider_status="accepted")
 
     def _after(self, error: TransportError) -> TransportError:
         """Let go of a connection the server closed with its refusal (421 …) so the next message reopens it."""

@@ -2,13 +2,11 @@
 
 Both channels are the same Messages API (``POST /2010-04-01/Accounts/{sid}/Messages.json``)
 and the same webhooks; a channel only adds its address prefix (``whatsapp:``) and its own
-content (WhatsApp's approved templates). Twilio's answer is classified as:
-
-- 429 (20429, "never processed and always safe to retry"): transient, with Retry-After;
-- any other 4xx: permanent, coded with Twilio's error code (21211, 21610, 21408 …);
-- 5xx, a read timeout or a connection lost after the request left: ambiguous (the message
-  may exist at Twilio, and the Messages API has no idempotency key);
-- a connection that never opened: transient.
+content (WhatsApp's approved templates). The request goes through the twilio library;
+its errors are classified by the HTTP rule in ``http.py`` (429 — Twilio's 20429, "never
+processed and always safe to retry" — transient; another 4xx permanent, coded with Twilio's
+error code 21211, 21610, 21408 …; 5xx or a lost answer ambiguous, as the Messages API has
+no idempotency key; a connection that never opened transient).
 
 Webhooks are signed with ``X-Twilio-Signature`` over the full URL Twilio called plus the
 POST parameters (HMAC-SHA1 with the auth token; HMAC-SHA256 with the account's webhook
@@ -38,26 +36,16 @@ from twilio.request_validator import (
 from twilio.rest import Client
 
 from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
-from .http import network_error, retry_after_seconds
+from .http import network_error, retry_after_seconds, status_error
 
 if TYPE_CHECKING:
     from twilio.http.response import Response as TwilioResponse
+    from twilio.rest.api.v2010.account.message import MessageInstance
 
     from ..models import ChannelAccount, OutboundMessage
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-
-# Twilio's MessageStatus → ours. queued, accepted, sending and scheduled say nothing we do
-# not know yet (Twilio has the message); receiving/received belong to inbound messages.
-STATUS_MAP: dict[str, str] = {
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
-    "canceled": "failed",
-}
 
 # Texts for the asynchronous error codes of status callbacks (which carry only the number),
 # so the send log says what happened.
@@ -175,6 +163,19 @@ class TwilioBackend(Backend):
     address_prefix: ClassVar[str] = ""
     # Twilio error codes that refuse this message for good whatever the HTTP status says.
     permanent_codes: ClassVar[frozenset[str]] = frozenset()
+    # Twilio's MessageStatus → ours.
+    status_map = {
+        "sent": "sent",
+        "delivered": "delivered",
+        "read": "delivered",
+        "undelivered": "undelivered",
+        "failed": "failed",
+        "canceled": "failed",
+    }
+    # Twilio has the message (queued …) or the word belongs to inbound messages (receiving).
+    uninformative_statuses = frozenset(
+        {"queued", "accepted", "scheduled", "sending", "receiving", "received"}
+    )
 
     @classmethod
     def sms_sender_error(cls, sender: str) -> str | None:
@@ -227,7 +228,7 @@ class TwilioBackend(Backend):
         """Return what the message says, as ``messages.create`` keywords (the text, by default)."""
         return {"body": message.body}
 
-    def build_params(self, message: OutboundMessage) -> dict[str, Any]:
+    def build_request(self, message: OutboundMessage) -> dict[str, Any]:
         """Return the keywords of ``client.messages.create`` for ``message``."""
         params: dict[str, Any] = {
             "to": self.address(message.to),
@@ -241,23 +242,22 @@ class TwilioBackend(Backend):
             params["from_"] = self.address(sender)
         return params
 
-    def send(self, message: OutboundMessage) -> Accepted:
-        """Create the message at Twilio; return its SID or raise TransportError (see the module doc)."""
+    def transmit(self, request: dict[str, Any], message: OutboundMessage) -> MessageInstance:
+        """Create the message at Twilio; the library's errors are classified by the HTTP rule."""
         self._last_response = None
         try:
-            created = self.client.messages.create(**self.build_params(message))
+            return self.client.messages.create(**request)
         except TwilioException as exc:
             raise self._api_error(exc) from exc
         except requests.RequestException as exc:
             raise network_error(exc, "Twilio") from exc
-        if not created.sid:
-            raise TransportError(
-                "Twilio accepted the message without a SID", code="201", ambiguous=True
-            )
-        return Accepted(
-            provider_message_id=created.sid,
-            provider_status=str(created.status or ""),
-            payload={"status": str(created.status or ""), "num_segments": created.num_segments},
+
+    def parse_accepted(self, answer: MessageInstance, request: dict[str, Any]) -> Accepted:
+        status = str(answer.status or "")
+        return self.accepted(
+            answer.sid or "",
+            provider_status=status,
+            payload={"status": status, "num_segments": answer.num_segments},
         )
 
     def _api_error(self, exc: TwilioException) -> TransportError:
@@ -278,17 +278,11 @@ class TwilioBackend(Backend):
             + (f" (error {code})" if code else "")
             + (f": {detail}" if detail else "")
         )
-        if status == 429:
-            headers = self._last_response.headers if self._last_response is not None else {}
-            return TransportError(
-                text,
-                code=code or "429",
-                retry_after=retry_after_seconds(headers.get("Retry-After")),
-            )
-        if code in self.permanent_codes or 400 <= status < 500:
-            return TransportError(text, code=code or str(status), permanent=True)
-        return TransportError(
-            f"{text}; the message may have been sent", code=code or str(status), ambiguous=True
+        if code in self.permanent_codes:
+            return TransportError(text, code=code, permanent=True)
+        headers = self._last_response.headers if self._last_response is not None else {}
+        return status_error(
+            status, text, code=code, retry_after=retry_after_seconds(headers.get("Retry-After"))
         )
 
     # --- webhooks ---------------------------------------------------------------------------
@@ -316,26 +310,19 @@ class TwilioBackend(Backend):
         raise WebhookRejected(f"{SIGNATURE_HEADER} does not match")
 
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
-        """Read one status callback; statuses that add nothing (queued, sending …) give none."""
+        """Read one status callback."""
         data = request.POST
-        provider_status = (data.get("MessageStatus") or data.get("SmsStatus") or "").lower()
-        sid = data.get("MessageSid") or data.get("SmsSid") or ""
-        status = STATUS_MAP.get(provider_status)
-        if status is None or not sid:
-            return []
         code = data.get("ErrorCode", "")
-        return [
-            StatusUpdate(
-                provider_message_id=sid,
-                status=status,
-                provider_status=provider_status,
-                code=code,
-                description=data.get("ErrorMessage")
-                or ERROR_TEXTS.get(code, f"Twilio error {code}" if code else ""),
-                message_ref=request.GET.get("m", ""),
-                payload=data.dict(),
-            )
-        ]
+        update = self.status_update(
+            provider_message_id=data.get("MessageSid") or data.get("SmsSid") or "",
+            provider_status=data.get("MessageStatus") or data.get("SmsStatus") or "",
+            code=code,
+            description=data.get("ErrorMessage")
+            or ERROR_TEXTS.get(code, f"Twilio error {code}" if code else ""),
+            message_ref=request.GET.get("m", ""),
+            payload=data.dict(),
+        )
+        return [update] if update else []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
         """Read one incoming message (From, Body, MessageSid) on this backend's channel."""

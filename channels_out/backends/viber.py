@@ -30,8 +30,8 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from .base import Accepted, Backend, StatusUpdate, TransportError, WebhookRejected
-from .http import network_error, retry_after_seconds
+from .base import Accepted, StatusUpdate, WebhookRejected
+from .http import ApiRequest, HttpBackend
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -45,21 +45,11 @@ MAX_TTL_SECONDS = 259_200
 # A signed webhook's iat may be this far ahead of our clock.
 CLOCK_SKEW_SECONDS = 300
 
-# Vonage's status words → ours. A rejection of any kind (not a Viber user, no suitable
-# device, blocked, TTL over) means Viber will not carry this message: "failed" releases its
-# credits (Vonage charges Viber only when delivered) and starts the plan's next step.
-STATUS_MAP: dict[str, str] = {
-    "submitted": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "rejected": "failed",
-    "undeliverable": "failed",
-}
 
-
-class VonageViberBackend(Backend):
+class VonageViberBackend(HttpBackend):
     name = "vonage_viber"
     label = "Vonage Messages (Viber)"
+    provider = "Vonage"
     channels = (ContactChannel.VIBER,)
     required_fields = {
         "account_id": "Enter the Vonage API key.",
@@ -69,6 +59,17 @@ class VonageViberBackend(Backend):
     }
     # Vonage charges a Viber message only when it is delivered.
     debit_on_delivery = frozenset({ContactChannel.VIBER})
+    accepted_statuses = frozenset({202})
+    # Vonage's status words → ours. A rejection of any kind (not a Viber user, no suitable
+    # device, blocked, TTL over) means Viber will not carry this message: "failed" releases
+    # its credits (Vonage charges Viber only when delivered) and starts the plan's next step.
+    status_map = {
+        "submitted": "sent",
+        "delivered": "delivered",
+        "read": "delivered",
+        "rejected": "failed",
+        "undeliverable": "failed",
+    }
 
     @classmethod
     def account_errors(cls, account: ChannelAccount) -> dict[str, str]:
@@ -88,54 +89,69 @@ class VonageViberBackend(Backend):
     def messages_url(self) -> str:
         return f"{(self.account.api_base_url or DEFAULT_API_BASE_URL).rstrip('/')}/v1/messages"
 
-    def build_payload(self, message: OutboundMessage) -> dict[str, Any]:
-        """Return the JSON body of the send request for ``message``."""
+    def build_request(self, message: OutboundMessage) -> ApiRequest:
+        """Return the send request for ``message``: ``POST /v1/messages`` with Basic auth."""
         ttl = min(max(self.account.ttl, MIN_TTL_SECONDS), MAX_TTL_SECONDS)
         category = "promotion" if message.purpose == ConsentPurpose.MARKETING else "transaction"
-        return {
-            "message_type": "text",
-            "channel": "viber_service",
-            "to": message.to.lstrip("+"),
-            "from": self.account.sender,
-            "text": message.body,
-            "client_ref": str(message.pk),
-            "viber_service": {"category": category, "ttl": ttl},
-            "webhook_url": self.status_callback_url(message),
-            "webhook_version": "v1",
-        }
+        return ApiRequest(
+            "POST",
+            self.messages_url,
+            json={
+                "message_type": "text",
+                "channel": "viber_service",
+                "to": message.to.lstrip("+"),
+                "from": self.account.sender,
+                "text": message.body,
+                "client_ref": str(message.pk),
+                "viber_service": {"category": category, "ttl": ttl},
+                "webhook_url": self.status_callback_url(message),
+                "webhook_version": "v1",
+            },
+            auth=(self.account.account_id, str(self.account.secret)),
+            headers={"Accept": "application/json"},
+        )
 
-    def send(self, message: OutboundMessage) -> Accepted:
-        """Post ``message`` to Vonage; return its message_uuid or raise TransportError.
-
-        429 is transient (with Retry-After); 401, 402, 422 and other 4xx are permanent, coded
-        with the problem-details type; 5xx, a read timeout or a connection dropped after the
-        request went out are ambiguous; a connection that never opened is transient.
-        """
+    def parse_accepted(self, answer: requests.Response, request: ApiRequest) -> Accepted:
+        """Vonage answers ``202 {"message_uuid": …}``."""
         try:
-            response = requests.post(
-                self.messages_url,
-                json=self.build_payload(message),
-                auth=(self.account.account_id, str(self.account.secret)),
-                headers={"Accept": "application/json"},
-                timeout=self.account.timeout_seconds,
-            )
-        except requests.RequestException as exc:
-            raise network_error(exc, "Vonage") from exc
-        if response.status_code == 202:
-            try:
-                data = response.json()
-            except ValueError:
-                data = None
-            if not isinstance(data, dict) or not data.get("message_uuid"):
-                raise TransportError(
-                    "Vonage accepted the message without a message_uuid", code="202", ambiguous=True
+            data = answer.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            data = {}
+        return self.accepted(
+            str(data.get("message_uuid") or ""), provider_status="accepted", payload=data
+        )
+
+    def refusal(self, answer: requests.Response) -> tuple[str, str]:
+        """Read Vonage's problem details (RFC 7807): title, detail, invalid parameters, and
+        the code in the fragment of its type ("…#1150", "…#low-balance")."""
+        try:
+            problem = answer.json()
+        except ValueError:
+            problem = None
+        if not isinstance(problem, dict):
+            problem = {}
+        title = str(problem.get("title") or answer.reason or "")
+        detail = str(problem.get("detail") or "")
+        text = (
+            f"Vonage answered {answer.status_code}"
+            + (f" {title}" if title else "")
+            + (f": {detail}" if detail else "")
+        )
+        invalid = problem.get("invalid_parameters")
+        if isinstance(invalid, list) and invalid:
+            text += (
+                " ("
+                + "; ".join(
+                    f"{p.get('name')}: {p.get('reason')}" for p in invalid if isinstance(p, dict)
                 )
-            return Accepted(
-                provider_message_id=str(data["message_uuid"]),
-                provider_status="accepted",
-                payload=data,
+                + ")"
             )
-        raise _http_error(response)
+        type_ = str(problem.get("type") or "")
+        fragment = type_.rpartition("#")[2] if "#" in type_ else ""
+        code = (fragment or str(problem.get("title") or "") or str(answer.status_code))[:40]
+        return text, code
 
     # --- webhooks ---------------------------------------------------------------------------
     def verify_webhook(self, request: HttpRequest) -> None:
@@ -174,73 +190,23 @@ class VonageViberBackend(Backend):
             raise WebhookRejected("the webhook is for another Vonage API key")
 
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
-        """Read one Messages API v1 status webhook; statuses we do not know are ignored."""
+        """Read one Messages API v1 status webhook."""
         try:
             data = json.loads(request.body)
         except ValueError:
             return []
-        if not isinstance(data, dict) or not data.get("message_uuid"):
-            return []
-        provider_status = str(data.get("status", "")).lower()
-        status = STATUS_MAP.get(provider_status)
-        if status is None:
+        if not isinstance(data, dict):
             return []
         code, description = _error_of(data.get("error"))
-        return [
-            StatusUpdate(
-                provider_message_id=str(data["message_uuid"]),
-                status=status,
-                provider_status=provider_status,
-                code=code,
-                description=description,
-                message_ref=str(data.get("client_ref") or ""),
-                payload=data,
-            )
-        ]
-
-
-def _problem_code(problem: dict[str, Any], status: int) -> str:
-    """The error's code: the fragment of its problem type ("1150", "low-balance"), else its title."""
-    type_ = str(problem.get("type") or "")
-    fragment = type_.rpartition("#")[2] if "#" in type_ else ""
-    return (fragment or str(problem.get("title") or "") or str(status))[:40]
-
-
-def _http_error(response: requests.Response) -> TransportError:
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = None
-    if not isinstance(problem, dict):
-        problem = {}
-    status = response.status_code
-    title = str(problem.get("title") or response.reason or "")
-    detail = str(problem.get("detail") or "")
-    text = (
-        f"Vonage answered {status}"
-        + (f" {title}" if title else "")
-        + (f": {detail}" if detail else "")
-    )
-    invalid = problem.get("invalid_parameters")
-    if isinstance(invalid, list) and invalid:
-        text += (
-            " ("
-            + "; ".join(
-                f"{p.get('name')}: {p.get('reason')}" for p in invalid if isinstance(p, dict)
-            )
-            + ")"
+        update = self.status_update(
+            provider_message_id=str(data.get("message_uuid") or ""),
+            provider_status=str(data.get("status", "")),
+            code=code,
+            description=description,
+            message_ref=str(data.get("client_ref") or ""),
+            payload=data,
         )
-    code = _problem_code(problem, status)
-    if status == 429:
-        return TransportError(
-            text, code=code, retry_after=retry_after_seconds(response.headers.get("Retry-After"))
-        )
-    if 400 <= status < 500:
-        return TransportError(text, code=code, permanent=True)
-    if status >= 500:
-        return TransportError(text + "; the message may have been sent", code=code, ambiguous=True)
-    # A 1xx/2xx/3xx other than 202 is not how this API answers: do not guess either way.
-    return TransportError(text, code=code or str(status), ambiguous=True)
+        return [update] if update else []
 
 
 def _error_of(error: Any) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .messages import (
     message_submit_copy,
     messages_wipe_sealed,
 )
+
+logger = logging.getLogger(__name__)
 
 ACCEPTED_STATUSES = frozenset({Status.SENT, Status.DELIVERED, Status.UNDELIVERED})
 FAILED_STATUSES = frozenset({Status.FAILED, Status.UNDELIVERED})
@@ -78,7 +81,8 @@ def message_apply_statuses(
 ) -> list[bool]:
     """Apply status changes (one per message) in one transaction; return, for each, whether it moved.
 
-    A status only replaces one of lower rank (a late "sent" never overwrites "delivered";
+    A status we do not know (a provider's new word: ``StatusUpdate.status`` "") is kept as an
+    event and logged, and moves nothing. A status only replaces one of lower rank (a late "sent" never overwrites "delivered";
     the same receipt twice changes nothing): the rows are locked and their status read
     first, so concurrent reports of one message are applied one after the other. Every
     report is kept as an event, applied or not. When a message moves: an accepted message
@@ -112,14 +116,25 @@ def message_apply_statuses(
             moved.append(False)
             continue
         was, sent_at = current[message.pk]
-        forward = STATUS_RANK[status] > STATUS_RANK[was]
+        known = status in STATUS_RANK
+        if not known:
+            # A word of the provider's we do not know: kept as an event, changes nothing.
+            logger.warning(
+                "Message %s: unknown status %r (provider status %r) from %s; kept, not applied",
+                message.pk,
+                status,
+                change.provider_status,
+                source,
+            )
+        forward = known and STATUS_RANK[status] > STATUS_RANK[was]
         moved.append(forward)
         events.append(
             _event(
                 message,
-                status,
+                status if known else was,
                 source=source,
-                description=change.description,
+                description=change.description
+                or ("" if known else f"unknown status “{change.provider_status or status}”"),
                 code=change.code,
                 provider_status=change.provider_status,
                 payload=change.payload,

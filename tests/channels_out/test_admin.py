@@ -126,7 +126,7 @@ def twilio(db: None) -> ChannelAccount:
 def populated(accounts, top_up, deliver_queued, admin_user) -> dict[str, Model]:
     """A row of every kind, written the way the application writes them."""
     top_up(20)
-    locmem.script(TransportError("not a Viber user", code="NOVIBER", unreachable=True))
+    locmem.script(TransportError("not a Viber user", code="NOVIBER", permanent=True))
     viber = message_send(steps=Step(channel="viber", text="Welcome!", to="+905321234568"))
     deliver_queued()  # the Viber message fails and queues its SMS fallback
     sent = sms_send(guest=GuestFactory(phone="+905321234567"), user=admin_user)

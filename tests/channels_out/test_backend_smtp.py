@@ -15,6 +15,7 @@ from channels_out.dispatch import deliver
 from channels_out.models import ChannelAccount, MessagingPolicy, OutboundMessage, Status
 from channels_out.redaction import unsealed
 from channels_out.services import Step, message_send
+from tests.channels_out.outcomes import kind_of
 from tests.factories import GuestFactory
 from tests.fakes.smtp_server import FakeSmtpServer, running_smtp_server
 
@@ -166,7 +167,7 @@ class TestErrors:
         server.script("RCPT", code)
         [error] = _send_batch(mail, [_queue(django_capture_on_commit_callbacks)])
         assert isinstance(error, TransportError)
-        assert (error.kind, error.code) == ("transient", str(code))
+        assert (kind_of(error), error.code) == ("transient", str(code))
         assert server.received == []
 
     def test_a_451_at_the_end_of_data_is_transient(
@@ -174,7 +175,7 @@ class TestErrors:
     ) -> None:
         server.script("DATA", 451)
         [error] = _send_batch(mail, [_queue(django_capture_on_commit_callbacks)])
-        assert (error.kind, error.code) == ("transient", "451")
+        assert (kind_of(error), error.code) == ("transient", "451")
 
     @pytest.mark.parametrize("command", ["MAIL", "RCPT", "DATA"])
     def test_a_5xx_refusal_is_permanent(
@@ -182,7 +183,7 @@ class TestErrors:
     ) -> None:
         server.script(command, 550)
         [error] = _send_batch(mail, [_queue(django_capture_on_commit_callbacks)])
-        assert (error.kind, error.code) == ("permanent", "550")
+        assert (kind_of(error), error.code) == ("permanent", "550")
         assert "Mailbox unavailable" in error.message
 
     def test_a_refused_connection_is_transient(
@@ -193,7 +194,7 @@ class TestErrors:
             closed_port = probe.getsockname()[1]
         account = _account(closed_port)
         [error] = _send_batch(account, [_queue(django_capture_on_commit_callbacks)])
-        assert (error.kind, error.code) == ("transient", "connection")
+        assert (kind_of(error), error.code) == ("transient", "connection")
 
     @pytest.mark.parametrize(
         ("command", "kind"),
@@ -205,7 +206,7 @@ class TestErrors:
     ) -> None:
         server.script(command, hang=3)
         [error] = _send_batch(mail, [_queue(django_capture_on_commit_callbacks)])
-        assert error.kind == kind
+        assert kind_of(error) == kind
 
     def test_a_dropped_connection_is_opened_again_for_the_next_message(
         self, mail, server, django_capture_on_commit_callbacks
@@ -214,7 +215,7 @@ class TestErrors:
         second = _queue(django_capture_on_commit_callbacks, email="two@example.com")
         server.script("RCPT", drop=True)
         dropped, accepted = _send_batch(mail, [first, second])
-        assert isinstance(dropped, TransportError) and dropped.kind == "transient"
+        assert isinstance(dropped, TransportError) and kind_of(dropped) == "transient"
         assert not isinstance(accepted, TransportError)
         assert [r.rcpt_tos for r in server.received] == [("two@example.com",)]
         assert server.connections == 2
@@ -226,7 +227,7 @@ class TestErrors:
         second = _queue(django_capture_on_commit_callbacks, email="two@example.com")
         server.script("MAIL", 421)
         refused, accepted = _send_batch(mail, [first, second])
-        assert (refused.kind, refused.code) == ("transient", "421")
+        assert (kind_of(refused), refused.code) == ("transient", "421")
         assert not isinstance(accepted, TransportError)
         assert len(server.received) == 1
 
@@ -243,7 +244,7 @@ class TestErrors:
             with running_smtp_server(authenticator=refuse, auth_require_tls=False) as server:
                 account = _account(server.port, username="hotel", secret="s3cret-Passw0rd")
                 [error] = _send_batch(account, [_queue(django_capture_on_commit_callbacks)])
-        assert (error.kind, error.code) == ("permanent", "535")
+        assert (kind_of(error), error.code) == ("permanent", "535")
         assert "s3cret-Passw0rd" not in error.message
         assert "s3cret-Passw0rd" not in repr(error.__cause__)
         assert server.received == []
@@ -253,7 +254,7 @@ class TestErrors:
     ) -> None:
         account = _account(server.port, use_tls=True)
         [error] = _send_batch(account, [_queue(django_capture_on_commit_callbacks)])
-        assert (error.kind, error.code) == ("permanent", "config")
+        assert (kind_of(error), error.code) == ("permanent", "config")
 
 
 class TestThroughTheDispatcher:

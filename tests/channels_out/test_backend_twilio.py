@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_out.backends import TransportError, get_backend
-from channels_out.backends.twilio_common import retry_after_seconds
+from channels_out.backends.http import retry_after_seconds
 from channels_out.dispatch import deliver, sweep
 from channels_out.ledger import available_credits, credits_add
 from channels_out.models import (
@@ -31,6 +31,7 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
+from tests.channels_out.outcomes import kind_of
 from tests.factories import GuestFactory
 from tests.fakes._server import RecordedRequest, Response
 from tests.fakes.twilio_api import (
@@ -225,13 +226,13 @@ class TestSms:
         message = _sms(django_capture_on_commit_callbacks)
         fake.script(outcome)
         error = _send_error(sms, message)
-        assert (error.kind, error.code) == ("permanent", code)
+        assert (kind_of(error), error.code) == ("permanent", code)
 
     def test_a_429_is_transient(self, sms, fake, django_capture_on_commit_callbacks) -> None:
         message = _sms(django_capture_on_commit_callbacks)
         fake.script(TwilioOutcome.rate_limited())
         error = _send_error(sms, message)
-        assert (error.kind, error.code, error.retry_after) == ("transient", "20429", None)
+        assert (kind_of(error), error.code, error.retry_after) == ("transient", "20429", None)
 
     def test_a_429_with_retry_after_waits_that_long(
         self, credits, no_quiet_hours, settings, django_capture_on_commit_callbacks
@@ -269,7 +270,7 @@ class TestSms:
     ) -> None:
         message = _sms(django_capture_on_commit_callbacks)
         fake.script(outcome)
-        assert _send_error(sms, message).kind == "ambiguous"
+        assert kind_of(_send_error(sms, message)) == "ambiguous"
 
     def test_a_refused_connection_is_transient(
         self, fake, credits, no_quiet_hours, django_capture_on_commit_callbacks
@@ -280,7 +281,7 @@ class TestSms:
         account = twilio_account(fake, "sms", api_base_url=f"http://127.0.0.1:{closed}")
         message = _sms(django_capture_on_commit_callbacks)
         error = _send_error(account, message)
-        assert (error.kind, error.code) == ("transient", "connection")
+        assert (kind_of(error), error.code) == ("transient", "connection")
         assert TOKEN not in error.message
 
 

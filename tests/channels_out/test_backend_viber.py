@@ -29,6 +29,7 @@ from channels_out.models import (
 )
 from channels_out.services import Step, message_send
 from guests.services import guest_record_consent
+from tests.channels_out.outcomes import kind_of
 from tests.factories import GuestFactory
 from tests.fakes._server import CallbackRecord, WebhookSink, running_webhook_sink
 from tests.fakes.vonage_messages import (
@@ -205,7 +206,7 @@ class TestProviderErrors:
         fake.script(outcome)
         with pytest.raises(TransportError) as caught:
             get_backend(viber).send(message)
-        assert (caught.value.kind, caught.value.code) == ("permanent", code)
+        assert (kind_of(caught.value), caught.value.code) == ("permanent", code)
         assert words in caught.value.message
 
     def test_a_rejected_request_fails_the_message_with_the_reason(
@@ -244,7 +245,7 @@ class TestProviderErrors:
         fake.script(outcome)
         with pytest.raises(TransportError) as caught:
             get_backend(viber).send(message)
-        assert caught.value.kind == "ambiguous"
+        assert kind_of(caught.value) == "ambiguous"
 
     def test_a_refused_connection_is_transient(
         self, viber, django_capture_on_commit_callbacks
@@ -257,7 +258,7 @@ class TestProviderErrors:
         message = _queue(django_capture_on_commit_callbacks)
         with pytest.raises(TransportError) as caught:
             get_backend(viber).send(message)
-        assert caught.value.kind == "transient"
+        assert kind_of(caught.value) == "transient"
 
 
 class TestStatusWebhooks:
@@ -323,6 +324,18 @@ class TestStatusWebhooks:
         message.refresh_from_db()
         assert (message.status, message.provider_code) == (Status.FAILED, str(code))
         assert words in message.reason
+
+    def test_an_unknown_status_word_is_kept_as_an_event_and_changes_nothing(
+        self, viber, fake, client, caplog, django_capture_on_commit_callbacks
+    ) -> None:
+        message = _sent(django_capture_on_commit_callbacks)
+        callback = fake.callback(message.provider_message_id, "bogus")
+        assert relay(client, callback).status_code == 204
+        message.refresh_from_db()
+        assert message.status == Status.SENT
+        event = DeliveryEvent.objects.get(message=message, source="webhook")
+        assert (event.provider_status, event.status, event.applied) == ("bogus", Status.SENT, False)
+        assert "bogus" in caplog.text
 
     def test_an_undeliverable_receipt_fails_the_message(
         self, viber, fake, client, django_capture_on_commit_callbacks

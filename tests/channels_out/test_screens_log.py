@@ -240,7 +240,7 @@ def test_a_message_page_shows_events_cost_provider_answer_and_the_fallback_chain
 ) -> None:
     login("Operator")
     top_up(10)
-    locmem.script(TransportError("not a Viber user", code="NOVIBER", unreachable=True))
+    locmem.script(TransportError("not a Viber user", code="NOVIBER", permanent=True))
     viber = message_send(steps=Step(channel="viber", text="Welcome!", to="+905321234568"))
     deliver_queued()  # Viber: not a Viber user → the SMS fallback is queued
     deliver_queued()  # the SMS goes

@@ -100,7 +100,7 @@ def test_a_viber_test_that_falls_back_to_sms_prints_both_rows_and_succeeds(
     accounts, top_up
 ) -> None:
     top_up(5)
-    locmem.script(TransportError("not a Viber user", code="NOVIBER", unreachable=True))
+    locmem.script(TransportError("not a Viber user", code="NOVIBER", permanent=True))
     output = send("--account", "Viber", "+905321234567")
     viber = OutboundMessage.objects.get(channel="viber")
     sms = OutboundMessage.objects.get(fallback_for=viber)

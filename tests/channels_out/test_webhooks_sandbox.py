@@ -132,6 +132,23 @@ class TestStatusWebhook:
             message=message, source="webhook", status=Status.DELIVERED
         ).exists()
 
+    def test_an_unknown_status_word_is_kept_as_an_event_and_changes_nothing(
+        self, sms, client, caplog, django_capture_on_commit_callbacks
+    ) -> None:
+        message = _sent(GuestFactory(phone=PHONE), "sms", django_capture_on_commit_callbacks)
+        body = sandbox.receipt_body(
+            provider_message_id=message.provider_message_id,
+            status="bogus",
+            message_ref=str(message.pk),
+        )
+        assert post_receipt(client, sms, body).status_code == 204
+        message.refresh_from_db()
+        assert message.status == Status.SENT
+        event = DeliveryEvent.objects.get(message=message, source="webhook")
+        assert (event.provider_status, event.status, event.applied) == ("bogus", Status.SENT, False)
+        assert "unknown status" in event.description
+        assert "bogus" in caplog.text
+
     def test_the_sandbox_posts_its_own_signed_receipt(
         self, sms, sink, django_capture_on_commit_callbacks
     ) -> None:

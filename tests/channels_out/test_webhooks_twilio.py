@@ -194,6 +194,16 @@ class TestStatusCallbacks:
         assert sent.status == Status.SENT
         assert not DeliveryEvent.objects.filter(message=sent, source="webhook").exists()
 
+    def test_an_unknown_status_word_is_kept_as_an_event_and_changes_nothing(
+        self, sent, fake, client, caplog
+    ) -> None:
+        assert receipt(client, fake, sent, "bogus").status_code == 204
+        sent.refresh_from_db()
+        assert sent.status == Status.SENT
+        event = DeliveryEvent.objects.get(message=sent, source="webhook")
+        assert (event.provider_status, event.status, event.applied) == ("bogus", Status.SENT, False)
+        assert "bogus" in caplog.text
+
     def test_the_receipt_finds_its_message_by_the_m_parameter(self, sent, fake, client) -> None:
         sid = sent.provider_message_id
         OutboundMessage.objects.filter(pk=sent.pk).update(
