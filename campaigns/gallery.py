@@ -19,6 +19,8 @@ from types import MappingProxyType
 from django.conf import settings
 from django.db import transaction
 
+from crm_messaging.actors import Actor, record_staff_action
+
 from .models import Campaign, MessageVariant
 from .rendering import validate_variant
 
@@ -118,9 +120,15 @@ def _load(path: Path) -> tuple[int, GalleryTemplate]:
 
 
 def gallery_apply(
-    *, campaign: Campaign, key: str, languages: Iterable[str] | None = None, overwrite: bool = False
+    *,
+    campaign: Campaign,
+    key: str,
+    languages: Iterable[str] | None = None,
+    overwrite: bool = False,
+    user: Actor = None,
 ) -> list[MessageVariant]:
-    """Write the gallery template ``key`` into ``campaign``'s variants; return those written.
+    """Write the gallery template ``key`` into ``campaign``'s variants; return those written
+    (kept in the campaign's history with ``user``).
 
     For each language (default: every one the template has) a missing variant is created;
     an existing one is replaced (subject, HTML, text) only with ``overwrite``, keeping its
@@ -152,4 +160,9 @@ def gallery_apply(
             validate_variant(variant)
             variant.save()
             written.append(variant)
+        if written:
+            languages_written = ", ".join(variant.language for variant in written)
+            record_staff_action(
+                user, campaign, f"Loaded the standard template “{key}” ({languages_written})."
+            )
     return written

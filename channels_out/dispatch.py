@@ -34,7 +34,7 @@ from . import policy
 from .backends import Backend, TransportError, get_backend
 from .models import ChannelAccount, MessagingPolicy, OutboundMessage, SkipReason, Status
 from .redaction import unsealed
-from .services.messages import _record, _skip, messages_wipe_sealed
+from .services.messages import delivery_event_record, message_skip, messages_wipe_sealed
 from .services.status import StatusChange, message_apply_statuses
 from .throttle import Pacer
 
@@ -196,21 +196,21 @@ def _deliver_one(
     if message.not_before and message.not_before > now:
         return None
     if message.expires_at and message.expires_at <= now:
-        _skip(
+        message_skip(
             message,
             policy.Skip(SkipReason.EXPIRED, "its moment passed before it could go"),
             source="dispatch",
         )
         return None
     if consent_skip:
-        _skip(message, consent_skip, source="dispatch")
+        message_skip(message, consent_skip, source="dispatch")
         return None
     wait_until = policy.message_quiet_until(message, policy=house, at=now)
     if wait_until:
         OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
             not_before=wait_until, updated_at=now
         )
-        _record(
+        delivery_event_record(
             message,
             Status.QUEUED,
             source="dispatch",
@@ -321,7 +321,7 @@ def _after_error(
         provider_code=exc.code[:40],
         updated_at=now,
     )
-    _record(
+    delivery_event_record(
         message,
         Status.QUEUED,
         source="dispatch",

@@ -315,14 +315,14 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description="Activate the selected campaigns", permissions=("change",))
     def activate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        count = campaign_set_active(campaigns=queryset, active=True)
+        count = campaign_set_active(campaigns=queryset, active=True, user=request.user)
         messages.success(request, f"{plural(count, 'campaign')} activated.")
 
     @admin.action(
         description="Deactivate the selected campaigns (make passive)", permissions=("change",)
     )
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        count = campaign_set_active(campaigns=queryset, active=False)
+        count = campaign_set_active(campaigns=queryset, active=False, user=request.user)
         messages.success(request, f"{plural(count, 'campaign')} made passive.")
 
     @admin.action(
@@ -351,6 +351,7 @@ class CampaignAdmin(admin.ModelAdmin):
                         key=form.cleaned_data["key"],
                         languages=form.cleaned_data["languages"] or None,
                         overwrite=form.cleaned_data["overwrite"],
+                        user=request.user,
                     )
                 except GalleryError as exc:
                     messages.error(request, f"{campaign}: {exc}")

@@ -19,6 +19,7 @@ from ..models import (
     GUEST_FILTERS,
     STAY_FILTERS,
     TRIGGER_FIELDS,
+    VARIANT_CONTENT,
     Campaign,
     CampaignStep,
     MessageVariant,
@@ -101,15 +102,7 @@ class MessageVariantForm(forms.ModelForm):
 
     class Meta:
         model = MessageVariant
-        fields = (
-            "language",
-            "subject",
-            "html",
-            "text",
-            "whatsapp_content_sid",
-            "whatsapp_variables",
-            "note",
-        )
+        fields = ("language", *VARIANT_CONTENT)
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4, "cols": 80}),
             "html": forms.Textarea(attrs={"rows": 8, "cols": 80}),

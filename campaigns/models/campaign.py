@@ -333,6 +333,10 @@ class MessageVariant(models.Model):
         return f"{self.campaign} [{self.language}]"
 
 
+# What a message variant says; the rest (campaign, language) is where it belongs.
+VARIANT_CONTENT = ("subject", "html", "text", "whatsapp_content_sid", "whatsapp_variables", "note")
+
+
 class CampaignSettings(models.Model):
     """House rules for campaigns; one row."""
 

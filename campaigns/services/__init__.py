@@ -1,6 +1,6 @@
 """Every write of the campaign engine: runs, operator sends, approvals, test sends."""
 
-from .campaigns import campaign_duplicate, campaign_set_active
+from .campaigns import campaign_duplicate, campaign_save, campaign_set_active
 from .events import trigger_event_process
 from .operator import (
     Estimate,
@@ -16,6 +16,7 @@ from .runs import run_launch, run_open, run_send_chunk, runs_to_redrive
 
 __all__ = [
     "campaign_duplicate",
+    "campaign_save",
     "campaign_set_active",
     "Estimate",
     "Preview",

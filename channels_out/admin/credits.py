@@ -67,6 +67,7 @@ class LedgerEntryAdmin(BalanceOnTopMixin, ReadOnlyAdmin):
 @admin.register(CreditOrder)
 class CreditOrderAdmin(BalanceOnTopMixin, ServiceBackedAdmin):
     form = CreditOrderForm
+    service_keeps_history = True
     list_display = (
         "invoice_number",
         "credits",

@@ -140,6 +140,9 @@ class CreditOrder(models.Model):
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Not stored: set by ``credit_order_mark_paid`` on the order it returns — whether that call
+    # paid it (False when it was paid already).
+    paid_now: bool = False
 
     class Meta:
         ordering = ("-ordered_at",)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.actors import Actor, acting_user
+from crm_messaging.actors import Actor, acting_user, record_staff_action
 
 from ..ledger import InsufficientCredits, credits_add, credits_remove
 from ..models import CreditOrder, LedgerEntry, MessagingPolicy
@@ -32,7 +32,8 @@ def _next_invoice_number() -> str:
 
 
 def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> CreditOrder:
-    """Order credits: issue an invoice at the house price (default 1 EUR = 10 credits).
+    """Order credits: issue an invoice at the house price (default 1 EUR = 10 credits), kept
+    in the order's history with the staff member who ordered it.
 
     Raises ValidationError for a quantity that is not a positive whole number of credits.
     """
@@ -56,12 +57,19 @@ def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> 
     for _ in range(5):
         try:
             with transaction.atomic():
-                return CreditOrder.objects.create(
+                order = CreditOrder.objects.create(
                     credits=quantity,
                     amount=amount,
                     invoice_number=_next_invoice_number(),
                     ordered_by=acting_user(user),
                 )
+                record_staff_action(
+                    user,
+                    order,
+                    f"Ordered {quantity:,.0f} credits: invoice {order.invoice_number}.",
+                    added=True,
+                )
+                return order
         except IntegrityError:
             continue  # two orders took the same number at once; take the next
     raise RuntimeError("could not allocate an invoice number")
@@ -69,9 +77,12 @@ def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> 
 
 @transaction.atomic
 def credit_order_mark_paid(*, order: CreditOrder, user: Actor = None) -> CreditOrder:
-    """Record the invoice as paid and add its credits, once; then resume messages held for credits.
+    """Record the invoice as paid and add its credits, once, kept in the order's history with
+    the staff member; then resume messages held for credits.
 
-    Raises ValidationError for a cancelled order. Marking a paid order paid again changes nothing.
+    Raises ValidationError for a cancelled order. Marking a paid order paid again changes
+    nothing; ``order.paid_now`` says whether this call paid it (of two clicks at once, exactly
+    one did: the row is locked).
     """
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.CANCELLED:
@@ -80,6 +91,7 @@ def credit_order_mark_paid(*, order: CreditOrder, user: Actor = None) -> CreditO
             % {"invoice": locked.invoice_number}
         )
     if locked.status == CreditOrder.Status.PAID:
+        locked.paid_now = False
         return locked
     locked.status, locked.paid_at, locked.paid_by = (
         CreditOrder.Status.PAID,
@@ -94,14 +106,19 @@ def credit_order_mark_paid(*, order: CreditOrder, user: Actor = None) -> CreditO
         created_by=acting_user(user),
         note=f"invoice {locked.invoice_number}",
     )
+    record_staff_action(
+        user, locked, f"Marked paid; {locked.credits:,.0f} credits added ({locked.invoice_number})."
+    )
     transaction.on_commit(messages_resume_after_topup)
     order.refresh_from_db()
+    locked.paid_now = True
     return locked
 
 
 @transaction.atomic
 def credit_order_cancel(*, order: CreditOrder, user: Actor = None) -> CreditOrder:
-    """Cancel an unpaid order. Raises ValidationError for a paid one."""
+    """Cancel an unpaid order, kept in its history with the staff member. Raises
+    ValidationError for a paid one; cancelling again changes nothing."""
     locked = CreditOrder.objects.select_for_update().get(pk=order.pk)
     if locked.status == CreditOrder.Status.PAID:
         raise ValidationError(
@@ -116,6 +133,7 @@ def credit_order_cancel(*, order: CreditOrder, user: Actor = None) -> CreditOrde
         acting_user(user),
     )
     locked.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    record_staff_action(user, locked, f"Cancelled ({locked.invoice_number}).")
     order.refresh_from_db()
     return locked
 

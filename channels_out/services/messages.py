@@ -312,7 +312,10 @@ def _expand_plan(steps: Sequence[Step], house: MessagingPolicy, accounts: _Accou
     return plan
 
 
-def _event(
+# --- a message's history: every status change, receipt, retry and decision is an event ----------
+
+
+def delivery_event(
     message: OutboundMessage,
     status: str,
     *,
@@ -324,6 +327,8 @@ def _event(
     applied: bool = True,
     by: Any = None,
 ) -> DeliveryEvent:
+    """Return (unsaved, for a bulk insert) the event that ``message`` got ``status`` from
+    ``source``; ``applied`` False when it changed nothing (a late receipt, a retry)."""
     return DeliveryEvent(
         message=message,
         status=status,
@@ -337,9 +342,11 @@ def _event(
     )
 
 
-def _record(message: OutboundMessage, status: str, **kwargs: Any) -> None:
-    """Keep one event of ``message``'s history."""
-    _event(message, status, **kwargs).save()
+def delivery_event_record(message: OutboundMessage, status: str, **kwargs: Any) -> DeliveryEvent:
+    """Keep one event of ``message``'s history (see ``delivery_event`` for the arguments)."""
+    event = delivery_event(message, status, **kwargs)
+    event.save()
+    return event
 
 
 def _mark_skipped(message: OutboundMessage, skip: policy.Skip) -> None:
@@ -351,8 +358,10 @@ def _mark_skipped(message: OutboundMessage, skip: policy.Skip) -> None:
     message.finished_at = timezone.now()
 
 
-def _skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
-    """Mark a queued ``message`` skipped, release its credits, and go to the next step of its plan."""
+def message_skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
+    """Mark a queued ``message`` skipped (a check at sending time refused it: consent, expiry …),
+    keep the event, release its credits, and go to the next step of its plan. A message no
+    longer queued is left alone."""
     now = timezone.now()
     updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
         status=Status.SKIPPED,
@@ -364,7 +373,9 @@ def _skip(message: OutboundMessage, skip: policy.Skip, *, source: str) -> None:
     if not updated:
         return
     _mark_skipped(message, skip)
-    _record(message, Status.SKIPPED, source=source, description=skip.detail, code=skip.reason)
+    delivery_event_record(
+        message, Status.SKIPPED, source=source, description=skip.detail, code=skip.reason
+    )
     credits_release(message)
     if skip.reason in FALLBACK_SKIPS:
         message_fall_back(message, reason=skip.detail)
@@ -565,7 +576,7 @@ def _submit(
     # A queued row speaks for itself (created_at); a skip is an event worth its own line.
     DeliveryEvent.objects.bulk_create(
         [
-            _event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
+            delivery_event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
             for m in inserted
             if m.status == Status.SKIPPED
         ]
@@ -790,7 +801,7 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
     result = _submit([fallback])[fallback.dedupe_key]
     if not existed:
-        _record(
+        delivery_event_record(
             message,
             message.status,
             source="fallback",

@@ -15,15 +15,15 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.actors import Actor, acting_user
+from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.i18n import lower_label
 
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
 from ..models import FINAL_STATUSES, STATUS_RANK, DeliveryEvent, OutboundMessage, SkipReason, Status
 from .messages import (
-    _event,
-    _record,
+    delivery_event,
+    delivery_event_record,
     dispatch_on_commit,
     message_fall_back,
     message_submit_copy,
@@ -129,7 +129,7 @@ def message_apply_statuses(
         forward = known and STATUS_RANK[status] > STATUS_RANK[was]
         moved.append(forward)
         events.append(
-            _event(
+            delivery_event(
                 message,
                 status if known else was,
                 source=source,
@@ -250,7 +250,8 @@ def _undecided(message: OutboundMessage, *, refusal: str) -> OutboundMessage:
 
 @transaction.atomic
 def message_mark_sent(*, message: OutboundMessage, user: Actor, note: str = "") -> OutboundMessage:
-    """Operator decision on an unknown outcome: it went out. Debits its credits.
+    """Operator decision on an unknown outcome: it went out. Debits its credits; the decision is
+    a delivery event and a staff action in the message's history.
 
     Raises ValidationError unless the outcome is still unknown — also when another operator
     decided it a moment earlier (the row is locked while deciding; see ``_undecided``).
@@ -268,6 +269,7 @@ def message_mark_sent(*, message: OutboundMessage, user: Actor, note: str = "") 
         description=note or "marked sent by an operator",
         by=user,
     )
+    record_staff_action(user, locked, "Marked sent: the unknown outcome went out.")
     message.refresh_from_db()
     return message
 
@@ -277,7 +279,8 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
     """Operator decision on an unknown outcome: it did not go out; send it again as a new attempt.
 
     The original is marked failed (its credits released) and a copy is queued with the
-    dedupe key ``<key>|resend`` and a link to it, so a double click resends once.
+    dedupe key ``<key>|resend`` and a link to it, so a double click resends once; the decision
+    is a delivery event and a staff action in the message's history.
     Raises ValidationError unless the outcome is still unknown — also when another operator
     decided it a moment earlier (see ``_undecided``).
     """
@@ -313,7 +316,11 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
     copy.created_at = timezone.now()
     copy.source = "resend"
     copy.sent_by = acting_user(user)
-    return message_submit_copy(copy)
+    copy = message_submit_copy(copy)
+    record_staff_action(
+        user, message, f"Resent: the unknown outcome did not go out; copy #{copy.pk}."
+    )
+    return copy
 
 
 def messages_resume_after_topup(*, limit: int = 10_000) -> int:
@@ -347,7 +354,7 @@ def messages_resume_after_topup(*, limit: int = 10_000) -> int:
                     continue
                 message = OutboundMessage.objects.get(pk=pk)
                 credits_reserve(message)
-                _record(
+                delivery_event_record(
                     message, Status.QUEUED, source="top-up", description="credits available again"
                 )
                 dispatch_on_commit(message)

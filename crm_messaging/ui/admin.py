@@ -58,7 +58,21 @@ class ServiceBackedAdmin(admin.ModelAdmin):
 
     The service may still refuse what the form accepted (another user changed the row in
     between); the refusal undoes the whole request and comes back as an error message.
+    When the service keeps the staff action in the object's history itself
+    (``record_staff_action``), ``service_keeps_history`` stops the admin writing a second entry.
     """
+
+    service_keeps_history = False
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if self.service_keeps_history:
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if self.service_keeps_history:
+            return None
+        return super().log_change(request, obj, message)
 
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool

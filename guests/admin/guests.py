@@ -224,6 +224,7 @@ def _moved_summary(moved: dict[str, int]) -> str:
 @admin.register(Guest)
 class GuestAdmin(ServiceBackedAdmin):
     form = GuestAdminForm
+    service_keeps_history = True
     list_display = (
         "name",
         "phone_display",

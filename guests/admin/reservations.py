@@ -293,6 +293,18 @@ class ReservationAdmin(ServiceBackedAdmin):
             **details,
         )
 
+    def construct_change_message(
+        self, request: HttpRequest, form: forms.Form, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        # The companion services keep their own changes in the history.
+        others = [f for f in formsets or () if f.model is not ReservationCompanion]
+        return super().construct_change_message(request, form, others, add)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if not message:  # only companions changed: their service has kept that already
+            return None
+        return super().log_change(request, obj, message)
+
     def save_formset(
         self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
     ) -> None:
@@ -301,8 +313,9 @@ class ReservationAdmin(ServiceBackedAdmin):
             return
         links = formset.save(commit=False)
         for link in formset.deleted_objects:
-            # No service removes a companion; the link row is all there is to undo.
-            link.delete()
+            services.reservation_remove_companion(
+                reservation=form.instance, guest=link.guest, user=_staff(request)
+            )
         for link in links:
             if link.pk is None:
                 try:

@@ -20,6 +20,7 @@ from .reservations import (
     reservation_create,
     reservation_mark_no_show,
     reservation_modify,
+    reservation_remove_companion,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "guest_update",
     "night_audit_run",
     "reservation_add_companion",
+    "reservation_remove_companion",
     "reservation_cancel",
     "reservation_check_in",
     "reservation_check_out",

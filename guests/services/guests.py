@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.actors import Actor, acting_user
+from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
 from ..contacts import normalise_email
@@ -56,6 +56,15 @@ def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool)
     return values
 
 
+# A profile field's column (``loyalty_tier`` → ``loyalty_tier_id``).
+_ATTNAMES = {field.name: field.attname for field in Guest._meta.concrete_fields}
+
+
+def _column(value: Any) -> Any:
+    """A value as its column holds it (a related row as its id)."""
+    return value.pk if isinstance(value, models.Model) else value
+
+
 def _check_profile_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -75,7 +84,8 @@ def guest_create(
 
     Phone numbers are stored in E.164; an invalid one raises ValidationError unless
     ``strict_phone`` is off (imports), in which case it is kept as given and marked invalid.
-    Raises ValidationError for a malformed e-mail or any invalid field.
+    Raises ValidationError for a malformed e-mail or any invalid field. The new profile is
+    kept in the guest's history with ``user``.
     """
     _check_profile_fields(profile)
     guest = Guest(first_name=first_name.strip(), **profile)
@@ -85,6 +95,7 @@ def guest_create(
         setattr(guest, field, value)
     guest.full_clean(exclude=["phone", "email"])
     guest.save()
+    record_staff_action(user, guest, "Created.", added=True)
     return guest
 
 
@@ -98,19 +109,27 @@ def guest_update(
     user: Actor = None,
     **profile: Any,
 ) -> Guest:
-    """Change profile fields; a changed e-mail loses its verified mark. Raises ValidationError."""
+    """Change profile fields; a changed e-mail loses its verified mark. What changed is kept in
+    the guest's history with ``user``. Raises ValidationError."""
     _check_profile_fields(profile)
+    contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
+    # Compare with the stored row: the instance may already carry the new values (a form).
+    wanted = {**profile, **contact}
+    columns = {name: _ATTNAMES[name] for name in wanted}
+    stored = Guest.objects.filter(pk=guest.pk).values(*columns.values()).first() or {}
+    changed = [
+        name for name, value in wanted.items() if stored.get(columns[name]) != _column(value)
+    ]
     for field, value in profile.items():
         setattr(guest, field, value)
-    contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
-    # Compare with the stored address: the instance may already carry the new one (a form).
-    stored_email = Guest.objects.filter(pk=guest.pk).values_list("email", flat=True).first() or ""
-    if "email" in contact and contact["email"].lower() != stored_email.lower():
+    if "email" in contact and contact["email"].lower() != str(stored.get("email") or "").lower():
         guest.email_verified = False
     for field, value in contact.items():
         setattr(guest, field, value)
     guest.full_clean(exclude=["phone", "email"])
     guest.save()
+    if changed:
+        record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
     return guest
 
 

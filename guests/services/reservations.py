@@ -16,7 +16,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from crm_messaging.actors import Actor, acting_user
+from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.i18n import lower_label
 
 from .. import signals
@@ -214,11 +214,34 @@ def reservation_modify(
 def reservation_add_companion(
     *, reservation: Reservation, guest: Guest, user: Actor = None
 ) -> ReservationCompanion:
-    """Add ``guest`` to the stay as a companion (once). Raises ValidationError for the booker."""
+    """Add ``guest`` to the stay as a companion (once), kept in the reservation's history with
+    the staff member.
+
+    Raises ValidationError for the booker.
+    """
     if guest.pk == reservation.booker_id:
         raise ValidationError(gettext("The booker is already on this reservation."))
-    link, _ = ReservationCompanion.objects.get_or_create(reservation=reservation, guest=guest)
+    link, created = ReservationCompanion.objects.get_or_create(reservation=reservation, guest=guest)
+    if created:
+        _log_companion(reservation, guest, action="Added", user=user)
     return link
+
+
+@transaction.atomic
+def reservation_remove_companion(
+    *, reservation: Reservation, guest: Guest, user: Actor = None
+) -> bool:
+    """Take ``guest`` off the stay's companions, kept in the reservation's history with the
+    staff member; return whether he was on it (removing him twice changes nothing). His
+    profile stays."""
+    removed, _ = ReservationCompanion.objects.filter(reservation=reservation, guest=guest).delete()
+    if removed:
+        _log_companion(reservation, guest, action="Removed", user=user)
+    return bool(removed)
+
+
+def _log_companion(reservation: Reservation, guest: Guest, *, action: str, user: Actor) -> None:
+    record_staff_action(user, reservation, f"{action} companion {guest.full_name} (#{guest.pk}).")
 
 
 def _transition(

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from campaigns.admin.forms import CampaignForm, CampaignStepForm, MessageVariantForm
 from campaigns.admin.forms import GalleryForm as AdminGalleryForm
 from campaigns.gallery import GalleryTemplate
-from campaigns.models import M2M_FILTERS, Campaign, CampaignStep, MessageVariant
+from campaigns.models import M2M_FILTERS, VARIANT_CONTENT, Campaign, MessageVariant
+from campaigns.services import campaign_save
 from guests.models import ContactChannel
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 MAX_STEPS = 4
-CONTENT_FIELDS = ("subject", "html", "text", "whatsapp_content_sid", "whatsapp_variables", "note")
 
 
 class CampaignEditorForm(CampaignForm):
@@ -198,8 +198,6 @@ class VariantForm(MessageVariantForm):
         kwargs.setdefault("use_required_attribute", False)
         super().__init__(*args, **kwargs)
         self.fields["language"].disabled = True  # the tab decides it, never the posted data
-        # Validation writes into the instance: keep what was saved, to leave an untouched message alone.
-        self.saved = {name: getattr(self.instance, name) for name in CONTENT_FIELDS}
 
     def full_clean(self) -> None:
         if self.is_bound and not self.has_content:
@@ -221,15 +219,15 @@ class VariantForm(MessageVariantForm):
     @property
     def is_blank(self) -> bool:
         """Whether the (valid) form leaves this language without a message."""
-        return not any(self.cleaned_data.get(name) for name in CONTENT_FIELDS)
+        return not any(self.cleaned_data.get(name) for name in VARIANT_CONTENT)
 
     @property
     def has_content(self) -> bool:
         """Whether the boxes hold a message (the tab is marked)."""
         if self.is_bound:
-            values = [self.data.get(self.add_prefix(name), "") for name in CONTENT_FIELDS]
+            values = [self.data.get(self.add_prefix(name), "") for name in VARIANT_CONTENT]
         else:
-            values = [self[name].value() for name in CONTENT_FIELDS]
+            values = [self[name].value() for name in VARIANT_CONTENT]
         return any(str(value or "").strip() not in ("", "{}") for value in values)
 
     @property
@@ -350,16 +348,16 @@ class CampaignEditor:
     # --- saving -----------------------------------------------------------------------------
 
     def save(self, *, user: Any = None) -> Campaign:
-        """Write the campaign, its plan and its messages in one transaction (after ``is_valid``)."""
-        with transaction.atomic():
-            campaign = self.form.save(commit=False)
-            if self.is_new and getattr(user, "is_authenticated", False):
-                campaign.created_by = user
-            campaign.save()
-            self.form.save_m2m()
-            self._write_steps(campaign, [form for form in self.steps.forms])
-            self._write_variants(campaign, self.variants)
-        return campaign
+        """Write the campaign, its plan and its messages through ``campaign_save`` (after
+        ``is_valid``), kept in the campaign's history with ``user``."""
+        return campaign_save(
+            campaign=self.campaign,
+            fields=self._fields(),
+            steps=self._wanted_steps(self.steps.forms),
+            variants=self._contents(self.variants),
+            user=user,
+            where="in the campaign editor",
+        )
 
     def save_draft(self) -> Campaign | None:
         """Write what is valid of the posted editor, for a forecast or preview to read; None when
@@ -367,46 +365,40 @@ class CampaignEditor:
         transaction is rolled back."""
         if not self.form.is_valid():
             return None
-        campaign = self.form.save()
-        if self.steps.is_valid():
-            self._write_steps(campaign, self.steps.forms)
-        self._write_variants(campaign, [form for form in self.variants if form.is_valid()])
-        return campaign
+        return campaign_save(
+            campaign=self.campaign,
+            fields=self._fields(),
+            steps=self._wanted_steps(self.steps.forms) if self.steps.is_valid() else None,
+            variants=self._contents([form for form in self.variants if form.is_valid()]),
+        )
+
+    def _fields(self) -> dict[str, Any]:
+        """The campaign's validated fields: as the form's cleaning put them on the campaign,
+        the many-to-many filters as the rows chosen."""
+        return {
+            name: list(self.form.cleaned_data.get(name) or [])
+            if name in M2M_FILTERS
+            else getattr(self.form.instance, name)
+            for name in self.form._meta.fields or ()
+        }
 
     @staticmethod
-    def _write_steps(campaign: Campaign, forms_: list[StepForm]) -> None:
-        wanted = [
+    def _wanted_steps(forms_: list[StepForm]) -> list[tuple[str, Any]]:
+        return [
             (form.cleaned_data["channel"], form.cleaned_data.get("account"))
             for form in forms_
             if form.cleaned_data.get("channel")
         ]
-        existing = [
-            (step.channel, step.account) for step in campaign.steps.order_by("position", "pk")
-        ]
-        if wanted == existing:
-            return
-        # Positions are unique per campaign: rewriting the short plan beats reshuffling it in place.
-        campaign.steps.all().delete()
-        CampaignStep.objects.bulk_create(
-            CampaignStep(campaign=campaign, position=position, channel=channel, account=account)
-            for position, (channel, account) in enumerate(wanted)
-        )
 
     @staticmethod
-    def _write_variants(campaign: Campaign, forms_: list[VariantForm]) -> None:
-        for form in forms_:
-            variant = form.instance
-            if form.is_blank:
-                if variant.pk is not None:
-                    variant.delete()
-                continue
-            if variant.pk is not None and all(
-                form.cleaned_data.get(name) == form.saved[name] for name in CONTENT_FIELDS
-            ):
-                continue
-            variant = form.save(commit=False)
-            variant.campaign = campaign
-            variant.save()
+    def _contents(forms_: list[VariantForm]) -> dict[str, dict[str, Any] | None]:
+        """Each language's message as cleaned, or None for a language left empty."""
+        return {
+            form.code: None
+            if form.is_blank
+            else {name: form.cleaned_data.get(name) for name in VARIANT_CONTENT}
+            for form in forms_
+        }
 
 
 @contextmanager

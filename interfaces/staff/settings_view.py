@@ -2,8 +2,8 @@
 form for the manager.
 
 The values live in three single-row models owned by three apps: ``MessagingPolicy``
-(sender layer), ``Hotel`` (CRM core) and ``CampaignSettings`` (campaign engine). This
-screens layer is the one place that sees all three; ``settings_save`` writes them together.
+(sender layer), ``Hotel`` (CRM core) and ``CampaignSettings`` (campaign engine); the staff
+shell's service ``settings_save`` (``services.py``) writes them together.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
-from django.db import models, transaction
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -21,33 +20,13 @@ from django.views.generic import FormView
 
 from campaigns.models import CampaignSettings
 from channels_out.models import MessagingPolicy
-from crm_messaging.actors import Actor, record_staff_action
 from crm_messaging.ui.screens import StaffView
 from guests.models import Hotel
 
+from .services import CAMPAIGN_FIELDS, HOTEL_FIELDS, POLICY_FIELDS, settings_save
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-# form field → (model, its field)
-POLICY_FIELDS = (
-    "sms_notifications_enabled",
-    "viber_first",
-    "quiet_start_service",
-    "quiet_end_service",
-    "quiet_start_marketing",
-    "quiet_end_marketing",
-    "frequency_cap_count",
-    "frequency_cap_days",
-    "low_balance_threshold",
-    "credits_per_eur",
-)
-HOTEL_FIELDS = ("send_notifications_default",)
-CAMPAIGN_FIELDS = (
-    "approval_cost_threshold",
-    "approval_recipient_threshold",
-    "daily_fallback_time",
-    "arrival_time",
-)
 
 
 class TimeInput(forms.TimeInput):
@@ -173,38 +152,6 @@ class SettingsForm(forms.Form):
             (CampaignSettings.load(), CAMPAIGN_FIELDS),
         )
         return {name: getattr(row, name) for row, names in rows for name in names}
-
-
-def _apply(row: models.Model, values: dict[str, Any], names: tuple[str, ...]) -> list[str]:
-    changed = [name for name in names if getattr(row, name) != values[name]]
-    for name in changed:
-        setattr(row, name, values[name])
-    if changed:
-        row.save(update_fields=changed)
-    return changed
-
-
-@transaction.atomic
-def settings_save(*, values: dict[str, Any], user: Actor) -> list[str]:
-    """Write the CRM settings to the messaging policy, the hotel and the campaign settings, and
-    record who changed what in the admin history. Returns the names of the changed fields.
-
-    ``values`` are a valid ``SettingsForm``'s cleaned data; the rows are locked while written.
-    """
-    changed: list[str] = []
-    for model, names in (
-        (MessagingPolicy, POLICY_FIELDS),
-        (Hotel, HOTEL_FIELDS),
-        (CampaignSettings, CAMPAIGN_FIELDS),
-    ):
-        model.load()  # make sure the single row exists before locking it
-        row = model._default_manager.select_for_update().get(pk=1)
-        fields = _apply(row, values, names)
-        if fields:
-            labels = [str(getattr(row._meta.get_field(f), "verbose_name", f)) for f in fields]
-            record_staff_action(user, row, [{"changed": {"fields": labels}}])
-        changed += fields
-    return changed
 
 
 class SettingsView(StaffView, FormView):

@@ -30,7 +30,6 @@ from django.views.generic import TemplateView
 
 from channels_out.models import InboundMessage
 from channels_out.selectors import guest_messages
-from crm_messaging.actors import record_staff_action
 from crm_messaging.i18n import lower_label
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import (
@@ -399,12 +398,6 @@ class GuestEditView(StaffView, TemplateView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                if form.changed_data:
-                    record_staff_action(
-                        request.user,
-                        guest,
-                        "Changed " + ", ".join(form.changed_data) + " on the front desk.",
-                    )
                 messages.success(
                     request, _("%(name)s's profile is saved.") % {"name": guest.full_name}
                 )

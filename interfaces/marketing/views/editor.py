@@ -28,7 +28,6 @@ from campaigns.selectors import forecast
 from campaigns.services import campaign_test_send, estimate, preview
 from campaigns.services.runs import record_parts
 from campaigns.validation import plan_errors
-from crm_messaging.actors import record_staff_action
 from crm_messaging.ui.screens import StaffView
 
 from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm, draft_campaign
@@ -131,12 +130,8 @@ class EditorView(StaffView, View):
             return self.show(request, editor)
         campaign = editor.save(user=request.user)
         if editor.is_new:
-            record_staff_action(
-                request.user, campaign, "Created in the campaign editor.", added=True
-            )
             messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
         else:
-            record_staff_action(request.user, campaign, "Changed in the campaign editor.")
             messages.success(request, _("Campaign “%(name)s” saved.") % {"name": campaign.name})
         where = {"steps": _("Delivery plan"), "variants": _("Messages")}
         for field, problems in plan_errors(campaign).items():
@@ -320,6 +315,7 @@ class GalleryApplyView(StaffView, View):
                 key=key,
                 languages=form.cleaned_data["languages"] or None,
                 overwrite=form.cleaned_data["overwrite"],
+                user=request.user,
             )
         except GalleryError as exc:
             messages.error(request, str(exc))
@@ -328,9 +324,6 @@ class GalleryApplyView(StaffView, View):
         else:
             if written:
                 languages = ", ".join(variant.language for variant in written)
-                record_staff_action(
-                    request.user, campaign, f"Loaded the standard template “{key}” ({languages})."
-                )
                 messages.success(
                     request,
                     _("Loaded the standard template in %(languages)s.") % {"languages": languages},

@@ -15,7 +15,6 @@ from django.views.generic import TemplateView, View
 
 from campaigns.models import Campaign, CampaignRun, CampaignStep
 from campaigns.services import campaign_duplicate, campaign_set_active
-from crm_messaging.actors import record_staff_action
 from crm_messaging.ui.screens import StaffView, next_url, paginate
 from guests.models import ContactChannel
 
@@ -114,8 +113,7 @@ class CampaignSetActiveView(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         active = request.POST.get("active") == "1"
-        if campaign_set_active(campaigns=[campaign], active=active):
-            record_staff_action(request.user, campaign, "Activated." if active else "Made passive.")
+        campaign_set_active(campaigns=[campaign], active=active, user=request.user)
         if active:
             messages.success(request, _("“%(name)s” is active.") % {"name": campaign.name})
         else:
@@ -136,12 +134,6 @@ class CampaignDuplicateView(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         original = get_object_or_404(Campaign, pk=pk)
         copy = campaign_duplicate(original, user=request.user)
-        record_staff_action(
-            request.user,
-            copy,
-            added=True,
-            message=f"Copied from “{original.name}” (#{original.pk}).",
-        )
         messages.success(
             request,
             _("Copied “%(name)s”; the copy is passive until you activate it.")

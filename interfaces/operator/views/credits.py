@@ -10,7 +10,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -26,7 +25,6 @@ from channels_out.services.credits import (
     credit_order_create,
     credit_order_mark_paid,
 )
-from crm_messaging.actors import record_staff_action
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 
 from .chart import spend_chart
@@ -119,13 +117,7 @@ class CreditOrderCreateView(StaffView, View):
         form = CreditOrderForm(request.POST)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    order = credit_order_create(
-                        credits=form.cleaned_data["credits"], user=request.user
-                    )
-                    record_staff_action(
-                        request.user, order, "Ordered credits from the credits screen"
-                    )
+                order = credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
             except ValidationError as exc:
                 form.add_error(
                     "credits" if "credits" in getattr(exc, "error_dict", {}) else None, exc
@@ -157,10 +149,7 @@ class _OrderAction(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = get_object_or_404(CreditOrder, pk=pk)
         try:
-            with transaction.atomic():
-                done = self.act(order)
-                if done:
-                    record_staff_action(request.user, order, done)
+            done = self.act(order)
         except ValidationError as exc:
             messages.error(request, refusal(exc))
         else:
@@ -175,15 +164,13 @@ class CreditOrderMarkPaidView(_OrderAction):
     permission_required = "channels_out.mark_paid"
 
     def act(self, order: CreditOrder) -> str:
-        # Locked, so that of two clicks at once exactly one reports the credits added.
-        order = CreditOrder.objects.select_for_update().get(pk=order.pk)
-        if order.status == CreditOrder.Status.PAID:
+        paid = credit_order_mark_paid(order=order, user=self.request.user)
+        if not paid.paid_now:  # of two clicks at once, exactly one paid it
             messages.warning(
                 self.request,
-                _("%(number)s was already paid; nothing added.") % {"number": order.invoice_number},
+                _("%(number)s was already paid; nothing added.") % {"number": paid.invoice_number},
             )
             return ""
-        paid = credit_order_mark_paid(order=order, user=self.request.user)
         return str(
             _("%(number)s marked paid; %(credits)s credits added.")
             % {"number": paid.invoice_number, "credits": f"{paid.credits:,.0f}"}

@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Case, CharField, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,7 +29,6 @@ from django.views.generic import DetailView, TemplateView
 from campaigns.models import Campaign, CampaignRun
 from channels_out.models import FINAL_STATUSES, OutboundMessage, Status
 from channels_out.services import message_mark_sent, message_resend
-from crm_messaging.actors import record_staff_action
 from crm_messaging.ui.screens import StaffView, next_url, paginate, refusal
 from guests.models import ContactChannel
 
@@ -320,7 +318,7 @@ class UnknownQueueView(StaffView, TemplateView):
 
 class _Decision(StaffView, View):
     """POST: an operator's decision on an unknown outcome; the service records it as a
-    delivery event with the operator, and the screen adds it to the audit trail."""
+    delivery event with the operator and as a staff action in the message's history."""
 
     permission_required = "channels_out.resolve_unknown"
     http_method_names = ["post"]
@@ -331,9 +329,7 @@ class _Decision(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         message = get_object_or_404(OutboundMessage, pk=pk)
         try:
-            with transaction.atomic():
-                done = self.decide(message)
-                record_staff_action(request.user, message, done)
+            done = self.decide(message)
         except ValidationError as exc:
             messages.error(request, f"#{message.pk}: {refusal(exc)}")
         else:
