@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .backends import WebhookRejected, get_backend
+from .backends import Backend, WebhookRejected, get_backend
 from .models import ChannelAccount, OutboundMessage
 from .services.inbound import inbound_receive
 from .services.status import message_apply_status
@@ -23,7 +23,9 @@ from .signals import webhook_rejected
 logger = logging.getLogger(__name__)
 
 
-def _verified(request: HttpRequest, account_id: int):  # type: ignore[no-untyped-def]
+def _verified(request: HttpRequest, account_id: int) -> tuple[ChannelAccount, Backend]:
+    """The account the URL names and its backend, once the request proved it comes from the
+    provider; raise WebhookRejected otherwise (404 for an unknown account)."""
     account = get_object_or_404(ChannelAccount, pk=account_id)
     backend = get_backend(account)
     backend.verify_webhook(request)

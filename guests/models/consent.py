@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -100,14 +102,14 @@ class ConsentRecord(models.Model):
         where = f" by {self.get_channel_display()}" if self.channel else ""
         return f"{self.get_purpose_display()}{where} {verb}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError(
                 "Consent records are append-only: record a new statement instead."
             )
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[override]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Consent records are append-only and cannot be deleted.")
 
     def clean(self) -> None:
