@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from jinja2 import Template
+from jinja2 import Template, meta
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from markupsafe import escape
 
@@ -234,6 +234,13 @@ class CompiledVariant:
     html: Template | None = None
     note: Template | None = None
     whatsapp_variables: tuple[tuple[str, Template], ...] = ()
+    # The context sections the templates read (guest, reservation, links …).
+    names: frozenset[str] = frozenset()
+
+    @property
+    def uses_links(self) -> bool:
+        """Whether a part shows one of the guest's own links (@UNSUBSCRIBE, @PORTAL …)."""
+        return "links" in self.names
 
     def render(
         self, context: Mapping[str, Any], *, time_limit: float = RENDER_TIME_LIMIT
@@ -299,11 +306,17 @@ def compile_variant(variant: MessageVariant) -> CompiledVariant:
 
 
 def compile_uncached(variant: MessageVariant) -> CompiledVariant:
+    names: set[str] = set()
+
     def part(source: str, kind: str, field: str) -> Template | None:
         if not source.strip():
             return None
         try:
-            return compile_template(source, kind)
+            template = compile_template(source, kind)
+            names.update(
+                meta.find_undeclared_variables(KINDS[kind].env.parse(translate_keywords(source)))
+            )
+            return template
         except UnknownKeyword as exc:
             raise RenderError(str(exc), field=field) from None
         except TemplateSyntaxError as exc:
@@ -323,13 +336,18 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
         if template is None:
             raise RenderError(f"WhatsApp variable {key} is empty", field="whatsapp_variables")
         compiled_variables.append((str(key), template))
+    subject = part(variant.subject, "subject", "subject")
+    text = part(variant.text, "text", "text")
+    html = part(variant.html, "html", "html")
+    note = part(variant.note, "note", "note")
     return CompiledVariant(
         language=variant.language,
-        subject=part(variant.subject, "subject", "subject"),
-        text=part(variant.text, "text", "text"),
-        html=part(variant.html, "html", "html"),
-        note=part(variant.note, "note", "note"),
+        subject=subject,
+        text=text,
+        html=html,
+        note=note,
         whatsapp_variables=tuple(compiled_variables),
+        names=frozenset(names),
     )
 
 

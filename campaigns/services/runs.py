@@ -264,15 +264,14 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
                 )
             )
             continue
-        context = record_context(
-            campaign,
-            record,
-            hotel=hotel,
-            language=variant.language,
-            links=links_for(campaign, guest, steps[0].channel),
-        )
         try:
-            rendered = compile_variant(variant).render(context)
+            compiled = compile_variant(variant)
+            # The guest's own links are signed per guest: only for a message that shows them.
+            links = links_for(campaign, guest, steps[0].channel) if compiled.uses_links else None
+            context = record_context(
+                campaign, record, hotel=hotel, language=variant.language, links=links
+            )
+            rendered = compiled.render(context)
         except RenderError as exc:
             failures[str(exc)] += 1
             requests.append(

@@ -1,0 +1,104 @@
+"""The walk of one message from check-in to receipt, through the real pieces: a check-in fires
+the welcome campaign, its run queues an SMS, the worker sends it through the real twilio
+library to the local fake Twilio, and Twilio's signed receipt marks it delivered.
+
+What it counts: every file of ours in which a function runs between the check-in and the
+receipt (a first walk loads the modules, so imports do not count; tests and migrations are
+not ours). The count was 34 before the layers moved into folders (e1b80b0) and 36 just after
+(febdcf4); the README ("How one message travels") lists the files. The test prints them
+(``pytest -s``) and fails when the walk spreads back to where it was."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from campaigns.models import Campaign, CampaignStep, MessageVariant, Trigger
+from channels_out.ledger import credits_add
+from channels_out.models import OutboundMessage, Status
+from guests.services import reservation_check_in
+from tests.channels_out.test_backend_twilio import fake_twilio, twilio_account
+from tests.factories import GuestFactory, ReservationFactory
+from tests.fakes.twilio_api import FakeTwilio, signed_status_callback, status_callback_params
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(settings.BASE_DIR).resolve()
+BOUND = 34  # files the walk crossed before the house issue (issue 10), counted this way
+
+
+def is_ours(filename: str) -> bool:
+    path = Path(filename)
+    if not path.is_absolute() or ROOT not in path.parents:
+        return False
+    parts = path.relative_to(ROOT).parts
+    return parts[0] not in ("tests", ".venv", "bench") and "migrations" not in parts
+
+
+@pytest.fixture
+def fake(settings) -> Iterator[FakeTwilio]:  # type: ignore[no-untyped-def]
+    with fake_twilio(settings) as server:
+        yield server
+
+
+@pytest.fixture
+def welcome(fake: FakeTwilio, hotel, no_quiet_hours) -> Campaign:  # type: ignore[no-untyped-def]
+    credits_add(amount=Decimal(100), key="walk")
+    sms = twilio_account(fake, "sms")
+    campaign = Campaign.objects.create(name="Welcome", trigger=Trigger.CHECK_IN)
+    CampaignStep.objects.create(campaign=campaign, position=0, channel="sms", account=sms)
+    MessageVariant.objects.create(campaign=campaign, language="en", text="Welcome @NAME")
+    return campaign
+
+
+def walk(client, fake: FakeTwilio, capture: Callable[..., Any]) -> OutboundMessage:  # type: ignore[no-untyped-def]
+    """Check a guest in and bring his welcome SMS's receipt back; return the message."""
+    guest = GuestFactory(phone="+905321234567")
+    reservation = ReservationFactory(booker=guest)
+    with capture(execute=True):
+        reservation_check_in(reservation=reservation, room_number="214")
+    message = OutboundMessage.objects.get(reservation=reservation)
+    params = status_callback_params(fake.message(message.provider_message_id), "delivered")
+    path = reverse("channels_out:status-webhook", kwargs={"account_id": message.account_id})
+    path += f"?m={message.pk}"
+    headers, body = signed_status_callback(f"http://testserver{path}", params, fake.auth_token)
+    answer = client.post(
+        path,
+        data=body,
+        content_type=headers["Content-Type"],
+        headers={"X-Twilio-Signature": headers["X-Twilio-Signature"]},
+    )
+    assert answer.status_code == 204
+    message.refresh_from_db()
+    return message
+
+
+def test_one_message_from_check_in_to_receipt_crosses_few_files(
+    welcome, fake, client, django_capture_on_commit_callbacks
+) -> None:
+    # A first walk loads every module, so the traced one counts calls, not imports.
+    assert walk(client, fake, django_capture_on_commit_callbacks).status == Status.DELIVERED
+    crossed: set[str] = set()
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and is_ours(frame.f_code.co_filename):
+            crossed.add(str(Path(frame.f_code.co_filename).resolve().relative_to(ROOT)))
+
+    sys.setprofile(profile)
+    try:
+        message = walk(client, fake, django_capture_on_commit_callbacks)
+    finally:
+        sys.setprofile(None)
+    assert message.status == Status.DELIVERED
+    files = sorted(crossed)
+    print(f"\none message, check-in to receipt: {len(files)} files", *files, sep="\n  ")
+    assert "guests/services/reservations.py" in files and "channels_out/webhooks.py" in files
+    assert len(files) < BOUND, files
