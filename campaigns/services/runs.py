@@ -300,7 +300,7 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
             MessageRequest(
                 steps=plan,
                 language=variant.language,
-                secrets=link_secrets(guest, steps[0].channel),
+                secrets=link_secrets(guest, steps[0].channel) if compiled.uses_links else (),
                 **common,
             )
         )

@@ -181,7 +181,7 @@ class TestEveryPathSendsTheFullText:
         )
         stored_plan = json.dumps(viber.fallback_plan, ensure_ascii=False)
         assert TOKEN not in stored_plan and MASK in stored_plan
-        locmem.script(TransportError("not a Viber user", code="1300", unreachable=True))
+        locmem.script(TransportError("not a Viber user", code="1300", permanent=True))
         deliver([viber.pk])
         sms = OutboundMessage.objects.get(fallback_for=viber)
         assert sms.body == f"Sign in: https://h.example/l/{MASK}/"
