@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from channels_out.ledger import credits_text
-from crm_messaging.ui.admin import admin_link, error_text, plural
+from crm_messaging.ui.admin import ServiceBackedAdmin, admin_link, error_text, plural
 from guests.models import ContactChannel
 
 from ..gallery import GalleryError, gallery_apply
 from ..models import (
     M2M_FILTERS,
+    VARIANT_CONTENT,
     Campaign,
     CampaignRun,
     CampaignStep,
@@ -37,7 +38,13 @@ from ..models import (
 )
 from ..rendering import KEYWORDS
 from ..selectors import Forecast, forecast, next_occurrence
-from ..services import campaign_duplicate, campaign_send, campaign_set_active, preview
+from ..services import (
+    campaign_duplicate,
+    campaign_save,
+    campaign_send,
+    campaign_set_active,
+    preview,
+)
 from ..validation import plan_errors
 from .forms import CampaignForm, CampaignStepForm, GalleryForm, MessageVariantForm
 from .pages import CONFIRM_SEND, GALLERY, PREVIEW, render_page
@@ -92,7 +99,8 @@ class MessageVariantInline(admin.StackedInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ServiceBackedAdmin):
+    service_keeps_history = True
     form = CampaignForm
     inlines = (CampaignStepInline, MessageVariantInline)
     list_display = (
@@ -293,14 +301,45 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool
     ) -> None:
-        if not change and isinstance(request.user, AbstractBaseUser):
-            obj.created_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+        """Nothing yet: the campaign is written with its plan and messages in ``save_related``,
+        in one ``campaign_save`` call."""
 
     def save_related(
         self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
     ) -> None:
-        super().save_related(request, form, formsets, change)
+        steps: list[tuple[str, Any]] | None = None
+        variants: dict[str, dict[str, Any] | None] | None = None
+        for formset in formsets:
+            kept = [
+                f for f in formset.forms if f.cleaned_data and not formset._should_delete_form(f)
+            ]
+            if formset.model is CampaignStep:
+                kept.sort(key=lambda f: f.cleaned_data["position"])
+                steps = [(f.cleaned_data["channel"], f.cleaned_data.get("account")) for f in kept]
+            elif formset.model is MessageVariant:
+                # A language left (deleted, or renamed to another) has no message any more.
+                variants = {
+                    f.initial["language"]: None
+                    for f in formset.forms
+                    if f.instance.pk is not None and f.initial.get("language")
+                }
+                variants.update(
+                    {
+                        f.cleaned_data["language"]: {
+                            name: f.cleaned_data.get(name) for name in VARIANT_CONTENT
+                        }
+                        for f in kept
+                    }
+                )
+        assert isinstance(form, CampaignForm)
+        campaign_save(
+            campaign=form.instance,
+            fields=form.campaign_fields(),
+            steps=steps,
+            variants=variants,
+            user=request.user,
+            where="in the admin",
+        )
         for field, problems in plan_errors(form.instance).items():
             where = {"steps": "Delivery plan", "variants": "Messages"}.get(field, field)
             for problem in problems:

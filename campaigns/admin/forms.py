@@ -17,6 +17,7 @@ from ..models import (
     CAMPAIGN_FIELDS,
     FACILITY_FILTERS,
     GUEST_FILTERS,
+    M2M_FILTERS,
     STAY_FILTERS,
     TRIGGER_FIELDS,
     VARIANT_CONTENT,
@@ -60,6 +61,17 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = CAMPAIGN_FIELDS
+
+    def campaign_fields(self) -> dict[str, Any]:
+        """The campaign's validated fields for ``campaign_save`` (after ``is_valid``): as the
+        form's cleaning put them on the campaign, the many-to-many filters as the rows chosen."""
+        return {
+            name: list(self.cleaned_data.get(name) or [])
+            if name in M2M_FILTERS
+            else getattr(self.instance, name)
+            for name in self._meta.fields or ()
+            if name in self.fields  # not the admin's read-only displays
+        }
 
     def _post_clean(self) -> None:
         # ModelForm's hook after the fields are clean (django-stubs leave it out): it builds

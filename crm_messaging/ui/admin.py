@@ -74,6 +74,13 @@ class ServiceBackedAdmin(admin.ModelAdmin):
             return None
         return super().log_change(request, obj, message)
 
+    def construct_change_message(
+        self, request: HttpRequest, form: forms.Form, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        if self.service_keeps_history:  # nothing to log here; the inlines went to the service too
+            return []
+        return super().construct_change_message(request, form, formsets, add)
+
     def save_model(
         self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
     ) -> None:

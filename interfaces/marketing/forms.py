@@ -352,7 +352,7 @@ class CampaignEditor:
         ``is_valid``), kept in the campaign's history with ``user``."""
         return campaign_save(
             campaign=self.campaign,
-            fields=self._fields(),
+            fields=self.form.campaign_fields(),
             steps=self._wanted_steps(self.steps.forms),
             variants=self._contents(self.variants),
             user=user,
@@ -367,20 +367,10 @@ class CampaignEditor:
             return None
         return campaign_save(
             campaign=self.campaign,
-            fields=self._fields(),
+            fields=self.form.campaign_fields(),
             steps=self._wanted_steps(self.steps.forms) if self.steps.is_valid() else None,
             variants=self._contents([form for form in self.variants if form.is_valid()]),
         )
-
-    def _fields(self) -> dict[str, Any]:
-        """The campaign's validated fields: as the form's cleaning put them on the campaign,
-        the many-to-many filters as the rows chosen."""
-        return {
-            name: list(self.form.cleaned_data.get(name) or [])
-            if name in M2M_FILTERS
-            else getattr(self.form.instance, name)
-            for name in self.form._meta.fields or ()
-        }
 
     @staticmethod
     def _wanted_steps(forms_: list[StepForm]) -> list[tuple[str, Any]]:

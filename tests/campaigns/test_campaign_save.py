@@ -104,3 +104,21 @@ def test_the_system_leaves_no_history(make_campaign) -> None:
     campaign = make_campaign(is_active=False)
     campaign_set_active(campaigns=[campaign], active=True)
     assert history(campaign) == []
+
+
+def test_a_campaign_added_in_the_admin_is_written_by_the_service_with_one_history_entry(
+    admin_client, accounts, admin_user
+) -> None:
+    from tests.campaigns.test_admin import campaign_data, url
+
+    data = campaign_data(
+        name="From the admin",
+        steps=[{"channel": "sms", "account": str(accounts["sms"].pk)}],
+        variants=[{"language": "en", "text": "Hi @NAME"}],
+    )
+    assert admin_client.post(url(Campaign, "add"), data).status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.created_by == admin_user
+    assert list(campaign.steps.values_list("channel", "account")) == [("sms", accounts["sms"].pk)]
+    assert list(campaign.variants.values_list("language", "text")) == [("en", "Hi @NAME")]
+    assert history(campaign) == [(ADDITION, "Created in the admin.")]
