@@ -12,19 +12,8 @@ from channels_out.models import ChannelAccount
 from guests.models import ContactChannel, Guest
 
 from ..gallery import gallery_templates
-from ..models import (
-    BASIC_FIELDS,
-    CAMPAIGN_FIELDS,
-    FACILITY_FILTERS,
-    GUEST_FILTERS,
-    M2M_FILTERS,
-    STAY_FILTERS,
-    TRIGGER_FIELDS,
-    VARIANT_CONTENT,
-    Campaign,
-    CampaignStep,
-    MessageVariant,
-)
+from ..models import Campaign, CampaignStep, MessageVariant
+from ..models import campaign as definition
 from ..rendering import validate_variant
 from ..validation import definition_errors
 
@@ -52,22 +41,22 @@ class CampaignForm(forms.ModelForm):
     )
 
     # The sections both screens show (the admin's fieldsets, the campaign editor).
-    BASICS = BASIC_FIELDS
-    TRIGGER = TRIGGER_FIELDS
-    STAY = STAY_FILTERS
-    GUEST = GUEST_FILTERS
-    FACILITY = FACILITY_FILTERS
+    BASICS = definition.BASIC_FIELDS
+    TRIGGER = definition.TRIGGER_FIELDS
+    STAY = definition.STAY_FILTERS
+    GUEST = definition.GUEST_FILTERS
+    FACILITY = definition.FACILITY_FILTERS
 
     class Meta:
         model = Campaign
-        fields = CAMPAIGN_FIELDS
+        fields = definition.CAMPAIGN_FIELDS
 
     def campaign_fields(self) -> dict[str, Any]:
         """The campaign's validated fields for ``campaign_save`` (after ``is_valid``): as the
         form's cleaning put them on the campaign, the many-to-many filters as the rows chosen."""
         return {
             name: list(self.cleaned_data.get(name) or [])
-            if name in M2M_FILTERS
+            if name in definition.M2M_FILTERS
             else getattr(self.instance, name)
             for name in self._meta.fields or ()
             if name in self.fields  # not the admin's read-only displays
@@ -114,7 +103,7 @@ class MessageVariantForm(forms.ModelForm):
 
     class Meta:
         model = MessageVariant
-        fields = ("language", *VARIANT_CONTENT)
+        fields = ("language", *definition.VARIANT_CONTENT)
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4, "cols": 80}),
             "html": forms.Textarea(attrs={"rows": 8, "cols": 80}),
