@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = ROOT / "docs" / "features.md"
-CODE = re.compile(r"\b([GCSKPRIJEO][0-9]{1,2})\b")
+CODE = re.compile(r"\b([GCSKPRIJEO][1-9][0-9]?)\b")  # C0 (control characters) is no feature
 # A code is defined by its heading (``### G1 Guest profile``) or its row (``| I1 | …``).
 DEFINED = re.compile(r"^(?:### |\| )([GCSKPRIJEO][0-9]{1,2})\b", re.MULTILINE)
 
