@@ -6,6 +6,7 @@ import pytest
 
 from campaigns.models import MessageVariant, Trigger
 from campaigns.rendering import compile_variant
+from channels_out.backends import locmem
 from channels_out.models import OutboundMessage
 from guests.services import reservation_check_in
 from interfaces.portal import links
@@ -37,4 +38,7 @@ def test_a_message_that_shows_the_unsubscribe_link_carries_the_guests_own(
     with django_capture_on_commit_callbacks(execute=True):
         reservation_check_in(reservation=reservation)
     message = OutboundMessage.objects.get(reservation=reservation)
-    assert message.body == f"Welcome. Opt out: {links.unsubscribe_url(guest, 'sms')}"
+    url = links.unsubscribe_url(guest, "sms")
+    [sent] = locmem.outbox  # what the guest gets
+    assert sent.body == f"Welcome. Opt out: {url}"
+    assert links.unsubscribe_secret(guest, "sms") not in message.body  # the log masks the token
