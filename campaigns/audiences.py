@@ -198,8 +198,8 @@ def _m2m_ids(campaign: Campaign) -> dict[str, list[int]]:
 
 
 def _first_channel(campaign: Campaign) -> str:
-    step = campaign.steps.first()
-    return step.channel if step else ""
+    steps = campaign.plan_steps()
+    return steps[0].channel if steps else ""
 
 
 def _records(campaign: Campaign) -> QuerySet[Any]:
@@ -218,6 +218,8 @@ def _source_statuses(campaign: Campaign) -> Q:
     if campaign.source == Source.RESERVATIONS:
         if campaign.trigger == Trigger.CANCELLATION:
             return Q(send_notifications=True, status=Reservation.Status.CANCELLED)
+        if campaign.reservation_statuses:
+            return Q(send_notifications=True, status__in=list(campaign.reservation_statuses))
         return Q(send_notifications=True) & ~Q(status__in=_INACTIVE_STAY)
     spa = Q(facility__facility_type__kind=FacilityType.Kind.SPA)
     statuses = [FacilityBooking.Status.BOOKED]

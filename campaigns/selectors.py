@@ -130,6 +130,11 @@ class Forecast:
     note: str = ""
 
 
+def is_priceable(campaign: Campaign) -> bool:
+    """Whether there is a message to forecast: a channel to send by and a text to send."""
+    return bool(campaign.plan_steps() and campaign.message_variants())
+
+
 def forecast(campaign: Campaign) -> Forecast:
     """Count the next occurrence's audience and price it; any failure becomes a readable note."""
     occurrence, when = next_occurrence(campaign)
@@ -139,7 +144,7 @@ def forecast(campaign: Campaign) -> Forecast:
         # A savepoint: a query the database refuses must not break the page's transaction.
         with transaction.atomic():
             count = audience(campaign, occurrence).count()
-            cost = estimate(campaign, occurrence)
+            cost = estimate(campaign, occurrence) if is_priceable(campaign) else None
     except (
         Exception
     ) as exc:  # a half-written draft may fail anywhere: staff get the reason, not a 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from guests.models import ContactChannel
+from guests.models import ContactChannel, Reservation
 
 from .models import EVENT_TRIGGERS, AgeMode, Campaign, Source, Timing, Trigger
 from .rendering import validate_variant
@@ -120,6 +120,25 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         for f in ("rate_min", "rate_max", "nights_min", "nights_max")
     ):
         error("source", _("Rate and nights filters need the reservations table as source."))
+    statuses = list(campaign.reservation_statuses or [])
+    unknown = [value for value in statuses if value not in Reservation.Status.values]
+    if unknown:
+        error(
+            "reservation_statuses",
+            _("Unknown reservation status: %(values)s.") % {"values": ", ".join(map(str, unknown))},
+        )
+    elif statuses and source != Source.RESERVATIONS:
+        error(
+            "reservation_statuses",
+            _("A reservation status filter needs the reservations table as source."),
+        )
+    elif (
+        statuses and trigger == Trigger.CANCELLATION and statuses != [Reservation.Status.CANCELLED]
+    ):
+        error(
+            "reservation_statuses",
+            _("A cancellation campaign reaches cancelled stays only; leave the statuses empty."),
+        )
     overlap = set(map(str, campaign.nationalities)) & set(map(str, campaign.excluded_nationalities))
     if overlap:
         error(
@@ -137,8 +156,8 @@ def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
     def error(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    steps = list(campaign.steps.select_related("account"))
-    variants = list(campaign.variants.all())
+    steps = campaign.plan_steps()
+    variants = campaign.message_variants()
     if not steps:
         error("steps", _("Choose at least one channel to deliver by."))
     if not variants:
@@ -192,10 +211,10 @@ def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
 def campaign_validate(campaign: Campaign) -> None:
     """Raise ValidationError with every problem of the definition, the plan and the templates."""
     errors = definition_errors(campaign)
-    if campaign.pk:
+    if campaign.pk or campaign.is_draft:
         for field, messages in plan_errors(campaign).items():
             errors.setdefault(field, []).extend(messages)
-        for variant in campaign.variants.all():
+        for variant in campaign.message_variants():
             try:
                 validate_variant(variant)
             except ValidationError as exc:

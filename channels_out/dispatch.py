@@ -25,14 +25,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from guests.models import ContactChannel
 
 from . import policy
 from .backends import Backend, TransportError, get_backend
-from .models import ChannelAccount, MessagingPolicy, OutboundMessage, SkipReason, Status
+from .models import ChannelAccount, Hold, MessagingPolicy, OutboundMessage, SkipReason, Status
 from .redaction import unsealed
 from .services.messages import delivery_event_record, message_skip, messages_wipe_sealed
 from .services.status import StatusChange, message_apply_statuses
@@ -205,10 +205,14 @@ def _deliver_one(
     if consent_skip:
         message_skip(message, consent_skip, source="dispatch")
         return None
-    wait_until = policy.message_quiet_until(message, policy=house, at=now)
+    wait_until = (
+        None
+        if message.hold == Hold.SENT_NOW  # staff chose to send it despite the quiet hours
+        else policy.message_quiet_until(message, policy=house, at=now)
+    )
     if wait_until:
         OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-            not_before=wait_until, updated_at=now
+            not_before=wait_until, hold=Hold.QUIET_HOURS, updated_at=now
         )
         delivery_event_record(
             message,
@@ -317,6 +321,8 @@ def _after_error(
     OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
         status=Status.QUEUED,
         not_before=now + dt.timedelta(seconds=delay),
+        # A retry waits for its backoff, not for quiet hours (a staff "send now" still stands).
+        hold=Case(When(hold=Hold.SENT_NOW, then=Value(Hold.SENT_NOW)), default=Value(Hold.NONE)),
         reason=exc.message[:255],
         provider_code=exc.code[:40],
         updated_at=now,

@@ -8,15 +8,36 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from guests.models import ContactChannel, Guest, Reservation
 
-from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage, Status
+from .models import (
+    CreditBalance,
+    Hold,
+    LedgerEntry,
+    MessagingPolicy,
+    OutboundMessage,
+    Status,
+)
 from .origins import origin_labels
+from .policy import recipient_timezone
 
 ZERO = Decimal("0")
 
@@ -74,18 +95,54 @@ def _owned(entries: QuerySet[LedgerEntry]) -> Decimal:
     return (totals["a"] or ZERO) + (totals["r"] or ZERO)
 
 
-def _rows(queryset: QuerySet[OutboundMessage], key: str) -> list[tuple[object, int, Decimal]]:
-    return [
-        (row[key], row["n"], row["c"] or ZERO)
-        for row in queryset.values(key)
-        .annotate(n=Count("pk"), c=Sum("credits"))
-        .order_by("-c", key)
-    ]
+def with_credits(queryset: QuerySet[OutboundMessage]) -> QuerySet[OutboundMessage]:
+    """Annotate each message with what it really cost and what it still holds, from the ledger.
+
+    ``credits_spent`` is the debit posted for it (0 for a message that failed, was skipped or
+    whose credits were released); ``credits_held`` the reservation still waiting for an
+    outcome (queued, sending, a Viber message awaiting its receipt, an unknown outcome).
+    ``credits`` itself stays the price worked out when it was queued.
+    """
+    entries = LedgerEntry.objects.filter(message=OuterRef("pk")).order_by()
+    posted = entries.filter(kind=LedgerEntry.Kind.POST).values("amount")[:1]
+    settled = entries.filter(kind__in=[LedgerEntry.Kind.POST, LedgerEntry.Kind.RELEASE])
+    return queryset.annotate(
+        credits_spent=Coalesce(Subquery(posted), Value(ZERO), output_field=DecimalField()),
+        credits_held=Case(
+            When(
+                Exists(entries.filter(kind=LedgerEntry.Kind.RESERVE)) & ~Exists(settled),
+                then=F("credits"),
+            ),
+            default=Value(ZERO),
+            output_field=DecimalField(),
+        ),
+    )
+
+
+def _grouped(
+    sent: QuerySet[OutboundMessage], posted: QuerySet[LedgerEntry], key: str
+) -> list[tuple[object, int, Decimal]]:
+    """(key, messages sent, credits debited) per value of the message's ``key``, most credits first.
+
+    Messages count what the provider took in the period; credits are the debits posted in
+    it, so the rows add up to the report's cost.
+    """
+    counts = dict(sent.order_by().values_list(key).annotate(n=Count("pk")))
+    spent = dict(posted.order_by().values_list(f"message__{key}").annotate(c=Sum("amount")))
+    keys = set(counts) | set(spent)
+    return sorted(
+        ((k, counts.get(k, 0), spent.get(k) or ZERO) for k in keys),
+        key=lambda row: (-row[2], -row[1], str(row[0])),
+    )
 
 
 def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     """Opening balance, bought, cost of sent messages, closing balance and messages sent from
     ``start`` to ``end`` (inclusive, hotel time), by channel, campaign and staff member.
+
+    The cost is the credits debited in the period (a released reservation — a failed SMS, a
+    Viber message that fell back to SMS — costs nothing); the per-channel, per-campaign and
+    per-staff rows and the daily series are the same debits grouped, so each adds up to it.
     """
     since, until = _day_start(start), _day_start(end + dt.timedelta(days=1))
     report = CreditReport(start=start, end=end)
@@ -98,7 +155,8 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
         period.filter(kind=LedgerEntry.Kind.ADJUSTMENT).aggregate(s=Sum("available_delta"))["s"]
         or ZERO
     )
-    report.spent = period.filter(kind=LedgerEntry.Kind.POST).aggregate(s=Sum("amount"))["s"] or ZERO
+    posted = period.filter(kind=LedgerEntry.Kind.POST)
+    report.spent = posted.aggregate(s=Sum("amount"))["s"] or ZERO
     report.closing = report.opening + report.bought + report.adjustments - report.spent
 
     # Accepted messages: every message the provider took in the period (e-mail included).
@@ -106,11 +164,11 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     report.messages_sent = sent.count()
     labels = dict(ContactChannel.choices)
     report.by_channel = [
-        ReportRow(labels.get(str(k), str(k)), n, c) for k, n, c in _rows(sent, "channel")
+        ReportRow(labels.get(str(k), str(k)), n, c) for k, n, c in _grouped(sent, posted, "channel")
     ]
 
     staff_names: dict[object, str] = {}
-    staff_rows = _rows(sent, "sent_by")
+    staff_rows = _grouped(sent, posted, "sent_by")
     if staff_rows:
         users = get_user_model().objects.filter(pk__in=[k for k, _, _ in staff_rows if k])
         staff_names = {u.pk: (u.get_full_name() or u.get_username()) for u in users}
@@ -119,32 +177,71 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
     ]
 
     grouped: dict[str, list] = defaultdict(lambda: [0, ZERO])
-    rows = list(sent.values("origin_type", "origin_id").annotate(n=Count("pk"), c=Sum("credits")))
-    origins = origin_labels(
-        (row["origin_type"], row["origin_id"]) for row in rows if row["origin_type"]
-    )
-    for row in rows:
-        label = origins.get((row["origin_type"], row["origin_id"]), gettext("one-off messages"))
-        grouped[label][0] += row["n"]
-        grouped[label][1] += row["c"] or ZERO
+    counts = {
+        (row["origin_type"], row["origin_id"]): row["n"]
+        for row in sent.order_by().values("origin_type", "origin_id").annotate(n=Count("pk"))
+    }
+    spent = {
+        (row["message__origin_type"], row["message__origin_id"]): row["c"] or ZERO
+        for row in posted.order_by()
+        .values("message__origin_type", "message__origin_id")
+        .annotate(c=Sum("amount"))
+    }
+    keys = set(counts) | set(spent)
+    origins = origin_labels(key for key in keys if key[0])
+    for key in keys:
+        label = origins.get(key, gettext("one-off messages"))
+        grouped[label][0] += counts.get(key, 0)
+        grouped[label][1] += spent.get(key, ZERO)
     report.by_campaign = sorted(
         (ReportRow(k, n, c) for k, (n, c) in grouped.items()), key=lambda r: (-r.credits, r.label)
     )
 
     report.daily = [
-        (row["day"], labels.get(row["channel"], row["channel"]), row["c"] or ZERO)
-        for row in sent.annotate(day=TruncDate("sent_at"))
-        .values("day", "channel")
-        .annotate(c=Sum("credits"))
-        .order_by("day", "channel")
+        (row["day"], labels.get(row["message__channel"], row["message__channel"]), row["c"] or ZERO)
+        for row in posted.annotate(day=TruncDate("created_at"))
+        .values("day", "message__channel")
+        .annotate(c=Sum("amount"))
+        .order_by("day", "message__channel")
     ]
     return report
 
 
+@dataclass(frozen=True)
+class QuietHold:
+    """A queued message waiting for the end of the guest's quiet hours."""
+
+    until: dt.datetime  # in the guest's time zone
+
+    def __str__(self) -> str:
+        time = f"{self.until:%H:%M}"
+        if self.until.date() == timezone.now().astimezone(self.until.tzinfo).date():
+            return gettext("waits for quiet hours until %(time)s guest time") % {"time": time}
+        return gettext("waits for quiet hours until %(time)s guest time on %(date)s") % {
+            "time": time,
+            "date": f"{self.until:%d.%m.%Y}",
+        }
+
+
+def quiet_hours_hold(message: OutboundMessage) -> QuietHold | None:
+    """When ``message`` waits for the guest's quiet hours, until when in the guest's time; else None."""
+    if (
+        message.status != Status.QUEUED
+        or message.hold != Hold.QUIET_HOURS
+        or message.not_before is None
+        or message.not_before <= timezone.now()
+    ):
+        return None
+    zone = recipient_timezone(to=message.to, guest=message.guest, at=message.not_before)
+    return QuietHold(message.not_before.astimezone(zone))
+
+
 def guest_messages(guest: Guest) -> QuerySet[OutboundMessage]:
     """A guest's message history, newest first, ready to list (no N+1)."""
-    return OutboundMessage.objects.filter(guest=guest).select_related(
-        "account", "sent_by", "reservation"
+    return with_credits(
+        OutboundMessage.objects.filter(guest=guest).select_related(
+            "account", "sent_by", "reservation"
+        )
     )
 
 
@@ -154,7 +251,7 @@ def reservation_messages(reservation: Reservation) -> QuerySet[OutboundMessage]:
         reservation.booker_id,
         *reservation.companion_links.values_list("guest_id", flat=True),
     ]
-    return (
+    return with_credits(
         OutboundMessage.objects.filter(Q(reservation=reservation) | Q(guest_id__in=guest_ids))
         .select_related("account", "sent_by", "guest")
         .distinct()

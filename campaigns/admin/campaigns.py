@@ -249,11 +249,20 @@ class CampaignAdmin(ServiceBackedAdmin):
             return "—"
         parts = format_html_join(
             ", ",
-            "{}: {} × {} {} = {}",
+            "{} {}: {}{} = {}",
             (
-                (v.language, v.recipients, v.segments, v.encoding, credits_text(v.credits))
+                (
+                    v.channel_label,
+                    v.language,
+                    plural(v.recipients, "message"),
+                    f", {plural(v.segments, 'part')} {v.encoding}" if v.segments else "",
+                    credits_text(v.credits),
+                )
                 for v in cost.by_variant
             ),
+        )
+        skipped = format_html_join(
+            ", ", "{} × {}", ((n, label) for label, n in cost.skipped_by_reason)
         )
         verdict = (
             format_html("balance {} credits", credits_text(cost.balance))
@@ -263,11 +272,12 @@ class CampaignAdmin(ServiceBackedAdmin):
             )
         )
         return format_html(
-            "{} credits for {} ({}); {}",
+            "{} credits for {} ({}); {}{}",
             credits_text(cost.credits),
             plural(cost.recipients, "recipient"),
             parts or "nobody",
             verdict,
+            format_html("<br>would be skipped: {}", skipped) if cost.skipped else "",
         )
 
     @admin.display(description="recent runs")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from channels_out.models import ChannelAccount
-from guests.models import ContactChannel, Guest
+from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
 
 from ..gallery import gallery_templates
 from ..models import Campaign, CampaignStep, MessageVariant
@@ -17,6 +17,8 @@ from ..models import campaign as definition
 from ..rendering import validate_variant
 from ..validation import definition_errors
 
+# What a new marketing campaign starts with: only guests who opted in, never the greylisted.
+MARKETING_DEFAULTS = ("require_channel_consent", "exclude_greylisted")
 GENDERS = [(value, label) for value, label in Guest.Gender.choices if value]
 
 
@@ -39,6 +41,22 @@ class CampaignForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: any language.",
     )
+    reservation_statuses = forms.MultipleChoiceField(
+        choices=Reservation.Status.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Reservations source only. None ticked: every stay not cancelled or a no-show.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A new marketing campaign asks for consent and leaves the greylist out unless told otherwise.
+        given = kwargs.get("initial") or {}
+        purpose = self.initial.get("purpose", self.instance.purpose)
+        if self.instance.pk is None and purpose == ConsentPurpose.MARKETING:
+            for name in MARKETING_DEFAULTS:
+                if name not in given:
+                    self.initial[name] = True
 
     # The sections both screens show (the admin's fieldsets, the campaign editor).
     BASICS = definition.BASIC_FIELDS

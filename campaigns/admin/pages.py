@@ -35,16 +35,17 @@ _ESTIMATE = """
 {% if estimate %}
 <h2>Cost estimate</h2>
 <table>
-<thead><tr><th>language</th><th>recipients</th><th>SMS parts</th><th>encoding</th><th>credits</th></tr></thead>
+<thead><tr><th>channel</th><th>language</th><th>recipients</th><th>SMS parts</th><th>encoding</th><th>credits</th></tr></thead>
 <tbody>
 {% for row in estimate.by_variant %}
-<tr><td>{{ row.language }}</td><td>{{ row.recipients }}</td><td>{{ row.segments }}</td>
+<tr><td>{{ row.channel_label }}</td><td>{{ row.language }}</td><td>{{ row.recipients }}</td><td>{{ row.segments }}</td>
 <td>{{ row.encoding }}</td><td>{{ row.credits }}</td></tr>
-{% empty %}<tr><td colspan="5">Nobody to send to.</td></tr>
+{% empty %}<tr><td colspan="6">Nobody to send to.</td></tr>
 {% endfor %}
 </tbody>
-<tfoot><tr><th>total</th><th>{{ estimate.recipients }}</th><th></th><th></th><th>{{ estimate.credits }}</th></tr></tfoot>
+<tfoot><tr><th>total</th><th></th><th>{{ estimate.recipients }}</th><th></th><th></th><th>{{ estimate.credits }}</th></tr></tfoot>
 </table>
+{% if estimate.skipped %}<p class="estimate-skipped">Would be skipped: {% for label, n in estimate.skipped_by_reason %}{{ n }} × {{ label }}{% if not forloop.last %}, {% endif %}{% endfor %}.</p>{% endif %}
 <p class="estimate-balance">Balance: {{ estimate.balance }} credits.
 {% if not estimate.sufficient %}<strong class="errornote">Not enough credits: {{ estimate.refusal }}.</strong>{% endif %}</p>
 {% endif %}
@@ -54,7 +55,7 @@ PREVIEW = (
     """
 <p>{{ when }}{% if note %} — {{ note }}{% endif %}</p>
 {% if error %}<p class="errornote">{{ error }}</p>{% else %}
-<p>{{ preview.count }} in the audience{% if preview.count > preview.rows|length %}; the first {{ preview.rows|length }} are shown{% endif %}.</p>
+<p>{{ preview.count }} would get the message{% if preview.estimate.skipped_total %}, {{ preview.estimate.skipped_total }} would be skipped{% endif %}; the first {{ preview.rows|length }} of the audience are shown.</p>
 <table id="preview-rows">
 <thead><tr><th>recipient</th><th>address</th><th>language</th><th>subject</th><th>text</th><th>SMS parts</th></tr></thead>
 <tbody>

@@ -123,6 +123,14 @@ class Campaign(models.Model):
     board_types = models.ManyToManyField("guests.BoardType", blank=True, related_name="+")
     room_types = models.ManyToManyField("guests.RoomType", blank=True, related_name="+")
     source_channels = models.ManyToManyField("guests.SourceChannel", blank=True, related_name="+")
+    reservation_statuses = models.JSONField(
+        _("reservation statuses"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Only stays in these statuses (empty: every stay that is not cancelled or a no-show)."
+        ),
+    )
     nationalities = CountryField(
         multiple=True, blank=True, help_text=_("Only these nationalities (empty: all).")
     )
@@ -177,7 +185,10 @@ class Campaign(models.Model):
             "Only guests with an explicit opt-in for the campaign's purpose on the first channel."
         ),
     )
-    exclude_greylisted = models.BooleanField(default=True)
+    exclude_greylisted = models.BooleanField(
+        default=True,
+        help_text=_("Guests with a greylist entry in force are left out of the audience."),
+    )
 
     # --- facility filters (C6) ---------------------------------------------------------------
     facility_types = models.ManyToManyField("guests.FacilityType", blank=True, related_name="+")
@@ -206,6 +217,34 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # An unsaved draft (``campaigns.drafts.campaign_draft``) carries its plan and messages here.
+    draft_steps: list[CampaignStep] | None = None
+    draft_variants: list[MessageVariant] | None = None
+
+    @property
+    def is_draft(self) -> bool:
+        """Whether this is an in-memory draft from the editor, never to be saved."""
+        return self.draft_steps is not None
+
+    def plan_steps(self) -> list[CampaignStep]:
+        """The delivery plan in order, accounts loaded (a draft's own, unsaved)."""
+        if self.draft_steps is not None:
+            return list(self.draft_steps)
+        if self.pk is None:
+            return []
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("steps")
+        if prefetched is not None:
+            return sorted(prefetched, key=lambda step: (step.position, step.pk))
+        return list(self.steps.select_related("account").order_by("position", "pk"))
+
+    def message_variants(self) -> list[MessageVariant]:
+        """The message in each language (a draft's own, unsaved)."""
+        if self.draft_variants is not None:
+            return list(self.draft_variants)
+        if self.pk is None:
+            return []
+        return list(self.variants.all())  # the prefetched ones when prefetched
+
     def is_valid_on(self, day: dt.date) -> bool:
         """Tell whether ``day`` falls in the validity range."""
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -226,6 +265,7 @@ BASIC_FIELDS = (
 )
 TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up")
 STAY_FILTERS = (
+    "reservation_statuses",
     "repeat_guests_only",
     "rate_min",
     "rate_max",

@@ -71,6 +71,9 @@ class CampaignRun(models.Model):
         default=list, blank=True, help_text="Operator “send to selected”: the chosen records."
     )
     estimated_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    estimated_recipients = models.PositiveIntegerField(
+        default=0, help_text="Recipients the estimate expected the send to queue a message for."
+    )
     refusal = models.CharField(max_length=255, blank=True)
     render_failures = models.JSONField(
         default=dict,

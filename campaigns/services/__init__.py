@@ -10,6 +10,7 @@ from .operator import (
     campaign_send,
     campaign_test_send,
     estimate,
+    needs_approval,
     preview,
 )
 from .runs import run_launch, run_open, run_send_chunk, runs_to_redrive
@@ -25,6 +26,7 @@ __all__ = [
     "campaign_send",
     "campaign_test_send",
     "estimate",
+    "needs_approval",
     "preview",
     "run_launch",
     "run_open",

@@ -16,7 +16,7 @@ from guests.models import Hotel
 from ..audiences import audience
 from ..models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, TriggerEvent
 from ..occurrences import Occurrence
-from .operator import estimate_and_check
+from .operator import estimate
 from .runs import run_finish, run_launch, run_open, run_send_chunk
 
 
@@ -65,10 +65,15 @@ def trigger_event_process(event_id: int) -> list[CampaignRun]:
             if not created:
                 continue
             if event.kind == Trigger.ONCE:
-                refusal = estimate_and_check(campaign, occurrence)
-                if refusal:
+                cost = estimate(campaign, occurrence, run=run)
+                CampaignRun.objects.filter(pk=run.pk).update(
+                    estimated_cost=cost.credits, estimated_recipients=cost.recipients
+                )
+                if cost.refusal:
                     CampaignRun.objects.filter(pk=run.pk).update(
-                        state=CampaignRun.State.REFUSED, refusal=refusal, finished_at=timezone.now()
+                        state=CampaignRun.State.REFUSED,
+                        refusal=cost.refusal,
+                        finished_at=timezone.now(),
                     )
                     runs.append(run)
                     continue

@@ -8,59 +8,96 @@ threshold waits for a second staff member with the approval permission (four-eye
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from channels_out.ledger import available_credits, shortfall
-from channels_out.policy import PHONE_CHANNELS
-from channels_out.pricing import PriceTable
+from channels_out.models import SkipReason
+from channels_out.redaction import unsealed
 from channels_out.segments import SegmentInfo, count_segments
-from channels_out.services import message_send
+from channels_out.services import Outcome, SendForecast, message_send
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.i18n import lower_label
-from crm_messaging.phones import InvalidPhone, phone_info
-from guests.models import ContactChannel, Guest, Hotel
+from guests.models import ContactChannel, Guest
 
-from ..audiences import audience, audience_guest_field
+from ..audiences import audience
 from ..models import Campaign, CampaignRun, CampaignSettings, Trigger
 from ..occurrences import Occurrence
-from ..rendering import RenderError, build_context, choose_variant, compile_variant, sample_context
+from ..rendering import RenderError, choose_variant, compile_variant, sample_context
 from ..validation import campaign_validate
-from .runs import message_step, record_context, record_parts, run_launch, run_open
+from .compose import Composed, Composer, message_step
+from .runs import run_launch, run_open
 
 ZERO = Decimal("0")
+# A forecast reads the audience as a run sends it: a chunk at a time.
+FORECAST_CHUNK = 500
 
 
 @dataclass(frozen=True)
 class VariantCost:
+    """The queued messages of one channel and language: how many, their SMS parts, their credits."""
+
+    channel: str
     language: str
     recipients: int
-    segments: int
-    encoding: str
+    segments: int  # SMS parts in all (0 for e-mail)
+    encoding: str  # "GSM-7", "UCS-2", both, or "" (not SMS)
     credits: Decimal
+
+    @property
+    def channel_label(self) -> str:
+        return str(ContactChannel(self.channel).label)
 
 
 @dataclass
 class Estimate:
-    """What a send would cost (C11)."""
+    """What a send would queue and cost (C11), and who it would skip, by reason.
+
+    Decided by the sender's own checks (``channels_out.services.SendForecast``) on the very
+    messages the run would render, so ``recipients`` and ``credits`` are what the send then
+    queues and reserves.
+    """
 
     recipients: int = 0
     credits: Decimal = ZERO
     balance: Decimal = ZERO
     by_variant: list[VariantCost] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # SkipReason -> records
+    already: int = 0  # records this occurrence has already messaged: nothing new for them
+    waiting: int = 0  # queued, but held until the guest's quiet hours end
 
     @property
     def sufficient(self) -> bool:
         return self.credits <= self.balance
+
+    @property
+    def audience(self) -> int:
+        """Every record looked at: those who would get it, be skipped, or already had it."""
+        return self.recipients + self.skipped_total + self.already
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def skipped_by_reason(self) -> list[tuple[str, int]]:
+        """The skips as staff read them: (reason in the reader's language, count), most first."""
+        labels = dict(SkipReason.choices)
+        return [
+            (str(labels.get(reason, reason)), n)
+            for reason, n in sorted(self.skipped.items(), key=lambda item: (-item[1], item[0]))
+        ]
 
     @property
     def refusal(self) -> str:
@@ -77,99 +114,149 @@ class Estimate:
         return shortfall(self.credits, self.balance, for_reader=True)
 
 
-def _first_step(campaign: Campaign) -> Any:
-    return campaign.steps.select_related("account").first()
+@dataclass(frozen=True)
+class Forecasted:
+    """One record's message as it would be queued (or skipped)."""
+
+    composed: Composed
+    outcome: Outcome
 
 
-def _variant_segments(variant: Any, guest: Guest | None, hotel: Hotel) -> SegmentInfo:
-    """The SMS parts of a language variant, rendered for a representative guest of that language."""
-    context = (
-        build_context(guest=guest, hotel=hotel, language=variant.language)
-        if guest is not None
-        else sample_context(variant.language)
-    )
-    try:
-        text = compile_variant(variant).render(context).text
-    except RenderError:
-        text = variant.text
-    return count_segments(text)
+def forecast_records(
+    campaign: Campaign,
+    occurrence: Occurrence,
+    records: QuerySet[Any],
+    *,
+    run: CampaignRun | None = None,
+    user: Actor = None,
+) -> Iterator[Forecasted]:
+    """Compose each record's message as the run would and ask the sender what it would do with it.
+
+    Records are read in the order a run reads them (by key), a chunk at a time, and nothing
+    is written.
+    """
+    composer = Composer(campaign, occurrence, run=run, user=user)
+    sender = SendForecast()
+    ids = list(records.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), FORECAST_CHUNK):
+        chunk = ids[start : start + FORECAST_CHUNK]
+        batch = [composer.compose(record) for record in records.filter(pk__in=chunk).order_by("pk")]
+        outcomes = sender.outcomes([item.request for item in batch])
+        yield from (
+            Forecasted(item, outcome) for item, outcome in zip(batch, outcomes, strict=True)
+        )
 
 
-def estimate(
-    campaign: Campaign, occurrence: Occurrence, *, record_ids: Sequence[int] | None = None
-) -> Estimate:
-    """Price a send: recipients grouped by language variant and destination country, against the balance."""
-    result = Estimate(balance=available_credits())
-    step = _first_step(campaign)
-    if step is None:
-        return result
+def _selected(
+    campaign: Campaign, occurrence: Occurrence, record_ids: Sequence[int] | None
+) -> QuerySet[Any]:
     records = audience(campaign, occurrence)
     if record_ids is not None:
         records = records.filter(pk__in=list(record_ids))
-    guest_field = audience_guest_field(campaign)
-    prefix = f"{guest_field}__" if guest_field else ""
-    rows = list(records.values_list(f"{prefix}pk", f"{prefix}language", f"{prefix}phone"))
-    variants = list(campaign.variants.all())
-    hotel = Hotel.load()
-    prices = PriceTable()
-    groups: dict[str, Counter[str]] = defaultdict(
-        Counter
-    )  # variant language -> country -> recipients
-    first_guest_of: dict[str, int] = {}
-    for guest_id, language, phone in rows:
-        variant = choose_variant(variants, language)
-        if variant is None:
+    return records
+
+
+def estimate(
+    campaign: Campaign,
+    occurrence: Occurrence,
+    *,
+    record_ids: Sequence[int] | None = None,
+    run: CampaignRun | None = None,
+) -> Estimate:
+    """Count and price what a send would queue, with the skips by reason, against the balance.
+
+    Every record's message is rendered and put through the sender's checks, so a recipient
+    without an address, consent or room under the frequency cap is counted as skipped, a
+    fallback step (Viber→SMS, WhatsApp→SMS …) is priced as the step that would go, and the
+    SMS parts and destination price are each message's own.
+    """
+    result = Estimate(balance=available_credits())
+    lines: dict[tuple[str, str], list[Any]] = {}
+    for item in forecast_records(
+        campaign, occurrence, _selected(campaign, occurrence, record_ids), run=run
+    ):
+        outcome = item.outcome
+        row = outcome.row
+        if outcome.existing:
+            result.already += 1
             continue
-        country = ""
-        if step.channel in PHONE_CHANNELS and phone:
-            try:
-                country = phone_info(phone).region or ""
-            except InvalidPhone:
-                continue  # will be skipped as an invalid number: costs nothing
-        groups[variant.language][country] += 1
-        first_guest_of.setdefault(variant.language, guest_id)
-    guests = Guest.objects.in_bulk(list(first_guest_of.values()))
-    by_language = {v.language: v for v in variants}
-    for language, countries in sorted(groups.items()):
-        info = _variant_segments(by_language[language], guests.get(first_guest_of[language]), hotel)
-        parts = info.parts if step.channel == ContactChannel.SMS else 1
-        credits = sum(
-            (prices.cost(step.channel, country, parts) * n for country, n in countries.items()),
-            ZERO,
-        )
+        if not outcome.queued:
+            result.skipped[row.skip_reason] += 1
+            continue
+        result.recipients += 1
+        result.credits += row.credits
+        if row.not_before is not None:
+            result.waiting += 1
+        line = lines.setdefault((row.channel, row.language), [0, 0, set(), ZERO])
+        line[0] += 1
+        line[1] += row.segments if row.channel == ContactChannel.SMS else 0
+        if row.encoding:
+            line[2].add(row.encoding)
+        line[3] += row.credits
+    for (channel, language), (n, parts, encodings, credits) in sorted(lines.items()):
         result.by_variant.append(
-            VariantCost(language, sum(countries.values()), parts, info.encoding, credits)
+            VariantCost(channel, language, n, parts, "/".join(sorted(encodings)), credits)
         )
-        result.recipients += sum(countries.values())
-        result.credits += credits
     return result
-
-
-def estimate_and_check(
-    campaign: Campaign, occurrence: Occurrence, record_ids: Sequence[int] | None = None
-) -> str:
-    """Return why a send must be refused for lack of credits, or ""."""
-    return estimate(campaign, occurrence, record_ids=record_ids).refusal
 
 
 @dataclass(frozen=True)
 class PreviewRow:
+    """One recipient's message as the send would queue it, or why it would be skipped."""
+
     record_id: int
     guest: Guest
+    channel: str
     address: str
     language: str
     subject: str
     text: str
     html: str
     segments: SegmentInfo | None
-    error: str
+    error: str  # why this recipient would be skipped ("" when the message would be queued)
+    waits_until: dt.datetime | None = None  # held for the guest's quiet hours
+
+    @property
+    def channel_label(self) -> str:
+        return str(ContactChannel(self.channel).label) if self.channel else ""
 
 
 @dataclass
 class Preview:
-    count: int
+    count: int  # recipients the send would queue a message for
     rows: list[PreviewRow]
     estimate: Estimate
+
+
+def _preview_row(item: Forecasted) -> PreviewRow:
+    composed, outcome = item.composed, item.outcome
+    row = outcome.row
+    error = ""
+    if outcome.existing:
+        error = gettext("already sent for this occurrence")
+    elif not outcome.queued:
+        label = str(dict(SkipReason.choices).get(row.skip_reason, row.skip_reason))
+        detail = row.reason if row.reason.lower() != label.lower() else ""
+        error = f"{label}: {detail}" if detail else label
+    rendered = composed.rendered
+    queued = outcome.queued
+    return PreviewRow(
+        record_id=composed.record.pk,
+        guest=composed.guest,
+        channel=row.channel,
+        address=row.to if queued else "",
+        language=composed.variant.language if composed.variant is not None else "",
+        subject=row.subject if rendered is not None else "",
+        # The body as it would be logged: the opt-out hint of marketing SMS included.
+        text=row.body if rendered is not None else "",
+        html=row.html_body if rendered is not None else "",
+        # Parts of what goes (the full text); the text shown is the send log's, secrets masked.
+        segments=count_segments(unsealed(row).body)
+        if queued and row.channel == ContactChannel.SMS
+        else None,
+        error=error,
+        waits_until=row.not_before if queued else None,
+    )
 
 
 def preview(
@@ -181,59 +268,29 @@ def preview(
 ) -> Preview:
     """The audience at ``occurrence`` (default: now) with each recipient's message in his language (C9).
 
-    Also the dry run: pass a past daily or hourly occurrence to see who would have received what.
-    Sends nothing.
+    Each row is the message the send would queue for that recipient — rendered with his
+    links, through the plan's fallbacks, with the opt-out hint — or the reason he would be
+    skipped; ``count`` counts those who would get it. Also the dry run: pass a past daily or
+    hourly occurrence to see who would have received what. Sends nothing.
     """
     occurrence = occurrence or Occurrence.operator()
-    records = audience(campaign, occurrence)
-    if record_ids is not None:
-        records = records.filter(pk__in=list(record_ids))
-    step = _first_step(campaign)
-    variants = list(campaign.variants.all())
-    hotel = Hotel.load()
-    rows = []
-    for record in records.order_by("pk")[:limit]:
-        guest = record_parts(campaign, record)[0]
-        variant = choose_variant(variants, guest.language)
-        channel = step.channel if step else ContactChannel.SMS
-        address = guest.email if channel == ContactChannel.EMAIL else guest.phone
-        if variant is None:
-            rows.append(
-                PreviewRow(
-                    record.pk, guest, address, "", "", "", "", None, "no message in any language"
-                )
-            )
-            continue
-        context = record_context(campaign, record, hotel=hotel, language=variant.language)
-        try:
-            rendered = compile_variant(variant).render(context)
-        except RenderError as exc:
-            rows.append(
-                PreviewRow(record.pk, guest, address, variant.language, "", "", "", None, str(exc))
-            )
-            continue
-        segments = count_segments(rendered.text) if channel == ContactChannel.SMS else None
-        rows.append(
-            PreviewRow(
-                record.pk,
-                guest,
-                address,
-                variant.language,
-                rendered.subject,
-                rendered.text,
-                rendered.html,
-                segments,
-                "",
-            )
-        )
-    return Preview(
-        count=records.count(),
-        rows=rows,
-        estimate=estimate(campaign, occurrence, record_ids=record_ids),
-    )
+    records = _selected(campaign, occurrence, record_ids)
+    shown = list(records.order_by("pk").values_list("pk", flat=True)[:limit])
+    rows = [
+        _preview_row(item)
+        for item in forecast_records(campaign, occurrence, records.filter(pk__in=shown))
+    ]
+    cost = estimate(campaign, occurrence, record_ids=record_ids)
+    return Preview(count=cost.recipients, rows=rows, estimate=cost)
 
 
-def _needs_approval(cost: Estimate) -> bool:
+def skipped_text(cost: Estimate) -> str:
+    """The skips in one line, in the reader's language: "64 × No address for this channel, 81 × No consent"."""
+    return ", ".join(f"{n} × {label}" for label, n in cost.skipped_by_reason)
+
+
+def needs_approval(cost: Estimate) -> bool:
+    """Whether a send of this estimate waits for a second member of staff (four-eyes)."""
     rules = CampaignSettings.load()
     return (
         cost.credits > rules.approval_cost_threshold
@@ -246,10 +303,10 @@ def campaign_send(
 ) -> CampaignRun:
     """Send an operator campaign to everyone ("send to all") or to the chosen records ("send to selected").
 
-    Raises ValidationError when the campaign is not an operator campaign, is invalid, has
-    nobody to send to, or the balance cannot cover the estimate ("cost 30.6 credits,
-    balance 0.4"); a refused attempt is kept as a run. Above the approval thresholds the
-    run waits for a manager instead of sending.
+    Raises ValidationError when the campaign is not an operator campaign, is invalid, nobody
+    would get it (the skips by reason are named), or the balance cannot cover the estimate
+    ("cost 30.6 credits, balance 0.4"); a refused attempt is kept as a run. Above the
+    approval thresholds — counted on who would really get it — the run waits for a manager.
     """
     if campaign.trigger != Trigger.OPERATOR:
         raise ValidationError(
@@ -261,10 +318,15 @@ def campaign_send(
     occurrence = Occurrence.operator(timezone.now())
     cost = estimate(campaign, occurrence, record_ids=record_ids)
     if cost.recipients == 0:
+        if cost.skipped_total:
+            raise ValidationError(
+                gettext("Nobody would get this message: %(skipped)s.")
+                % {"skipped": skipped_text(cost)}
+            )
         raise ValidationError(gettext("Nobody is in the audience: there is no one to send to."))
     if not cost.sufficient:
         state = CampaignRun.State.REFUSED
-    elif _needs_approval(cost):
+    elif needs_approval(cost):
         state = CampaignRun.State.AWAITING_APPROVAL
     else:
         state = CampaignRun.State.RUNNING
@@ -279,7 +341,8 @@ def campaign_send(
         )
         outcome: dict[str, Any] = {
             "estimated_cost": cost.credits,
-            "audience_size": cost.recipients,
+            "estimated_recipients": cost.recipients,
+            "audience_size": cost.audience,
         }
         if state == CampaignRun.State.REFUSED:
             outcome.update(refusal=cost.refusal, finished_at=timezone.now())
@@ -344,14 +407,10 @@ def campaign_test_send(
     *, campaign: Campaign, user: Actor, to: str, language: str = "", channel: str = ""
 ) -> Any:
     """Send the campaign's message, rendered for a sample guest, to a staff address or number (C9)."""
-    step = (
-        campaign.steps.select_related("account")
-        .filter(**({"channel": channel} if channel else {}))
-        .first()
-    )
+    step = next((s for s in campaign.plan_steps() if not channel or s.channel == channel), None)
     if step is None:
         raise ValidationError({"channel": gettext("The campaign has no step on that channel.")})
-    variant = choose_variant(list(campaign.variants.all()), language or "")
+    variant = choose_variant(campaign.message_variants(), language or "")
     if variant is None:
         raise ValidationError(gettext("Write the message in at least one language first."))
     try:

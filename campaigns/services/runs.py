@@ -12,90 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels_out.models import MessagingPolicy
-from channels_out.policy import Skip
-from channels_out.services import MessageRequest, Step, message_send_many
+from channels_out.services import message_send_many
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.handoff import hand_off_on_commit
-from guests.links import guest_links
-from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
 
 from ..audiences import audience
-from ..models import (
-    Campaign,
-    CampaignRun,
-    CampaignSettings,
-    Source,
-    Timing,
-    Trigger,
-)
-from ..occurrences import Occurrence, occurrence_key
-from ..rendering import RenderError, build_context, choose_variant, compile_variant
+from ..models import Campaign, CampaignRun
+from ..occurrences import Occurrence
+from .compose import Composer
 
 logger = logging.getLogger(__name__)
 CHUNK_SIZE = 500
 REDRIVE_AFTER = dt.timedelta(minutes=10)
-
-
-# --- what a record is about ------------------------------------------------------------------
-
-
-def record_parts(
-    campaign: Campaign, record: Any
-) -> tuple[Guest, Reservation | None, FacilityBooking | None]:
-    """Return (guest, reservation, facility booking) of an audience record."""
-    if campaign.source == Source.GUESTS:
-        return record, None, None
-    if campaign.source == Source.RESERVATIONS:
-        return record.booker, record, None
-    return record.guest, record.reservation, record
-
-
-def record_context(
-    campaign: Campaign,
-    record: Any,
-    *,
-    hotel: Hotel,
-    language: str,
-    links: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """What the message's template sees for an audience record, in ``language``."""
-    guest, reservation, facility_booking = record_parts(campaign, record)
-    return build_context(
-        guest=guest,
-        reservation=reservation,
-        facility_booking=facility_booking,
-        hotel=hotel,
-        links=links,
-        language=language,
-    )
-
-
-def dedupe_key(campaign: Campaign, record: Any, occurrence: Occurrence, run: CampaignRun) -> str:
-    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1)."""
-    moment = occurrence_key(campaign, record, occurrence, run_id=run.pk)
-    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{moment}"
-
-
-def _expires_at(
-    campaign: Campaign, record: Any, occurrence: Occurrence, arrival_time: dt.time
-) -> dt.datetime | None:
-    """After this moment the message is pointless (a reminder after the arrival, a birthday wish next week)."""
-    zone = timezone.get_current_timezone()
-    if campaign.timing in (Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL):
-        return dt.datetime.combine(record.arrival, arrival_time, tzinfo=zone)
-    if campaign.timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START):
-        return record.starts_at
-    if campaign.timing == Timing.BIRTHDAY:
-        return dt.datetime.combine(occurrence.day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return occurrence.at + dt.timedelta(days=2)
 
 
 # --- starting runs ---------------------------------------------------------------------------
@@ -178,48 +112,6 @@ def run_finish(run_id: int) -> None:
 # --- one chunk -------------------------------------------------------------------------------
 
 
-def message_step(
-    step: Any, variant: Any, rendered: Any, *, to: str = "", subject_prefix: str = ""
-) -> Step:
-    """The sender's step for one step of the plan, carrying the rendered message: e-mail gets
-    the subject and HTML, WhatsApp the approved template and its variables, every channel the
-    text."""
-    is_email = step.channel == ContactChannel.EMAIL
-    is_whatsapp = step.channel == ContactChannel.WHATSAPP
-    return Step(
-        channel=step.channel,
-        account=step.account,
-        to=to,
-        text=rendered.text,
-        subject=f"{subject_prefix}{rendered.subject}" if is_email else "",
-        html=rendered.html if is_email else "",
-        template_id=variant.whatsapp_content_sid if is_whatsapp else "",
-        template_variables=rendered.whatsapp_variables if is_whatsapp else {},
-    )
-
-
-def _steps_for(
-    campaign_steps: list[Any], variant: Any, rendered: Any, *, automatic: bool, sms_on: bool
-) -> list[Step]:
-    return [
-        message_step(step, variant, rendered)
-        for step in campaign_steps
-        # The hotel may switch automatic SMS off (seed 001).
-        if not (automatic and not sms_on and step.channel == ContactChannel.SMS)
-    ]
-
-
-def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
-    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
-    links = guest_links()
-    return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
-
-
-def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
-    """What in ``links_for`` works as a key (the unsubscribe token): the send log masks it."""
-    return (guest_links().unsubscribe_secret(guest, channel),)
-
-
 def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
     """Render and queue the messages of one chunk in one transaction; return how many were queued.
 
@@ -227,85 +119,13 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
     cancelled stay, a withdrawn consent filter) is left out. A recipient whose message fails
     to render is logged as skipped with the reason; the others go on.
     """
-    run = CampaignRun.objects.select_related("campaign").get(pk=run_id)
-    campaign = run.campaign
-    occurrence = occurrence_of(run)
-    hotel = Hotel.load()
-    house = MessagingPolicy.load()
-    variants = list(campaign.variants.all())
-    steps = list(campaign.steps.select_related("account"))
-    automatic = run.trigger != Trigger.OPERATOR
-    arrival_time = CampaignSettings.load().arrival_time
-    records = audience(campaign, occurrence).filter(pk__in=list(record_ids))
-    requests: list[MessageRequest] = []
-    failures: Counter[str] = Counter()
-    for record in records:
-        guest, reservation, facility_booking = record_parts(campaign, record)
-        variant = choose_variant(variants, guest.language)
-        common: dict[str, Any] = {
-            "purpose": campaign.purpose,
-            "guest": guest,
-            "reservation": reservation,
-            "facility_booking": facility_booking,
-            "dedupe_key": dedupe_key(campaign, record, occurrence, run),
-            "origin": run,
-            "source": "campaign",
-            "user": run.requested_by,
-            "expires_at": _expires_at(campaign, record, occurrence, arrival_time),
-        }
-        if variant is None or not steps:
-            reason = "the campaign has no message or no channel"
-            failures[reason] += 1
-            requests.append(
-                MessageRequest(
-                    steps=[Step(channel=steps[0].channel if steps else ContactChannel.SMS)],
-                    skip=Skip("render_error", reason),
-                    **common,
-                )
-            )
-            continue
-        try:
-            compiled = compile_variant(variant)
-            # The guest's own links are signed per guest: only for a message that shows them.
-            links = links_for(campaign, guest, steps[0].channel) if compiled.uses_links else None
-            context = record_context(
-                campaign, record, hotel=hotel, language=variant.language, links=links
-            )
-            rendered = compiled.render(context)
-        except RenderError as exc:
-            failures[str(exc)] += 1
-            requests.append(
-                MessageRequest(
-                    steps=[Step(channel=steps[0].channel, account=steps[0].account)],
-                    language=variant.language,
-                    skip=Skip("render_error", str(exc)[:255]),
-                    **common,
-                )
-            )
-            continue
-        plan = _steps_for(
-            steps, variant, rendered, automatic=automatic, sms_on=house.sms_notifications_enabled
-        )
-        if not plan:
-            requests.append(
-                MessageRequest(
-                    steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)],
-                    language=variant.language,
-                    skip=Skip("notifications_off", "automatic SMS notifications are switched off"),
-                    **common,
-                )
-            )
-            continue
-        requests.append(
-            MessageRequest(
-                steps=plan,
-                language=variant.language,
-                secrets=link_secrets(guest, steps[0].channel) if compiled.uses_links else (),
-                **common,
-            )
-        )
+    run = CampaignRun.objects.select_related("campaign", "requested_by").get(pk=run_id)
+    composer = Composer(run.campaign, occurrence_of(run), run=run)
+    records = audience(run.campaign, composer.occurrence).filter(pk__in=list(record_ids))
+    composed = [composer.compose(record) for record in records.order_by("pk")]
+    failures = Counter(item.failure for item in composed if item.failure)
     with transaction.atomic():
-        messages = message_send_many(requests)
+        messages = message_send_many([item.request for item in composed])
         if failures:
             locked = CampaignRun.objects.select_for_update().get(pk=run.pk)
             merged = Counter(locked.render_failures) + failures

@@ -13,6 +13,7 @@ from ..models import (
     ChannelAccount,
     MessagingPolicy,
 )
+from ..services import messages_retime_quiet_hours
 
 
 @admin.register(ChannelAccount)
@@ -119,3 +120,5 @@ class MessagingPolicyAdmin(admin.ModelAdmin):
         if not change:
             obj.pk = 1  # MessagingPolicy.load() looks the row up by this id.
         super().save_model(request, obj, form, change)
+        if any(name.startswith("quiet_") for name in form.changed_data):
+            messages_retime_quiet_hours(house=obj)  # waiting messages follow the new hours

@@ -62,6 +62,14 @@ class SkipReason(models.TextChoices):
     RENDER_ERROR = "render_error", _("Template could not be rendered")
 
 
+class Hold(models.TextChoices):
+    """Why a queued message waits for its ``not_before``."""
+
+    NONE = "", _("Not held")
+    QUIET_HOURS = "quiet_hours", _("Quiet hours")
+    SENT_NOW = "sent_now", _("Sent now by staff, despite quiet hours")
+
+
 class OutboundMessage(models.Model):
     """One attempt to deliver one message to one recipient on one channel."""
 
@@ -159,6 +167,13 @@ class OutboundMessage(models.Model):
     )
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    hold = models.CharField(
+        max_length=12,
+        choices=Hold.choices,
+        blank=True,
+        default=Hold.NONE,
+        help_text="Why a queued message waits (with not_before), or that staff sent it despite the wait.",
+    )
     reason = models.CharField(max_length=255, blank=True)
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     provider_code = models.CharField(max_length=40, blank=True)
@@ -194,6 +209,7 @@ class OutboundMessage(models.Model):
             ("send_one_off", "Can send one-off messages to guests"),
             ("resolve_unknown", "Can decide unknown outcomes (mark sent / resend)"),
             ("export_log", "Can export the send log as CSV"),
+            ("send_held", "Can send a message waiting for quiet hours now"),
         ]
         indexes = [
             models.Index(fields=("status", "not_before"), name="outbound_due_idx"),

@@ -1,5 +1,7 @@
 """Every write of the sender layer; views, admin, commands, tasks and campaigns call these."""
 
+from .forecast import Outcome, SendForecast, message_forecast_many
+from .holds import message_send_now, messages_retime_quiet_hours
 from .messages import (
     MessageRequest,
     Step,
@@ -19,6 +21,11 @@ from .status import (
 
 __all__ = [
     "MessageRequest",
+    "Outcome",
+    "SendForecast",
+    "message_forecast_many",
+    "message_send_now",
+    "messages_retime_quiet_hours",
     "Step",
     "message_send_many",
     "default_account",

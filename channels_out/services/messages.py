@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -38,6 +38,7 @@ from ..ledger import available_credits, credits_release, credits_reserve_many, s
 from ..models import (
     ChannelAccount,
     DeliveryEvent,
+    Hold,
     MessagingPolicy,
     OutboundMessage,
     SkipReason,
@@ -438,11 +439,24 @@ def _build(
     return message
 
 
-def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
+def _is_fallback(message: OutboundMessage) -> bool:
+    """Whether ``message`` is a later step of another message's plan (saved or not)."""
+    return message.fallback_for_id is not None or message.fallback_for is not None
+
+
+def _assess(
+    messages: list[OutboundMessage],
+    house: MessagingPolicy,
+    *,
+    planned: Counter[int] | None = None,
+) -> None:
     """Decide, in memory, for new rows: skipped (with reason) or queued (address, parts, price, wait).
 
     Everything a batch needs from the database is read in a few queries: consent per
     (purpose, channel), recent marketing counts, open WhatsApp windows, the price table.
+    ``planned`` holds marketing messages decided earlier but not written (a forecast made
+    chunk by chunk): they count towards the frequency cap as written ones would, and the
+    messages this batch decides are added to it.
     """
     prices = PriceTable()
     alive: list[OutboundMessage] = []
@@ -470,6 +484,9 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
     }
     marketing = [m.guest_id for m in alive if m.guest_id and m.purpose == ConsentPurpose.MARKETING]
     counts = policy.recent_marketing_counts(marketing, policy=house)
+    if planned:
+        for guest_id in set(marketing) & set(planned):
+            counts[guest_id] = counts.get(guest_id, 0) + planned[guest_id]
 
     now = timezone.now()
     for message in alive:
@@ -489,10 +506,11 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
         skip = blocked.get((message.purpose, message.channel), {}).get(message.guest_id or 0)
         if skip is None and message.purpose == ConsentPurpose.MARKETING and message.guest_id:
             skip = policy.frequency_skip(count=counts.get(message.guest_id, 0), policy=house)
-            if skip is None and message.fallback_for_id is None:
-                counts[message.guest_id] = (
-                    counts.get(message.guest_id, 0) + 1
-                )  # two in one batch count twice
+            if skip is None and not _is_fallback(message):
+                # Two in one batch count twice.
+                counts[message.guest_id] = counts.get(message.guest_id, 0) + 1
+                if planned is not None:
+                    planned[message.guest_id] += 1
         if skip:
             _mark_skipped(message, skip)
             continue
@@ -502,9 +520,9 @@ def _assess(messages: list[OutboundMessage], house: MessagingPolicy) -> None:
         elif message.channel != ContactChannel.EMAIL:
             message.segments = 1
         message.credits = prices.cost(message.channel, message.country, message.segments)
-        message.not_before = (
-            policy.message_quiet_until(message, policy=house, at=now) or message.not_before
-        )
+        quiet_until = policy.message_quiet_until(message, policy=house, at=now)
+        if quiet_until is not None:
+            message.not_before, message.hold = quiet_until, Hold.QUIET_HOURS
         message.status = Status.QUEUED
 
 
@@ -626,20 +644,23 @@ def messages_wipe_sealed(messages: Sequence[OutboundMessage] | None = None) -> i
     return rows.update(sealed="")
 
 
+def messages_dispatch_on_commit(messages: list[OutboundMessage]) -> None:
+    """Hand the due ones of ``messages`` to workers once the transaction commits, in chunks."""
+    _dispatch_on_commit(messages)
+
+
 def dispatch_on_commit(message: OutboundMessage) -> None:
     """Hand one queued message to a worker once the transaction commits (now if it is due)."""
     _dispatch_on_commit([message])
 
 
-@transaction.atomic
-def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessage]:
-    """Queue many messages; return their log rows (the first step of each plan), in order.
+def _rows_for(
+    requests: Sequence[MessageRequest], house: MessagingPolicy, accounts: _Accounts
+) -> list[OutboundMessage]:
+    """Validate ``requests`` and build the unsaved log row of each one's first step, in order.
 
-    Each request is validated as ``message_send`` validates one, and a ValidationError for
-    any of them writes nothing. Requests whose dedupe key exists return the existing row.
+    Raise ValidationError for the first request that cannot be sent as written.
     """
-    house = MessagingPolicy.load()
-    accounts = _Accounts()
     content_types: dict[type, ContentType] = {}
     rows: list[OutboundMessage] = []
     for request in requests:
@@ -702,6 +723,18 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
         if request.skip is not None:
             _mark_skipped(row, request.skip)
             row.fallback_plan = []
+    return rows
+
+
+@transaction.atomic
+def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessage]:
+    """Queue many messages; return their log rows (the first step of each plan), in order.
+
+    Each request is validated as ``message_send`` validates one, and a ValidationError for
+    any of them writes nothing. Requests whose dedupe key exists return the existing row.
+    """
+    house = MessagingPolicy.load()
+    rows = _rows_for(requests, house, _Accounts())
     by_key = _submit(rows, house)
     return [by_key[row.dedupe_key] for row in rows]
 
@@ -764,11 +797,29 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     The fallback row has its own dedupe key (``<key>|fallback``) and a one-to-one link to
     ``message``, so a retried callback or a late receipt can never make a second one (S3).
     """
+    fallback = _fallback_row(message, _Accounts())
+    if fallback is None:
+        return None
+    existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
+    result = _submit([fallback])[fallback.dedupe_key]
+    if not existed:
+        delivery_event_record(
+            message,
+            message.status,
+            source="fallback",
+            applied=False,
+            description=f"falls back to {result.get_channel_display()}: {reason}",
+        )
+    return result
+
+
+def _fallback_row(message: OutboundMessage, accounts: _Accounts) -> OutboundMessage | None:
+    """Build (unsaved) the row of the next step of ``message``'s plan; None at the end of the plan."""
     if not message.fallback_plan:
         return None
     full = unsealed(message)  # the next step says what the first said, secrets and all
     step = Step.from_plan_item(full.fallback_plan[0])
-    account = _Accounts().for_step(step)
+    account = accounts.for_step(step)
     if account is None:
         return None
     fallback = _build(
@@ -798,17 +849,7 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
         and {step.channel, message.channel} <= policy.PHONE_CHANNELS
     ):
         fallback.to = message.to
-    existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
-    result = _submit([fallback])[fallback.dedupe_key]
-    if not existed:
-        delivery_event_record(
-            message,
-            message.status,
-            source="fallback",
-            applied=False,
-            description=f"falls back to {result.get_channel_display()}: {reason}",
-        )
-    return result
+    return fallback
 
 
 def message_submit_copy(copy: OutboundMessage) -> OutboundMessage:

@@ -8,14 +8,11 @@ reports template problems with their line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -24,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.admin.forms import CampaignForm, CampaignStepForm, MessageVariantForm
 from campaigns.admin.forms import GalleryForm as AdminGalleryForm
 from campaigns.gallery import GalleryTemplate
-from campaigns.models import M2M_FILTERS, VARIANT_CONTENT, Campaign, MessageVariant
+from campaigns.models import M2M_FILTERS, VARIANT_CONTENT, Campaign, CampaignStep, MessageVariant
 from campaigns.services import campaign_save
 from guests.models import ContactChannel
 
@@ -37,7 +34,6 @@ __all__ = [
     "StepForm",
     "TestSendForm",
     "VariantForm",
-    "draft_campaign",
 ]
 
 MAX_STEPS = 4
@@ -93,6 +89,10 @@ class CampaignEditorForm(CampaignForm):
         # Declared by the admin's form, which is not translated.
         self.fields["genders"].label = gettext_lazy("Genders")
         self.fields["genders"].help_text = gettext_lazy("None ticked: any gender.")
+        self.fields["reservation_statuses"].label = gettext_lazy("Reservation status")
+        self.fields["reservation_statuses"].help_text = gettext_lazy(
+            "Reservations source only. None ticked: every stay that is not cancelled or a no-show."
+        )
         self.fields["languages"].label = gettext_lazy("Languages")
         self.fields["languages"].help_text = gettext_lazy("None ticked: any language.")
         for name in ("nationalities", "excluded_nationalities"):
@@ -359,18 +359,33 @@ class CampaignEditor:
             where="in the campaign editor",
         )
 
-    def save_draft(self) -> Campaign | None:
-        """Write what is valid of the posted editor, for a forecast or preview to read; None when
-        the campaign's own fields are not valid. Call it inside :func:`draft_campaign` only: the
-        transaction is rolled back."""
-        if not self.form.is_valid():
-            return None
-        return campaign_save(
-            campaign=self.campaign,
-            fields=self.form.campaign_fields(),
-            steps=self._wanted_steps(self.steps.forms) if self.steps.is_valid() else None,
-            variants=self._contents([form for form in self.variants if form.is_valid()]),
-        )
+    def draft(self) -> Campaign:
+        """The campaign as the form stands, in memory only: its fields, filters, plan and messages
+        from the cleaned form data, never saved (call after ``is_valid`` returned True).
+
+        A forecast or preview reads it through the same selectors and services as a saved
+        campaign (``Campaign.plan_steps``, ``Campaign.message_variants`` and the prefetched
+        filters answer from memory), and nothing is written to the database.
+        """
+        campaign = self.form.instance  # the form's cleaning already put the posted fields on it
+        chosen = {name: list(self.form.cleaned_data.get(name) or []) for name in M2M_FILTERS}
+        campaign._prefetched_objects_cache = {
+            **getattr(campaign, "_prefetched_objects_cache", {}),
+            **{name: objects for name, objects in chosen.items()},
+        }
+        campaign.draft_steps = [
+            CampaignStep(campaign=campaign, position=position, channel=channel, account=account)
+            for position, (channel, account) in enumerate(self._wanted_steps(self.steps.forms))
+        ]
+        drafts = []
+        for form in self.variants:
+            if form.is_blank:
+                continue
+            variant = form.instance  # cleaned content already on it
+            variant.campaign = campaign
+            drafts.append(variant)
+        campaign.draft_variants = drafts
+        return campaign
 
     @staticmethod
     def _wanted_steps(forms_: list[StepForm]) -> list[tuple[str, Any]]:
@@ -389,20 +404,6 @@ class CampaignEditor:
             else {name: form.cleaned_data.get(name) for name in VARIANT_CONTENT}
             for form in forms_
         }
-
-
-@contextmanager
-def draft_campaign(editor: CampaignEditor) -> Iterator[Campaign | None]:
-    """Apply the posted editor to the database for the length of the block, then roll it back.
-
-    A forecast or preview reads the half-edited campaign through the same selectors and
-    services as a saved one, and nothing of it is ever kept.
-    """
-    with transaction.atomic():
-        try:
-            yield editor.save_draft()
-        finally:
-            transaction.set_rollback(True)
 
 
 class GalleryForm(AdminGalleryForm):

@@ -20,6 +20,7 @@ urlpatterns = [
     path("messages/<int:pk>/", views.MessageDetailView.as_view(), name="message-detail"),
     path("messages/<int:pk>/mark-sent/", views.MarkSentView.as_view(), name="message-mark-sent"),
     path("messages/<int:pk>/resend/", views.ResendView.as_view(), name="message-resend"),
+    path("messages/<int:pk>/send-now/", views.SendNowView.as_view(), name="message-send-now"),
     path("credits/", views.CreditsView.as_view(), name="credits"),
     path("credits/orders/", views.CreditOrderCreateView.as_view(), name="credit-order-create"),
     path(

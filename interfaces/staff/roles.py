@@ -5,7 +5,7 @@
 | Manager | everything: accounts, credits, approvals, settings |
 | Marketing | campaigns: build, preview, test, send (large sends need a manager) |
 | Front desk | reservations, guests, consents, one-off messages |
-| Operator | the send log: failures, unknown outcomes (mark sent / resend), its CSV export |
+| Operator | the send log: failures, unknown outcomes (mark sent / resend), messages held for quiet hours (send now), its CSV export |
 
 Only managers (``guests.open_admin``) and superusers open the Django admin (``admin_site``).
 
@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_outboundmessage",
             "export_log",
             "resolve_unknown",
+            "send_held",
             "view_deliveryevent",
             "view_inboundmessage",
             "view_channelaccount",

@@ -13,6 +13,7 @@ from django.db import models, transaction
 
 from campaigns.models import CampaignSettings
 from channels_out.models import MessagingPolicy
+from channels_out.services import messages_retime_quiet_hours
 from crm_messaging.actors import Actor, record_staff_action
 from guests.models import Hotel
 
@@ -67,4 +68,6 @@ def settings_save(*, values: dict[str, Any], user: Actor) -> list[str]:
             labels = [str(getattr(row._meta.get_field(f), "verbose_name", f)) for f in fields]
             record_staff_action(user, row, [{"changed": {"fields": labels}}])
         changed += fields
+    if any(name.startswith("quiet_") for name in changed):
+        messages_retime_quiet_hours()  # waiting messages follow the new hours
     return changed

@@ -103,6 +103,23 @@
     form.querySelectorAll("[data-step-account]").forEach(function (s) { s.disabled = false; });
   });
 
+  /* --- a new marketing campaign asks for consent and leaves the greylist out ---------------- */
+  var purpose = form.querySelector('[name="purpose"]');
+  if (purpose && form.hasAttribute("data-new-campaign")) {
+    var touched = {};
+    ["require_channel_consent", "exclude_greylisted"].forEach(function (name) {
+      var box = form.querySelector('[name="' + name + '"]');
+      if (box) box.addEventListener("change", function () { touched[name] = true; });
+    });
+    purpose.addEventListener("change", function () {
+      if (purpose.value !== "marketing") return;
+      ["require_channel_consent", "exclude_greylisted"].forEach(function (name) {
+        var box = form.querySelector('[name="' + name + '"]');
+        if (box && !touched[name]) box.checked = true;
+      });
+    });
+  }
+
   /* --- the live counter: post the box's own text under the name the counter reads ----------- */
   document.body.addEventListener("htmx:configRequest", function (event) {
     var meter = event.detail.elt;

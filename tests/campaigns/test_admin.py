@@ -358,8 +358,9 @@ def test_the_change_page_shows_placeholders_audience_cost_and_recent_runs(
     assert "<code>@SURNAME</code>" in page
     assert "{{ guest.last_name }}" in page
     assert "<strong>3 records</strong> in the audience." in form_row(page, "audience_now")
-    assert "3 credits for 3 recipients (en: 3 × 1 GSM-7 = 3); balance 100 credits" in form_row(
-        page, "cost_estimate"
+    assert (
+        "3 credits for 3 recipients (SMS en: 3 messages, 3 parts GSM-7/UCS-2 = 3); balance 100 credits"
+        in form_row(page, "cost_estimate")
     )
     runs = form_row(page, "recent_runs")
     assert runs.count("<li>") == 5

@@ -61,7 +61,7 @@ def test_the_estimate_counts_parts_per_language_and_price_per_country(newsletter
     cost = estimate(newsletter, Occurrence.operator())
     assert cost.recipients == 3
     by = {v.language: (v.recipients, v.segments, v.encoding, v.credits) for v in cost.by_variant}
-    assert by["en"] == (2, 1, "GSM-7", Decimal("2.5"))
+    assert by["en"] == (2, 2, "GSM-7", Decimal("2.5"))
     assert by["ru"][:3] == (1, 2, "UCS-2")
     assert cost.credits == Decimal("2.5") + by["ru"][3]
 

@@ -67,7 +67,7 @@ def test_the_forecast_counts_and_prices_the_form_as_it_stands_and_changes_nothin
     url = reverse("campaigns:campaign-forecast", args=[campaign.pk])
 
     html = client.post(
-        url, editor_data(name="Newsletter", texts={"en": "Hi @NAME"})
+        url, editor_data(name="Newsletter", purpose="service", texts={"en": "Hi @NAME"})
     ).content.decode()
     assert (_audience(html), _cost(html)) == (4, Decimal(4))
     assert "balance" in html.lower() and "100" in html
@@ -75,6 +75,7 @@ def test_the_forecast_counts_and_prices_the_form_as_it_stands_and_changes_nothin
     # Edited but unsaved: Türkiye excluded, renamed, another plan and a second language.
     edited = editor_data(
         name="Renamed",
+        purpose="service",
         excluded_nationalities=["TR"],
         steps=["email", "sms"],
         texts={"en": "Hello again @NAME", "de": "Hallo @NAME"},
@@ -89,7 +90,9 @@ def test_a_forecast_of_a_new_campaign_leaves_no_campaign_behind(
     client, marketing, accounts
 ) -> None:
     GuestFactory.create_batch(3)
-    html = client.post(reverse("campaigns:campaign-forecast"), editor_data()).content.decode()
+    html = client.post(
+        reverse("campaigns:campaign-forecast"), editor_data(purpose="service")
+    ).content.decode()
     assert _audience(html) == 3
     assert (
         Campaign.objects.count(),
@@ -113,7 +116,7 @@ def test_the_cost_shows_the_refusal_when_the_balance_is_short(
     campaign = make_campaign(source=Source.GUESTS)
     GuestFactory.create_batch(2)
     html = client.post(
-        reverse("campaigns:campaign-forecast", args=[campaign.pk]), editor_data()
+        reverse("campaigns:campaign-forecast", args=[campaign.pk]), editor_data(purpose="service")
     ).content.decode()
     assert "Not enough credits: cost 2 credits, balance 0.5." in html
 
@@ -167,7 +170,7 @@ def test_the_preview_of_a_saved_campaign_shows_unsaved_text_and_keeps_the_saved_
     GuestFactory(first_name="Ayşe")
     html = client.post(
         reverse("campaigns:campaign-preview", args=[campaign.pk]),
-        editor_data(texts={"en": "New text for @NAME"}),
+        editor_data(purpose="service", texts={"en": "New text for @NAME"}),
     ).content.decode()
     assert "New text for Ayşe" in html
     assert campaign.variants.get().text == "Old text"

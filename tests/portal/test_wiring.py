@@ -2,7 +2,7 @@
 
 channels_out adds the portal's unsubscribe headers (``interfaces.portal.links``, reached through the
 ``guests.links`` registry) to marketing e-mail and the account's
-opt-out hint to marketing SMS; ``campaigns.services.runs.links_for`` passes the guest's links
+opt-out hint to marketing SMS; ``campaigns.services.compose.links_for`` passes the guest's links
 to the templates.
 """
 
@@ -119,7 +119,7 @@ def test_a_service_sms_carries_no_opt_out_hint(subscriber, accounts, top_up) -> 
 
 def test_campaign_messages_get_the_guests_unsubscribe_and_portal_links(subscriber) -> None:
     from campaigns.models import Campaign
-    from campaigns.services.runs import links_for
+    from campaigns.services.compose import links_for
 
     campaign = Campaign(name="Spring offer", purpose="marketing")
     assert links_for(campaign, subscriber, "email") == {

@@ -1,9 +1,9 @@
 """The campaign editor (seed 000's campaign screen): settings, trigger, filters, plan, messages.
 
 While staff edit, htmx posts the whole form to the forecast and preview endpoints; they
-apply it inside a transaction that is always rolled back (``draft_campaign``), so the
-audience count, the cost and the rendered message follow the form and no half-edited
-campaign is ever saved by looking at it.
+check it as Save does and read an in-memory draft of it (``CampaignEditor.draft``), so the
+audience count, the cost and the rendered message follow the form as it is on screen and
+nothing is written by looking at it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,13 +24,13 @@ from django.views.generic import View
 from campaigns.gallery import GalleryError, gallery_apply, gallery_template, gallery_templates
 from campaigns.models import Campaign, Trigger
 from campaigns.rendering import KEYWORDS
-from campaigns.selectors import forecast
+from campaigns.selectors import forecast, is_priceable
 from campaigns.services import campaign_test_send, estimate, preview
-from campaigns.services.runs import record_parts
+from campaigns.services.compose import record_parts
 from campaigns.validation import plan_errors
 from crm_messaging.ui.screens import StaffView
 
-from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm, draft_campaign
+from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm
 from .common import (
     AnyPermissionView,
     Target,
@@ -177,6 +177,13 @@ class CampaignEditView(EditorView):
 # --- live panels (htmx) ----------------------------------------------------------------------
 
 
+def reason(exc: Exception) -> str:
+    """An exception as staff read it: a refusal's messages, not its dictionary."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
 def forecast_context(campaign: Campaign) -> dict[str, Any]:
     """Who the campaign reaches next and what that costs, as the editor's side panel shows it."""
     target = screen_target(campaign)
@@ -193,11 +200,15 @@ def forecast_context(campaign: Campaign) -> dict[str, Any]:
             transaction.atomic()
         ):  # a savepoint: a refused query must not break the caller's transaction
             ids = target.record_ids(campaign) or []
-            cost = estimate(campaign, target.occurrence, record_ids=ids)
+            cost = (
+                estimate(campaign, target.occurrence, record_ids=ids)
+                if is_priceable(campaign)
+                else None
+            )
     except Exception as exc:  # a draft may fail anywhere: staff get the reason, not a 500
         return {
             "when": target.when,
-            "note": _("Cannot be counted yet: %(reason)s") % {"reason": exc},
+            "note": _("Cannot be counted yet: %(reason)s") % {"reason": reason(exc)},
         }
     return {"when": target.when, "audience": len(ids), "estimate": cost}
 
@@ -235,7 +246,12 @@ def preview_context(campaign: Campaign, chosen: int | None) -> dict[str, Any]:
 
 
 class DraftPanelView(AnyPermissionView, View):
-    """POST the editor's form; answer a fragment computed on the draft, then roll it back."""
+    """POST the editor's form; answer a fragment computed on the campaign as the form stands.
+
+    The form is checked as Save checks it; when Save would refuse it, the fragment lists the
+    same problems. Otherwise the panel reads an in-memory draft (``CampaignEditor.draft``):
+    nothing is written to the database.
+    """
 
     permission_required = EDITOR_PERMISSIONS
     http_method_names = ["post"]
@@ -249,29 +265,16 @@ class DraftPanelView(AnyPermissionView, View):
             raise PermissionDenied(_("You may not change this campaign."))
         campaign = get_object_or_404(Campaign, pk=pk) if pk is not None else None
         editor = CampaignEditor(request.POST, campaign=campaign)
-        try:
-            with draft_campaign(editor) as draft:
-                if draft is None:
-                    context: dict[str, Any] = {"problems": editor.problems()}
-                else:
-                    try:
-                        with (
-                            transaction.atomic()
-                        ):  # a refused query leaves the draft usable for the page
-                            context = self.panel(request, draft)
-                    except Exception as exc:  # a draft may not be countable yet: say why
-                        context = {"error": _("Cannot be shown yet: %(reason)s") % {"reason": exc}}
-                # Rendered before the rollback: everything it reads is still there.
-                html = render_to_string(self.fragment, context, request=request)
-        except (
-            DatabaseError
-        ) as exc:  # the draft itself could not be written (a constraint): say why
-            html = render_to_string(
-                self.fragment,
-                {"error": _("Cannot be shown yet: %(reason)s") % {"reason": exc}},
-                request=request,
-            )
-        return HttpResponse(html)
+        if not editor.is_valid():
+            context: dict[str, Any] = {"problems": editor.problems()}
+        else:
+            try:
+                # A savepoint: a query the database refuses leaves the request usable.
+                with transaction.atomic():
+                    context = self.panel(request, editor.draft())
+            except Exception as exc:  # a draft may not be countable yet: say why, not a 500
+                context = {"error": _("Cannot be shown yet: %(reason)s") % {"reason": reason(exc)}}
+        return HttpResponse(render_to_string(self.fragment, context, request=request))
 
 
 class ForecastView(DraftPanelView):

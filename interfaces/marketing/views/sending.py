@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
-from campaigns.models import Campaign, CampaignRun, CampaignSettings, Trigger
+from campaigns.models import Campaign, CampaignRun, Trigger
 from campaigns.occurrences import Occurrence
-from campaigns.services import campaign_send, estimate, preview
-from campaigns.services.runs import record_parts
+from campaigns.services import campaign_send, needs_approval, preview
+from campaigns.services.compose import record_parts
 from crm_messaging.ui.screens import StaffView, paginate
 from guests.models import ContactChannel
 
@@ -97,16 +97,11 @@ class CampaignSendView(StaffView, View):
         elif not campaign.is_active:
             context["error"] = _("The campaign is passive; activate it first.")
         else:
-            occurrence = Occurrence.operator()
-            cost = estimate(campaign, occurrence, record_ids=record_ids or None)
-            rules = CampaignSettings.load()
+            shown = preview(campaign, Occurrence.operator(), limit=5, record_ids=record_ids or None)
             context.update(
-                estimate=cost,
-                needs_approval=(
-                    cost.credits > rules.approval_cost_threshold
-                    or cost.recipients > rules.approval_recipient_threshold
-                ),
-                sample=preview(campaign, occurrence, limit=5, record_ids=record_ids or None).rows,
+                estimate=shown.estimate,
+                needs_approval=needs_approval(shown.estimate),
+                sample=shown.rows,
             )
         return render(request, "campaigns/campaign_send.html", context)
 
@@ -120,7 +115,11 @@ class CampaignSendView(StaffView, View):
             if request.user.has_perm("campaigns.view_campaignrun"):
                 return redirect("campaigns:campaign-runs", campaign.pk)
             return redirect("campaigns:campaign-edit", campaign.pk)
-        summary = {"name": campaign.name, "n": run.audience_size, "credits": run.estimated_cost}
+        summary = {
+            "name": campaign.name,
+            "n": run.estimated_recipients,
+            "credits": run.estimated_cost,
+        }
         if run.state == CampaignRun.State.AWAITING_APPROVAL:
             messages.warning(
                 request,

@@ -18,6 +18,7 @@ from .log import (
     MessageListView,
     MessageRowsView,
     ResendView,
+    SendNowView,
     UnknownQueueView,
 )
 from .meter import meter
@@ -28,6 +29,7 @@ __all__ = [
     "CreditOrderMarkPaidView",
     "CreditsView",
     "MarkSentView",
+    "SendNowView",
     "MessageDetailView",
     "MessageExportView",
     "MessageListView",

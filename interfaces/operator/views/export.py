@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views import View
 
 from channels_out.models import OutboundMessage
+from channels_out.selectors import with_credits
 from crm_messaging.ui.screens import StaffView
 
 from .log import filtered, with_campaign_name
@@ -36,7 +37,8 @@ CSV_COLUMNS: list[tuple[str, str]] = [
     ("segments", "segments"),
     ("encoding", "encoding"),
     ("country", "country"),
-    ("credits", "credits"),
+    ("credits", "credits_spent"),
+    ("credits held", "credits_held"),
     ("sent by", "sent_by.username"),
     ("sent at", "sent_at"),
     ("delivered at", "delivered_at"),
@@ -80,8 +82,10 @@ class MessageExportView(StaffView, View):
 
     def get(self, request: HttpRequest) -> StreamingHttpResponse:
         _form, queryset = filtered(request)
-        rows = with_campaign_name(
-            queryset.select_related("guest", "sent_by", "account").defer("html_body")
+        rows = with_credits(
+            with_campaign_name(
+                queryset.select_related("guest", "sent_by", "account").defer("html_body")
+            )
         )
         response = StreamingHttpResponse(
             csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"

@@ -28,7 +28,8 @@ from django.views.generic import DetailView, TemplateView
 
 from campaigns.models import Campaign, CampaignRun
 from channels_out.models import FINAL_STATUSES, OutboundMessage, Status
-from channels_out.services import message_mark_sent, message_resend
+from channels_out.selectors import quiet_hours_hold, with_credits
+from channels_out.services import message_mark_sent, message_resend, message_send_now
 from crm_messaging.ui.screens import StaffView, next_url, paginate, refusal
 from guests.models import ContactChannel
 
@@ -107,8 +108,10 @@ def messages_matching(filters: dict[str, Any]) -> QuerySet[OutboundMessage]:
 
 def log_rows(queryset: QuerySet[OutboundMessage]) -> QuerySet[OutboundMessage]:
     """What a row of the log shows, in one query however many rows (no N+1)."""
-    return with_campaign_name(
-        queryset.select_related("guest", "sent_by", "account").defer(*LIST_DEFERRED)
+    return with_credits(
+        with_campaign_name(
+            queryset.select_related("guest", "sent_by", "account").defer(*LIST_DEFERRED)
+        )
     )
 
 
@@ -245,9 +248,11 @@ class MessageDetailView(StaffView, DetailView):
     context_object_name = "message"
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:
-        return with_campaign_name(
-            OutboundMessage.objects.select_related(
-                "account", "guest", "reservation", "facility_booking", "sent_by", "origin_type"
+        return with_credits(
+            with_campaign_name(
+                OutboundMessage.objects.select_related(
+                    "account", "guest", "reservation", "facility_booking", "sent_by", "origin_type"
+                )
             )
         )
 
@@ -262,6 +267,8 @@ class MessageDetailView(StaffView, DetailView):
             origin_label=str(getattr(origin, "report_label", origin)) if origin is not None else "",
             can_resolve=message.status == Status.UNKNOWN
             and self.request.user.has_perm("channels_out.resolve_unknown"),
+            can_send_now=quiet_hours_hold(message) is not None
+            and self.request.user.has_perm("channels_out.send_held"),
         )
         return context
 
@@ -341,6 +348,29 @@ class MarkSentView(_Decision):
     def decide(self, message: OutboundMessage) -> str:
         message_mark_sent(message=message, user=self.request.user)
         return str(_("Message #%(pk)s marked sent; its credits are debited.") % {"pk": message.pk})
+
+
+class SendNowView(StaffView, View):
+    """POST: send a message waiting for the guest's quiet hours now (the service keeps who decided)."""
+
+    permission_required = "channels_out.send_held"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        message = get_object_or_404(OutboundMessage, pk=pk)
+        try:
+            message_send_now(message=message, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, f"#{message.pk}: {refusal(exc)}")
+        else:
+            messages.success(
+                request,
+                _("Message #%(pk)s goes now, despite the guest's quiet hours.")
+                % {"pk": message.pk},
+            )
+        return HttpResponseRedirect(
+            next_url(request, reverse("channels_out:message-detail", args=[message.pk]))
+        )
 
 
 class ResendView(_Decision):

@@ -1,0 +1,265 @@
+"""What each recipient of a campaign is sent: one path for sending, estimating and previewing.
+
+A run's chunk, a cost estimate, a preview and the send confirmation all turn an audience
+record into the same ``MessageRequest`` here — the variant in the guest's language, the
+rendered text with every placeholder and link (``@UNSUBSCRIBE``, ``@PORTAL`` …), the
+delivery plan with the hotel's switches, the dedupe key — and hand it to the sender layer:
+``message_send_many`` queues it, ``SendForecast`` says what queueing it would do. So what
+staff are shown is what the guest gets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from channels_out.models import MessagingPolicy, SkipReason
+from channels_out.policy import Skip
+from channels_out.services import MessageRequest, Step
+from crm_messaging.actors import Actor
+from guests.links import guest_links
+from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
+
+from ..models import (
+    Campaign,
+    CampaignRun,
+    CampaignSettings,
+    MessageVariant,
+    Source,
+    Timing,
+    Trigger,
+)
+from ..occurrences import Occurrence, occurrence_key
+from ..rendering import (
+    CompiledVariant,
+    Rendered,
+    RenderError,
+    build_context,
+    choose_variant,
+    compile_variant,
+)
+
+# The key of a message not yet queued by a run: an operator or one-off send is keyed by its
+# run (a new moment each time), so no logged message can have it.
+UNSENT_RUN = "forecast"
+
+
+def record_parts(
+    campaign: Campaign, record: Any
+) -> tuple[Guest, Reservation | None, FacilityBooking | None]:
+    """Return (guest, reservation, facility booking) of an audience record."""
+    if campaign.source == Source.GUESTS:
+        return record, None, None
+    if campaign.source == Source.RESERVATIONS:
+        return record.booker, record, None
+    return record.guest, record.reservation, record
+
+
+def dedupe_key(
+    campaign: Campaign, record: Any, occurrence: Occurrence, run: CampaignRun | None
+) -> str:
+    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1)."""
+    moment = occurrence_key(
+        campaign, record, occurrence, run_id=run.pk if run is not None else UNSENT_RUN
+    )
+    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{moment}"
+
+
+def record_context(
+    campaign: Campaign,
+    record: Any,
+    *,
+    hotel: Hotel,
+    language: str,
+    links: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the message's template sees for an audience record, in ``language``."""
+    guest, reservation, facility_booking = record_parts(campaign, record)
+    return build_context(
+        guest=guest,
+        reservation=reservation,
+        facility_booking=facility_booking,
+        hotel=hotel,
+        links=links,
+        language=language,
+    )
+
+
+def message_step(
+    step: Any, variant: Any, rendered: Any, *, to: str = "", subject_prefix: str = ""
+) -> Step:
+    """The sender's step for one step of the plan, carrying the rendered message: e-mail gets
+    the subject and HTML, WhatsApp the approved template and its variables, every channel the
+    text."""
+    is_email = step.channel == ContactChannel.EMAIL
+    is_whatsapp = step.channel == ContactChannel.WHATSAPP
+    return Step(
+        channel=step.channel,
+        account=step.account,
+        to=to,
+        text=rendered.text,
+        subject=f"{subject_prefix}{rendered.subject}" if is_email else "",
+        html=rendered.html if is_email else "",
+        template_id=variant.whatsapp_content_sid if is_whatsapp else "",
+        template_variables=rendered.whatsapp_variables if is_whatsapp else {},
+    )
+
+
+def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
+    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
+    links = guest_links()
+    return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+
+
+def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
+    """What in ``links_for`` works as a key (the unsubscribe token): the send log masks it."""
+    return (guest_links().unsubscribe_secret(guest, channel),)
+
+
+def _expires_at(
+    campaign: Campaign, record: Any, occurrence: Occurrence, arrival_time: dt.time
+) -> dt.datetime | None:
+    """After this moment the message is pointless (a reminder after the arrival, a birthday wish next week)."""
+    zone = timezone.get_current_timezone()
+    if campaign.timing in (Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL):
+        return dt.datetime.combine(record.arrival, arrival_time, tzinfo=zone)
+    if campaign.timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START):
+        return record.starts_at
+    if campaign.timing == Timing.BIRTHDAY:
+        return dt.datetime.combine(occurrence.day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return occurrence.at + dt.timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """One record's message: the request for the sender, and what was rendered for it."""
+
+    record: Any
+    guest: Guest
+    request: MessageRequest
+    variant: MessageVariant | None = None
+    rendered: Rendered | None = None
+    failure: str = ""  # why it could not be rendered (kept on the run)
+
+
+class Composer:
+    """Compose a campaign's message for audience records, the way a run sends it.
+
+    ``run`` is the run being sent (None for an estimate or a preview, which are made before
+    there is one); ``trigger`` the trigger it runs for (default: the run's, else the
+    campaign's) — automatic triggers leave SMS out when the hotel switched automatic SMS off.
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        occurrence: Occurrence,
+        *,
+        run: CampaignRun | None = None,
+        trigger: str = "",
+        user: Actor = None,
+    ) -> None:
+        self.campaign, self.occurrence, self.run = campaign, occurrence, run
+        self.user = user if run is None else run.requested_by
+        trigger = trigger or (run.trigger if run is not None else campaign.trigger)
+        self.automatic = trigger != Trigger.OPERATOR
+        self.hotel = Hotel.load()
+        self.sms_on = MessagingPolicy.load().sms_notifications_enabled
+        self.arrival_time = CampaignSettings.load().arrival_time
+        self.steps = campaign.plan_steps()
+        self.variants = campaign.message_variants()
+        self._compiled: dict[int, CompiledVariant | RenderError] = {}
+
+    def _compile(self, variant: MessageVariant) -> CompiledVariant:
+        """Compile each variant once (a draft's unsaved variants have no compile cache)."""
+        key = id(variant)
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = compile_variant(variant)
+            except RenderError as exc:
+                self._compiled[key] = exc
+        found = self._compiled[key]
+        if isinstance(found, RenderError):
+            raise found
+        return found
+
+    def compose(self, record: Any) -> Composed:
+        """Return ``record``'s request: its plan and rendered message, or the skip that says why not."""
+        campaign, steps = self.campaign, self.steps
+        guest, reservation, facility_booking = record_parts(campaign, record)
+        variant = choose_variant(self.variants, guest.language)
+        common: dict[str, Any] = {
+            "purpose": campaign.purpose,
+            "guest": guest,
+            "reservation": reservation,
+            "facility_booking": facility_booking,
+            "dedupe_key": dedupe_key(campaign, record, self.occurrence, self.run),
+            "origin": self.run,
+            "source": "campaign",
+            "user": self.user,
+            "expires_at": _expires_at(campaign, record, self.occurrence, self.arrival_time),
+        }
+        if variant is None or not steps:
+            reason = "the campaign has no message or no channel"
+            return Composed(
+                record,
+                guest,
+                MessageRequest(
+                    steps=[Step(channel=steps[0].channel if steps else ContactChannel.SMS)],
+                    skip=Skip(SkipReason.RENDER_ERROR, reason),
+                    **common,
+                ),
+                failure=reason,
+            )
+        links: dict[str, str] | None = None
+        try:
+            compiled = self._compile(variant)
+            # The guest's own links are signed per guest: only for a message that shows them.
+            links = links_for(campaign, guest, steps[0].channel) if compiled.uses_links else None
+            context = record_context(
+                campaign, record, hotel=self.hotel, language=variant.language, links=links
+            )
+            rendered = compiled.render(context)
+        except RenderError as exc:
+            return Composed(
+                record,
+                guest,
+                MessageRequest(
+                    steps=[Step(channel=steps[0].channel, account=steps[0].account)],
+                    language=variant.language,
+                    skip=Skip(SkipReason.RENDER_ERROR, str(exc)[:255]),
+                    **common,
+                ),
+                variant=variant,
+                failure=str(exc),
+            )
+        plan = self._plan(variant, rendered)
+        if not plan:
+            request = MessageRequest(
+                steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)],
+                language=variant.language,
+                skip=Skip(
+                    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
+                ),
+                **common,
+            )
+        else:
+            request = MessageRequest(
+                steps=plan,
+                language=variant.language,
+                secrets=link_secrets(guest, steps[0].channel) if links else (),
+                **common,
+            )
+        return Composed(record, guest, request, variant=variant, rendered=rendered)
+
+    def _plan(self, variant: MessageVariant, rendered: Rendered) -> list[Step]:
+        return [
+            message_step(step, variant, rendered)
+            for step in self.steps
+            # The hotel may switch automatic SMS off (seed 001).
+            if not (self.automatic and not self.sms_on and step.channel == ContactChannel.SMS)
+        ]
