@@ -46,7 +46,7 @@ def subscriber():
 
 
 def _message_text(page: str) -> str:
-    match = re.search(r'<div class="preview-text"[^>]*>(.*?)</div>', page, re.S)
+    match = re.search(r'<div class="preview-text[^"]*"[^>]*>(.*?)</div>', page, re.S)
     assert match, page
     return html.unescape(match.group(1))
 
