@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 from ..models import MessagingPolicy, OutboundMessage, Status
 
-# The forecast runs the queue's own steps, so it reads the queue's own helpers.
+# The forecast runs the queue's own steps (public in messages.py for this reason).
 from .messages import (
     FALLBACK_SKIPS,
+    AccountLookup,
     MessageRequest,
-    _Accounts,
-    _assess,
-    _fallback_row,
-    _rows_for,
+    message_fallback_row,
+    message_rows_assess,
+    message_rows_build,
 )
 
 
@@ -57,13 +57,13 @@ class SendForecast:
 
     def __init__(self) -> None:
         self.house = MessagingPolicy.load()
-        self.accounts = _Accounts()
+        self.accounts = AccountLookup()
         self.planned: Counter[int] = Counter()
         self.keys: set[str] = set()
 
     def outcomes(self, requests: Sequence[MessageRequest]) -> list[Outcome]:
         """Return the outcome of each request, in order."""
-        rows = _rows_for(requests, self.house, self.accounts)
+        rows = message_rows_build(requests, self.house, self.accounts)
         logged = self._logged([row.dedupe_key for row in rows])
         fresh: list[OutboundMessage] = []
         existing: set[int] = set()
@@ -73,7 +73,7 @@ class SendForecast:
             else:
                 self.keys.add(row.dedupe_key)
                 fresh.append(row)
-        _assess(fresh, self.house, planned=self.planned)
+        message_rows_assess(fresh, self.house, planned=self.planned)
         # As the sender does: every first step is decided, then each skipped one falls back.
         return [
             Outcome(row, existing=True) if index in existing else self._follow(row)
@@ -84,13 +84,13 @@ class SendForecast:
         """Walk ``row``'s plan as far as the sender would at queue time."""
         skipped: list[OutboundMessage] = []
         while row.status == Status.SKIPPED and row.skip_reason in FALLBACK_SKIPS:
-            fallback = _fallback_row(row, self.accounts)
+            fallback = message_fallback_row(row, self.accounts)
             if fallback is None:
                 break
             skipped.append(row)
             if self._logged([fallback.dedupe_key]):
                 return Outcome(fallback, tuple(skipped), existing=True)
-            _assess([fallback], self.house, planned=self.planned)
+            message_rows_assess([fallback], self.house, planned=self.planned)
             row = fallback
         return Outcome(row, tuple(skipped))
 

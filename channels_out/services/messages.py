@@ -134,10 +134,10 @@ class MessageRequest:
 
 def default_account(channel: str) -> ChannelAccount | None:
     """Return the active default account for ``channel``, or the only active one."""
-    return _Accounts().default(channel)
+    return AccountLookup().default(channel)
 
 
-class _Accounts:
+class AccountLookup:
     """Accounts looked up once per batch."""
 
     def __init__(self) -> None:
@@ -204,7 +204,7 @@ def unsendable(field_name: str, value: str, *, body: bool = False) -> str | None
     )
 
 
-def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
+def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
     """Refuse a step that cannot be sent as written (R4); return its account."""
     errors: dict[str, list[str]] = {}
 
@@ -286,7 +286,9 @@ def _validate_step(step: Step, accounts: _Accounts) -> ChannelAccount:
     return account
 
 
-def _expand_plan(steps: Sequence[Step], house: MessagingPolicy, accounts: _Accounts) -> list[Step]:
+def _expand_plan(
+    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup
+) -> list[Step]:
     """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only."""
     plan: list[Step] = []
     for index, step in enumerate(steps):
@@ -444,7 +446,7 @@ def _is_fallback(message: OutboundMessage) -> bool:
     return message.fallback_for_id is not None or message.fallback_for is not None
 
 
-def _assess(
+def message_rows_assess(
     messages: list[OutboundMessage],
     house: MessagingPolicy,
     *,
@@ -574,7 +576,7 @@ def _submit(
     """Log, assess, reserve and queue new rows; return every row (new or existing) by dedupe key."""
     house = house or MessagingPolicy.load()
     fresh, existing = _new_only(rows)
-    _assess(fresh, house)
+    message_rows_assess(fresh, house)
     inserted = _insert(fresh)
     queued = [m for m in inserted if m.status == Status.QUEUED]
     reserved = credits_reserve_many(queued)
@@ -654,8 +656,8 @@ def dispatch_on_commit(message: OutboundMessage) -> None:
     _dispatch_on_commit([message])
 
 
-def _rows_for(
-    requests: Sequence[MessageRequest], house: MessagingPolicy, accounts: _Accounts
+def message_rows_build(
+    requests: Sequence[MessageRequest], house: MessagingPolicy, accounts: AccountLookup
 ) -> list[OutboundMessage]:
     """Validate ``requests`` and build the unsaved log row of each one's first step, in order.
 
@@ -734,7 +736,7 @@ def message_send_many(requests: Sequence[MessageRequest]) -> list[OutboundMessag
     any of them writes nothing. Requests whose dedupe key exists return the existing row.
     """
     house = MessagingPolicy.load()
-    rows = _rows_for(requests, house, _Accounts())
+    rows = message_rows_build(requests, house, AccountLookup())
     by_key = _submit(rows, house)
     return [by_key[row.dedupe_key] for row in rows]
 
@@ -797,7 +799,7 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     The fallback row has its own dedupe key (``<key>|fallback``) and a one-to-one link to
     ``message``, so a retried callback or a late receipt can never make a second one (S3).
     """
-    fallback = _fallback_row(message, _Accounts())
+    fallback = message_fallback_row(message, AccountLookup())
     if fallback is None:
         return None
     existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
@@ -813,7 +815,9 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     return result
 
 
-def _fallback_row(message: OutboundMessage, accounts: _Accounts) -> OutboundMessage | None:
+def message_fallback_row(
+    message: OutboundMessage, accounts: AccountLookup
+) -> OutboundMessage | None:
     """Build (unsaved) the row of the next step of ``message``'s plan; None at the end of the plan."""
     if not message.fallback_plan:
         return None
