@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 from typing import Any
 
 import requests
@@ -15,6 +16,7 @@ from crm_messaging.handoff import hand_off
 from . import dispatch
 from .backends import sandbox
 from .models import ChannelAccount
+from .services.alerts import credit_alert_mail
 from .services.maintenance import delivery_events_purge
 
 
@@ -38,6 +40,18 @@ def sweep() -> dict[str, Any]:
             dispatched += len(chunk)
     found["dispatched"] = dispatched
     return found
+
+
+@shared_task(
+    name="channels_out.credit_alert",
+    ignore_result=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    max_retries=5,
+    retry_backoff=30,
+)
+def credit_alert(kind: str) -> int:
+    """Tell the managers by e-mail that credits are low or exhausted (see ``credit_alert_mail``)."""
+    return credit_alert_mail(kind=kind)
 
 
 @shared_task(name="channels_out.purge_delivery_events", ignore_result=True)
