@@ -58,7 +58,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 ARRIVAL_TIMINGS = frozenset(
-    {Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE}
+    {
+        Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.ARRIVAL_DAY,
+        Timing.DAYS_AFTER_ARRIVAL,
+        Timing.DAYS_BEFORE_DEPARTURE,
+        Timing.HOURS_BEFORE_ARRIVAL,
+        Timing.DAYS_AFTER_DEPARTURE,
+        Timing.HOURS_AFTER_CHECK_OUT,
+    }
 )
 START_TIMINGS = frozenset(
     {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
@@ -248,13 +256,34 @@ def _event_record(campaign: Campaign, occurrence: Occurrence) -> Q:
 def _window(campaign: Campaign, occurrence: Occurrence, guest_prefix: str) -> Q:
     n, day, hour = campaign.offset, occurrence.day, occurrence.window_hour
     timing, catch_up = campaign.timing, campaign.catch_up
-    confirmed = Reservation.Status.CONFIRMED
+    confirmed, in_house = Reservation.Status.CONFIRMED, Reservation.Status.CHECKED_IN
     if timing == Timing.DAYS_BEFORE_ARRIVAL:
         if catch_up:
             return Q(arrival__range=(day, day + dt.timedelta(days=n)), status=confirmed)
         return Q(arrival=day + dt.timedelta(days=n))
+    if timing == Timing.ARRIVAL_DAY:
+        return Q(arrival=day)
+    if timing == Timing.DAYS_AFTER_ARRIVAL:
+        # Mid-stay: guests in house whose Nth day it is; catch-up also those checked in late
+        # whose moment has passed, while they are still in house.
+        arrived = day - dt.timedelta(days=n)
+        window = Q(arrival__lte=arrived) if catch_up else Q(arrival=arrived)
+        return window & Q(departure__gt=day, status=in_house)
+    if timing == Timing.DAYS_BEFORE_DEPARTURE:
+        leaving = day + dt.timedelta(days=n)
+        window = Q(departure__range=(day, leaving)) if catch_up else Q(departure=leaving)
+        return window & Q(status__in=(confirmed, in_house))
     if timing == Timing.DAYS_AFTER_DEPARTURE:
         return Q(departure=day - dt.timedelta(days=n), status=Reservation.Status.CHECKED_OUT)
+    if timing == Timing.HOURS_AFTER_CHECK_OUT:
+        # Checked out in the hour N hours back; catch-up also in the day before it (missed ticks).
+        since = hour - dt.timedelta(hours=n)
+        first = since - dt.timedelta(days=1) if catch_up else since
+        return Q(
+            checked_out_at__gte=first,
+            checked_out_at__lt=since + dt.timedelta(hours=1),
+            status=Reservation.Status.CHECKED_OUT,
+        )
     if timing == Timing.HOURS_BEFORE_ARRIVAL:
         ahead = dt.timedelta(hours=n)
         if catch_up:
@@ -360,8 +389,9 @@ def _guest_filters(campaign: Campaign, ids: dict[str, list[int]], day: dt.date, 
         q &= ~Q(**{f"{p}nationality__in": _codes(campaign.excluded_nationalities)})
     if campaign.repeat_guests_only:
         # A checked-out stay already counts itself: "repeat" means another one before it.
-        leaving = (
-            campaign.trigger == Trigger.CHECK_OUT or campaign.timing == Timing.DAYS_AFTER_DEPARTURE
+        leaving = campaign.trigger == Trigger.CHECK_OUT or campaign.timing in (
+            Timing.DAYS_AFTER_DEPARTURE,
+            Timing.HOURS_AFTER_CHECK_OUT,
         )
         q &= Q(**{f"{p}stay_count__gte": 2 if leaving else 1})
     q &= _age_band(campaign, day, p)

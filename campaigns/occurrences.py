@@ -156,7 +156,8 @@ def occurrence_key(
     """Name the moment ``record`` is messaged for, as part of the "sent once" key (R1).
 
     The key names the record's moment, whichever tick reaches it: ``arrival:<date>`` for
-    days/hours before arrival, ``departure:<date>`` after departure, ``start:<UTC iso>`` for
+    days/hours before arrival, the day of arrival and mid-stay, ``departure:<date>`` for the
+    days before departure and the days/hours after it, ``start:<UTC iso>`` for
     facility timings, ``birthday:<year>`` for birthdays, the trigger name for event
     triggers (one per record), ``day:<business date>`` / ``hour:<UTC iso>`` for daily and
     hourly campaigns without a timing. Operator and one-off sends are deliberate, so each
@@ -175,9 +176,18 @@ def occurrence_key(
 
     timing = campaign.timing
     try:
-        if timing in (Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL):
+        if timing in (
+            Timing.DAYS_BEFORE_ARRIVAL,
+            Timing.HOURS_BEFORE_ARRIVAL,
+            Timing.ARRIVAL_DAY,
+            Timing.DAYS_AFTER_ARRIVAL,
+        ):
             return f"arrival:{record.arrival}"
-        if timing == Timing.DAYS_AFTER_DEPARTURE:
+        if timing in (
+            Timing.DAYS_AFTER_DEPARTURE,
+            Timing.DAYS_BEFORE_DEPARTURE,
+            Timing.HOURS_AFTER_CHECK_OUT,
+        ):
             return f"departure:{record.departure}"
         if timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START):
             return f"start:{_utc_iso(record.starts_at)}"

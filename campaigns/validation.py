@@ -11,15 +11,28 @@ from .models import EVENT_TRIGGERS, AgeMode, Campaign, Source, Timing, Trigger
 from .rendering import validate_variant
 
 RESERVATION_TIMINGS = frozenset(
-    {Timing.DAYS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE, Timing.HOURS_BEFORE_ARRIVAL}
+    {
+        Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.ARRIVAL_DAY,
+        Timing.DAYS_AFTER_ARRIVAL,
+        Timing.DAYS_BEFORE_DEPARTURE,
+        Timing.DAYS_AFTER_DEPARTURE,
+        Timing.HOURS_BEFORE_ARRIVAL,
+        Timing.HOURS_AFTER_CHECK_OUT,
+    }
 )
 FACILITY_TIMINGS = frozenset(
     {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
 )
-HOURLY_TIMINGS = frozenset({Timing.HOURS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_START})
+HOURLY_TIMINGS = frozenset(
+    {Timing.HOURS_BEFORE_ARRIVAL, Timing.HOURS_AFTER_CHECK_OUT, Timing.HOURS_BEFORE_START}
+)
 DAILY_TIMINGS = frozenset(
     {
         Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.ARRIVAL_DAY,
+        Timing.DAYS_AFTER_ARRIVAL,
+        Timing.DAYS_BEFORE_DEPARTURE,
         Timing.DAYS_AFTER_DEPARTURE,
         Timing.DAYS_BEFORE_START,
         Timing.DAYS_AFTER_START,
@@ -80,8 +93,12 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         )
     if timing == Timing.BIRTHDAY and source != Source.GUESTS:
         error("timing", _("Birthday wishes go to guests: choose the guests table."))
-    if timing and timing != Timing.BIRTHDAY and campaign.offset == 0 and timing in HOURLY_TIMINGS:
+    if campaign.offset == 0 and timing == Timing.HOURS_AFTER_CHECK_OUT:
+        error("offset", _("Say how many hours after."))
+    elif campaign.offset == 0 and timing in HOURLY_TIMINGS:
         error("offset", _("Say how many hours before."))
+    if campaign.offset == 0 and timing == Timing.DAYS_AFTER_ARRIVAL:
+        error("offset", _("Say how many days after arrival; on the day itself is its own timing."))
     if trigger == Trigger.ONCE and campaign.scheduled_at is None:
         error("scheduled_at", _("A one-off campaign needs the date and time to send."))
     if trigger != Trigger.ONCE and campaign.scheduled_at is not None:

@@ -48,8 +48,12 @@ class Timing(models.TextChoices):
 
     NONE = "", _("At the trigger")
     DAYS_BEFORE_ARRIVAL = "days_before_arrival", _("N days before arrival")
+    ARRIVAL_DAY = "arrival_day", _("On the day of arrival")
+    DAYS_AFTER_ARRIVAL = "days_after_arrival", _("N days after arrival (mid-stay)")
+    DAYS_BEFORE_DEPARTURE = "days_before_departure", _("N days before departure")
     DAYS_AFTER_DEPARTURE = "days_after_departure", _("N days after departure")
     HOURS_BEFORE_ARRIVAL = "hours_before_arrival", _("N hours before arrival")
+    HOURS_AFTER_CHECK_OUT = "hours_after_check_out", _("N hours after check-out")
     HOURS_BEFORE_START = "hours_before_start", _("N hours before the facility booking")
     DAYS_BEFORE_START = "days_before_start", _("N days before the facility booking / event")
     DAYS_AFTER_START = "days_after_start", _("N days after the facility booking / event")
