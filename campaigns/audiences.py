@@ -43,6 +43,7 @@ from guests.selectors import (
 )
 
 from .models import (
+    FACILITY_EVENTS,
     M2M_FILTERS,
     AgeMode,
     BirthdayFilter,
@@ -226,12 +227,16 @@ def _source_statuses(campaign: Campaign) -> Q:
     if campaign.source == Source.RESERVATIONS:
         if campaign.trigger == Trigger.CANCELLATION:
             return Q(send_notifications=True, status=Reservation.Status.CANCELLED)
+        if campaign.trigger == Trigger.NO_SHOW:
+            return Q(send_notifications=True, status=Reservation.Status.NO_SHOW)
         if campaign.reservation_statuses:
             return Q(send_notifications=True, status__in=list(campaign.reservation_statuses))
         return Q(send_notifications=True) & ~Q(status__in=_INACTIVE_STAY)
     spa = Q(facility__facility_type__kind=FacilityType.Kind.SPA)
     statuses = [FacilityBooking.Status.BOOKED]
-    if campaign.timing == Timing.DAYS_AFTER_START:
+    if campaign.trigger == Trigger.FACILITY_CANCELLED:
+        statuses = [FacilityBooking.Status.CANCELLED]
+    elif campaign.timing == Timing.DAYS_AFTER_START:
         statuses.append(FacilityBooking.Status.ATTENDED)
     # A booking on a stay whose notifications are off is that stay's business too.
     return (
@@ -242,9 +247,14 @@ def _source_statuses(campaign: Campaign) -> Q:
 
 
 def _event_record(campaign: Campaign, occurrence: Occurrence) -> Q:
-    """Events happen to a reservation: the reservation, its booker, or the bookings on that stay."""
+    """Events happen to a reservation — the reservation, its booker, or the bookings on that
+    stay — or to a facility booking: that booking."""
     record_id = occurrence.record_id
     assert record_id is not None  # an event occurrence always names its record
+    if occurrence.trigger in FACILITY_EVENTS:
+        if campaign.source in (Source.SPA, Source.FACILITY):
+            return Q(pk=record_id)
+        return Q(pk__in=[])
     if campaign.source == Source.RESERVATIONS:
         return Q(pk=record_id)
     if campaign.source == Source.GUESTS:
@@ -278,9 +288,9 @@ def _window(campaign: Campaign, occurrence: Occurrence, guest_prefix: str) -> Q:
     if timing == Timing.HOURS_AFTER_CHECK_OUT:
         # Checked out in the hour N hours back; catch-up also in the day before it (missed ticks).
         since = hour - dt.timedelta(hours=n)
-        first = since - dt.timedelta(days=1) if catch_up else since
+        earliest = since - dt.timedelta(days=1) if catch_up else since
         return Q(
-            checked_out_at__gte=first,
+            checked_out_at__gte=earliest,
             checked_out_at__lt=since + dt.timedelta(hours=1),
             status=Reservation.Status.CHECKED_OUT,
         )

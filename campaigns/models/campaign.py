@@ -33,14 +33,44 @@ class Trigger(models.TextChoices):
     CHECK_IN = "check_in", _("Check-in")
     CHECK_OUT = "check_out", _("Check-out")
     CANCELLATION = "cancellation", _("Cancellation")
+    RESERVATION_MODIFIED = "reservation_modified", _("Reservation modified")
+    NO_SHOW = "no_show", _("No-show")
+    FACILITY_BOOKED = "facility_booked", _("Facility booking made (confirmation)")
+    FACILITY_CANCELLED = "facility_cancelled", _("Facility booking cancelled")
     DAILY = "daily", _("Daily, after the night audit")
     HOURLY = "hourly", _("Hourly, on the hour")
     ONCE = "once", _("Once, at a scheduled date and time")
 
 
-EVENT_TRIGGERS = frozenset(
-    {Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigger.CHECK_OUT, Trigger.CANCELLATION}
+# Events that happen to one reservation, and to one spa/restaurant/event booking (seed 003).
+RESERVATION_EVENTS = frozenset(
+    {
+        Trigger.RESERVATION_CREATED,
+        Trigger.CHECK_IN,
+        Trigger.CHECK_OUT,
+        Trigger.CANCELLATION,
+        Trigger.RESERVATION_MODIFIED,
+        Trigger.NO_SHOW,
+    }
 )
+FACILITY_EVENTS = frozenset({Trigger.FACILITY_BOOKED, Trigger.FACILITY_CANCELLED})
+EVENT_TRIGGERS = RESERVATION_EVENTS | FACILITY_EVENTS
+
+
+class StayChange(models.TextChoices):
+    """What a "reservation modified" campaign listens to (seed 000: the stay was changed)."""
+
+    DATES = "dates", _("Dates")
+    ROOM = "room", _("Room")
+    GUESTS = "guests", _("Number of guests")
+
+
+# The reservation fields behind each kind of change.
+STAY_CHANGE_FIELDS = {
+    StayChange.DATES: frozenset({"arrival", "departure"}),
+    StayChange.ROOM: frozenset({"room_type", "room_number"}),
+    StayChange.GUESTS: frozenset({"adults", "children"}),
+}
 
 
 class Timing(models.TextChoices):
@@ -108,6 +138,14 @@ class Campaign(models.Model):
         default=False,
         help_text=_(
             "A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick."
+        ),
+    )
+    stay_changes = models.JSONField(
+        _("changes that count"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "“Reservation modified” only: which changes send the message (none ticked: dates, room or number of guests)."
         ),
     )
 
@@ -249,6 +287,11 @@ class Campaign(models.Model):
             return []
         return list(self.variants.all())  # the prefetched ones when prefetched
 
+    def hears_changes(self, fields: set[str] | frozenset[str]) -> bool:
+        """Tell whether a change of the reservation's ``fields`` counts for this campaign."""
+        kinds = self.stay_changes or StayChange.values
+        return any(STAY_CHANGE_FIELDS[StayChange(kind)] & set(fields) for kind in kinds)
+
     def is_valid_on(self, day: dt.date) -> bool:
         """Tell whether ``day`` falls in the validity range."""
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -267,7 +310,7 @@ BASIC_FIELDS = (
     "purpose",
     "source",
 )
-TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up")
+TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up", "stay_changes")
 STAY_FILTERS = (
     "reservation_statuses",
     "repeat_guests_only",
