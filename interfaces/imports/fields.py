@@ -14,15 +14,18 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
+from crm_messaging.i18n import guest_language
 from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class CellError(ValueError):
@@ -125,17 +128,13 @@ def parse_money(raw: str) -> Decimal:
 
 
 def parse_language(raw: str) -> str:
-    known = dict(settings.GUEST_LANGUAGES)
-    code = raw.strip().lower().replace("_", "-").split("-")[0]
-    if code in known:
-        return code
-    by_name = {name.lower(): c for c, name in known.items()}
-    if raw.strip().lower() in by_name:
-        return by_name[raw.strip().lower()]
-    raise CellError(
-        _("“%(value)s” is not a guest language (%(known)s)")
-        % {"value": raw, "known": ", ".join(known)}
-    )
+    code = guest_language(raw)
+    if code is None:
+        raise CellError(
+            _("“%(value)s” is not a guest language (%(known)s)")
+            % {"value": raw, "known": ", ".join(dict(settings.GUEST_LANGUAGES))}
+        )
+    return code
 
 
 def parse_country(raw: str) -> str:
@@ -178,7 +177,7 @@ class ImportField:
     """One thing a column can fill."""
 
     key: str
-    label: str | Promise
+    label: StrOrPromise
     parse: Callable[[str], Any]
     synonyms: tuple[str, ...] = ()
     kinds: tuple[str, ...] = (GUESTS, RESERVATIONS)
@@ -190,7 +189,7 @@ class ImportField:
 CONSENT_FIELDS: dict[str, tuple[str, str]] = {}
 
 
-def _consent(purpose: str, channel: str, label: str | Promise, *synonyms: str) -> ImportField:
+def _consent(purpose: str, channel: str, label: StrOrPromise, *synonyms: str) -> ImportField:
     key = f"consent_{purpose}" + (f"_{channel}" if channel else "")
     CONSENT_FIELDS[key] = (purpose, channel)
     return ImportField(key, label, parse_bool, synonyms, group="consent")

@@ -45,13 +45,18 @@ class ImportUpload(models.Model):
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")
+        CHECKING = "checking", _("Dry run under way")
         CHECKED = "checked", _("Dry run done")
+        APPLYING = "applying", _("Import under way")
         APPLIED = "applied", _("Imported")
 
     source = models.CharField(max_length=40)
     kind = models.CharField(max_length=20, choices=KINDS)
     filename = models.CharField(max_length=255)
     content = models.BinaryField()
+    # How the file was read when it came in, so every later read reads it the same way.
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
     mapping = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     dry_run = models.JSONField(null=True, blank=True)

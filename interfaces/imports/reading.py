@@ -16,8 +16,39 @@ from typing import Any
 from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
+from django.conf import settings
 from django.utils.translation import gettext as _
 
+# The Windows code page Excel writes CSV in, by the hotel's country (else cp1252).
+_REGION_CODEPAGES = {
+    "TR": "cp1254",
+    "RU": "cp1251",
+    "UA": "cp1251",
+    "BG": "cp1251",
+    "RS": "cp1251",
+    "GR": "cp1253",
+    "PL": "cp1250",
+    "CZ": "cp1250",
+    "SK": "cp1250",
+    "HU": "cp1250",
+    "HR": "cp1250",
+    "SI": "cp1250",
+}
+_LATIN_PAGES = frozenset(
+    {
+        "cp1252",
+        "cp1254",
+        "cp1250",
+        "latin_1",
+        "iso8859_9",
+        "iso8859_15",
+        "iso8859_2",
+        "cp850",
+        "cp437",
+        "mac_roman",
+        "mac_latin2",
+    }
+)
 # The delimiters hotels' exports use (Excel in Turkish or German locales writes ";").
 DELIMITERS = ",;\t|"
 MAX_COLUMNS = 200
@@ -76,11 +107,19 @@ def _decode(data: bytes, encoding: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Not UTF-8: Excel's "CSV" in Turkish Windows is cp1254, in Western Europe cp1252 …
+    # Not UTF-8: Excel's "CSV" is in the Windows code page of its locale. Detection tells the
+    # scripts apart (Cyrillic, Greek, Latin) but not the Latin pages from each other on a
+    # short file (ı in cp1254 is ý in cp1252): within Latin, the hotel's own page wins.
     best = from_bytes(data[:200_000]).best()
     if best is None:
         raise UnreadableFile(_("The file is not text: upload a CSV or XLSX file."))
-    return data.decode(best.encoding, errors="replace"), best.encoding
+    chosen = best.encoding
+    if chosen in _LATIN_PAGES:
+        chosen = _REGION_CODEPAGES.get(settings.HOTEL_DEFAULT_REGION, "cp1252")
+    try:
+        return data.decode(chosen), chosen
+    except UnicodeDecodeError:
+        return data.decode(best.encoding, errors="replace"), best.encoding
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -103,6 +103,11 @@ class MewsRecord(models.Model):
     mews_id = models.CharField(max_length=36)
     updated_utc = models.DateTimeField()
     applied_at = models.DateTimeField(default=timezone.now)
+    error = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Why this version could not be applied, if it could not.",
+    )
 
     class Meta:
         constraints = [
