@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels_out', '0008_message_hold'),
+        ('channels_out', '0009_email_tracking_and_suppression'),
     ]
 
     operations = [
