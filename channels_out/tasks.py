@@ -18,6 +18,7 @@ from .backends import sandbox
 from .models import ChannelAccount
 from .services.alerts import credit_alert_mail
 from .services.maintenance import delivery_events_purge
+from .services.receipts import receipts_poll
 
 
 @shared_task(name="channels_out.deliver_messages", ignore_result=True)
@@ -52,6 +53,12 @@ def sweep() -> dict[str, Any]:
 def credit_alert(kind: str) -> int:
     """Tell the managers by e-mail that credits are low or exhausted (see ``credit_alert_mail``)."""
     return credit_alert_mail(kind=kind)
+
+
+@shared_task(name="channels_out.poll_receipts", ignore_result=True)
+def poll_receipts() -> int:
+    """Periodic: ask providers without delivery webhooks (NetGSM) for their receipts."""
+    return receipts_poll()
 
 
 @shared_task(name="channels_out.purge_delivery_events", ignore_result=True)
