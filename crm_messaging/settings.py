@@ -352,6 +352,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+
+# --- Credit invoices (K2) ---------------------------------------------------------------------
+# Who issues the invoices for credits (the messaging service's operator) and the VAT added to
+# the net price (Turkey's KDV: 20 %); the buyer is the hotel, as entered when ordering.
+INVOICE_ISSUER_NAME = os.environ.get("INVOICE_ISSUER_NAME", "Hotel CRM Messaging")
+INVOICE_ISSUER_ADDRESS = os.environ.get("INVOICE_ISSUER_ADDRESS", "")
+INVOICE_ISSUER_TAX_ID = os.environ.get("INVOICE_ISSUER_TAX_ID", "")
+INVOICE_VAT_RATE = os.environ.get("INVOICE_VAT_RATE", "20")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Staff and admin logins are locked after LOGIN_FAILURE_LIMIT wrong passwords, per user name
