@@ -184,6 +184,15 @@ class Backend:
             return exc.messages[0]
         return None
 
+    # --- checking an account ------------------------------------------------------------------
+    def check_credentials(self) -> str:
+        """Prove the account's login works without sending anything; return what was checked.
+
+        Raise ``TransportError`` saying what failed; ``NotImplementedError`` when this provider
+        offers no way to check without sending.
+        """
+        raise NotImplementedError(f"{self.label} cannot be checked without sending a message.")
+
     # --- sending ----------------------------------------------------------------------------
     def open(self) -> None:
         """Open what a batch can share (a connection); optional. Must not raise: report failures from ``send``."""

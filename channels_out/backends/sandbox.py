@@ -111,6 +111,10 @@ class SandboxBackend(Backend):
     name = "sandbox"
     label = "Sandbox"
     channels = tuple(ContactChannel.values)
+
+    def check_credentials(self) -> str:
+        return "the sandbox needs no login; it simulates a provider"
+
     # Like Vonage, the sandbox charges Viber only when it is delivered.
     debit_on_delivery = frozenset({ContactChannel.VIBER})
     # The sandbox reports in our own words.
