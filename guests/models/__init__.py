@@ -8,6 +8,14 @@ from .consent import (
     ConsentWording,
     ContactChannel,
     consent_channel_error,
+    consent_source_error,
+)
+from .external import (
+    EXTERNAL_ID_MAX_LENGTH,
+    SOURCE_PATTERN,
+    FacilityBookingExternalId,
+    GuestExternalId,
+    ReservationExternalId,
 )
 from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge
 from .hotel import Hotel, NightAudit
@@ -25,6 +33,11 @@ from .reference import (
 from .reservation import FacilityBooking, Reservation, ReservationCompanion, ReservationStatusChange
 
 __all__ = [
+    "EXTERNAL_ID_MAX_LENGTH",
+    "SOURCE_PATTERN",
+    "FacilityBookingExternalId",
+    "GuestExternalId",
+    "ReservationExternalId",
     "PROFILE_FIELDS",
     "Agency",
     "AppendOnlyError",
@@ -51,4 +64,5 @@ __all__ = [
     "SourceChannel",
     "StayType",
     "consent_channel_error",
+    "consent_source_error",
 ]

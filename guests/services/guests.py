@@ -19,11 +19,11 @@ from ..models import (
     PROFILE_FIELDS,
     ConsentPurpose,
     ConsentRecord,
-    ConsentSource,
     GreylistEntry,
     Guest,
     Reservation,
     consent_channel_error,
+    consent_source_error,
 )
 
 
@@ -111,6 +111,23 @@ def guest_update(
 ) -> Guest:
     """Change profile fields; a changed e-mail loses its verified mark. What changed is kept in
     the guest's history with ``user``. Raises ValidationError."""
+    guest_apply_changes(
+        guest=guest, email=email, phone=phone, strict_phone=strict_phone, user=user, **profile
+    )
+    return guest
+
+
+def guest_apply_changes(
+    *,
+    guest: Guest,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    user: Actor = None,
+    **profile: Any,
+) -> list[str]:
+    """``guest_update`` that returns the names of the fields that changed; with none, nothing
+    is written (not even the modification time). Call inside a transaction."""
     _check_profile_fields(profile)
     contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
     # Compare with the stored row: the instance may already carry the new values (a form).
@@ -127,10 +144,10 @@ def guest_update(
     for field, value in contact.items():
         setattr(guest, field, value)
     guest.full_clean(exclude=["phone", "email"])
-    guest.save()
     if changed:
+        guest.save()
         record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
-    return guest
+    return changed
 
 
 def guest_record_consent(
@@ -154,8 +171,8 @@ def guest_record_consent(
     errors: dict[str, str] = {}
     if purpose not in ConsentPurpose.values:
         errors["purpose"] = f"Unknown consent purpose “{purpose}”."
-    if source not in ConsentSource.values:
-        errors["source"] = f"Unknown consent source “{source}”."
+    if source_error := consent_source_error(source):
+        errors["source"] = source_error
     if channel_error := consent_channel_error(purpose, channel):
         errors["channel"] = channel_error
     if errors:

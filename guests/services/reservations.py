@@ -151,6 +151,63 @@ def reservation_create(
 
 
 @transaction.atomic
+def reservation_record_past(
+    *,
+    booker: Guest,
+    status: str,
+    arrival: dt.date,
+    departure: dt.date,
+    room_type: Any,
+    board_type: Any,
+    companions: list[Guest] | tuple[Guest, ...] = (),
+    cancel_reason: str = "",
+    user: Actor = None,
+    **details: Any,
+) -> Reservation:
+    """Record a stay that is already over (checked out, cancelled or a no-show), as another
+    system reports its history: no signal is sent, so no trigger fires for it; the audit row
+    says it was recorded. A checked-out stay counts for its guests. Raises ValidationError for
+    another status, impossible dates or invalid details."""
+    unknown = set(details) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
+    if status not in (Status.CHECKED_OUT, Status.CANCELLED, Status.NO_SHOW):
+        raise ValidationError({"status": gettext("Only a stay that is over can be recorded.")})
+    _check_dates(arrival, departure)
+    hotel = Hotel.load()
+    reservation = Reservation(
+        booker=booker,
+        arrival=arrival,
+        departure=departure,
+        room_type=room_type,
+        board_type=board_type,
+        status=status,
+        cancel_reason=cancel_reason[:255],
+        **{"send_notifications": hotel.send_notifications_default, **details},
+    )
+    reservation.nights = (departure - arrival).days
+    if "total_amount" not in details:
+        reservation.total_amount = _derived_total(reservation)
+    reservation.full_clean(exclude=["booker", "room_type", "board_type"])
+    reservation.save()
+    for companion in companions:
+        if companion.pk != booker.pk:
+            ReservationCompanion.objects.get_or_create(reservation=reservation, guest=companion)
+    _log(
+        reservation,
+        action="record",
+        from_status="",
+        user=user,
+        business_date=hotel.business_date,
+        note=cancel_reason,
+    )
+    if status == Status.CHECKED_OUT:
+        for guest in reservation.guests():
+            guest_recount_stays(guest)
+    return reservation
+
+
+@transaction.atomic
 def reservation_modify(
     *, reservation: Reservation, user: Actor = None, **changes: Any
 ) -> Reservation:
