@@ -17,7 +17,7 @@ from .external import (
     GuestExternalId,
     ReservationExternalId,
 )
-from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge
+from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge, birth_date_error
 from .hotel import Hotel, NightAudit
 from .reference import (
     Agency,
@@ -30,7 +30,13 @@ from .reference import (
     SourceChannel,
     StayType,
 )
-from .reservation import FacilityBooking, Reservation, ReservationCompanion, ReservationStatusChange
+from .reservation import (
+    FacilityBooking,
+    Reservation,
+    ReservationCompanion,
+    ReservationStatusChange,
+    stay_errors,
+)
 
 __all__ = [
     "EXTERNAL_ID_MAX_LENGTH",
@@ -64,5 +70,7 @@ __all__ = [
     "SourceChannel",
     "StayType",
     "consent_channel_error",
+    "birth_date_error",
     "consent_source_error",
+    "stay_errors",
 ]
