@@ -25,9 +25,7 @@ def test_the_status_column_stays_in_the_window_with_a_long_url_in_a_message(
     width: int,
 ) -> None:
     for text in (f"Your booking is confirmed: {LONG_URL}", f"{LONG_WORD} {LONG_URL}"):
-        message_send(
-            steps=Step(channel="sms", text=text), guest=stay.booker, reservation=stay
-        )
+        message_send(steps=Step(channel="sms", text=text), guest=stay.booker, reservation=stay)
     page.set_viewport_size({"width": width, "height": 900})
     login_as("Front desk")
     page.goto(f"/desk/reservations/{stay.pk}/")
