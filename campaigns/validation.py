@@ -19,6 +19,7 @@ from .models import (
     Trigger,
 )
 from .rendering import validate_variant
+from .survey import survey_url_errors
 
 RESERVATION_TIMINGS = frozenset(
     {
@@ -76,6 +77,8 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
             )
             % {"trigger": Trigger(trigger).label},
         )
+    for message in survey_url_errors(campaign.survey_url):
+        error("survey_url", message)
     changes = list(campaign.stay_changes or [])
     if any(kind not in StayChange.values for kind in changes):
         error("stay_changes", _("Unknown kind of change: %(values)s.") % {"values": changes})

@@ -15,6 +15,8 @@ from django_countries.fields import CountryField
 
 from guests.models import ConsentPurpose, ContactChannel
 
+from ..survey import validate_survey_url
+
 
 class Source(models.TextChoices):
     """The table the audience is drawn from (seed 000 "Kaynak tablo")."""
@@ -121,6 +123,16 @@ class Campaign(models.Model):
         default=ConsentPurpose.SERVICE,
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+    survey_url = models.CharField(
+        _("survey link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The address @SURVEY links to, e.g. https://survey.example.com/s/4Hq?booking={resno}&lang={language} "
+            "({resno}, {guest}, {language}, {arrival}, {departure}, {room} are filled per guest). "
+            "Empty: the hotel's survey link in Campaign settings."
+        ),
+    )
 
     # --- trigger and timing (C2, C3) ---------------------------------------------------------
     trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
@@ -309,6 +321,7 @@ BASIC_FIELDS = (
     "valid_until",
     "purpose",
     "source",
+    "survey_url",
 )
 TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up", "stay_changes")
 STAY_FILTERS = (
@@ -444,6 +457,16 @@ class CampaignSettings(models.Model):
     )
     approval_recipient_threshold = models.PositiveIntegerField(
         default=1000, help_text="Operator sends to more recipients need a manager's approval."
+    )
+    survey_url = models.CharField(
+        _("survey link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The address @SURVEY links to in every campaign that names none, e.g. "
+            "https://survey.example.com/s/4Hq?booking={resno}&lang={language}."
+        ),
+        validators=[validate_survey_url],
     )
 
     class Meta:
