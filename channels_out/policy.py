@@ -27,9 +27,18 @@ from guests.selectors import (
     BLOCK_NO_DATA_CONSENT,
     BLOCK_OPTED_OUT,
     block_reason_expression,
+    latest_granted,
 )
 
-from .models import InboundMessage, MessagingPolicy, OutboundMessage, SkipReason, Status
+from .models import (
+    EngagementTracking,
+    InboundMessage,
+    MessagingPolicy,
+    OutboundMessage,
+    SkipReason,
+    Status,
+    Suppression,
+)
 
 PHONE_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.WHATSAPP, ContactChannel.VIBER})
 # Messages the recipient is waiting for right now (a login code he asked for, the answer to
@@ -276,4 +285,45 @@ def message_quiet_until(
         policy=policy,
         at=at,
         source=message.source,
+    )
+
+
+def suppressed_addresses(addresses: Sequence[str]) -> set[str]:
+    """Return which of the e-mail ``addresses`` are suppressed (E2), in one query."""
+    wanted = {a.lower() for a in addresses if a}
+    if not wanted:
+        return set()
+    return set(
+        Suppression.objects.filter(address__in=wanted, cleared_at__isnull=True).values_list(
+            "address", flat=True
+        )
+    )
+
+
+def suppression_skip(address: str) -> Skip:
+    return Skip(SkipReason.SUPPRESSED, f"address suppressed: {address}")
+
+
+def analytics_refused(guest_ids: Sequence[int]) -> set[int]:
+    """Return which guests refused analytics consent (their newest statement withdraws it)."""
+    if not guest_ids:
+        return set()
+    return set(
+        Guest.objects.filter(pk__in=set(guest_ids))
+        .annotate(analytics=latest_granted(ConsentPurpose.ANALYTICS, ""))
+        .filter(analytics=False)
+        .values_list("pk", flat=True)
+    )
+
+
+def message_tracked(
+    message: OutboundMessage, *, policy: MessagingPolicy, refused: set[int]
+) -> bool:
+    """Whether opens and clicks of ``message`` are tracked (E3): e-mail only, marketing (service
+    mail when the house turns it on), an account that tracks, a guest who did not refuse."""
+    return (
+        message.channel == ContactChannel.EMAIL
+        and (message.purpose == ConsentPurpose.MARKETING or policy.track_service_email)
+        and message.account.engagement_tracking != EngagementTracking.OFF
+        and (message.guest_id is None or message.guest_id not in refused)
     )

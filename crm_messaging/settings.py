@@ -134,6 +134,8 @@ INSTALLED_APPS = [
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
+    "interfaces.imports",
+    "interfaces.mews",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -260,6 +262,11 @@ DELIVERY_EVENT_RETENTION_DAYS = env_int("DELIVERY_EVENT_RETENTION_DAYS", 365)
 # message left in "sending" by a worker that died becomes unknown after this long.
 SWEEPER_REDISPATCH_AFTER_SECONDS = env_int("SWEEPER_REDISPATCH_AFTER_SECONDS", 60)
 SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECONDS", 600)
+# E-mail engagement (E3): an open or click this soon after delivery is a mail scanner's
+# pre-fetch, not the guest; bookings within this many days after a campaign message are
+# attributed to it (E4).
+SCANNER_PREFETCH_SECONDS = env_int("SCANNER_PREFETCH_SECONDS", 10)
+ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14)
 
 # --- The hotel -----------------------------------------------------------------------------
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")

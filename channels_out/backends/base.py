@@ -14,6 +14,7 @@ status service do, so the rules for retries, statuses and credits live in one pl
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -110,6 +111,15 @@ class StatusUpdate:
     # Vonage's client_ref): finds the row even if the receipt beats our own "sent" write.
     message_ref: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    # E-mail providers' tracking (anymail's normalised words): the event (delivered, bounced,
+    # deferred, opened, clicked, complained, unsubscribed …), whether a bounce is "hard" or
+    # "soft", the address it concerns, the link clicked, the reader's user agent and when.
+    event: str = ""
+    bounce: str = ""
+    recipient: str = ""
+    url: str = ""
+    user_agent: str = ""
+    at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

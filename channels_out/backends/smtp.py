@@ -31,8 +31,9 @@ from django.core.mail.utils import DNS_NAME
 
 from guests.models import ContactChannel
 
-from ..models.accounts import sanitise_from_name
+from ..models.accounts import EngagementTracking, sanitise_from_name
 from ..text import html_to_text
+from ..tracking import tracked_html
 from .base import Accepted, Backend, TransportError
 
 if TYPE_CHECKING:
@@ -195,7 +196,10 @@ class SmtpBackend(Backend):
             headers=headers,
         )
         if message.html_body:
-            email.attach_alternative(message.html_body, "text/html")
+            html = message.html_body
+            if message.tracked and self.account.engagement_tracking == EngagementTracking.OURS:
+                html = tracked_html(message, html)
+            email.attach_alternative(html, "text/html")
         return email
 
     def transmit(self, request: EmailMultiAlternatives, message: OutboundMessage) -> None:

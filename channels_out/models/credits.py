@@ -177,6 +177,18 @@ class MessagingPolicy(models.Model):
     low_balance_threshold = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("100")
     )
+    track_service_email = models.BooleanField(
+        "track opens and clicks of service e-mail",
+        default=False,
+        help_text="Marketing e-mail is tracked (where the guest did not refuse analytics); "
+        "service e-mail only when this is on.",
+    )
+    soft_bounce_limit = models.PositiveSmallIntegerField(
+        "soft bounces before suppression",
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="An address whose e-mails soft-bounce this many times in a row is suppressed.",
+    )
 
     class Meta:
         verbose_name = "messaging policy"

@@ -77,6 +77,7 @@ FALLBACK_SKIPS = frozenset(
         SkipReason.NO_CONSENT,
         SkipReason.OPTED_OUT,
         SkipReason.OUTSIDE_WINDOW,
+        SkipReason.SUPPRESSED,
     }
 )
 
@@ -484,6 +485,12 @@ def message_rows_assess(
         key: policy.consent_skips(ids, purpose=key[0], channel=key[1])
         for key, ids in groups.items()
     }
+    suppressed = policy.suppressed_addresses(
+        [m.to for m in alive if m.channel == ContactChannel.EMAIL]
+    )
+    refused = policy.analytics_refused(
+        [m.guest_id for m in alive if m.guest_id and m.channel == ContactChannel.EMAIL]
+    )
     marketing = [m.guest_id for m in alive if m.guest_id and m.purpose == ConsentPurpose.MARKETING]
     counts = policy.recent_marketing_counts(marketing, policy=house)
     if planned:
@@ -506,6 +513,13 @@ def message_rows_assess(
             )
             continue
         skip = blocked.get((message.purpose, message.channel), {}).get(message.guest_id or 0)
+        if (
+            skip is None
+            and message.channel == ContactChannel.EMAIL
+            and message.to.lower() in suppressed
+            and message.source not in policy.ANSWER_SOURCES
+        ):
+            skip = policy.suppression_skip(message.to)
         if skip is None and message.purpose == ConsentPurpose.MARKETING and message.guest_id:
             skip = policy.frequency_skip(count=counts.get(message.guest_id, 0), policy=house)
             if skip is None and not _is_fallback(message):
@@ -522,6 +536,7 @@ def message_rows_assess(
         elif message.channel != ContactChannel.EMAIL:
             message.segments = 1
         message.credits = prices.cost(message.channel, message.country, message.segments)
+        message.tracked = policy.message_tracked(message, policy=house, refused=refused)
         quiet_until = policy.message_quiet_until(message, policy=house, at=now)
         if quiet_until is not None:
             message.not_before, message.hold = quiet_until, Hold.QUIET_HOURS

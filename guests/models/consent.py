@@ -28,6 +28,11 @@ class ConsentPurpose(models.TextChoices):
     DATA_PROCESSING = "data_processing", _("Data processing (KVKK/GDPR)")
     SERVICE = "service", _("Service messages")
     MARKETING = "marketing", _("Marketing messages")
+    ANALYTICS = "analytics", _("Engagement analytics (opens and clicks)")
+
+
+# Purposes that cover every channel and name none.
+CHANNEL_FREE_PURPOSES = (ConsentPurpose.DATA_PROCESSING, ConsentPurpose.ANALYTICS)
 
 
 class ConsentSource(models.TextChoices):
@@ -37,6 +42,8 @@ class ConsentSource(models.TextChoices):
     IMPORT = "import", _("Import")
     INBOUND_KEYWORD = "inbound_keyword", _("Inbound keyword (STOP/START)")
     UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
+    COMPLAINT = "complaint", _("Spam complaint")
+    PROVIDER_UNSUBSCRIBE = "provider_unsub", _("Unsubscribed at the e-mail provider")
 
 
 def consent_channel_error(purpose: str, channel: str) -> str:
@@ -45,6 +52,8 @@ def consent_channel_error(purpose: str, channel: str) -> str:
     consent name one."""
     if purpose == ConsentPurpose.DATA_PROCESSING and channel:
         return gettext("Data-processing consent covers every channel; choose no channel.")
+    if purpose == ConsentPurpose.ANALYTICS and channel:
+        return gettext("Analytics consent covers every channel; choose no channel.")
     if purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and (
         channel not in ContactChannel.values
     ):
@@ -91,8 +100,8 @@ class ConsentRecord(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(purpose=ConsentPurpose.DATA_PROCESSING) & Q(channel=""))
-                | (~Q(purpose=ConsentPurpose.DATA_PROCESSING) & ~Q(channel="")),
+                condition=(Q(purpose__in=CHANNEL_FREE_PURPOSES) & Q(channel=""))
+                | (~Q(purpose__in=CHANNEL_FREE_PURPOSES) & ~Q(channel="")),
                 name="consent_channel_matches_purpose",
             ),
         ]

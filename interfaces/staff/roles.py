@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "portal": ["*"],
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
+        "imports": ["*"],
+        "mews": ["*"],
     },
     MARKETING: {
         "campaigns": [
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "add_guestmerge",
         ],
         "channels_out": ["view_outboundmessage", "send_one_off", "view_inboundmessage"],
+        "imports": ["run_import"],
     },
     OPERATOR: {
         "channels_out": [

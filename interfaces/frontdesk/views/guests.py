@@ -68,6 +68,7 @@ CONSENT_ROWS: list[tuple[str, str]] = [
     (ConsentPurpose.DATA_PROCESSING, ""),
     *((ConsentPurpose.SERVICE, c) for c in ContactChannel.values),
     *((ConsentPurpose.MARKETING, c) for c in ContactChannel.values),
+    (ConsentPurpose.ANALYTICS, ""),
 ]
 
 # What it means when the guest has said nothing for a row.
@@ -75,6 +76,7 @@ UNRECORDED: dict[str, Any] = {
     ConsentPurpose.DATA_PROCESSING: gettext_lazy("not recorded"),
     ConsentPurpose.SERVICE: gettext_lazy("not recorded — service messages go"),
     ConsentPurpose.MARKETING: gettext_lazy("not recorded — no marketing"),
+    ConsentPurpose.ANALYTICS: gettext_lazy("not recorded — opens and clicks counted"),
 }
 
 
@@ -221,6 +223,7 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
             guest=guest,
             stays=paginate(self.request, stays, STAYS_PER_PAGE, param="stays"),
             can_edit=user.has_perm("guests.change_guest"),
+            can_book=user.has_perm("guests.add_reservation"),
             **self.timeline_context(),
         )
         if user.has_perm("guests.view_consentrecord"):
