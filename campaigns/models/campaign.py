@@ -145,6 +145,15 @@ class Campaign(models.Model):
         validators=[MaxValueValidator(366)],
         help_text=_("The N of the timing (days or hours)."),
     )
+    send_time = models.TimeField(
+        _("send at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Daily campaigns: the hotel-time hour the day's messages go (e.g. 10:00); empty: right "
+            "after the night audit. Quiet hours in the guest's time still apply."
+        ),
+    )
     scheduled_at = models.DateTimeField(null=True, blank=True, help_text=_("For “once” campaigns."))
     catch_up = models.BooleanField(
         default=False,
@@ -323,7 +332,15 @@ BASIC_FIELDS = (
     "source",
     "survey_url",
 )
-TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up", "stay_changes")
+TRIGGER_FIELDS = (
+    "trigger",
+    "timing",
+    "offset",
+    "send_time",
+    "scheduled_at",
+    "catch_up",
+    "stay_changes",
+)
 STAY_FILTERS = (
     "reservation_statuses",
     "repeat_guests_only",
