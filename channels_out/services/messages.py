@@ -121,6 +121,9 @@ class MessageRequest:
     skip: policy.Skip | None = None
     # Codes and link tokens in the content: sent in full, stored masked (redaction.py).
     secrets: Sequence[str] = ()
+    # Sent by a trigger or a schedule, not by a person: the hotel's automatic-SMS switch
+    # (seed 001) applies — off, no SMS goes, neither an SMS step nor Viber's SMS fallback.
+    automatic: bool = False
 
 
 def default_account(channel: str) -> ChannelAccount | None:
@@ -269,9 +272,13 @@ def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
 
 
 def _expand_plan(
-    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup
+    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup, *, sms: bool = True
 ) -> list[Step]:
-    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only."""
+    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only.
+
+    ``sms=False`` (automatic SMS switched off, for an automatic message) leaves out every SMS
+    step, the fallback SMS included; the plan may then be empty.
+    """
     plan: list[Step] = []
     for index, step in enumerate(steps):
         account = accounts.for_step(step)
@@ -280,21 +287,28 @@ def _expand_plan(
             and account is not None
             and account.fallback_account_id
         ):
-            sms = Step(
+            fallback = Step(
                 channel=ContactChannel.SMS,
                 account=account.fallback_account,
                 text=step.text,
                 to=step.to,
             )
             if not house.viber_first:
-                plan.append(sms)
+                plan.append(fallback)
                 continue
             plan.append(step)
             if not any(s.channel == ContactChannel.SMS for s in steps[index + 1 :]):
-                plan.append(sms)
+                plan.append(fallback)
             continue
         plan.append(step)
+    if not sms:
+        plan = [step for step in plan if step.channel != ContactChannel.SMS]
     return plan
+
+
+SMS_SWITCHED_OFF = policy.Skip(
+    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
+)
 
 
 # --- a message's history: every status change, receipt, retry and decision is an event ----------
@@ -661,6 +675,7 @@ def message_rows_build(
     """
     content_types: dict[type, ContentType] = {}
     rows: list[OutboundMessage] = []
+    skips: list[policy.Skip | None] = []
     for request in requests:
         plan = list(request.steps)
         if not plan:
@@ -687,7 +702,11 @@ def message_rows_build(
                     % {"channel": ContactChannel(plan[0].channel).label}
                 }
             )
-        plan = _expand_plan(plan, house, accounts)
+        sms = not (request.automatic and not house.sms_notifications_enabled)
+        expanded = _expand_plan(plan, house, accounts, sms=sms)
+        # Nothing but SMS, switched off: the first step is logged as skipped, never dropped.
+        skip = request.skip if expanded else request.skip or SMS_SWITCHED_OFF
+        plan = expanded or plan[:1]
         origin = request.origin
         if origin is not None and type(origin) not in content_types:
             content_types[type(origin)] = ContentType.objects.get_for_model(origin)
@@ -717,9 +736,10 @@ def message_rows_build(
                 secrets=request.secrets,
             )
         )
-    for request, row in zip(requests, rows, strict=True):
-        if request.skip is not None:
-            _mark_skipped(row, request.skip)
+        skips.append(skip)
+    for skip, row in zip(skips, rows, strict=True):
+        if skip is not None:
+            _mark_skipped(row, skip)
             row.fallback_plan = []
     return rows
 
