@@ -14,6 +14,7 @@ status service do, so the rules for retries, statuses and credits live in one pl
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -121,6 +122,8 @@ class Inbound:
     body: str
     channel: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # When the guest sent it, by the provider's clock (None: when it reached us).
+    sent_at: dt.datetime | None = None
 
 
 class WebhookRejected(Exception):

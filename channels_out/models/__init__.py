@@ -2,6 +2,7 @@
 
 from .accounts import ChannelAccount, sanitise_from_name
 from .credits import CreditBalance, CreditOrder, LedgerEntry, MessagingPolicy, PriceRule
+from .mailboxes import ReplyMailbox
 from .messages import (
     FINAL_STATUSES,
     STATUS_RANK,
@@ -27,6 +28,7 @@ __all__ = [
     "MessagingPolicy",
     "OutboundMessage",
     "PriceRule",
+    "ReplyMailbox",
     "SkipReason",
     "Status",
     "sanitise_from_name",
