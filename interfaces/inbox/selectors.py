@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
@@ -23,7 +24,13 @@ from django.db.models import (
 from channels_out.models import InboundMessage, OutboundMessage
 from guests.models import Guest, Reservation
 
-from .models import Conversation, ConversationEvent, ConversationNote, ConversationRead
+from .models import (
+    Conversation,
+    ConversationEvent,
+    ConversationNote,
+    ConversationRead,
+    QuickReply,
+)
 
 TABS = ("open", "mine", "unassigned", "closed")
 THREAD_LIMIT = 200
@@ -78,7 +85,8 @@ def _search(q: str) -> Q:
     )
     digits = "".join(ch for ch in q if ch.isdigit())
     number = Q(address__contains=digits) if len(digits) >= 4 else Q(pk__in=[])
-    return words | Q(address__icontains=q) | number | stay | text
+    address = Q(address__icontains=q) if "@" in q else Q(pk__in=[])
+    return words | address | number | stay | text
 
 
 def unread_count(*, user: Any) -> int:
@@ -147,3 +155,17 @@ def staff_who_answer() -> list[Any]:
     """The active members of staff a conversation may be assigned to."""
     users = get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
     return [u for u in users if u.has_perm("inbox.reply_conversation")]
+
+
+def quick_replies_for(conversation: Conversation) -> list[QuickReply]:
+    """The quick replies in the guest's language (in the hotel's default language when there
+    are none in theirs, or the guest is unknown)."""
+    default = settings.HOTEL_DEFAULT_LANGUAGE
+    wanted = conversation.guest.language if conversation.guest else default
+    replies = list(
+        QuickReply.objects.filter(is_active=True, language__in={wanted, default}).order_by(
+            "position", "title"
+        )
+    )
+    own = [reply for reply in replies if reply.language == wanted]
+    return own or [reply for reply in replies if reply.language == default]

@@ -290,7 +290,9 @@ def conversation_reply(
         return earlier
     template_id = ""
     if quick_reply is not None:
-        text = quick_reply_text(quick_reply, conversation)
+        # Typed (or edited) text goes as written; outside the WhatsApp window only the
+        # approved template's own wording may go (below).
+        text = text.strip() or quick_reply_text(quick_reply, conversation)
         template_id = quick_reply.whatsapp_template_id
     text = text.strip()
     if not text:
@@ -317,6 +319,8 @@ def conversation_reply(
                 }
             )
         else:
+            assert quick_reply is not None
+            text = quick_reply_text(quick_reply, conversation)
             variables = {"1": text}
     subject, headers = "", dict[str, str]()
     if channel == ContactChannel.EMAIL:

@@ -15,6 +15,7 @@ from . import two_factor
 # (label, url name, permission needed): the nav shows only what the user may open.
 NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Today"), "staff:home", ""),
+    (_("Inbox"), "inbox:list", "inbox.view_conversation"),
     (_("Reservations"), "guests:reservation-list", "guests.view_reservation"),
     (_("Guests"), "guests:guest-list", "guests.view_guest"),
     (_("Campaigns"), "campaigns:campaign-list", "campaigns.view_campaign"),
