@@ -17,6 +17,7 @@ from . import dispatch
 from .backends import sandbox
 from .models import ChannelAccount
 from .services.alerts import credit_alert_mail
+from .services.mailboxes import mailboxes_poll
 from .services.maintenance import delivery_events_purge
 from .services.receipts import receipts_poll
 
@@ -67,6 +68,12 @@ def purge_delivery_events() -> int:
     return delivery_events_purge(
         older_than=dt.timedelta(days=settings.DELIVERY_EVENT_RETENTION_DAYS)
     )
+
+
+@shared_task(name="channels_out.poll_reply_mailboxes", ignore_result=True)
+def poll_reply_mailboxes() -> dict[int, int | str]:
+    """Periodic: read guests' e-mail replies from every active IMAP reply mailbox."""
+    return mailboxes_poll()
 
 
 @shared_task(

@@ -30,4 +30,5 @@ urlpatterns = [
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("inbox/", include("interfaces.inbox.urls")),
 ]

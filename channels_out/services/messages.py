@@ -36,6 +36,7 @@ from guests.models import (
 from .. import policy
 from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
 from ..limits import text_too_long
+from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
     DeliveryEvent,
@@ -433,6 +434,12 @@ def _build(
         fallback_plan=[s.as_plan_item() for s in rest],
         **common,
     )
+    if step.channel == ContactChannel.EMAIL:
+        # Fixed now, so a guest's reply names this row (services/email_replies.py).
+        message.email_message_id = new_message_id(account.sender)
+        reply_to = reply_address(message.email_message_id)
+        if reply_to and not any(name.lower() == "reply-to" for name in message.headers):
+            message.headers = {**message.headers, "Reply-To": reply_to}
     seal(message, secrets)
     return message
 
