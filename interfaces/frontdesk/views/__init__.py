@@ -10,6 +10,7 @@ from .guests import (
     GuestListView,
     GuestSendFormView,
     GuestSendView,
+    SuppressionClearView,
 )
 from .merge import GuestMergeView
 from .reservations import (
@@ -27,6 +28,7 @@ from .reservations import (
 
 __all__ = [
     "GreylistLiftView",
+    "SuppressionClearView",
     "GuestConsentView",
     "GuestDetailView",
     "GuestEditView",

@@ -1,4 +1,5 @@
-"""Exports for managers (P4, G6): newsletter contacts as CSV, one guest's consent history."""
+"""Exports for managers (P4, G6): newsletter contacts as CSV, one guest's consent history
+(with the suppressions of his e-mail address, E2)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views import View
 
+from channels_out.selectors import suppressions_of
 from crm_messaging.ui.screens import StaffView
 from guests.models import Guest
 
@@ -98,6 +100,7 @@ class ConsentHistoryExportView(StaffView, View):
     def get(self, request: HttpRequest, guest_id: int) -> StreamingHttpResponse:
         guest = get_object_or_404(Guest, pk=guest_id)
         records = list(selectors.consent_history(guest))
+        suppressions = list(suppressions_of(guest.email).order_by("created_at", "pk"))
 
         def rows() -> Iterator[list[str]]:
             yield HISTORY_COLUMNS
@@ -114,5 +117,34 @@ class ConsentHistoryExportView(StaffView, View):
                     _cell(record.note),
                     _cell(record.recorded_by.get_username() if record.recorded_by else ""),
                 ]
+            # Suppressions of his address (E2): e-mail stopped by a bounce, then resumed.
+            for suppression in suppressions:
+                yield [
+                    str(guest.pk),
+                    _cell(guest.full_name),
+                    _utc(suppression.created_at),
+                    "email suppression",
+                    "email",
+                    "no",
+                    suppression.reason,
+                    "",
+                    _cell(f"{suppression.address}: {suppression.description}".strip(": ")),
+                    "",
+                ]
+                if suppression.cleared_at is not None:
+                    yield [
+                        str(guest.pk),
+                        _cell(guest.full_name),
+                        _utc(suppression.cleared_at),
+                        "email suppression",
+                        "email",
+                        "yes",
+                        "cleared",
+                        "",
+                        _cell(suppression.clear_reason),
+                        _cell(
+                            suppression.cleared_by.get_username() if suppression.cleared_by else ""
+                        ),
+                    ]
 
         return _csv_response(rows(), f"consent-history-guest-{guest.pk}.csv")
