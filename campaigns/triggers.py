@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from crm_messaging.handoff import hand_off_on_commit
 from guests import signals
-from guests.models import Hotel, NightAudit, Reservation
+from guests.models import FacilityBooking, Hotel, NightAudit, Reservation
 
 from .models import Campaign, CampaignSettings, Trigger, TriggerEvent
 
@@ -41,6 +41,8 @@ def record_trigger(
     kind: str,
     key: str,
     reservation: Reservation | None = None,
+    facility_booking: FacilityBooking | None = None,
+    changed_fields: list[str] | None = None,
     business_date: dt.date | None = None,
     campaign: Campaign | None = None,
 ) -> TriggerEvent | None:
@@ -51,6 +53,8 @@ def record_trigger(
                 kind=kind,
                 key=key,
                 reservation=reservation,
+                facility_booking=facility_booking,
+                changed_fields=changed_fields or [],
                 business_date=business_date,
                 campaign=campaign,
             )
@@ -89,6 +93,51 @@ def on_reservation_checked_out(reservation: Reservation, **kwargs: Any) -> None:
 @receiver(signals.reservation_cancelled, dispatch_uid="campaigns.reservation_cancelled")
 def on_reservation_cancelled(reservation: Reservation, **kwargs: Any) -> None:
     _on_reservation(Trigger.CANCELLATION, reservation)
+
+
+@receiver(signals.reservation_no_show, dispatch_uid="campaigns.reservation_no_show")
+def on_reservation_no_show(reservation: Reservation, **kwargs: Any) -> None:
+    _on_reservation(Trigger.NO_SHOW, reservation)
+
+
+@receiver(signals.reservation_modified, dispatch_uid="campaigns.reservation_modified")
+def on_reservation_modified(
+    reservation: Reservation, changes: dict[str, Any], **kwargs: Any
+) -> None:
+    fields = sorted(changes)
+    listening = Campaign.objects.filter(is_active=True, trigger=Trigger.RESERVATION_MODIFIED)
+    if not any(campaign.hears_changes(set(fields)) for campaign in listening):
+        return
+    # Each modification is its own event, named by its row in the stay's history.
+    change = reservation.status_changes.filter(action="modify").order_by("-pk").first()
+    moment = change.pk if change is not None else int(reservation.updated_at.timestamp() * 1e6)
+    record_trigger(
+        kind=Trigger.RESERVATION_MODIFIED,
+        key=f"{Trigger.RESERVATION_MODIFIED}:reservation:{reservation.pk}:{moment}",
+        reservation=reservation,
+        changed_fields=fields,
+    )
+
+
+def _on_facility_booking(trigger: str, booking: FacilityBooking) -> None:
+    if _has_campaigns(trigger):
+        record_trigger(
+            kind=trigger,
+            key=f"{trigger}:facility_booking:{booking.pk}",
+            facility_booking=booking,
+            reservation=booking.reservation,
+        )
+
+
+@receiver(signals.facility_booking_created, dispatch_uid="campaigns.facility_booking_created")
+def on_facility_booking_created(facility_booking: FacilityBooking, **kwargs: Any) -> None:
+    _on_facility_booking(Trigger.FACILITY_BOOKED, facility_booking)
+
+
+@receiver(signals.facility_booking_changed, dispatch_uid="campaigns.facility_booking_changed")
+def on_facility_booking_changed(facility_booking: FacilityBooking, **kwargs: Any) -> None:
+    if facility_booking.status == FacilityBooking.Status.CANCELLED:
+        _on_facility_booking(Trigger.FACILITY_CANCELLED, facility_booking)
 
 
 @receiver(signals.night_audit_completed, dispatch_uid="campaigns.night_audit_completed")

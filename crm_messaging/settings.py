@@ -134,6 +134,8 @@ INSTALLED_APPS = [
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
+    "interfaces.imports",
+    "interfaces.mews",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]

@@ -26,6 +26,16 @@ class TriggerEvent(models.Model):
     reservation = models.ForeignKey(
         "guests.Reservation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    facility_booking = models.ForeignKey(
+        "guests.FacilityBooking",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    changed_fields = models.JSONField(
+        default=list, blank=True, help_text="For “reservation modified”: the fields that changed."
+    )
     business_date = models.DateField(null=True, blank=True)
     campaign = models.ForeignKey(
         Campaign,

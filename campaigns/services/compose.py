@@ -129,6 +129,13 @@ def _expires_at(
         return dt.datetime.combine(record.arrival, arrival_time, tzinfo=zone)
     if campaign.timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START):
         return record.starts_at
+    if campaign.timing == Timing.ARRIVAL_DAY:
+        return dt.datetime.combine(record.arrival + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    if campaign.timing in (Timing.DAYS_AFTER_ARRIVAL, Timing.DAYS_BEFORE_DEPARTURE):
+        # A message for the stay is pointless once the guest has left.
+        return dt.datetime.combine(
+            record.departure + dt.timedelta(days=1), dt.time.min, tzinfo=zone
+        )
     if campaign.timing == Timing.BIRTHDAY:
         return dt.datetime.combine(occurrence.day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     return occurrence.at + dt.timedelta(days=2)

@@ -9,7 +9,7 @@ from .consent import (
     ContactChannel,
     consent_channel_error,
 )
-from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge
+from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge, birth_date_error
 from .hotel import Hotel, NightAudit
 from .reference import (
     Agency,
@@ -22,7 +22,13 @@ from .reference import (
     SourceChannel,
     StayType,
 )
-from .reservation import FacilityBooking, Reservation, ReservationCompanion, ReservationStatusChange
+from .reservation import (
+    FacilityBooking,
+    Reservation,
+    ReservationCompanion,
+    ReservationStatusChange,
+    stay_errors,
+)
 
 __all__ = [
     "PROFILE_FIELDS",
@@ -51,4 +57,6 @@ __all__ = [
     "SourceChannel",
     "StayType",
     "consent_channel_error",
+    "birth_date_error",
+    "stay_errors",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -65,6 +67,28 @@ def _column(value: Any) -> Any:
     return value.pk if isinstance(value, models.Model) else value
 
 
+@contextlib.contextmanager
+def _every_error() -> Iterator[dict[str, list[str]]]:
+    """Collect a ValidationError raised in the block (by field) instead of stopping at it, so
+    that ``_full_clean`` reports it together with the profile's own problems."""
+    errors: dict[str, list[str]] = {}
+    try:
+        yield errors
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+
+
+def _full_clean(guest: Guest, errors: dict[str, list[str]]) -> None:
+    """Check the profile; raise every problem at once, those collected before included."""
+    try:
+        guest.full_clean(exclude=["phone", "email"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_profile_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -89,11 +113,12 @@ def guest_create(
     """
     _check_profile_fields(profile)
     guest = Guest(first_name=first_name.strip(), **profile)
-    for field, value in _contact_values(
-        email=email, phone=phone, strict_phone=strict_phone
-    ).items():
-        setattr(guest, field, value)
-    guest.full_clean(exclude=["phone", "email"])
+    with _every_error() as errors:
+        for field, value in _contact_values(
+            email=email, phone=phone, strict_phone=strict_phone
+        ).items():
+            setattr(guest, field, value)
+    _full_clean(guest, errors)
     guest.save()
     record_staff_action(user, guest, "Created.", added=True)
     return guest
@@ -112,7 +137,9 @@ def guest_update(
     """Change profile fields; a changed e-mail loses its verified mark. What changed is kept in
     the guest's history with ``user``. Raises ValidationError."""
     _check_profile_fields(profile)
-    contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
+    contact: dict[str, Any] = {}
+    with _every_error() as errors:
+        contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
     # Compare with the stored row: the instance may already carry the new values (a form).
     wanted = {**profile, **contact}
     columns = {name: _ATTNAMES[name] for name in wanted}
@@ -126,7 +153,7 @@ def guest_update(
         guest.email_verified = False
     for field, value in contact.items():
         setattr(guest, field, value)
-    guest.full_clean(exclude=["phone", "email"])
+    _full_clean(guest, errors)
     guest.save()
     if changed:
         record_staff_action(user, guest, f"Changed {', '.join(changed)}.")

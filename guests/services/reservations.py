@@ -20,7 +20,14 @@ from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.i18n import lower_label
 
 from .. import signals
-from ..models import Guest, Hotel, Reservation, ReservationCompanion, ReservationStatusChange
+from ..models import (
+    Guest,
+    Hotel,
+    Reservation,
+    ReservationCompanion,
+    ReservationStatusChange,
+    stay_errors,
+)
 from .guests import guest_recount_stays
 
 Status = Reservation.Status
@@ -97,10 +104,8 @@ def _log(
 
 
 def _check_dates(arrival: dt.date, departure: dt.date) -> None:
-    if departure <= arrival:
-        raise ValidationError(
-            {"departure": gettext("Departure must be at least one night after arrival.")}
-        )
+    if errors := stay_errors(arrival=arrival, departure=departure):
+        raise ValidationError(errors)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ app_name = "guests"
 
 urlpatterns = [
     path("reservations/", views.ReservationListView.as_view(), name="reservation-list"),
+    path("reservations/new/", views.ReservationCreateView.as_view(), name="reservation-create"),
     path(
         "reservations/<int:pk>/", views.ReservationDetailView.as_view(), name="reservation-detail"
     ),

@@ -95,6 +95,10 @@ class CampaignEditorForm(CampaignForm):
         )
         self.fields["languages"].label = gettext_lazy("Languages")
         self.fields["languages"].help_text = gettext_lazy("None ticked: any language.")
+        self.fields["stay_changes"].label = gettext_lazy("Changes that count")
+        self.fields["stay_changes"].help_text = gettext_lazy(
+            "“Reservation modified” only. None ticked: dates, room or number of guests."
+        )
         for name in ("nationalities", "excluded_nationalities"):
             self.fields[name].widget.attrs["size"] = 8
         for name in ("rate_min", "rate_max", "balance_min"):

@@ -33,6 +33,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "portal": ["*"],
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
+        "imports": ["*"],
+        "mews": ["*"],
     },
     MARKETING: {
         "campaigns": [
@@ -79,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_suppression",
             "clear_suppression",
         ],
+        "imports": ["run_import"],
     },
     OPERATOR: {
         "channels_out": [

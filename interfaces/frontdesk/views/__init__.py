@@ -1,5 +1,6 @@
 """Front-desk screens: reservations and guests (G1–G7, S4), re-exported for the URLs."""
 
+from .booking import ReservationCreateView
 from .guests import (
     GreylistLiftView,
     GuestConsentView,
@@ -41,6 +42,7 @@ __all__ = [
     "ReservationCancelView",
     "ReservationCheckInView",
     "ReservationCheckOutView",
+    "ReservationCreateView",
     "ReservationDetailView",
     "ReservationListView",
     "ReservationMessagesView",

@@ -224,6 +224,7 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
             guest=guest,
             stays=paginate(self.request, stays, STAYS_PER_PAGE, param="stays"),
             can_edit=user.has_perm("guests.change_guest"),
+            can_book=user.has_perm("guests.add_reservation"),
             **self.timeline_context(),
         )
         if user.has_perm("guests.view_consentrecord"):

@@ -114,6 +114,14 @@ def _today_of_event(trigger: str, day: dt.date) -> tuple[Q, str]:
         )
     if trigger == Trigger.CANCELLATION:
         return Q(cancelled_at__date=local_today), _("today's cancellations")
+    if trigger == Trigger.NO_SHOW:
+        return Q(arrival__range=(day - dt.timedelta(days=1), day)), _("the latest no-shows")
+    if trigger == Trigger.RESERVATION_MODIFIED:
+        return Q(updated_at__date=local_today), _("the reservations changed today")
+    if trigger == Trigger.FACILITY_BOOKED:
+        return Q(created_at__date=local_today), _("the facility bookings made today")
+    if trigger == Trigger.FACILITY_CANCELLED:
+        return Q(starts_at__date__gte=local_today), _("the cancelled bookings still ahead")
     return Q(created_at__date=local_today), _("the reservations made today")
 
 
