@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "campaigns",
     "interfaces.frontdesk",
     "interfaces.marketing",
+    "interfaces.analytics",
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
