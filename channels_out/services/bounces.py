@@ -147,6 +147,7 @@ def report_update(report: RecipientReport, message: OutboundMessage) -> StatusUp
     status = _STATUS.search(report.status) or _STATUS.search(report.diagnostic)
     klass = status.group(1) if status else ""
     code = status.group(0) if status else ""
+    ours: str
     if report.action in ("delivered", "relayed", "expanded"):
         event, ours, bounce = "delivered", Status.DELIVERED, ""
     elif report.action == "failed" and klass != "4":
