@@ -199,26 +199,34 @@ def attributed_bookings(
                 )
             )
         )
-    rows = (
+    rows = list(
         reservations.annotate(
-            touch_run=_last_touch("origin_id"),
-            touch_language=_last_touch("language"),
-            touch_channel=_last_touch("channel"),
+            touch=_last_touch("pk"),
             day=TruncDate("created_at"),
             revenue=ExpressionWrapper(
                 F("nights") * F("nightly_rate"),
                 output_field=DecimalField(max_digits=14, decimal_places=2),
             ),
         )
-        .filter(touch_run__isnull=False)
-        .values_list("pk", "touch_run", "touch_language", "touch_channel", "day", "revenue")
+        .values_list("pk", "touch", "day", "revenue")
         .order_by("created_at", "pk")
     )
-    return [
-        Booking(pk, run, language or "", channel, day, revenue or ZERO)
-        for pk, run, language, channel, day, revenue in rows
-        if run_ids is None or run in run_ids
-    ]
+    # The touching messages' run, language and channel, in one more query (the subquery
+    # above runs once per reservation; three of them would run three times).
+    touches = {
+        pk: (run, language, channel)
+        for pk, run, language, channel in OutboundMessage.objects.filter(
+            pk__in=[touch for _, touch, _, _ in rows if touch is not None]
+        ).values_list("pk", "origin_id", "language", "channel")
+    }
+    bookings = []
+    for pk, touch, day, revenue in rows:
+        if touch not in touches:
+            continue
+        run, language, channel = touches[touch]
+        if run_ids is None or run in run_ids:
+            bookings.append(Booking(pk, run, language or "", channel, day, revenue or ZERO))
+    return bookings
 
 
 @dataclass
