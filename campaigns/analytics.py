@@ -224,7 +224,7 @@ def attributed_bookings(
         if touch not in touches:
             continue
         run, language, channel = touches[touch]
-        if run_ids is None or run in run_ids:
+        if run is not None and (run_ids is None or run in run_ids):
             bookings.append(Booking(pk, run, language or "", channel, day, revenue or ZERO))
     return bookings
 
