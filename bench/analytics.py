@@ -146,7 +146,7 @@ def seed(messages: int) -> None:
                 "dedupe_key": "'bench:' || n",
                 "channel": "CASE WHEN n % 10 < 6 THEN 'email' WHEN n % 10 < 9 THEN 'sms' ELSE 'viber' END",
                 "guest_id": f"{low} + (n % {high - low + 1})",
-                "origin_id": f"({run_list})[1 + (n * 7919) % {len(runs)}]",
+                "origin_id": f"({run_list})[1 + (n::bigint * 7919) % {len(runs)}]",
                 "language": "CASE WHEN n % 3 = 0 THEN 'de' ELSE 'en' END",
                 "status": "CASE WHEN n % 100 < 3 THEN 'undelivered' WHEN n % 100 < 60 THEN 'delivered' "
                 "WHEN n % 100 < 90 THEN 'sent' ELSE 'skipped' END",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from guests.models import ConsentPurpose, ConsentSource, Guest
+from guests.models import ConsentPurpose, ConsentSource, ContactChannel, Guest
 from guests.services import guest_record_consent
 
 from ..backends import Inbound
@@ -28,15 +28,21 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
 
     A repeated webhook for the same provider message does nothing (returns None).
     """
-    guests = list(Guest.objects.filter(phone=inbound.from_number, phone_valid=True))
-    keyword = keyword_of(inbound.body)
+    if inbound.channel == ContactChannel.EMAIL:
+        # An e-mail (an ESP's inbound webhook): its sender is an address; keywords are for
+        # text messages, and an automatic answer would need a subject it does not have.
+        guests = list(Guest.objects.filter(email__iexact=inbound.from_number))
+        keyword = ""
+    else:
+        guests = list(Guest.objects.filter(phone=inbound.from_number, phone_valid=True))
+        keyword = keyword_of(inbound.body)
     try:
         with transaction.atomic():
             record = InboundMessage.objects.create(
                 account=account,
                 channel=inbound.channel,
                 provider_message_id=inbound.provider_message_id,
-                from_number=inbound.from_number,
+                from_number=inbound.from_number[:40],
                 guest=guests[0] if guests else None,
                 body=inbound.body[:5000],
                 keyword=keyword,
@@ -53,7 +59,7 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
                 source=ConsentSource.INBOUND_KEYWORD,
                 note=f"replied {keyword} to {account.sender or account.name}",
             )
-    elif account.auto_reply.strip():
+    elif account.auto_reply.strip() and inbound.channel != ContactChannel.EMAIL:
         message_send(
             steps=Step(
                 channel=inbound.channel,
