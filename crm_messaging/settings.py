@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "campaigns",
     "interfaces.frontdesk",
     "interfaces.marketing",
+    "interfaces.analytics",
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
@@ -268,6 +269,9 @@ SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECON
 # attributed to it (E4).
 SCANNER_PREFETCH_SECONDS = env_int("SCANNER_PREFETCH_SECONDS", 10)
 ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14)
+# The return path of SMTP mail (E2): bounces go to <local>+b<id>-<signature>@<domain> of this
+# address (empty: of the account's from address), read from the bounce mailbox.
+BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
 
 # --- The hotel -----------------------------------------------------------------------------
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("interfaces.operator.urls")),
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
+    path("analytics/", include("interfaces.analytics.urls")),
     path("guest/", include("interfaces.portal.urls")),
     path("inbox/", include("interfaces.inbox.urls")),
 ]

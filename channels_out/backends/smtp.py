@@ -32,6 +32,7 @@ from guests.models import ContactChannel
 
 from ..mail_ids import new_message_id
 from ..models.accounts import EngagementTracking, sanitise_from_name
+from ..services.bounces import verp_address
 from ..text import html_to_text
 from ..tracking import tracked_html
 from .base import Accepted, Backend, TransportError
@@ -184,10 +185,12 @@ class SmtpBackend(Backend):
             if name.lower() not in RESERVED_HEADERS
         }
         headers["Message-ID"] = message.email_message_id or self.message_id()
+        # The envelope sender is the message's own return path (VERP): a bounce names it.
+        headers["From"] = self.from_address
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body or html_to_text(message.html_body),
-            from_email=self.from_address,
+            from_email=verp_address(message, self.account),
             to=[message.to],
             headers=headers,
         )

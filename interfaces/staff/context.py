@@ -31,6 +31,7 @@ NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Campaigns"), "campaigns:campaign-list", "campaigns.view_campaign"),
     (_("Sent messages"), "channels_out:message-list", "channels_out.view_outboundmessage"),
     (_("Credits"), "channels_out:credits", "channels_out.view_creditorder"),
+    (_("Analytics"), "analytics:dashboard", "channels_out.view_creditorder"),
     (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
 ]
 
