@@ -35,6 +35,7 @@ from .models import (
     MessagingPolicy,
     OutboundMessage,
     Status,
+    Suppression,
 )
 from .origins import origin_labels
 from .policy import recipient_timezone
@@ -327,3 +328,23 @@ def queue_depth(*, now: dt.datetime | None = None) -> dict[str, int]:
         sending=Count("pk", filter=Q(status=Status.SENDING)),
         unknown=Count("pk", filter=Q(status=Status.UNKNOWN)),
     )
+
+
+# --- suppressed e-mail addresses (E2) ---------------------------------------------------------
+
+
+def suppressions_of(address: str) -> QuerySet[Suppression]:
+    """Every suppression of ``address`` (in force first, then the cleared ones, newest first)."""
+    if not address:
+        return Suppression.objects.none()
+    return (
+        Suppression.objects.filter(address=address.strip().lower())
+        .select_related("cleared_by")
+        .order_by(F("cleared_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def address_suppressed(email: str | OuterRef) -> Exists:
+    """An expression true when the e-mail address (a value or an outer reference to a
+    lower-cased column) has a suppression in force."""
+    return Exists(Suppression.objects.filter(address=email, cleared_at__isnull=True))

@@ -16,3 +16,7 @@ credits_low = Signal()
 # A reservation was refused for want of credits: automated sends stop until credits are
 # added (once per stop). Sent like ``credits_low``, with ``available`` and ``at``.
 credits_exhausted = Signal()
+# A guest's message was recorded (once per provider message), inside the transaction that
+# wrote it: receivers may write rows that commit or roll back with it.
+# Sent with ``message`` (InboundMessage).
+inbound_received = Signal()

@@ -18,6 +18,7 @@ from .backends import sandbox
 from .models import ChannelAccount, CreditOrder
 from .services.alerts import credit_alert_mail
 from .services.credits import credit_invoice_send
+from .services.mailboxes import mailboxes_poll
 from .services.maintenance import delivery_events_purge
 from .services.receipts import receipts_poll
 
@@ -81,6 +82,12 @@ def purge_delivery_events() -> int:
     return delivery_events_purge(
         older_than=dt.timedelta(days=settings.DELIVERY_EVENT_RETENTION_DAYS)
     )
+
+
+@shared_task(name="channels_out.poll_reply_mailboxes", ignore_result=True)
+def poll_reply_mailboxes() -> dict[int, int | str]:
+    """Periodic: read guests' e-mail replies from every active IMAP reply mailbox."""
+    return mailboxes_poll()
 
 
 @shared_task(

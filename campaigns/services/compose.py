@@ -42,6 +42,7 @@ from ..rendering import (
     choose_variant,
     compile_variant,
 )
+from ..survey import survey_url
 
 # The key of a message not yet queued by a run: an operator or one-off send is keyed by its
 # run (a new moment each time), so no logged message can have it.
@@ -109,10 +110,24 @@ def message_step(
     )
 
 
-def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
-    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
+def links_for(
+    campaign: Campaign,
+    guest: Guest,
+    channel: str,
+    *,
+    survey: str = "",
+    reservation: Reservation | None = None,
+    language: str = "",
+) -> dict[str, str]:
+    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE), the portal
+    (@PORTAL) and, when ``survey`` names an address template, the survey (@SURVEY)."""
     links = guest_links()
-    return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+    found = {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+    if survey:
+        found["survey"] = survey_url(
+            survey, guest=guest, reservation=reservation, language=language
+        )
+    return found
 
 
 def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
@@ -175,7 +190,9 @@ class Composer:
         trigger = trigger or (run.trigger if run is not None else campaign.trigger)
         self.automatic = trigger != Trigger.OPERATOR
         self.hotel = Hotel.load()
-        self.arrival_time = CampaignSettings.load().arrival_time
+        house = CampaignSettings.load()
+        self.arrival_time = house.arrival_time
+        self.survey = campaign.survey_url or house.survey_url
         self.steps = campaign.plan_steps()
         self.variants = campaign.message_variants()
         self._compiled: dict[int, CompiledVariant | RenderError] = {}
@@ -225,7 +242,18 @@ class Composer:
         try:
             compiled = self._compile(variant)
             # The guest's own links are signed per guest: only for a message that shows them.
-            links = links_for(campaign, guest, steps[0].channel) if compiled.uses_links else None
+            links = (
+                links_for(
+                    campaign,
+                    guest,
+                    steps[0].channel,
+                    survey=self.survey,
+                    reservation=reservation,
+                    language=variant.language,
+                )
+                if compiled.uses_links
+                else None
+            )
             context = record_context(
                 campaign, record, hotel=self.hotel, language=variant.language, links=links
             )

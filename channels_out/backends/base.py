@@ -131,6 +131,8 @@ class Inbound:
     body: str
     channel: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # When the guest sent it, by the provider's clock (None: when it reached us).
+    sent_at: dt.datetime | None = None
 
 
 class WebhookRejected(Exception):

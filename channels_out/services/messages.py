@@ -35,6 +35,8 @@ from guests.models import (
 
 from .. import policy
 from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
+from ..limits import text_too_long
+from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
     DeliveryEvent,
@@ -49,23 +51,12 @@ from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..segments import count_segments
 from ..text import unsendable_character
 
-MAX_SMS_CHARS = 1600  # 10+ parts: beyond this providers refuse or truncate
-MAX_VIBER_CHARS = 1000
-MAX_WHATSAPP_CHARS = 1600
 MAX_SUBJECT_CHARS = 255
 MAX_HTML_BYTES = 512 * 1024
 # The refusals of a text message, per channel: each language words "an SMS" / "a Viber" its own way.
 _NEEDS_TEXT = {
     ContactChannel.SMS: gettext_lazy("An SMS message needs a text."),
     ContactChannel.VIBER: gettext_lazy("A Viber message needs a text."),
-}
-_TOO_LONG = {
-    ContactChannel.SMS: gettext_lazy(
-        "An SMS message is at most %(limit)s characters; this one has %(length)s."
-    ),
-    ContactChannel.VIBER: gettext_lazy(
-        "A Viber message is at most %(limit)s characters; this one has %(length)s."
-    ),
 }
 DISPATCH_CHUNK = 200
 # Skips after which the next step of a fallback plan is tried: this channel cannot reach the
@@ -268,22 +259,13 @@ def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
             check("template_variables", f"{name}{value}")
         if not (step.template_id or step.text.strip()):
             error("text", gettext("A WhatsApp message needs an approved template or a text."))
-        if len(step.text) > MAX_WHATSAPP_CHARS:
-            error(
-                "text",
-                gettext("A WhatsApp message is at most %(limit)s characters.")
-                % {"limit": MAX_WHATSAPP_CHARS},
-            )
+        if too_long := text_too_long(step.channel, step.text):
+            error("text", too_long)
     else:
-        limit = MAX_SMS_CHARS if step.channel == ContactChannel.SMS else MAX_VIBER_CHARS
         if not step.text.strip():
             error("text", str(_NEEDS_TEXT[ContactChannel(step.channel)]))
-        if len(step.text) > limit:
-            error(
-                "text",
-                _TOO_LONG[ContactChannel(step.channel)]
-                % {"limit": limit, "length": len(step.text)},
-            )
+        if too_long := text_too_long(step.channel, step.text):
+            error("text", too_long)
     if errors:
         raise ValidationError(errors)
     assert account is not None
@@ -452,6 +434,12 @@ def _build(
         fallback_plan=[s.as_plan_item() for s in rest],
         **common,
     )
+    if step.channel == ContactChannel.EMAIL:
+        # Fixed now, so a guest's reply names this row (services/email_replies.py).
+        message.email_message_id = new_message_id(account.sender)
+        reply_to = reply_address(message.email_message_id)
+        if reply_to and not any(name.lower() == "reply-to" for name in message.headers):
+            message.headers = {**message.headers, "Reply-To": reply_to}
     seal(message, secrets)
     return message
 

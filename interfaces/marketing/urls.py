@@ -32,6 +32,7 @@ urlpatterns = [
     path("accounts/step/", views.AccountStepView.as_view(), name="account-step"),
     path("accounts/<int:pk>/", views.AccountEditView.as_view(), name="account-edit"),
     path("accounts/<int:pk>/check/", views.AccountCheckView.as_view(), name="account-check"),
+    path("<int:pk>/dry-run/", views.DryRunView.as_view(), name="campaign-dry-run"),
     path("approvals/", views.ApprovalListView.as_view(), name="approvals"),
     path("email-preview/<str:key>/", email_preview_view, name="email-preview"),
     path("runs/<int:pk>/sample/", views.RunSampleView.as_view(), name="run-sample"),

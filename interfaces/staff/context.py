@@ -25,11 +25,13 @@ CREDITS_PERMISSION = "channels_out.view_creditorder"
 # (label, url name, permission needed): the nav shows only what the user may open.
 NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Today"), "staff:home", ""),
+    (_("Inbox"), "inbox:list", "inbox.view_conversation"),
     (_("Reservations"), "guests:reservation-list", "guests.view_reservation"),
     (_("Guests"), "guests:guest-list", "guests.view_guest"),
     (_("Campaigns"), "campaigns:campaign-list", "campaigns.view_campaign"),
     (_("Sent messages"), "channels_out:message-list", "channels_out.view_outboundmessage"),
     (_("Credits"), "channels_out:credits", "channels_out.view_creditorder"),
+    (_("Analytics"), "analytics:dashboard", "channels_out.view_creditorder"),
     (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
 ]
 

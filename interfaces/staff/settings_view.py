@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 
 from campaigns.models import CampaignSettings
+from campaigns.survey import validate_survey_url
 from channels_out.models import MessagingPolicy
 from crm_messaging.ui.screens import StaffView
 from guests.models import Hotel
@@ -120,6 +121,16 @@ class SettingsForm(forms.Form):
         _("Check-in time"),
         required=True,
         help_text=_("“N hours before arrival” counts back from it."),
+    )
+    survey_url = forms.CharField(
+        label=_("Survey link"),
+        required=False,
+        max_length=500,
+        validators=[validate_survey_url],
+        help_text=_(
+            "The address @SURVEY links to in campaigns that name none, e.g. "
+            "https://survey.example.com/s/4Hq?booking={resno}&lang={language}. Empty: no survey link."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:

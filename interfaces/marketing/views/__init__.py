@@ -1,6 +1,7 @@
 """The marketing screens: campaign list, editor, audience and sends, runs and approvals."""
 
 from .accounts import AccountCheckView, AccountCreateView, AccountEditView, AccountStepView
+from .dry_run import DryRunView
 from .editor import (
     CampaignCreateView,
     CampaignEditView,
@@ -27,6 +28,7 @@ __all__ = [
     "CampaignRunsView",
     "CampaignSendView",
     "CampaignSetActiveView",
+    "DryRunView",
     "ForecastView",
     "GalleryApplyView",
     "PreviewView",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels_out', '0011_poll_receipts_task'),
+        ('channels_out', '0012_inbox_replies'),
     ]
 
     operations = [

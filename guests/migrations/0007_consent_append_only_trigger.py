@@ -57,7 +57,7 @@ def _on_postgresql(sql):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guests", "0005_analytics_consent_and_complaints"),
+        ("guests", "0006_external_ids"),
     ]
 
     operations = [
