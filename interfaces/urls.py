@@ -26,4 +26,6 @@ urlpatterns = [
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("api/v1/", include("interfaces.api.urls")),
+    path("settings/api-keys/", include("interfaces.api.screen_urls")),
 ]

@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
         "mews": ["*"],
+        "api": ["*"],
     },
     MARKETING: {
         "campaigns": [
