@@ -462,6 +462,8 @@ SPECTACULAR_SETTINGS = {
         "FacilityBookingStatusEnum": "guests.models.FacilityBooking.Status",
         "UpsertOutcomeEnum": "interfaces.api.serializers.OUTCOMES",
         "BatchOutcomeEnum": "interfaces.api.upserts.BATCH_OUTCOMES",
+        "MessageStatusEnum": "channels_out.models.Status",
+        "ChannelEnum": "guests.models.ContactChannel",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -65,3 +65,24 @@ class ApiKey(models.Model):
 
     def scope_labels(self) -> list[str]:
         return [str(Scope(s).label) for s in self.scopes if s in Scope.values]
+
+
+class IdempotentRequest(models.Model):
+    """An ``Idempotency-Key`` an integration sent with a message: the same key from the same
+    API key answers with the same message; reused with another request, it is refused."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request it came with.")
+    message = models.ForeignKey(
+        "channels_out.OutboundMessage", on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("api_key", "key"), name="api_idempotency_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key}: {self.key}"

@@ -6,7 +6,7 @@ from django.urls import path, re_path
 
 from guests.models import EXTERNAL_ID_MAX_LENGTH
 
-from . import docs, upserts
+from . import docs, message_views, upserts
 
 app_name = "api"
 
@@ -32,6 +32,9 @@ urlpatterns = [
         upserts.FacilityBookingUpsertView.as_view(),
         name="facility-booking",
     ),
+    path("messages/", message_views.MessagesView.as_view(), name="messages"),
+    path("messages/<int:pk>", message_views.MessageDetailView.as_view(), name="message"),
+    path("credits", message_views.CreditsView.as_view(), name="credits"),
     # Anything else under /api/v1/ is a problem-details 404, not an HTML page.
     re_path(r"^.*$", docs.not_found, name="not-found"),
 ]
