@@ -20,7 +20,7 @@ class MessageIn(serializers.Serializer):
         required=False,
         min_length=1,
         max_length=4,
-        help_text="Channels in fallback order, e.g. [\"viber\", \"sms\"]; instead of channel.",
+        help_text='Channels in fallback order, e.g. ["viber", "sms"]; instead of channel.',
     )
     guest = serializers.CharField(
         max_length=150, required=False, help_text=f"The guest, as {_EXTERNAL}."

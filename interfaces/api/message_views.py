@@ -105,8 +105,7 @@ class MessagesView(generics.ListAPIView):
         assert isinstance(request.auth, ApiKey)
         idempotency_key = request.headers.get("Idempotency-Key", "")
         if idempotency_key and (
-            len(idempotency_key) > 100
-            or not all("\x21" <= c <= "\x7e" for c in idempotency_key)
+            len(idempotency_key) > 100 or not all("\x21" <= c <= "\x7e" for c in idempotency_key)
         ):
             raise DrfValidationError(
                 {"Idempotency-Key": ["Use 1–100 visible ASCII characters (a UUID)."]}
