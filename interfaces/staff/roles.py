@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
         "mews": ["*"],
+        "api": ["*"],
     },
     MARKETING: {
         "campaigns": [
