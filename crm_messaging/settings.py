@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
+    "interfaces.webhooks",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -174,6 +175,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interfaces.staff.context.staff_context",
+                "interfaces.webhooks.context.webhooks_context",
             ],
         },
     },
@@ -414,6 +416,10 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # W040: SQLite ignores the covering column of the consent index (PostgreSQL uses it).
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["models.W040"])
+
+# --- Outbound webhooks (I2) ---------------------------------------------------------------
+# Endpoints must be https:// in production; plain http is allowed for local development.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
 
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.

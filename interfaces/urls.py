@@ -26,4 +26,5 @@ urlpatterns = [
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("webhooks/", include("interfaces.webhooks.urls")),
 ]

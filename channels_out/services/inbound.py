@@ -9,6 +9,7 @@ from guests.services import guest_record_consent
 
 from ..backends import Inbound
 from ..models import ChannelAccount, InboundMessage
+from ..signals import inbound_received
 from .messages import Step, message_send
 
 # Carrier-standard keywords (the same Twilio honours on long codes).
@@ -43,6 +44,7 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
             )
     except IntegrityError:
         return None
+    inbound_received.send(sender=InboundMessage, inbound=record)
     if keyword:
         for guest in guests:
             guest_record_consent(

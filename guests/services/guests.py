@@ -25,6 +25,7 @@ from ..models import (
     Reservation,
     consent_channel_error,
 )
+from ..signals import consent_recorded
 
 
 def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool) -> dict[str, Any]:
@@ -133,6 +134,7 @@ def guest_update(
     return guest
 
 
+@transaction.atomic
 def guest_record_consent(
     *,
     guest: Guest,
@@ -160,7 +162,7 @@ def guest_record_consent(
         errors["channel"] = channel_error
     if errors:
         raise ValidationError(errors)
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         guest=guest,
         purpose=purpose,
         channel=channel,
@@ -171,6 +173,8 @@ def guest_record_consent(
         recorded_by=acting_user(user),
         recorded_at=at or timezone.now(),
     )
+    consent_recorded.send(sender=ConsentRecord, record=record, user=user)
+    return record
 
 
 def guest_greylist(
