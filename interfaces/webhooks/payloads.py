@@ -98,5 +98,7 @@ def campaign_run_data(run: CampaignRun) -> dict[str, Any]:
     }
 
 
-def credits_low_data(*, available: Decimal, threshold: Decimal) -> dict[str, Any]:
-    return {"credits": {"available": amount(available), "threshold": amount(threshold)}}
+def credits_low_data(*, available: Decimal, threshold: Decimal, at: dt.datetime) -> dict[str, Any]:
+    return {
+        "credits": {"available": amount(available), "threshold": amount(threshold), "at": iso(at)}
+    }

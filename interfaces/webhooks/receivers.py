@@ -7,11 +7,13 @@ so does its event; once it commits, the event is there even when the broker is d
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from campaigns.signals import campaign_run_finished
 from channels_out.models import OutboundMessage, Status
-from channels_out.signals import inbound_received, message_status_changed
+from channels_out.signals import credits_low, inbound_received, message_status_changed
 from guests.signals import consent_recorded
 
 from . import payloads
@@ -40,9 +42,9 @@ def on_message_status_changed(
     )
 
 
-def on_inbound_received(sender: Any, *, inbound: Any, **kwargs: Any) -> None:
+def on_inbound_received(sender: Any, *, message: Any, **kwargs: Any) -> None:
     events_record(
-        EventType.MESSAGE_INBOUND, [(f"inbound:{inbound.pk}", payloads.inbound_data(inbound))]
+        EventType.MESSAGE_INBOUND, [(f"inbound:{message.pk}", payloads.inbound_data(message))]
     )
 
 
@@ -59,8 +61,24 @@ def on_campaign_run_finished(sender: Any, *, run: Any, **kwargs: Any) -> None:
     )
 
 
+def on_credits_low(
+    sender: Any, *, available: Decimal, threshold: Decimal, at: dt.datetime, **kwargs: Any
+) -> None:
+    # Once per crossing: the ledger sends it when the balance goes under the threshold.
+    events_record(
+        EventType.CREDITS_LOW,
+        [
+            (
+                f"credits_low:{at.isoformat()}",
+                payloads.credits_low_data(available=available, threshold=threshold, at=at),
+            )
+        ],
+    )
+
+
 def connect() -> None:
     message_status_changed.connect(on_message_status_changed, dispatch_uid="webhooks.status")
     inbound_received.connect(on_inbound_received, dispatch_uid="webhooks.inbound")
     consent_recorded.connect(on_consent_recorded, dispatch_uid="webhooks.consent")
     campaign_run_finished.connect(on_campaign_run_finished, dispatch_uid="webhooks.run")
+    credits_low.connect(on_credits_low, dispatch_uid="webhooks.credits_low")

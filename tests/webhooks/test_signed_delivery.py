@@ -10,7 +10,13 @@ from standardwebhooks import WebhookVerificationError
 from channels_out import dispatch
 from channels_out.models import OutboundMessage, Status
 from channels_out.services import Step, message_apply_status, message_send
-from interfaces.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from interfaces.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from interfaces.webhooks.services import endpoint_create
 from interfaces.webhooks.signing import secret_generate
 from interfaces.webhooks.tasks import sweep_webhooks
 from tests.factories import GuestFactory
@@ -18,6 +24,12 @@ from tests.factories import GuestFactory
 from .conftest import hand_verified, library_verified
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def endpoint(receiver) -> tuple[WebhookEndpoint, str]:
+    """The PMS listens to message statuses only (not to the low balance the small top-up makes)."""
+    return endpoint_create(url=receiver.url(), events=["message.status_changed"])
 
 
 @pytest.fixture
