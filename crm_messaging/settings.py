@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (CSP: no CDN)
     "interfaces.api",
+    "interfaces.webhooks",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -182,6 +183,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interfaces.staff.context.staff_context",
+                "interfaces.webhooks.context.webhooks_context",
             ],
         },
     },
@@ -481,6 +483,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+# --- Outbound webhooks (I2) ---------------------------------------------------------------
+# Endpoints must be https:// in production; plain http is allowed for local development.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
 
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.

@@ -23,3 +23,5 @@ facility_booking_created = Signal()
 facility_booking_changed = Signal()
 # target=Guest (the survivor), merge=GuestMerge, user
 guests_merged = Signal()
+# record=ConsentRecord (a consent statement was appended), user
+consent_recorded = Signal()

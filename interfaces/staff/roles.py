@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "campaigns": ["*"],
         "portal": ["*"],
         "inbox": ["*"],
+        "webhooks": ["*"],  # outbound webhook endpoints, their deliveries and redelivery
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
