@@ -26,4 +26,6 @@ urlpatterns = [
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("imports/", include("interfaces.imports.urls")),
+    path("", include("interfaces.mews.urls")),
 ]

@@ -21,6 +21,7 @@ NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Sent messages"), "channels_out:message-list", "channels_out.view_outboundmessage"),
     (_("Credits"), "channels_out:credits", "channels_out.view_creditorder"),
     (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
+    (_("Import"), "imports:start", "imports.run_import"),
 ]
 
 
