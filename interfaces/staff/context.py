@@ -35,6 +35,7 @@ NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
     (_("API keys"), "api-keys", "api.manage_apikey"),
     (_("Webhooks"), "webhooks:endpoint-list", "webhooks.view_webhookendpoint"),
+    (_("Import"), "imports:start", "imports.run_import"),
 ]
 
 
