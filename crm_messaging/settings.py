@@ -131,11 +131,13 @@ INSTALLED_APPS = [
     "campaigns",
     "interfaces.frontdesk",
     "interfaces.marketing",
+    "interfaces.analytics",
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
     "interfaces.imports",
     "interfaces.mews",
+    "interfaces.inbox",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -267,6 +269,9 @@ SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECON
 # attributed to it (E4).
 SCANNER_PREFETCH_SECONDS = env_int("SCANNER_PREFETCH_SECONDS", 10)
 ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14)
+# The return path of SMTP mail (E2): bounces go to <local>+b<id>-<signature>@<domain> of this
+# address (empty: of the account's from address), read from the bounce mailbox.
+BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
 
 # --- The hotel -----------------------------------------------------------------------------
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")
@@ -452,3 +457,7 @@ if SENTRY_DSN:
     from crm_messaging.ops.sentry import sentry_init
 
     sentry_init(dsn=SENTRY_DSN, environment=ENVIRONMENT)
+
+# Guests' e-mail replies (the inbox): with an address here (reply@hotel.example), every e-mail
+# to a guest gets its own Reply-To (reply+<token>@hotel.example), matched back to the message.
+EMAIL_REPLY_ADDRESS = os.environ.get("EMAIL_REPLY_ADDRESS", "")

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from channels_out.models import MessagingPolicy, SkipReason
+from channels_out.models import SkipReason
 from channels_out.policy import Address, Skip, resolve_address
 from channels_out.services import MessageRequest, Step
 from crm_messaging.actors import Actor
@@ -238,7 +238,6 @@ class Composer:
         trigger = trigger or (run.trigger if run is not None else campaign.trigger)
         self.automatic = trigger != Trigger.OPERATOR
         self.hotel = Hotel.load()
-        self.sms_on = MessagingPolicy.load().sms_notifications_enabled
         house = CampaignSettings.load()
         self.arrival_time = house.arrival_time
         self.survey = campaign.survey_url or house.survey_url
@@ -335,29 +334,13 @@ class Composer:
                 variant=variant,
                 failure=str(exc),
             )
-        plan = self._plan(variant, rendered)
-        if not plan:
-            request = MessageRequest(
-                steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)],
-                language=variant.language,
-                skip=Skip(
-                    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
-                ),
-                **common,
-            )
-        else:
-            request = MessageRequest(
-                steps=plan,
-                language=variant.language,
-                secrets=link_secrets(guest, steps[0].channel) if links else (),
-                **common,
-            )
+        # The hotel's automatic-SMS switch (seed 001) is applied by the sender, to SMS steps
+        # and Viber's SMS fallback alike (``automatic``).
+        request = MessageRequest(
+            steps=[message_step(step, variant, rendered) for step in steps],
+            language=variant.language,
+            secrets=link_secrets(guest, steps[0].channel) if links else (),
+            automatic=self.automatic,
+            **common,
+        )
         return Composed(record, guest, request, variant=variant, rendered=rendered)
-
-    def _plan(self, variant: MessageVariant, rendered: Rendered) -> list[Step]:
-        return [
-            message_step(step, variant, rendered)
-            for step in self.steps
-            # The hotel may switch automatic SMS off (seed 001).
-            if not (self.automatic and not self.sms_on and step.channel == ContactChannel.SMS)
-        ]

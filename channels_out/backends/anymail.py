@@ -331,13 +331,15 @@ class AnymailBackend(Backend):
             if message is None:
                 continue
             sender = message.from_email.addr_spec if message.from_email else ""
+            if not sender:
+                continue
             body = message.text or html_to_text(message.html or "")
             inbound.append(
                 Inbound(
                     provider_message_id=str(event.event_id or message.get("Message-ID", "") or "")[
                         :100
                     ],
-                    from_number=sender[:40],
+                    from_number=sender[:254],
                     body=body,
                     channel=ContactChannel.EMAIL,
                     payload={"subject": str(message.subject or "")[:255]},

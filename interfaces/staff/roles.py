@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "channels_out": ["*"],
         "campaigns": ["*"],
         "portal": ["*"],
+        "inbox": ["*"],
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
@@ -53,7 +54,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "send_campaign",
         ],
         "guests": ["view_guest", "view_reservation", "view_facilitybooking"],
-        "channels_out": ["view_outboundmessage", "view_channelaccount"],
+        "channels_out": ["view_outboundmessage", "view_channelaccount", "view_suppression"],
     },
     FRONT_DESK: {
         "guests": [
@@ -74,8 +75,21 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_guestmerge",
             "add_guestmerge",
         ],
-        "channels_out": ["view_outboundmessage", "send_one_off", "view_inboundmessage"],
+        "channels_out": [
+            "view_outboundmessage",
+            "send_one_off",
+            "view_inboundmessage",
+            "view_suppression",
+            "clear_suppression",
+        ],
         "imports": ["run_import"],
+        "inbox": [
+            "view_conversation",
+            "reply_conversation",
+            "view_quickreply",
+            "add_quickreply",
+            "change_quickreply",
+        ],
     },
     OPERATOR: {
         "channels_out": [
@@ -86,6 +100,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_deliveryevent",
             "view_inboundmessage",
             "view_channelaccount",
+            "view_suppression",
+            "clear_suppression",
         ],
         "guests": ["view_guest", "view_reservation"],
         "campaigns": ["view_campaign", "view_campaignrun"],

@@ -52,7 +52,10 @@ class SettingsForm(forms.Form):
         required=False,
         help_text=_(
             "Send automatic SMS notifications: when a reservation is made or changes status, "
-            "before arrival and so on. Off: automatic SMS are not sent."
+            "before arrival and so on. Off: no automatic SMS goes — neither the SMS steps of "
+            "triggered, daily, hourly or scheduled campaigns nor the SMS a Viber message falls "
+            "back to; those messages are logged as skipped (Viber itself still goes). Messages "
+            "staff send by hand (front desk, operator sends) still go."
         ),
     )
     send_notifications_default = forms.BooleanField(
