@@ -75,8 +75,10 @@ def _search(q: str) -> Q:
             | Q(guest__email__icontains=word)
         )
     stays = Q(room_number__iexact=q) | Q(external_ref__iexact=q)
-    if q.lstrip("#").isdigit():
-        stays |= Q(pk=int(q.lstrip("#")))
+    number = q.lstrip("#")
+    number = number[1:] if number[:1] in ("R", "r") else number  # R0000123, as staff quote it
+    if number.isdigit():
+        stays |= Q(pk=int(number))
     stay = Exists(Reservation.objects.filter(stays, booker=OuterRef("guest")))
     text = Exists(
         InboundMessage.objects.filter(body__icontains=q).filter(
@@ -84,9 +86,9 @@ def _search(q: str) -> Q:
         )
     )
     digits = "".join(ch for ch in q if ch.isdigit())
-    number = Q(address__contains=digits) if len(digits) >= 4 else Q(pk__in=[])
+    phone = Q(address__contains=digits) if len(digits) >= 4 else Q(pk__in=[])
     address = Q(address__icontains=q) if "@" in q else Q(pk__in=[])
-    return words | address | number | stay | text
+    return words | address | phone | stay | text
 
 
 def unread_count(*, user: Any) -> int:
