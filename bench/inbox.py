@@ -34,12 +34,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_messaging.settings")
 os.environ.setdefault("DEBUG", "0")
+
+from bench.send import ensure_database  # noqa: E402
 
 TARGET_MS = 200.0
 VIEWS = {
@@ -51,23 +53,6 @@ VIEWS = {
     "search room": {"q": "0042"},
     "search text": {"q": "towels"},
 }
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database when the server does not have it yet."""
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-    admin.close()
 
 
 def seed(count: int, desk: Any) -> None:
