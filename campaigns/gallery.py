@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -23,12 +23,14 @@ from crm_messaging.actors import Actor, record_staff_action
 
 from .models import Campaign, MessageVariant
 from .rendering import validate_variant
+from .services.campaigns import campaign_save
 
 __all__ = [
     "GALLERY_DIR",
     "GalleryTemplate",
     "GalleryVariant",
     "gallery_apply",
+    "gallery_campaign_create",
     "gallery_template",
     "gallery_templates",
 ]
@@ -166,3 +168,40 @@ def gallery_apply(
                 user, campaign, f"Loaded the standard template “{key}” ({languages_written})."
             )
     return written
+
+
+def gallery_campaign_create(
+    *,
+    key: str,
+    channels: Sequence[str],
+    name: str = "",
+    active: bool = True,
+    user: Actor = None,
+) -> Campaign:
+    """Create a campaign from the gallery template ``key``: its settings (purpose, source,
+    trigger, timing, offset), a delivery plan of ``channels`` in order (each on the channel's
+    default account) and a message in every language the template is written in — what the
+    editor does when staff start from the template and save, in one transaction.
+
+    ``name`` defaults to the template's title. Raise GalleryError for an unknown key and
+    ValidationError if a text does not validate.
+    """
+    template = gallery_template(key)
+    with transaction.atomic():
+        campaign = campaign_save(
+            fields={
+                "name": name or template.title,
+                "description": template.description,
+                "is_active": active,
+                "purpose": template.purpose,
+                "source": template.source,
+                "trigger": template.trigger,
+                "timing": template.timing,
+                "offset": template.offset,
+            },
+            steps=[(channel, None) for channel in channels],
+            user=user,
+            where="from the standard template",
+        )
+        gallery_apply(campaign=campaign, key=key, user=user)
+    return campaign

@@ -12,7 +12,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from guests.models import ContactChannel
 
-from .models import ChannelAccount, CreditOrder, MessagingPolicy
+from .models import ChannelAccount, CreditOrder, EngagementTracking, MessagingPolicy
 from .services.credits import MAX_ORDER_CREDITS
 
 # Encrypted fields that are typed in but never shown back (S1).
@@ -22,7 +22,7 @@ ACCOUNT_SECTIONS = {
     "identity": ("name", "channel", "backend", "is_active", "is_default"),
     "sender": ("sender", "sender_name"),
     "smtp": ("host", "port", "use_tls", "use_ssl", "username"),
-    "http": ("account_id", "api_base_url"),
+    "http": ("account_id", "api_base_url", "region", "esp_stream", "engagement_tracking"),
     "secrets": SECRET_FIELDS,
     "behaviour": (
         "timeout_seconds",
@@ -86,6 +86,11 @@ class ChannelAccountForm(forms.ModelForm):
                 else "No secret is stored."
             )
             field.help_text = f"{stored} {model_field.help_text}"
+        # Only e-mail accounts track; the others keep the default without being asked.
+        self.fields["engagement_tracking"].required = False
+
+    def clean_engagement_tracking(self) -> str:
+        return self.cleaned_data.get("engagement_tracking") or EngagementTracking.OURS
 
     def has_stored(self, name: str) -> bool:
         """Whether the account had a value for the secret field ``name`` when the form was made."""

@@ -131,9 +131,12 @@ INSTALLED_APPS = [
     "campaigns",
     "interfaces.frontdesk",
     "interfaces.marketing",
+    "interfaces.analytics",
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
+    "interfaces.imports",
+    "interfaces.mews",
     "interfaces.inbox",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
@@ -261,6 +264,14 @@ DELIVERY_EVENT_RETENTION_DAYS = env_int("DELIVERY_EVENT_RETENTION_DAYS", 365)
 # message left in "sending" by a worker that died becomes unknown after this long.
 SWEEPER_REDISPATCH_AFTER_SECONDS = env_int("SWEEPER_REDISPATCH_AFTER_SECONDS", 60)
 SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECONDS", 600)
+# E-mail engagement (E3): an open or click this soon after delivery is a mail scanner's
+# pre-fetch, not the guest; bookings within this many days after a campaign message are
+# attributed to it (E4).
+SCANNER_PREFETCH_SECONDS = env_int("SCANNER_PREFETCH_SECONDS", 10)
+ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14)
+# The return path of SMTP mail (E2): bounces go to <local>+b<id>-<signature>@<domain> of this
+# address (empty: of the account's from address), read from the bounce mailbox.
+BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
 
 # --- The hotel -----------------------------------------------------------------------------
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")

@@ -68,8 +68,8 @@ def occurrence_of(run: CampaignRun) -> Occurrence:
     if kind == "hourly":
         return Occurrence.hourly(dt.datetime.fromisoformat(rest), at=run.started_at)
     if kind == "event":
-        trigger, _, record_id = rest.rpartition(":")
-        return Occurrence.event(trigger, int(record_id), at=run.started_at)
+        trigger, record_id, *change = rest.split(":")
+        return Occurrence.event(trigger, int(record_id), at=run.started_at, change="".join(change))
     if kind == "once":
         return Occurrence.once(dt.datetime.fromisoformat(rest))
     return Occurrence.operator(dt.datetime.fromisoformat(rest))

@@ -111,6 +111,15 @@ class StatusUpdate:
     # Vonage's client_ref): finds the row even if the receipt beats our own "sent" write.
     message_ref: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    # E-mail providers' tracking (anymail's normalised words): the event (delivered, bounced,
+    # deferred, opened, clicked, complained, unsubscribed …), whether a bounce is "hard" or
+    # "soft", the address it concerns, the link clicked, the reader's user agent and when.
+    event: str = ""
+    bounce: str = ""
+    recipient: str = ""
+    url: str = ""
+    user_agent: str = ""
+    at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,17 @@ class Backend:
             message_ref=str(message_ref or ""),
             payload=payload or {},
         )
+
+    # Providers without delivery webhooks (NetGSM) are asked: the receipt poll calls
+    # ``fetch_statuses`` for the account's messages still waiting for a receipt.
+    polls_receipts: ClassVar[bool] = False
+
+    def fetch_statuses(self, provider_ids: list[str]) -> list[StatusUpdate]:
+        """Ask the provider about these messages; return the receipts it has (``status_update``).
+
+        Raise ``TransportError`` when it cannot be asked now.
+        """
+        return []
 
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
         """Read delivery receipts from a verified status webhook (use ``status_update``)."""

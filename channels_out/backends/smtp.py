@@ -31,8 +31,10 @@ from django.core.mail.backends.smtp import EmailBackend
 from guests.models import ContactChannel
 
 from ..mail_ids import new_message_id
-from ..models.accounts import sanitise_from_name
+from ..models.accounts import EngagementTracking, sanitise_from_name
+from ..services.bounces import verp_address
 from ..text import html_to_text
+from ..tracking import tracked_html
 from .base import Accepted, Backend, TransportError
 
 if TYPE_CHECKING:
@@ -183,15 +185,20 @@ class SmtpBackend(Backend):
             if name.lower() not in RESERVED_HEADERS
         }
         headers["Message-ID"] = message.email_message_id or self.message_id()
+        # The envelope sender is the message's own return path (VERP): a bounce names it.
+        headers["From"] = self.from_address
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body or html_to_text(message.html_body),
-            from_email=self.from_address,
+            from_email=verp_address(message, self.account),
             to=[message.to],
             headers=headers,
         )
         if message.html_body:
-            email.attach_alternative(message.html_body, "text/html")
+            html = message.html_body
+            if message.tracked and self.account.engagement_tracking == EngagementTracking.OURS:
+                html = tracked_html(message, html)
+            email.attach_alternative(html, "text/html")
         return email
 
     def transmit(self, request: EmailMultiAlternatives, message: OutboundMessage) -> None:

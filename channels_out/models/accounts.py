@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm_messaging.phones import InvalidPhone, normalise_phone
 from guests.models import ContactChannel
@@ -38,6 +39,14 @@ def validate_from_name(value: str) -> None:
             f"The sender name contains a character an e-mail header cannot carry ({code}).",
             code="header_injection",
         )
+
+
+class EngagementTracking(models.TextChoices):
+    """Who tracks opens and clicks of an e-mail account's tracked messages (E3)."""
+
+    OURS = "ours", _("Our pixel and signed redirects")
+    ESP = "esp", _("The provider's own tracking")
+    OFF = "off", _("No tracking")
 
 
 class ChannelAccount(models.Model):
@@ -86,6 +95,25 @@ class ChannelAccount(models.Model):
     api_base_url = models.URLField(
         blank=True,
         help_text="Leave empty for the provider's own endpoint; set for a regional edge.",
+    )
+
+    # E-mail service providers (django-anymail).
+    region = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Amazon SES: the AWS region (e.g. eu-west-1).",
+    )
+    esp_stream = models.CharField(
+        "configuration set / message stream",
+        max_length=100,
+        blank=True,
+        help_text="Amazon SES: the configuration set that publishes events; Postmark: the message stream.",
+    )
+    engagement_tracking = models.CharField(
+        max_length=10,
+        choices=EngagementTracking.choices,
+        default=EngagementTracking.OURS,
+        help_text="E-mail: who tracks opens and clicks of tracked messages.",
     )
 
     # Write-only secrets.

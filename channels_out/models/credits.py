@@ -50,6 +50,10 @@ class CreditBalance(models.Model):
     available = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     reserved = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     updated_at = models.DateTimeField(auto_now=True)
+    # Crossings told (K5): since when the balance is under the low-balance threshold, and
+    # since when a reservation was refused for want of credits; None when not (any more).
+    low_since = models.DateTimeField(null=True, blank=True)
+    exhausted_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -176,6 +180,18 @@ class MessagingPolicy(models.Model):
     credits_per_eur = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("10"))
     low_balance_threshold = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("100")
+    )
+    track_service_email = models.BooleanField(
+        "track opens and clicks of service e-mail",
+        default=False,
+        help_text="Marketing e-mail is tracked (where the guest did not refuse analytics); "
+        "service e-mail only when this is on.",
+    )
+    soft_bounce_limit = models.PositiveSmallIntegerField(
+        "soft bounces before suppression",
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="An address whose e-mails soft-bounce this many times in a row is suppressed.",
     )
 
     class Meta:

@@ -60,6 +60,7 @@ class SkipReason(models.TextChoices):
     OUTSIDE_WINDOW = "outside_window", _("Outside WhatsApp 24-hour window")
     EXPIRED = "expired", _("Expired before it could go")
     RENDER_ERROR = "render_error", _("Template could not be rendered")
+    SUPPRESSED = "suppressed", _("Address suppressed")
 
 
 class Hold(models.TextChoices):
@@ -81,7 +82,11 @@ class OutboundMessage(models.Model):
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     purpose = models.CharField(
         max_length=20,
-        choices=[c for c in ConsentPurpose.choices if c[0] != ConsentPurpose.DATA_PROCESSING],
+        choices=[
+            c
+            for c in ConsentPurpose.choices
+            if c[0] in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING)
+        ],
     )
     # The foreign keys that lead a composite index below get no index of their own: every
     # status change of a message writes each of its indexes (see bench/send.py).
@@ -181,6 +186,13 @@ class OutboundMessage(models.Model):
     # E-mail: our Message-ID, fixed when the row is written, so a guest's reply (In-Reply-To,
     # References) finds the message whichever provider carried it.
     email_message_id = models.CharField("Message-ID", max_length=255, blank=True)
+
+    # E-mail engagement (E3): whether opens and clicks are tracked for this message, and the
+    # first human open, click and the complaint (for analytics; the events hold the detail).
+    tracked = models.BooleanField(default=False)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
 
     segments = models.PositiveSmallIntegerField(default=0)
     encoding = models.CharField(max_length=8, blank=True)

@@ -21,6 +21,12 @@ from .status import (
     message_resend,
     messages_resume_after_topup,
 )
+from .suppression import (
+    soft_bounce_record,
+    suppression_add,
+    suppression_clear,
+    suppressions_clear_confirmed,
+)
 
 __all__ = [
     "InboundEmail",
@@ -46,4 +52,8 @@ __all__ = [
     "message_resend",
     "message_send",
     "messages_resume_after_topup",
+    "soft_bounce_record",
+    "suppression_add",
+    "suppression_clear",
+    "suppressions_clear_confirmed",
 ]

@@ -82,8 +82,14 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
 
     A repeated webhook for the same provider message does nothing (returns None).
     """
-    guests = list(Guest.objects.filter(phone=inbound.from_number, phone_valid=True))
-    keyword = keyword_of(inbound.body)
+    if inbound.channel == ContactChannel.EMAIL:
+        # An e-mail (an ESP's inbound webhook): its sender is an address; keywords are for
+        # text messages, and an automatic answer would need a subject it does not have.
+        guests = list(Guest.objects.filter(email__iexact=inbound.from_number))
+        keyword = ""
+    else:
+        guests = list(Guest.objects.filter(phone=inbound.from_number, phone_valid=True))
+        keyword = keyword_of(inbound.body)
     record = inbound_record(
         account=account,
         channel=inbound.channel,
@@ -106,7 +112,9 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
                 source=ConsentSource.INBOUND_KEYWORD,
                 note=f"replied {keyword} to {account.sender or account.name}",
             )
-    elif away_message_due(account=account, to=inbound.from_number, at=record.received_at):
+    elif inbound.channel != ContactChannel.EMAIL and away_message_due(
+        account=account, to=inbound.from_number, at=record.received_at
+    ):
         message_send(
             steps=Step(
                 channel=inbound.channel,

@@ -61,7 +61,8 @@ RESERVATION_FORM_FIELDS = (
 
 
 class ReservationAdminForm(forms.ModelForm):
-    """Checks the service's date and status rules up front so refusals show next to the field."""
+    """Checks the status rules up front, and the stay's rule (``stay_errors``) through the model,
+    so refusals show next to the field."""
 
     class Meta:
         model = Reservation
@@ -73,10 +74,8 @@ class ReservationAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        arrival = cleaned.get("arrival", self.instance.arrival)
         departure = cleaned.get("departure")
-        if arrival and departure and departure <= arrival:
-            self.add_error("departure", "Departure must be at least one night after arrival.")
+        # The dates, the rate and the party are the model's rule (Reservation.clean, run after this).
         if self.instance._state.adding:
             return cleaned
         status = (

@@ -8,8 +8,16 @@ from .consent import (
     ConsentWording,
     ContactChannel,
     consent_channel_error,
+    consent_source_error,
 )
-from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge
+from .external import (
+    EXTERNAL_ID_MAX_LENGTH,
+    SOURCE_PATTERN,
+    FacilityBookingExternalId,
+    GuestExternalId,
+    ReservationExternalId,
+)
+from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge, birth_date_error
 from .hotel import Hotel, NightAudit
 from .reference import (
     Agency,
@@ -22,9 +30,20 @@ from .reference import (
     SourceChannel,
     StayType,
 )
-from .reservation import FacilityBooking, Reservation, ReservationCompanion, ReservationStatusChange
+from .reservation import (
+    FacilityBooking,
+    Reservation,
+    ReservationCompanion,
+    ReservationStatusChange,
+    stay_errors,
+)
 
 __all__ = [
+    "EXTERNAL_ID_MAX_LENGTH",
+    "SOURCE_PATTERN",
+    "FacilityBookingExternalId",
+    "GuestExternalId",
+    "ReservationExternalId",
     "PROFILE_FIELDS",
     "Agency",
     "AppendOnlyError",
@@ -51,4 +70,7 @@ __all__ = [
     "SourceChannel",
     "StayType",
     "consent_channel_error",
+    "birth_date_error",
+    "consent_source_error",
+    "stay_errors",
 ]

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
@@ -38,6 +39,7 @@ class Guest(models.Model):
         IMPORT = "import", _("Imported")
         OTA = "ota", _("OTA booking")
         PORTAL = "portal", _("Guest portal")
+        EXTERNAL = "external", _("From the hotel's systems (API, PMS)")
 
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80, blank=True)
@@ -112,6 +114,10 @@ class Guest(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def clean(self) -> None:
+        if error := birth_date_error(self.birth_date):
+            raise ValidationError({"birth_date": error})
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -126,6 +132,20 @@ class Guest(models.Model):
             return None
         born = self.birth_date
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def birth_date_error(born: dt.date | None) -> str:
+    """What is wrong with ``born`` as a birth date (in the future, before 1900), or ""."""
+    if born is None:
+        return ""
+    if born > timezone.localdate():
+        return str(_("The birth date cannot be in the future."))
+    if born < EARLIEST_BIRTH_DATE:
+        return str(_("The birth date cannot be before 1900."))
+    return ""
 
 
 # The profile fields staff and the services may set, in form order; the contact fields (e-mail,

@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .guest import Guest
+
+EARLIEST_ARRIVAL = dt.date(2000, 1, 1)
+MAX_NIGHTS = 365
+
+
+def stay_errors(
+    *,
+    arrival: dt.date | None,
+    departure: dt.date | None,
+    nightly_rate: Decimal | None = None,
+    adults: int | None = None,
+) -> dict[str, list[str]]:
+    """What is wrong with a stay's dates, rate and party, by field (empty: nothing).
+
+    The one rule for every way a stay is made or changed: the model's ``clean`` (the admin),
+    the front desk's form and the reservation services. The database's check constraints hold
+    the same lines, so a refusal here is what staff read instead of a constraint's name.
+    """
+    errors: dict[str, list[str]] = {}
+    if arrival is not None and arrival < EARLIEST_ARRIVAL:
+        errors["arrival"] = [
+            str(_("The arrival cannot be before %(date)s."))
+            % {"date": f"{EARLIEST_ARRIVAL:%d.%m.%Y}"}
+        ]
+    if arrival is not None and departure is not None:
+        if departure <= arrival:
+            errors["departure"] = [str(_("Departure must be at least one night after arrival."))]
+        elif (departure - arrival).days > MAX_NIGHTS:
+            errors["departure"] = [
+                str(_("A stay can last at most %(nights)s nights; this one has %(asked)s."))
+                % {"nights": MAX_NIGHTS, "asked": (departure - arrival).days}
+            ]
+    if nightly_rate is not None and nightly_rate < 0:
+        errors["nightly_rate"] = [str(_("The nightly rate cannot be negative."))]
+    if adults is not None and adults < 1:
+        errors["adults"] = [str(_("A stay needs at least one adult."))]
+    return errors
 
 
 class Reservation(models.Model):
@@ -89,6 +128,16 @@ class Reservation(models.Model):
         if self.arrival and self.departure:
             self.nights = max((self.departure - self.arrival).days, 0)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = stay_errors(
+            arrival=self.arrival,
+            departure=self.departure,
+            nightly_rate=self.nightly_rate,
+            adults=self.adults,
+        )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def number(self) -> str:

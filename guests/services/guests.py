@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,11 +21,11 @@ from ..models import (
     PROFILE_FIELDS,
     ConsentPurpose,
     ConsentRecord,
-    ConsentSource,
     GreylistEntry,
     Guest,
     Reservation,
     consent_channel_error,
+    consent_source_error,
 )
 
 
@@ -65,6 +67,28 @@ def _column(value: Any) -> Any:
     return value.pk if isinstance(value, models.Model) else value
 
 
+@contextlib.contextmanager
+def _every_error() -> Iterator[dict[str, list[str]]]:
+    """Collect a ValidationError raised in the block (by field) instead of stopping at it, so
+    that ``_full_clean`` reports it together with the profile's own problems."""
+    errors: dict[str, list[str]] = {}
+    try:
+        yield errors
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+
+
+def _full_clean(guest: Guest, errors: dict[str, list[str]]) -> None:
+    """Check the profile; raise every problem at once, those collected before included."""
+    try:
+        guest.full_clean(exclude=["phone", "email"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_profile_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -89,11 +113,12 @@ def guest_create(
     """
     _check_profile_fields(profile)
     guest = Guest(first_name=first_name.strip(), **profile)
-    for field, value in _contact_values(
-        email=email, phone=phone, strict_phone=strict_phone
-    ).items():
-        setattr(guest, field, value)
-    guest.full_clean(exclude=["phone", "email"])
+    with _every_error() as errors:
+        for field, value in _contact_values(
+            email=email, phone=phone, strict_phone=strict_phone
+        ).items():
+            setattr(guest, field, value)
+    _full_clean(guest, errors)
     guest.save()
     record_staff_action(user, guest, "Created.", added=True)
     return guest
@@ -111,8 +136,27 @@ def guest_update(
 ) -> Guest:
     """Change profile fields; a changed e-mail loses its verified mark. What changed is kept in
     the guest's history with ``user``. Raises ValidationError."""
+    guest_apply_changes(
+        guest=guest, email=email, phone=phone, strict_phone=strict_phone, user=user, **profile
+    )
+    return guest
+
+
+def guest_apply_changes(
+    *,
+    guest: Guest,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    user: Actor = None,
+    **profile: Any,
+) -> list[str]:
+    """``guest_update`` that returns the names of the fields that changed; with none, nothing
+    is written (not even the modification time). Call inside a transaction."""
     _check_profile_fields(profile)
-    contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
+    contact: dict[str, Any] = {}
+    with _every_error() as errors:
+        contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
     # Compare with the stored row: the instance may already carry the new values (a form).
     wanted = {**profile, **contact}
     columns = {name: _ATTNAMES[name] for name in wanted}
@@ -126,11 +170,11 @@ def guest_update(
         guest.email_verified = False
     for field, value in contact.items():
         setattr(guest, field, value)
-    guest.full_clean(exclude=["phone", "email"])
-    guest.save()
+    _full_clean(guest, errors)
     if changed:
+        guest.save()
         record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
-    return guest
+    return changed
 
 
 def guest_record_consent(
@@ -154,8 +198,8 @@ def guest_record_consent(
     errors: dict[str, str] = {}
     if purpose not in ConsentPurpose.values:
         errors["purpose"] = f"Unknown consent purpose “{purpose}”."
-    if source not in ConsentSource.values:
-        errors["source"] = f"Unknown consent source “{source}”."
+    if source_error := consent_source_error(source):
+        errors["source"] = source_error
     if channel_error := consent_channel_error(purpose, channel):
         errors["channel"] = channel_error
     if errors:

@@ -5,6 +5,7 @@ Each form validates on the server with a message next to the field; nothing here
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Sequence
@@ -17,14 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from crm_messaging.phones import InvalidPhone, phone_info
+from crm_messaging.phones import InvalidPhone, normalise_phone, phone_info
 from guests.contacts import normalise_email
 from guests.models import (
+    BoardType,
     ConsentPurpose,
     ConsentSource,
     ContactChannel,
     Guest,
     LoyaltyTier,
+    RoomType,
+    birth_date_error,
+    stay_errors,
 )
 
 # The channels the send form offers, in the order staff expect them.
@@ -74,6 +79,29 @@ def focus_first_error(form: forms.Form) -> None:
             return
 
 
+def check_phone(raw: str) -> str:
+    """``raw`` as typed if the guest services will read it as a phone number, else raise the
+    reader's own refusal (so a form shows it together with its other errors)."""
+    if raw.strip():
+        try:
+            normalise_phone(raw)
+        except InvalidPhone as exc:
+            raise ValidationError(exc.message) from exc
+    return raw
+
+
+def check_email(raw: str) -> str:
+    """``raw`` as typed if the guest services will take it as an e-mail address, else refuse."""
+    if raw.strip():
+        try:
+            normalise_email(raw)
+        except ValidationError as exc:
+            raise ValidationError(
+                _("“%(raw)s” is not a valid e-mail address.") % {"raw": raw.strip()}
+            ) from exc
+    return raw
+
+
 class FrontDeskForm(forms.Form):
     """A form that, once it has errors, brings the keyboard to the first one."""
 
@@ -109,6 +137,102 @@ class ReservationSearchForm(FrontDeskForm):
         help_text=_("Guest name, reservation number (R0000042), phone or e-mail."),
         widget=forms.TextInput(attrs={"type": "search", "size": 36}),
     )
+
+
+class ReservationCreateForm(FrontDeskForm):
+    """A new stay at the front desk: for a guest already on file (``booker``, from the guest's
+    page) or for a new one typed here; a walk-in is checked in at once.
+
+    Every field is checked before anything is written, and every problem is shown at once:
+    the stay by the model's rule (``stay_errors``), the new guest's contact details by the
+    readers the guest services use. The services check again when writing.
+    """
+
+    booker = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=80, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=80, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        help_text=_("Written without a country code, it is read as a local number."),
+    )
+    email = forms.CharField(
+        label=_("E-mail"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=settings.GUEST_LANGUAGES)
+    arrival = forms.DateField(label=_("Arrival"), widget=DateInput())
+    departure = forms.DateField(label=_("Departure"), widget=DateInput())
+    room_type = forms.ModelChoiceField(label=_("Room type"), queryset=RoomType.objects.none())
+    board_type = forms.ModelChoiceField(label=_("Board"), queryset=BoardType.objects.none())
+    room_number = forms.CharField(
+        label=_("Room number"),
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "size": 6}),
+    )
+    adults = forms.IntegerField(label=_("Adults"), initial=1, min_value=0, max_value=20)
+    children = forms.IntegerField(label=_("Children"), initial=0, min_value=0, max_value=20)
+    nightly_rate = forms.DecimalField(
+        label=_("Nightly rate"), max_digits=10, decimal_places=2, initial=0
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    walk_in = forms.BooleanField(
+        label=_("Walk-in: check the guest in now"),
+        required=False,
+        help_text=_("Only for a stay arriving on the business date."),
+    )
+
+    def __init__(
+        self, *args: Any, today: dt.date, booker: Guest | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.today, self.booker_guest = today, booker
+        room_type, board_type = self.fields["room_type"], self.fields["board_type"]
+        assert isinstance(room_type, forms.ModelChoiceField)
+        assert isinstance(board_type, forms.ModelChoiceField)
+        room_type.queryset = RoomType.objects.filter(is_active=True).order_by("name")
+        board_type.queryset = BoardType.objects.filter(is_active=True).order_by("name")
+        if booker is not None:
+            for name in ("first_name", "last_name", "phone", "email", "language"):
+                del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if self.booker_guest is None:
+            self._clean_new_guest(cleaned)
+        for field, errors in stay_errors(
+            arrival=cleaned.get("arrival"),
+            departure=cleaned.get("departure"),
+            nightly_rate=cleaned.get("nightly_rate"),
+            adults=cleaned.get("adults"),
+        ).items():
+            if field not in self.errors:
+                self.add_error(field, errors)
+        if cleaned.get("walk_in") and cleaned.get("arrival") not in (None, self.today):
+            self.add_error(
+                "walk_in",
+                _("A walk-in arrives on the business date (%(day)s).")
+                % {"day": f"{self.today:%d.%m.%Y}"},
+            )
+        return cleaned
+
+    def clean_phone(self) -> str:
+        return check_phone(self.cleaned_data.get("phone") or "")
+
+    def clean_email(self) -> str:
+        return check_email(self.cleaned_data.get("email") or "")
+
+    def _clean_new_guest(self, cleaned: dict[str, Any]) -> None:
+        if not (cleaned.get("first_name") or "").strip() and "first_name" not in self.errors:
+            self.add_error("first_name", _("Type the guest's first name."))
 
 
 class CheckInForm(FrontDeskForm):
@@ -330,6 +454,18 @@ class GuestForm(FrontDeskForm):
         )
         nationality.choices = [("", "—"), *countries]
         tier.queryset = LoyaltyTier.objects.filter(is_active=True).order_by("rank", "name")
+
+    def clean_birth_date(self) -> Any:
+        born = self.cleaned_data.get("birth_date")
+        if error := birth_date_error(born):
+            raise ValidationError(error)
+        return born
+
+    def clean_phone(self) -> str:
+        return check_phone(self.cleaned_data.get("phone") or "")
+
+    def clean_email(self) -> str:
+        return check_email(self.cleaned_data.get("email") or "")
 
     @classmethod
     def initial_for(cls, guest: Guest) -> dict[str, Any]:

@@ -8,6 +8,7 @@ app_name = "guests"
 
 urlpatterns = [
     path("reservations/", views.ReservationListView.as_view(), name="reservation-list"),
+    path("reservations/new/", views.ReservationCreateView.as_view(), name="reservation-create"),
     path(
         "reservations/<int:pk>/", views.ReservationDetailView.as_view(), name="reservation-detail"
     ),
@@ -59,6 +60,11 @@ urlpatterns = [
         "guests/<int:pk>/greylist/<int:entry>/lift/",
         views.GreylistLiftView.as_view(),
         name="greylist-lift",
+    ),
+    path(
+        "guests/<int:pk>/suppression/<int:suppression>/clear/",
+        views.SuppressionClearView.as_view(),
+        name="suppression-clear",
     ),
     path("guests/<int:pk>/merge/<int:other>/", views.GuestMergeView.as_view(), name="guest-merge"),
     path("guests/<int:pk>/send/", views.GuestSendView.as_view(), name="guest-send"),

@@ -34,6 +34,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "inbox": ["*"],
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
+        "imports": ["*"],
+        "mews": ["*"],
     },
     MARKETING: {
         "campaigns": [
@@ -52,7 +54,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "send_campaign",
         ],
         "guests": ["view_guest", "view_reservation", "view_facilitybooking"],
-        "channels_out": ["view_outboundmessage", "view_channelaccount"],
+        "channels_out": ["view_outboundmessage", "view_channelaccount", "view_suppression"],
     },
     FRONT_DESK: {
         "guests": [
@@ -73,7 +75,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_guestmerge",
             "add_guestmerge",
         ],
-        "channels_out": ["view_outboundmessage", "send_one_off", "view_inboundmessage"],
+        "channels_out": [
+            "view_outboundmessage",
+            "send_one_off",
+            "view_inboundmessage",
+            "view_suppression",
+            "clear_suppression",
+        ],
+        "imports": ["run_import"],
         "inbox": [
             "view_conversation",
             "reply_conversation",
@@ -91,6 +100,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_deliveryevent",
             "view_inboundmessage",
             "view_channelaccount",
+            "view_suppression",
+            "clear_suppression",
         ],
         "guests": ["view_guest", "view_reservation"],
         "campaigns": ["view_campaign", "view_campaignrun"],

@@ -33,6 +33,7 @@ KEYS = [
     "cancellation",
     "spa_reminder",
     "restaurant_reminder",
+    "come_back",
 ]
 LANGUAGES = ("tr", "en", "de", "ru")
 EVERY_VARIANT = [

@@ -1,5 +1,6 @@
 """Front-desk screens: reservations and guests (G1–G7, S4), re-exported for the URLs."""
 
+from .booking import ReservationCreateView
 from .guests import (
     GreylistLiftView,
     GuestConsentView,
@@ -10,6 +11,7 @@ from .guests import (
     GuestListView,
     GuestSendFormView,
     GuestSendView,
+    SuppressionClearView,
 )
 from .merge import GuestMergeView
 from .reservations import (
@@ -27,6 +29,7 @@ from .reservations import (
 
 __all__ = [
     "GreylistLiftView",
+    "SuppressionClearView",
     "GuestConsentView",
     "GuestDetailView",
     "GuestEditView",
@@ -39,6 +42,7 @@ __all__ = [
     "ReservationCancelView",
     "ReservationCheckInView",
     "ReservationCheckOutView",
+    "ReservationCreateView",
     "ReservationDetailView",
     "ReservationListView",
     "ReservationMessagesView",

@@ -151,6 +151,7 @@ class ReservationListView(StaffView, TemplateView):
             tab=tab,
             today=today,
             page=page,
+            can_book=self.request.user.has_perm("guests.add_reservation"),
             tabs=[
                 {"key": key, "label": label, "count": counts[key], "selected": key == tab}
                 for key, label in TABS

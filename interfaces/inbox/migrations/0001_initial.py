@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('channels_out', '0009_inbox_replies'),
+        ('channels_out', '0012_inbox_replies'),
         ('guests', '0004_open_admin_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

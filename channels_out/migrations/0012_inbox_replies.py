@@ -31,7 +31,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels_out", "0008_message_hold"),
+        ("channels_out", "0011_poll_receipts_task"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("guests", "0004_open_admin_permission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
