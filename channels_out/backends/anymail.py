@@ -343,6 +343,7 @@ class AnymailBackend(Backend):
                     body=body,
                     channel=ContactChannel.EMAIL,
                     payload={"subject": str(message.subject or "")[:255]},
+                    mail=message,
                 )
             )
         return inbound

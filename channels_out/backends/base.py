@@ -133,6 +133,9 @@ class Inbound:
     payload: dict[str, Any] = field(default_factory=dict)
     # When the guest sent it, by the provider's clock (None: when it reached us).
     sent_at: dt.datetime | None = None
+    # An e-mail's parsed message (email.message.EmailMessage): its headers find the message
+    # it answers (services/email_replies.py).
+    mail: Any = None
 
 
 class WebhookRejected(Exception):
