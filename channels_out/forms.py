@@ -31,6 +31,8 @@ ACCOUNT_SECTIONS = {
         "fallback_account",
         "opt_out_hint",
         "auto_reply",
+        "staffed_from",
+        "staffed_until",
     ),
 }
 

@@ -63,6 +63,32 @@ def credit_balance() -> BalanceView:
 
 
 @dataclass(frozen=True)
+class CreditAlert:
+    """A crossing managers are told about (K5): ``kind`` "low" or "exhausted", since ``since``."""
+
+    kind: str
+    since: dt.datetime
+    available: Decimal
+    threshold: Decimal
+
+    @property
+    def key(self) -> str:
+        """Names this crossing (a later crossing of the same kind has another key)."""
+        return f"{self.kind}:{self.since.isoformat()}"
+
+
+def credit_alerts() -> list[CreditAlert]:
+    """Return the crossings in force: sends stopped for want of credits, then credits low."""
+    balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    threshold = MessagingPolicy.load().low_balance_threshold
+    return [
+        CreditAlert(kind, since, balance.available, threshold)
+        for kind, since in (("exhausted", balance.exhausted_since), ("low", balance.low_since))
+        if since is not None
+    ]
+
+
+@dataclass(frozen=True)
 class ReportRow:
     label: str
     messages: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 from typing import Any
 
 import requests
@@ -15,7 +16,10 @@ from crm_messaging.handoff import hand_off
 from . import dispatch
 from .backends import sandbox
 from .models import ChannelAccount
+from .services.alerts import credit_alert_mail
+from .services.mailboxes import mailboxes_poll
 from .services.maintenance import delivery_events_purge
+from .services.receipts import receipts_poll
 
 
 @shared_task(name="channels_out.deliver_messages", ignore_result=True)
@@ -40,12 +44,36 @@ def sweep() -> dict[str, Any]:
     return found
 
 
+@shared_task(
+    name="channels_out.credit_alert",
+    ignore_result=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    max_retries=5,
+    retry_backoff=30,
+)
+def credit_alert(kind: str) -> int:
+    """Tell the managers by e-mail that credits are low or exhausted (see ``credit_alert_mail``)."""
+    return credit_alert_mail(kind=kind)
+
+
+@shared_task(name="channels_out.poll_receipts", ignore_result=True)
+def poll_receipts() -> int:
+    """Periodic: ask providers without delivery webhooks (NetGSM) for their receipts."""
+    return receipts_poll()
+
+
 @shared_task(name="channels_out.purge_delivery_events", ignore_result=True)
 def purge_delivery_events() -> int:
     """Daily: delete delivery events older than DELIVERY_EVENT_RETENTION_DAYS."""
     return delivery_events_purge(
         older_than=dt.timedelta(days=settings.DELIVERY_EVENT_RETENTION_DAYS)
     )
+
+
+@shared_task(name="channels_out.poll_reply_mailboxes", ignore_result=True)
+def poll_reply_mailboxes() -> dict[int, int | str]:
+    """Periodic: read guests' e-mail replies from every active IMAP reply mailbox."""
+    return mailboxes_poll()
 
 
 @shared_task(

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "interfaces.monitoring",
     "interfaces.imports",
     "interfaces.mews",
+    "interfaces.inbox",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -456,3 +457,7 @@ if SENTRY_DSN:
     from crm_messaging.ops.sentry import sentry_init
 
     sentry_init(dsn=SENTRY_DSN, environment=ENVIRONMENT)
+
+# Guests' e-mail replies (the inbox): with an address here (reply@hotel.example), every e-mail
+# to a guest gets its own Reply-To (reply+<token>@hotel.example), matched back to the message.
+EMAIL_REPLY_ADDRESS = os.environ.get("EMAIL_REPLY_ADDRESS", "")

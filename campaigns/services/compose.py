@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from channels_out.models import MessagingPolicy, SkipReason
+from channels_out.models import SkipReason
 from channels_out.policy import Skip
 from channels_out.services import MessageRequest, Step
 from crm_messaging.actors import Actor
@@ -42,6 +42,7 @@ from ..rendering import (
     choose_variant,
     compile_variant,
 )
+from ..survey import survey_url
 
 # The key of a message not yet queued by a run: an operator or one-off send is keyed by its
 # run (a new moment each time), so no logged message can have it.
@@ -109,10 +110,24 @@ def message_step(
     )
 
 
-def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
-    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
+def links_for(
+    campaign: Campaign,
+    guest: Guest,
+    channel: str,
+    *,
+    survey: str = "",
+    reservation: Reservation | None = None,
+    language: str = "",
+) -> dict[str, str]:
+    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE), the portal
+    (@PORTAL) and, when ``survey`` names an address template, the survey (@SURVEY)."""
     links = guest_links()
-    return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+    found = {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+    if survey:
+        found["survey"] = survey_url(
+            survey, guest=guest, reservation=reservation, language=language
+        )
+    return found
 
 
 def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
@@ -175,8 +190,9 @@ class Composer:
         trigger = trigger or (run.trigger if run is not None else campaign.trigger)
         self.automatic = trigger != Trigger.OPERATOR
         self.hotel = Hotel.load()
-        self.sms_on = MessagingPolicy.load().sms_notifications_enabled
-        self.arrival_time = CampaignSettings.load().arrival_time
+        house = CampaignSettings.load()
+        self.arrival_time = house.arrival_time
+        self.survey = campaign.survey_url or house.survey_url
         self.steps = campaign.plan_steps()
         self.variants = campaign.message_variants()
         self._compiled: dict[int, CompiledVariant | RenderError] = {}
@@ -226,7 +242,18 @@ class Composer:
         try:
             compiled = self._compile(variant)
             # The guest's own links are signed per guest: only for a message that shows them.
-            links = links_for(campaign, guest, steps[0].channel) if compiled.uses_links else None
+            links = (
+                links_for(
+                    campaign,
+                    guest,
+                    steps[0].channel,
+                    survey=self.survey,
+                    reservation=reservation,
+                    language=variant.language,
+                )
+                if compiled.uses_links
+                else None
+            )
             context = record_context(
                 campaign, record, hotel=self.hotel, language=variant.language, links=links
             )
@@ -244,29 +271,13 @@ class Composer:
                 variant=variant,
                 failure=str(exc),
             )
-        plan = self._plan(variant, rendered)
-        if not plan:
-            request = MessageRequest(
-                steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)],
-                language=variant.language,
-                skip=Skip(
-                    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
-                ),
-                **common,
-            )
-        else:
-            request = MessageRequest(
-                steps=plan,
-                language=variant.language,
-                secrets=link_secrets(guest, steps[0].channel) if links else (),
-                **common,
-            )
+        # The hotel's automatic-SMS switch (seed 001) is applied by the sender, to SMS steps
+        # and Viber's SMS fallback alike (``automatic``).
+        request = MessageRequest(
+            steps=[message_step(step, variant, rendered) for step in steps],
+            language=variant.language,
+            secrets=link_secrets(guest, steps[0].channel) if links else (),
+            automatic=self.automatic,
+            **common,
+        )
         return Composed(record, guest, request, variant=variant, rendered=rendered)
-
-    def _plan(self, variant: MessageVariant, rendered: Rendered) -> list[Step]:
-        return [
-            message_step(step, variant, rendered)
-            for step in self.steps
-            # The hotel may switch automatic SMS off (seed 001).
-            if not (self.automatic and not self.sms_on and step.channel == ContactChannel.SMS)
-        ]

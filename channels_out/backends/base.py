@@ -131,6 +131,8 @@ class Inbound:
     body: str
     channel: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # When the guest sent it, by the provider's clock (None: when it reached us).
+    sent_at: dt.datetime | None = None
 
 
 class WebhookRejected(Exception):
@@ -286,6 +288,17 @@ class Backend:
             message_ref=str(message_ref or ""),
             payload=payload or {},
         )
+
+    # Providers without delivery webhooks (NetGSM) are asked: the receipt poll calls
+    # ``fetch_statuses`` for the account's messages still waiting for a receipt.
+    polls_receipts: ClassVar[bool] = False
+
+    def fetch_statuses(self, provider_ids: list[str]) -> list[StatusUpdate]:
+        """Ask the provider about these messages; return the receipts it has (``status_update``).
+
+        Raise ``TransportError`` when it cannot be asked now.
+        """
+        return []
 
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
         """Read delivery receipts from a verified status webhook (use ``status_update``)."""

@@ -20,6 +20,7 @@ account's webhook secret (or, when it has none, a key derived from SECRET_KEY).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -28,6 +29,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from crm_messaging.handoff import hand_off
 from guests.models import ContactChannel
@@ -77,8 +79,14 @@ def receipt_body(
 
 
 def inbound_body(
-    *, from_number: str, body: str, channel: str, provider_message_id: str | None = None
+    *,
+    from_number: str,
+    body: str,
+    channel: str,
+    provider_message_id: str | None = None,
+    sent_at: dt.datetime | None = None,
 ) -> bytes:
+    """A guest's message as the sandbox posts it; ``timestamp`` is when the guest sent it."""
     return json.dumps(
         {
             "type": "inbound",
@@ -86,6 +94,7 @@ def inbound_body(
             "from": from_number,
             "body": body,
             "channel": channel,
+            "timestamp": (sent_at or timezone.now()).isoformat(),
         }
     ).encode()
 
@@ -201,6 +210,11 @@ class SandboxBackend(Backend):
             if data.get("channel") in ContactChannel.values
             else self.account.channel
         )
+        sent_at = None
+        try:
+            sent_at = dt.datetime.fromisoformat(str(data.get("timestamp") or ""))
+        except ValueError:
+            sent_at = None
         return [
             Inbound(
                 provider_message_id=str(data["id"]),
@@ -208,5 +222,6 @@ class SandboxBackend(Backend):
                 body=str(data.get("body", "")),
                 channel=channel,
                 payload=data,
+                sent_at=sent_at if sent_at is not None and sent_at.tzinfo else None,
             )
         ]

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
-from django.core.mail.utils import DNS_NAME
 
 from guests.models import ContactChannel
 
+from ..mail_ids import new_message_id
 from ..models.accounts import EngagementTracking, sanitise_from_name
 from ..services.bounces import verp_address
 from ..text import html_to_text
@@ -174,21 +174,17 @@ class SmtpBackend(Backend):
         return formataddr((sanitise_from_name(self.account.sender_name), self.account.sender))
 
     def message_id(self) -> str:
-        domain = self.account.sender.rpartition("@")[2]
-        try:
-            domain = domain.encode("idna").decode("ascii") if domain else ""
-        except UnicodeError:
-            domain = ""
-        return make_msgid(domain=domain or DNS_NAME.get_fqdn())
+        return new_message_id(self.account.sender)
 
     def build_request(self, message: OutboundMessage) -> EmailMultiAlternatives:
-        """Return the e-mail for ``message``; its Message-ID header is new each time."""
+        """Return the e-mail for ``message`` with the Message-ID it was logged with (a new one
+        for a row logged without)."""
         headers = {
             name: str(value)
             for name, value in (message.headers or {}).items()
             if name.lower() not in RESERVED_HEADERS
         }
-        headers["Message-ID"] = self.message_id()
+        headers["Message-ID"] = message.email_message_id or self.message_id()
         # The envelope sender is the message's own return path (VERP): a bounce names it.
         headers["From"] = self.from_address
         email = EmailMultiAlternatives(

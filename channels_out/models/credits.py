@@ -50,6 +50,10 @@ class CreditBalance(models.Model):
     available = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     reserved = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     updated_at = models.DateTimeField(auto_now=True)
+    # Crossings told (K5): since when the balance is under the low-balance threshold, and
+    # since when a reservation was refused for want of credits; None when not (any more).
+    low_since = models.DateTimeField(null=True, blank=True)
+    exhausted_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -44,6 +44,22 @@ class ConsentSource(models.TextChoices):
     UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
     COMPLAINT = "complaint", _("Spam complaint")
     PROVIDER_UNSUBSCRIBE = "provider_unsub", _("Unsubscribed at the e-mail provider")
+    # Stored as "api:<key name>": which integration stated it.
+    API = "api", _("API")
+
+
+def consent_source_error(source: str) -> str:
+    """Say why ``source`` is no consent source, or return "" when it is one: a listed source,
+    or "api:<name>" naming the integration (API key) that stated the consent."""
+    if source in ConsentSource.values and source != ConsentSource.API:
+        return ""
+    kind, _sep, name = source.partition(":")
+    if kind == ConsentSource.API and name.strip() and len(source) <= CONSENT_SOURCE_MAX_LENGTH:
+        return ""
+    return gettext("Unknown consent source “%(source)s”.") % {"source": source}
+
+
+CONSENT_SOURCE_MAX_LENGTH = 80
 
 
 def consent_channel_error(purpose: str, channel: str) -> str:
@@ -80,7 +96,7 @@ class ConsentRecord(models.Model):
     purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
     channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
     granted = models.BooleanField()
-    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    source = models.CharField(max_length=CONSENT_SOURCE_MAX_LENGTH, choices=ConsentSource.choices)
     wording_version = models.CharField(max_length=40, blank=True)
     note = models.CharField(max_length=255, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)

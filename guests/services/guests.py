@@ -21,11 +21,11 @@ from ..models import (
     PROFILE_FIELDS,
     ConsentPurpose,
     ConsentRecord,
-    ConsentSource,
     GreylistEntry,
     Guest,
     Reservation,
     consent_channel_error,
+    consent_source_error,
 )
 
 
@@ -136,6 +136,23 @@ def guest_update(
 ) -> Guest:
     """Change profile fields; a changed e-mail loses its verified mark. What changed is kept in
     the guest's history with ``user``. Raises ValidationError."""
+    guest_apply_changes(
+        guest=guest, email=email, phone=phone, strict_phone=strict_phone, user=user, **profile
+    )
+    return guest
+
+
+def guest_apply_changes(
+    *,
+    guest: Guest,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    user: Actor = None,
+    **profile: Any,
+) -> list[str]:
+    """``guest_update`` that returns the names of the fields that changed; with none, nothing
+    is written (not even the modification time). Call inside a transaction."""
     _check_profile_fields(profile)
     contact: dict[str, Any] = {}
     with _every_error() as errors:
@@ -154,10 +171,10 @@ def guest_update(
     for field, value in contact.items():
         setattr(guest, field, value)
     _full_clean(guest, errors)
-    guest.save()
     if changed:
+        guest.save()
         record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
-    return guest
+    return changed
 
 
 def guest_record_consent(
@@ -181,8 +198,8 @@ def guest_record_consent(
     errors: dict[str, str] = {}
     if purpose not in ConsentPurpose.values:
         errors["purpose"] = f"Unknown consent purpose “{purpose}”."
-    if source not in ConsentSource.values:
-        errors["source"] = f"Unknown consent source “{source}”."
+    if source_error := consent_source_error(source):
+        errors["source"] = source_error
     if channel_error := consent_channel_error(purpose, channel):
         errors["channel"] = channel_error
     if errors:

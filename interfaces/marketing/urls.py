@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("<int:pk>/send/", views.CampaignSendView.as_view(), name="campaign-send"),
     path("<int:pk>/runs/", views.CampaignRunsView.as_view(), name="campaign-runs"),
+    path("<int:pk>/dry-run/", views.DryRunView.as_view(), name="campaign-dry-run"),
     path("approvals/", views.ApprovalListView.as_view(), name="approvals"),
     path("email-preview/<str:key>/", email_preview_view, name="email-preview"),
     path("runs/<int:pk>/sample/", views.RunSampleView.as_view(), name="run-sample"),

@@ -31,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "channels_out": ["*"],
         "campaigns": ["*"],
         "portal": ["*"],
+        "inbox": ["*"],
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
@@ -82,6 +83,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "clear_suppression",
         ],
         "imports": ["run_import"],
+        "inbox": [
+            "view_conversation",
+            "reply_conversation",
+            "view_quickreply",
+            "add_quickreply",
+            "change_quickreply",
+        ],
     },
     OPERATOR: {
         "channels_out": [

@@ -1,5 +1,6 @@
 """The marketing screens: campaign list, editor, audience and sends, runs and approvals."""
 
+from .dry_run import DryRunView
 from .editor import (
     CampaignCreateView,
     CampaignEditView,
@@ -22,6 +23,7 @@ __all__ = [
     "CampaignRunsView",
     "CampaignSendView",
     "CampaignSetActiveView",
+    "DryRunView",
     "ForecastView",
     "GalleryApplyView",
     "PreviewView",
