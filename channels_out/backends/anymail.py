@@ -162,6 +162,10 @@ class AnymailBackend(Backend):
             for name, value in (message.headers or {}).items()
             if name.lower() not in RESERVED_HEADERS
         }
+        if message.email_message_id:
+            # Ours, fixed when the message was logged: a reply's In-Reply-To names it (ESPs
+            # that set their own keep ours in the metadata's stead).
+            headers["Message-ID"] = message.email_message_id
         html = message.html_body
         esp_tracks = message.tracked and self.account.engagement_tracking == EngagementTracking.ESP
         if message.tracked and self.account.engagement_tracking == EngagementTracking.OURS:
