@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -228,6 +229,14 @@ class SandboxBackend(Backend):
             message_ref=str(data.get("ref", "")),
             payload=data,
         )
+        if (
+            update
+            and self.account.channel == ContactChannel.EMAIL
+            and update.status == "undelivered"
+        ):
+            # An e-mail bounce, as an ESP reports one: 5xx hard, anything else soft (E2).
+            kind = "hard" if update.code.startswith("5") else "soft"
+            update = replace(update, event="bounced", bounce=kind)
         return [update] if update else []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
