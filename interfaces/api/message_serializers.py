@@ -88,6 +88,8 @@ class MessageOut(serializers.ModelSerializer):
     credits_held = serializers.DecimalField(
         max_digits=10, decimal_places=2, help_text="Credits reserved while the outcome is open."
     )
+    # Declared, so the schema is the same on SQLite and PostgreSQL (their integer ranges differ).
+    segments = serializers.IntegerField(min_value=0, max_value=32767)
     fallback = serializers.SerializerMethodField(help_text="The message it fell back to, if any.")
     events = EventOut(many=True, read_only=True)
 
