@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (CSP: no CDN)
     "interfaces.api",
+    "interfaces.webhooks",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -182,6 +183,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interfaces.staff.context.staff_context",
+                "interfaces.webhooks.context.webhooks_context",
             ],
         },
     },
@@ -361,6 +363,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+
+# --- Credit invoices (K2) ---------------------------------------------------------------------
+# Who issues the invoices for credits (the messaging service's operator) and the VAT added to
+# the net price (Turkey's KDV: 20 %); the buyer is the hotel, as entered when ordering.
+INVOICE_ISSUER_NAME = os.environ.get("INVOICE_ISSUER_NAME", "Hotel CRM Messaging")
+INVOICE_ISSUER_ADDRESS = os.environ.get("INVOICE_ISSUER_ADDRESS", "")
+INVOICE_ISSUER_TAX_ID = os.environ.get("INVOICE_ISSUER_TAX_ID", "")
+INVOICE_VAT_RATE = os.environ.get("INVOICE_VAT_RATE", "20")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Staff and admin logins are locked after LOGIN_FAILURE_LIMIT wrong passwords, per user name
@@ -473,6 +483,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+# --- Outbound webhooks (I2) ---------------------------------------------------------------
+# Endpoints must be https:// in production; plain http is allowed for local development.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
 
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.

@@ -34,4 +34,7 @@ urlpatterns = [
     path("inbox/", include("interfaces.inbox.urls")),
     path("api/v1/", include("interfaces.api.urls")),
     path("settings/api-keys/", include("interfaces.api.screen_urls")),
+    path("webhooks/", include("interfaces.webhooks.urls")),
+    path("imports/", include("interfaces.imports.urls")),
+    path("", include("interfaces.mews.urls")),
 ]
