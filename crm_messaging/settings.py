@@ -478,6 +478,8 @@ SPECTACULAR_SETTINGS = {
         "UpsertOutcomeEnum": "interfaces.api.serializers.OUTCOMES",
         "BatchOutcomeEnum": "interfaces.api.upserts.BATCH_OUTCOMES",
         "MessageStatusEnum": "channels_out.models.Status",
+        "WebhookEventTypeEnum": "interfaces.webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "interfaces.webhooks.models.WebhookDelivery.Status",
         "ChannelEnum": "guests.models.ContactChannel",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
