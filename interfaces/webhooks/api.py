@@ -43,25 +43,48 @@ class _Strict(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class EndpointIn(_Strict):
-    url = serializers.CharField(max_length=500, help_text="Where events are POSTed (https).")
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices), min_length=1, max_length=10
+class _JsonTyped(serializers.Field):
+    """Takes only the JSON type the schema names (DRF would coerce 5 to "5", "true" to True)."""
+
+    json_type: type = str
+
+    def to_internal_value(self, data: Any) -> Any:
+        if type(data) is not self.json_type:
+            raise serializers.ValidationError(
+                f"Give a JSON {'boolean' if self.json_type is bool else 'string'}.",
+                code="invalid_type",
+            )
+        return super().to_internal_value(data)
+
+
+class Text(_JsonTyped, serializers.CharField):
+    pass
+
+
+class EventChoice(_JsonTyped, serializers.ChoiceField):
+    pass
+
+
+class Flag(_JsonTyped, serializers.BooleanField):
+    json_type = bool
+
+
+def _events(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=EventChoice(choices=EventType.choices), min_length=1, max_length=10, **kwargs
     )
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class EndpointIn(_Strict):
+    url = Text(max_length=500, help_text="Where events are POSTed (https).")
+    events = _events()
+    description = Text(max_length=200, required=False, allow_blank=True)
 
 
 class EndpointChange(EndpointIn):
-    url = serializers.CharField(max_length=500, required=False)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.choices),
-        min_length=1,
-        max_length=10,
-        required=False,
-    )
-    active = serializers.BooleanField(
-        required=False, help_text="false stops deliveries; true starts them again."
-    )
+    url = Text(max_length=500, required=False)
+    events = _events(required=False)
+    active = Flag(required=False, help_text="false stops deliveries; true starts them again.")
 
 
 class EndpointOut(serializers.ModelSerializer):
@@ -136,8 +159,6 @@ class DeliveryOut(serializers.ModelSerializer):
 class DeliveryPages(CursorPagination):
     ordering = "-id"
     page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
 
 
 @extend_schema_view(

@@ -60,7 +60,13 @@ def test_a_pms_registers_an_endpoint_and_gets_its_secret_once(hooks, receiver) -
         ),
         ({"events": ["consent.changed"]}, "/url"),
         ({"url": "https://pms.example.com/" + "a" * 500, "events": ["consent.changed"]}, "/url"),
-        ({"url": 12, "events": "consent.changed"}, "/events"),
+        ({"url": 12, "events": ["consent.changed"]}, "/url"),
+        ({"url": "https://pms.example.com/", "events": "consent.changed"}, "/events"),
+        ({"url": "https://pms.example.com/", "events": [1]}, "/events/0"),
+        (
+            {"url": "https://pms.example.com/", "events": ["consent.changed"], "description": 5},
+            "/description",
+        ),
     ],
 )
 def test_bad_input_is_a_problem_and_changes_nothing(hooks, data, pointer) -> None:
@@ -104,6 +110,7 @@ def test_change_disable_enable_and_delete(hooks, endpoint) -> None:
     assert changed.status_code == 200 and changed.json()["events"] == ["credits.low"]
     assert client.patch(url, {"active": False}, format="json").json()["active"] is False
     assert client.patch(url, {"active": True}, format="json").json()["active"] is True
+    assert client.patch(url, {"active": "false"}, format="json").status_code == 400
     refused = client.patch(url, {"url": "gopher://x"}, format="json")
     assert refused.status_code == 400 and pointers(refused) == {"/url"}
     assert WebhookEndpoint.objects.get().url == ep.url
