@@ -43,6 +43,8 @@ urlpatterns = [
     path("analytics/", include("interfaces.analytics.urls")),
     path("guest/", include("interfaces.portal.urls")),
     path("inbox/", include("interfaces.inbox.urls")),
+    # Before the API's own routes (their catch-all answers unknown addresses).
+    path("api/v1/webhooks/", include("interfaces.webhooks.api_urls")),
     path("api/v1/", include("interfaces.api.urls")),
     path("settings/api-keys/", include("interfaces.api.screen_urls")),
     path("webhooks/", include("interfaces.webhooks.urls")),
