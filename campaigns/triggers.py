@@ -149,7 +149,8 @@ def on_night_audit_completed(audit: NightAudit, business_date: dt.date, **kwargs
 
 def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
     """The periodic heartbeat (every minute): hourly events on the hour, the daily fallback,
-    one-off campaigns that came due. Returns the events it recorded.
+    daily campaigns whose own send time came, one-off campaigns that came due. Returns the
+    events it recorded.
 
     The daily campaigns run after the night audit; a hotel that does not run one gets them
     at the configured time instead (``CampaignSettings.daily_fallback_time``) — the event key
@@ -171,6 +172,7 @@ def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
         )
         if event:
             made.append(event)
+    made += _daily_at_send_time(now)
     for campaign in Campaign.objects.filter(
         is_active=True, trigger=Trigger.ONCE, scheduled_at__lte=now
     ):
@@ -182,6 +184,46 @@ def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
         )
         if event:
             made.append(event)
+    return made
+
+
+def daily_due_at(campaign: Campaign, business_date: dt.date) -> dt.datetime:
+    """When a daily campaign with a send time goes for ``business_date``: that time, hotel time."""
+    assert campaign.send_time is not None
+    return timezone.make_aware(dt.datetime.combine(business_date, campaign.send_time))
+
+
+def daily_event_key(campaign: Campaign, business_date: dt.date) -> str:
+    """The key of a daily campaign's own event for a business date (one with a send time)."""
+    return f"daily:{business_date.isoformat()}:campaign:{campaign.pk}"
+
+
+def _daily_at_send_time(now: dt.datetime) -> list[TriggerEvent]:
+    """Daily campaigns with their own send time, due now: one event each for the business date.
+
+    Only for a day that has opened — the business date after its night audit, or today's
+    calendar date once the fallback opened it — so a campaign reads the day its daily run
+    would; a tick that comes late still records it, and the key makes it once a day.
+    """
+    days = sorted({Hotel.load().business_date, timezone.localdate(now)})
+    opened = [d for d in days if TriggerEvent.objects.filter(key=f"daily:{d.isoformat()}").exists()]
+    if not opened:
+        return []
+    made = []
+    for campaign in Campaign.objects.filter(
+        is_active=True, trigger=Trigger.DAILY, send_time__isnull=False
+    ):
+        for day in opened:
+            if daily_due_at(campaign, day) > now:
+                continue
+            event = record_trigger(
+                kind=Trigger.DAILY,
+                key=daily_event_key(campaign, day),
+                business_date=day,
+                campaign=campaign,
+            )
+            if event:
+                made.append(event)
     return made
 
 

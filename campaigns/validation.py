@@ -13,12 +13,14 @@ from .models import (
     RESERVATION_EVENTS,
     AgeMode,
     Campaign,
+    Recipients,
     Source,
     StayChange,
     Timing,
     Trigger,
 )
 from .rendering import validate_variant
+from .survey import survey_url_errors
 
 RESERVATION_TIMINGS = frozenset(
     {
@@ -76,6 +78,13 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
             )
             % {"trigger": Trigger(trigger).label},
         )
+    if campaign.recipients != Recipients.BOOKER and source != Source.RESERVATIONS:
+        error(
+            "recipients",
+            _("Only a stay has companions: the recipients need the reservations table."),
+        )
+    for message in survey_url_errors(campaign.survey_url):
+        error("survey_url", message)
     changes = list(campaign.stay_changes or [])
     if any(kind not in StayChange.values for kind in changes):
         error("stay_changes", _("Unknown kind of change: %(values)s.") % {"values": changes})
@@ -125,6 +134,8 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         error("offset", _("Say how many hours before."))
     if campaign.offset == 0 and timing == Timing.DAYS_AFTER_ARRIVAL:
         error("offset", _("Say how many days after arrival; on the day itself is its own timing."))
+    if campaign.send_time is not None and trigger != Trigger.DAILY:
+        error("send_time", _("Only a daily campaign has a send time."))
     if trigger == Trigger.ONCE and campaign.scheduled_at is None:
         error("scheduled_at", _("A one-off campaign needs the date and time to send."))
     if trigger != Trigger.ONCE and campaign.scheduled_at is not None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from crm_messaging.phones import InvalidPhone, phone_info
 from guests.models import ContactChannel
 
+from .limits import text_too_long
 from .pricing import PriceTable
 from .segments import count_segments
 from .selectors import credit_balance
@@ -17,8 +18,10 @@ def message_meter(
     *, text: str, channel: str, to: str = "", recipients: int = 1
 ) -> dict[str, object]:
     """What staff see under a message box: length, encoding, parts, the characters forcing
-    UCS-2, and the cost against the balance (S4, S8, C11)."""
+    UCS-2, and the cost against the balance (S4, S8, C11) — or, for a text longer than the
+    channel takes, the sender's own refusal (``too_long``) instead of parts and cost."""
     info = count_segments(text)
+    too_long = text_too_long(channel, text)
     country = ""
     if to:
         try:
@@ -26,6 +29,8 @@ def message_meter(
         except InvalidPhone:
             country = ""
     parts = info.parts if channel == ContactChannel.SMS else (1 if text.strip() else 0)
+    if too_long:
+        parts = 0  # it will not be sent: no parts, no cost
     cost = PriceTable().cost(channel, country, parts) * recipients if parts else Decimal(0)
     balance = credit_balance()
     return {
@@ -37,5 +42,6 @@ def message_meter(
         "cost": cost,
         "balance": balance,
         "short": cost > balance.available,
+        "too_long": too_long,
         "country": country,
     }

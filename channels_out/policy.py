@@ -150,7 +150,7 @@ def whatsapp_windows_open(numbers: list[str], *, at: dt.datetime | None = None) 
     since = (at or timezone.now()) - WHATSAPP_WINDOW
     return set(
         InboundMessage.objects.filter(
-            from_number__in=set(numbers), channel=ContactChannel.WHATSAPP, received_at__gte=since
+            from_number__in=set(numbers), channel=ContactChannel.WHATSAPP, sent_at__gte=since
         ).values_list("from_number", flat=True)
     )
 

@@ -1,7 +1,9 @@
 """URL routes of the whole project (ROOT_URLCONF): every interface app, the admin, the probes."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from crm_messaging.ops import health
 from interfaces.staff.password_reset import StaffPasswordResetView
@@ -20,12 +22,19 @@ urlpatterns = [
     ),  # set_language: the staff header's language choice
     path("", include("interfaces.staff.urls")),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico where a page names no icon (the admin, a file): the same one.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("readyz", health.readyz, name="readyz"),
     path("", include("interfaces.monitoring.urls")),
     path("", include("interfaces.operator.urls")),
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
+    path("analytics/", include("interfaces.analytics.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("inbox/", include("interfaces.inbox.urls")),
+    path("api/v1/", include("interfaces.api.urls")),
+    path("settings/api-keys/", include("interfaces.api.screen_urls")),
+    path("webhooks/", include("interfaces.webhooks.urls")),
     path("imports/", include("interfaces.imports.urls")),
     path("", include("interfaces.mews.urls")),
 ]

@@ -15,6 +15,8 @@ from django_countries.fields import CountryField
 
 from guests.models import ConsentPurpose, ContactChannel
 
+from ..survey import validate_survey_url
+
 
 class Source(models.TextChoices):
     """The table the audience is drawn from (seed 000 "Kaynak tablo")."""
@@ -90,6 +92,14 @@ class Timing(models.TextChoices):
     BIRTHDAY = "birthday", _("On the guest's birthday")
 
 
+class Recipients(models.TextChoices):
+    """Who of a stay a reservations campaign writes to (seed 000: "to guests who check in")."""
+
+    BOOKER = "booker", _("The booker only")
+    ADULTS = "adults", _("Every adult guest of the stay")
+    OWN_CONTACT = "own_contact", _("Each guest of the stay with a contact of his own")
+
+
 class BirthdayFilter(models.TextChoices):
     ANY = "", _("Any")
     TODAY = "today", _("Birthday today")
@@ -121,6 +131,27 @@ class Campaign(models.Model):
         default=ConsentPurpose.SERVICE,
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+    recipients = models.CharField(
+        _("recipients"),
+        max_length=12,
+        choices=Recipients.choices,
+        default=Recipients.BOOKER,
+        help_text=_(
+            "Reservations only: the booker, every adult on the stay (companions too), or each "
+            "guest whose address on the first channel is his own. One message per person, in his "
+            "language, with his own consent."
+        ),
+    )
+    survey_url = models.CharField(
+        _("survey link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The address @SURVEY links to, e.g. https://survey.example.com/s/4Hq?booking={resno}&lang={language} "
+            "({resno}, {guest}, {language}, {arrival}, {departure}, {room} are filled per guest). "
+            "Empty: the hotel's survey link in Campaign settings."
+        ),
+    )
 
     # --- trigger and timing (C2, C3) ---------------------------------------------------------
     trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
@@ -132,6 +163,15 @@ class Campaign(models.Model):
         default=0,
         validators=[MaxValueValidator(366)],
         help_text=_("The N of the timing (days or hours)."),
+    )
+    send_time = models.TimeField(
+        _("send at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Daily campaigns: the hotel-time hour the day's messages go (e.g. 10:00); empty: right "
+            "after the night audit. Quiet hours in the guest's time still apply."
+        ),
     )
     scheduled_at = models.DateTimeField(null=True, blank=True, help_text=_("For “once” campaigns."))
     catch_up = models.BooleanField(
@@ -309,8 +349,18 @@ BASIC_FIELDS = (
     "valid_until",
     "purpose",
     "source",
+    "recipients",
+    "survey_url",
 )
-TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up", "stay_changes")
+TRIGGER_FIELDS = (
+    "trigger",
+    "timing",
+    "offset",
+    "send_time",
+    "scheduled_at",
+    "catch_up",
+    "stay_changes",
+)
 STAY_FILTERS = (
     "reservation_statuses",
     "repeat_guests_only",
@@ -444,6 +494,16 @@ class CampaignSettings(models.Model):
     )
     approval_recipient_threshold = models.PositiveIntegerField(
         default=1000, help_text="Operator sends to more recipients need a manager's approval."
+    )
+    survey_url = models.CharField(
+        _("survey link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The address @SURVEY links to in every campaign that names none, e.g. "
+            "https://survey.example.com/s/4Hq?booking={resno}&lang={language}."
+        ),
+        validators=[validate_survey_url],
     )
 
     class Meta:

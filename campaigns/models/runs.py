@@ -43,7 +43,7 @@ class TriggerEvent(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="For a one-off campaign: which one is due.",
+        help_text="For a one-off campaign, or a daily one with its own send time: which one is due.",
     )
     occurred_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)

@@ -28,9 +28,15 @@ from .runs import run_finish, run_launch, run_open, run_send_chunk
 
 
 def _campaigns_for(event: TriggerEvent) -> list[Campaign]:
-    if event.kind == Trigger.ONCE:
-        return [event.campaign] if event.campaign and event.campaign.is_active else []
-    campaigns = list(Campaign.objects.filter(is_active=True, trigger=event.kind))
+    if event.campaign is not None:
+        # A one-off campaign, or a daily one at its own send time.
+        own = event.campaign
+        return [own] if own.is_active and own.trigger == event.kind else []
+    listening = Campaign.objects.filter(is_active=True, trigger=event.kind)
+    if event.kind == Trigger.DAILY:
+        # A daily campaign with a send time goes at that time, by an event of its own.
+        listening = listening.filter(send_time__isnull=True)
+    campaigns = list(listening)
     if event.kind == Trigger.RESERVATION_MODIFIED:
         # Each campaign says which changes count (dates, room, number of guests).
         changed = set(event.changed_fields)

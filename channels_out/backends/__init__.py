@@ -24,6 +24,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
         "Twilio WhatsApp",
     ),
     "vonage_viber": ("channels_out.backends.viber.VonageViberBackend", "Vonage Messages (Viber)"),
+    "netgsm": ("channels_out.backends.netgsm.NetgsmBackend", "NetGSM SMS"),
     "anymail_amazon_ses": (
         "channels_out.backends.anymail.AmazonSesBackend",
         "Amazon SES (anymail)",

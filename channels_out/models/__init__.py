@@ -9,6 +9,7 @@ from .email import (
     Suppression,
     SuppressionReason,
 )
+from .mailboxes import ReplyMailbox
 from .messages import (
     FINAL_STATUSES,
     STATUS_RANK,
@@ -37,6 +38,7 @@ __all__ = [
     "MessagingPolicy",
     "OutboundMessage",
     "PriceRule",
+    "ReplyMailbox",
     "SkipReason",
     "SoftBounceRun",
     "Suppression",

@@ -1,7 +1,10 @@
 """Every write of the sender layer; views, admin, commands, tasks and campaigns call these."""
 
+from .email_replies import InboundEmail, email_reply_receive
 from .forecast import Outcome, SendForecast, message_forecast_many
 from .holds import message_send_now, messages_retime_quiet_hours
+from .inbound import inbound_link_guest, inbound_receive
+from .mailboxes import mailbox_poll, mailboxes_poll
 from .messages import (
     MessageRequest,
     Step,
@@ -26,6 +29,12 @@ from .suppression import (
 )
 
 __all__ = [
+    "InboundEmail",
+    "email_reply_receive",
+    "inbound_link_guest",
+    "inbound_receive",
+    "mailbox_poll",
+    "mailboxes_poll",
     "MessageRequest",
     "Outcome",
     "SendForecast",

@@ -35,6 +35,8 @@ from guests.models import (
 
 from .. import policy
 from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
+from ..limits import text_too_long
+from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
     DeliveryEvent,
@@ -49,23 +51,12 @@ from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..segments import count_segments
 from ..text import unsendable_character
 
-MAX_SMS_CHARS = 1600  # 10+ parts: beyond this providers refuse or truncate
-MAX_VIBER_CHARS = 1000
-MAX_WHATSAPP_CHARS = 1600
 MAX_SUBJECT_CHARS = 255
 MAX_HTML_BYTES = 512 * 1024
 # The refusals of a text message, per channel: each language words "an SMS" / "a Viber" its own way.
 _NEEDS_TEXT = {
     ContactChannel.SMS: gettext_lazy("An SMS message needs a text."),
     ContactChannel.VIBER: gettext_lazy("A Viber message needs a text."),
-}
-_TOO_LONG = {
-    ContactChannel.SMS: gettext_lazy(
-        "An SMS message is at most %(limit)s characters; this one has %(length)s."
-    ),
-    ContactChannel.VIBER: gettext_lazy(
-        "A Viber message is at most %(limit)s characters; this one has %(length)s."
-    ),
 }
 DISPATCH_CHUNK = 200
 # Skips after which the next step of a fallback plan is tried: this channel cannot reach the
@@ -131,6 +122,9 @@ class MessageRequest:
     skip: policy.Skip | None = None
     # Codes and link tokens in the content: sent in full, stored masked (redaction.py).
     secrets: Sequence[str] = ()
+    # Sent by a trigger or a schedule, not by a person: the hotel's automatic-SMS switch
+    # (seed 001) applies — off, no SMS goes, neither an SMS step nor Viber's SMS fallback.
+    automatic: bool = False
 
 
 def default_account(channel: str) -> ChannelAccount | None:
@@ -265,22 +259,13 @@ def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
             check("template_variables", f"{name}{value}")
         if not (step.template_id or step.text.strip()):
             error("text", gettext("A WhatsApp message needs an approved template or a text."))
-        if len(step.text) > MAX_WHATSAPP_CHARS:
-            error(
-                "text",
-                gettext("A WhatsApp message is at most %(limit)s characters.")
-                % {"limit": MAX_WHATSAPP_CHARS},
-            )
+        if too_long := text_too_long(step.channel, step.text):
+            error("text", too_long)
     else:
-        limit = MAX_SMS_CHARS if step.channel == ContactChannel.SMS else MAX_VIBER_CHARS
         if not step.text.strip():
             error("text", str(_NEEDS_TEXT[ContactChannel(step.channel)]))
-        if len(step.text) > limit:
-            error(
-                "text",
-                _TOO_LONG[ContactChannel(step.channel)]
-                % {"limit": limit, "length": len(step.text)},
-            )
+        if too_long := text_too_long(step.channel, step.text):
+            error("text", too_long)
     if errors:
         raise ValidationError(errors)
     assert account is not None
@@ -288,9 +273,13 @@ def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
 
 
 def _expand_plan(
-    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup
+    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup, *, sms: bool = True
 ) -> list[Step]:
-    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only."""
+    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only.
+
+    ``sms=False`` (automatic SMS switched off, for an automatic message) leaves out every SMS
+    step, the fallback SMS included; the plan may then be empty.
+    """
     plan: list[Step] = []
     for index, step in enumerate(steps):
         account = accounts.for_step(step)
@@ -299,21 +288,28 @@ def _expand_plan(
             and account is not None
             and account.fallback_account_id
         ):
-            sms = Step(
+            fallback = Step(
                 channel=ContactChannel.SMS,
                 account=account.fallback_account,
                 text=step.text,
                 to=step.to,
             )
             if not house.viber_first:
-                plan.append(sms)
+                plan.append(fallback)
                 continue
             plan.append(step)
             if not any(s.channel == ContactChannel.SMS for s in steps[index + 1 :]):
-                plan.append(sms)
+                plan.append(fallback)
             continue
         plan.append(step)
+    if not sms:
+        plan = [step for step in plan if step.channel != ContactChannel.SMS]
     return plan
+
+
+SMS_SWITCHED_OFF = policy.Skip(
+    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
+)
 
 
 # --- a message's history: every status change, receipt, retry and decision is an event ----------
@@ -438,6 +434,12 @@ def _build(
         fallback_plan=[s.as_plan_item() for s in rest],
         **common,
     )
+    if step.channel == ContactChannel.EMAIL:
+        # Fixed now, so a guest's reply names this row (services/email_replies.py).
+        message.email_message_id = new_message_id(account.sender)
+        reply_to = reply_address(message.email_message_id)
+        if reply_to and not any(name.lower() == "reply-to" for name in message.headers):
+            message.headers = {**message.headers, "Reply-To": reply_to}
     seal(message, secrets)
     return message
 
@@ -680,6 +682,7 @@ def message_rows_build(
     """
     content_types: dict[type, ContentType] = {}
     rows: list[OutboundMessage] = []
+    skips: list[policy.Skip | None] = []
     for request in requests:
         plan = list(request.steps)
         if not plan:
@@ -706,7 +709,11 @@ def message_rows_build(
                     % {"channel": ContactChannel(plan[0].channel).label}
                 }
             )
-        plan = _expand_plan(plan, house, accounts)
+        sms = not (request.automatic and not house.sms_notifications_enabled)
+        expanded = _expand_plan(plan, house, accounts, sms=sms)
+        # Nothing but SMS, switched off: the first step is logged as skipped, never dropped.
+        skip = request.skip if expanded else request.skip or SMS_SWITCHED_OFF
+        plan = expanded or plan[:1]
         origin = request.origin
         if origin is not None and type(origin) not in content_types:
             content_types[type(origin)] = ContentType.objects.get_for_model(origin)
@@ -736,9 +743,10 @@ def message_rows_build(
                 secrets=request.secrets,
             )
         )
-    for request, row in zip(requests, rows, strict=True):
-        if request.skip is not None:
-            _mark_skipped(row, request.skip)
+        skips.append(skip)
+    for skip, row in zip(skips, rows, strict=True):
+        if skip is not None:
+            _mark_skipped(row, skip)
             row.fallback_plan = []
     return rows
 

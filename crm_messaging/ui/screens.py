@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_noop
+
+# The standard roles' names (interfaces/staff/roles.py), marked so the catalogue keeps them:
+# a refusal names the roles in the reader's language.
+STANDARD_ROLE_NAMES = (
+    gettext_noop("Manager"),
+    gettext_noop("Marketing"),
+    gettext_noop("Front desk"),
+    gettext_noop("Operator"),
+)
 
 
 class StaffView(LoginRequiredMixin, PermissionRequiredMixin):
@@ -21,10 +33,24 @@ class StaffView(LoginRequiredMixin, PermissionRequiredMixin):
 
     def handle_no_permission(self) -> Any:
         if self.request.user.is_authenticated:
-            raise PermissionDenied(
-                f"You need the “{', '.join(self.get_permission_required())}” permission."
-            )
+            raise PermissionDenied(permission_reason(self.get_permission_required()))
         return super().handle_no_permission()
+
+
+def permission_reason(permissions: Iterable[str]) -> str:
+    """Why a signed-in member of staff is refused a screen, in words staff know: the roles
+    (groups) that may open it, in the active language — never a permission's code."""
+    groups = Group.objects.all()
+    for permission in permissions:
+        app_label, _, codename = permission.partition(".")
+        groups = groups.filter(
+            permissions__content_type__app_label=app_label, permissions__codename=codename
+        )
+    # Role names are the groups' names; the four standard ones are in the catalogue.
+    roles = sorted({gettext(name) for name in groups.values_list("name", flat=True)})
+    if not roles:
+        return gettext("Only a superuser may open this page.")
+    return gettext("This page is for: %(roles)s.") % {"roles": ", ".join(roles)}
 
 
 class ScreenPage(Page):

@@ -78,6 +78,7 @@ class CampaignEditorForm(CampaignForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "send_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "scheduled_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             ),

@@ -30,6 +30,7 @@ from channels_out.models import (
     MessagingPolicy,
     OutboundMessage,
     PriceRule,
+    ReplyMailbox,
     SoftBounceRun,
     Status,
     Suppression,
@@ -156,6 +157,9 @@ def populated(accounts, top_up, deliver_queued, admin_user) -> dict[str, Model]:
         "fallback": OutboundMessage.objects.get(fallback_for=viber),
         "deliveryevent": DeliveryEvent.objects.filter(message=sent).first(),
         "inboundmessage": inbound,
+        "replymailbox": ReplyMailbox.objects.create(
+            account=accounts["email"], host="imap.example.com", username="replies", password="pw"
+        ),
         "pricerule": PriceRule.objects.create(channel="sms", country="GB", credits_per_unit=2),
         "creditbalance": CreditBalance.objects.get(pk=1),
         "ledgerentry": LedgerEntry.objects.first(),

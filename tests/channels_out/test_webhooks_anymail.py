@@ -454,3 +454,33 @@ def test_a_message_queued_before_the_address_bounced_is_skipped_when_it_would_go
     queued.refresh_from_db()
     assert (queued.status, queued.skip_reason) == (Status.SKIPPED, SkipReason.SUPPRESSED)
     assert mail.outbox == []
+
+
+def test_a_postmark_inbound_email_is_recorded_for_the_guest_who_sent_it(postmark) -> None:
+    from channels_out.models import InboundMessage
+
+    guest = GuestFactory(email="ayse@example.com")
+    payload = {
+        "FromFull": {"Email": "Ayse@Example.com", "Name": "Ayşe"},
+        "ToFull": [{"Email": "hello@lykiabay.example", "Name": ""}],
+        "Subject": "Late arrival",
+        "MessageID": "73e6d360-66eb-11e1-8e72-a8904824019b",
+        "TextBody": "We arrive at midnight.",
+        "Headers": [{"Name": "Message-ID", "Value": "<abc@example.com>"}],
+        "Date": "Fri, 4 Dec 2026 09:30:00 +0000",
+    }
+    header = "Basic " + base64.b64encode(POSTMARK_AUTH.encode()).decode()
+    url = reverse("channels_out:inbound-webhook", kwargs={"account_id": postmark.pk})
+    response = Client().post(
+        url, json.dumps(payload), content_type="application/json", HTTP_AUTHORIZATION=header
+    )
+
+    assert response.status_code == 204
+    inbound = InboundMessage.objects.get()
+    assert (inbound.channel, inbound.guest, inbound.body) == (
+        "email",
+        guest,
+        "We arrive at midnight.",
+    )
+    unsigned = Client().post(url, json.dumps(payload), content_type="application/json")
+    assert unsigned.status_code == 403

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from channels_out.meter import message_meter
@@ -27,7 +28,7 @@ def meter(request: HttpRequest) -> HttpResponse:
     It shows the credit balance: only to users who write messages (``MESSAGING_PERMISSIONS``).
     """
     if not any(request.user.has_perm(name) for name in MESSAGING_PERMISSIONS):
-        raise PermissionDenied("You need a permission to write messages.")
+        raise PermissionDenied(gettext("Only staff who write messages see the counter."))
     channel = request.POST.get("channel", ContactChannel.SMS)
     if channel not in ContactChannel.values:
         channel = ContactChannel.SMS
