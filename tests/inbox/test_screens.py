@@ -243,3 +243,17 @@ def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> No
     )
     assert answer.status_code == 302
     assert QuickReply.objects.get().title == "Breakfast"
+
+
+def test_the_inbox_speaks_turkish(client, login, guest, receive) -> None:
+    login("Front desk")
+    receive(guest.phone, "Merhaba")
+    client.post(reverse("set_language"), {"language": "tr", "next": reverse("inbox:list")})
+
+    listing = client.get(reverse("inbox:list")).content.decode()
+    page = client.get(
+        reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+    ).content.decode()
+
+    assert "Gelen kutusu" in listing and "Bana atananlar" in listing and "Atanmamış" in listing
+    assert "Konuşma açıldı" in page and "Konaklama kartı" in page and "Gönder" in page
