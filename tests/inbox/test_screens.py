@@ -257,3 +257,27 @@ def test_the_inbox_speaks_turkish(client, login, guest, receive) -> None:
 
     assert "Gelen kutusu" in listing and "Bana atananlar" in listing and "Atanmamış" in listing
     assert "Konuşma açıldı" in page and "Konaklama kartı" in page and "Gönder" in page
+
+
+def test_only_colleagues_who_may_answer_are_offered_for_assignment(
+    client, login, staff, guest, receive
+) -> None:
+    me = login("Front desk")
+    manager, marketing = staff("Manager"), staff("Marketing")
+    receive(guest.phone, "Hello")
+
+    page = client.get(reverse("inbox:conversation", args=[Conversation.objects.get().pk]))
+
+    offered = {pk for pk, _label in page.context["assign_form"].fields["assignee"].choices if pk}
+    assert offered == {me.pk, manager.pk}
+    assert marketing.pk not in offered
+
+
+def test_the_rows_alone_come_back_for_the_live_refresh(client, login, guest, receive) -> None:
+    login("Front desk")
+    receive(guest.phone, "Hello")
+
+    rows = client.get(reverse("inbox:list"), {"rows": "1"}, headers={"HX-Request": "true"})
+
+    html = rows.content.decode()
+    assert "Ayşe Yılmaz" in html and "<h1>" not in html
