@@ -281,3 +281,29 @@ def test_the_rows_alone_come_back_for_the_live_refresh(client, login, guest, rec
 
     html = rows.content.decode()
     assert "Ayşe Yılmaz" in html and "<h1>" not in html
+
+
+def test_the_conversation_costs_the_same_queries_for_a_short_or_long_thread(
+    client, login, guest, receive, top_up
+) -> None:
+    from interfaces.inbox.services import conversation_add_note, conversation_reply
+
+    top_up(100)
+    me = login("Front desk")
+    receive(guest.phone, "Hello")
+    conversation = Conversation.objects.get()
+    url = reverse("inbox:conversation", args=[conversation.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    short = queries()
+    for n in range(10):
+        receive(guest.phone, f"Question {n}")
+        conversation_reply(
+            conversation=conversation, user=me, nonce=f"{n:032x}", text=f"Answer {n}"
+        )
+        conversation_add_note(conversation=conversation, body=f"Note {n}", user=me)
+    assert queries() == short
