@@ -135,7 +135,8 @@ class ChannelAccountForm(forms.ModelForm):
 
 
 class CreditOrderForm(forms.ModelForm):
-    """Order credits: only the quantity is asked; the service prices and numbers the invoice."""
+    """Order credits: the quantity and whom the invoice is made out to (the hotel unless
+    said); the service prices and numbers the invoice."""
 
     credits = forms.DecimalField(
         label=gettext_lazy("Credits"),
@@ -147,7 +148,19 @@ class CreditOrderForm(forms.ModelForm):
 
     class Meta:
         model = CreditOrder
-        fields = ("credits",)
+        fields = ("credits", "buyer_name", "buyer_tax_id", "buyer_address", "buyer_email")
+        labels = {
+            "buyer_name": gettext_lazy("Invoice to"),
+            "buyer_tax_id": gettext_lazy("Tax office and number"),
+            "buyer_address": gettext_lazy("Billing address"),
+            "buyer_email": gettext_lazy("Billing e-mail"),
+        }
+        help_texts = {
+            "buyer_name": gettext_lazy("Empty: the hotel's name."),
+            "buyer_address": gettext_lazy("Empty: the hotel's address."),
+            "buyer_email": gettext_lazy("Empty: the hotel's e-mail."),
+        }
+        widgets = {"buyer_address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

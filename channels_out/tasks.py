@@ -15,8 +15,9 @@ from crm_messaging.handoff import hand_off
 
 from . import dispatch
 from .backends import sandbox
-from .models import ChannelAccount
+from .models import ChannelAccount, CreditOrder
 from .services.alerts import credit_alert_mail
+from .services.credits import credit_invoice_send
 from .services.mailboxes import mailboxes_poll
 from .services.maintenance import delivery_events_purge
 from .services.receipts import receipts_poll
@@ -54,6 +55,19 @@ def sweep() -> dict[str, Any]:
 def credit_alert(kind: str) -> int:
     """Tell the managers by e-mail that credits are low or exhausted (see ``credit_alert_mail``)."""
     return credit_alert_mail(kind=kind)
+
+
+@shared_task(
+    name="channels_out.credit_invoice_mail",
+    ignore_result=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    max_retries=5,
+    retry_backoff=30,
+)
+def credit_invoice_mail(order_id: int) -> int:
+    """E-mail a credit order's invoice to the managers (see ``credit_invoice_send``)."""
+    order = CreditOrder.objects.filter(pk=order_id).first()
+    return credit_invoice_send(order=order) if order is not None else 0
 
 
 @shared_task(name="channels_out.poll_receipts", ignore_result=True)

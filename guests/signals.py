@@ -26,3 +26,5 @@ facility_booking_changed = Signal()
 guests_merging = Signal()
 # target=Guest (the survivor), merge=GuestMerge, user
 guests_merged = Signal()
+# record=ConsentRecord (a consent statement was appended), user
+consent_recorded = Signal()

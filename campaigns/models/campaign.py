@@ -92,6 +92,14 @@ class Timing(models.TextChoices):
     BIRTHDAY = "birthday", _("On the guest's birthday")
 
 
+class Recipients(models.TextChoices):
+    """Who of a stay a reservations campaign writes to (seed 000: "to guests who check in")."""
+
+    BOOKER = "booker", _("The booker only")
+    ADULTS = "adults", _("Every adult guest of the stay")
+    OWN_CONTACT = "own_contact", _("Each guest of the stay with a contact of his own")
+
+
 class BirthdayFilter(models.TextChoices):
     ANY = "", _("Any")
     TODAY = "today", _("Birthday today")
@@ -123,6 +131,17 @@ class Campaign(models.Model):
         default=ConsentPurpose.SERVICE,
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+    recipients = models.CharField(
+        _("recipients"),
+        max_length=12,
+        choices=Recipients.choices,
+        default=Recipients.BOOKER,
+        help_text=_(
+            "Reservations only: the booker, every adult on the stay (companions too), or each "
+            "guest whose address on the first channel is his own. One message per person, in his "
+            "language, with his own consent."
+        ),
+    )
     survey_url = models.CharField(
         _("survey link"),
         max_length=500,
@@ -330,6 +349,7 @@ BASIC_FIELDS = (
     "valid_until",
     "purpose",
     "source",
+    "recipients",
     "survey_url",
 )
 TRIGGER_FIELDS = (

@@ -29,6 +29,7 @@ from crm_messaging.phones import InvalidPhone, normalise_phone
 
 if TYPE_CHECKING:
     from ..models import ChannelAccount, OutboundMessage
+    from ..services.email_replies import InboundEmail
 
 
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -133,9 +134,6 @@ class Inbound:
     payload: dict[str, Any] = field(default_factory=dict)
     # When the guest sent it, by the provider's clock (None: when it reached us).
     sent_at: dt.datetime | None = None
-    # An e-mail's parsed message (email.message.EmailMessage): its headers find the message
-    # it answers (services/email_replies.py).
-    mail: Any = None
 
 
 class WebhookRejected(Exception):
@@ -188,6 +186,15 @@ class Backend:
         except ValidationError as exc:
             return exc.messages[0]
         return None
+
+    # --- checking an account ------------------------------------------------------------------
+    def check_credentials(self) -> str:
+        """Prove the account's login works without sending anything; return what was checked.
+
+        Raise ``TransportError`` saying what failed; ``NotImplementedError`` when this provider
+        offers no way to check without sending.
+        """
+        raise NotImplementedError(f"{self.label} cannot be checked without sending a message.")
 
     # --- sending ----------------------------------------------------------------------------
     def open(self) -> None:
@@ -309,6 +316,11 @@ class Backend:
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
         """Read inbound messages from a verified inbound webhook."""
+        return []
+
+    def parse_inbound_emails(self, request: HttpRequest) -> list[InboundEmail]:
+        """Read e-mails from a verified inbound webhook (an ESP's inbound route); they are
+        recorded as the guests' e-mail replies."""
         return []
 
     def inbound_response(self) -> HttpResponse:

@@ -132,6 +132,30 @@ class NetgsmBackend(HttpBackend):
         data = _json(answer)
         return self.accepted(str(data.get("jobid") or ""), provider_status="00", payload=data)
 
+    def check_credentials(self) -> str:
+        """List the account's message headers (``GET /sms/rest/v2/msgheader``): it needs the
+        credentials and sends nothing; the account's header must be among them."""
+        try:
+            answer = requests.get(
+                f"{self.api_url}/sms/rest/v2/msgheader",
+                auth=self.auth,
+                timeout=self.account.timeout_seconds,
+            )
+        except requests.RequestException as exc:
+            raise network_error(exc, self.provider) from exc
+        data, code = _json(answer), _code(answer)
+        if code != "00":
+            meaning = SEND_CODES.get(code, (f"answered {answer.status_code}", ""))[0]
+            raise TransportError(f"NetGSM refused ({code or '—'}): {meaning}", code=code)
+        headers = [str(h) for h in data.get("msgheaders") or []]
+        if self.account.sender not in headers:
+            raise TransportError(
+                f"the header “{self.account.sender}” is not approved for this NetGSM account "
+                f"(approved: {', '.join(headers) or 'none'})",
+                code="40",
+            )
+        return f"NetGSM user {self.account.account_id} may send as “{self.account.sender}”"
+
     def fetch_statuses(self, provider_ids: list[str]) -> list[StatusUpdate]:
         """Ask the report endpoint about these job ids; return a receipt for each final one.
 

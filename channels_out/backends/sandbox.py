@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -137,6 +138,10 @@ class SandboxBackend(Backend):
     name = "sandbox"
     label = "Sandbox"
     channels = tuple(ContactChannel.values)
+
+    def check_credentials(self) -> str:
+        return "the sandbox needs no login; it simulates a provider"
+
     # Like Vonage, the sandbox charges Viber only when it is delivered.
     debit_on_delivery = frozenset({ContactChannel.VIBER})
     # The sandbox reports in our own words.
@@ -224,6 +229,14 @@ class SandboxBackend(Backend):
             message_ref=str(data.get("ref", "")),
             payload=data,
         )
+        if (
+            update
+            and self.account.channel == ContactChannel.EMAIL
+            and update.status == "undelivered"
+        ):
+            # An e-mail bounce, as an ESP reports one: 5xx hard, anything else soft (E2).
+            kind = "hard" if update.code.startswith("5") else "soft"
+            update = replace(update, event="bounced", bounce=kind)
         return [update] if update else []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:

@@ -157,6 +157,18 @@ class SmtpBackend(Backend):
         if self._broken is not None:
             self._drop()
 
+    def check_credentials(self) -> str:
+        """Connect (STARTTLS or implicit TLS as set), log in if a user name is set, and leave."""
+        self.open()
+        broken = self._broken
+        self.close()
+        if broken is not None:
+            raise broken
+        where = f"{self.account.host}:{self.port}"
+        if self.account.username:
+            return f"logged in to {where} as {self.account.username}"
+        return f"connected to {where} (no login set)"
+
     def _drop(self) -> None:
         if self._mail is not None:
             try:

@@ -131,6 +131,14 @@ class CreditOrder(models.Model):
     amount = models.DecimalField("invoice amount", max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     invoice_number = models.CharField(max_length=30, unique=True)
+    # The invoice's VAT, fixed when it is issued: ``amount`` is the net price.
+    vat_rate = models.DecimalField("VAT rate (%)", max_digits=5, decimal_places=2, default=ZERO)
+    vat_amount = models.DecimalField("VAT", max_digits=12, decimal_places=2, default=ZERO)
+    # Who the invoice is made out to, as it was when issued (the hotel's details by default).
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_address = models.TextField(blank=True)
+    buyer_tax_id = models.CharField("buyer's tax office and number", max_length=80, blank=True)
+    buyer_email = models.EmailField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVOICED)
     ordered_at = models.DateTimeField(default=timezone.now)
     ordered_by = models.ForeignKey(
@@ -154,6 +162,11 @@ class CreditOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number}: {self.credits} credits ({self.get_status_display()})"
+
+    @property
+    def total(self) -> Decimal:
+        """What the invoice asks for: the net amount plus VAT."""
+        return self.amount + self.vat_amount
 
 
 class MessagingPolicy(models.Model):

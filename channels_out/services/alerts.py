@@ -22,7 +22,7 @@ LOW, EXHAUSTED = "low", "exhausted"
 MANAGER_PERMISSION = "channels_out.view_creditorder"
 
 
-def credit_alert_recipients() -> list[str]:
+def manager_addresses() -> list[str]:
     """Return the addresses of the active staff who may see the credits screen."""
     users = get_user_model().objects.with_perm(  # type: ignore[attr-defined]
         MANAGER_PERMISSION, backend="django.contrib.auth.backends.ModelBackend"
@@ -39,7 +39,7 @@ def credit_alert_mail(*, kind: str) -> int:
     """
     if kind not in (LOW, EXHAUSTED):
         raise ValueError(f"unknown credit alert {kind!r}")
-    recipients = credit_alert_recipients()
+    recipients = manager_addresses()
     if not recipients:
         logger.warning("Credits are %s but no manager has an e-mail address to tell.", kind)
         return 0

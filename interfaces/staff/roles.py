@@ -32,10 +32,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "campaigns": ["*"],
         "portal": ["*"],
         "inbox": ["*"],
+        "webhooks": ["*"],  # outbound webhook endpoints, their deliveries and redelivery
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
         "mews": ["*"],
+        "api": ["*"],
     },
     MARKETING: {
         "campaigns": [

@@ -1,5 +1,6 @@
 """The marketing screens: campaign list, editor, audience and sends, runs and approvals."""
 
+from .accounts import AccountCheckView, AccountCreateView, AccountEditView, AccountStepView
 from .dry_run import DryRunView
 from .editor import (
     CampaignCreateView,
@@ -14,6 +15,10 @@ from .runs import ApprovalListView, CampaignRunsView, RunDecisionView, RunSample
 from .sending import CampaignAudienceView, CampaignSendView, RecipientMessageView
 
 __all__ = [
+    "AccountCheckView",
+    "AccountCreateView",
+    "AccountEditView",
+    "AccountStepView",
     "ApprovalListView",
     "CampaignAudienceView",
     "CampaignCreateView",
