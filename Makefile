@@ -30,6 +30,7 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py setup_sandbox
 	$(BIN)/python manage.py seed_demo_campaigns
+	$(BIN)/python manage.py seed_inbox
 	$(BIN)/python manage.py setup_roles --demo-users
 
 run: demo

@@ -43,11 +43,13 @@ from guests.selectors import (
 )
 
 from .models import (
+    FACILITY_EVENTS,
     M2M_FILTERS,
     AgeMode,
     BirthdayFilter,
     Campaign,
     CampaignSettings,
+    Recipients,
     Source,
     Timing,
     Trigger,
@@ -58,7 +60,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 ARRIVAL_TIMINGS = frozenset(
-    {Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE}
+    {
+        Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.ARRIVAL_DAY,
+        Timing.DAYS_AFTER_ARRIVAL,
+        Timing.DAYS_BEFORE_DEPARTURE,
+        Timing.HOURS_BEFORE_ARRIVAL,
+        Timing.DAYS_AFTER_DEPARTURE,
+        Timing.HOURS_AFTER_CHECK_OUT,
+    }
 )
 START_TIMINGS = frozenset(
     {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
@@ -207,7 +217,11 @@ def _records(campaign: Campaign) -> QuerySet[Any]:
     if campaign.source == Source.GUESTS:
         return Guest.objects.select_related("loyalty_tier")
     if campaign.source == Source.RESERVATIONS:
-        return Reservation.objects.select_related("booker", "room_type", "board_type")
+        stays = Reservation.objects.select_related("booker", "room_type", "board_type")
+        if campaign.recipients != Recipients.BOOKER:
+            # The companions are read with the stays a chunk at a time, not one query each.
+            stays = stays.prefetch_related("companions")
+        return stays
     return FacilityBooking.objects.select_related("guest", "facility__facility_type")
 
 
@@ -218,12 +232,16 @@ def _source_statuses(campaign: Campaign) -> Q:
     if campaign.source == Source.RESERVATIONS:
         if campaign.trigger == Trigger.CANCELLATION:
             return Q(send_notifications=True, status=Reservation.Status.CANCELLED)
+        if campaign.trigger == Trigger.NO_SHOW:
+            return Q(send_notifications=True, status=Reservation.Status.NO_SHOW)
         if campaign.reservation_statuses:
             return Q(send_notifications=True, status__in=list(campaign.reservation_statuses))
         return Q(send_notifications=True) & ~Q(status__in=_INACTIVE_STAY)
     spa = Q(facility__facility_type__kind=FacilityType.Kind.SPA)
     statuses = [FacilityBooking.Status.BOOKED]
-    if campaign.timing == Timing.DAYS_AFTER_START:
+    if campaign.trigger == Trigger.FACILITY_CANCELLED:
+        statuses = [FacilityBooking.Status.CANCELLED]
+    elif campaign.timing == Timing.DAYS_AFTER_START:
         statuses.append(FacilityBooking.Status.ATTENDED)
     # A booking on a stay whose notifications are off is that stay's business too.
     return (
@@ -234,9 +252,14 @@ def _source_statuses(campaign: Campaign) -> Q:
 
 
 def _event_record(campaign: Campaign, occurrence: Occurrence) -> Q:
-    """Events happen to a reservation: the reservation, its booker, or the bookings on that stay."""
+    """Events happen to a reservation — the reservation, its booker, or the bookings on that
+    stay — or to a facility booking: that booking."""
     record_id = occurrence.record_id
     assert record_id is not None  # an event occurrence always names its record
+    if occurrence.trigger in FACILITY_EVENTS:
+        if campaign.source in (Source.SPA, Source.FACILITY):
+            return Q(pk=record_id)
+        return Q(pk__in=[])
     if campaign.source == Source.RESERVATIONS:
         return Q(pk=record_id)
     if campaign.source == Source.GUESTS:
@@ -248,13 +271,34 @@ def _event_record(campaign: Campaign, occurrence: Occurrence) -> Q:
 def _window(campaign: Campaign, occurrence: Occurrence, guest_prefix: str) -> Q:
     n, day, hour = campaign.offset, occurrence.day, occurrence.window_hour
     timing, catch_up = campaign.timing, campaign.catch_up
-    confirmed = Reservation.Status.CONFIRMED
+    confirmed, in_house = Reservation.Status.CONFIRMED, Reservation.Status.CHECKED_IN
     if timing == Timing.DAYS_BEFORE_ARRIVAL:
         if catch_up:
             return Q(arrival__range=(day, day + dt.timedelta(days=n)), status=confirmed)
         return Q(arrival=day + dt.timedelta(days=n))
+    if timing == Timing.ARRIVAL_DAY:
+        return Q(arrival=day)
+    if timing == Timing.DAYS_AFTER_ARRIVAL:
+        # Mid-stay: guests in house whose Nth day it is; catch-up also those checked in late
+        # whose moment has passed, while they are still in house.
+        arrived = day - dt.timedelta(days=n)
+        window = Q(arrival__lte=arrived) if catch_up else Q(arrival=arrived)
+        return window & Q(departure__gt=day, status=in_house)
+    if timing == Timing.DAYS_BEFORE_DEPARTURE:
+        leaving = day + dt.timedelta(days=n)
+        window = Q(departure__range=(day, leaving)) if catch_up else Q(departure=leaving)
+        return window & Q(status__in=(confirmed, in_house))
     if timing == Timing.DAYS_AFTER_DEPARTURE:
         return Q(departure=day - dt.timedelta(days=n), status=Reservation.Status.CHECKED_OUT)
+    if timing == Timing.HOURS_AFTER_CHECK_OUT:
+        # Checked out in the hour N hours back; catch-up also in the day before it (missed ticks).
+        since = hour - dt.timedelta(hours=n)
+        earliest = since - dt.timedelta(days=1) if catch_up else since
+        return Q(
+            checked_out_at__gte=earliest,
+            checked_out_at__lt=since + dt.timedelta(hours=1),
+            status=Reservation.Status.CHECKED_OUT,
+        )
     if timing == Timing.HOURS_BEFORE_ARRIVAL:
         ahead = dt.timedelta(hours=n)
         if catch_up:
@@ -360,8 +404,9 @@ def _guest_filters(campaign: Campaign, ids: dict[str, list[int]], day: dt.date, 
         q &= ~Q(**{f"{p}nationality__in": _codes(campaign.excluded_nationalities)})
     if campaign.repeat_guests_only:
         # A checked-out stay already counts itself: "repeat" means another one before it.
-        leaving = (
-            campaign.trigger == Trigger.CHECK_OUT or campaign.timing == Timing.DAYS_AFTER_DEPARTURE
+        leaving = campaign.trigger == Trigger.CHECK_OUT or campaign.timing in (
+            Timing.DAYS_AFTER_DEPARTURE,
+            Timing.HOURS_AFTER_CHECK_OUT,
         )
         q &= Q(**{f"{p}stay_count__gte": 2 if leaving else 1})
     q &= _age_band(campaign, day, p)

@@ -61,6 +61,7 @@ class Occurrence:
     hour: dt.datetime | None = None
     trigger: str = ""
     record_id: int | None = None
+    change: str = ""  # which modification of the record (an event that can happen again)
 
     def __post_init__(self) -> None:
         _require_aware(self.at, "at")
@@ -80,6 +81,8 @@ class Occurrence:
                 raise ValueError(f"{self.trigger!r} is not an event trigger.")
             if self.record_id is None:
                 raise ValueError("An event occurrence needs the id of its record.")
+            if ":" in self.change:
+                raise ValueError(f"A change is named without colons, not {self.change!r}.")
 
     # --- constructors ------------------------------------------------------------------------
     @classmethod
@@ -101,14 +104,18 @@ class Occurrence:
         *,
         at: dt.datetime | None = None,
         business_date: dt.date | None = None,
+        change: str = "",
     ) -> Occurrence:
-        """``trigger`` (check-in, cancellation …) happened to reservation ``record_id``."""
+        """``trigger`` (check-in, cancellation …) happened to record ``record_id`` (a
+        reservation, or a facility booking for the facility triggers); ``change`` names which
+        time, for an event that can happen to a record again (a modification)."""
         return cls(
             OccurrenceKind.EVENT,
             at or timezone.now(),
             business_date=business_date,
             trigger=str(trigger),
             record_id=record_id,
+            change=change,
         )
 
     @classmethod
@@ -147,7 +154,8 @@ class Occurrence:
             assert self.hour is not None
             return f"hourly:{_utc_iso(self.hour)}"
         if self.kind == OccurrenceKind.EVENT:
-            return f"event:{self.trigger}:{self.record_id}"
+            change = f":{self.change}" if self.change else ""
+            return f"event:{self.trigger}:{self.record_id}{change}"
         return f"{self.kind}:{_utc_iso(self.at)}"
 
 
@@ -157,9 +165,10 @@ def occurrence_key(
     """Name the moment ``record`` is messaged for, as part of the "sent once" key (R1).
 
     The key names the record's moment, whichever tick reaches it: ``arrival:<date>`` for
-    days/hours before arrival, ``departure:<date>`` after departure, ``start:<UTC iso>`` for
+    days/hours before arrival, the day of arrival and mid-stay, ``departure:<date>`` for the
+    days before departure and the days/hours after it, ``start:<UTC iso>`` for
     facility timings, ``birthday:<year>`` for birthdays, the trigger name for event
-    triggers (one per record), ``day:<business date>`` / ``hour:<UTC iso>`` for daily and
+    triggers (one per record; ``<trigger>:<change>`` for one that can happen again), ``day:<business date>`` / ``hour:<UTC iso>`` for daily and
     hourly campaigns without a timing. Operator and one-off sends are deliberate, so each
     run is its own moment: pass ``run_id`` (the CampaignRun's id). The key does not name
     the record itself; the caller's full key must (with the campaign, recipient and step).
@@ -172,13 +181,24 @@ def occurrence_key(
             raise ValueError("An operator or one-off send is keyed by its run: pass run_id.")
         return f"run:{run_id}"
     if occurrence.kind == OccurrenceKind.EVENT:
-        return occurrence.trigger
+        return (
+            f"{occurrence.trigger}:{occurrence.change}" if occurrence.change else occurrence.trigger
+        )
 
     timing = campaign.timing
     try:
-        if timing in (Timing.DAYS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_ARRIVAL):
+        if timing in (
+            Timing.DAYS_BEFORE_ARRIVAL,
+            Timing.HOURS_BEFORE_ARRIVAL,
+            Timing.ARRIVAL_DAY,
+            Timing.DAYS_AFTER_ARRIVAL,
+        ):
             return f"arrival:{record.arrival}"
-        if timing == Timing.DAYS_AFTER_DEPARTURE:
+        if timing in (
+            Timing.DAYS_AFTER_DEPARTURE,
+            Timing.DAYS_BEFORE_DEPARTURE,
+            Timing.HOURS_AFTER_CHECK_OUT,
+        ):
             return f"departure:{record.departure}"
         if timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START):
             return f"start:{_utc_iso(record.starts_at)}"

@@ -21,6 +21,7 @@ from .audiences import audience
 from .models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, TriggerEvent
 from .occurrences import Occurrence
 from .services import Estimate, estimate
+from .triggers import daily_event_key
 
 ZERO = Decimal("0")
 _QUEUED = frozenset({Status.QUEUED, Status.SENDING})
@@ -97,10 +98,17 @@ def next_occurrence(
         }
     if trigger == Trigger.DAILY:
         day = Hotel.load().business_date
-        if TriggerEvent.objects.filter(key=f"daily:{day.isoformat()}").exists():
+        key = f"daily:{day.isoformat()}"
+        if campaign.send_time is not None and campaign.pk is not None:
+            key = daily_event_key(campaign, day)
+        if TriggerEvent.objects.filter(key=key).exists():
             day += dt.timedelta(
                 days=1
             )  # today's run is done: the next night audit opens the next day
+        if campaign.send_time is not None:
+            return Occurrence.daily(day, at=now), _(
+                "The daily run for the business date %(day)s at %(time)s."
+            ) % {"day": f"{day:%d.%m.%Y}", "time": f"{campaign.send_time:%H:%M}"}
         return Occurrence.daily(day, at=now), _("The daily run for the business date %(day)s.") % {
             "day": f"{day:%d.%m.%Y}"
         }

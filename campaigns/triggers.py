@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from crm_messaging.handoff import hand_off_on_commit
 from guests import signals
-from guests.models import Hotel, NightAudit, Reservation
+from guests.models import FacilityBooking, Hotel, NightAudit, Reservation
 
 from .models import Campaign, CampaignSettings, Trigger, TriggerEvent
 
@@ -41,6 +41,8 @@ def record_trigger(
     kind: str,
     key: str,
     reservation: Reservation | None = None,
+    facility_booking: FacilityBooking | None = None,
+    changed_fields: list[str] | None = None,
     business_date: dt.date | None = None,
     campaign: Campaign | None = None,
 ) -> TriggerEvent | None:
@@ -51,6 +53,8 @@ def record_trigger(
                 kind=kind,
                 key=key,
                 reservation=reservation,
+                facility_booking=facility_booking,
+                changed_fields=changed_fields or [],
                 business_date=business_date,
                 campaign=campaign,
             )
@@ -91,6 +95,51 @@ def on_reservation_cancelled(reservation: Reservation, **kwargs: Any) -> None:
     _on_reservation(Trigger.CANCELLATION, reservation)
 
 
+@receiver(signals.reservation_no_show, dispatch_uid="campaigns.reservation_no_show")
+def on_reservation_no_show(reservation: Reservation, **kwargs: Any) -> None:
+    _on_reservation(Trigger.NO_SHOW, reservation)
+
+
+@receiver(signals.reservation_modified, dispatch_uid="campaigns.reservation_modified")
+def on_reservation_modified(
+    reservation: Reservation, changes: dict[str, Any], **kwargs: Any
+) -> None:
+    fields = sorted(changes)
+    listening = Campaign.objects.filter(is_active=True, trigger=Trigger.RESERVATION_MODIFIED)
+    if not any(campaign.hears_changes(set(fields)) for campaign in listening):
+        return
+    # Each modification is its own event, named by its row in the stay's history.
+    change = reservation.status_changes.filter(action="modify").order_by("-pk").first()
+    moment = change.pk if change is not None else int(reservation.updated_at.timestamp() * 1e6)
+    record_trigger(
+        kind=Trigger.RESERVATION_MODIFIED,
+        key=f"{Trigger.RESERVATION_MODIFIED}:reservation:{reservation.pk}:{moment}",
+        reservation=reservation,
+        changed_fields=fields,
+    )
+
+
+def _on_facility_booking(trigger: str, booking: FacilityBooking) -> None:
+    if _has_campaigns(trigger):
+        record_trigger(
+            kind=trigger,
+            key=f"{trigger}:facility_booking:{booking.pk}",
+            facility_booking=booking,
+            reservation=booking.reservation,
+        )
+
+
+@receiver(signals.facility_booking_created, dispatch_uid="campaigns.facility_booking_created")
+def on_facility_booking_created(facility_booking: FacilityBooking, **kwargs: Any) -> None:
+    _on_facility_booking(Trigger.FACILITY_BOOKED, facility_booking)
+
+
+@receiver(signals.facility_booking_changed, dispatch_uid="campaigns.facility_booking_changed")
+def on_facility_booking_changed(facility_booking: FacilityBooking, **kwargs: Any) -> None:
+    if facility_booking.status == FacilityBooking.Status.CANCELLED:
+        _on_facility_booking(Trigger.FACILITY_CANCELLED, facility_booking)
+
+
 @receiver(signals.night_audit_completed, dispatch_uid="campaigns.night_audit_completed")
 def on_night_audit_completed(audit: NightAudit, business_date: dt.date, **kwargs: Any) -> None:
     record_trigger(
@@ -100,7 +149,8 @@ def on_night_audit_completed(audit: NightAudit, business_date: dt.date, **kwargs
 
 def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
     """The periodic heartbeat (every minute): hourly events on the hour, the daily fallback,
-    one-off campaigns that came due. Returns the events it recorded.
+    daily campaigns whose own send time came, one-off campaigns that came due. Returns the
+    events it recorded.
 
     The daily campaigns run after the night audit; a hotel that does not run one gets them
     at the configured time instead (``CampaignSettings.daily_fallback_time``) — the event key
@@ -122,6 +172,7 @@ def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
         )
         if event:
             made.append(event)
+    made += _daily_at_send_time(now)
     for campaign in Campaign.objects.filter(
         is_active=True, trigger=Trigger.ONCE, scheduled_at__lte=now
     ):
@@ -133,6 +184,46 @@ def tick(*, now: dt.datetime | None = None) -> list[TriggerEvent]:
         )
         if event:
             made.append(event)
+    return made
+
+
+def daily_due_at(campaign: Campaign, business_date: dt.date) -> dt.datetime:
+    """When a daily campaign with a send time goes for ``business_date``: that time, hotel time."""
+    assert campaign.send_time is not None
+    return timezone.make_aware(dt.datetime.combine(business_date, campaign.send_time))
+
+
+def daily_event_key(campaign: Campaign, business_date: dt.date) -> str:
+    """The key of a daily campaign's own event for a business date (one with a send time)."""
+    return f"daily:{business_date.isoformat()}:campaign:{campaign.pk}"
+
+
+def _daily_at_send_time(now: dt.datetime) -> list[TriggerEvent]:
+    """Daily campaigns with their own send time, due now: one event each for the business date.
+
+    Only for a day that has opened — the business date after its night audit, or today's
+    calendar date once the fallback opened it — so a campaign reads the day its daily run
+    would; a tick that comes late still records it, and the key makes it once a day.
+    """
+    days = sorted({Hotel.load().business_date, timezone.localdate(now)})
+    opened = [d for d in days if TriggerEvent.objects.filter(key=f"daily:{d.isoformat()}").exists()]
+    if not opened:
+        return []
+    made = []
+    for campaign in Campaign.objects.filter(
+        is_active=True, trigger=Trigger.DAILY, send_time__isnull=False
+    ):
+        for day in opened:
+            if daily_due_at(campaign, day) > now:
+                continue
+            event = record_trigger(
+                kind=Trigger.DAILY,
+                key=daily_event_key(campaign, day),
+                business_date=day,
+                campaign=campaign,
+            )
+            if event:
+                made.append(event)
     return made
 
 

@@ -7,19 +7,44 @@ from django.utils.translation import gettext as _
 
 from guests.models import ContactChannel, Reservation
 
-from .models import EVENT_TRIGGERS, AgeMode, Campaign, Source, Timing, Trigger
+from .models import (
+    EVENT_TRIGGERS,
+    FACILITY_EVENTS,
+    RESERVATION_EVENTS,
+    AgeMode,
+    Campaign,
+    Recipients,
+    Source,
+    StayChange,
+    Timing,
+    Trigger,
+)
 from .rendering import validate_variant
+from .survey import survey_url_errors
 
 RESERVATION_TIMINGS = frozenset(
-    {Timing.DAYS_BEFORE_ARRIVAL, Timing.DAYS_AFTER_DEPARTURE, Timing.HOURS_BEFORE_ARRIVAL}
+    {
+        Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.ARRIVAL_DAY,
+        Timing.DAYS_AFTER_ARRIVAL,
+        Timing.DAYS_BEFORE_DEPARTURE,
+        Timing.DAYS_AFTER_DEPARTURE,
+        Timing.HOURS_BEFORE_ARRIVAL,
+        Timing.HOURS_AFTER_CHECK_OUT,
+    }
 )
 FACILITY_TIMINGS = frozenset(
     {Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START, Timing.DAYS_AFTER_START}
 )
-HOURLY_TIMINGS = frozenset({Timing.HOURS_BEFORE_ARRIVAL, Timing.HOURS_BEFORE_START})
+HOURLY_TIMINGS = frozenset(
+    {Timing.HOURS_BEFORE_ARRIVAL, Timing.HOURS_AFTER_CHECK_OUT, Timing.HOURS_BEFORE_START}
+)
 DAILY_TIMINGS = frozenset(
     {
         Timing.DAYS_BEFORE_ARRIVAL,
+        Timing.ARRIVAL_DAY,
+        Timing.DAYS_AFTER_ARRIVAL,
+        Timing.DAYS_BEFORE_DEPARTURE,
         Timing.DAYS_AFTER_DEPARTURE,
         Timing.DAYS_BEFORE_START,
         Timing.DAYS_AFTER_START,
@@ -39,11 +64,34 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
     if campaign.valid_from and campaign.valid_until and campaign.valid_until < campaign.valid_from:
         error("valid_until", _("The validity range ends before it starts."))
     trigger, timing, source = campaign.trigger, campaign.timing, campaign.source
-    if trigger in EVENT_TRIGGERS and source != Source.RESERVATIONS:
+    if trigger in RESERVATION_EVENTS and source != Source.RESERVATIONS:
         error(
             "source",
             _("“%(trigger)s” happens to reservations: choose the reservations table.")
             % {"trigger": Trigger(trigger).label},
+        )
+    if trigger in FACILITY_EVENTS and source not in FACILITY_SOURCES:
+        error(
+            "source",
+            _(
+                "“%(trigger)s” happens to facility bookings: choose the spa or event/facility reservations table."
+            )
+            % {"trigger": Trigger(trigger).label},
+        )
+    if campaign.recipients != Recipients.BOOKER and source != Source.RESERVATIONS:
+        error(
+            "recipients",
+            _("Only a stay has companions: the recipients need the reservations table."),
+        )
+    for message in survey_url_errors(campaign.survey_url):
+        error("survey_url", message)
+    changes = list(campaign.stay_changes or [])
+    if any(kind not in StayChange.values for kind in changes):
+        error("stay_changes", _("Unknown kind of change: %(values)s.") % {"values": changes})
+    elif changes and trigger != Trigger.RESERVATION_MODIFIED:
+        error(
+            "stay_changes",
+            _("Only a “reservation modified” campaign listens to changes; leave them empty."),
         )
     if trigger in EVENT_TRIGGERS and timing:
         error(
@@ -80,8 +128,14 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         )
     if timing == Timing.BIRTHDAY and source != Source.GUESTS:
         error("timing", _("Birthday wishes go to guests: choose the guests table."))
-    if timing and timing != Timing.BIRTHDAY and campaign.offset == 0 and timing in HOURLY_TIMINGS:
+    if campaign.offset == 0 and timing == Timing.HOURS_AFTER_CHECK_OUT:
+        error("offset", _("Say how many hours after."))
+    elif campaign.offset == 0 and timing in HOURLY_TIMINGS:
         error("offset", _("Say how many hours before."))
+    if campaign.offset == 0 and timing == Timing.DAYS_AFTER_ARRIVAL:
+        error("offset", _("Say how many days after arrival; on the day itself is its own timing."))
+    if campaign.send_time is not None and trigger != Trigger.DAILY:
+        error("send_time", _("Only a daily campaign has a send time."))
     if trigger == Trigger.ONCE and campaign.scheduled_at is None:
         error("scheduled_at", _("A one-off campaign needs the date and time to send."))
     if trigger != Trigger.ONCE and campaign.scheduled_at is not None:
@@ -131,6 +185,11 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
         error(
             "reservation_statuses",
             _("A reservation status filter needs the reservations table as source."),
+        )
+    elif statuses and trigger == Trigger.NO_SHOW and statuses != [Reservation.Status.NO_SHOW]:
+        error(
+            "reservation_statuses",
+            _("A no-show campaign reaches no-show stays only; leave the statuses empty."),
         )
     elif (
         statuses and trigger == Trigger.CANCELLATION and statuses != [Reservation.Status.CANCELLED]

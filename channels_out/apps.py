@@ -6,4 +6,5 @@ class ChannelsOutConfig(AppConfig):
     verbose_name = "Sending: accounts, send log and credits"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        # The system checks and the balance alerts register themselves when imported.
+        from . import checks, receivers  # noqa: F401

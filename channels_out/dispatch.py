@@ -146,7 +146,7 @@ class _Outcomes:
 
 
 class _Consent:
-    """Consent and greylist for a batch, read at the last moment before sending (G6).
+    """Consent, greylist and suppressed addresses for a batch, read at the last moment before sending (G6, E2).
 
     An opt-out since queueing is honoured: the rule is read again when the batch is
     delivered — in one query for the batch rather than one per message — and read again
@@ -157,6 +157,7 @@ class _Consent:
     def __init__(self, messages: list[OutboundMessage]) -> None:
         self._messages = messages
         self._skips: dict[tuple[str, str, int], policy.Skip] = {}
+        self._suppressed: set[str] = set()
         self._read_at: float | None = None
 
     def skip(self, index: int) -> policy.Skip | None:
@@ -164,12 +165,22 @@ class _Consent:
         if self._read_at is None or time.monotonic() - self._read_at >= CONSENT_MAX_AGE:
             self._read(self._messages[index:])
         message = self._messages[index]
+        if (
+            message.channel == ContactChannel.EMAIL
+            and message.to.lower() in self._suppressed
+            and message.source not in policy.ANSWER_SOURCES
+        ):
+            return policy.suppression_skip(message.to)
         if message.guest_id is None:
             return None
         return self._skips.get((message.purpose, message.channel, message.guest_id))
 
     def _read(self, messages: list[OutboundMessage]) -> None:
         self._read_at = time.monotonic()
+        # An address that bounced since queueing is not mailed either (E2).
+        self._suppressed = policy.suppressed_addresses(
+            [m.to for m in messages if m.channel == ContactChannel.EMAIL]
+        )
         groups: dict[tuple[str, str], list[int]] = defaultdict(list)
         for message in messages:
             if message.guest_id is not None:

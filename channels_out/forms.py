@@ -12,7 +12,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from guests.models import ContactChannel
 
-from .models import ChannelAccount, CreditOrder, MessagingPolicy
+from .models import ChannelAccount, CreditOrder, EngagementTracking, MessagingPolicy
 from .services.credits import MAX_ORDER_CREDITS
 
 # Encrypted fields that are typed in but never shown back (S1).
@@ -22,7 +22,7 @@ ACCOUNT_SECTIONS = {
     "identity": ("name", "channel", "backend", "is_active", "is_default"),
     "sender": ("sender", "sender_name"),
     "smtp": ("host", "port", "use_tls", "use_ssl", "username"),
-    "http": ("account_id", "api_base_url"),
+    "http": ("account_id", "api_base_url", "region", "esp_stream", "engagement_tracking"),
     "secrets": SECRET_FIELDS,
     "behaviour": (
         "timeout_seconds",
@@ -31,6 +31,8 @@ ACCOUNT_SECTIONS = {
         "fallback_account",
         "opt_out_hint",
         "auto_reply",
+        "staffed_from",
+        "staffed_until",
     ),
 }
 
@@ -84,6 +86,11 @@ class ChannelAccountForm(forms.ModelForm):
                 else "No secret is stored."
             )
             field.help_text = f"{stored} {model_field.help_text}"
+        # Only e-mail accounts track; the others keep the default without being asked.
+        self.fields["engagement_tracking"].required = False
+
+    def clean_engagement_tracking(self) -> str:
+        return self.cleaned_data.get("engagement_tracking") or EngagementTracking.OURS
 
     def has_stored(self, name: str) -> bool:
         """Whether the account had a value for the secret field ``name`` when the form was made."""
@@ -128,7 +135,8 @@ class ChannelAccountForm(forms.ModelForm):
 
 
 class CreditOrderForm(forms.ModelForm):
-    """Order credits: only the quantity is asked; the service prices and numbers the invoice."""
+    """Order credits: the quantity and whom the invoice is made out to (the hotel unless
+    said); the service prices and numbers the invoice."""
 
     credits = forms.DecimalField(
         label=gettext_lazy("Credits"),
@@ -140,7 +148,19 @@ class CreditOrderForm(forms.ModelForm):
 
     class Meta:
         model = CreditOrder
-        fields = ("credits",)
+        fields = ("credits", "buyer_name", "buyer_tax_id", "buyer_address", "buyer_email")
+        labels = {
+            "buyer_name": gettext_lazy("Invoice to"),
+            "buyer_tax_id": gettext_lazy("Tax office and number"),
+            "buyer_address": gettext_lazy("Billing address"),
+            "buyer_email": gettext_lazy("Billing e-mail"),
+        }
+        help_texts = {
+            "buyer_name": gettext_lazy("Empty: the hotel's name."),
+            "buyer_address": gettext_lazy("Empty: the hotel's address."),
+            "buyer_email": gettext_lazy("Empty: the hotel's e-mail."),
+        }
+        widgets = {"buyer_address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,13 @@ negative balance impossible even for a bug, also with many workers.
 
 A message's credits are reserved when it is queued, posted (debited) when the provider
 accepts it, and released when it fails or is skipped; post and release exclude each other.
+
+Crossings are told here too, under the same lock and in the same transaction as the
+movement that causes them (K5): the balance falling under the low-balance threshold sends
+``credits_low`` once per crossing (re-armed when it is back at or above the threshold), and
+a reservation refused for want of credits — automated sends stopping — sends
+``credits_exhausted`` once until credits are added. Receivers act on commit, so a movement
+that is rolled back tells nobody.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from .models import CreditBalance, LedgerEntry, OutboundMessage
+from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage
+from .signals import credits_exhausted, credits_low
 
 Kind = LedgerEntry.Kind
 ZERO = Decimal("0")
@@ -108,6 +117,7 @@ def _move_many(
         available, reserved = balance.available, balance.reserved
         results: list[LedgerEntry | None] = []
         fresh: list[LedgerEntry] = []
+        refused = False
         for movement in movements:
             if movement.key in done:
                 results.append(done[movement.key])
@@ -117,6 +127,7 @@ def _move_many(
             if available + movement.available_delta < 0:
                 if until_short:
                     results.extend([None] * (len(movements) - len(results)))
+                    refused = True
                     break
                 raise InsufficientCredits(-movement.available_delta, available)
             if reserved + movement.reserved_delta < 0:
@@ -144,7 +155,48 @@ def _move_many(
                 reserved=F("reserved") + (reserved - balance.reserved),
             )
             LedgerEntry.objects.bulk_create(fresh)
+        _tell_crossings(
+            balance,
+            available,
+            added=any(
+                e.available_delta > 0 for e in fresh if e.kind in (Kind.PURCHASE, Kind.ADJUSTMENT)
+            ),
+            refused=refused,
+        )
         return results
+
+
+def _tell_crossings(
+    balance: CreditBalance, available: Decimal, *, added: bool, refused: bool
+) -> None:
+    """Send ``credits_low`` / ``credits_exhausted`` for a crossing this movement caused (once each).
+
+    Called under the balance row's lock with the balance before (``balance``) and after
+    (``available``) the movement; the row remembers a crossing until it is undone, so two
+    workers debiting at once tell it once.
+    """
+    if available == balance.available and not refused:
+        return  # only holds posted: nothing crossed (a changed threshold is seen on the next move)
+    threshold = MessagingPolicy.load().low_balance_threshold
+    now = timezone.now()
+    changes: dict[str, Any] = {}
+    low = available < threshold
+    # Only spending crosses downwards: a top-up that leaves the balance short crossed nothing.
+    if low and balance.low_since is None and available < balance.available:
+        changes["low_since"] = now
+    elif not low and balance.low_since is not None:
+        changes["low_since"] = None
+    if refused and balance.exhausted_since is None:
+        changes["exhausted_since"] = now
+    elif added and balance.exhausted_since is not None:
+        changes["exhausted_since"] = None
+    if not changes:
+        return
+    CreditBalance.objects.filter(pk=balance.pk).update(**changes)
+    if changes.get("low_since"):
+        credits_low.send(sender=CreditBalance, available=available, threshold=threshold, at=now)
+    if changes.get("exhausted_since"):
+        credits_exhausted.send(sender=CreditBalance, available=available, at=now)
 
 
 def _move(**movement: Any) -> LedgerEntry:

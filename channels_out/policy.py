@@ -27,9 +27,18 @@ from guests.selectors import (
     BLOCK_NO_DATA_CONSENT,
     BLOCK_OPTED_OUT,
     block_reason_expression,
+    latest_granted,
 )
 
-from .models import InboundMessage, MessagingPolicy, OutboundMessage, SkipReason, Status
+from .models import (
+    EngagementTracking,
+    InboundMessage,
+    MessagingPolicy,
+    OutboundMessage,
+    SkipReason,
+    Status,
+    Suppression,
+)
 
 PHONE_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.WHATSAPP, ContactChannel.VIBER})
 # Messages the recipient is waiting for right now (a login code he asked for, the answer to
@@ -141,7 +150,7 @@ def whatsapp_windows_open(numbers: list[str], *, at: dt.datetime | None = None) 
     since = (at or timezone.now()) - WHATSAPP_WINDOW
     return set(
         InboundMessage.objects.filter(
-            from_number__in=set(numbers), channel=ContactChannel.WHATSAPP, received_at__gte=since
+            from_number__in=set(numbers), channel=ContactChannel.WHATSAPP, sent_at__gte=since
         ).values_list("from_number", flat=True)
     )
 
@@ -171,23 +180,59 @@ def _country_zones(country: str) -> tuple[str, ...]:
 
 
 def recipient_timezone(*, to: str, guest: Guest | None, at: dt.datetime | None = None) -> ZoneInfo:
-    """The guest's local time zone: from the phone number, else nationality, else the hotel's (S9).
+    """The guest's one local clock: from the phone number, else nationality, else the hotel's (S9).
 
-    A number or country whose zones disagree (a Russian mobile spans eleven) does not decide.
+    A number or country whose zones disagree (a Russian mobile spans eleven) does not decide;
+    ``recipient_timezones`` lists every zone such a guest may be in.
     """
     at = at or timezone.now()
-    if to.startswith("+"):
-        try:
-            zone = _one_clock(phone_info(to).timezones, at)
-        except InvalidPhone:
-            zone = None
-        if zone is not None:
-            return zone
-    if guest is not None and guest.nationality:
-        zone = _one_clock(_country_zones(str(guest.nationality)), at)
+    for zones in _candidate_zones(to, guest):
+        zone = _one_clock(zones, at)
         if zone is not None:
             return zone
     return ZoneInfo(settings.TIME_ZONE)
+
+
+def _phone_zones(to: str) -> tuple[str, ...]:
+    if not to.startswith("+"):
+        return ()
+    try:
+        return phone_info(to).timezones
+    except InvalidPhone:
+        return ()
+
+
+def _candidate_zones(to: str, guest: Guest | None) -> list[tuple[str, ...]]:
+    """The number's zones, then the nationality's; each narrows the other when they share zones."""
+    phone = _phone_zones(to)
+    country = (
+        _country_zones(str(guest.nationality)) if guest is not None and guest.nationality else ()
+    )
+    shared = tuple(zone for zone in phone if zone in country)
+    return [zones for zones in (shared, phone, country) if zones]
+
+
+def recipient_timezones(*, to: str, guest: Guest | None) -> tuple[ZoneInfo, ...]:
+    """Every zone the guest may be in (S9): the number's time zones (phonenumbers), narrowed by
+    the nationality when they share zones; without a usable number the nationality's zones;
+    else the hotel's."""
+    candidates = _candidate_zones(to, guest)
+    if not candidates:
+        return (ZoneInfo(settings.TIME_ZONE),)
+    return tuple(ZoneInfo(zone) for zone in candidates[0] if zone != "Etc/Unknown")
+
+
+def _window_end(
+    at: dt.datetime, zone: ZoneInfo, start: dt.time, end: dt.time
+) -> dt.datetime | None:
+    """When the quiet window ``start``–``end`` ends in ``zone`` if ``at`` falls inside it, else None."""
+    local = at.astimezone(zone)
+    now_t = local.time()
+    quiet = (start <= now_t < end) if start < end else (now_t >= start or now_t < end)
+    if not quiet:
+        return None
+    day = local.date() if (start < end or now_t < end) else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, end, tzinfo=zone).astimezone(dt.UTC)
 
 
 def quiet_hours_end(
@@ -202,20 +247,30 @@ def quiet_hours_end(
 ) -> dt.datetime | None:
     """Return when the quiet window ends if ``at`` falls inside it, else None.
 
-    E-mail has none, and neither has an answer the recipient is waiting for (ANSWER_SOURCES).
+    A guest who may be in several zones (a +7 or +61 mobile) gets the most restrictive
+    window: quiet while it is quiet in any of them, so nothing arrives before the end of the
+    window anywhere he may be. When the zones' windows leave no moment of the day free (a
+    long marketing window across eleven zones), the guest's one clock decides as
+    ``recipient_timezone`` reads it, so a message is never held for ever. E-mail has no
+    window, and neither has an answer the recipient is waiting for (ANSWER_SOURCES).
     """
     window = policy.quiet_hours(purpose)
     if channel not in PHONE_CHANNELS or window is None or source in ANSWER_SOURCES:
         return None
     start, end = window
     at = at or timezone.now()
-    local = at.astimezone(recipient_timezone(to=to, guest=guest, at=at))
-    now_t = local.time()
-    quiet = (start <= now_t < end) if start < end else (now_t >= start or now_t < end)
-    if not quiet:
-        return None
-    day = local.date() if (start < end or now_t < end) else local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(day, end, tzinfo=local.tzinfo).astimezone(dt.UTC)
+    zones = recipient_timezones(to=to, guest=guest)
+    moment = at
+    # Each step moves to the latest end among the zones still quiet; a free moment is found
+    # within one pass over the zones unless the windows together cover the whole day.
+    for _step in range(len(zones) + 1):
+        ends = [e for zone in zones if (e := _window_end(moment, zone, start, end)) is not None]
+        if not ends:
+            return None if moment == at else moment
+        moment = max(ends)
+        if moment - at >= dt.timedelta(days=1):
+            break
+    return _window_end(at, recipient_timezone(to=to, guest=guest, at=at), start, end)
 
 
 def message_quiet_until(
@@ -230,4 +285,45 @@ def message_quiet_until(
         policy=policy,
         at=at,
         source=message.source,
+    )
+
+
+def suppressed_addresses(addresses: Sequence[str]) -> set[str]:
+    """Return which of the e-mail ``addresses`` are suppressed (E2), in one query."""
+    wanted = {a.lower() for a in addresses if a}
+    if not wanted:
+        return set()
+    return set(
+        Suppression.objects.filter(address__in=wanted, cleared_at__isnull=True).values_list(
+            "address", flat=True
+        )
+    )
+
+
+def suppression_skip(address: str) -> Skip:
+    return Skip(SkipReason.SUPPRESSED, f"address suppressed: {address}")
+
+
+def analytics_refused(guest_ids: Sequence[int]) -> set[int]:
+    """Return which guests refused analytics consent (their newest statement withdraws it)."""
+    if not guest_ids:
+        return set()
+    return set(
+        Guest.objects.filter(pk__in=set(guest_ids))
+        .annotate(analytics=latest_granted(ConsentPurpose.ANALYTICS, ""))
+        .filter(analytics=False)
+        .values_list("pk", flat=True)
+    )
+
+
+def message_tracked(
+    message: OutboundMessage, *, policy: MessagingPolicy, refused: set[int]
+) -> bool:
+    """Whether opens and clicks of ``message`` are tracked (E3): e-mail only, marketing (service
+    mail when the house turns it on), an account that tracks, a guest who did not refuse."""
+    return (
+        message.channel == ContactChannel.EMAIL
+        and (message.purpose == ConsentPurpose.MARKETING or policy.track_service_email)
+        and message.account.engagement_tracking != EngagementTracking.OFF
+        and (message.guest_id is None or message.guest_id not in refused)
     )

@@ -35,6 +35,7 @@ from .models import (
     MessagingPolicy,
     OutboundMessage,
     Status,
+    Suppression,
 )
 from .origins import origin_labels
 from .policy import recipient_timezone
@@ -59,6 +60,32 @@ def credit_balance() -> BalanceView:
     return BalanceView(
         balance.available, balance.reserved, MessagingPolicy.load().low_balance_threshold
     )
+
+
+@dataclass(frozen=True)
+class CreditAlert:
+    """A crossing managers are told about (K5): ``kind`` "low" or "exhausted", since ``since``."""
+
+    kind: str
+    since: dt.datetime
+    available: Decimal
+    threshold: Decimal
+
+    @property
+    def key(self) -> str:
+        """Names this crossing (a later crossing of the same kind has another key)."""
+        return f"{self.kind}:{self.since.isoformat()}"
+
+
+def credit_alerts() -> list[CreditAlert]:
+    """Return the crossings in force: sends stopped for want of credits, then credits low."""
+    balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    threshold = MessagingPolicy.load().low_balance_threshold
+    return [
+        CreditAlert(kind, since, balance.available, threshold)
+        for kind, since in (("exhausted", balance.exhausted_since), ("low", balance.low_since))
+        if since is not None
+    ]
 
 
 @dataclass(frozen=True)
@@ -301,3 +328,23 @@ def queue_depth(*, now: dt.datetime | None = None) -> dict[str, int]:
         sending=Count("pk", filter=Q(status=Status.SENDING)),
         unknown=Count("pk", filter=Q(status=Status.UNKNOWN)),
     )
+
+
+# --- suppressed e-mail addresses (E2) ---------------------------------------------------------
+
+
+def suppressions_of(address: str) -> QuerySet[Suppression]:
+    """Every suppression of ``address`` (in force first, then the cleared ones, newest first)."""
+    if not address:
+        return Suppression.objects.none()
+    return (
+        Suppression.objects.filter(address=address.strip().lower())
+        .select_related("cleared_by")
+        .order_by(F("cleared_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def address_suppressed(email: str | OuterRef) -> Exists:
+    """An expression true when the e-mail address (a value or an outer reference to a
+    lower-cased column) has a suppression in force."""
+    return Exists(Suppression.objects.filter(address=email, cleared_at__isnull=True))

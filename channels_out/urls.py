@@ -11,4 +11,6 @@ from . import webhooks
 urlpatterns = [
     path("hooks/<int:account_id>/status/", webhooks.status_webhook, name="status-webhook"),
     path("hooks/<int:account_id>/inbound/", webhooks.inbound_webhook, name="inbound-webhook"),
+    path("t/o/<str:token>.gif", webhooks.track_open, name="track-open"),
+    path("t/c/<str:token>/", webhooks.track_click, name="track-click"),
 ]

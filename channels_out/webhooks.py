@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.core import signing
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from .backends import Backend, WebhookRejected, get_backend
-from .models import ChannelAccount, OutboundMessage
+from . import tracking
+from .backends import Backend, StatusUpdate, WebhookRejected, get_backend
+from .models import ChannelAccount, EngagementKind, OutboundMessage
+from .services.email_replies import email_reply_receive
 from .services.inbound import inbound_receive
 from .services.status import message_apply_status
+from .services.tracking import message_engage, message_track
 from .signals import webhook_rejected
 
 logger = logging.getLogger(__name__)
@@ -32,6 +42,20 @@ def _verified(request: HttpRequest, account_id: int) -> tuple[ChannelAccount, Ba
     return account, backend
 
 
+def _message_for(account: ChannelAccount, update: StatusUpdate) -> OutboundMessage | None:
+    """The message a receipt is about: by the provider's id, else by our id when it echoes it."""
+    message = None
+    if update.provider_message_id:
+        message = OutboundMessage.objects.filter(
+            account=account, provider_message_id=update.provider_message_id
+        ).first()
+    if message is None and update.message_ref.isdigit():
+        message = OutboundMessage.objects.filter(
+            account=account, pk=int(update.message_ref)
+        ).first()
+    return message
+
+
 @csrf_exempt
 @require_POST
 def status_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
@@ -42,20 +66,22 @@ def status_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
         logger.warning("Rejected status webhook for account %s: %s", account_id, exc)
         webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind="status")
         return HttpResponseForbidden("signature check failed")
-    for update in backend.parse_status_webhook(request):
-        message = OutboundMessage.objects.filter(
-            account=account, provider_message_id=update.provider_message_id
-        ).first()
-        if message is None and update.message_ref.isdigit():
-            message = OutboundMessage.objects.filter(
-                account=account, pk=int(update.message_ref)
-            ).first()
+    try:
+        updates = backend.parse_status_webhook(request)
+    except WebhookRejected as exc:  # signed, but a body the provider's parser cannot read
+        logger.warning("Unreadable status webhook for account %s: %s", account_id, exc)
+        return HttpResponseBadRequest("unreadable webhook")
+    for update in updates:
+        message = _message_for(account, update)
         if message is None:
             logger.warning(
                 "Receipt for unknown message %s on account %s",
                 update.provider_message_id,
                 account_id,
             )
+            continue
+        if update.event:
+            message_track(message=message, update=update)
             continue
         message_apply_status(
             message,
@@ -80,6 +106,71 @@ def inbound_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
         logger.warning("Rejected inbound webhook for account %s: %s", account_id, exc)
         webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind="inbound")
         return HttpResponseForbidden("signature check failed")
-    for inbound in backend.parse_inbound_webhook(request):
+    try:
+        received = backend.parse_inbound_webhook(request)
+        emails = backend.parse_inbound_emails(request)
+    except WebhookRejected as exc:
+        logger.warning("Unreadable inbound webhook for account %s: %s", account_id, exc)
+        return HttpResponseBadRequest("unreadable webhook")
+    for inbound in received:
         inbound_receive(account=account, inbound=inbound)
+    for mail in emails:
+        email_reply_receive(mail=mail, account=account)
     return backend.inbound_response()
+
+
+# --- our own engagement tracking (E3): the open pixel and the signed click redirect ------------
+
+# A transparent 1×1 GIF.
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+    b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+
+
+@require_safe
+def track_open(request: HttpRequest, token: str) -> HttpResponse:
+    """Serve the pixel; a GET with a valid token counts as an open (a HEAD, or a changed token, does not)."""
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store, private"
+    if request.method != "GET":
+        return response
+    try:
+        message_id = tracking.read_open_token(token)
+    except signing.BadSignature:
+        return response
+    message = OutboundMessage.objects.filter(pk=message_id, tracked=True).first()
+    if message is not None:
+        message_engage(
+            message=message,
+            kind=EngagementKind.OPEN,
+            source="ours",
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    return response
+
+
+@require_safe
+def track_click(request: HttpRequest, token: str) -> HttpResponse:
+    """Redirect to the link the message carried — only that one — and count a GET as a click.
+
+    A token that was changed or that names no trackable link is refused (400), never followed.
+    """
+    try:
+        message_id, url = tracking.read_click_token(token)
+    except signing.BadSignature:
+        return HttpResponseBadRequest("This link is not valid.", content_type="text/plain")
+    if request.method == "GET":
+        message = OutboundMessage.objects.filter(pk=message_id, tracked=True).first()
+        if message is not None:
+            message_engage(
+                message=message,
+                kind=EngagementKind.CLICK,
+                source="ours",
+                url=url,
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -15,3 +15,17 @@ def lower_label(label: object) -> str:
     if (get_language() or "").split("-")[0] in _DOTTED_I_LANGUAGES:
         text = text.replace("İ", "i").replace("I", "ı")
     return text.lower()
+
+
+def guest_language(code: str) -> str | None:
+    """The guest language (``GUEST_LANGUAGES``) a language or culture code names — ``en-GB``,
+    ``de_AT``, ``TR`` — or its name in that language (``Deutsch``); None when we have none."""
+    from django.conf import settings
+
+    known = dict(settings.GUEST_LANGUAGES)
+    text = (code or "").strip()
+    base = text.lower().replace("_", "-").split("-")[0]
+    if base in known:
+        return base
+    by_name = {name.casefold(): key for key, name in known.items()}
+    return by_name.get(text.casefold())

@@ -131,9 +131,18 @@ INSTALLED_APPS = [
     "campaigns",
     "interfaces.frontdesk",
     "interfaces.marketing",
+    "interfaces.analytics",
     "interfaces.operator",
     "interfaces.portal",
     "interfaces.monitoring",
+    "interfaces.imports",
+    "interfaces.mews",
+    "interfaces.inbox",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (CSP: no CDN)
+    "interfaces.api",
+    "interfaces.webhooks",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -174,6 +183,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interfaces.staff.context.staff_context",
+                "interfaces.webhooks.context.webhooks_context",
             ],
         },
     },
@@ -260,6 +270,14 @@ DELIVERY_EVENT_RETENTION_DAYS = env_int("DELIVERY_EVENT_RETENTION_DAYS", 365)
 # message left in "sending" by a worker that died becomes unknown after this long.
 SWEEPER_REDISPATCH_AFTER_SECONDS = env_int("SWEEPER_REDISPATCH_AFTER_SECONDS", 60)
 SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECONDS", 600)
+# E-mail engagement (E3): an open or click this soon after delivery is a mail scanner's
+# pre-fetch, not the guest; bookings within this many days after a campaign message are
+# attributed to it (E4).
+SCANNER_PREFETCH_SECONDS = env_int("SCANNER_PREFETCH_SECONDS", 10)
+ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14)
+# The return path of SMTP mail (E2): bounces go to <local>+b<id>-<signature>@<domain> of this
+# address (empty: of the account's from address), read from the bounce mailbox.
+BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
 
 # --- The hotel -----------------------------------------------------------------------------
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")
@@ -345,6 +363,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+
+# --- Credit invoices (K2) ---------------------------------------------------------------------
+# Who issues the invoices for credits (the messaging service's operator) and the VAT added to
+# the net price (Turkey's KDV: 20 %); the buyer is the hotel, as entered when ordering.
+INVOICE_ISSUER_NAME = os.environ.get("INVOICE_ISSUER_NAME", "Hotel CRM Messaging")
+INVOICE_ISSUER_ADDRESS = os.environ.get("INVOICE_ISSUER_ADDRESS", "")
+INVOICE_ISSUER_TAX_ID = os.environ.get("INVOICE_ISSUER_TAX_ID", "")
+INVOICE_VAT_RATE = os.environ.get("INVOICE_VAT_RATE", "20")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Staff and admin logins are locked after LOGIN_FAILURE_LIMIT wrong passwords, per user name
@@ -415,6 +441,52 @@ if PRODUCTION:
 # W040: SQLite ignores the covering column of the consent index (PostgreSQL uses it).
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["models.W040"])
 
+# --- The REST API (I1) -----------------------------------------------------------------------
+# Requests per API key; counted in the cache (Redis when REDIS_URL is set), so every web
+# process shares the count.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_BATCH_MAX = 500
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["interfaces.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["interfaces.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["interfaces.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_THROTTLE_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "interfaces.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hotel CRM messaging API",
+    "DESCRIPTION": (
+        "Guests, reservations and facility bookings kept in step with the hotel's PMS by its "
+        "own ids; one-off messages, their statuses and the credit balance. Errors are RFC 9457 "
+        "problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "interfaces.api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ReservationStatusEnum": "guests.models.Reservation.Status",
+        "FacilityBookingStatusEnum": "guests.models.FacilityBooking.Status",
+        "UpsertOutcomeEnum": "interfaces.api.serializers.OUTCOMES",
+        "BatchOutcomeEnum": "interfaces.api.upserts.BATCH_OUTCOMES",
+        "MessageStatusEnum": "channels_out.models.Status",
+        "ChannelEnum": "guests.models.ContactChannel",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+# --- Outbound webhooks (I2) ---------------------------------------------------------------
+# Endpoints must be https:// in production; plain http is allowed for local development.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
+
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
@@ -445,3 +517,7 @@ if SENTRY_DSN:
     from crm_messaging.ops.sentry import sentry_init
 
     sentry_init(dsn=SENTRY_DSN, environment=ENVIRONMENT)
+
+# Guests' e-mail replies (the inbox): with an address here (reply@hotel.example), every e-mail
+# to a guest gets its own Reply-To (reply+<token>@hotel.example), matched back to the message.
+EMAIL_REPLY_ADDRESS = os.environ.get("EMAIL_REPLY_ADDRESS", "")

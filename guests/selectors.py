@@ -9,7 +9,16 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Exact, IsNull
 
 from .contacts import is_ota_relay_email
-from .models import ConsentPurpose, ConsentRecord, GreylistEntry, Guest, Hotel
+from .models import (
+    ConsentPurpose,
+    ConsentRecord,
+    GreylistEntry,
+    Guest,
+    GuestExternalId,
+    Hotel,
+    Reservation,
+    ReservationExternalId,
+)
 
 # Why a guest may not receive a message; the sender layer records these as skip reasons.
 BLOCK_NO_DATA_CONSENT = "no data-processing consent"
@@ -136,3 +145,23 @@ def guest_find_existing(*, email: str = "", phone: str = "") -> Guest | None:
     if phone:
         match |= Q(phone=phone, phone_valid=True)
     return Guest.objects.filter(match).order_by("-stay_count", "pk").first()
+
+
+def guest_by_external_id(*, source: str, external_id: str) -> Guest | None:
+    """The guest ``source`` calls ``external_id``, or None."""
+    ref = (
+        GuestExternalId.objects.select_related("guest")
+        .filter(source=source, external_id=external_id)
+        .first()
+    )
+    return ref.guest if ref else None
+
+
+def reservation_by_external_id(*, source: str, external_id: str) -> Reservation | None:
+    """The reservation ``source`` calls ``external_id``, or None."""
+    ref = (
+        ReservationExternalId.objects.select_related("reservation")
+        .filter(source=source, external_id=external_id)
+        .first()
+    )
+    return ref.reservation if ref else None

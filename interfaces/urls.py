@@ -29,5 +29,12 @@ urlpatterns = [
     path("", include("interfaces.operator.urls")),
     path("desk/", include("interfaces.frontdesk.urls")),
     path("campaigns/", include("interfaces.marketing.urls")),
+    path("analytics/", include("interfaces.analytics.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("inbox/", include("interfaces.inbox.urls")),
+    path("api/v1/", include("interfaces.api.urls")),
+    path("settings/api-keys/", include("interfaces.api.screen_urls")),
+    path("webhooks/", include("interfaces.webhooks.urls")),
+    path("imports/", include("interfaces.imports.urls")),
+    path("", include("interfaces.mews.urls")),
 ]

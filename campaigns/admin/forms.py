@@ -13,7 +13,7 @@ from channels_out.models import ChannelAccount
 from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
 
 from ..gallery import gallery_templates
-from ..models import Campaign, CampaignStep, MessageVariant
+from ..models import Campaign, CampaignStep, MessageVariant, StayChange
 from ..models import campaign as definition
 from ..rendering import validate_variant
 from ..validation import definition_errors
@@ -47,6 +47,13 @@ class CampaignForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Reservations source only. None ticked: every stay not cancelled or a no-show.",
+    )
+
+    stay_changes = forms.MultipleChoiceField(
+        choices=StayChange.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="“Reservation modified” only. None ticked: dates, room or number of guests.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

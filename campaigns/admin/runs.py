@@ -227,6 +227,7 @@ class CampaignSettingsAdmin(admin.ModelAdmin):
     )
     fieldsets = (
         ("Times", {"fields": ("daily_fallback_time", "arrival_time")}),
+        ("Survey", {"fields": ("survey_url",)}),
         (
             "Four-eyes approval",
             {

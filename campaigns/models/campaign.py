@@ -15,6 +15,8 @@ from django_countries.fields import CountryField
 
 from guests.models import ConsentPurpose, ContactChannel
 
+from ..survey import validate_survey_url
+
 
 class Source(models.TextChoices):
     """The table the audience is drawn from (seed 000 "Kaynak tablo")."""
@@ -33,14 +35,44 @@ class Trigger(models.TextChoices):
     CHECK_IN = "check_in", _("Check-in")
     CHECK_OUT = "check_out", _("Check-out")
     CANCELLATION = "cancellation", _("Cancellation")
+    RESERVATION_MODIFIED = "reservation_modified", _("Reservation modified")
+    NO_SHOW = "no_show", _("No-show")
+    FACILITY_BOOKED = "facility_booked", _("Facility booking made (confirmation)")
+    FACILITY_CANCELLED = "facility_cancelled", _("Facility booking cancelled")
     DAILY = "daily", _("Daily, after the night audit")
     HOURLY = "hourly", _("Hourly, on the hour")
     ONCE = "once", _("Once, at a scheduled date and time")
 
 
-EVENT_TRIGGERS = frozenset(
-    {Trigger.RESERVATION_CREATED, Trigger.CHECK_IN, Trigger.CHECK_OUT, Trigger.CANCELLATION}
+# Events that happen to one reservation, and to one spa/restaurant/event booking (seed 003).
+RESERVATION_EVENTS = frozenset(
+    {
+        Trigger.RESERVATION_CREATED,
+        Trigger.CHECK_IN,
+        Trigger.CHECK_OUT,
+        Trigger.CANCELLATION,
+        Trigger.RESERVATION_MODIFIED,
+        Trigger.NO_SHOW,
+    }
 )
+FACILITY_EVENTS = frozenset({Trigger.FACILITY_BOOKED, Trigger.FACILITY_CANCELLED})
+EVENT_TRIGGERS = RESERVATION_EVENTS | FACILITY_EVENTS
+
+
+class StayChange(models.TextChoices):
+    """What a "reservation modified" campaign listens to (seed 000: the stay was changed)."""
+
+    DATES = "dates", _("Dates")
+    ROOM = "room", _("Room")
+    GUESTS = "guests", _("Number of guests")
+
+
+# The reservation fields behind each kind of change.
+STAY_CHANGE_FIELDS = {
+    StayChange.DATES: frozenset({"arrival", "departure"}),
+    StayChange.ROOM: frozenset({"room_type", "room_number"}),
+    StayChange.GUESTS: frozenset({"adults", "children"}),
+}
 
 
 class Timing(models.TextChoices):
@@ -48,12 +80,24 @@ class Timing(models.TextChoices):
 
     NONE = "", _("At the trigger")
     DAYS_BEFORE_ARRIVAL = "days_before_arrival", _("N days before arrival")
+    ARRIVAL_DAY = "arrival_day", _("On the day of arrival")
+    DAYS_AFTER_ARRIVAL = "days_after_arrival", _("N days after arrival (mid-stay)")
+    DAYS_BEFORE_DEPARTURE = "days_before_departure", _("N days before departure")
     DAYS_AFTER_DEPARTURE = "days_after_departure", _("N days after departure")
     HOURS_BEFORE_ARRIVAL = "hours_before_arrival", _("N hours before arrival")
+    HOURS_AFTER_CHECK_OUT = "hours_after_check_out", _("N hours after check-out")
     HOURS_BEFORE_START = "hours_before_start", _("N hours before the facility booking")
     DAYS_BEFORE_START = "days_before_start", _("N days before the facility booking / event")
     DAYS_AFTER_START = "days_after_start", _("N days after the facility booking / event")
     BIRTHDAY = "birthday", _("On the guest's birthday")
+
+
+class Recipients(models.TextChoices):
+    """Who of a stay a reservations campaign writes to (seed 000: "to guests who check in")."""
+
+    BOOKER = "booker", _("The booker only")
+    ADULTS = "adults", _("Every adult guest of the stay")
+    OWN_CONTACT = "own_contact", _("Each guest of the stay with a contact of his own")
 
 
 class BirthdayFilter(models.TextChoices):
@@ -87,6 +131,27 @@ class Campaign(models.Model):
         default=ConsentPurpose.SERVICE,
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+    recipients = models.CharField(
+        _("recipients"),
+        max_length=12,
+        choices=Recipients.choices,
+        default=Recipients.BOOKER,
+        help_text=_(
+            "Reservations only: the booker, every adult on the stay (companions too), or each "
+            "guest whose address on the first channel is his own. One message per person, in his "
+            "language, with his own consent."
+        ),
+    )
+    survey_url = models.CharField(
+        _("survey link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The address @SURVEY links to, e.g. https://survey.example.com/s/4Hq?booking={resno}&lang={language} "
+            "({resno}, {guest}, {language}, {arrival}, {departure}, {room} are filled per guest). "
+            "Empty: the hotel's survey link in Campaign settings."
+        ),
+    )
 
     # --- trigger and timing (C2, C3) ---------------------------------------------------------
     trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
@@ -99,11 +164,28 @@ class Campaign(models.Model):
         validators=[MaxValueValidator(366)],
         help_text=_("The N of the timing (days or hours)."),
     )
+    send_time = models.TimeField(
+        _("send at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Daily campaigns: the hotel-time hour the day's messages go (e.g. 10:00); empty: right "
+            "after the night audit. Quiet hours in the guest's time still apply."
+        ),
+    )
     scheduled_at = models.DateTimeField(null=True, blank=True, help_text=_("For “once” campaigns."))
     catch_up = models.BooleanField(
         default=False,
         help_text=_(
             "A record booked after its moment (e.g. 3 days before arrival) still gets the message at the next tick."
+        ),
+    )
+    stay_changes = models.JSONField(
+        _("changes that count"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "“Reservation modified” only: which changes send the message (none ticked: dates, room or number of guests)."
         ),
     )
 
@@ -245,6 +327,11 @@ class Campaign(models.Model):
             return []
         return list(self.variants.all())  # the prefetched ones when prefetched
 
+    def hears_changes(self, fields: set[str] | frozenset[str]) -> bool:
+        """Tell whether a change of the reservation's ``fields`` counts for this campaign."""
+        kinds = self.stay_changes or StayChange.values
+        return any(STAY_CHANGE_FIELDS[StayChange(kind)] & set(fields) for kind in kinds)
+
     def is_valid_on(self, day: dt.date) -> bool:
         """Tell whether ``day`` falls in the validity range."""
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -262,8 +349,18 @@ BASIC_FIELDS = (
     "valid_until",
     "purpose",
     "source",
+    "recipients",
+    "survey_url",
 )
-TRIGGER_FIELDS = ("trigger", "timing", "offset", "scheduled_at", "catch_up")
+TRIGGER_FIELDS = (
+    "trigger",
+    "timing",
+    "offset",
+    "send_time",
+    "scheduled_at",
+    "catch_up",
+    "stay_changes",
+)
 STAY_FILTERS = (
     "reservation_statuses",
     "repeat_guests_only",
@@ -397,6 +494,16 @@ class CampaignSettings(models.Model):
     )
     approval_recipient_threshold = models.PositiveIntegerField(
         default=1000, help_text="Operator sends to more recipients need a manager's approval."
+    )
+    survey_url = models.CharField(
+        _("survey link"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The address @SURVEY links to in every campaign that names none, e.g. "
+            "https://survey.example.com/s/4Hq?booking={resno}&lang={language}."
+        ),
+        validators=[validate_survey_url],
     )
 
     class Meta:

@@ -26,6 +26,16 @@ class TriggerEvent(models.Model):
     reservation = models.ForeignKey(
         "guests.Reservation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    facility_booking = models.ForeignKey(
+        "guests.FacilityBooking",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    changed_fields = models.JSONField(
+        default=list, blank=True, help_text="For “reservation modified”: the fields that changed."
+    )
     business_date = models.DateField(null=True, blank=True)
     campaign = models.ForeignKey(
         Campaign,
@@ -33,7 +43,7 @@ class TriggerEvent(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="For a one-off campaign: which one is due.",
+        help_text="For a one-off campaign, or a daily one with its own send time: which one is due.",
     )
     occurred_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)

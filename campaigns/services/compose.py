@@ -17,8 +17,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from channels_out.models import MessagingPolicy, SkipReason
-from channels_out.policy import Skip
+from channels_out.models import SkipReason
+from channels_out.policy import Address, Skip, resolve_address
 from channels_out.services import MessageRequest, Step
 from crm_messaging.actors import Actor
 from guests.links import guest_links
@@ -29,6 +29,7 @@ from ..models import (
     CampaignRun,
     CampaignSettings,
     MessageVariant,
+    Recipients,
     Source,
     Timing,
     Trigger,
@@ -42,6 +43,10 @@ from ..rendering import (
     choose_variant,
     compile_variant,
 )
+from ..survey import survey_url
+
+# "Every adult guest of the stay": companions this old or older (or of unknown age).
+ADULT_AGE = 18
 
 # The key of a message not yet queued by a run: an operator or one-off send is keyed by its
 # run (a new moment each time), so no logged message can have it.
@@ -60,13 +65,55 @@ def record_parts(
 
 
 def dedupe_key(
-    campaign: Campaign, record: Any, occurrence: Occurrence, run: CampaignRun | None
+    campaign: Campaign,
+    record: Any,
+    occurrence: Occurrence,
+    run: CampaignRun | None,
+    companion: Guest | None = None,
 ) -> str:
-    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1)."""
+    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1); a
+    companion of the stay is his own recipient (``…:guest:<id>:…``)."""
     moment = occurrence_key(
         campaign, record, occurrence, run_id=run.pk if run is not None else UNSENT_RUN
     )
-    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{moment}"
+    person = f"guest:{companion.pk}:" if companion is not None else ""
+    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{person}{moment}"
+
+
+def stay_recipients(campaign: Campaign, record: Any, *, channel: str, day: dt.date) -> list[Guest]:
+    """Who of ``record`` gets the campaign's message: its guest, and for a reservations
+    campaign that says so the stay's companions.
+
+    *Every adult*: each companion 18 or older on ``day`` (one without a birth date counts as
+    an adult). *Each with his own contact*: each companion whose address on ``channel`` is
+    valid and nobody's before him on the stay (a family sharing the booker's phone gets one
+    message). The booker always comes first.
+    """
+    guest, reservation, _booking = record_parts(campaign, record)
+    if reservation is None or campaign.recipients == Recipients.BOOKER:
+        return [guest]
+    chosen, seen = [guest], {guest.pk}
+    taken = {_address(guest, channel)} - {""}
+    for companion in reservation.companions.all():
+        if companion.pk in seen:
+            continue
+        if campaign.recipients == Recipients.ADULTS:
+            age = companion.age_on(day)
+            if age is not None and age < ADULT_AGE:
+                continue
+        else:
+            address = _address(companion, channel)
+            if not address or address in taken:
+                continue
+            taken.add(address)
+        chosen.append(companion)
+        seen.add(companion.pk)
+    return chosen
+
+
+def _address(guest: Guest, channel: str) -> str:
+    found = resolve_address(channel=channel, guest=guest, to="")
+    return found.to if isinstance(found, Address) else ""
 
 
 def record_context(
@@ -76,11 +123,13 @@ def record_context(
     hotel: Hotel,
     language: str,
     links: Mapping[str, str] | None = None,
+    person: Guest | None = None,
 ) -> dict[str, Any]:
-    """What the message's template sees for an audience record, in ``language``."""
+    """What the message's template sees for an audience record, in ``language``; ``person``
+    is the guest it is written to when not the record's own (a companion of the stay)."""
     guest, reservation, facility_booking = record_parts(campaign, record)
     return build_context(
-        guest=guest,
+        guest=person or guest,
         reservation=reservation,
         facility_booking=facility_booking,
         hotel=hotel,
@@ -109,10 +158,24 @@ def message_step(
     )
 
 
-def links_for(campaign: Campaign, guest: Guest, channel: str) -> dict[str, str]:
-    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE) and the portal (@PORTAL)."""
+def links_for(
+    campaign: Campaign,
+    guest: Guest,
+    channel: str,
+    *,
+    survey: str = "",
+    reservation: Reservation | None = None,
+    language: str = "",
+) -> dict[str, str]:
+    """Links a message may carry: the guest's own unsubscribe link (@UNSUBSCRIBE), the portal
+    (@PORTAL) and, when ``survey`` names an address template, the survey (@SURVEY)."""
     links = guest_links()
-    return {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+    found = {"unsubscribe": links.unsubscribe_url(guest, channel), "portal": links.portal_url()}
+    if survey:
+        found["survey"] = survey_url(
+            survey, guest=guest, reservation=reservation, language=language
+        )
+    return found
 
 
 def link_secrets(guest: Guest, channel: str) -> tuple[str, ...]:
@@ -129,6 +192,13 @@ def _expires_at(
         return dt.datetime.combine(record.arrival, arrival_time, tzinfo=zone)
     if campaign.timing in (Timing.HOURS_BEFORE_START, Timing.DAYS_BEFORE_START):
         return record.starts_at
+    if campaign.timing == Timing.ARRIVAL_DAY:
+        return dt.datetime.combine(record.arrival + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    if campaign.timing in (Timing.DAYS_AFTER_ARRIVAL, Timing.DAYS_BEFORE_DEPARTURE):
+        # A message for the stay is pointless once the guest has left.
+        return dt.datetime.combine(
+            record.departure + dt.timedelta(days=1), dt.time.min, tzinfo=zone
+        )
     if campaign.timing == Timing.BIRTHDAY:
         return dt.datetime.combine(occurrence.day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     return occurrence.at + dt.timedelta(days=2)
@@ -168,8 +238,9 @@ class Composer:
         trigger = trigger or (run.trigger if run is not None else campaign.trigger)
         self.automatic = trigger != Trigger.OPERATOR
         self.hotel = Hotel.load()
-        self.sms_on = MessagingPolicy.load().sms_notifications_enabled
-        self.arrival_time = CampaignSettings.load().arrival_time
+        house = CampaignSettings.load()
+        self.arrival_time = house.arrival_time
+        self.survey = campaign.survey_url or house.survey_url
         self.steps = campaign.plan_steps()
         self.variants = campaign.message_variants()
         self._compiled: dict[int, CompiledVariant | RenderError] = {}
@@ -187,17 +258,27 @@ class Composer:
             raise found
         return found
 
-    def compose(self, record: Any) -> Composed:
-        """Return ``record``'s request: its plan and rendered message, or the skip that says why not."""
+    def compose_all(self, record: Any) -> list[Composed]:
+        """Return the requests of everyone ``record`` reaches (``stay_recipients``): the
+        record's guest, and the companions the campaign writes to, each his own message."""
+        channel = self.steps[0].channel if self.steps else ContactChannel.SMS
+        people = stay_recipients(self.campaign, record, channel=channel, day=self.occurrence.day)
+        own = people[0]
+        return [self.compose(record, person=None if p is own else p) for p in people]
+
+    def compose(self, record: Any, *, person: Guest | None = None) -> Composed:
+        """Return ``record``'s request — to ``person`` when a companion of the stay, else to the
+        record's guest: its plan and rendered message, or the skip that says why not."""
         campaign, steps = self.campaign, self.steps
         guest, reservation, facility_booking = record_parts(campaign, record)
+        guest = person or guest
         variant = choose_variant(self.variants, guest.language)
         common: dict[str, Any] = {
             "purpose": campaign.purpose,
             "guest": guest,
             "reservation": reservation,
             "facility_booking": facility_booking,
-            "dedupe_key": dedupe_key(campaign, record, self.occurrence, self.run),
+            "dedupe_key": dedupe_key(campaign, record, self.occurrence, self.run, person),
             "origin": self.run,
             "source": "campaign",
             "user": self.user,
@@ -219,9 +300,25 @@ class Composer:
         try:
             compiled = self._compile(variant)
             # The guest's own links are signed per guest: only for a message that shows them.
-            links = links_for(campaign, guest, steps[0].channel) if compiled.uses_links else None
+            links = (
+                links_for(
+                    campaign,
+                    guest,
+                    steps[0].channel,
+                    survey=self.survey,
+                    reservation=reservation,
+                    language=variant.language,
+                )
+                if compiled.uses_links
+                else None
+            )
             context = record_context(
-                campaign, record, hotel=self.hotel, language=variant.language, links=links
+                campaign,
+                record,
+                hotel=self.hotel,
+                language=variant.language,
+                links=links,
+                person=person,
             )
             rendered = compiled.render(context)
         except RenderError as exc:
@@ -237,29 +334,13 @@ class Composer:
                 variant=variant,
                 failure=str(exc),
             )
-        plan = self._plan(variant, rendered)
-        if not plan:
-            request = MessageRequest(
-                steps=[Step(channel=ContactChannel.SMS, account=steps[0].account)],
-                language=variant.language,
-                skip=Skip(
-                    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
-                ),
-                **common,
-            )
-        else:
-            request = MessageRequest(
-                steps=plan,
-                language=variant.language,
-                secrets=link_secrets(guest, steps[0].channel) if links else (),
-                **common,
-            )
+        # The hotel's automatic-SMS switch (seed 001) is applied by the sender, to SMS steps
+        # and Viber's SMS fallback alike (``automatic``).
+        request = MessageRequest(
+            steps=[message_step(step, variant, rendered) for step in steps],
+            language=variant.language,
+            secrets=link_secrets(guest, steps[0].channel) if links else (),
+            automatic=self.automatic,
+            **common,
+        )
         return Composed(record, guest, request, variant=variant, rendered=rendered)
-
-    def _plan(self, variant: MessageVariant, rendered: Rendered) -> list[Step]:
-        return [
-            message_step(step, variant, rendered)
-            for step in self.steps
-            # The hotel may switch automatic SMS off (seed 001).
-            if not (self.automatic and not self.sms_on and step.channel == ContactChannel.SMS)
-        ]

@@ -14,16 +14,34 @@ from django.utils import timezone
 from guests.models import Hotel
 
 from ..audiences import audience
-from ..models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, TriggerEvent
+from ..models import (
+    EVENT_TRIGGERS,
+    FACILITY_EVENTS,
+    Campaign,
+    CampaignRun,
+    Trigger,
+    TriggerEvent,
+)
 from ..occurrences import Occurrence
 from .operator import estimate
 from .runs import run_finish, run_launch, run_open, run_send_chunk
 
 
 def _campaigns_for(event: TriggerEvent) -> list[Campaign]:
-    if event.kind == Trigger.ONCE:
-        return [event.campaign] if event.campaign and event.campaign.is_active else []
-    return list(Campaign.objects.filter(is_active=True, trigger=event.kind))
+    if event.campaign is not None:
+        # A one-off campaign, or a daily one at its own send time.
+        own = event.campaign
+        return [own] if own.is_active and own.trigger == event.kind else []
+    listening = Campaign.objects.filter(is_active=True, trigger=event.kind)
+    if event.kind == Trigger.DAILY:
+        # A daily campaign with a send time goes at that time, by an event of its own.
+        listening = listening.filter(send_time__isnull=True)
+    campaigns = list(listening)
+    if event.kind == Trigger.RESERVATION_MODIFIED:
+        # Each campaign says which changes count (dates, room, number of guests).
+        changed = set(event.changed_fields)
+        campaigns = [campaign for campaign in campaigns if campaign.hears_changes(changed)]
+    return campaigns
 
 
 def _occurrence_for(event: TriggerEvent) -> Occurrence:
@@ -35,9 +53,15 @@ def _occurrence_for(event: TriggerEvent) -> Occurrence:
     if event.kind == Trigger.ONCE:
         assert event.campaign is not None and event.campaign.scheduled_at is not None
         return Occurrence.once(event.campaign.scheduled_at)
+    business_date = Hotel.load().business_date
+    if event.kind in FACILITY_EVENTS:
+        assert event.facility_booking_id is not None
+        return Occurrence.event(event.kind, event.facility_booking_id, business_date=business_date)
     assert event.reservation_id is not None
+    # A modification can happen again: each is its own moment, named by the event's key.
+    change = event.key.rpartition(":")[2] if event.kind == Trigger.RESERVATION_MODIFIED else ""
     return Occurrence.event(
-        event.kind, event.reservation_id, business_date=Hotel.load().business_date
+        event.kind, event.reservation_id, business_date=business_date, change=change
     )
 
 

@@ -9,6 +9,6 @@ write-only (``ChannelAccountForm``).
 Importing this package registers every admin class.
 """
 
-from . import accounts, credits, log
+from . import accounts, credits, email, log, mailboxes
 
-__all__ = ["accounts", "credits", "log"]
+__all__ = ["accounts", "credits", "email", "log", "mailboxes"]

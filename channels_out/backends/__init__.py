@@ -24,6 +24,15 @@ BACKENDS: dict[str, tuple[str, str]] = {
         "Twilio WhatsApp",
     ),
     "vonage_viber": ("channels_out.backends.viber.VonageViberBackend", "Vonage Messages (Viber)"),
+    "netgsm": ("channels_out.backends.netgsm.NetgsmBackend", "NetGSM SMS"),
+    "anymail_amazon_ses": (
+        "channels_out.backends.anymail.AmazonSesBackend",
+        "Amazon SES (anymail)",
+    ),
+    "anymail_mailgun": ("channels_out.backends.anymail.MailgunBackend", "Mailgun (anymail)"),
+    "anymail_sendgrid": ("channels_out.backends.anymail.SendGridBackend", "SendGrid (anymail)"),
+    "anymail_postmark": ("channels_out.backends.anymail.PostmarkBackend", "Postmark (anymail)"),
+    "anymail_brevo": ("channels_out.backends.anymail.BrevoBackend", "Brevo (anymail)"),
     "sandbox": ("channels_out.backends.sandbox.SandboxBackend", "Sandbox (simulated provider)"),
     "locmem": ("channels_out.backends.locmem.LocmemBackend", "In-memory (tests)"),
 }

@@ -14,6 +14,7 @@ status service do, so the rules for retries, statuses and credits live in one pl
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +29,7 @@ from crm_messaging.phones import InvalidPhone, normalise_phone
 
 if TYPE_CHECKING:
     from ..models import ChannelAccount, OutboundMessage
+    from ..services.email_replies import InboundEmail
 
 
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -110,6 +112,15 @@ class StatusUpdate:
     # Vonage's client_ref): finds the row even if the receipt beats our own "sent" write.
     message_ref: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    # E-mail providers' tracking (anymail's normalised words): the event (delivered, bounced,
+    # deferred, opened, clicked, complained, unsubscribed …), whether a bounce is "hard" or
+    # "soft", the address it concerns, the link clicked, the reader's user agent and when.
+    event: str = ""
+    bounce: str = ""
+    recipient: str = ""
+    url: str = ""
+    user_agent: str = ""
+    at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,8 @@ class Inbound:
     body: str
     channel: str
     payload: dict[str, Any] = field(default_factory=dict)
+    # When the guest sent it, by the provider's clock (None: when it reached us).
+    sent_at: dt.datetime | None = None
 
 
 class WebhookRejected(Exception):
@@ -173,6 +186,15 @@ class Backend:
         except ValidationError as exc:
             return exc.messages[0]
         return None
+
+    # --- checking an account ------------------------------------------------------------------
+    def check_credentials(self) -> str:
+        """Prove the account's login works without sending anything; return what was checked.
+
+        Raise ``TransportError`` saying what failed; ``NotImplementedError`` when this provider
+        offers no way to check without sending.
+        """
+        raise NotImplementedError(f"{self.label} cannot be checked without sending a message.")
 
     # --- sending ----------------------------------------------------------------------------
     def open(self) -> None:
@@ -277,12 +299,28 @@ class Backend:
             payload=payload or {},
         )
 
+    # Providers without delivery webhooks (NetGSM) are asked: the receipt poll calls
+    # ``fetch_statuses`` for the account's messages still waiting for a receipt.
+    polls_receipts: ClassVar[bool] = False
+
+    def fetch_statuses(self, provider_ids: list[str]) -> list[StatusUpdate]:
+        """Ask the provider about these messages; return the receipts it has (``status_update``).
+
+        Raise ``TransportError`` when it cannot be asked now.
+        """
+        return []
+
     def parse_status_webhook(self, request: HttpRequest) -> list[StatusUpdate]:
         """Read delivery receipts from a verified status webhook (use ``status_update``)."""
         return []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
         """Read inbound messages from a verified inbound webhook."""
+        return []
+
+    def parse_inbound_emails(self, request: HttpRequest) -> list[InboundEmail]:
+        """Read e-mails from a verified inbound webhook (an ESP's inbound route); they are
+        recorded as the guests' e-mail replies."""
         return []
 
     def inbound_response(self) -> HttpResponse:

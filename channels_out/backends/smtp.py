@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
-from django.core.mail.utils import DNS_NAME
 
 from guests.models import ContactChannel
 
-from ..models.accounts import sanitise_from_name
+from ..mail_ids import new_message_id
+from ..models.accounts import EngagementTracking, sanitise_from_name
+from ..services.bounces import verp_address
 from ..text import html_to_text
+from ..tracking import tracked_html
 from .base import Accepted, Backend, TransportError
 
 if TYPE_CHECKING:
@@ -155,6 +157,18 @@ class SmtpBackend(Backend):
         if self._broken is not None:
             self._drop()
 
+    def check_credentials(self) -> str:
+        """Connect (STARTTLS or implicit TLS as set), log in if a user name is set, and leave."""
+        self.open()
+        broken = self._broken
+        self.close()
+        if broken is not None:
+            raise broken
+        where = f"{self.account.host}:{self.port}"
+        if self.account.username:
+            return f"logged in to {where} as {self.account.username}"
+        return f"connected to {where} (no login set)"
+
     def _drop(self) -> None:
         if self._mail is not None:
             try:
@@ -172,30 +186,31 @@ class SmtpBackend(Backend):
         return formataddr((sanitise_from_name(self.account.sender_name), self.account.sender))
 
     def message_id(self) -> str:
-        domain = self.account.sender.rpartition("@")[2]
-        try:
-            domain = domain.encode("idna").decode("ascii") if domain else ""
-        except UnicodeError:
-            domain = ""
-        return make_msgid(domain=domain or DNS_NAME.get_fqdn())
+        return new_message_id(self.account.sender)
 
     def build_request(self, message: OutboundMessage) -> EmailMultiAlternatives:
-        """Return the e-mail for ``message``; its Message-ID header is new each time."""
+        """Return the e-mail for ``message`` with the Message-ID it was logged with (a new one
+        for a row logged without)."""
         headers = {
             name: str(value)
             for name, value in (message.headers or {}).items()
             if name.lower() not in RESERVED_HEADERS
         }
-        headers["Message-ID"] = self.message_id()
+        headers["Message-ID"] = message.email_message_id or self.message_id()
+        # The envelope sender is the message's own return path (VERP): a bounce names it.
+        headers["From"] = self.from_address
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body or html_to_text(message.html_body),
-            from_email=self.from_address,
+            from_email=verp_address(message, self.account),
             to=[message.to],
             headers=headers,
         )
         if message.html_body:
-            email.attach_alternative(message.html_body, "text/html")
+            html = message.html_body
+            if message.tracked and self.account.engagement_tracking == EngagementTracking.OURS:
+                html = tracked_html(message, html)
+            email.attach_alternative(html, "text/html")
         return email
 
     def transmit(self, request: EmailMultiAlternatives, message: OutboundMessage) -> None:

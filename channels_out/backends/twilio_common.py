@@ -206,6 +206,16 @@ class TwilioBackend(Backend):
                 ) from exc
         return self._client
 
+    def check_credentials(self) -> str:
+        """Read the account resource (``GET /2010-04-01/Accounts/{sid}.json``): it needs the credentials, sends nothing."""
+        try:
+            found = self.client.api.v2010.accounts(self.account.account_id).fetch()
+        except TwilioException as exc:
+            raise self._api_error(exc) from exc
+        finally:
+            self.close()
+        return f"Twilio account {found.sid} is {found.status}"
+
     def _remember_response(self, response: requests.Response) -> None:
         self._last_response = response
 

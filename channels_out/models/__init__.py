@@ -1,7 +1,15 @@
 """Models of the sender layer, re-exported."""
 
-from .accounts import ChannelAccount, sanitise_from_name
+from .accounts import ChannelAccount, EngagementTracking, sanitise_from_name
 from .credits import CreditBalance, CreditOrder, LedgerEntry, MessagingPolicy, PriceRule
+from .email import (
+    Engagement,
+    EngagementKind,
+    SoftBounceRun,
+    Suppression,
+    SuppressionReason,
+)
+from .mailboxes import ReplyMailbox
 from .messages import (
     FINAL_STATUSES,
     STATUS_RANK,
@@ -21,13 +29,20 @@ __all__ = [
     "CreditBalance",
     "CreditOrder",
     "DeliveryEvent",
+    "Engagement",
+    "EngagementKind",
+    "EngagementTracking",
     "Hold",
     "InboundMessage",
     "LedgerEntry",
     "MessagingPolicy",
     "OutboundMessage",
     "PriceRule",
+    "ReplyMailbox",
     "SkipReason",
+    "SoftBounceRun",
+    "Suppression",
+    "SuppressionReason",
     "Status",
     "sanitise_from_name",
     "statuses_below",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm_messaging.phones import InvalidPhone, normalise_phone
 from guests.models import ContactChannel
@@ -36,6 +39,14 @@ def validate_from_name(value: str) -> None:
             f"The sender name contains a character an e-mail header cannot carry ({code}).",
             code="header_injection",
         )
+
+
+class EngagementTracking(models.TextChoices):
+    """Who tracks opens and clicks of an e-mail account's tracked messages (E3)."""
+
+    OURS = "ours", _("Our pixel and signed redirects")
+    ESP = "esp", _("The provider's own tracking")
+    OFF = "off", _("No tracking")
 
 
 class ChannelAccount(models.Model):
@@ -86,6 +97,25 @@ class ChannelAccount(models.Model):
         help_text="Leave empty for the provider's own endpoint; set for a regional edge.",
     )
 
+    # E-mail service providers (django-anymail).
+    region = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Amazon SES: the AWS region (e.g. eu-west-1).",
+    )
+    esp_stream = models.CharField(
+        "configuration set / message stream",
+        max_length=100,
+        blank=True,
+        help_text="Amazon SES: the configuration set that publishes events; Postmark: the message stream.",
+    )
+    engagement_tracking = models.CharField(
+        max_length=10,
+        choices=EngagementTracking.choices,
+        default=EngagementTracking.OURS,
+        help_text="E-mail: who tracks opens and clicks of tracked messages.",
+    )
+
     # Write-only secrets.
     secret = EncryptedTextField(
         blank=True,
@@ -128,9 +158,21 @@ class ChannelAccount(models.Model):
         help_text="SMS: appended to marketing messages, e.g. “STOP: reply STOP”.",
     )
     auto_reply = models.TextField(
+        "away message",
         blank=True,
-        help_text="WhatsApp/SMS: answer to every inbound message, e.g. “This number does not take replies; "
-        "please call the hotel.” Empty: no answer.",
+        help_text="WhatsApp/SMS/Viber: the answer to an inbound message outside the staffed hours "
+        "below (at all hours when none are set), e.g. “The front desk answers from 08:00; please "
+        "call the hotel for anything urgent.” Empty: no answer.",
+    )
+    staffed_from = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Inbox: from this time (hotel time) staff answer, and no away message goes.",
+    )
+    staffed_until = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Inbox: until this time (hotel time); may be past midnight (08:00–02:00).",
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -179,10 +221,23 @@ class ChannelAccount(models.Model):
                 errors["fallback_account"] = "The fallback account must be an SMS account."
         if self.channel != ContactChannel.VIBER and self.ttl_seconds:
             errors["ttl_seconds"] = "Only Viber messages have a time to live."
+        if (self.staffed_from is None) != (self.staffed_until is None):
+            errors["staffed_until"] = "Give both ends of the staffed hours, or neither."
+        elif self.staffed_from is not None and self.staffed_from == self.staffed_until:
+            errors["staffed_until"] = "The staffed hours cannot start and end at the same time."
         for field, message in backend.account_errors(self).items():
             errors.setdefault(field, message)
         if errors:
             raise ValidationError(errors)
+
+    def is_staffed(self, at: dt.datetime) -> bool:
+        """Whether staff answer at ``at`` (hotel time); no hours set means never: the away
+        message then answers every inbound message, as the automatic answer always did."""
+        start, end = self.staffed_from, self.staffed_until
+        if start is None or end is None:
+            return False
+        now = timezone.localtime(at).time()
+        return start <= now < end if start < end else (now >= start or now < end)
 
     @property
     def ttl(self) -> int:

@@ -50,6 +50,10 @@ class CreditBalance(models.Model):
     available = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     reserved = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     updated_at = models.DateTimeField(auto_now=True)
+    # Crossings told (K5): since when the balance is under the low-balance threshold, and
+    # since when a reservation was refused for want of credits; None when not (any more).
+    low_since = models.DateTimeField(null=True, blank=True)
+    exhausted_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -127,6 +131,14 @@ class CreditOrder(models.Model):
     amount = models.DecimalField("invoice amount", max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     invoice_number = models.CharField(max_length=30, unique=True)
+    # The invoice's VAT, fixed when it is issued: ``amount`` is the net price.
+    vat_rate = models.DecimalField("VAT rate (%)", max_digits=5, decimal_places=2, default=ZERO)
+    vat_amount = models.DecimalField("VAT", max_digits=12, decimal_places=2, default=ZERO)
+    # Who the invoice is made out to, as it was when issued (the hotel's details by default).
+    buyer_name = models.CharField(max_length=200, blank=True)
+    buyer_address = models.TextField(blank=True)
+    buyer_tax_id = models.CharField("buyer's tax office and number", max_length=80, blank=True)
+    buyer_email = models.EmailField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVOICED)
     ordered_at = models.DateTimeField(default=timezone.now)
     ordered_by = models.ForeignKey(
@@ -150,6 +162,11 @@ class CreditOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number}: {self.credits} credits ({self.get_status_display()})"
+
+    @property
+    def total(self) -> Decimal:
+        """What the invoice asks for: the net amount plus VAT."""
+        return self.amount + self.vat_amount
 
 
 class MessagingPolicy(models.Model):
@@ -176,6 +193,18 @@ class MessagingPolicy(models.Model):
     credits_per_eur = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("10"))
     low_balance_threshold = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("100")
+    )
+    track_service_email = models.BooleanField(
+        "track opens and clicks of service e-mail",
+        default=False,
+        help_text="Marketing e-mail is tracked (where the guest did not refuse analytics); "
+        "service e-mail only when this is on.",
+    )
+    soft_bounce_limit = models.PositiveSmallIntegerField(
+        "soft bounces before suppression",
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="An address whose e-mails soft-bounce this many times in a row is suppressed.",
     )
 
     class Meta:

@@ -60,6 +60,7 @@ class SkipReason(models.TextChoices):
     OUTSIDE_WINDOW = "outside_window", _("Outside WhatsApp 24-hour window")
     EXPIRED = "expired", _("Expired before it could go")
     RENDER_ERROR = "render_error", _("Template could not be rendered")
+    SUPPRESSED = "suppressed", _("Address suppressed")
 
 
 class Hold(models.TextChoices):
@@ -81,7 +82,11 @@ class OutboundMessage(models.Model):
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
     purpose = models.CharField(
         max_length=20,
-        choices=[c for c in ConsentPurpose.choices if c[0] != ConsentPurpose.DATA_PROCESSING],
+        choices=[
+            c
+            for c in ConsentPurpose.choices
+            if c[0] in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING)
+        ],
     )
     # The foreign keys that lead a composite index below get no index of their own: every
     # status change of a message writes each of its indexes (see bench/send.py).
@@ -178,6 +183,16 @@ class OutboundMessage(models.Model):
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     provider_code = models.CharField(max_length=40, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
+    # E-mail: our Message-ID, fixed when the row is written, so a guest's reply (In-Reply-To,
+    # References) finds the message whichever provider carried it.
+    email_message_id = models.CharField("Message-ID", max_length=255, blank=True)
+
+    # E-mail engagement (E3): whether opens and clicks are tracked for this message, and the
+    # first human open, click and the complaint (for analytics; the events hold the detail).
+    tracked = models.BooleanField(default=False)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
 
     segments = models.PositiveSmallIntegerField(default=0)
     encoding = models.CharField(max_length=8, blank=True)
@@ -221,6 +236,11 @@ class OutboundMessage(models.Model):
             models.Index(fields=("origin_type", "origin_id"), name="outbound_origin_idx"),
             # The few rows still holding a full text: the sweeper's wipe finds them here.
             models.Index(fields=("status",), condition=~Q(sealed=""), name="outbound_sealed_idx"),
+            models.Index(
+                fields=("email_message_id",),
+                condition=~Q(email_message_id=""),
+                name="outbound_email_message_id_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -268,14 +288,17 @@ class DeliveryEvent(models.Model):
 
 
 class InboundMessage(models.Model):
-    """A message a guest sent us (SMS or WhatsApp): keywords, auto-replies, the WhatsApp window."""
+    """A message a guest sent us (SMS, WhatsApp, Viber, an e-mail reply): keywords, away
+    messages, the WhatsApp window, the conversations of the inbox."""
 
     account = models.ForeignKey(
         "channels_out.ChannelAccount", on_delete=models.PROTECT, related_name="inbound"
     )
     channel = models.CharField(max_length=10, choices=ContactChannel.choices)
-    provider_message_id = models.CharField(max_length=100)
-    from_number = models.CharField(max_length=40)
+    provider_message_id = models.CharField(max_length=255)
+    from_number = models.CharField(
+        "from", max_length=254, help_text="The sender's E.164 number, or e-mail address."
+    )
     guest = models.ForeignKey(
         "guests.Guest",
         null=True,
@@ -283,23 +306,35 @@ class InboundMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="inbound_messages",
     )
+    subject = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True)
     keyword = models.CharField(
         max_length=20, blank=True, help_text="STOP, START … when the body was one."
     )
+    in_reply_to = models.ForeignKey(
+        OutboundMessage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        help_text="E-mail: the message of ours this one answers.",
+    )
     received_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the guest sent it, by the provider's clock (the order of a conversation).",
+    )
 
     class Meta:
-        ordering = ("-received_at",)
+        ordering = ("-sent_at", "-pk")
         constraints = [
             models.UniqueConstraint(
                 fields=("account", "provider_message_id"), name="inbound_once_per_provider_id"
             ),
         ]
         indexes = [
-            models.Index(
-                fields=("from_number", "channel", "-received_at"), name="inbound_window_idx"
-            )
+            models.Index(fields=("from_number", "channel", "-sent_at"), name="inbound_window_idx"),
+            models.Index(fields=("guest", "-sent_at"), name="inbound_guest_idx"),
         ]
 
     def __str__(self) -> str:

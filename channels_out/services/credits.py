@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from crm_messaging.actors import Actor, acting_user, record_staff_action
+from crm_messaging.handoff import hand_off_on_commit
+from guests.models import Hotel
 
+from ..invoices import invoice_filename, invoice_pdf
 from ..ledger import InsufficientCredits, credits_add, credits_remove
 from ..models import CreditOrder, LedgerEntry, MessagingPolicy
+from .alerts import manager_addresses
 from .status import messages_resume_after_topup
 
+logger = logging.getLogger(__name__)
+
 MAX_ORDER_CREDITS = Decimal("1000000")
+CENT = Decimal("0.01")
+
+
+def credit_invoice_send(*, order: CreditOrder) -> int:
+    """E-mail ``order``'s invoice (PDF attached) to the managers; return how many were addressed.
+
+    Raises what the mail connection raises (the task retries).
+    """
+    recipients = manager_addresses()
+    if not recipients:
+        logger.warning("Invoice %s: no manager has an e-mail address to send it to.", order.pk)
+        return 0
+    context = {
+        "order": order,
+        "url": urljoin(settings.PUBLIC_BASE_URL, reverse("channels_out:credits")),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("channels_out/mail/invoice_subject.txt", context)
+        body = render_to_string("channels_out/mail/invoice.txt", context)
+    mail = EmailMessage(" ".join(subject.split()), body, to=recipients)
+    mail.attach(invoice_filename(order), invoice_pdf(order), "application/pdf")
+    mail.send(fail_silently=False)
+    return len(recipients)
 
 
 def _next_invoice_number() -> str:
@@ -31,10 +66,22 @@ def _next_invoice_number() -> str:
     return f"{prefix}{number:05d}"
 
 
-def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> CreditOrder:
-    """Order credits: issue an invoice at the house price (default 1 EUR = 10 credits), kept
-    in the order's history with the staff member who ordered it.
+def credit_order_create(
+    *,
+    credits: Decimal | int | str,
+    user: Actor = None,
+    buyer_name: str = "",
+    buyer_address: str = "",
+    buyer_tax_id: str = "",
+    buyer_email: str = "",
+) -> CreditOrder:
+    """Order credits: issue an invoice at the house price (default 1 EUR = 10 credits) plus
+    ``INVOICE_VAT_RATE`` VAT, kept in the order's history with the staff member who ordered it;
+    on commit the invoice (PDF) is e-mailed to the managers.
 
+    The invoice is made out to the buyer given, else to the hotel (its name, address and
+    e-mail as they are now). Numbers run without gaps per year (``CR-2026-00001`` …): a
+    number is taken only by an order that is committed, and cancelled orders keep theirs.
     Raises ValidationError for a quantity that is not a positive whole number of credits.
     """
     try:
@@ -52,17 +99,28 @@ def credit_order_create(*, credits: Decimal | int | str, user: Actor = None) -> 
                 % {"limit": f"{MAX_ORDER_CREDITS:,}"}
             }
         )
+    from ..tasks import credit_invoice_mail  # the task module imports this one
+
     rate = MessagingPolicy.load().credits_per_eur
-    amount = (quantity / rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    amount = (quantity / rate).quantize(CENT, rounding=ROUND_HALF_UP)
+    vat_rate = Decimal(settings.INVOICE_VAT_RATE)
+    hotel = Hotel.load()
     for _ in range(5):
         try:
             with transaction.atomic():
                 order = CreditOrder.objects.create(
                     credits=quantity,
                     amount=amount,
+                    vat_rate=vat_rate,
+                    vat_amount=(amount * vat_rate / 100).quantize(CENT, rounding=ROUND_HALF_UP),
+                    buyer_name=(buyer_name or hotel.name).strip()[:200],
+                    buyer_address=(buyer_address or hotel.address).strip(),
+                    buyer_tax_id=buyer_tax_id.strip()[:80],
+                    buyer_email=(buyer_email or hotel.email).strip(),
                     invoice_number=_next_invoice_number(),
                     ordered_by=acting_user(user),
                 )
+                hand_off_on_commit(credit_invoice_mail, order.pk)
                 record_staff_action(
                     user,
                     order,

@@ -36,6 +36,7 @@ from guests.models import (
 from .. import policy
 from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
 from ..limits import text_too_long
+from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
     DeliveryEvent,
@@ -67,6 +68,7 @@ FALLBACK_SKIPS = frozenset(
         SkipReason.NO_CONSENT,
         SkipReason.OPTED_OUT,
         SkipReason.OUTSIDE_WINDOW,
+        SkipReason.SUPPRESSED,
     }
 )
 
@@ -120,6 +122,9 @@ class MessageRequest:
     skip: policy.Skip | None = None
     # Codes and link tokens in the content: sent in full, stored masked (redaction.py).
     secrets: Sequence[str] = ()
+    # Sent by a trigger or a schedule, not by a person: the hotel's automatic-SMS switch
+    # (seed 001) applies — off, no SMS goes, neither an SMS step nor Viber's SMS fallback.
+    automatic: bool = False
 
 
 def default_account(channel: str) -> ChannelAccount | None:
@@ -268,9 +273,13 @@ def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
 
 
 def _expand_plan(
-    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup
+    steps: Sequence[Step], house: MessagingPolicy, accounts: AccountLookup, *, sms: bool = True
 ) -> list[Step]:
-    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only."""
+    """Apply the house switches: Viber with an SMS fallback gets that SMS step; Viber off → SMS only.
+
+    ``sms=False`` (automatic SMS switched off, for an automatic message) leaves out every SMS
+    step, the fallback SMS included; the plan may then be empty.
+    """
     plan: list[Step] = []
     for index, step in enumerate(steps):
         account = accounts.for_step(step)
@@ -279,21 +288,28 @@ def _expand_plan(
             and account is not None
             and account.fallback_account_id
         ):
-            sms = Step(
+            fallback = Step(
                 channel=ContactChannel.SMS,
                 account=account.fallback_account,
                 text=step.text,
                 to=step.to,
             )
             if not house.viber_first:
-                plan.append(sms)
+                plan.append(fallback)
                 continue
             plan.append(step)
             if not any(s.channel == ContactChannel.SMS for s in steps[index + 1 :]):
-                plan.append(sms)
+                plan.append(fallback)
             continue
         plan.append(step)
+    if not sms:
+        plan = [step for step in plan if step.channel != ContactChannel.SMS]
     return plan
+
+
+SMS_SWITCHED_OFF = policy.Skip(
+    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
+)
 
 
 # --- a message's history: every status change, receipt, retry and decision is an event ----------
@@ -418,6 +434,12 @@ def _build(
         fallback_plan=[s.as_plan_item() for s in rest],
         **common,
     )
+    if step.channel == ContactChannel.EMAIL:
+        # Fixed now, so a guest's reply names this row (services/email_replies.py).
+        message.email_message_id = new_message_id(account.sender)
+        reply_to = reply_address(message.email_message_id)
+        if reply_to and not any(name.lower() == "reply-to" for name in message.headers):
+            message.headers = {**message.headers, "Reply-To": reply_to}
     seal(message, secrets)
     return message
 
@@ -465,6 +487,12 @@ def message_rows_assess(
         key: policy.consent_skips(ids, purpose=key[0], channel=key[1])
         for key, ids in groups.items()
     }
+    suppressed = policy.suppressed_addresses(
+        [m.to for m in alive if m.channel == ContactChannel.EMAIL]
+    )
+    refused = policy.analytics_refused(
+        [m.guest_id for m in alive if m.guest_id and m.channel == ContactChannel.EMAIL]
+    )
     marketing = [m.guest_id for m in alive if m.guest_id and m.purpose == ConsentPurpose.MARKETING]
     counts = policy.recent_marketing_counts(marketing, policy=house)
     if planned:
@@ -487,6 +515,13 @@ def message_rows_assess(
             )
             continue
         skip = blocked.get((message.purpose, message.channel), {}).get(message.guest_id or 0)
+        if (
+            skip is None
+            and message.channel == ContactChannel.EMAIL
+            and message.to.lower() in suppressed
+            and message.source not in policy.ANSWER_SOURCES
+        ):
+            skip = policy.suppression_skip(message.to)
         if skip is None and message.purpose == ConsentPurpose.MARKETING and message.guest_id:
             skip = policy.frequency_skip(count=counts.get(message.guest_id, 0), policy=house)
             if skip is None and not _is_fallback(message):
@@ -503,6 +538,7 @@ def message_rows_assess(
         elif message.channel != ContactChannel.EMAIL:
             message.segments = 1
         message.credits = prices.cost(message.channel, message.country, message.segments)
+        message.tracked = policy.message_tracked(message, policy=house, refused=refused)
         quiet_until = policy.message_quiet_until(message, policy=house, at=now)
         if quiet_until is not None:
             message.not_before, message.hold = quiet_until, Hold.QUIET_HOURS
@@ -646,6 +682,7 @@ def message_rows_build(
     """
     content_types: dict[type, ContentType] = {}
     rows: list[OutboundMessage] = []
+    skips: list[policy.Skip | None] = []
     for request in requests:
         plan = list(request.steps)
         if not plan:
@@ -672,7 +709,11 @@ def message_rows_build(
                     % {"channel": ContactChannel(plan[0].channel).label}
                 }
             )
-        plan = _expand_plan(plan, house, accounts)
+        sms = not (request.automatic and not house.sms_notifications_enabled)
+        expanded = _expand_plan(plan, house, accounts, sms=sms)
+        # Nothing but SMS, switched off: the first step is logged as skipped, never dropped.
+        skip = request.skip if expanded else request.skip or SMS_SWITCHED_OFF
+        plan = expanded or plan[:1]
         origin = request.origin
         if origin is not None and type(origin) not in content_types:
             content_types[type(origin)] = ContentType.objects.get_for_model(origin)
@@ -702,9 +743,10 @@ def message_rows_build(
                 secrets=request.secrets,
             )
         )
-    for request, row in zip(requests, rows, strict=True):
-        if request.skip is not None:
-            _mark_skipped(row, request.skip)
+        skips.append(skip)
+    for skip, row in zip(skips, rows, strict=True):
+        if skip is not None:
+            _mark_skipped(row, skip)
             row.fallback_plan = []
     return rows
 

@@ -8,6 +8,14 @@ from .consent import (
     ConsentWording,
     ContactChannel,
     consent_channel_error,
+    consent_source_error,
+)
+from .external import (
+    EXTERNAL_ID_MAX_LENGTH,
+    SOURCE_PATTERN,
+    FacilityBookingExternalId,
+    GuestExternalId,
+    ReservationExternalId,
 )
 from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge, birth_date_error
 from .hotel import Hotel, NightAudit
@@ -31,6 +39,11 @@ from .reservation import (
 )
 
 __all__ = [
+    "EXTERNAL_ID_MAX_LENGTH",
+    "SOURCE_PATTERN",
+    "FacilityBookingExternalId",
+    "GuestExternalId",
+    "ReservationExternalId",
     "PROFILE_FIELDS",
     "Agency",
     "AppendOnlyError",
@@ -58,5 +71,6 @@ __all__ = [
     "StayType",
     "consent_channel_error",
     "birth_date_error",
+    "consent_source_error",
     "stay_errors",
 ]

@@ -28,6 +28,11 @@ class ConsentPurpose(models.TextChoices):
     DATA_PROCESSING = "data_processing", _("Data processing (KVKK/GDPR)")
     SERVICE = "service", _("Service messages")
     MARKETING = "marketing", _("Marketing messages")
+    ANALYTICS = "analytics", _("Engagement analytics (opens and clicks)")
+
+
+# Purposes that cover every channel and name none.
+CHANNEL_FREE_PURPOSES = (ConsentPurpose.DATA_PROCESSING, ConsentPurpose.ANALYTICS)
 
 
 class ConsentSource(models.TextChoices):
@@ -37,6 +42,24 @@ class ConsentSource(models.TextChoices):
     IMPORT = "import", _("Import")
     INBOUND_KEYWORD = "inbound_keyword", _("Inbound keyword (STOP/START)")
     UNSUBSCRIBE_LINK = "unsubscribe_link", _("Unsubscribe link")
+    COMPLAINT = "complaint", _("Spam complaint")
+    PROVIDER_UNSUBSCRIBE = "provider_unsub", _("Unsubscribed at the e-mail provider")
+    # Stored as "api:<key name>": which integration stated it.
+    API = "api", _("API")
+
+
+def consent_source_error(source: str) -> str:
+    """Say why ``source`` is no consent source, or return "" when it is one: a listed source,
+    or "api:<name>" naming the integration (API key) that stated the consent."""
+    if source in ConsentSource.values and source != ConsentSource.API:
+        return ""
+    kind, _sep, name = source.partition(":")
+    if kind == ConsentSource.API and name.strip() and len(source) <= CONSENT_SOURCE_MAX_LENGTH:
+        return ""
+    return gettext("Unknown consent source “%(source)s”.") % {"source": source}
+
+
+CONSENT_SOURCE_MAX_LENGTH = 80
 
 
 def consent_channel_error(purpose: str, channel: str) -> str:
@@ -45,6 +68,8 @@ def consent_channel_error(purpose: str, channel: str) -> str:
     consent name one."""
     if purpose == ConsentPurpose.DATA_PROCESSING and channel:
         return gettext("Data-processing consent covers every channel; choose no channel.")
+    if purpose == ConsentPurpose.ANALYTICS and channel:
+        return gettext("Analytics consent covers every channel; choose no channel.")
     if purpose in (ConsentPurpose.SERVICE, ConsentPurpose.MARKETING) and (
         channel not in ContactChannel.values
     ):
@@ -71,7 +96,7 @@ class ConsentRecord(models.Model):
     purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
     channel = models.CharField(max_length=10, choices=ContactChannel.choices, blank=True)
     granted = models.BooleanField()
-    source = models.CharField(max_length=20, choices=ConsentSource.choices)
+    source = models.CharField(max_length=CONSENT_SOURCE_MAX_LENGTH, choices=ConsentSource.choices)
     wording_version = models.CharField(max_length=40, blank=True)
     note = models.CharField(max_length=255, blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -91,8 +116,8 @@ class ConsentRecord(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(purpose=ConsentPurpose.DATA_PROCESSING) & Q(channel=""))
-                | (~Q(purpose=ConsentPurpose.DATA_PROCESSING) & ~Q(channel="")),
+                condition=(Q(purpose__in=CHANNEL_FREE_PURPOSES) & Q(channel=""))
+                | (~Q(purpose__in=CHANNEL_FREE_PURPOSES) & ~Q(channel="")),
                 name="consent_channel_matches_purpose",
             ),
         ]

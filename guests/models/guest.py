@@ -39,6 +39,7 @@ class Guest(models.Model):
         IMPORT = "import", _("Imported")
         OTA = "ota", _("OTA booking")
         PORTAL = "portal", _("Guest portal")
+        EXTERNAL = "external", _("From the hotel's systems (API, PMS)")
 
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80, blank=True)

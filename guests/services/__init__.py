@@ -1,8 +1,23 @@
 """Every write of the CRM core; views, admin actions, commands and tasks call only these."""
 
-from .facilities import facility_booking_create, facility_booking_set_status
+from .external import (
+    CREATED,
+    UNCHANGED,
+    UPDATED,
+    external_key_check,
+    facility_booking_upsert,
+    guest_apply,
+    guest_upsert,
+    reservation_upsert,
+)
+from .facilities import (
+    facility_booking_create,
+    facility_booking_modify,
+    facility_booking_set_status,
+)
 from .guests import (
     greylist_lift,
+    guest_apply_changes,
     guest_create,
     guest_greylist,
     guest_record_consent,
@@ -20,10 +35,22 @@ from .reservations import (
     reservation_create,
     reservation_mark_no_show,
     reservation_modify,
+    reservation_record_past,
     reservation_remove_companion,
 )
 
 __all__ = [
+    "CREATED",
+    "UNCHANGED",
+    "UPDATED",
+    "external_key_check",
+    "facility_booking_modify",
+    "facility_booking_upsert",
+    "guest_apply",
+    "guest_apply_changes",
+    "guest_upsert",
+    "reservation_record_past",
+    "reservation_upsert",
     "NightAuditError",
     "TransitionError",
     "facility_booking_create",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +25,15 @@ _MOVES: dict[str, set[str]] = {
 }
 
 
+def _check_stay(guest: Guest, reservation: Reservation | None) -> None:
+    if (
+        reservation is not None
+        and reservation.booker_id != guest.pk
+        and not reservation.companion_links.filter(guest=guest).exists()
+    ):
+        raise ValidationError({"reservation": "That stay is not this guest's."})
+
+
 @transaction.atomic
 def facility_booking_create(
     *,
@@ -37,12 +47,7 @@ def facility_booking_create(
     user: Actor = None,
 ) -> FacilityBooking:
     """Book a facility for a guest; sends ``facility_booking_created``. Raises ValidationError."""
-    if (
-        reservation is not None
-        and reservation.booker_id != guest.pk
-        and not reservation.companion_links.filter(guest=guest).exists()
-    ):
-        raise ValidationError({"reservation": "That stay is not this guest's."})
+    _check_stay(guest, reservation)
     booking = FacilityBooking(
         guest=guest,
         facility=facility,
@@ -58,6 +63,42 @@ def facility_booking_create(
         sender=FacilityBooking, facility_booking=booking, user=user
     )
     return booking
+
+
+# The details facility_booking_modify may change.
+FACILITY_BOOKING_DETAILS = frozenset(
+    {"facility", "starts_at", "ends_at", "party_size", "reservation", "notes"}
+)
+
+
+@transaction.atomic
+def facility_booking_modify(
+    *, booking: FacilityBooking, user: Actor = None, **changes: Any
+) -> FacilityBooking:
+    """Change a booked facility booking's details; sends ``facility_booking_changed``.
+
+    Raises ValidationError for a booking that is no longer booked, a stay that is not the
+    guest's, or invalid details.
+    """
+    unknown = set(changes) - FACILITY_BOOKING_DETAILS
+    if unknown:
+        raise TypeError(f"Unknown facility booking field(s): {', '.join(sorted(unknown))}")
+    locked = FacilityBooking.objects.select_for_update().get(pk=booking.pk)
+    if locked.status != FacilityBooking.Status.BOOKED:
+        raise ValidationError(
+            gettext("A %(status)s booking cannot be changed.")
+            % {"status": lower_label(locked.get_status_display())}
+        )
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    _check_stay(locked.guest, locked.reservation)
+    locked.full_clean()
+    locked.save()
+    signals.facility_booking_changed.send(
+        sender=FacilityBooking, facility_booking=locked, user=user
+    )
+    booking.refresh_from_db()
+    return locked
 
 
 @transaction.atomic

@@ -21,12 +21,13 @@ from ..models import (
     PROFILE_FIELDS,
     ConsentPurpose,
     ConsentRecord,
-    ConsentSource,
     GreylistEntry,
     Guest,
     Reservation,
     consent_channel_error,
+    consent_source_error,
 )
+from ..signals import consent_recorded
 
 
 def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool) -> dict[str, Any]:
@@ -136,6 +137,23 @@ def guest_update(
 ) -> Guest:
     """Change profile fields; a changed e-mail loses its verified mark. What changed is kept in
     the guest's history with ``user``. Raises ValidationError."""
+    guest_apply_changes(
+        guest=guest, email=email, phone=phone, strict_phone=strict_phone, user=user, **profile
+    )
+    return guest
+
+
+def guest_apply_changes(
+    *,
+    guest: Guest,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    user: Actor = None,
+    **profile: Any,
+) -> list[str]:
+    """``guest_update`` that returns the names of the fields that changed; with none, nothing
+    is written (not even the modification time). Call inside a transaction."""
     _check_profile_fields(profile)
     contact: dict[str, Any] = {}
     with _every_error() as errors:
@@ -154,12 +172,13 @@ def guest_update(
     for field, value in contact.items():
         setattr(guest, field, value)
     _full_clean(guest, errors)
-    guest.save()
     if changed:
+        guest.save()
         record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
-    return guest
+    return changed
 
 
+@transaction.atomic
 def guest_record_consent(
     *,
     guest: Guest,
@@ -181,13 +200,13 @@ def guest_record_consent(
     errors: dict[str, str] = {}
     if purpose not in ConsentPurpose.values:
         errors["purpose"] = f"Unknown consent purpose “{purpose}”."
-    if source not in ConsentSource.values:
-        errors["source"] = f"Unknown consent source “{source}”."
+    if source_error := consent_source_error(source):
+        errors["source"] = source_error
     if channel_error := consent_channel_error(purpose, channel):
         errors["channel"] = channel_error
     if errors:
         raise ValidationError(errors)
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         guest=guest,
         purpose=purpose,
         channel=channel,
@@ -198,6 +217,8 @@ def guest_record_consent(
         recorded_by=acting_user(user),
         recorded_at=at or timezone.now(),
     )
+    consent_recorded.send(sender=ConsentRecord, record=record, user=user)
+    return record
 
 
 def guest_greylist(

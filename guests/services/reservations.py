@@ -108,6 +108,38 @@ def _check_dates(arrival: dt.date, departure: dt.date) -> None:
         raise ValidationError(errors)
 
 
+def _new_stay(
+    *,
+    hotel: Hotel,
+    booker: Guest,
+    arrival: dt.date,
+    departure: dt.date,
+    companions: list[Guest] | tuple[Guest, ...],
+    details: dict[str, Any],
+    **fields: Any,
+) -> Reservation:
+    """Validate and save a new stay with its companions (no audit row, no signal)."""
+    unknown = set(details) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
+    _check_dates(arrival, departure)
+    reservation = Reservation(
+        booker=booker,
+        arrival=arrival,
+        departure=departure,
+        **{"send_notifications": hotel.send_notifications_default, **fields, **details},
+    )
+    reservation.nights = (departure - arrival).days
+    if "total_amount" not in details:
+        reservation.total_amount = _derived_total(reservation)
+    reservation.full_clean(exclude=["booker", "room_type", "board_type"])
+    reservation.save()
+    for companion in companions:
+        if companion.pk != booker.pk:
+            ReservationCompanion.objects.get_or_create(reservation=reservation, guest=companion)
+    return reservation
+
+
 @transaction.atomic
 def reservation_create(
     *,
@@ -126,32 +158,68 @@ def reservation_create(
     ``send_notifications`` defaults to the hotel's setting. The total defaults to nights ×
     nightly rate. Raises ValidationError for impossible dates or invalid details.
     """
-    unknown = set(details) - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
-    _check_dates(arrival, departure)
     hotel = Hotel.load()
-    if send_notifications is None:
-        send_notifications = hotel.send_notifications_default
-    reservation = Reservation(
+    if send_notifications is not None:
+        details = {**details, "send_notifications": send_notifications}
+    reservation = _new_stay(
+        hotel=hotel,
         booker=booker,
         arrival=arrival,
         departure=departure,
+        companions=companions,
+        details=details,
         room_type=room_type,
         board_type=board_type,
-        send_notifications=send_notifications,
-        **details,
     )
-    reservation.nights = (departure - arrival).days
-    if "total_amount" not in details:
-        reservation.total_amount = _derived_total(reservation)
-    reservation.full_clean(exclude=["booker", "room_type", "board_type"])
-    reservation.save()
-    for companion in companions:
-        if companion.pk != booker.pk:
-            ReservationCompanion.objects.get_or_create(reservation=reservation, guest=companion)
     _log(reservation, action="create", from_status="", user=user, business_date=hotel.business_date)
     signals.reservation_created.send(sender=Reservation, reservation=reservation, user=user)
+    return reservation
+
+
+@transaction.atomic
+def reservation_record_past(
+    *,
+    booker: Guest,
+    status: str,
+    arrival: dt.date,
+    departure: dt.date,
+    room_type: Any,
+    board_type: Any,
+    companions: list[Guest] | tuple[Guest, ...] = (),
+    cancel_reason: str = "",
+    user: Actor = None,
+    **details: Any,
+) -> Reservation:
+    """Record a stay that is already over (checked out, cancelled or a no-show), as another
+    system reports its history: no signal is sent, so no trigger fires for it; the audit row
+    says it was recorded. A checked-out stay counts for its guests. Raises ValidationError for
+    another status, impossible dates or invalid details."""
+    if status not in (Status.CHECKED_OUT, Status.CANCELLED, Status.NO_SHOW):
+        raise ValidationError({"status": gettext("Only a stay that is over can be recorded.")})
+    hotel = Hotel.load()
+    reservation = _new_stay(
+        hotel=hotel,
+        booker=booker,
+        arrival=arrival,
+        departure=departure,
+        companions=companions,
+        details=details,
+        room_type=room_type,
+        board_type=board_type,
+        status=status,
+        cancel_reason=cancel_reason[:255],
+    )
+    _log(
+        reservation,
+        action="record",
+        from_status="",
+        user=user,
+        business_date=hotel.business_date,
+        note=cancel_reason,
+    )
+    if status == Status.CHECKED_OUT:
+        for guest in reservation.guests():
+            guest_recount_stays(guest)
     return reservation
 
 

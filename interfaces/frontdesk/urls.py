@@ -61,6 +61,11 @@ urlpatterns = [
         views.GreylistLiftView.as_view(),
         name="greylist-lift",
     ),
+    path(
+        "guests/<int:pk>/suppression/<int:suppression>/clear/",
+        views.SuppressionClearView.as_view(),
+        name="suppression-clear",
+    ),
     path("guests/<int:pk>/merge/<int:other>/", views.GuestMergeView.as_view(), name="guest-merge"),
     path("guests/<int:pk>/send/", views.GuestSendView.as_view(), name="guest-send"),
     path("guests/<int:pk>/send/form/", views.GuestSendFormView.as_view(), name="guest-send-form"),

@@ -78,6 +78,7 @@ class CampaignEditorForm(CampaignForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "send_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "scheduled_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             ),
@@ -95,6 +96,10 @@ class CampaignEditorForm(CampaignForm):
         )
         self.fields["languages"].label = gettext_lazy("Languages")
         self.fields["languages"].help_text = gettext_lazy("None ticked: any language.")
+        self.fields["stay_changes"].label = gettext_lazy("Changes that count")
+        self.fields["stay_changes"].help_text = gettext_lazy(
+            "“Reservation modified” only. None ticked: dates, room or number of guests."
+        )
         for name in ("nationalities", "excluded_nationalities"):
             self.fields[name].widget.attrs["size"] = 8
         for name in ("rate_min", "rate_max", "balance_min"):

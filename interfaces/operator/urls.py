@@ -24,6 +24,11 @@ urlpatterns = [
     path("credits/", views.CreditsView.as_view(), name="credits"),
     path("credits/orders/", views.CreditOrderCreateView.as_view(), name="credit-order-create"),
     path(
+        "credits/orders/<int:pk>/invoice.pdf",
+        views.CreditInvoiceView.as_view(),
+        name="credit-invoice",
+    ),
+    path(
         "credits/orders/<int:pk>/paid/",
         views.CreditOrderMarkPaidView.as_view(),
         name="credit-order-mark-paid",

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from channels_out.models import ChannelAccount
+from channels_out.selectors import address_suppressed
 from guests.contacts import is_ota_relay_email, relay_domains
 from guests.models import (
     ConsentPurpose,
@@ -178,7 +180,7 @@ def newsletter_rows() -> QuerySet[Guest, tuple[Any, ...]]:
     The consent and greylist rule of the CRM core decides (withdrawn data-processing consent,
     an opt-out or a greylist entry keep a guest out; marketing needs a current opt-in for
     e-mail); guests without an address or with a booking portal's relay address are left
-    out. ``consent_at`` is when the guest gave the consent in force.
+    out, and so are suppressed addresses (they bounced). ``consent_at`` is when the guest gave the consent in force.
     """
     relay = Q()
     for domain in relay_domains():
@@ -193,6 +195,9 @@ def newsletter_rows() -> QuerySet[Guest, tuple[Any, ...]]:
     )
     return (
         guests.exclude(relay)
+        # An address that bounced is not handed to a newsletter tool either (E2).
+        .alias(email_lower=Lower("email"))
+        .exclude(address_suppressed(OuterRef("email_lower")))
         .annotate(consent_at=consent_at)
         .order_by("pk")
         .values_list(*NEWSLETTER_FIELDS)

@@ -1,4 +1,8 @@
-"""What every staff page knows: the navigation the user may see, the balance warning."""
+"""What every staff page knows: the navigation the user may see, the balance warnings.
+
+A manager sees a crossing of the balance (credits low, sends stopped) in the header until
+he dismisses it; the next crossing shows again (K5).
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,28 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from channels_out.selectors import credit_alerts
+
 from . import two_factor
+
+# The crossings (CreditAlert.key) this session dismissed from the header.
+DISMISSED_ALERTS = "credit_alerts_dismissed"
+CREDITS_PERMISSION = "channels_out.view_creditorder"
 
 # (label, url name, permission needed): the nav shows only what the user may open.
 NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Today"), "staff:home", ""),
+    (_("Inbox"), "inbox:list", "inbox.view_conversation"),
     (_("Reservations"), "guests:reservation-list", "guests.view_reservation"),
     (_("Guests"), "guests:guest-list", "guests.view_guest"),
     (_("Campaigns"), "campaigns:campaign-list", "campaigns.view_campaign"),
     (_("Sent messages"), "channels_out:message-list", "channels_out.view_outboundmessage"),
     (_("Credits"), "channels_out:credits", "channels_out.view_creditorder"),
+    (_("Analytics"), "analytics:dashboard", "channels_out.view_creditorder"),
     (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
+    (_("API keys"), "api-keys", "api.manage_apikey"),
+    (_("Webhooks"), "webhooks:endpoint-list", "webhooks.view_webhookendpoint"),
+    (_("Import"), "imports:start", "imports.run_import"),
 ]
 
 
@@ -42,7 +57,12 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
             )
         except NoReverseMatch:
             continue  # a screen not built yet
+    alerts = []
+    if user.has_perm(CREDITS_PERMISSION):
+        dismissed = set(request.session.get(DISMISSED_ALERTS, []))
+        alerts = [a for a in credit_alerts() if a.key not in dismissed]
     return {
+        "credit_alerts": alerts,
         "staff_nav": nav,
         "staff_languages": settings.STAFF_LANGUAGES,
         "two_factor": two_factor.applies_to(user),

@@ -4,7 +4,7 @@
 | --- | --- |
 | Manager | everything: accounts, credits, approvals, settings |
 | Marketing | campaigns: build, preview, test, send (large sends need a manager) |
-| Front desk | reservations, guests, consents, one-off messages |
+| Front desk | reservations, guests, consents, one-off messages, the inbox (guests' conversations, quick replies) |
 | Operator | the send log: failures, unknown outcomes (mark sent / resend), messages held for quiet hours (send now), its CSV export |
 
 Only managers (``guests.open_admin``) and superusers open the Django admin (``admin_site``).
@@ -31,8 +31,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "channels_out": ["*"],
         "campaigns": ["*"],
         "portal": ["*"],
+        "inbox": ["*"],
+        "webhooks": ["*"],  # outbound webhook endpoints, their deliveries and redelivery
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
+        "imports": ["*"],
+        "mews": ["*"],
+        "api": ["*"],
     },
     MARKETING: {
         "campaigns": [
@@ -51,7 +56,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "send_campaign",
         ],
         "guests": ["view_guest", "view_reservation", "view_facilitybooking"],
-        "channels_out": ["view_outboundmessage", "view_channelaccount"],
+        "channels_out": ["view_outboundmessage", "view_channelaccount", "view_suppression"],
     },
     FRONT_DESK: {
         "guests": [
@@ -72,7 +77,21 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_guestmerge",
             "add_guestmerge",
         ],
-        "channels_out": ["view_outboundmessage", "send_one_off", "view_inboundmessage"],
+        "channels_out": [
+            "view_outboundmessage",
+            "send_one_off",
+            "view_inboundmessage",
+            "view_suppression",
+            "clear_suppression",
+        ],
+        "imports": ["run_import"],
+        "inbox": [
+            "view_conversation",
+            "reply_conversation",
+            "view_quickreply",
+            "add_quickreply",
+            "change_quickreply",
+        ],
     },
     OPERATOR: {
         "channels_out": [
@@ -83,6 +102,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_deliveryevent",
             "view_inboundmessage",
             "view_channelaccount",
+            "view_suppression",
+            "clear_suppression",
         ],
         "guests": ["view_guest", "view_reservation"],
         "campaigns": ["view_campaign", "view_campaignrun"],

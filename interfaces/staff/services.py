@@ -36,6 +36,7 @@ CAMPAIGN_FIELDS = (
     "approval_recipient_threshold",
     "daily_fallback_time",
     "arrival_time",
+    "survey_url",
 )
 
 

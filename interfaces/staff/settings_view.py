@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 
 from campaigns.models import CampaignSettings
+from campaigns.survey import validate_survey_url
 from channels_out.models import MessagingPolicy
 from crm_messaging.ui.screens import StaffView
 from guests.models import Hotel
@@ -51,7 +52,10 @@ class SettingsForm(forms.Form):
         required=False,
         help_text=_(
             "Send automatic SMS notifications: when a reservation is made or changes status, "
-            "before arrival and so on. Off: automatic SMS are not sent."
+            "before arrival and so on. Off: no automatic SMS goes — neither the SMS steps of "
+            "triggered, daily, hourly or scheduled campaigns nor the SMS a Viber message falls "
+            "back to; those messages are logged as skipped (Viber itself still goes). Messages "
+            "staff send by hand (front desk, operator sends) still go."
         ),
     )
     send_notifications_default = forms.BooleanField(
@@ -117,6 +121,16 @@ class SettingsForm(forms.Form):
         _("Check-in time"),
         required=True,
         help_text=_("“N hours before arrival” counts back from it."),
+    )
+    survey_url = forms.CharField(
+        label=_("Survey link"),
+        required=False,
+        max_length=500,
+        validators=[validate_survey_url],
+        help_text=_(
+            "The address @SURVEY links to in campaigns that name none, e.g. "
+            "https://survey.example.com/s/4Hq?booking={resno}&lang={language}. Empty: no survey link."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:

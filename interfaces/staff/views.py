@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views import View
 from django.views.generic import TemplateView
 
 from campaigns.models import CampaignRun
 from channels_out.models import OutboundMessage, Status
 from channels_out.selectors import credit_balance
+from crm_messaging.ui.screens import next_url
 from guests.models import Reservation
 from guests.selectors import hotel_business_date
+
+from .context import CREDITS_PERMISSION, DISMISSED_ALERTS
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -46,3 +52,17 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 state=CampaignRun.State.AWAITING_APPROVAL
             ).count()
         return context
+
+
+class CreditAlertDismissView(PermissionRequiredMixin, View):
+    """Hide one balance crossing from this session's header (POST ``key``); the next one shows."""
+
+    permission_required = CREDITS_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        key = request.POST.get("key", "")[:80]
+        dismissed = request.session.get(DISMISSED_ALERTS, [])
+        if key and key not in dismissed:
+            request.session[DISMISSED_ALERTS] = [*dismissed[-9:], key]
+        return HttpResponseRedirect(next_url(request, reverse("staff:home")))

@@ -26,6 +26,7 @@ from campaigns.models import (
     CampaignSettings,
     CampaignStep,
     MessageVariant,
+    Recipients,
     Source,
     Trigger,
 )
@@ -33,7 +34,8 @@ from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, estimate
 from channels_out.ledger import credits_add
 from channels_out.models import ChannelAccount, LedgerEntry, OutboundMessage, Status
-from guests.models import ConsentPurpose, ContactChannel
+from channels_out.services import suppression_add
+from guests.models import ConsentPurpose, ContactChannel, Guest
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,9 @@ def demo_hotel(django_db_setup: None, django_db_blocker) -> Iterator[None]:
         call_command("seed_demo", verbosity=0)
         call_command("setup_sandbox", verbosity=0)
         credits_add(amount=Decimal(100_000), key="test:plenty")
+        # Addresses that bounced (E2): the sender skips them, so the estimate must too.
+        for guest in Guest.objects.exclude(email="").order_by("pk")[:40:4]:
+            suppression_add(address=guest.email.upper(), reason="hard_bounce")
         yield
         transaction.set_rollback(True)
 
@@ -123,6 +128,21 @@ CAMPAIGNS = [
     ),
     ("Marketing SMS again (frequency cap)", ConsentPurpose.MARKETING, Source.GUESTS, ["sms"], {}),
     ("Service e-mail to guests", ConsentPurpose.SERVICE, Source.GUESTS, ["email"], {}),
+    # Companions: one message per person of the stay, each with his own key and consent.
+    (
+        "Service SMS to every adult of the stay",
+        ConsentPurpose.SERVICE,
+        Source.RESERVATIONS,
+        ["sms"],
+        {"recipients": Recipients.ADULTS},
+    ),
+    (
+        "Marketing e-mail to each guest with his own address",
+        ConsentPurpose.MARKETING,
+        Source.RESERVATIONS,
+        ["email"],
+        {"recipients": Recipients.OWN_CONTACT},
+    ),
 ]
 
 
@@ -160,7 +180,16 @@ def test_each_estimate_is_exactly_what_its_send_queues_and_reserves(
         seen_reasons.update(skipped)
 
     # The demo gives every kind of skip the issue saw: the checks really ran.
-    assert {"no_address", "no_consent", "frequency_cap", "no_data_consent"} <= set(seen_reasons)
+    assert {
+        "no_address",
+        "no_consent",
+        "frequency_cap",
+        "no_data_consent",
+        "suppressed",
+    } <= set(seen_reasons)
+    # The companions of the demo's stays were written to, each in a message of his own.
+    companions = OutboundMessage.objects.filter(dedupe_key__contains=":guest:")
+    assert companions.filter(status=Status.QUEUED).exists()
     # A Viber plan that cannot reach a guest fell back at queue time, and the estimate knew.
     fallbacks = OutboundMessage.objects.filter(fallback_for__isnull=False, status=Status.QUEUED)
     assert fallbacks.filter(channel=ContactChannel.EMAIL).exists()

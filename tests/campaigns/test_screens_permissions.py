@@ -48,6 +48,7 @@ def _screens(campaign, run) -> list[tuple[str, str]]:
         ("get", reverse("campaigns:campaign-send", args=[c])),
         ("post", reverse("campaigns:campaign-send", args=[c])),
         ("get", reverse("campaigns:campaign-runs", args=[c])),
+        ("get", reverse("campaigns:campaign-dry-run", args=[c])),
         ("get", reverse("campaigns:approvals")),
         ("get", reverse("campaigns:run-sample", args=[r])),
         ("post", reverse("campaigns:run-approve", args=[r])),

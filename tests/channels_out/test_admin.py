@@ -24,15 +24,21 @@ from channels_out.models import (
     CreditBalance,
     CreditOrder,
     DeliveryEvent,
+    Engagement,
     InboundMessage,
     LedgerEntry,
     MessagingPolicy,
     OutboundMessage,
     PriceRule,
+    ReplyMailbox,
+    SoftBounceRun,
     Status,
+    Suppression,
 )
 from channels_out.services import Step, message_apply_status, message_send
 from channels_out.services.credits import credit_order_create
+from channels_out.services.suppression import suppression_add
+from channels_out.services.tracking import message_engage
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +69,9 @@ READ_ONLY = [
     CreditBalance,
     LedgerEntry,
     CreditOrder,
+    Suppression,
+    SoftBounceRun,
+    Engagement,
 ]
 
 PLAIN_SECRET = "tw-auth-9f8e7d6c5b4a"
@@ -148,11 +157,19 @@ def populated(accounts, top_up, deliver_queued, admin_user) -> dict[str, Model]:
         "fallback": OutboundMessage.objects.get(fallback_for=viber),
         "deliveryevent": DeliveryEvent.objects.filter(message=sent).first(),
         "inboundmessage": inbound,
+        "replymailbox": ReplyMailbox.objects.create(
+            account=accounts["email"], host="imap.example.com", username="replies", password="pw"
+        ),
         "pricerule": PriceRule.objects.create(channel="sms", country="GB", credits_per_unit=2),
         "creditbalance": CreditBalance.objects.get(pk=1),
         "ledgerentry": LedgerEntry.objects.first(),
         "creditorder": credit_order_create(credits=100, user=admin_user),
         "messagingpolicy": MessagingPolicy.load(),
+        "suppression": suppression_add(address="gone@example.com", reason="hard_bounce"),
+        "softbouncerun": SoftBounceRun.objects.create(address="full@example.com", count=1),
+        "engagement": message_engage(
+            message=sent, kind="click", source="ours", url="https://example.com/"
+        ),
     }
 
 

@@ -15,6 +15,7 @@ from channels_out.dispatch import deliver
 from channels_out.models import ChannelAccount, MessagingPolicy, OutboundMessage, Status
 from channels_out.redaction import unsealed
 from channels_out.services import Step, message_send
+from channels_out.services.bounces import read_verp, verp_signature
 from tests.channels_out.outcomes import kind_of
 from tests.factories import GuestFactory
 from tests.fakes.smtp_server import FakeSmtpServer, running_smtp_server
@@ -99,7 +100,10 @@ class TestDelivery:
         message = _queue(django_capture_on_commit_callbacks)
         [accepted] = _send_batch(mail, [message])
         [received] = server.received
-        assert received.mail_from == SENDER
+        # The envelope sender is the message's own return path (VERP, E2): a bounce names it.
+        local, domain = SENDER.split("@")
+        assert received.mail_from == f"{local}+b{message.pk}-{verp_signature(message.pk)}@{domain}"
+        assert read_verp(received.mail_from) == message.pk
         assert received.rcpt_tos == ("ayse@example.com",)
         got = received.message
         [sender] = got["From"].addresses

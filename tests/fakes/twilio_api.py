@@ -395,6 +395,12 @@ class FakeTwilio(FakeProviderServer):
         if req.auth != (self.account_sid, self.auth_token):
             return self._error(401, 20003)
         rest = req.path[len(prefix) :]
+        if req.method == "GET" and rest == f"{self.account_sid}.json":
+            # The account resource: what a credentials check reads.
+            return json_response(
+                200,
+                {"sid": self.account_sid, "status": "active", "friendly_name": "Fake account"},
+            )
         account, _, tail = rest.partition("/")
         if account != self.account_sid:
             return self._error(404, 20404, path=req.path)

@@ -218,7 +218,7 @@ def test_the_consent_table_shows_the_current_state_of_each_purpose_and_channel(
         user=user,
     )
     rows = client.get(page(guest)).context["consent_rows"]
-    assert len(rows) == 9
+    assert len(rows) == 10  # data processing, 4 × service, 4 × marketing, analytics
     sms_marketing = next(
         r for r in rows if r["purpose"] == "Marketing messages" and r["channel"] == "SMS"
     )

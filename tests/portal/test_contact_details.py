@@ -277,3 +277,21 @@ def test_a_refused_change_saves_nothing_and_keeps_the_page_language(signed_in, g
     assert response["Content-Language"] == "en"
     guest.refresh_from_db()
     assert (guest.language, guest.phone) == ("en", "+905321234567")
+
+
+def test_a_suppressed_address_gets_its_confirmation_and_confirming_lifts_it(
+    signed_in, guest
+) -> None:
+    """E2: a bounced address is mailed again once the guest proves in the portal it works."""
+    from channels_out.models import Suppression
+    from channels_out.services import suppression_add
+
+    suppression_add(address=REAL.upper(), reason="hard_bounce")
+    _save(signed_in)
+    assert emails_to(REAL)[-1].status != "skipped"  # the link he asked for still goes
+
+    _confirm(_confirmation_path())
+
+    suppression = Suppression.objects.get()
+    assert suppression.cleared_at is not None
+    assert "confirmed" in suppression.clear_reason

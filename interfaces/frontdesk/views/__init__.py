@@ -11,6 +11,7 @@ from .guests import (
     GuestListView,
     GuestSendFormView,
     GuestSendView,
+    SuppressionClearView,
 )
 from .merge import GuestMergeView
 from .reservations import (
@@ -28,6 +29,7 @@ from .reservations import (
 
 __all__ = [
     "GreylistLiftView",
+    "SuppressionClearView",
     "GuestConsentView",
     "GuestDetailView",
     "GuestEditView",

@@ -29,7 +29,8 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from channels_out.models import InboundMessage
-from channels_out.selectors import guest_messages
+from channels_out.selectors import guest_messages, suppressions_of
+from channels_out.services import suppression_clear
 from crm_messaging.i18n import lower_label
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import (
@@ -68,6 +69,7 @@ CONSENT_ROWS: list[tuple[str, str]] = [
     (ConsentPurpose.DATA_PROCESSING, ""),
     *((ConsentPurpose.SERVICE, c) for c in ContactChannel.values),
     *((ConsentPurpose.MARKETING, c) for c in ContactChannel.values),
+    (ConsentPurpose.ANALYTICS, ""),
 ]
 
 # What it means when the guest has said nothing for a row.
@@ -75,6 +77,7 @@ UNRECORDED: dict[str, Any] = {
     ConsentPurpose.DATA_PROCESSING: gettext_lazy("not recorded"),
     ConsentPurpose.SERVICE: gettext_lazy("not recorded — service messages go"),
     ConsentPurpose.MARKETING: gettext_lazy("not recorded — no marketing"),
+    ConsentPurpose.ANALYTICS: gettext_lazy("not recorded — opens and clicks counted"),
 }
 
 
@@ -241,6 +244,14 @@ class GuestPage(SendMessageMixin, StaffView, TemplateView):
                 greylist_form=kwargs.get("greylist_form") or GreylistForm(),
             )
         context["greylisted"] = guest.greylist_entries.active().exists()
+        if user.has_perm("channels_out.view_suppression"):
+            suppressions = list(suppressions_of(guest.email))
+            context.update(
+                suppressions_active=[s for s in suppressions if s.in_force],
+                suppressions_past=[s for s in suppressions if not s.in_force],
+                can_clear_suppression=user.has_perm("channels_out.clear_suppression"),
+                show_suppressions=bool(guest.email),
+            )
         if user.has_perm("guests.add_guestmerge"):
             context["duplicates"] = list(
                 guest_find_duplicates(guest).order_by("last_name", "first_name", "pk")[:10]
@@ -368,6 +379,28 @@ class GreylistLiftView(GuestPage):
                 request, _("The greylist entry “%(reason)s” is lifted.") % {"reason": found.reason}
             )
         return HttpResponseRedirect(f"{self.page_url}#greylist")
+
+
+class SuppressionClearView(GuestPage):
+    """POST: e-mail may go to the guest's suppressed address again (E2)."""
+
+    permission_required = ("guests.view_guest", "channels_out.clear_suppression")
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int, suppression: int) -> HttpResponse:
+        found = get_object_or_404(suppressions_of(self.guest.email), pk=suppression)
+        form = GreylistLiftForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        try:
+            suppression_clear(suppression=found, reason=reason, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, refusal(exc))
+        else:
+            messages.success(
+                request,
+                _("E-mail to %(address)s is no longer suppressed.") % {"address": found.address},
+            )
+        return HttpResponseRedirect(f"{self.page_url}#suppression")
 
 
 class GuestEditView(StaffView, TemplateView):

@@ -1,5 +1,7 @@
 """The marketing screens: campaign list, editor, audience and sends, runs and approvals."""
 
+from .accounts import AccountCheckView, AccountCreateView, AccountEditView, AccountStepView
+from .dry_run import DryRunView
 from .editor import (
     CampaignCreateView,
     CampaignEditView,
@@ -13,6 +15,10 @@ from .runs import ApprovalListView, CampaignRunsView, RunDecisionView, RunSample
 from .sending import CampaignAudienceView, CampaignSendView, RecipientMessageView
 
 __all__ = [
+    "AccountCheckView",
+    "AccountCreateView",
+    "AccountEditView",
+    "AccountStepView",
     "ApprovalListView",
     "CampaignAudienceView",
     "CampaignCreateView",
@@ -22,6 +28,7 @@ __all__ = [
     "CampaignRunsView",
     "CampaignSendView",
     "CampaignSetActiveView",
+    "DryRunView",
     "ForecastView",
     "GalleryApplyView",
     "PreviewView",

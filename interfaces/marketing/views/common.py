@@ -100,8 +100,12 @@ class Target:
         return list(self.records(campaign).order_by("pk").values_list("pk", flat=True))
 
 
-def _today_of_event(trigger: str, day: dt.date) -> tuple[Q, str]:
-    local_today = timezone.localdate()
+def _today_of_event(
+    trigger: str, day: dt.date, local_today: dt.date | None = None
+) -> tuple[Q, str]:
+    """The records ``trigger`` happened to on the business date ``day`` (``local_today`` the
+    calendar date, default today), and how staff read them."""
+    local_today = local_today or timezone.localdate()
     if trigger == Trigger.CHECK_IN:
         return Q(arrival=day), _("today's arrivals")
     if trigger == Trigger.CHECK_OUT:
@@ -114,6 +118,14 @@ def _today_of_event(trigger: str, day: dt.date) -> tuple[Q, str]:
         )
     if trigger == Trigger.CANCELLATION:
         return Q(cancelled_at__date=local_today), _("today's cancellations")
+    if trigger == Trigger.NO_SHOW:
+        return Q(arrival__range=(day - dt.timedelta(days=1), day)), _("the latest no-shows")
+    if trigger == Trigger.RESERVATION_MODIFIED:
+        return Q(updated_at__date=local_today), _("the reservations changed today")
+    if trigger == Trigger.FACILITY_BOOKED:
+        return Q(created_at__date=local_today), _("the facility bookings made today")
+    if trigger == Trigger.FACILITY_CANCELLED:
+        return Q(starts_at__date__gte=local_today), _("the cancelled bookings still ahead")
     return Q(created_at__date=local_today), _("the reservations made today")
 
 
@@ -131,3 +143,44 @@ def screen_target(campaign: Campaign) -> Target:
         "Sent to each reservation at “%(trigger)s”, when it happens. Shown here: %(which)s (%(day)s)."
     ) % {"trigger": trigger, "which": label, "day": f"{day:%d.%m.%Y}"}
     return Target(Occurrence.operator(business_date=day), when, only)
+
+
+class DryRunRefused(ValueError):
+    """The dry run cannot look at that moment (one still ahead); the message says why."""
+
+
+def dry_run_target(campaign: Campaign, day: dt.date, hour: int | None = None) -> Target:
+    """Who ``campaign`` would have reached on the past business date ``day`` (its hour ``hour``
+    for an hourly campaign), as a Target the preview and estimate read; the dry run.
+
+    A daily campaign is evaluated as its tick for ``day``, an hourly one as its tick for that
+    hour, an event campaign against the records the event happened to that day, an operator
+    or one-off campaign as a send on that day. Raises DryRunRefused for a moment still ahead.
+    """
+    now = timezone.localtime()
+    shown = f"{day:%d.%m.%Y}"
+    if campaign.trigger == Trigger.HOURLY:
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time(hour or 0)))
+        if start > now:
+            raise DryRunRefused(_("Pick an hour that has begun: a dry run looks back."))
+        when = _("Who would have received it in the hour from %(time)s on %(day)s.") % {
+            "time": f"{start:%H:%M}",
+            "day": shown,
+        }
+        return Target(Occurrence.hourly(start, at=start), when)
+    if day > Hotel.load().business_date or day > now.date():
+        raise DryRunRefused(_("Pick a past date: a dry run looks back."))
+    moment = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+    if campaign.trigger == Trigger.DAILY:
+        when = _("Who would have received it on the business date %(day)s.") % {"day": shown}
+        return Target(Occurrence.daily(day, at=min(moment, now)), when)
+    occurrence = Occurrence.operator(min(moment, now), business_date=day)
+    if campaign.trigger in EVENT_TRIGGERS:
+        only, _which = _today_of_event(campaign.trigger, day, local_today=day)
+        when = _("Who would have received it on %(day)s, at “%(trigger)s”.") % {
+            "day": shown,
+            "trigger": Trigger(campaign.trigger).label,
+        }
+        return Target(occurrence, when, only)
+    when = _("Who would have received it, sent on %(day)s.") % {"day": shown}
+    return Target(occurrence, when)

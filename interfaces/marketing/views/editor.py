@@ -102,6 +102,10 @@ def editor_context(request: HttpRequest, editor: CampaignEditor) -> dict[str, An
         "panels": _panels(editor.form),
         "gallery": gallery_templates(),
     }
+    context.update(
+        can_add_account=user.has_perm("channels_out.add_channelaccount"),
+        can_edit_account=user.has_perm("channels_out.change_channelaccount"),
+    )
     if campaign is not None:
         runs = campaign.runs.select_related("requested_by", "approved_by").order_by(
             "-started_at", "-pk"

@@ -6,6 +6,7 @@ Every write goes through ``channels_out.services``; every read of the ledger thr
 """
 
 from .credits import (
+    CreditInvoiceView,
     CreditOrderCancelView,
     CreditOrderCreateView,
     CreditOrderMarkPaidView,
@@ -24,6 +25,7 @@ from .log import (
 from .meter import meter
 
 __all__ = [
+    "CreditInvoiceView",
     "CreditOrderCancelView",
     "CreditOrderCreateView",
     "CreditOrderMarkPaidView",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from channels_out.forms import CreditOrderForm
+from channels_out.invoices import invoice_filename, invoice_pdf
 from channels_out.models import CreditOrder
 from channels_out.selectors import credit_balance, credit_report
 from channels_out.services.credits import (
@@ -117,7 +118,15 @@ class CreditOrderCreateView(StaffView, View):
         form = CreditOrderForm(request.POST)
         if form.is_valid():
             try:
-                order = credit_order_create(credits=form.cleaned_data["credits"], user=request.user)
+                data = form.cleaned_data
+                order = credit_order_create(
+                    credits=data["credits"],
+                    user=request.user,
+                    buyer_name=data["buyer_name"],
+                    buyer_tax_id=data["buyer_tax_id"],
+                    buyer_address=data["buyer_address"],
+                    buyer_email=data["buyer_email"],
+                )
             except ValidationError as exc:
                 form.add_error(
                     "credits" if "credits" in getattr(exc, "error_dict", {}) else None, exc
@@ -126,12 +135,14 @@ class CreditOrderCreateView(StaffView, View):
                 messages.success(
                     request,
                     _(
-                        "Invoice %(number)s issued: %(amount)s %(currency)s for %(credits)s credits. "
+                        "Invoice %(number)s issued: %(amount)s %(currency)s for %(credits)s credits "
+                        "(%(total)s %(currency)s with VAT), sent to the managers with an e-mail address. "
                         "Mark it paid when the payment arrives."
                     )
                     % {
                         "number": order.invoice_number,
                         "amount": order.amount,
+                        "total": order.total,
                         "currency": order.currency,
                         "credits": f"{order.credits:,.0f}",
                     },
@@ -187,3 +198,16 @@ class CreditOrderCancelView(_OrderAction):
             return ""
         cancelled = credit_order_cancel(order=order, user=self.request.user)
         return str(_("%(number)s cancelled.") % {"number": cancelled.invoice_number})
+
+
+class CreditInvoiceView(StaffView, View):
+    """GET: the invoice of an order as a PDF (a download; the same document every time)."""
+
+    permission_required = "channels_out.view_creditorder"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = get_object_or_404(CreditOrder, pk=pk)
+        response = HttpResponse(invoice_pdf(order), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice_filename(order)}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

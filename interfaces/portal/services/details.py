@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from channels_out.services import Step, message_send
+from channels_out.services import Step, message_send, suppressions_clear_confirmed
 from guests.contacts import is_ota_relay_email, normalise_email
 from guests.models import ConsentPurpose, ContactChannel, Guest, Hotel
 from guests.services import guest_confirm_contact, guest_update
@@ -242,4 +242,6 @@ def email_confirm(*, token: str) -> Guest:
     )
     confirmation.confirmed_at = timezone.now()
     confirmation.save(update_fields=["confirmed_at"])
+    # The guest followed a link mailed to the address: it receives mail again (E2).
+    suppressions_clear_confirmed(address=confirmation.email)
     return guest

@@ -1,10 +1,10 @@
-"""Exports for managers (P4, G6): newsletter contacts as CSV, one guest's consent history."""
+"""Exports for managers (P4, G6): newsletter contacts as CSV, one guest's consent history
+(with the suppressions of his e-mail address, E2)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views import View
 
+from channels_out.selectors import suppressions_of
+from crm_messaging.ui.csv import csv_cell, csv_response
 from crm_messaging.ui.screens import StaffView
 from guests.models import Guest
 
@@ -38,32 +40,10 @@ HISTORY_COLUMNS = [
     "Note",
     "Recorded by",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    """Text for a spreadsheet cell; a leading formula character is defused (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _utc(moment: Any) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 class NewsletterExportView(StaffView, View):
@@ -78,16 +58,14 @@ class NewsletterExportView(StaffView, View):
             for email, first_name, last_name, language, country, consent_at in contacts:
                 yield [
                     email,
-                    _cell(first_name),
-                    _cell(last_name),
+                    csv_cell(first_name),
+                    csv_cell(last_name),
                     language,
                     country or "",
                     _utc(consent_at),
                 ]
 
-        return _csv_response(
-            rows(), f"newsletter-email-consent-{timezone.localdate():%Y-%m-%d}.csv"
-        )
+        return csv_response(rows(), f"newsletter-email-consent-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 class ConsentHistoryExportView(StaffView, View):
@@ -98,21 +76,51 @@ class ConsentHistoryExportView(StaffView, View):
     def get(self, request: HttpRequest, guest_id: int) -> StreamingHttpResponse:
         guest = get_object_or_404(Guest, pk=guest_id)
         records = list(selectors.consent_history(guest))
+        suppressions = list(suppressions_of(guest.email).order_by("created_at", "pk"))
 
         def rows() -> Iterator[list[str]]:
             yield HISTORY_COLUMNS
             for record in records:
                 yield [
                     str(guest.pk),
-                    _cell(guest.full_name),
+                    csv_cell(guest.full_name),
                     _utc(record.recorded_at),
                     record.purpose,
                     record.channel,
                     "yes" if record.granted else "no",
                     record.source,
-                    _cell(record.wording_version),
-                    _cell(record.note),
-                    _cell(record.recorded_by.get_username() if record.recorded_by else ""),
+                    csv_cell(record.wording_version),
+                    csv_cell(record.note),
+                    csv_cell(record.recorded_by.get_username() if record.recorded_by else ""),
                 ]
+            # Suppressions of his address (E2): e-mail stopped by a bounce, then resumed.
+            for suppression in suppressions:
+                yield [
+                    str(guest.pk),
+                    csv_cell(guest.full_name),
+                    _utc(suppression.created_at),
+                    "email suppression",
+                    "email",
+                    "no",
+                    suppression.reason,
+                    "",
+                    csv_cell(f"{suppression.address}: {suppression.description}".strip(": ")),
+                    "",
+                ]
+                if suppression.cleared_at is not None:
+                    yield [
+                        str(guest.pk),
+                        csv_cell(guest.full_name),
+                        _utc(suppression.cleared_at),
+                        "email suppression",
+                        "email",
+                        "yes",
+                        "cleared",
+                        "",
+                        csv_cell(suppression.clear_reason),
+                        csv_cell(
+                            suppression.cleared_by.get_username() if suppression.cleared_by else ""
+                        ),
+                    ]
 
-        return _csv_response(rows(), f"consent-history-guest-{guest.pk}.csv")
+        return csv_response(rows(), f"consent-history-guest-{guest.pk}.csv")

@@ -1,0 +1,640 @@
+"""Upserts keyed by another system's ids (I1): the API, the PMS connectors and the import.
+
+``guest_upsert``, ``reservation_upsert`` and ``facility_booking_upsert`` create the record the
+first time a ``(source, external_id)`` pair is seen and bring it in line with ``data`` after
+that. Only the keys present in ``data`` are applied; a value equal to the stored one changes
+nothing, so the same data twice writes nothing (no row, no audit entry, no signal) the second
+time and answers ``unchanged``. Every write goes through the services staff use: a status
+the PMS reports moves the stay by ``reservation_check_in`` / ``check_out`` / ``cancel`` /
+``mark_no_show``, so the same triggers fire as at the front desk, and a move the front desk
+could not make raises ``TransitionError`` with the reason.
+
+Related records in ``data`` may be given as objects or by reference: a guest or reservation by
+its external id in the same source, a reference list item (room type, board type …) by its
+code, a facility by its name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext
+
+from crm_messaging.actors import Actor
+
+from ..models import (
+    EXTERNAL_ID_MAX_LENGTH,
+    PROFILE_FIELDS,
+    SOURCE_PATTERN,
+    Agency,
+    BoardType,
+    Facility,
+    FacilityBooking,
+    FacilityBookingExternalId,
+    GreylistEntry,
+    Guest,
+    GuestExternalId,
+    LoyaltyTier,
+    MarketSegment,
+    Reservation,
+    ReservationCompanion,
+    ReservationExternalId,
+    RoomType,
+    SourceChannel,
+    StayType,
+)
+from ..selectors import consent_current, guest_by_external_id, reservation_by_external_id
+from .facilities import (
+    facility_booking_create,
+    facility_booking_modify,
+    facility_booking_set_status,
+)
+from .guests import (
+    _column,
+    greylist_lift,
+    guest_apply_changes,
+    guest_create,
+    guest_greylist,
+    guest_record_consent,
+)
+from .reservations import (
+    EDITABLE_FIELDS,
+    TransitionError,
+    reservation_add_companion,
+    reservation_cancel,
+    reservation_check_in,
+    reservation_check_out,
+    reservation_create,
+    reservation_mark_no_show,
+    reservation_modify,
+    reservation_record_past,
+    reservation_remove_companion,
+)
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+Status = Reservation.Status
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+# Profile fields an upsert may set; the profile's origin is the upsert's own business.
+GUEST_FIELDS = frozenset(PROFILE_FIELDS) - {"source"} | {"email", "phone"}
+GUEST_KEYS = GUEST_FIELDS | {"consents", "greylist"}
+RESERVATION_REFERENCES: dict[str, type[models.Model]] = {
+    "room_type": RoomType,
+    "board_type": BoardType,
+    "agency": Agency,
+    "market_segment": MarketSegment,
+    "stay_type": StayType,
+    "source_channel": SourceChannel,
+}
+RESERVATION_KEYS = EDITABLE_FIELDS | {"booker", "companions", "status", "cancel_reason"}
+FACILITY_BOOKING_FIELDS = frozenset(
+    {"guest", "facility", "starts_at", "ends_at", "party_size", "reservation", "notes", "status"}
+)
+CLOSED = (Status.CHECKED_OUT, Status.CANCELLED, Status.NO_SHOW)
+
+
+def external_key_check(*, source: str, external_id: str) -> None:
+    """Raise ValidationError unless ``source`` and ``external_id`` can key a record."""
+    errors: dict[str, str] = {}
+    if not SOURCE_PATTERN.match(source or ""):
+        errors["source"] = gettext(
+            "A source is 1–40 lower-case letters, digits, dots, dashes or underscores."
+        )
+    if not (external_id or "").strip() or len(external_id) > EXTERNAL_ID_MAX_LENGTH:
+        errors["external_id"] = gettext("An external id is 1–%(max)d characters.") % {
+            "max": EXTERNAL_ID_MAX_LENGTH
+        }
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_keys(data: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError(
+            {name: gettext("Unknown field; it cannot be written here.") for name in unknown}
+        )
+
+
+def _reference(model: type[ModelT], value: Any, field: str, *, by: str = "code") -> ModelT | None:
+    """``value`` as a row of ``model``: itself, or looked up by ``by``; None stays None."""
+    if value is None or isinstance(value, model):
+        return value
+    found = model._default_manager.filter(**{by: str(value)}).first()
+    if found is None:
+        raise ValidationError(
+            {
+                field: gettext("No %(what)s is called “%(value)s”.")
+                % {
+                    "what": model._meta.verbose_name,
+                    "value": value,
+                }
+            }
+        )
+    return found
+
+
+def _guest_ref(value: Any, *, source: str, field: str) -> Guest:
+    if isinstance(value, Guest):
+        return value
+    guest = guest_by_external_id(source=source, external_id=str(value))
+    if guest is None:
+        raise ValidationError(
+            {
+                field: gettext("No guest has the id “%(id)s” in %(source)s.")
+                % {
+                    "id": value,
+                    "source": source,
+                }
+            }
+        )
+    return guest
+
+
+def _upsert(
+    ref_model: type[models.Model],
+    link: str,
+    *,
+    source: str,
+    external_id: str,
+    create: Callable[[], models.Model],
+    update: Callable[[Any], bool],
+) -> tuple[Any, str]:
+    """Find the record ``source`` calls ``external_id`` (locked) and update it, or create it.
+
+    Two first sight of the same id at once: the second waits for the first's id row, loses the
+    race on its unique key (its own creation rolls back) and updates the winner's record.
+    """
+    external_key_check(source=source, external_id=external_id)
+    for _attempt in range(2):
+        ref = (
+            ref_model._default_manager.select_for_update()
+            .filter(source=source, external_id=external_id)
+            .first()
+        )
+        if ref is not None:
+            record = getattr(ref, link)
+            return record, UPDATED if update(record) else UNCHANGED
+        try:
+            with transaction.atomic():
+                record = create()
+                ref_model._default_manager.create(
+                    source=source, external_id=external_id, **{link: record}
+                )
+        except IntegrityError:
+            if not ref_model._default_manager.filter(
+                source=source, external_id=external_id
+            ).exists():
+                raise
+            continue
+        return record, CREATED
+    raise RuntimeError("the external id row vanished twice")  # pragma: no cover
+
+
+# --- guests ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def guest_upsert(
+    *,
+    source: str,
+    external_id: str,
+    data: dict[str, Any],
+    actor: Actor = None,
+    consent_source: str = "",
+    strict_phone: bool = True,
+) -> tuple[Guest, str]:
+    """Create or update the guest ``source`` calls ``external_id``; return it and the outcome
+    (``created``, ``updated`` or ``unchanged``).
+
+    ``data`` holds profile fields (``first_name`` … ``warning_note``, ``email``, ``phone``;
+    ``loyalty_tier`` by code), and optionally ``consents`` — a list of ``{purpose, channel,
+    granted, wording_version}``, each recorded with ``consent_source`` only when it differs
+    from the guest's current statement — and ``greylist``: ``{reason, expires_at}`` puts the
+    guest on the greylist unless he is on it, ``None`` lifts his entries. Phone numbers are
+    read in the hotel's region; an invalid one raises ValidationError unless ``strict_phone``
+    is off (then it is kept and marked invalid, as imports do). Raises ValidationError naming
+    the field for unknown fields or invalid values; nothing is written then.
+    """
+    create, update = _guest_writers(
+        data,
+        actor=actor,
+        consent_source=consent_source,
+        strict_phone=strict_phone,
+        origin=Guest.Source.EXTERNAL,
+    )
+    return _upsert(
+        GuestExternalId,
+        "guest",
+        source=source,
+        external_id=external_id,
+        create=create,
+        update=update,
+    )
+
+
+@transaction.atomic
+def guest_apply(
+    *,
+    guest: Guest | None,
+    data: dict[str, Any],
+    actor: Actor = None,
+    consent_source: str = "",
+    strict_phone: bool = True,
+    origin: str = Guest.Source.IMPORT,
+) -> tuple[Guest, str]:
+    """Create a guest from ``data`` (``guest`` None, his ``source`` is ``origin``) or bring
+    ``guest`` in line with it, exactly as ``guest_upsert`` does with a guest found by his
+    external id — for a caller that found him by other means (an import matching e-mail or
+    phone). Return the guest and the outcome. Raises ValidationError; nothing is written then.
+    """
+    create, update = _guest_writers(
+        data, actor=actor, consent_source=consent_source, strict_phone=strict_phone, origin=origin
+    )
+    if guest is None:
+        return create(), CREATED
+    locked = Guest.objects.select_for_update().get(pk=guest.pk)
+    return locked, UPDATED if update(locked) else UNCHANGED
+
+
+def _guest_writers(
+    data: dict[str, Any],
+    *,
+    actor: Actor,
+    consent_source: str,
+    strict_phone: bool,
+    origin: str,
+) -> tuple[Callable[[], Guest], Callable[[Guest], bool]]:
+    """How ``data`` creates a guest, and how it brings one in line (saying whether it changed him)."""
+    _check_keys(data, GUEST_KEYS)
+    profile = {key: value for key, value in data.items() if key in GUEST_FIELDS}
+    if "loyalty_tier" in profile:
+        profile["loyalty_tier"] = _reference(LoyaltyTier, profile["loyalty_tier"], "loyalty_tier")
+    consents = _consents(data.get("consents"), consent_source)
+
+    def create() -> Guest:
+        if not str(profile.get("first_name") or "").strip():
+            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
+        guest = guest_create(strict_phone=strict_phone, user=actor, source=origin, **profile)
+        _apply_guest_extras(guest, data, consents, consent_source, actor)
+        return guest
+
+    def update(guest: Guest) -> bool:
+        changed = bool(
+            guest_apply_changes(guest=guest, strict_phone=strict_phone, user=actor, **profile)
+        )
+        return _apply_guest_extras(guest, data, consents, consent_source, actor) or changed
+
+    return create, update
+
+
+def _consents(value: Any, consent_source: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(item, dict) for item in value):
+        raise ValidationError({"consents": gettext("Give a list of consent statements.")})
+    if value and not consent_source:
+        raise ValidationError({"consents": gettext("Consents need the source that states them.")})
+    statements = []
+    for item in value:
+        unknown = set(item) - {"purpose", "channel", "granted", "wording_version"}
+        if unknown or not isinstance(item.get("granted"), bool):
+            raise ValidationError(
+                {
+                    "consents": gettext(
+                        "Each consent has a purpose, a channel, granted (true or false) and a wording version."
+                    )
+                }
+            )
+        statements.append(
+            {
+                "purpose": str(item.get("purpose") or ""),
+                "channel": str(item.get("channel") or ""),
+                "granted": item["granted"],
+                "wording_version": str(item.get("wording_version") or "")[:40],
+            }
+        )
+    return statements
+
+
+def _apply_guest_extras(
+    guest: Guest,
+    data: dict[str, Any],
+    consents: list[dict[str, Any]],
+    consent_source: str,
+    actor: Actor,
+) -> bool:
+    """Record the consents that differ from the current ones and set the greylist; say
+    whether anything was written."""
+    changed = False
+    current = consent_current(guest) if consents else {}
+    for statement in consents:
+        record = current.get((statement["purpose"], statement["channel"]))
+        if (
+            record is not None
+            and record.granted == statement["granted"]
+            and (
+                not statement["wording_version"]
+                or record.wording_version == statement["wording_version"]
+            )
+        ):
+            continue
+        guest_record_consent(guest=guest, source=consent_source, user=actor, **statement)
+        changed = True
+    if "greylist" in data:
+        changed = _set_greylist(guest, data["greylist"], actor) or changed
+    return changed
+
+
+def _set_greylist(guest: Guest, wanted: Any, actor: Actor) -> bool:
+    active = list(GreylistEntry.objects.active().filter(guest=guest))
+    if wanted is None:
+        for entry in active:
+            greylist_lift(entry=entry, user=actor, reason=gettext("Lifted by the hotel's system."))
+        return bool(active)
+    if not isinstance(wanted, dict) or set(wanted) - {"reason", "expires_at"}:
+        raise ValidationError(
+            {"greylist": gettext("Give a reason (and an expiry, if any), or null to lift it.")}
+        )
+    if active:
+        return False
+    expires_at = wanted.get("expires_at")
+    if expires_at is not None and not isinstance(expires_at, dt.datetime):
+        raise ValidationError({"greylist": gettext("The expiry must be a date and time.")})
+    guest_greylist(
+        guest=guest, reason=str(wanted.get("reason") or ""), expires_at=expires_at, user=actor
+    )
+    return True
+
+
+# --- reservations ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reservation_upsert(
+    *,
+    source: str,
+    external_id: str,
+    data: dict[str, Any],
+    actor: Actor = None,
+) -> tuple[Reservation, str]:
+    """Create or update the reservation ``source`` calls ``external_id``; return it and the
+    outcome (``created``, ``updated`` or ``unchanged``).
+
+    ``data`` holds ``booker`` (required to create; it cannot change), the stay's fields
+    (``arrival``, ``departure``, ``room_type`` and ``board_type`` — both required to create —
+    by code, ``room_number``, ``adults`` …), ``companions`` (the full list: missing ones are
+    added, others taken off) and ``status``. A new stay that is already over (checked out,
+    cancelled, no-show) is recorded as history without triggers; any other status is reached
+    by the front desk's transitions (a new in-house stay is created, then checked in), so
+    they fire the same triggers. The details of a stay that is over are history and are not
+    changed. Raises TransitionError for a move the front desk could not make (with the
+    reason), ValidationError for invalid data; nothing is written then.
+    """
+    _check_keys(data, RESERVATION_KEYS)
+    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    for name, model in RESERVATION_REFERENCES.items():
+        if name in fields:
+            fields[name] = _reference(model, fields[name], name)
+    status = data.get("status")
+    if status is not None and status not in Status.values:
+        raise ValidationError(
+            {
+                "status": gettext("Unknown status; use one of: %(list)s.")
+                % {"list": ", ".join(Status.values)}
+            }
+        )
+    booker = (
+        _guest_ref(data["booker"], source=source, field="booker") if data.get("booker") else None
+    )
+    companions = None
+    if data.get("companions") is not None:
+        if not isinstance(data["companions"], list | tuple):
+            raise ValidationError({"companions": gettext("Give a list of guests.")})
+        companions = [_guest_ref(c, source=source, field="companions") for c in data["companions"]]
+    cancel_reason = str(data.get("cancel_reason") or "")
+
+    def create() -> Reservation:
+        missing = [
+            name
+            for name, value in (
+                ("booker", booker),
+                ("arrival", fields.get("arrival")),
+                ("departure", fields.get("departure")),
+                ("room_type", fields.get("room_type")),
+                ("board_type", fields.get("board_type")),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValidationError(
+                {name: gettext("A new reservation needs this field.") for name in missing}
+            )
+        assert booker is not None
+        extras = [c for c in companions or [] if c.pk != booker.pk]
+        if status in CLOSED:
+            details = {**fields, "cancel_reason": cancel_reason} if cancel_reason else fields
+            return reservation_record_past(
+                booker=booker, status=status, companions=extras, user=actor, **details
+            )
+        reservation = reservation_create(booker=booker, companions=extras, user=actor, **fields)
+        if status == Status.CHECKED_IN:
+            reservation = reservation_check_in(reservation=reservation, user=actor)
+        return reservation
+
+    def update(reservation: Reservation) -> bool:
+        if booker is not None and booker.pk != reservation.booker_id:
+            raise ValidationError(
+                {
+                    "booker": gettext(
+                        "A reservation's booker cannot change; cancel it and book again."
+                    )
+                }
+            )
+        changed = False
+        if reservation.is_active_stay:
+            changes = {
+                name: value
+                for name, value in fields.items()
+                if _stored(reservation, name) != _column(value)
+            }
+            if changes:
+                reservation_modify(reservation=reservation, user=actor, **changes)
+                changed = True
+        if companions is not None:
+            changed = _set_companions(reservation, companions, actor) or changed
+        if status is not None and status != reservation.status:
+            _move(reservation, status, cancel_reason=cancel_reason, actor=actor)
+            changed = True
+        return changed
+
+    return _upsert(
+        ReservationExternalId,
+        "reservation",
+        source=source,
+        external_id=external_id,
+        create=create,
+        update=update,
+    )
+
+
+def _stored(record: models.Model, name: str) -> Any:
+    field = record._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return getattr(record, field.attname)
+
+
+def _set_companions(reservation: Reservation, wanted: list[Guest], actor: Actor) -> bool:
+    wanted_ids = {g.pk for g in wanted if g.pk != reservation.booker_id}
+    present = set(
+        ReservationCompanion.objects.filter(reservation=reservation).values_list(
+            "guest_id", flat=True
+        )
+    )
+    for guest in wanted:
+        if guest.pk in wanted_ids - present:
+            reservation_add_companion(reservation=reservation, guest=guest, user=actor)
+    for guest in Guest.objects.filter(pk__in=present - wanted_ids):
+        reservation_remove_companion(reservation=reservation, guest=guest, user=actor)
+    return wanted_ids != present
+
+
+def _move(reservation: Reservation, status: str, *, cancel_reason: str, actor: Actor) -> None:
+    """Take the stay to ``status`` by the front desk's transitions (confirmed → checked out
+    passes through checked in); raise TransitionError for a move they refuse."""
+    if status == Status.CONFIRMED:
+        raise TransitionError(
+            gettext("Reservation %(number)s is %(status)s: it cannot become confirmed again.")
+            % {"number": reservation.number, "status": reservation.get_status_display().lower()}
+        )
+    if status == Status.CHECKED_OUT and reservation.status == Status.CONFIRMED:
+        reservation_check_in(reservation=reservation, user=actor)
+    if status in (Status.CHECKED_IN,):
+        reservation_check_in(reservation=reservation, user=actor)
+    elif status == Status.CHECKED_OUT:
+        reservation_check_out(reservation=reservation, user=actor)
+    elif status == Status.CANCELLED:
+        reservation_cancel(reservation=reservation, reason=cancel_reason, user=actor)
+    elif status == Status.NO_SHOW:
+        reservation_mark_no_show(reservation=reservation, user=actor)
+
+
+# --- facility bookings -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def facility_booking_upsert(
+    *,
+    source: str,
+    external_id: str,
+    data: dict[str, Any],
+    actor: Actor = None,
+) -> tuple[FacilityBooking, str]:
+    """Create or update the facility booking ``source`` calls ``external_id``; return it and the
+    outcome.
+
+    ``data``: ``guest`` (required to create; cannot change), ``facility`` (by name),
+    ``starts_at``, ``ends_at``, ``party_size``, ``reservation`` (by its external id in the same
+    source), ``notes`` and ``status`` (booked → attended, cancelled or no-show). Details of a
+    booking that is no longer booked are not changed. Raises TransitionError for a status
+    move out of a closed status, ValidationError for invalid data.
+    """
+    _check_keys(data, FACILITY_BOOKING_FIELDS)
+    details = {
+        key: value
+        for key, value in data.items()
+        if key in {"facility", "starts_at", "ends_at", "party_size", "reservation", "notes"}
+    }
+    if "facility" in details:
+        details["facility"] = _reference(Facility, details["facility"], "facility", by="name")
+    if details.get("reservation") is not None and not isinstance(
+        details["reservation"], Reservation
+    ):
+        reservation = reservation_by_external_id(
+            source=source, external_id=str(details["reservation"])
+        )
+        if reservation is None:
+            raise ValidationError(
+                {
+                    "reservation": gettext("No reservation has the id “%(id)s” in %(source)s.")
+                    % {
+                        "id": details["reservation"],
+                        "source": source,
+                    }
+                }
+            )
+        details["reservation"] = reservation
+    guest = _guest_ref(data["guest"], source=source, field="guest") if data.get("guest") else None
+    status = data.get("status")
+    if status is not None and status not in FacilityBooking.Status.values:
+        raise ValidationError(
+            {
+                "status": gettext("Unknown status; use one of: %(list)s.")
+                % {"list": ", ".join(FacilityBooking.Status.values)}
+            }
+        )
+
+    def create() -> FacilityBooking:
+        missing = [
+            name
+            for name, value in (
+                ("guest", guest),
+                ("facility", details.get("facility")),
+                ("starts_at", details.get("starts_at")),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValidationError(
+                {name: gettext("A new booking needs this field.") for name in missing}
+            )
+        assert guest is not None
+        booking = facility_booking_create(guest=guest, user=actor, **details)
+        if status is not None and status != FacilityBooking.Status.BOOKED:
+            _facility_move(booking, status, actor)
+        return booking
+
+    def update(booking: FacilityBooking) -> bool:
+        if guest is not None and guest.pk != booking.guest_id:
+            raise ValidationError(
+                {"guest": gettext("A booking's guest cannot change; cancel it and book again.")}
+            )
+        changed = False
+        if booking.status == FacilityBooking.Status.BOOKED:
+            changes = {
+                name: value
+                for name, value in details.items()
+                if _stored(booking, name) != _column(value)
+            }
+            if changes:
+                facility_booking_modify(booking=booking, user=actor, **changes)
+                changed = True
+        if status is not None and status != booking.status:
+            _facility_move(booking, status, actor)
+            changed = True
+        return changed
+
+    return _upsert(
+        FacilityBookingExternalId,
+        "booking",
+        source=source,
+        external_id=external_id,
+        create=create,
+        update=update,
+    )
+
+
+def _facility_move(booking: FacilityBooking, status: str, actor: Actor) -> None:
+    try:
+        facility_booking_set_status(booking=booking, status=status, user=actor)
+    except TransitionError:
+        raise
+    except ValidationError as exc:
+        raise TransitionError(exc.messages) from exc

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MewsConfig(AppConfig):
+    name = "interfaces.mews"
+    label = "mews"
+    verbose_name = "Mews connector"
