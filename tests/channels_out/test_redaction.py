@@ -78,7 +78,7 @@ def _read(client: Client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
     if hasattr(response, "streaming_content"):
-        return b"".join(response.streaming_content).decode()
+        return b"".join(response.streaming_content).decode("utf-8-sig")
     return response.content.decode()
 
 

@@ -115,7 +115,9 @@ def test_the_log_list_detail_and_csv_show_nothing_spent_on_released_messages(cli
         assert re.search(rf"<td>{spent}(\s|<)", row.group(0)), (name, row.group(0))
 
     export = client.get(reverse("channels_out:message-export"))
-    table = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    table = list(
+        csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig")))
+    )
     spent_by_id = {int(r["id"]): Decimal(r["credits"]) for r in table}
     assert spent_by_id[sent["viber"].pk] == 0
     assert spent_by_id[sent["refused"].pk] == 0

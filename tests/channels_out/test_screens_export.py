@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from channels_out.services import Step, message_send
-from interfaces.operator.views.export import csv_cell
+from crm_messaging.ui.csv import csv_cell
 from interfaces.staff.roles import sync_roles
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def rows(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="sent-messages-')
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 def test_the_export_has_a_header_and_only_the_filtered_rows(
@@ -45,7 +45,7 @@ def test_the_export_has_a_header_and_only_the_filtered_rows(
 
     header, *body = rows(operator_client.get(EXPORT, {"channel": "sms"}))
 
-    assert header[:5] == ["id", "created", "channel", "account", "recipient"]
+    assert header[:5] == ["id", "created (Europe/Istanbul)", "channel", "account", "recipient"]
     assert "text" in header and "credits" in header and "status" in header
     assert [row[0] for row in body] == [str(sms.pk)]
     assert body[0][header.index("text")] == "Late checkout confirmed."
@@ -73,4 +73,24 @@ def test_every_formula_start_gets_a_quote(text: str) -> None:
 
 
 def test_ordinary_text_and_numbers_are_left_alone() -> None:
-    assert (csv_cell("Hello = world"), csv_cell(3), csv_cell(None)) == ("Hello = world", 3, "")
+    assert (csv_cell("Hello = world"), csv_cell(3), csv_cell(None)) == ("Hello = world", "3", "")
+
+
+def test_the_export_opens_in_excel_as_utf8_and_names_its_time_zone(
+    operator_client, accounts, top_up, settings
+) -> None:
+    top_up(10)
+    message_send(steps=Step(channel="sms", text="Hoş geldiniz, Ayşe!", to="+905321234567"))
+
+    response = operator_client.get(EXPORT)
+    raw = b"".join(response.streaming_content)
+
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel reads as UTF-8
+    header, row = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    zone = settings.TIME_ZONE
+    assert [h for h in header if "(" in h] == [
+        f"created ({zone})",
+        f"sent at ({zone})",
+        f"delivered at ({zone})",
+    ]
+    assert row[header.index("text")] == "Hoş geldiniz, Ayşe!"

@@ -99,7 +99,7 @@ def test_another_guests_suppression_cannot_be_cleared_through_this_page(
 
 
 def _rows(response) -> list[dict[str, str]]:
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 

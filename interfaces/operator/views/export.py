@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -12,6 +10,7 @@ from django.views import View
 
 from channels_out.models import OutboundMessage
 from channels_out.selectors import with_credits
+from crm_messaging.ui.csv import csv_cell, csv_response, csv_time_header
 from crm_messaging.ui.screens import StaffView
 
 from .log import filtered, with_campaign_name
@@ -43,16 +42,7 @@ CSV_COLUMNS: list[tuple[str, str]] = [
     ("sent at", "sent_at"),
     ("delivered at", "delivered_at"),
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """Neutralise a text that a spreadsheet would run as a formula (CSV injection): prefix a quote."""
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
+TIME_COLUMNS = {"created_at", "sent_at", "delivered_at"}
 
 
 def _value(message: OutboundMessage, path: str) -> object:
@@ -62,17 +52,13 @@ def _value(message: OutboundMessage, path: str) -> object:
     return value
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[OutboundMessage]) -> Iterator[str]:
-    """The export, a line at a time: a header row, then one row per message."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow([header for header, _ in CSV_COLUMNS])
+def csv_rows(rows: Iterable[OutboundMessage]) -> Iterator[list[str]]:
+    """The export, a row at a time: a header row (times name their zone), then one per message."""
+    yield [
+        csv_time_header(header) if path in TIME_COLUMNS else header for header, path in CSV_COLUMNS
+    ]
     for message in rows:
-        yield writer.writerow([csv_cell(_value(message, path)) for _, path in CSV_COLUMNS])
+        yield [csv_cell(_value(message, path)) for _, path in CSV_COLUMNS]
 
 
 class MessageExportView(StaffView, View):
@@ -87,9 +73,5 @@ class MessageExportView(StaffView, View):
                 queryset.select_related("guest", "sent_by", "account").defer("html_body")
             )
         )
-        response = StreamingHttpResponse(
-            csv_lines(rows.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
-        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="sent-messages-{stamp}.csv"'
-        return response
+        return csv_response(csv_rows(rows.iterator(chunk_size=2000)), f"sent-messages-{stamp}.csv")
