@@ -153,3 +153,11 @@ def test_the_admin_makes_a_key_and_shows_it_once() -> None:
     shown = [str(m) for m in response.context["messages"]]
     assert any(f"crm_{key.prefix}_" in m for m in shown)
     assert key.created_by == admin
+
+
+def test_the_keys_screen_speaks_turkish(manager: Client) -> None:
+    manager.cookies["django_language"] = "tr"
+
+    page = manager.get("/settings/api-keys/", HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+
+    assert "API anahtarları" in page and "Anahtarı oluştur" in page
