@@ -478,6 +478,8 @@ SPECTACULAR_SETTINGS = {
         "UpsertOutcomeEnum": "interfaces.api.serializers.OUTCOMES",
         "BatchOutcomeEnum": "interfaces.api.upserts.BATCH_OUTCOMES",
         "MessageStatusEnum": "channels_out.models.Status",
+        "WebhookEventTypeEnum": "interfaces.webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "interfaces.webhooks.models.WebhookDelivery.Status",
         "ChannelEnum": "guests.models.ContactChannel",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -486,6 +488,8 @@ SPECTACULAR_SETTINGS = {
 # --- Outbound webhooks (I2) ---------------------------------------------------------------
 # Endpoints must be https:// in production; plain http is allowed for local development.
 WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
+# Events whose deliveries are all finished (delivered or failed) are deleted after this many days.
+WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.

@@ -386,6 +386,28 @@ def delivery_redeliver(*, delivery: WebhookDelivery, user: Actor = None) -> Webh
     return locked
 
 
+def webhook_events_purge(*, older_than: dt.timedelta, batch: int = 5000) -> int:
+    """Delete events older than ``older_than`` with their deliveries and attempts, unless a
+    delivery of theirs is still pending; return how many events went."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        ids = list(
+            WebhookEvent.objects.filter(created_at__lt=cutoff)
+            .exclude(deliveries__status=WebhookDelivery.Status.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            WebhookEvent.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    if deleted:
+        logger.info("Deleted %d webhook events older than %s", deleted, cutoff.isoformat())
+    return deleted
+
+
 def managers_warn(endpoint: WebhookEndpoint) -> int:
     """E-mail the managers (who may change endpoints) that ``endpoint`` was disabled; return
     how many were written to. A mail server that fails is logged: the staff screens say it too."""

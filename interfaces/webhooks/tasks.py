@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
+from django.conf import settings
 
 from crm_messaging.handoff import hand_off
 
-from .services import deliveries_due, delivery_attempt
+from .services import deliveries_due, delivery_attempt, webhook_events_purge
 
 
 @shared_task(name="webhooks.deliver", ignore_result=True)
@@ -22,3 +25,9 @@ def sweep_webhooks() -> int:
     for pk in due:
         hand_off(deliver_webhook, pk)
     return len(due)
+
+
+@shared_task(name="webhooks.purge_events", ignore_result=True)
+def purge_webhook_events() -> int:
+    """Daily: delete finished events older than WEBHOOK_EVENT_RETENTION_DAYS."""
+    return webhook_events_purge(older_than=dt.timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS))

@@ -13,6 +13,7 @@ from standardwebhooks import Webhook
 
 from interfaces.webhooks.models import EventType, WebhookEndpoint
 from interfaces.webhooks.services import endpoint_create
+from tests.api.conftest import fresh_throttle_counts, make_client  # noqa: F401 (API fixtures)
 from tests.campaigns.conftest import make_campaign  # noqa: F401 (a fixture for the run events)
 from tests.fakes._server import RecordedRequest, WebhookSink
 
