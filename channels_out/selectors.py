@@ -80,6 +80,8 @@ class CreditAlert:
 def credit_alerts() -> list[CreditAlert]:
     """Return the crossings in force: sends stopped for want of credits, then credits low."""
     balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    if balance.low_since is None and balance.exhausted_since is None:
+        return []
     threshold = MessagingPolicy.load().low_balance_threshold
     return [
         CreditAlert(kind, since, balance.available, threshold)

@@ -9,52 +9,46 @@ from rest_framework import serializers
 from channels_out.models import DeliveryEvent, OutboundMessage, SkipReason, Status
 from guests.models import ContactChannel
 
+from .fields import Choice, Text
+from .serializers import StrictSerializer
+
 PURPOSES = [("service", "Service"), ("marketing", "Marketing")]
 _EXTERNAL = "source:external_id, e.g. mews:8f2c…"
 
 
-class MessageIn(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
+class MessageIn(StrictSerializer):
+    channel = Choice(choices=ContactChannel.choices, required=False)
     plan = serializers.ListField(
-        child=serializers.ChoiceField(choices=ContactChannel.choices),
+        child=Choice(choices=ContactChannel.choices),
         required=False,
         min_length=1,
         max_length=4,
         help_text='Channels in fallback order, e.g. ["viber", "sms"]; instead of channel.',
     )
-    guest = serializers.CharField(
-        max_length=150, required=False, help_text=f"The guest, as {_EXTERNAL}."
-    )
-    reservation = serializers.CharField(
+    guest = Text(max_length=150, required=False, help_text=f"The guest, as {_EXTERNAL}.")
+    reservation = Text(
         max_length=150, required=False, help_text=f"The stay it is about, as {_EXTERNAL}."
     )
-    to = serializers.CharField(
+    to = Text(
         max_length=254,
         required=False,
         help_text="The address (e-mail or phone); the guest's own when left out.",
     )
-    text = serializers.CharField(required=False, max_length=20_000)
-    subject = serializers.CharField(required=False, max_length=255)
-    template_id = serializers.CharField(
+    text = Text(required=False, max_length=20_000)
+    subject = Text(required=False, max_length=255)
+    template_id = Text(
         required=False, max_length=64, help_text="A provider template (WhatsApp content SID)."
     )
     template_variables = serializers.DictField(
-        child=serializers.CharField(max_length=1000, allow_blank=True), required=False
+        child=Text(max_length=1000, allow_blank=True), required=False
     )
-    purpose = serializers.ChoiceField(choices=PURPOSES, default="service")
+    purpose = Choice(choices=PURPOSES, default="service")
     secrets = serializers.ListField(
-        child=serializers.CharField(min_length=4, max_length=200),
+        child=Text(min_length=4, max_length=200),
         required=False,
         max_length=10,
         help_text="Codes or tokens in the text: sent in full, kept masked in the log.",
     )
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, str] = {}
@@ -94,6 +88,8 @@ class MessageOut(serializers.ModelSerializer):
     credits_held = serializers.DecimalField(
         max_digits=10, decimal_places=2, help_text="Credits reserved while the outcome is open."
     )
+    # Declared, so the schema is the same on SQLite and PostgreSQL (their integer ranges differ).
+    segments = serializers.IntegerField(min_value=0, max_value=32767)
     fallback = serializers.SerializerMethodField(help_text="The message it fell back to, if any.")
     events = EventOut(many=True, read_only=True)
 
@@ -131,6 +127,8 @@ class MessageOut(serializers.ModelSerializer):
 
 
 class MessageFilter(serializers.Serializer):
+    """Query parameters: strings, read as DRF reads them."""
+
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
     purpose = serializers.ChoiceField(choices=PURPOSES, required=False)

@@ -47,6 +47,29 @@ class MessagePages(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int:
+        """``limit`` (1–200) if given; a limit that is no number is refused, not ignored."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise DrfValidationError(
+                {"limit": [f"Give a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
 
 def _messages() -> QuerySet[OutboundMessage]:
     return with_credits(
@@ -79,7 +102,7 @@ class MessagesView(generics.ListAPIView):
     pagination_class = MessagePages
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:
-        query = MessageFilter(data=self.request.query_params)
+        query = MessageFilter(data=self.request.query_params.dict())
         query.is_valid(raise_exception=True)
         wanted = query.validated_data
         messages = _messages()

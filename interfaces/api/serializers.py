@@ -18,6 +18,8 @@ from guests.models import (
 )
 from guests.selectors import guest_is_greylisted
 
+from .fields import Boolean, Choice, Integer, Money, Pattern, Text
+
 OUTCOMES = ("created", "updated", "unchanged")
 _REF = {"max_length": 20, "help_text": "The code of a reference list item (room types, …)."}
 
@@ -34,48 +36,46 @@ class StrictSerializer(serializers.Serializer):
 
 
 class ConsentIn(StrictSerializer):
-    purpose = serializers.ChoiceField(choices=ConsentPurpose.choices)
-    channel = serializers.ChoiceField(
+    purpose = Choice(choices=ConsentPurpose.choices)
+    channel = Choice(
         choices=[("", "—"), *ContactChannel.choices],
         required=False,
         default="",
         help_text="Empty for data-processing consent; a channel for service and marketing.",
     )
-    granted = serializers.BooleanField()
-    wording_version = serializers.CharField(max_length=40, required=False, default="")
+    granted = Boolean()
+    wording_version = Text(max_length=40, required=False, default="")
 
 
 class GreylistIn(StrictSerializer):
-    reason = serializers.CharField(max_length=255)
+    reason = Text(max_length=255)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class GuestIn(StrictSerializer):
     """A guest as the PMS knows it; fields left out are left as they are."""
 
-    first_name = serializers.CharField(max_length=80, required=False)
-    last_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(
+    first_name = Text(max_length=80, required=False)
+    last_name = Text(max_length=80, required=False, allow_blank=True)
+    email = Text(max_length=254, required=False, allow_blank=True)
+    phone = Text(
         max_length=32,
         required=False,
         allow_blank=True,
         help_text="Any common form; read in the hotel's country without a country code.",
     )
-    language = serializers.ChoiceField(choices=settings.GUEST_LANGUAGES, required=False)
-    nationality = serializers.ChoiceField(
-        choices=[("", "—"), *countries], required=False, allow_blank=True
-    )
+    language = Choice(choices=settings.GUEST_LANGUAGES, required=False)
+    nationality = Choice(choices=[("", "—"), *countries], required=False, allow_blank=True)
     birth_date = serializers.DateField(required=False, allow_null=True)
-    gender = serializers.ChoiceField(choices=Guest.Gender.choices, required=False, allow_blank=True)
-    vip_level = serializers.ChoiceField(choices=Guest.VipLevel.choices, required=False)
-    loyalty_tier = serializers.CharField(required=False, allow_null=True, **_REF)
-    loyalty_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    preferences = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    allergens = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    warning_note = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    outstanding_balance = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    gender = Choice(choices=Guest.Gender.choices, required=False, allow_blank=True)
+    vip_level = Choice(choices=Guest.VipLevel.choices, required=False)
+    loyalty_tier = Text(required=False, allow_null=True, **_REF)
+    loyalty_number = Text(max_length=40, required=False, allow_blank=True)
+    notes = Text(required=False, allow_blank=True, max_length=10_000)
+    preferences = Text(required=False, allow_blank=True, max_length=10_000)
+    allergens = Text(required=False, allow_blank=True, max_length=10_000)
+    warning_note = Text(required=False, allow_blank=True, max_length=10_000)
+    outstanding_balance = Money(max_digits=12, decimal_places=2, required=False)
     consents = ConsentIn(
         many=True,
         required=False,
@@ -119,40 +119,36 @@ def guest_out(guest: Guest, outcome: str) -> dict[str, Any]:
 class ReservationIn(StrictSerializer):
     """A stay as the PMS knows it; fields left out are left as they are."""
 
-    booker = serializers.CharField(
+    booker = Text(
         max_length=EXTERNAL_ID_MAX_LENGTH,
         required=False,
         help_text="The booker's external id in the same source (required to create).",
     )
     companions = serializers.ListField(
-        child=serializers.CharField(max_length=EXTERNAL_ID_MAX_LENGTH),
+        child=Text(max_length=EXTERNAL_ID_MAX_LENGTH),
         required=False,
         max_length=50,
         help_text="The companions' external ids: the full list (others are taken off).",
     )
-    status = serializers.ChoiceField(choices=Reservation.Status.choices, required=False)
-    cancel_reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    status = Choice(choices=Reservation.Status.choices, required=False)
+    cancel_reason = Text(max_length=255, required=False, allow_blank=True)
     arrival = serializers.DateField(required=False)
     departure = serializers.DateField(required=False)
-    room_type = serializers.CharField(required=False, **_REF)
-    board_type = serializers.CharField(required=False, **_REF)
-    room_number = serializers.CharField(max_length=10, required=False, allow_blank=True)
-    nightly_rate = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, required=False
-    )
-    total_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False
-    )
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
-    agency = serializers.CharField(required=False, allow_null=True, **_REF)
-    market_segment = serializers.CharField(required=False, allow_null=True, **_REF)
-    stay_type = serializers.CharField(required=False, allow_null=True, **_REF)
-    source_channel = serializers.CharField(required=False, allow_null=True, **_REF)
-    external_ref = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    adults = serializers.IntegerField(min_value=1, max_value=99, required=False)
-    children = serializers.IntegerField(min_value=0, max_value=99, required=False)
-    send_notifications = serializers.BooleanField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    room_type = Text(required=False, **_REF)
+    board_type = Text(required=False, **_REF)
+    room_number = Text(max_length=10, required=False, allow_blank=True)
+    nightly_rate = Money(max_digits=10, decimal_places=2, min_value=0, required=False)
+    total_amount = Money(max_digits=12, decimal_places=2, min_value=0, required=False)
+    currency = Pattern(r"^[A-Z]{3}$", required=False)
+    agency = Text(required=False, allow_null=True, **_REF)
+    market_segment = Text(required=False, allow_null=True, **_REF)
+    stay_type = Text(required=False, allow_null=True, **_REF)
+    source_channel = Text(required=False, allow_null=True, **_REF)
+    external_ref = Text(max_length=64, required=False, allow_blank=True)
+    adults = Integer(min_value=1, max_value=99, required=False)
+    children = Integer(min_value=0, max_value=99, required=False)
+    send_notifications = Boolean(required=False)
+    notes = Text(required=False, allow_blank=True, max_length=10_000)
 
 
 class ReservationOut(serializers.Serializer):
@@ -182,23 +178,23 @@ def reservation_out(reservation: Reservation, outcome: str) -> dict[str, Any]:
 
 
 class FacilityBookingIn(StrictSerializer):
-    guest = serializers.CharField(
+    guest = Text(
         max_length=EXTERNAL_ID_MAX_LENGTH,
         required=False,
         help_text="The guest's external id in the same source (required to create).",
     )
-    facility = serializers.CharField(max_length=100, required=False, help_text="Its name.")
+    facility = Text(max_length=100, required=False, help_text="Its name.")
     starts_at = serializers.DateTimeField(required=False)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
-    party_size = serializers.IntegerField(min_value=1, max_value=999, required=False)
-    reservation = serializers.CharField(
+    party_size = Integer(min_value=1, max_value=999, required=False)
+    reservation = Text(
         max_length=EXTERNAL_ID_MAX_LENGTH,
         required=False,
         allow_null=True,
         help_text="The stay's external id in the same source.",
     )
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    status = serializers.ChoiceField(choices=FacilityBooking.Status.choices, required=False)
+    notes = Text(required=False, allow_blank=True, max_length=10_000)
+    status = Choice(choices=FacilityBooking.Status.choices, required=False)
 
 
 class FacilityBookingOut(serializers.Serializer):

@@ -24,6 +24,7 @@ from guests.services import (
     reservation_upsert,
 )
 
+from .fields import Pattern, Text
 from .models import ApiKey
 from .problems import problem_exception_handler
 from .scopes import Scope
@@ -172,8 +173,8 @@ class FacilityBookingUpsertView(UpsertView):
 
 
 class BatchRecord(serializers.Serializer):
-    source = serializers.RegexField(SOURCE_PATTERN.pattern)
-    external_id = serializers.CharField(max_length=EXTERNAL_ID_MAX_LENGTH, trim_whitespace=False)
+    source = Pattern(SOURCE_PATTERN.pattern)
+    external_id = Text(max_length=EXTERNAL_ID_MAX_LENGTH, trim_whitespace=False)
     data = serializers.DictField(help_text="The record's fields, as for its PUT.")
 
 

@@ -8,6 +8,7 @@ that states them, and only when they change the guest's current statement.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -81,8 +82,11 @@ def import_table(
             if row.errors:
                 report.add(line, ERROR, row.label, "; ".join(row.errors))
                 continue
+            # A guests row is one upsert, atomic of its own; a reservations row is two (the
+            # guest, the stay) that stand or fall together.
+            row_savepoint = transaction.atomic() if kind == RESERVATIONS else nullcontext()
             try:
-                with transaction.atomic():
+                with row_savepoint:
                     outcome = _apply_row(row, kind=kind, source=source, user=user)
             except ValidationError as exc:
                 report.add(line, ERROR, row.label, " ".join(exc.messages))

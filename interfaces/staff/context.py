@@ -6,6 +6,7 @@ he dismisses it; the next crossing shows again (K5).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from channels_out.selectors import credit_alerts
+from channels_out.selectors import CreditAlert, credit_alerts
 
 from . import two_factor
 
@@ -39,6 +40,14 @@ NAVIGATION: list[tuple[Promise, str, str]] = [
 ]
 
 
+def _credit_alerts(request: HttpRequest) -> list[CreditAlert]:
+    """The balance crossings this member of staff may see and has not dismissed."""
+    if not request.user.has_perm(CREDITS_PERMISSION):
+        return []
+    dismissed = set(request.session.get(DISMISSED_ALERTS, []))
+    return [a for a in credit_alerts() if a.key not in dismissed]
+
+
 def staff_context(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -57,12 +66,9 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
             )
         except NoReverseMatch:
             continue  # a screen not built yet
-    alerts = []
-    if user.has_perm(CREDITS_PERMISSION):
-        dismissed = set(request.session.get(DISMISSED_ALERTS, []))
-        alerts = [a for a in credit_alerts() if a.key not in dismissed]
     return {
-        "credit_alerts": alerts,
+        # Read only by the pages that show it (the admin's never do): a callable, lazily.
+        "credit_alerts": partial(_credit_alerts, request),
         "staff_nav": nav,
         "staff_languages": settings.STAFF_LANGUAGES,
         "two_factor": two_factor.applies_to(user),
