@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -292,3 +293,16 @@ class RedeliverView(APIView):
         delivery = delivery_redeliver(delivery=delivery, user=request.user)
         fresh = WebhookDelivery.objects.select_related("event").get(pk=delivery.pk)
         return Response(DeliveryOut(fresh).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(exclude=True)
+class NoSuchAddress(APIView):
+    """Any other address under /api/v1/webhooks/ (an id that is no number): a problem-details
+    404 like the rest of the API, never an HTML page."""
+
+    required_scopes: dict[str, str] = {}
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        raise NotFound("There is no such address in the API.")
+
+    post = put = patch = delete = get

@@ -1,6 +1,6 @@
 """/api/v1/webhooks/ (mounted by the project's URLs ahead of the rest of the API)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api
 
@@ -16,4 +16,6 @@ urlpatterns = [
         api.RedeliverView.as_view(),
         name="delivery-redeliver",
     ),
+    # Anything else here (a path with a line break too) is a problem-details 404.
+    re_path(r"^[\s\S]*$", api.NoSuchAddress.as_view(), name="not-found"),
 ]

@@ -56,6 +56,10 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.description or self.url
 
+    def event_labels(self) -> list[str]:
+        """The events it receives, in words (in the reader's language)."""
+        return [str(EventType(event).label) for event in self.events if event in EventType.values]
+
     def wants(self, event_type: str) -> bool:
         return event_type in self.events
 

@@ -156,3 +156,10 @@ def test_a_replaced_secret_is_in_the_answer_only(hooks, endpoint) -> None:
     assert response.status_code == 200
     new = response.json()["secret"]
     assert new != old and WebhookEndpoint.objects.get().secret == new
+
+
+def test_an_address_that_is_no_endpoint_is_a_problem_404(hooks) -> None:
+    client, _ = hooks
+    for path in ("abc", "12/nothing", "%0A", "999"):
+        response = client.get(f"{BASE}{path}")
+        assert response.status_code == 404 and problem_of(response)

@@ -185,3 +185,36 @@ def test_the_screens_speak_turkish(client, login, endpoint) -> None:
     with translation.override("tr"):
         page = client.get(LIST, HTTP_ACCEPT_LANGUAGE="tr").content.decode()
     assert "Uç noktalar" in page and "Uç nokta ekle" in page
+
+
+def test_every_webhook_screen_in_turkish_has_no_english_words_or_raw_codes(
+    client, login, endpoint, receiver
+) -> None:
+    from tests.staff.turkish_walk import Checker, visible_text
+
+    ep, _ = endpoint
+    login("Manager")
+    receiver.status = 503
+    guest_record_consent(
+        guest=GuestFactory(),
+        purpose=ConsentPurpose.MARKETING,
+        channel="sms",
+        granted=True,
+        source=ConsentSource.STAFF,
+    )
+    sweep_webhooks()  # one failed attempt: a pending delivery with its answer
+    WebhookEndpoint.objects.filter(pk=ep.pk).update(
+        is_active=False, disabled_reason="Every delivery failed for 24 hours (last: HTTP 503)."
+    )  # the header's warning too
+    client.cookies["django_language"] = "tr"
+    checker = Checker()
+    findings = []
+    pages = {
+        "list": client.get(LIST),
+        "detail": client.get(reverse("webhooks:endpoint-detail", args=[ep.pk])),
+        "secret": client.post(reverse("webhooks:endpoint-rotate", args=[ep.pk])),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200 and response["Content-Language"] == "tr", name
+        findings += checker.check(name, visible_text(response.content.decode()))
+    assert not findings, "\n".join(str(f) for f in findings)
