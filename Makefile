@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # The layers, from the bottom (import-linter checks the order: pyproject.toml).
 PACKAGES := crm_messaging guests channels_out campaigns interfaces
 
-.PHONY: run test install check lint migrate demo clean
+.PHONY: run test install check lint migrate demo clean openapi openapi-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,7 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py setup_sandbox
 	$(BIN)/python manage.py seed_demo_campaigns
+	$(BIN)/python manage.py seed_inbox
 	$(BIN)/python manage.py setup_roles --demo-users
 
 run: demo
@@ -56,6 +57,16 @@ check: install
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	$(MAKE) openapi-check
+
+# The REST API's OpenAPI schema, generated from the code and checked in (docs/openapi.yaml).
+openapi: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+openapi-check: install
+	@mkdir -p var
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+	@diff -u docs/openapi.yaml var/openapi.yaml || { echo "docs/openapi.yaml is out of date: run make openapi"; exit 1; }
 
 clean:
 	rm -rf $(VENV) var staticfiles

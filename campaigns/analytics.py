@@ -19,6 +19,7 @@ number of queries, whatever the number of runs, messages or links:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +35,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import TruncDate
@@ -47,6 +47,9 @@ from .models import Campaign, CampaignRun
 
 ZERO = Decimal("0")
 UNSUBSCRIBE_WINDOW = dt.timedelta(days=7)
+# How long before it went a campaign message may have been queued, at most, for the last-touch
+# search (a message held longer is not looked at).
+SEND_DELAY_MAX = dt.timedelta(days=7)
 OPT_OUT_SOURCES = (
     ConsentSource.UNSUBSCRIBE_LINK,
     ConsentSource.INBOUND_KEYWORD,
@@ -121,12 +124,22 @@ def _opted_out_after() -> Exists:
     )
 
 
-def message_figures(messages: QuerySet[OutboundMessage], *group: str) -> dict[tuple, Figures]:
-    """Figures of ``messages`` grouped by the fields ``group`` (one query)."""
+def message_figures(
+    messages: QuerySet[OutboundMessage], *group: str, unsubscribed: bool = True
+) -> dict[tuple, Figures]:
+    """Figures of ``messages`` grouped by the fields ``group`` (one query). ``unsubscribed``
+    False leaves out the opt-outs after each message (a lookup per message; the dashboard
+    counts opt-outs from the consent records instead)."""
+    extra = {}
+    if unsubscribed:
+        extra["unsubscribed"] = Count(
+            "pk", filter=Q(sent_at__isnull=False, guest__isnull=False) & Q(_opted_out_after())
+        )
     rows = (
         messages.order_by()
         .values(*group)
         .annotate(
+            **extra,
             recipients=Count("pk", filter=Q(fallback_for__isnull=True)),
             sent=Count("pk", filter=Q(status__in=_ACCEPTED)),
             delivered=Count("pk", filter=Q(status=Status.DELIVERED)),
@@ -134,9 +147,6 @@ def message_figures(messages: QuerySet[OutboundMessage], *group: str) -> dict[tu
             opened=Count("pk", filter=Q(opened_at__isnull=False)),
             clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
             complained=Count("pk", filter=Q(complained_at__isnull=False)),
-            unsubscribed=Count(
-                "pk", filter=Q(sent_at__isnull=False, guest__isnull=False) & Q(_opted_out_after())
-            ),
             cost=Sum("credits", filter=Q(sent_at__isnull=False), default=ZERO),
         )
     )
@@ -145,23 +155,6 @@ def message_figures(messages: QuerySet[OutboundMessage], *group: str) -> dict[tu
         key = tuple(row[name] for name in group)
         result[key] = Figures(**{name: row[name] for name in FIGURE_FIELDS if name in row})
     return result
-
-
-def _last_touch(field_name: str) -> Subquery:
-    """The ``field_name`` of the last campaign message that reached a reservation's booker in
-    the attribution window before the reservation was made."""
-    window = attribution_window()
-    return Subquery(
-        OutboundMessage.objects.filter(
-            guest=OuterRef("booker_id"),
-            origin_type=_run_type(),
-            status__in=_TOUCHED,
-            sent_at__lte=OuterRef("created_at"),
-            sent_at__gt=OuterRef("created_at") - window,
-        )
-        .order_by("-sent_at", "-pk")
-        .values(field_name)[:1]
-    )
 
 
 @dataclass(frozen=True)
@@ -179,51 +172,77 @@ class Booking:
 def attributed_bookings(
     *, runs: QuerySet[CampaignRun] | None = None, since: dt.datetime | None = None
 ) -> list[Booking]:
-    """Reservations attributed to messages of ``runs`` (all runs when None), made since ``since``."""
+    """Reservations attributed to messages of ``runs`` (all runs when None), made since ``since``.
+
+    Two queries: the reservations (of bookers a message of ``runs`` reached, when given), and
+    every campaign message that reached their bookers in the span where it could be the last
+    touch; the last touch of each reservation is then found by bisection, per booker.
+    """
+    run_type = _run_type()
+    window = attribution_window()
     reservations = Reservation.objects.exclude(status__in=_NO_REVENUE)
     if since is not None:
         reservations = reservations.filter(created_at__gte=since)
-    run_ids = None
+    run_ids: set[int] | None = None
     if runs is not None:
-        run_ids = list(runs.values_list("pk", flat=True))
+        run_ids = set(runs.values_list("pk", flat=True))
         if not run_ids:
             return []
-        # Only bookers who got a message of these runs can have been touched by one.
+        # Only bookers who got a message of these runs, after it, can have been touched by one.
         reservations = reservations.filter(
             Exists(
                 OutboundMessage.objects.filter(
                     guest=OuterRef("booker_id"),
-                    origin_type=_run_type(),
+                    origin_type=run_type,
                     origin_id__in=run_ids,
                     status__in=_TOUCHED,
+                    sent_at__lte=OuterRef("created_at"),
+                    sent_at__gt=OuterRef("created_at") - window,
                 )
             )
         )
     rows = list(
         reservations.annotate(
-            touch=_last_touch("pk"),
             day=TruncDate("created_at"),
             revenue=ExpressionWrapper(
                 F("nights") * F("nightly_rate"),
                 output_field=DecimalField(max_digits=14, decimal_places=2),
             ),
         )
-        .values_list("pk", "touch", "day", "revenue")
+        .values_list("pk", "booker_id", "created_at", "day", "revenue")
         .order_by("created_at", "pk")
     )
-    # The touching messages' run, language and channel, in one more query (the subquery
-    # above runs once per reservation; three of them would run three times).
-    touches = {
-        pk: (run, language, channel)
-        for pk, run, language, channel in OutboundMessage.objects.filter(
-            pk__in=[touch for _, touch, _, _ in rows if touch is not None]
-        ).values_list("pk", "origin_id", "language", "channel")
-    }
+    if not rows:
+        return []
+    first, last = rows[0][2], rows[-1][2]
+    touches: dict[int, list[tuple[dt.datetime, int, int | None, str, str]]] = defaultdict(list)
+    for guest_id, sent_at, pk, run, language, channel in (
+        OutboundMessage.objects.filter(
+            origin_type=run_type,
+            status__in=_TOUCHED,
+            guest_id__in=reservations.values("booker_id"),
+            sent_at__gt=first - window,
+            sent_at__lte=last,
+            # The same span on the indexed column: a message is queued before it is sent, and
+            # not more than SEND_DELAY_MAX before (quiet hours, a credit top-up).
+            created_at__gt=first - window - SEND_DELAY_MAX,
+            created_at__lte=last,
+        )
+        .order_by()
+        .values_list("guest_id", "sent_at", "pk", "origin_id", "language", "channel")
+    ):
+        if sent_at is not None and guest_id is not None:
+            touches[guest_id].append((sent_at, pk, run, language, channel))
+    for found in touches.values():
+        found.sort()
     bookings = []
-    for pk, touch, day, revenue in rows:
-        if touch not in touches:
+    for pk, booker_id, created_at, day, revenue in rows:
+        found = touches.get(booker_id, [])
+        # The last message sent at or before the booking (ties: the later message).
+        index = bisect_right(found, (created_at, float("inf"))) - 1
+        if index < 0 or found[index][0] <= created_at - window:
             continue
-        run, language, channel = touches[touch]
+        _, _, run, language, channel = found[index]
         if run is not None and (run_ids is None or run in run_ids):
             bookings.append(Booking(pk, run, language or "", channel, day, revenue or ZERO))
     return bookings
@@ -293,7 +312,9 @@ def manager_dashboard(*, days: int = 30, now: dt.datetime | None = None) -> Dash
     """The last ``days`` days by channel and by campaign (a fixed number of queries)."""
     since = (now or timezone.now()) - dt.timedelta(days=days)
     messages = OutboundMessage.objects.filter(created_at__gte=since)
-    grouped = message_figures(messages, "channel", "origin_type_id", "origin_id")
+    grouped = message_figures(
+        messages, "channel", "origin_type_id", "origin_id", unsubscribed=False
+    )
     run_type = _run_type()
     run_ids = {origin for (_, kind, origin) in grouped if kind == run_type.pk}
     campaign_of = dict(CampaignRun.objects.filter(pk__in=run_ids).values_list("pk", "campaign_id"))

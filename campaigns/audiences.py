@@ -49,6 +49,7 @@ from .models import (
     BirthdayFilter,
     Campaign,
     CampaignSettings,
+    Recipients,
     Source,
     Timing,
     Trigger,
@@ -216,7 +217,11 @@ def _records(campaign: Campaign) -> QuerySet[Any]:
     if campaign.source == Source.GUESTS:
         return Guest.objects.select_related("loyalty_tier")
     if campaign.source == Source.RESERVATIONS:
-        return Reservation.objects.select_related("booker", "room_type", "board_type")
+        stays = Reservation.objects.select_related("booker", "room_type", "board_type")
+        if campaign.recipients != Recipients.BOOKER:
+            # The companions are read with the stays a chunk at a time, not one query each.
+            stays = stays.prefetch_related("companions")
+        return stays
     return FacilityBooking.objects.select_related("guest", "facility__facility_type")
 
 

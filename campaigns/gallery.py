@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -176,12 +177,14 @@ def gallery_campaign_create(
     channels: Sequence[str],
     name: str = "",
     active: bool = True,
+    fields: Mapping[str, Any] | None = None,
     user: Actor = None,
 ) -> Campaign:
     """Create a campaign from the gallery template ``key``: its settings (purpose, source,
     trigger, timing, offset), a delivery plan of ``channels`` in order (each on the channel's
     default account) and a message in every language the template is written in — what the
-    editor does when staff start from the template and save, in one transaction.
+    editor does when staff start from the template and save, in one transaction. ``fields``
+    sets what staff would set besides (the recipients, a send time …).
 
     ``name`` defaults to the template's title. Raise GalleryError for an unknown key and
     ValidationError if a text does not validate.
@@ -198,6 +201,7 @@ def gallery_campaign_create(
                 "trigger": template.trigger,
                 "timing": template.timing,
                 "offset": template.offset,
+                **(fields or {}),
             },
             steps=[(channel, None) for channel in channels],
             user=user,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import EVENT_TRIGGERS, Timing
 
@@ -208,3 +209,21 @@ def occurrence_key(
     if occurrence.kind == OccurrenceKind.HOURLY:
         return f"hour:{_utc_iso(occurrence.window_hour)}"
     return f"day:{occurrence.day}"
+
+
+def occurrence_text(label: str) -> str:
+    """An occurrence's ``label`` (``CampaignRun.occurrence``) as staff read it, in the active
+    language and the hotel's time zone: "business day 04.12.2026", "04.12.2026 12:15",
+    "record #42" — never the stored key. An unreadable label is returned as it is."""
+    kind, _, rest = label.partition(":")
+    try:
+        if kind == "daily":
+            day = dt.date.fromisoformat(rest)
+            return gettext("business day %(day)s") % {"day": f"{day:%d.%m.%Y}"}
+        if kind == "event":
+            _trigger, _, record = rest.rpartition(":")
+            return gettext("record #%(id)s") % {"id": int(record)}
+        moment = timezone.localtime(dt.datetime.fromisoformat(rest))
+    except ValueError:
+        return label
+    return f"{moment:%d.%m.%Y %H:%M}"

@@ -13,6 +13,7 @@ from .models import (
     RESERVATION_EVENTS,
     AgeMode,
     Campaign,
+    Recipients,
     Source,
     StayChange,
     Timing,
@@ -76,6 +77,11 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
                 "“%(trigger)s” happens to facility bookings: choose the spa or event/facility reservations table."
             )
             % {"trigger": Trigger(trigger).label},
+        )
+    if campaign.recipients != Recipients.BOOKER and source != Source.RESERVATIONS:
+        error(
+            "recipients",
+            _("Only a stay has companions: the recipients need the reservations table."),
         )
     for message in survey_url_errors(campaign.survey_url):
         error("survey_url", message)

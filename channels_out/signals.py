@@ -1,4 +1,10 @@
-"""Signals the sender layer sends, for the layers above (monitoring counts them)."""
+"""Signals the sender layer sends, for the layers above (monitoring counts them, webhooks
+turn them into events for the hotel's other systems).
+
+The credit, inbound and message signals are sent inside the transaction that made the
+change, so a receiver may write rows that commit or roll back with it (an outbox); receivers
+only schedule other work with ``transaction.on_commit``.
+"""
 
 from __future__ import annotations
 
@@ -20,3 +26,7 @@ credits_exhausted = Signal()
 # wrote it: receivers may write rows that commit or roll back with it.
 # Sent with ``message`` (InboundMessage).
 inbound_received = Signal()
+
+# Messages moved forward in status, in one transaction (a delivery batch, a receipt, an
+# operator's decision). Sent with ``changes``: a list of (OutboundMessage, previous status).
+message_status_changed = Signal()

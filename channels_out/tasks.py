@@ -111,19 +111,39 @@ def sandbox_receipt(
         code=code,
         description=description,
     )
-    url = settings.PUBLIC_BASE_URL + reverse(
-        "channels_out:status-webhook", kwargs={"account_id": account_id}
-    )
     try:
-        answer = requests.post(
-            url,
-            data=body,
-            timeout=10,
-            headers={
-                "Content-Type": "application/json",
-                sandbox.SIGNATURE_HEADER: sandbox.sign(account, body),
-            },
-        )
-        answer.raise_for_status()
+        _post_signed(account, "channels_out:status-webhook", body)
     except requests.RequestException as exc:
         raise sandbox_receipt.retry(exc=exc) from exc
+
+
+@shared_task(
+    name="channels_out.sandbox_guest_reply",
+    ignore_result=True,
+    max_retries=5,
+    default_retry_delay=5,
+)
+def sandbox_guest_reply(*, account_id: int, from_number: str, channel: str, body: str) -> None:
+    """The sandbox provider's side: a guest answers; post it, signed, to our inbound webhook."""
+    account = ChannelAccount.objects.get(pk=account_id)
+    payload = sandbox.inbound_body(from_number=from_number, body=body, channel=channel)
+    try:
+        _post_signed(account, "channels_out:inbound-webhook", payload)
+    except requests.RequestException as exc:
+        raise sandbox_guest_reply.retry(exc=exc) from exc
+
+
+def _post_signed(account: ChannelAccount, url_name: str, body: bytes) -> None:
+    """Post ``body`` to one of ``account``'s webhooks at PUBLIC_BASE_URL, signed as the sandbox
+    provider signs; raise requests.RequestException when it does not arrive."""
+    url = settings.PUBLIC_BASE_URL + reverse(url_name, kwargs={"account_id": account.pk})
+    answer = requests.post(
+        url,
+        data=body,
+        timeout=10,
+        headers={
+            "Content-Type": "application/json",
+            sandbox.SIGNATURE_HEADER: sandbox.sign(account, body),
+        },
+    )
+    answer.raise_for_status()

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 from . import tracking
 from .backends import Backend, StatusUpdate, WebhookRejected, get_backend
 from .models import ChannelAccount, EngagementKind, OutboundMessage
+from .services.email_replies import email_reply_receive
 from .services.inbound import inbound_receive
 from .services.status import message_apply_status
 from .services.tracking import message_engage, message_track
@@ -107,11 +108,14 @@ def inbound_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
         return HttpResponseForbidden("signature check failed")
     try:
         received = backend.parse_inbound_webhook(request)
+        emails = backend.parse_inbound_emails(request)
     except WebhookRejected as exc:
         logger.warning("Unreadable inbound webhook for account %s: %s", account_id, exc)
         return HttpResponseBadRequest("unreadable webhook")
     for inbound in received:
         inbound_receive(account=account, inbound=inbound)
+    for mail in emails:
+        email_reply_receive(mail=mail, account=account)
     return backend.inbound_response()
 
 

@@ -138,6 +138,11 @@ INSTALLED_APPS = [
     "interfaces.imports",
     "interfaces.mews",
     "interfaces.inbox",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (CSP: no CDN)
+    "interfaces.api",
+    "interfaces.webhooks",
     # Last: after every app's permissions exist, it keeps the staff roles in step.
     "interfaces.staff",
 ]
@@ -178,6 +183,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interfaces.staff.context.staff_context",
+                "interfaces.webhooks.context.webhooks_context",
             ],
         },
     },
@@ -434,6 +440,56 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # W040: SQLite ignores the covering column of the consent index (PostgreSQL uses it).
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["models.W040"])
+
+# --- The REST API (I1) -----------------------------------------------------------------------
+# Requests per API key; counted in the cache (Redis when REDIS_URL is set), so every web
+# process shares the count.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_BATCH_MAX = 500
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["interfaces.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["interfaces.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["interfaces.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_THROTTLE_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "interfaces.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hotel CRM messaging API",
+    "DESCRIPTION": (
+        "Guests, reservations and facility bookings kept in step with the hotel's PMS by its "
+        "own ids; one-off messages, their statuses and the credit balance. Errors are RFC 9457 "
+        "problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "interfaces.api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ReservationStatusEnum": "guests.models.Reservation.Status",
+        "FacilityBookingStatusEnum": "guests.models.FacilityBooking.Status",
+        "UpsertOutcomeEnum": "interfaces.api.serializers.OUTCOMES",
+        "BatchOutcomeEnum": "interfaces.api.upserts.BATCH_OUTCOMES",
+        "MessageStatusEnum": "channels_out.models.Status",
+        "WebhookEventTypeEnum": "interfaces.webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "interfaces.webhooks.models.WebhookDelivery.Status",
+        "ChannelEnum": "guests.models.ContactChannel",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+# --- Outbound webhooks (I2) ---------------------------------------------------------------
+# Endpoints must be https:// in production; plain http is allowed for local development.
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
+# Events whose deliveries are all finished (delivered or failed) are deleted after this many days.
+WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.

@@ -21,5 +21,10 @@ night_audit_completed = Signal()
 # facility_booking=FacilityBooking, user
 facility_booking_created = Signal()
 facility_booking_changed = Signal()
+# source=Guest (about to be removed), target=Guest, user: sent before the rows pointing at
+# source move to target, so an app whose rows allow one per guest can combine them first.
+guests_merging = Signal()
 # target=Guest (the survivor), merge=GuestMerge, user
 guests_merged = Signal()
+# record=ConsentRecord (a consent statement was appended), user
+consent_recorded = Signal()

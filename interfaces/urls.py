@@ -8,6 +8,17 @@ from django.views.generic import RedirectView
 from crm_messaging.ops import health
 from interfaces.staff.password_reset import StaffPasswordResetView
 
+
+class FaviconRedirect(RedirectView):
+    """Redirect to the icon's static URL, looked up per request: at import time production's
+    manifest storage may not be readable yet (``check --deploy`` before ``collectstatic``)."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args: object, **kwargs: object) -> str:
+        return static("favicon.svg")
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Before Django's own: a reset mail that cannot be sent is said so, not "done".
@@ -23,7 +34,7 @@ urlpatterns = [
     path("", include("interfaces.staff.urls")),
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico where a page names no icon (the admin, a file): the same one.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", FaviconRedirect.as_view()),
     path("readyz", health.readyz, name="readyz"),
     path("", include("interfaces.monitoring.urls")),
     path("", include("interfaces.operator.urls")),
@@ -32,4 +43,11 @@ urlpatterns = [
     path("analytics/", include("interfaces.analytics.urls")),
     path("guest/", include("interfaces.portal.urls")),
     path("inbox/", include("interfaces.inbox.urls")),
+    # Before the API's own routes (their catch-all answers unknown addresses).
+    path("api/v1/webhooks/", include("interfaces.webhooks.api_urls")),
+    path("api/v1/", include("interfaces.api.urls")),
+    path("settings/api-keys/", include("interfaces.api.screen_urls")),
+    path("webhooks/", include("interfaces.webhooks.urls")),
+    path("imports/", include("interfaces.imports.urls")),
+    path("", include("interfaces.mews.urls")),
 ]

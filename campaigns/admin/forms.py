@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from channels_out.models import ChannelAccount
 from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
@@ -183,6 +184,6 @@ class GalleryForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["key"].choices = [  # type: ignore[attr-defined]
-            (template.key, f"{template.title} — {', '.join(template.languages)}")
+            (template.key, f"{gettext(template.title)} — {', '.join(template.languages)}")
             for template in gallery_templates()
         ]

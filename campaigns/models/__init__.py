@@ -3,28 +3,31 @@
 from .campaign import (
     BASIC_FIELDS,
     CAMPAIGN_FIELDS,
-    EVENT_TRIGGERS,
-    FACILITY_EVENTS,
     FACILITY_FILTERS,
     GUEST_FILTERS,
     M2M_FILTERS,
-    RESERVATION_EVENTS,
-    STAY_CHANGE_FIELDS,
     STAY_FILTERS,
     TRIGGER_FIELDS,
     VARIANT_CONTENT,
-    AgeMode,
-    BirthdayFilter,
     Campaign,
-    CampaignSettings,
     CampaignStep,
     MessageVariant,
+)
+from .choices import (
+    EVENT_TRIGGERS,
+    FACILITY_EVENTS,
+    RESERVATION_EVENTS,
+    STAY_CHANGE_FIELDS,
+    AgeMode,
+    BirthdayFilter,
+    Recipients,
     Source,
     StayChange,
     Timing,
     Trigger,
 )
 from .runs import CampaignRun, TriggerEvent
+from .settings import CampaignSettings
 
 __all__ = [
     "BASIC_FIELDS",
@@ -46,6 +49,7 @@ __all__ = [
     "CampaignSettings",
     "CampaignStep",
     "MessageVariant",
+    "Recipients",
     "Source",
     "StayChange",
     "Timing",

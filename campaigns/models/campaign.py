@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -15,94 +14,16 @@ from django_countries.fields import CountryField
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from ..survey import validate_survey_url
-
-
-class Source(models.TextChoices):
-    """The table the audience is drawn from (seed 000 "Kaynak tablo")."""
-
-    GUESTS = "guests", _("Guests")
-    RESERVATIONS = "reservations", _("Reservations")
-    SPA = "spa", _("Spa reservations")
-    FACILITY = "facility", _("Event / facility reservations")
-
-
-class Trigger(models.TextChoices):
-    """What starts a send (seed 000 "Aksiyon")."""
-
-    OPERATOR = "operator", _("Operator (manual only)")
-    RESERVATION_CREATED = "reservation_created", _("Reservation created (confirmation)")
-    CHECK_IN = "check_in", _("Check-in")
-    CHECK_OUT = "check_out", _("Check-out")
-    CANCELLATION = "cancellation", _("Cancellation")
-    RESERVATION_MODIFIED = "reservation_modified", _("Reservation modified")
-    NO_SHOW = "no_show", _("No-show")
-    FACILITY_BOOKED = "facility_booked", _("Facility booking made (confirmation)")
-    FACILITY_CANCELLED = "facility_cancelled", _("Facility booking cancelled")
-    DAILY = "daily", _("Daily, after the night audit")
-    HOURLY = "hourly", _("Hourly, on the hour")
-    ONCE = "once", _("Once, at a scheduled date and time")
-
-
-# Events that happen to one reservation, and to one spa/restaurant/event booking (seed 003).
-RESERVATION_EVENTS = frozenset(
-    {
-        Trigger.RESERVATION_CREATED,
-        Trigger.CHECK_IN,
-        Trigger.CHECK_OUT,
-        Trigger.CANCELLATION,
-        Trigger.RESERVATION_MODIFIED,
-        Trigger.NO_SHOW,
-    }
+from .choices import (
+    STAY_CHANGE_FIELDS,
+    AgeMode,
+    BirthdayFilter,
+    Recipients,
+    Source,
+    StayChange,
+    Timing,
+    Trigger,
 )
-FACILITY_EVENTS = frozenset({Trigger.FACILITY_BOOKED, Trigger.FACILITY_CANCELLED})
-EVENT_TRIGGERS = RESERVATION_EVENTS | FACILITY_EVENTS
-
-
-class StayChange(models.TextChoices):
-    """What a "reservation modified" campaign listens to (seed 000: the stay was changed)."""
-
-    DATES = "dates", _("Dates")
-    ROOM = "room", _("Room")
-    GUESTS = "guests", _("Number of guests")
-
-
-# The reservation fields behind each kind of change.
-STAY_CHANGE_FIELDS = {
-    StayChange.DATES: frozenset({"arrival", "departure"}),
-    StayChange.ROOM: frozenset({"room_type", "room_number"}),
-    StayChange.GUESTS: frozenset({"adults", "children"}),
-}
-
-
-class Timing(models.TextChoices):
-    """When, relative to the record, a scheduled (daily/hourly) campaign reaches it (C3, C6)."""
-
-    NONE = "", _("At the trigger")
-    DAYS_BEFORE_ARRIVAL = "days_before_arrival", _("N days before arrival")
-    ARRIVAL_DAY = "arrival_day", _("On the day of arrival")
-    DAYS_AFTER_ARRIVAL = "days_after_arrival", _("N days after arrival (mid-stay)")
-    DAYS_BEFORE_DEPARTURE = "days_before_departure", _("N days before departure")
-    DAYS_AFTER_DEPARTURE = "days_after_departure", _("N days after departure")
-    HOURS_BEFORE_ARRIVAL = "hours_before_arrival", _("N hours before arrival")
-    HOURS_AFTER_CHECK_OUT = "hours_after_check_out", _("N hours after check-out")
-    HOURS_BEFORE_START = "hours_before_start", _("N hours before the facility booking")
-    DAYS_BEFORE_START = "days_before_start", _("N days before the facility booking / event")
-    DAYS_AFTER_START = "days_after_start", _("N days after the facility booking / event")
-    BIRTHDAY = "birthday", _("On the guest's birthday")
-
-
-class BirthdayFilter(models.TextChoices):
-    ANY = "", _("Any")
-    TODAY = "today", _("Birthday today")
-    THIS_MONTH = "this_month", _("Birthday this month")
-    NEXT_MONTH = "next_month", _("Birthday next month")
-
-
-class AgeMode(models.TextChoices):
-    ANY = "", _("Any age")
-    INCLUDE = "include", _("Only ages in the band")
-    EXCLUDE = "exclude", _("All except ages in the band")
 
 
 class Campaign(models.Model):
@@ -123,6 +44,17 @@ class Campaign(models.Model):
         default=ConsentPurpose.SERVICE,
     )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+    recipients = models.CharField(
+        _("recipients"),
+        max_length=12,
+        choices=Recipients.choices,
+        default=Recipients.BOOKER,
+        help_text=_(
+            "Reservations only: the booker, every adult on the stay (companions too), or each "
+            "guest whose address on the first channel is his own. One message per person, in his "
+            "language, with his own consent."
+        ),
+    )
     survey_url = models.CharField(
         _("survey link"),
         max_length=500,
@@ -330,6 +262,7 @@ BASIC_FIELDS = (
     "valid_until",
     "purpose",
     "source",
+    "recipients",
     "survey_url",
 )
 TRIGGER_FIELDS = (
@@ -452,47 +385,3 @@ class MessageVariant(models.Model):
 
 # What a message variant says; the rest (campaign, language) is where it belongs.
 VARIANT_CONTENT = ("subject", "html", "text", "whatsapp_content_sid", "whatsapp_variables", "note")
-
-
-class CampaignSettings(models.Model):
-    """House rules for campaigns; one row."""
-
-    daily_fallback_time = models.TimeField(
-        default=dt.time(9, 0),
-        help_text="Daily campaigns run at this time when no night audit has run that day.",
-    )
-    arrival_time = models.TimeField(
-        default=dt.time(14, 0),
-        help_text="Check-in time: “N hours before arrival” counts back from it.",
-    )
-    approval_cost_threshold = models.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        default=Decimal("500"),
-        validators=[MinValueValidator(Decimal("0"))],
-        help_text="Operator sends costing more credits need a manager's approval.",
-    )
-    approval_recipient_threshold = models.PositiveIntegerField(
-        default=1000, help_text="Operator sends to more recipients need a manager's approval."
-    )
-    survey_url = models.CharField(
-        _("survey link"),
-        max_length=500,
-        blank=True,
-        help_text=_(
-            "The address @SURVEY links to in every campaign that names none, e.g. "
-            "https://survey.example.com/s/4Hq?booking={resno}&lang={language}."
-        ),
-        validators=[validate_survey_url],
-    )
-
-    class Meta:
-        verbose_name = verbose_name_plural = "campaign settings"
-
-    def __str__(self) -> str:
-        return "Campaign settings"
-
-    @classmethod
-    def load(cls) -> CampaignSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj

@@ -8,7 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .campaign import Campaign, Trigger
+from .campaign import Campaign
+from .choices import Trigger
 
 
 class TriggerEvent(models.Model):

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from channels_out.models import SkipReason
-from channels_out.policy import Skip
+from channels_out.policy import Address, Skip, resolve_address
 from channels_out.services import MessageRequest, Step
 from crm_messaging.actors import Actor
 from guests.links import guest_links
@@ -29,6 +29,7 @@ from ..models import (
     CampaignRun,
     CampaignSettings,
     MessageVariant,
+    Recipients,
     Source,
     Timing,
     Trigger,
@@ -43,6 +44,9 @@ from ..rendering import (
     compile_variant,
 )
 from ..survey import survey_url
+
+# "Every adult guest of the stay": companions this old or older (or of unknown age).
+ADULT_AGE = 18
 
 # The key of a message not yet queued by a run: an operator or one-off send is keyed by its
 # run (a new moment each time), so no logged message can have it.
@@ -61,13 +65,55 @@ def record_parts(
 
 
 def dedupe_key(
-    campaign: Campaign, record: Any, occurrence: Occurrence, run: CampaignRun | None
+    campaign: Campaign,
+    record: Any,
+    occurrence: Occurrence,
+    run: CampaignRun | None,
+    companion: Guest | None = None,
 ) -> str:
-    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1)."""
+    """(campaign, recipient record, occurrence) — channels_out adds the plan step (R1); a
+    companion of the stay is his own recipient (``…:guest:<id>:…``)."""
     moment = occurrence_key(
         campaign, record, occurrence, run_id=run.pk if run is not None else UNSENT_RUN
     )
-    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{moment}"
+    person = f"guest:{companion.pk}:" if companion is not None else ""
+    return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{person}{moment}"
+
+
+def stay_recipients(campaign: Campaign, record: Any, *, channel: str, day: dt.date) -> list[Guest]:
+    """Who of ``record`` gets the campaign's message: its guest, and for a reservations
+    campaign that says so the stay's companions.
+
+    *Every adult*: each companion 18 or older on ``day`` (one without a birth date counts as
+    an adult). *Each with his own contact*: each companion whose address on ``channel`` is
+    valid and nobody's before him on the stay (a family sharing the booker's phone gets one
+    message). The booker always comes first.
+    """
+    guest, reservation, _booking = record_parts(campaign, record)
+    if reservation is None or campaign.recipients == Recipients.BOOKER:
+        return [guest]
+    chosen, seen = [guest], {guest.pk}
+    taken = {_address(guest, channel)} - {""}
+    for companion in reservation.companions.all():
+        if companion.pk in seen:
+            continue
+        if campaign.recipients == Recipients.ADULTS:
+            age = companion.age_on(day)
+            if age is not None and age < ADULT_AGE:
+                continue
+        else:
+            address = _address(companion, channel)
+            if not address or address in taken:
+                continue
+            taken.add(address)
+        chosen.append(companion)
+        seen.add(companion.pk)
+    return chosen
+
+
+def _address(guest: Guest, channel: str) -> str:
+    found = resolve_address(channel=channel, guest=guest, to="")
+    return found.to if isinstance(found, Address) else ""
 
 
 def record_context(
@@ -77,11 +123,13 @@ def record_context(
     hotel: Hotel,
     language: str,
     links: Mapping[str, str] | None = None,
+    person: Guest | None = None,
 ) -> dict[str, Any]:
-    """What the message's template sees for an audience record, in ``language``."""
+    """What the message's template sees for an audience record, in ``language``; ``person``
+    is the guest it is written to when not the record's own (a companion of the stay)."""
     guest, reservation, facility_booking = record_parts(campaign, record)
     return build_context(
-        guest=guest,
+        guest=person or guest,
         reservation=reservation,
         facility_booking=facility_booking,
         hotel=hotel,
@@ -210,17 +258,27 @@ class Composer:
             raise found
         return found
 
-    def compose(self, record: Any) -> Composed:
-        """Return ``record``'s request: its plan and rendered message, or the skip that says why not."""
+    def compose_all(self, record: Any) -> list[Composed]:
+        """Return the requests of everyone ``record`` reaches (``stay_recipients``): the
+        record's guest, and the companions the campaign writes to, each his own message."""
+        channel = self.steps[0].channel if self.steps else ContactChannel.SMS
+        people = stay_recipients(self.campaign, record, channel=channel, day=self.occurrence.day)
+        own = people[0]
+        return [self.compose(record, person=None if p is own else p) for p in people]
+
+    def compose(self, record: Any, *, person: Guest | None = None) -> Composed:
+        """Return ``record``'s request — to ``person`` when a companion of the stay, else to the
+        record's guest: its plan and rendered message, or the skip that says why not."""
         campaign, steps = self.campaign, self.steps
         guest, reservation, facility_booking = record_parts(campaign, record)
+        guest = person or guest
         variant = choose_variant(self.variants, guest.language)
         common: dict[str, Any] = {
             "purpose": campaign.purpose,
             "guest": guest,
             "reservation": reservation,
             "facility_booking": facility_booking,
-            "dedupe_key": dedupe_key(campaign, record, self.occurrence, self.run),
+            "dedupe_key": dedupe_key(campaign, record, self.occurrence, self.run, person),
             "origin": self.run,
             "source": "campaign",
             "user": self.user,
@@ -255,7 +313,12 @@ class Composer:
                 else None
             )
             context = record_context(
-                campaign, record, hotel=self.hotel, language=variant.language, links=links
+                campaign,
+                record,
+                hotel=self.hotel,
+                language=variant.language,
+                links=links,
+                person=person,
             )
             rendered = compiled.render(context)
         except RenderError as exc:

@@ -140,7 +140,11 @@ def forecast_records(
     ids = list(records.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), FORECAST_CHUNK):
         chunk = ids[start : start + FORECAST_CHUNK]
-        batch = [composer.compose(record) for record in records.filter(pk__in=chunk).order_by("pk")]
+        batch = [
+            item
+            for record in records.filter(pk__in=chunk).order_by("pk")
+            for item in composer.compose_all(record)
+        ]
         outcomes = sender.outcomes([item.request for item in batch])
         yield from (
             Forecasted(item, outcome) for item, outcome in zip(batch, outcomes, strict=True)

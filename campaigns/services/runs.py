@@ -25,6 +25,7 @@ from crm_messaging.handoff import hand_off_on_commit
 from ..audiences import audience
 from ..models import Campaign, CampaignRun
 from ..occurrences import Occurrence
+from ..signals import campaign_run_finished
 from .compose import Composer
 
 logger = logging.getLogger(__name__)
@@ -102,11 +103,14 @@ def run_launch(run: CampaignRun) -> CampaignRun:
     return run
 
 
+@transaction.atomic
 def run_finish(run_id: int) -> None:
-    """Mark a running run done once all its chunks are."""
-    CampaignRun.objects.filter(
+    """Mark a running run done once all its chunks are; the one call that does so tells
+    ``campaign_run_finished`` (in the same transaction)."""
+    if CampaignRun.objects.filter(
         pk=run_id, state=CampaignRun.State.RUNNING, chunks_done__gte=F("chunks_total")
-    ).update(state=CampaignRun.State.DONE, finished_at=timezone.now())
+    ).update(state=CampaignRun.State.DONE, finished_at=timezone.now()):
+        campaign_run_finished.send(sender=CampaignRun, run=CampaignRun.objects.get(pk=run_id))
 
 
 # --- one chunk -------------------------------------------------------------------------------
@@ -122,7 +126,7 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
     run = CampaignRun.objects.select_related("campaign", "requested_by").get(pk=run_id)
     composer = Composer(run.campaign, occurrence_of(run), run=run)
     records = audience(run.campaign, composer.occurrence).filter(pk__in=list(record_ids))
-    composed = [composer.compose(record) for record in records.order_by("pk")]
+    composed = [item for record in records.order_by("pk") for item in composer.compose_all(record)]
     failures = Counter(item.failure for item in composed if item.failure)
     with transaction.atomic():
         messages = message_send_many([item.request for item in composed])

@@ -18,7 +18,7 @@ HMAC signature, SendGrid's signed event webhook (ECDSA), HTTP basic auth (``user
 in the webhook secret) for Postmark, Brevo and Amazon SES. A request that fails the check is
 refused (403) before anything is read. The normalised events (``AnymailTrackingEvent``)
 become ``StatusUpdate``s whose ``event`` keeps anymail's word (opened, clicked, complained …)
-for the tracking service.
+for the tracking service; inbound e-mails go to the inbox's e-mail reply service.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ from django.utils.module_loading import import_string
 from guests.models import ContactChannel
 
 from ..models.accounts import EngagementTracking, sanitise_from_name
+from ..services.email_replies import InboundEmail
 from ..text import html_to_text
 from ..tracking import tracked_html
-from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
+from .base import Accepted, Backend, StatusUpdate, TransportError, WebhookRejected
 from .http import network_error, status_error
 from .smtp import RESERVED_HEADERS
 
@@ -161,6 +162,10 @@ class AnymailBackend(Backend):
             for name, value in (message.headers or {}).items()
             if name.lower() not in RESERVED_HEADERS
         }
+        if message.email_message_id:
+            # Ours, fixed when the message was logged: a reply's In-Reply-To names it (ESPs
+            # that set their own keep ours in the metadata's stead).
+            headers["Message-ID"] = message.email_message_id
         html = message.html_body
         esp_tracks = message.tracked and self.account.engagement_tracking == EngagementTracking.ESP
         if message.tracked and self.account.engagement_tracking == EngagementTracking.OURS:
@@ -323,29 +328,14 @@ class AnymailBackend(Backend):
             at=event.timestamp,
         )
 
-    def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
-        """Read an inbound e-mail (anymail's ``AnymailInboundMessage``) as an ``Inbound``."""
-        inbound = []
-        for event in self._events(request):
-            message = getattr(event, "message", None)
-            if message is None:
-                continue
-            sender = message.from_email.addr_spec if message.from_email else ""
-            if not sender:
-                continue
-            body = message.text or html_to_text(message.html or "")
-            inbound.append(
-                Inbound(
-                    provider_message_id=str(event.event_id or message.get("Message-ID", "") or "")[
-                        :100
-                    ],
-                    from_number=sender[:254],
-                    body=body,
-                    channel=ContactChannel.EMAIL,
-                    payload={"subject": str(message.subject or "")[:255]},
-                )
-            )
-        return inbound
+    def parse_inbound_emails(self, request: HttpRequest) -> list[InboundEmail]:
+        """Read anymail's inbound e-mails (``AnymailInboundMessage``, a parsed MIME message)
+        for the inbox's e-mail reply service."""
+        return [
+            InboundEmail.from_mime(event.message)
+            for event in self._events(request)
+            if getattr(event, "message", None) is not None
+        ]
 
 
 def _code(event: AnymailTrackingEvent) -> str:

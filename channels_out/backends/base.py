@@ -29,6 +29,7 @@ from crm_messaging.phones import InvalidPhone, normalise_phone
 
 if TYPE_CHECKING:
     from ..models import ChannelAccount, OutboundMessage
+    from ..services.email_replies import InboundEmail
 
 
 ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -315,6 +316,11 @@ class Backend:
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
         """Read inbound messages from a verified inbound webhook."""
+        return []
+
+    def parse_inbound_emails(self, request: HttpRequest) -> list[InboundEmail]:
+        """Read e-mails from a verified inbound webhook (an ESP's inbound route); they are
+        recorded as the guests' e-mail replies."""
         return []
 
     def inbound_response(self) -> HttpResponse:

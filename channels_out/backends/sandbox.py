@@ -12,7 +12,11 @@ webhook over HTTP with a signed delivery receipt (a Celery task posts it to
 | 3333 | | accepted, the receipt comes 10 minutes late (Viber falls back to SMS on its TTL first) |
 | 4444 | ``timeout`` | the request times out after leaving: unknown outcome |
 | 5555 | ``busy`` | rate-limited (HTTP 429) on the first attempt, accepted on the retry |
+| 6666 | | accepted, delivered after 2 seconds, and the guest answers 2 seconds later |
 | anything else | anything else | accepted, delivered after 2 seconds (e-mail: sent, no receipt) |
+
+A guest at a number ending in 6666 answers every message but an away message (in the
+message's language, as a signed inbound webhook), so the inbox is alive in the demo.
 
 Webhooks are signed: ``X-Sandbox-Signature`` is the hex HMAC-SHA256 of the body with the
 account's webhook secret (or, when it has none, a key derived from SECRET_KEY).
@@ -25,6 +29,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -43,6 +48,14 @@ if TYPE_CHECKING:
 NORMAL_RECEIPT_DELAY = 2.0
 SLOW_RECEIPT_DELAY = 600.0
 SIGNATURE_HEADER = "X-Sandbox-Signature"
+GUEST_REPLIES_SUFFIX = "6666"
+# What a sandbox guest answers, in the message's language (English otherwise).
+GUEST_ANSWERS = {
+    "tr": "Teşekkürler! Odaya erken girebilir miyiz?",
+    "en": "Thank you! Could we check in a little earlier?",
+    "de": "Danke! Können wir etwas früher einchecken?",
+    "ru": "Спасибо! Можно ли заселиться немного раньше?",
+}
 
 
 def signing_key(account: ChannelAccount) -> bytes:
@@ -96,6 +109,11 @@ def inbound_body(
             "timestamp": (sent_at or timezone.now()).isoformat(),
         }
     ).encode()
+
+
+def guest_answer(language: str) -> str:
+    """What a sandbox guest answers in ``language``."""
+    return GUEST_ANSWERS.get(language[:2], GUEST_ANSWERS["en"])
 
 
 def plan_outcome(message: OutboundMessage) -> tuple[str, str, str, float] | None:
@@ -165,6 +183,23 @@ class SandboxBackend(Backend):
                 },
                 countdown=delay,
             )
+        if (
+            to.endswith(GUEST_REPLIES_SUFFIX)
+            and message.channel != ContactChannel.EMAIL
+            and message.source != "auto_reply"  # a guest does not answer the away message
+        ):
+            from ..tasks import sandbox_guest_reply
+
+            hand_off(
+                sandbox_guest_reply,
+                kwargs={
+                    "account_id": self.account.pk,
+                    "from_number": message.to,
+                    "channel": message.channel,
+                    "body": guest_answer(message.language),
+                },
+                countdown=2 * NORMAL_RECEIPT_DELAY,
+            )
         return provider_id
 
     def parse_accepted(self, answer: str, request: str) -> Accepted:
@@ -194,6 +229,14 @@ class SandboxBackend(Backend):
             message_ref=str(data.get("ref", "")),
             payload=data,
         )
+        if (
+            update
+            and self.account.channel == ContactChannel.EMAIL
+            and update.status == "undelivered"
+        ):
+            # An e-mail bounce, as an ESP reports one: 5xx hard, anything else soft (E2).
+            kind = "hard" if update.code.startswith("5") else "soft"
+            update = replace(update, event="bounced", bounce=kind)
         return [update] if update else []
 
     def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:

@@ -13,11 +13,14 @@ the body. Each message names its status URL (``webhook_url``, our status webhook
 account), but Vonage documents that Basic-auth sends do not support webhooks: set the
 same URL, ``{PUBLIC_BASE_URL}/hooks/<account id>/status/``, as the account's Messages
 status URL in the Vonage dashboard (Settings → API settings → Messages, webhook version
-v1, signed webhooks on). Sources for every field: docs/providers.md §2.
+v1, signed webhooks on). Guests' answers come to the Messages *inbound* URL,
+``{PUBLIC_BASE_URL}/hooks/<account id>/inbound/``, signed the same way. Sources for every
+field: docs/providers.md §2.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -30,7 +33,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from .base import Accepted, StatusUpdate, WebhookRejected
+from .base import Accepted, Inbound, StatusUpdate, WebhookRejected
 from .http import ApiRequest, HttpBackend
 
 if TYPE_CHECKING:
@@ -207,6 +210,33 @@ class VonageViberBackend(HttpBackend):
             payload=data,
         )
         return [update] if update else []
+
+    def parse_inbound_webhook(self, request: HttpRequest) -> list[Inbound]:
+        """Read one Messages API v1 inbound message (a guest's Viber text): ``message_uuid``,
+        ``from`` (the number, without "+"), ``timestamp`` (ISO 8601, UTC) and ``text``."""
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            return []
+        if not isinstance(data, dict) or data.get("channel", "viber_service") != "viber_service":
+            return []
+        uuid, sender = str(data.get("message_uuid") or ""), str(data.get("from") or "")
+        if not uuid or not sender.lstrip("+").isdigit():
+            return []
+        try:
+            sent_at = dt.datetime.fromisoformat(str(data.get("timestamp") or ""))
+        except ValueError:
+            sent_at = None
+        return [
+            Inbound(
+                provider_message_id=uuid,
+                from_number=f"+{sender.lstrip('+')}",
+                body=str(data.get("text") or ""),
+                channel=ContactChannel.VIBER,
+                payload=data,
+                sent_at=sent_at if sent_at is not None and sent_at.tzinfo else None,
+            )
+        ]
 
 
 def _error_of(error: Any) -> tuple[str, str]:

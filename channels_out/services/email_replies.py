@@ -16,7 +16,7 @@ import email.policy
 import logging
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from django.db import transaction
@@ -83,8 +83,11 @@ class InboundEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_mime(cls, raw: bytes | EmailMessage) -> InboundEmail:
-        """Read a raw RFC 5322 message (as IMAP returns it) or a parsed one."""
+    def from_mime(cls, raw: bytes | Message) -> InboundEmail:
+        """Read a raw RFC 5322 message (as IMAP returns it) or a parsed one (an ESP's, as
+        django-anymail hands it over)."""
+        if isinstance(raw, Message) and not isinstance(raw, EmailMessage):
+            raw = raw.as_bytes()
         if isinstance(raw, bytes):
             parsed = email.message_from_bytes(raw, policy=email.policy.default)
             assert isinstance(parsed, EmailMessage)

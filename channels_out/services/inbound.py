@@ -82,14 +82,8 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
 
     A repeated webhook for the same provider message does nothing (returns None).
     """
-    if inbound.channel == ContactChannel.EMAIL:
-        # An e-mail (an ESP's inbound webhook): its sender is an address; keywords are for
-        # text messages, and an automatic answer would need a subject it does not have.
-        guests = list(Guest.objects.filter(email__iexact=inbound.from_number))
-        keyword = ""
-    else:
-        guests = list(Guest.objects.filter(phone=inbound.from_number, phone_valid=True))
-        keyword = keyword_of(inbound.body)
+    guests = list(Guest.objects.filter(phone=inbound.from_number, phone_valid=True))
+    keyword = keyword_of(inbound.body)
     record = inbound_record(
         account=account,
         channel=inbound.channel,

@@ -1,8 +1,10 @@
 """Reading reply mailboxes over IMAP (S6) with the standard library's ``imaplib``.
 
 Each poll logs in, selects the folder, asks for the UIDs above the last one read, fetches
-each message without marking it seen (``BODY.PEEK[]``), hands it to ``email_reply_receive``
-and moves ``last_uid`` past it. Mail stays in the mailbox. A server that changed its
+each message without marking it seen (``BODY.PEEK[]``), hands it to
+``delivery_report_receive`` when it is a bounce report for one of our messages (RFC 3464,
+matched by its VERP return path: point ``BOUNCE_ADDRESS`` at a mailbox polled here) and to
+``email_reply_receive`` otherwise, and moves ``last_uid`` past it. Mail stays in the mailbox. A server that changed its
 UIDVALIDITY is read again from the start; Message-IDs keep each reply recorded once.
 """
 
@@ -17,6 +19,7 @@ import ssl
 from django.utils import timezone
 
 from ..models import ReplyMailbox
+from .bounces import delivery_report_receive
 from .email_replies import InboundEmail, email_reply_receive
 
 logger = logging.getLogger(__name__)
@@ -48,7 +51,8 @@ def _checked(answer: tuple[str, list]) -> list:  # type: ignore[type-arg]
 
 
 def mailbox_poll(*, mailbox: ReplyMailbox) -> int:
-    """Read the new mail of ``mailbox`` and record the replies; return how many were recorded.
+    """Read the new mail of ``mailbox``, record the replies and apply our bounce reports;
+    return how many were recorded or applied.
 
     A failure is kept on the mailbox (``last_error``) and raised as MailboxError; what was
     read before it stays read.
@@ -71,9 +75,11 @@ def mailbox_poll(*, mailbox: ReplyMailbox) -> int:
             if uid <= mailbox.last_uid:
                 continue  # "n:*" names the newest message even when it is older than n
             raw = _fetch(connection, uid)
-            if raw is not None and email_reply_receive(
+            if raw is None:
+                pass
+            elif delivery_report_receive(raw=raw) or email_reply_receive(
                 mail=InboundEmail.from_mime(raw), account=mailbox.account
-            ):
+            ):  # a bounce of one of ours (E2)
                 recorded += 1
             mailbox.last_uid = uid
             ReplyMailbox.objects.filter(pk=mailbox.pk).update(

@@ -21,6 +21,7 @@ from crm_messaging.i18n import lower_label
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
 from ..models import FINAL_STATUSES, STATUS_RANK, DeliveryEvent, OutboundMessage, SkipReason, Status
+from ..signals import message_status_changed
 from .messages import (
     delivery_event,
     delivery_event_record,
@@ -110,6 +111,7 @@ def message_apply_statuses(
     debits: list[OutboundMessage] = []
     releases: list[OutboundMessage] = []
     fallbacks: list[tuple[OutboundMessage, str]] = []
+    moves: list[tuple[OutboundMessage, str]] = []
     for change in changes:
         message, status = change.message, change.status
         if message.pk not in current:  # deleted meanwhile: nothing to move, nothing to record
@@ -164,6 +166,7 @@ def message_apply_statuses(
         for name, value in fields.items():
             setattr(message, name, value)
         updates[tuple(fields)].append(message)
+        moves.append((message, was))
         # The first move into an accepted status is the one that debits.
         first_acceptance = status in ACCEPTED_STATUSES and was not in ACCEPTED_STATUSES
         pay_on_delivery = message.channel in backend_class(message.backend).debit_on_delivery
@@ -188,6 +191,8 @@ def message_apply_statuses(
     for message, reason in fallbacks:
         message_fall_back(message, reason=reason)
     messages_wipe_sealed([m for batch in updates.values() for m in batch])
+    if moves:
+        message_status_changed.send(sender=OutboundMessage, changes=moves)
     return moved
 
 

@@ -6,8 +6,13 @@ from django import template
 
 from ..models import OutboundMessage
 from ..selectors import QuietHold, quiet_hours_hold
+from ..sources import event_source_label, message_source_label
 
 register = template.Library()
+
+
+register.filter("message_source", message_source_label)
+register.filter("event_source", event_source_label)
 
 
 @register.filter

@@ -6,6 +6,7 @@ from .external import (
     UPDATED,
     external_key_check,
     facility_booking_upsert,
+    guest_apply,
     guest_upsert,
     reservation_upsert,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "external_key_check",
     "facility_booking_modify",
     "facility_booking_upsert",
+    "guest_apply",
     "guest_apply_changes",
     "guest_upsert",
     "reservation_record_past",

@@ -223,6 +223,56 @@ def guest_upsert(
     is off (then it is kept and marked invalid, as imports do). Raises ValidationError naming
     the field for unknown fields or invalid values; nothing is written then.
     """
+    create, update = _guest_writers(
+        data,
+        actor=actor,
+        consent_source=consent_source,
+        strict_phone=strict_phone,
+        origin=Guest.Source.EXTERNAL,
+    )
+    return _upsert(
+        GuestExternalId,
+        "guest",
+        source=source,
+        external_id=external_id,
+        create=create,
+        update=update,
+    )
+
+
+@transaction.atomic
+def guest_apply(
+    *,
+    guest: Guest | None,
+    data: dict[str, Any],
+    actor: Actor = None,
+    consent_source: str = "",
+    strict_phone: bool = True,
+    origin: str = Guest.Source.IMPORT,
+) -> tuple[Guest, str]:
+    """Create a guest from ``data`` (``guest`` None, his ``source`` is ``origin``) or bring
+    ``guest`` in line with it, exactly as ``guest_upsert`` does with a guest found by his
+    external id — for a caller that found him by other means (an import matching e-mail or
+    phone). Return the guest and the outcome. Raises ValidationError; nothing is written then.
+    """
+    create, update = _guest_writers(
+        data, actor=actor, consent_source=consent_source, strict_phone=strict_phone, origin=origin
+    )
+    if guest is None:
+        return create(), CREATED
+    locked = Guest.objects.select_for_update().get(pk=guest.pk)
+    return locked, UPDATED if update(locked) else UNCHANGED
+
+
+def _guest_writers(
+    data: dict[str, Any],
+    *,
+    actor: Actor,
+    consent_source: str,
+    strict_phone: bool,
+    origin: str,
+) -> tuple[Callable[[], Guest], Callable[[Guest], bool]]:
+    """How ``data`` creates a guest, and how it brings one in line (saying whether it changed him)."""
     _check_keys(data, GUEST_KEYS)
     profile = {key: value for key, value in data.items() if key in GUEST_FIELDS}
     if "loyalty_tier" in profile:
@@ -232,9 +282,7 @@ def guest_upsert(
     def create() -> Guest:
         if not str(profile.get("first_name") or "").strip():
             raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
-        guest = guest_create(
-            strict_phone=strict_phone, user=actor, source=Guest.Source.EXTERNAL, **profile
-        )
+        guest = guest_create(strict_phone=strict_phone, user=actor, source=origin, **profile)
         _apply_guest_extras(guest, data, consents, consent_source, actor)
         return guest
 
@@ -244,14 +292,7 @@ def guest_upsert(
         )
         return _apply_guest_extras(guest, data, consents, consent_source, actor) or changed
 
-    return _upsert(
-        GuestExternalId,
-        "guest",
-        source=source,
-        external_id=external_id,
-        create=create,
-        update=update,
-    )
+    return create, update
 
 
 def _consents(value: Any, consent_source: str) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from ..models import (
     consent_channel_error,
     consent_source_error,
 )
+from ..signals import consent_recorded
 
 
 def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool) -> dict[str, Any]:
@@ -177,6 +178,7 @@ def guest_apply_changes(
     return changed
 
 
+@transaction.atomic
 def guest_record_consent(
     *,
     guest: Guest,
@@ -204,7 +206,7 @@ def guest_record_consent(
         errors["channel"] = channel_error
     if errors:
         raise ValidationError(errors)
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         guest=guest,
         purpose=purpose,
         channel=channel,
@@ -215,6 +217,8 @@ def guest_record_consent(
         recorded_by=acting_user(user),
         recorded_at=at or timezone.now(),
     )
+    consent_recorded.send(sender=ConsentRecord, record=record, user=user)
+    return record
 
 
 def guest_greylist(

@@ -111,6 +111,7 @@ def guest_merge(
     ReservationCompanion.objects.filter(guest=source, reservation__booker=target).delete()
     ReservationCompanion.objects.filter(guest=target, reservation__booker=source).delete()
 
+    signals.guests_merging.send(sender=Guest, source=source, target=target, user=user)
     moved: dict[str, int] = {}
     for relation in Guest._meta.related_objects:
         if relation.many_to_many or relation.related_model is GuestMerge:

@@ -1,13 +1,14 @@
 """The import of one table (I3), row by row, through the guests' upsert services.
 
-A row's guest is found by the id the file gives him in its source system, else by e-mail,
-else by phone (read in the hotel's region); a reservation by its id in the source system.
-Consents are written only from a column that states them, and only when they change the
-guest's current statement.
+A row's guest is found by the id the file gives him in its source system (``guest_upsert``),
+else by e-mail, else by phone (read in the hotel's region) (``guest_apply``); a reservation by
+its id in the source system (``reservation_upsert``). Consents are written only from a column
+that states them, and only when they change the guest's current statement.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,12 +18,11 @@ from django.utils.translation import gettext as _
 
 from crm_messaging.actors import Actor
 from guests.models import BoardType, ConsentSource, Guest, RoomType
-from guests.selectors import consent_current
-from guests.services import guest_record_consent
+from guests.services import guest_apply, guest_upsert, reservation_upsert
 
 from .fields import RESERVATIONS
 from .reading import Table
-from .report import CREATED, ERROR, UNCHANGED, UPDATED, ImportReport
+from .report import CREATED, ERROR, UNCHANGED, ImportReport
 from .rows import ParsedRow, parse_row
 
 
@@ -82,13 +82,16 @@ def import_table(
             if row.errors:
                 report.add(line, ERROR, row.label, "; ".join(row.errors))
                 continue
+            # A guests row is one upsert, atomic of its own; a reservations row is two (the
+            # guest, the stay) that stand or fall together.
+            row_savepoint = transaction.atomic() if kind == RESERVATIONS else nullcontext()
             try:
-                with transaction.atomic():
-                    outcome, changes = _apply_row(row, kind=kind, source=source, user=user)
+                with row_savepoint:
+                    outcome = _apply_row(row, kind=kind, source=source, user=user)
             except ValidationError as exc:
                 report.add(line, ERROR, row.label, " ".join(exc.messages))
             else:
-                report.add(line, outcome, row.label, "; ".join([*changes, *row.notes]))
+                report.add(line, outcome, row.label, "; ".join(row.notes))
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -114,47 +117,42 @@ def _find_guest(row: ParsedRow) -> Guest | None:
     return None
 
 
-def _apply_row(row: ParsedRow, *, kind: str, source: str, user: Actor) -> tuple[str, list[str]]:
+def _apply_row(row: ParsedRow, *, kind: str, source: str, user: Actor) -> str:
     guest, outcome = _upsert_guest(row, source=source, user=user)
-    changes: list[str] = []
-    consents = _record_consents(guest, row, source=source, user=user)
-    if consents:
-        changes.append(_("consent: %(list)s") % {"list": ", ".join(consents)})
-        if outcome == UNCHANGED:
-            outcome = UPDATED
-    if kind == RESERVATIONS:
-        stay_outcome = _upsert_stay(row, guest=guest, source=source, user=user)
-        if stay_outcome == CREATED or (stay_outcome == UPDATED and outcome != CREATED):
-            outcome = stay_outcome
-    return outcome, changes
+    if kind != RESERVATIONS:
+        return outcome
+    data = {key: value for key, value in row.reservation.items() if key != "reservation_id"}
+    _stay, stay_outcome = reservation_upsert(
+        source=source,
+        external_id=row.reservation["reservation_id"],
+        data={**data, "booker": guest},
+        actor=user,
+    )
+    # The row is about the stay: a new stay is "created" even for a known guest.
+    if stay_outcome == CREATED or outcome == UNCHANGED:
+        outcome = stay_outcome
+    return outcome
 
 
-def _record_consents(guest: Guest, row: ParsedRow, *, source: str, user: Actor) -> list[str]:
-    """Write the consents the row states that differ from the guest's current ones."""
-    if not row.consents:
-        return []
-    current = consent_current(guest)
-    written: list[str] = []
-    for purpose, channel, granted in row.consents:
-        record = current.get((purpose, channel))
-        if record is not None and record.granted == granted:
-            continue
-        guest_record_consent(
-            guest=guest,
-            purpose=purpose,
-            channel=channel,
-            granted=granted,
-            source=ConsentSource.IMPORT,
-            note=f"import: {source}",
-            user=user,
-        )
-        written.append(f"{purpose}{'/' + channel if channel else ''} {'yes' if granted else 'no'}")
-    return written
+def _consents(row: ParsedRow) -> list[dict[str, Any]]:
+    return [
+        {"purpose": purpose, "channel": channel, "granted": granted}
+        for purpose, channel, granted in row.consents
+    ]
 
 
 def _upsert_guest(row: ParsedRow, *, source: str, user: Actor) -> tuple[Guest, str]:
-    raise NotImplementedError
-
-
-def _upsert_stay(row: ParsedRow, *, guest: Guest, source: str, user: Actor) -> str:
-    raise NotImplementedError
+    """The row's guest, created or brought in line with the row: by his id in the source,
+    else the profile with his e-mail or phone. Consents only as the row's columns state them."""
+    data = {key: value for key, value in row.guest.items() if key != "guest_id"}
+    guest_id = row.guest.get("guest_id")
+    options: dict[str, Any] = {
+        "actor": user,
+        "consent_source": ConsentSource.IMPORT,
+        # An unreadable phone is kept as given and marked invalid (never dialled).
+        "strict_phone": False,
+    }
+    data["consents"] = _consents(row)
+    if guest_id:
+        return guest_upsert(source=source, external_id=guest_id, data=data, **options)
+    return guest_apply(guest=_find_guest(row), data=data, **options)

@@ -23,6 +23,7 @@ from django_countries import countries
 
 from crm_messaging.i18n import guest_language
 from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
+from guests.models.external import source_validator
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -264,6 +265,14 @@ FIELDS: tuple[ImportField, ...] = (
 )  # fmt: skip
 
 FIELDS_BY_KEY = {f.key: f for f in FIELDS}
+
+
+def source_key(text: str) -> str:
+    """The source a file comes from as the upserts key ids by it ("Elektraweb" → "elektraweb");
+    raise ValidationError (naming the rule) for one that cannot be a source."""
+    key = re.sub(r"\s+", "-", text.strip().lower())
+    source_validator(key)
+    return key
 
 
 def fields_for(kind: str) -> list[ImportField]:

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .fields import KINDS, fields_for, mapping_errors
+from .fields import KINDS, fields_for, mapping_errors, source_key
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ENCODINGS = (
@@ -41,7 +41,7 @@ class UploadForm(forms.Form):
         return upload
 
     def clean_source(self) -> str:
-        return self.cleaned_data["source"].strip()
+        return source_key(self.cleaned_data["source"])
 
 
 class MappingForm(forms.Form):

@@ -19,6 +19,7 @@ from crm_messaging.handoff import hand_off_on_commit
 from crm_messaging.i18n import lower_label
 
 from .engine import import_table
+from .fields import source_key
 from .models import ImportPreset, ImportUpload
 from .reading import Table, UnreadableFile, read_table
 from .report import ImportReport
@@ -36,6 +37,7 @@ def import_upload_create(
 ) -> ImportUpload:
     """Keep an uploaded file for mapping and its dry run; raise ValidationError if it cannot
     be read as a table or has no rows."""
+    source = source_key(source)
     try:
         table = read_table(data, filename, encoding=encoding, delimiter=delimiter)
     except UnreadableFile as exc:
@@ -64,6 +66,7 @@ def import_preset_save(
     *, source: str, kind: str, mapping: dict[str, str], user: Actor = None
 ) -> ImportPreset:
     """Remember ``mapping`` as the preset for files of ``kind`` from ``source``."""
+    source = source_key(source)
     preset, created = ImportPreset.objects.update_or_create(
         source=source,
         kind=kind,
@@ -168,6 +171,7 @@ def import_file(
     mapping the source's preset is used, else the headings' suggestions."""
     from .fields import mapping_errors, suggest_mapping
 
+    source = source_key(source)
     try:
         table = read_table(data, filename, encoding=encoding, delimiter=delimiter)
     except UnreadableFile as exc:

@@ -203,29 +203,44 @@ def conversation_link_guest(
         conversation.save(update_fields=["guest"])
         target = conversation
     else:
-        target = existing
-        ConversationNote.objects.filter(conversation=conversation).update(conversation=target)
-        ConversationEvent.objects.filter(conversation=conversation).update(conversation=target)
-        ConversationRead.objects.filter(conversation=conversation).delete()
-        if (conversation.last_inbound_at or conversation.created_at) > (
-            target.last_inbound_at or target.created_at
-        ):
-            target.address, target.channel = conversation.address, conversation.channel
-            target.account_id, target.preview = conversation.account_id, conversation.preview
-            target.last_inbound_at = conversation.last_inbound_at
-        target.last_activity_at = max(target.last_activity_at, conversation.last_activity_at)
-        if conversation.last_whatsapp_at and (
-            target.last_whatsapp_at is None
-            or conversation.last_whatsapp_at > target.last_whatsapp_at
-        ):
-            target.last_whatsapp_at = conversation.last_whatsapp_at
-        if conversation.is_open:
-            target.status, target.closed_at = Conversation.Status.OPEN, None
-        conversation.delete()
-        target.save()
+        target = _absorb(existing, conversation)
     _event(target, ConversationEvent.Kind.LINKED, user=user, detail=detail)
     record_staff_action(user, target, f"Linked the sender {target.address} to {detail}")
     return target
+
+
+def _absorb(target: Conversation, other: Conversation) -> Conversation:
+    """Fold ``other`` into ``target`` (notes and events move, the newer activity wins, open
+    stays open) and delete ``other``; return ``target``."""
+    ConversationNote.objects.filter(conversation=other).update(conversation=target)
+    ConversationEvent.objects.filter(conversation=other).update(conversation=target)
+    ConversationRead.objects.filter(conversation=other).delete()
+    if (other.last_inbound_at or other.created_at) > (target.last_inbound_at or target.created_at):
+        target.address, target.channel = other.address, other.channel
+        target.account_id, target.preview = other.account_id, other.preview
+        target.last_inbound_at = other.last_inbound_at
+    target.last_activity_at = max(target.last_activity_at, other.last_activity_at)
+    if other.last_whatsapp_at and (
+        target.last_whatsapp_at is None or other.last_whatsapp_at > target.last_whatsapp_at
+    ):
+        target.last_whatsapp_at = other.last_whatsapp_at
+    if other.is_open:
+        target.status, target.closed_at = Conversation.Status.OPEN, None
+    other.delete()
+    target.save()
+    return target
+
+
+@transaction.atomic
+def conversations_merge_guests(*, source: Guest, target: Guest) -> None:
+    """Before ``source`` is merged into ``target``: combine their conversations into one
+    (``target``'s), so the merge moves no second conversation onto the guest."""
+    rows = {
+        c.guest_id: c
+        for c in Conversation.objects.select_for_update().filter(guest__in=[source, target])
+    }
+    if source.pk in rows and target.pk in rows:
+        _absorb(rows[target.pk], rows[source.pk])
 
 
 # --- answers ------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from crm_messaging.handoff import hand_off_on_commit
 from guests.models import Reservation
+from guests.selectors import reservation_by_external_id
+from guests.services import guest_upsert, reservation_upsert
 
 from .client import MewsClient, MewsError, parse_utc
 from .mapping import NOT_BOOKED, customer_data, reservation_data, reservation_status
@@ -37,10 +39,6 @@ OVERLAP = dt.timedelta(minutes=5)
 FIRST_PULL = dt.timedelta(days=1)  # how far back a new connection's first pull looks
 MAX_WINDOW = dt.timedelta(days=90)  # UpdatedUtc windows are "max length 3 months"
 Status = Reservation.Status
-# The moves a Mews state implies from each of ours, in order (Processed means it was Started).
-_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
-    (Status.CONFIRMED, Status.CHECKED_OUT): (Status.CHECKED_IN, Status.CHECKED_OUT),
-}
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
@@ -105,7 +103,9 @@ def mews_webhook_process(*, webhook: MewsWebhook) -> SyncReport:
 def mews_pull(*, connection: MewsConnection, now: dt.datetime | None = None) -> SyncReport:
     """Apply what changed in Mews since the connection's cursor, window by window; each
     window done moves the cursor (kept in the database), so a failure resumes there."""
-    now = (now or timezone.now()).replace(microsecond=0)
+    now = now or timezone.now()
+    if now.microsecond:  # Mews reads whole seconds: end after now, not before it
+        now = now.replace(microsecond=0) + dt.timedelta(seconds=1)
     start = (connection.pulled_until - OVERLAP) if connection.pulled_until else now - FIRST_PULL
     client = client_for(connection)
     total = SyncReport()
@@ -192,7 +192,14 @@ def _once(
 
 def _customer_applier(customer: dict[str, Any]) -> Callable[[], str]:
     def apply() -> str:
-        return upsert_guest(customer["Id"], customer_data(customer))
+        _guest, outcome = guest_upsert(
+            source=SOURCE,
+            external_id=customer["Id"],
+            data=customer_data(customer),
+            # A number Mews holds that we cannot read is kept, marked invalid, never dialled.
+            strict_phone=False,
+        )
+        return outcome
 
     return apply
 
@@ -200,20 +207,21 @@ def _customer_applier(customer: dict[str, Any]) -> Callable[[], str]:
 def _reservation_applier(connection: MewsConnection, record: dict[str, Any]) -> Callable[[], str]:
     def apply() -> str:
         status = reservation_status(record)
+        exists = reservation_by_external_id(source=SOURCE, external_id=record["Id"]) is not None
         if status is None:
-            if record.get("State") in NOT_BOOKED:
-                return "not booked yet"
-            return "unknown state"
-        return upsert_stay(
-            record["Id"], str(record.get("AccountId") or ""), reservation_data(record), status
-        )
+            return "not booked yet" if record.get("State") in NOT_BOOKED else "unknown state"
+        data: dict[str, Any] = {
+            **reservation_data(record),
+            "booker": str(record.get("AccountId") or ""),
+            "status": status,
+        }
+        if status in (Status.CANCELLED, Status.NO_SHOW):
+            data["cancel_reason"] = str(record.get("CancellationReason") or "")
+        if not exists:
+            # Mews's space categories and rates are the property's own lists: new stays get
+            # the connection's room type and board; a change made here afterwards stays.
+            data.update(room_type=connection.room_type, board_type=connection.board_type)
+        _stay, outcome = reservation_upsert(source=SOURCE, external_id=record["Id"], data=data)
+        return outcome
 
     return apply
-
-
-def upsert_guest(external_id: str, data: dict[str, Any]) -> str:
-    raise NotImplementedError  # replaced by guests' upsert services
-
-
-def upsert_stay(external_id: str, account_id: str, data: dict[str, Any], status: str) -> str:
-    raise NotImplementedError  # replaced by guests' upsert services

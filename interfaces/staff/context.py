@@ -34,6 +34,9 @@ NAVIGATION: list[tuple[Promise, str, str]] = [
     (_("Credits"), "channels_out:credits", "channels_out.view_creditorder"),
     (_("Analytics"), "analytics:dashboard", "channels_out.view_creditorder"),
     (_("Settings"), "staff:settings", "channels_out.change_messagingpolicy"),
+    (_("API keys"), "api-keys", "api.manage_apikey"),
+    (_("Webhooks"), "webhooks:endpoint-list", "webhooks.view_webhookendpoint"),
+    (_("Import"), "imports:start", "imports.run_import"),
 ]
 
 

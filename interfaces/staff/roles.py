@@ -4,7 +4,7 @@
 | --- | --- |
 | Manager | everything: accounts, credits, approvals, settings |
 | Marketing | campaigns: build, preview, test, send (large sends need a manager) |
-| Front desk | reservations, guests, consents, one-off messages |
+| Front desk | reservations, guests, consents, one-off messages, the inbox (guests' conversations, quick replies) |
 | Operator | the send log: failures, unknown outcomes (mark sent / resend), messages held for quiet hours (send now), its CSV export |
 
 Only managers (``guests.open_admin``) and superusers open the Django admin (``admin_site``).
@@ -32,10 +32,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "campaigns": ["*"],
         "portal": ["*"],
         "inbox": ["*"],
+        "webhooks": ["*"],  # outbound webhook endpoints, their deliveries and redelivery
         "django_celery_beat": ["*"],
         "axes": ["*"],  # staff login attempts and lock-outs: unlock by deleting them
         "imports": ["*"],
         "mews": ["*"],
+        "api": ["*"],
     },
     MARKETING: {
         "campaigns": [

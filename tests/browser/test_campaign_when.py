@@ -1,5 +1,6 @@
-"""Marketing sets when and to whom in a real browser (issue 12): a stay timing, the changes a
-"reservation modified" campaign hears, the survey link, and the dry run of a past day."""
+"""Marketing sets when and to whom in a real browser (issue 12): the recipients of a stay, a
+stay timing and a send time, the changes a "reservation modified" campaign hears, the survey
+link, and the dry run of a past day."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, Source, StayChange, Timing, Trigger
+from campaigns.models import Campaign, Recipients, Source, StayChange, Timing, Trigger
 from channels_out.ledger import credits_add
 from channels_out.models import ChannelAccount, OutboundMessage
 from guests.models import Hotel, Reservation
@@ -39,8 +40,10 @@ def test_marketing_sets_a_mid_stay_timing_the_changes_that_count_and_a_survey_li
     page.get_by_label("Internal name", exact=True).fill("How is your stay?")
     page.get_by_label("Source", exact=True).select_option("reservations")
     page.get_by_label("Trigger", exact=True).select_option("daily")
+    page.get_by_label("Recipients", exact=True).select_option(label="Every adult guest of the stay")
     page.get_by_label("Timing", exact=True).select_option(label="N days after arrival (mid-stay)")
     page.locator("#id_offset").fill("2")
+    page.get_by_label("Send at", exact=True).fill("10:00")
     # "Dates" ticked on a daily campaign is refused next to the field; a bad link too.
     page.get_by_label("Dates", exact=True).check()
     page.get_by_label("Survey link", exact=True).fill("https://survey.example.com/?b={booking}")
@@ -61,6 +64,7 @@ def test_marketing_sets_a_mid_stay_timing_the_changes_that_count_and_a_survey_li
     page.wait_for_load_state("networkidle")
     campaign = Campaign.objects.get()
     assert (campaign.timing, campaign.offset) == (Timing.DAYS_AFTER_ARRIVAL, 2)
+    assert (campaign.recipients, campaign.send_time) == (Recipients.ADULTS, dt.time(10, 0))
     assert campaign.survey_url == "https://survey.example.com/?b={resno}&l={language}"
 
 

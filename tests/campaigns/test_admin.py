@@ -78,6 +78,7 @@ def campaign_data(
         "valid_until": "",
         "purpose": "service",
         "source": "reservations",
+        "recipients": "booker",
         "trigger": "operator",
         "timing": "",
         "offset": "0",

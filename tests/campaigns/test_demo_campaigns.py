@@ -4,6 +4,7 @@ the README promises."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from io import StringIO
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from campaigns.demo import DEMO_CAMPAIGNS
 from campaigns.gallery import gallery_template
-from campaigns.models import Campaign, Trigger
+from campaigns.models import Campaign, Recipients, Trigger
 from campaigns.validation import campaign_validate
 from channels_out.models import OutboundMessage, Status
 from guests.models import Hotel, Reservation
@@ -56,6 +57,34 @@ def test_the_demo_campaigns_cover_check_in_pre_arrival_birthday_survey_and_opera
     assert (Trigger.DAILY, "birthday", 0) in kinds
     assert (Trigger.DAILY, "days_after_departure", 1) in kinds
     assert any(trigger == Trigger.OPERATOR for trigger, _, _ in kinds)
+    # The timings of issue 12: mid-stay, and the check-out eve at its own send time.
+    assert (Trigger.DAILY, "days_after_arrival", 2) in kinds
+    eve = Campaign.objects.get(timing="days_before_departure")
+    assert (eve.offset, eve.send_time) == (1, dt.time(18, 0))
+
+
+def test_the_demos_welcome_reaches_the_companions_with_a_phone_of_their_own(
+    django_capture_on_commit_callbacks, no_quiet_hours
+) -> None:
+    welcome = Campaign.objects.get(name="Welcome SMS at check-in")
+    assert welcome.recipients == Recipients.OWN_CONTACT
+    arriving = Reservation.objects.filter(
+        status=Reservation.Status.CONFIRMED, arrival=timezone.localdate()
+    ).prefetch_related("companions")
+    reservation = next(
+        r
+        for r in arriving
+        if r.booker.phone_valid
+        and any(c.phone_valid and c.phone != r.booker.phone for c in r.companions.all())
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reservation_check_in(reservation=reservation)
+    companions = OutboundMessage.objects.filter(
+        reservation=reservation, channel="sms", dedupe_key__contains=":guest:"
+    )
+    assert companions.exists()
+    for message in companions:
+        assert message.guest.first_name in message.body  # his own name, his own message
 
 
 def test_the_first_check_in_of_the_demo_sends_the_welcome_sms(

@@ -26,6 +26,7 @@ from campaigns.models import (
     CampaignSettings,
     CampaignStep,
     MessageVariant,
+    Recipients,
     Source,
     Trigger,
 )
@@ -127,6 +128,21 @@ CAMPAIGNS = [
     ),
     ("Marketing SMS again (frequency cap)", ConsentPurpose.MARKETING, Source.GUESTS, ["sms"], {}),
     ("Service e-mail to guests", ConsentPurpose.SERVICE, Source.GUESTS, ["email"], {}),
+    # Companions: one message per person of the stay, each with his own key and consent.
+    (
+        "Service SMS to every adult of the stay",
+        ConsentPurpose.SERVICE,
+        Source.RESERVATIONS,
+        ["sms"],
+        {"recipients": Recipients.ADULTS},
+    ),
+    (
+        "Marketing e-mail to each guest with his own address",
+        ConsentPurpose.MARKETING,
+        Source.RESERVATIONS,
+        ["email"],
+        {"recipients": Recipients.OWN_CONTACT},
+    ),
 ]
 
 
@@ -171,6 +187,9 @@ def test_each_estimate_is_exactly_what_its_send_queues_and_reserves(
         "no_data_consent",
         "suppressed",
     } <= set(seen_reasons)
+    # The companions of the demo's stays were written to, each in a message of his own.
+    companions = OutboundMessage.objects.filter(dedupe_key__contains=":guest:")
+    assert companions.filter(status=Status.QUEUED).exists()
     # A Viber plan that cannot reach a guest fell back at queue time, and the estimate knew.
     fallbacks = OutboundMessage.objects.filter(fallback_for__isnull=False, status=Status.QUEUED)
     assert fallbacks.filter(channel=ContactChannel.EMAIL).exists()

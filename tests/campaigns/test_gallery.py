@@ -34,6 +34,8 @@ KEYS = [
     "spa_reminder",
     "restaurant_reminder",
     "come_back",
+    "mid_stay",
+    "check_out_eve",
 ]
 LANGUAGES = ("tr", "en", "de", "ru")
 EVERY_VARIANT = [

@@ -24,6 +24,7 @@ FIELD_DEFAULTS: dict[str, Any] = {
     "valid_until": "",
     "purpose": "marketing",
     "source": "guests",
+    "recipients": "booker",
     "trigger": "operator",
     "timing": "",
     "offset": "0",

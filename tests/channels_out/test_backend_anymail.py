@@ -119,6 +119,8 @@ def test_each_esp_sends_through_anymail_and_the_row_keeps_its_id(
     assert sent.anymail_test_params["metadata"] == {MESSAGE_REF: str(message.pk)}
     # The one-click unsubscribe of every marketing e-mail (P3) goes through the ESP too.
     assert "List-Unsubscribe" in sent.anymail_test_params["extra_headers"]
+    # Our Message-ID, so a reply through the ESP threads under the message (the inbox).
+    assert sent.anymail_test_params["extra_headers"]["Message-ID"] == message.email_message_id
     assert message.provider_message_id == str(sent.anymail_status.message_id)
 
 

@@ -91,3 +91,35 @@ def test_without_the_return_path_the_returned_message_id_finds_the_message(sent)
 def test_mail_that_is_no_delivery_report_is_left_alone(sent) -> None:
     raw = b"From: ayse@example.com\r\nTo: hotel@example.com\r\nSubject: Re: Welcome\r\n\r\nThanks!\r\n"
     assert delivery_report_receive(raw=raw) is False
+
+
+def test_the_mailbox_poller_applies_a_bounce_report_it_reads(sent, accounts) -> None:
+    """The inbox's IMAP reader (a real imaplib session against a local server) reads the
+    bounce mailbox too: a report for one of ours suppresses, a reply is still a reply."""
+    from channels_out.models import ReplyMailbox
+    from channels_out.services.mailboxes import mailbox_poll
+    from tests.fakes.imap_server import running_imap_server
+
+    report = build_delivery_report(
+        to=verp_address(sent, accounts["email"]),
+        recipient=sent.to,
+        action="failed",
+        status="5.1.1",
+        diagnostic="550 5.1.1 User unknown",
+    )
+    with running_imap_server(user="bounces", password="pw") as server:
+        server.deliver(report)
+        mailbox = ReplyMailbox.objects.create(
+            account=accounts["email"],
+            host="127.0.0.1",
+            port=server.port,
+            use_ssl=False,
+            username="bounces",
+            password="pw",
+            timeout_seconds=5,
+        )
+        assert mailbox_poll(mailbox=mailbox) == 1
+
+    sent.refresh_from_db()
+    assert sent.status == Status.UNDELIVERED
+    assert Suppression.objects.get().address == "ayse@example.com"

@@ -256,3 +256,42 @@ class TestInboundWebhook:
         assert post_inbound(client, sms, stop, signature="f" * 64).status_code == 403
         assert not ConsentRecord.objects.filter(guest=guest).exists()
         assert not InboundMessage.objects.exists()
+
+
+def test_a_sandbox_email_bounce_suppresses_the_address(sink, no_quiet_hours) -> None:
+    """E2 in the demo: the sandbox's e-mail bounce is a hard bounce like an ESP's."""
+    from channels_out.models import Suppression
+
+    account = ChannelAccount.objects.create(
+        channel="email",
+        backend="sandbox",
+        name="Sandbox mail",
+        sender="hotel@example.com",
+        is_default=True,
+        webhook_secret="sandbox-webhook-secret",
+        rate_per_second=1000,
+    )
+    message = message_send(
+        steps=Step(channel="email", subject="Hello", text="Hi", to="bounce@example.com")
+    )
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=Status.SENT, provider_message_id="SBX1"
+    )
+    body = sandbox.receipt_body(
+        provider_message_id="SBX1",
+        status="undelivered",
+        message_ref=str(message.pk),
+        code="550",
+        description="mailbox unavailable (sandbox)",
+    )
+    response = Client().post(
+        reverse("channels_out:status-webhook", kwargs={"account_id": account.pk}),
+        body,
+        content_type="application/json",
+        HTTP_X_SANDBOX_SIGNATURE=sandbox.sign(account, body),
+    )
+
+    assert response.status_code == 204
+    message.refresh_from_db()
+    assert message.status == Status.UNDELIVERED
+    assert Suppression.objects.get().address == "bounce@example.com"

@@ -219,6 +219,9 @@ class FakeMews(FakeProviderServer):
     def route(self, req: RecordedRequest) -> Response:
         if req.method != "POST":
             return json_response(405, {"Message": "Only POST is allowed."})
+        scripted = self._take_outcome(req.method)
+        if scripted is not None and scripted.kind == "error":
+            return json_response(scripted.http_status, scripted.body)
         handlers = {
             PREFIX + "reservations/getAll/2023-06-06": self._reservations,
             PREFIX + "customers/getAll": self._customers,

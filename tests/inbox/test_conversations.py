@@ -168,3 +168,23 @@ def test_linking_a_sender_of_a_guest_without_a_conversation_keeps_it(receive, st
     )
     assert conversation.guest == other
     assert [i.obj.guest for i in conversation_thread(conversation) if i.kind == "in"] == [other]
+
+
+def test_merging_two_guests_with_conversations_keeps_one(guest, receive, staff) -> None:
+    from guests.services import guest_merge
+
+    desk = staff("Front desk")
+    duplicate = GuestFactory(first_name="Ayse", last_name="Yilmaz")
+    receive(guest.phone, "From the profile that stays")
+    receive(duplicate.phone, "From the duplicate")
+    conversation_add_note(
+        conversation=Conversation.objects.get(guest=duplicate), body="Wants a crib", user=desk
+    )
+
+    guest_merge(source=duplicate, target=guest, user=desk)
+
+    [conversation] = Conversation.objects.all()
+    assert conversation.guest == guest
+    assert conversation.notes.get().body == "Wants a crib"
+    bodies = {i.obj.body for i in conversation_thread(conversation) if i.kind == "in"}
+    assert bodies == {"From the profile that stays", "From the duplicate"}

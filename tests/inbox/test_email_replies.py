@@ -188,3 +188,56 @@ def test_a_wrong_password_is_kept_on_the_mailbox_and_records_nothing(sent, accou
     mailbox.refresh_from_db()
     assert "Invalid credentials" in mailbox.last_error
     assert not InboundMessage.objects.exists()
+
+
+# --- replies an ESP posts (django-anymail's inbound webhook) ------------------------------------
+
+
+def test_a_reply_an_esp_posts_is_matched_and_stripped_the_same_way(no_quiet_hours) -> None:
+    import base64
+    import json
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from channels_out.models import ChannelAccount
+    from tests.factories import GuestFactory
+
+    auth = "postmark:hook-pass-0123"
+    postmark = ChannelAccount.objects.create(
+        channel="email",
+        backend="anymail_postmark",
+        name="Postmark",
+        sender="hello@lykiabay.example",
+        secret="api-key-0123",
+        webhook_secret=auth,
+        is_default=True,
+    )
+    guest = GuestFactory(email="ayse@example.com")
+    ours = message_send(
+        steps=Step(channel="email", subject="Your stay", text="Welcome"), guest=guest
+    )
+    payload = {
+        "FromFull": {"Email": "ayse.private@example.org", "Name": "Ayşe"},
+        "ToFull": [{"Email": "hello@lykiabay.example", "Name": ""}],
+        "Subject": "Re: Your stay",
+        "MessageID": "73e6d360-66eb-11e1-8e72-a8904824019b",
+        "TextBody": "We arrive at midnight.\n\nOn Thu, Hotel wrote:\n> Welcome",
+        "Headers": [
+            {"Name": "Message-ID", "Value": "<from-gmail@example.org>"},
+            {"Name": "In-Reply-To", "Value": ours.email_message_id},
+        ],
+        "Date": "Fri, 4 Dec 2026 09:30:00 +0000",
+    }
+    url = reverse("channels_out:inbound-webhook", kwargs={"account_id": postmark.pk})
+    header = "Basic " + base64.b64encode(auth.encode()).decode()
+
+    for _ in range(2):
+        answer = Client().post(
+            url, json.dumps(payload), content_type="application/json", HTTP_AUTHORIZATION=header
+        )
+        assert answer.status_code in (200, 204)
+
+    reply = InboundMessage.objects.get()  # posted twice, recorded once
+    assert (reply.guest, reply.in_reply_to, reply.body) == (guest, ours, "We arrive at midnight.")
+    assert Conversation.objects.get().guest == guest  # another address, the same guest

@@ -89,6 +89,7 @@ def test_search_finds_guest_room_reservation_and_text(client, login, guest, rece
     assert found("Yılmaz") == ["Ayşe"]
     assert found("214") == ["Ayşe"]
     assert found(str(stay.pk)) == ["Ayşe"]
+    assert found(stay.number) == ["Ayşe"]
     assert found("BDC-998877") == ["Ayşe"]
     assert found("check-out") == ["Hans"]
     assert found("nothing like this") == []

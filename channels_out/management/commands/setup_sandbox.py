@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,11 @@ from django.db import transaction
 from channels_out.ledger import available_credits, credits_add
 from channels_out.models import ChannelAccount, LedgerEntry, PriceRule
 
+# Answers a guest's message outside the front desk's hours (the inbox answers within them).
+AWAY_MESSAGE = (
+    "Thank you for your message. The front desk answers between 08:00 and 23:00; "
+    "for anything urgent please call +90 242 000 00 00."
+)
 SANDBOX_ACCOUNTS: list[dict[str, Any]] = [
     {
         "channel": "email",
@@ -23,12 +29,17 @@ SANDBOX_ACCOUNTS: list[dict[str, Any]] = [
         "name": "Sandbox SMS",
         "sender": "LYKIA BAY",
         "opt_out_hint": "STOP: reply STOP",
+        "auto_reply": AWAY_MESSAGE,
+        "staffed_from": dt.time(8),
+        "staffed_until": dt.time(23),
     },
     {
         "channel": "whatsapp",
         "name": "Sandbox WhatsApp",
         "sender": "+905320000001",
-        "auto_reply": "This number does not take replies. Please call the hotel on +90 242 000 00 00.",
+        "auto_reply": AWAY_MESSAGE,
+        "staffed_from": dt.time(8),
+        "staffed_until": dt.time(23),
     },
     {"channel": "viber", "name": "Sandbox Viber", "sender": "LYKIA BAY", "ttl_seconds": 300},
 ]

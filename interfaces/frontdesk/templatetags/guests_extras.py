@@ -7,23 +7,13 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from channels_out.sources import message_source_label
 from crm_messaging.phones import format_phone_international
 
 register = template.Library()
 
 # Reservation status → the stylesheet's badge colour.
 _STAY_BADGES = {"checked_in": "ok", "cancelled": "failed", "no_show": "warn"}
-
-_SOURCES = {
-    "front_desk": _("front desk"),
-    "campaign": _("campaign"),
-    "fallback": _("fallback"),
-    "resend": _("resend"),
-    "portal": _("guest portal"),
-    "auto_reply": _("automatic reply"),
-    "test": _("test"),
-    "api": _("system"),
-}
 
 
 @register.filter
@@ -41,7 +31,7 @@ def phone(value: str) -> str:
 @register.filter
 def message_source(value: str) -> Any:
     """Where a message came from, in words."""
-    return _SOURCES.get(value, value)
+    return message_source_label(value)
 
 
 _STAY_ACTIONS = {

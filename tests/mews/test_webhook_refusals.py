@@ -1,0 +1,71 @@
+"""The Mews webhook endpoint authenticates as Mews documents (a shared token in the URL) and
+answers bad input with a 4xx, never a 500; nothing is stored for a refused request (I4)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from interfaces.mews.models import MewsConnection, MewsWebhook
+
+from .conftest import ENTERPRISE_ID
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("mews:webhook")
+TOKEN = "s3cret-webhook-token-0123456789"
+
+
+@pytest.fixture
+def connection(reference_data) -> MewsConnection:
+    from guests.models import BoardType, RoomType
+
+    return MewsConnection.objects.create(
+        name="Lykia Bay",
+        enterprise_id=ENTERPRISE_ID,
+        client_token="c",
+        access_token="a",
+        webhook_token=TOKEN,
+        room_type=RoomType.objects.first(),
+        board_type=BoardType.objects.first(),
+    )
+
+
+def body(**overrides) -> bytes:
+    message = {"EnterpriseId": ENTERPRISE_ID, "IntegrationId": "x", "Events": [], **overrides}
+    return json.dumps(message).encode()
+
+
+@pytest.mark.parametrize(
+    ("token", "data", "status"),
+    [
+        ("", body(), 403),
+        ("wrong", body(), 403),
+        (TOKEN, body(EnterpriseId="00000000-0000-0000-0000-000000000001"), 403),
+        (TOKEN, b"{not json", 400),
+        (TOKEN, b"\xff\xfe", 400),
+        (TOKEN, b"[]", 400),
+        (TOKEN, b"null", 400),
+        (TOKEN, body(Events="nope"), 400),
+        (TOKEN, body(EnterpriseId=7), 400),
+        (TOKEN, json.dumps({"Events": []}).encode(), 400),
+    ],
+)
+def test_a_bad_request_is_refused_and_nothing_is_stored(
+    client, connection, token, data, status
+) -> None:
+    response = client.post(f"{URL}?token={token}", data, content_type="application/json")
+    assert response.status_code == status
+    assert not MewsWebhook.objects.exists()
+
+
+def test_a_switched_off_connection_takes_no_webhooks(client, connection) -> None:
+    MewsConnection.objects.filter(pk=connection.pk).update(is_active=False)
+    response = client.post(f"{URL}?token={TOKEN}", body(), content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_only_post_is_allowed(client, connection) -> None:
+    assert client.get(f"{URL}?token={TOKEN}").status_code == 405
