@@ -156,9 +156,22 @@ def guest_candidates(q: str) -> QuerySet[Guest]:
 
 
 def staff_who_answer() -> list[Any]:
-    """The active members of staff a conversation may be assigned to."""
-    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
-    return [u for u in users if u.has_perm("inbox.reply_conversation")]
+    """The active members of staff a conversation may be assigned to (who may answer), in one
+    query: superusers, and those given the permission directly or through a group."""
+    may = Q(is_superuser=True) | Q(
+        user_permissions__codename="reply_conversation",
+        user_permissions__content_type__app_label="inbox",
+    )
+    may |= Q(
+        groups__permissions__codename="reply_conversation",
+        groups__permissions__content_type__app_label="inbox",
+    )
+    return list(
+        get_user_model()
+        .objects.filter(may, is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )
 
 
 def quick_replies_for(conversation: Conversation) -> list[QuickReply]:

@@ -243,3 +243,67 @@ def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> No
     )
     assert answer.status_code == 302
     assert QuickReply.objects.get().title == "Breakfast"
+
+
+def test_the_inbox_speaks_turkish(client, login, guest, receive) -> None:
+    login("Front desk")
+    receive(guest.phone, "Merhaba")
+    client.post(reverse("set_language"), {"language": "tr", "next": reverse("inbox:list")})
+
+    listing = client.get(reverse("inbox:list")).content.decode()
+    page = client.get(
+        reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+    ).content.decode()
+
+    assert "Gelen kutusu" in listing and "Bana atananlar" in listing and "Atanmamış" in listing
+    assert "Konuşma açıldı" in page and "Konaklama kartı" in page and "Gönder" in page
+
+
+def test_only_colleagues_who_may_answer_are_offered_for_assignment(
+    client, login, staff, guest, receive
+) -> None:
+    me = login("Front desk")
+    manager, marketing = staff("Manager"), staff("Marketing")
+    receive(guest.phone, "Hello")
+
+    page = client.get(reverse("inbox:conversation", args=[Conversation.objects.get().pk]))
+
+    offered = {pk for pk, _label in page.context["assign_form"].fields["assignee"].choices if pk}
+    assert offered == {me.pk, manager.pk}
+    assert marketing.pk not in offered
+
+
+def test_the_rows_alone_come_back_for_the_live_refresh(client, login, guest, receive) -> None:
+    login("Front desk")
+    receive(guest.phone, "Hello")
+
+    rows = client.get(reverse("inbox:list"), {"rows": "1"}, headers={"HX-Request": "true"})
+
+    html = rows.content.decode()
+    assert "Ayşe Yılmaz" in html and "<h1>" not in html
+
+
+def test_the_conversation_costs_the_same_queries_for_a_short_or_long_thread(
+    client, login, guest, receive, top_up
+) -> None:
+    from interfaces.inbox.services import conversation_add_note, conversation_reply
+
+    top_up(100)
+    me = login("Front desk")
+    receive(guest.phone, "Hello")
+    conversation = Conversation.objects.get()
+    url = reverse("inbox:conversation", args=[conversation.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    short = queries()
+    for n in range(10):
+        receive(guest.phone, f"Question {n}")
+        conversation_reply(
+            conversation=conversation, user=me, nonce=f"{n:032x}", text=f"Answer {n}"
+        )
+        conversation_add_note(conversation=conversation, body=f"Note {n}", user=me)
+    assert queries() == short
