@@ -408,7 +408,7 @@ def _guest_filters(campaign: Campaign, ids: dict[str, list[int]], day: dt.date, 
             Timing.DAYS_AFTER_DEPARTURE,
             Timing.HOURS_AFTER_CHECK_OUT,
         )
-        q &= Q(**{f"{p}stay_count__gte": 2 if leaving else 1})
+        q &= Q(**{f"{p}stay_count__gte": Guest.repeat_threshold(this_stay_completed=leaving)})
     q &= _age_band(campaign, day, p)
     if campaign.birthday == BirthdayFilter.TODAY:
         q &= _birthday_on(day, p)

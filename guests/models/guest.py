@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -122,9 +123,30 @@ class Guest(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    # One definition of a repeat guest for every screen and audience: a guest with a completed
+    # stay besides the one in question. ``stay_count`` counts completed stays, so a checked-out
+    # stay already counts itself.
+    @staticmethod
+    def repeat_threshold(*, this_stay_completed: bool) -> int:
+        """The completed-stay count from which a guest on a stay is a repeat guest."""
+        return 2 if this_stay_completed else 1
+
+    def stays_before(self, reservation: Any = None) -> int:
+        """Completed stays besides ``reservation`` (every completed stay without one)."""
+        completed = reservation is not None and reservation.status == "checked_out"
+        return max(self.stay_count - self.repeat_threshold(this_stay_completed=completed) + 1, 0)
+
     @property
     def is_repeat(self) -> bool:
-        return self.stay_count > 0
+        """Came back: two completed stays, or one and a stay not over yet (as booker or
+        companion)."""
+        if self.stay_count != 1:
+            return self.stay_count >= 2
+        current = ["confirmed", "checked_in"]
+        return (
+            self.reservations.filter(status__in=current).exists()
+            or self.companion_links.filter(reservation__status__in=current).exists()
+        )
 
     def age_on(self, day: dt.date) -> int | None:
         """Return the guest's age in whole years on ``day``; None without a birth date."""

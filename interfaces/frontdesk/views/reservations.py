@@ -227,7 +227,12 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
         context.update(
             reservation=reservation,
             stay_guests=[
-                {"guest": guest, "is_booker": index == 0, "greylisted": guest.pk in greylisted}
+                {
+                    "guest": guest,
+                    "is_booker": index == 0,
+                    "greylisted": guest.pk in greylisted,
+                    "earlier_stays": guest.stays_before(reservation),
+                }
                 for index, guest in enumerate(guests)
             ],
             warnings=[guest for guest in guests if guest.warning_note.strip()],
