@@ -133,8 +133,12 @@ class AnymailBackend(Backend):
 
     # --- the ESP's settings, from the account -------------------------------------------------
     def connection_options(self) -> dict[str, Any]:
-        """The anymail settings of the ESP's backend (credentials, API URL) from the account."""
-        raise NotImplementedError
+        """The anymail settings of the ESP's backend (credentials, API URL) from the account.
+        By default an API key (the account's secret) and an optional API URL."""
+        options: dict[str, Any] = {"api_key": str(self.account.secret or "")}
+        if self.account.api_base_url:
+            options["api_url"] = self.account.api_base_url
+        return options
 
     def webhook_options(self) -> dict[str, Any]:
         """The anymail settings of the ESP's webhook views. By default HTTP basic auth with the
@@ -402,12 +406,6 @@ class MailgunBackend(AnymailBackend):
         "webhook_secret": "Enter the Mailgun webhook signing key.",
     }
 
-    def connection_options(self) -> dict[str, Any]:
-        options = {"api_key": str(self.account.secret or "")}
-        if self.account.api_base_url:
-            options["api_url"] = self.account.api_base_url
-        return options
-
     def webhook_options(self) -> dict[str, Any]:
         return {"webhook_signing_key": str(self.account.webhook_secret or ""), "webhook_secret": []}
 
@@ -423,12 +421,6 @@ class SendGridBackend(AnymailBackend):
         "secret": "Enter the SendGrid API key.",
         "webhook_secret": "Enter the signed event webhook's verification key.",
     }
-
-    def connection_options(self) -> dict[str, Any]:
-        options = {"api_key": str(self.account.secret or "")}
-        if self.account.api_base_url:
-            options["api_url"] = self.account.api_base_url
-        return options
 
     def webhook_options(self) -> dict[str, Any]:
         # The signed event webhook's public key (base64 of the DER, as SendGrid shows it).
@@ -470,12 +462,6 @@ class BrevoBackend(AnymailBackend):
         "secret": "Enter the Brevo API key.",
         "webhook_secret": "Enter the webhook's basic-auth user:password.",
     }
-
-    def connection_options(self) -> dict[str, Any]:
-        options = {"api_key": str(self.account.secret or "")}
-        if self.account.api_base_url:
-            options["api_url"] = self.account.api_base_url
-        return options
 
     def webhook_options(self) -> dict[str, Any]:
         return {**super().webhook_options(), "api_key": str(self.account.secret or "")}
