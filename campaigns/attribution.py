@@ -58,7 +58,7 @@ def attribution_window() -> dt.timedelta:
     return dt.timedelta(days=settings.ATTRIBUTION_WINDOW_DAYS)
 
 
-def counted(reservations: QuerySet[Reservation], prefix: str = "") -> QuerySet:
+def counted(reservations: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
     """``reservations`` (or rows reaching them through ``prefix``) that can bring revenue:
     not cancelled nor a no-show."""
     return reservations.exclude(**{f"{prefix}status__in": NO_REVENUE})
@@ -102,7 +102,7 @@ def last_touches(rows: Sequence[ReservationRow]) -> dict[int, Touch]:
         .order_by()
         .values_list("guest_id", "sent_at", "pk", "origin_id", "language", "channel")
     ):
-        if run is not None:
+        if run is not None and sent_at is not None:
             touch = Touch(pk, run, channel, language or "", sent_at)
             touches[guest_id].append((sent_at, pk, touch))
     for found in touches.values():
