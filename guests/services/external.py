@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -32,12 +33,14 @@ from ..models import (
     SOURCE_PATTERN,
     Agency,
     BoardType,
+    ConsentRecord,
     Facility,
     FacilityBooking,
     FacilityBookingExternalId,
     GreylistEntry,
     Guest,
     GuestExternalId,
+    Hotel,
     LoyaltyTier,
     MarketSegment,
     Reservation,
@@ -55,16 +58,23 @@ from .facilities import (
 )
 from .guests import (
     _column,
+    _contact_values,
+    consent_build,
+    consents_save_new,
     greylist_lift,
     guest_apply_changes,
+    guest_build,
+    guest_changed_fields,
     guest_create,
     guest_greylist,
     guest_record_consent,
+    guests_save_new,
 )
 from .reservations import (
     EDITABLE_FIELDS,
     TransitionError,
     reservation_add_companion,
+    reservation_build,
     reservation_cancel,
     reservation_check_in,
     reservation_check_out,
@@ -73,6 +83,7 @@ from .reservations import (
     reservation_modify,
     reservation_record_past,
     reservation_remove_companion,
+    reservations_save_new,
 )
 
 CREATED = "created"
@@ -264,6 +275,154 @@ def guest_apply(
     return locked, UPDATED if update(locked) else UNCHANGED
 
 
+@dataclass
+class NewGuest:
+    """A guest an upsert would create, checked and not saved yet (``guests_save_upserted``)."""
+
+    guest: Guest
+    consents: list[ConsentRecord]
+    source: str = ""
+    external_id: str = ""
+
+
+def guest_upsert_new(
+    *,
+    data: dict[str, Any],
+    source: str = "",
+    external_id: str = "",
+    actor: Actor = None,
+    consent_source: str = "",
+    strict_phone: bool = True,
+) -> NewGuest:
+    """The guest ``guest_upsert`` creates when ``source`` has no ``external_id`` yet — or,
+    without an external id, ``guest_apply`` with no guest — from ``data`` (without
+    ``greylist``), with the consent statements it records; checked as they check it,
+    nothing written. Raises ValidationError. For callers that create many at once."""
+    if external_id:
+        external_key_check(source=source, external_id=external_id)
+    writer = _GuestWriter(
+        data,
+        actor=actor,
+        consent_source=consent_source,
+        strict_phone=strict_phone,
+        origin=Guest.Source.EXTERNAL if external_id else Guest.Source.IMPORT,
+    )
+    if "greylist" in data:
+        raise TypeError("guest_upsert_new() takes no greylist; use guest_upsert()")
+    guest, consents = writer.build()
+    return NewGuest(guest, consents, source, external_id)
+
+
+def guests_save_upserted(new: list[NewGuest], *, actor: Actor = None) -> None:
+    """Write guests from ``guest_upsert_new`` — several rows a statement — as the upserts
+    would: the profile and its history entry, the external id, the consent statements (each
+    sending ``consent_recorded``). A key another writer took meanwhile raises IntegrityError
+    (roll back and go one by one). Call inside a transaction."""
+    guests_save_new([item.guest for item in new], user=actor)
+    GuestExternalId.objects.bulk_create(
+        [
+            GuestExternalId(source=item.source, external_id=item.external_id, guest=item.guest)
+            for item in new
+            if item.external_id
+        ]
+    )
+    consents_save_new([record for item in new for record in item.consents], user=actor)
+
+
+def guest_upsert_would_change(
+    guest: Guest,
+    *,
+    data: dict[str, Any],
+    current_consents: dict[tuple[str, str], ConsentRecord],
+    consent_source: str = "",
+    strict_phone: bool = True,
+) -> bool:
+    """Whether ``guest_upsert`` / ``guest_apply`` with ``data`` would change ``guest`` (as
+    loaded, with ``current_consents`` his current statements) — False: it would answer
+    ``unchanged`` and write nothing. True also when they would refuse ``data`` (they say why)."""
+    try:
+        writer = _GuestWriter(
+            data,
+            actor=None,
+            consent_source=consent_source,
+            strict_phone=strict_phone,
+            origin=Guest.Source.IMPORT,
+        )
+    except ValidationError:
+        return True
+    return writer.would_change(guest, current_consents)
+
+
+class _GuestWriter:
+    """How ``data`` creates a guest, brings one in line (saying whether it changed him), or
+    would change him — the one reading of ``data`` for every way in."""
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        actor: Actor,
+        consent_source: str,
+        strict_phone: bool,
+        origin: str,
+    ) -> None:
+        _check_keys(data, GUEST_KEYS)
+        profile = {key: value for key, value in data.items() if key in GUEST_FIELDS}
+        if "loyalty_tier" in profile:
+            profile["loyalty_tier"] = _reference(
+                LoyaltyTier, profile["loyalty_tier"], "loyalty_tier"
+            )
+        self.data, self.profile, self.actor = data, profile, actor
+        self.consent_source, self.strict_phone, self.origin = consent_source, strict_phone, origin
+        self.consents = _consents(data.get("consents"), consent_source)
+
+    def build(self) -> tuple[Guest, list[ConsentRecord]]:
+        """The new guest and his consent statements, checked, not saved."""
+        if not str(self.profile.get("first_name") or "").strip():
+            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
+        guest = guest_build(strict_phone=self.strict_phone, source=self.origin, **self.profile)
+        statements = [
+            consent_build(guest=guest, source=self.consent_source, user=self.actor, **statement)
+            for statement in _consents_to_record({}, self.consents)
+        ]
+        return guest, statements
+
+    def create(self) -> Guest:
+        guest = guest_create(
+            strict_phone=self.strict_phone, user=self.actor, source=self.origin, **self.profile
+        )
+        _apply_guest_extras(guest, self.data, self.consents, self.consent_source, self.actor)
+        return guest
+
+    def update(self, guest: Guest) -> bool:
+        changed = bool(
+            guest_apply_changes(
+                guest=guest, strict_phone=self.strict_phone, user=self.actor, **self.profile
+            )
+        )
+        extras = _apply_guest_extras(
+            guest, self.data, self.consents, self.consent_source, self.actor
+        )
+        return extras or changed
+
+    def would_change(self, guest: Guest, current: dict[tuple[str, str], ConsentRecord]) -> bool:
+        """Whether ``update`` would write anything for ``guest`` as loaded (``current``: his
+        current consent statements); True when it would refuse the data (it says why)."""
+        if "greylist" in self.data:
+            return True
+        profile = dict(self.profile)
+        email, phone = profile.pop("email", None), profile.pop("phone", None)
+        try:
+            contact = _contact_values(email=email, phone=phone, strict_phone=self.strict_phone)
+            wanted = {**profile, **contact}
+        except ValidationError:
+            return True
+        stored = {field.attname: getattr(guest, field.attname) for field in Guest._meta.fields}
+        return bool(
+            guest_changed_fields(stored, wanted) or _consents_to_record(current, self.consents)
+        )
+
+
 def _guest_writers(
     data: dict[str, Any],
     *,
@@ -273,26 +432,10 @@ def _guest_writers(
     origin: str,
 ) -> tuple[Callable[[], Guest], Callable[[Guest], bool]]:
     """How ``data`` creates a guest, and how it brings one in line (saying whether it changed him)."""
-    _check_keys(data, GUEST_KEYS)
-    profile = {key: value for key, value in data.items() if key in GUEST_FIELDS}
-    if "loyalty_tier" in profile:
-        profile["loyalty_tier"] = _reference(LoyaltyTier, profile["loyalty_tier"], "loyalty_tier")
-    consents = _consents(data.get("consents"), consent_source)
-
-    def create() -> Guest:
-        if not str(profile.get("first_name") or "").strip():
-            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
-        guest = guest_create(strict_phone=strict_phone, user=actor, source=origin, **profile)
-        _apply_guest_extras(guest, data, consents, consent_source, actor)
-        return guest
-
-    def update(guest: Guest) -> bool:
-        changed = bool(
-            guest_apply_changes(guest=guest, strict_phone=strict_phone, user=actor, **profile)
-        )
-        return _apply_guest_extras(guest, data, consents, consent_source, actor) or changed
-
-    return create, update
+    writer = _GuestWriter(
+        data, actor=actor, consent_source=consent_source, strict_phone=strict_phone, origin=origin
+    )
+    return writer.create, writer.update
 
 
 def _consents(value: Any, consent_source: str) -> list[dict[str, Any]]:
@@ -335,6 +478,19 @@ def _apply_guest_extras(
     whether anything was written."""
     changed = False
     current = consent_current(guest) if consents else {}
+    for statement in _consents_to_record(current, consents):
+        guest_record_consent(guest=guest, source=consent_source, user=actor, **statement)
+        changed = True
+    if "greylist" in data:
+        changed = _set_greylist(guest, data["greylist"], actor) or changed
+    return changed
+
+
+def _consents_to_record(
+    current: dict[tuple[str, str], ConsentRecord], consents: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The statements that differ from the guest's ``current`` ones (the others are kept)."""
+    wanted = []
     for statement in consents:
         record = current.get((statement["purpose"], statement["channel"]))
         if (
@@ -346,11 +502,8 @@ def _apply_guest_extras(
             )
         ):
             continue
-        guest_record_consent(guest=guest, source=consent_source, user=actor, **statement)
-        changed = True
-    if "greylist" in data:
-        changed = _set_greylist(guest, data["greylist"], actor) or changed
-    return changed
+        wanted.append(statement)
+    return wanted
 
 
 def _set_greylist(guest: Guest, wanted: Any, actor: Actor) -> bool:
@@ -372,6 +525,61 @@ def _set_greylist(guest: Guest, wanted: Any, actor: Actor) -> bool:
         guest=guest, reason=str(wanted.get("reason") or ""), expires_at=expires_at, user=actor
     )
     return True
+
+
+@dataclass
+class _ReservationPlan:
+    """``data`` of a reservation upsert, read and checked (references resolved)."""
+
+    fields: dict[str, Any]
+    status: str | None
+    booker: Guest | None
+    companions: list[Guest] | None
+    cancel_reason: str
+
+    def check_complete(self) -> None:
+        """Raise ValidationError unless the plan holds what a new stay needs."""
+        missing = [
+            name
+            for name, value in (
+                ("booker", self.booker),
+                ("arrival", self.fields.get("arrival")),
+                ("departure", self.fields.get("departure")),
+                ("room_type", self.fields.get("room_type")),
+                ("board_type", self.fields.get("board_type")),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValidationError(
+                {name: gettext("A new reservation needs this field.") for name in missing}
+            )
+
+
+def _reservation_plan(source: str, data: dict[str, Any]) -> _ReservationPlan:
+    _check_keys(data, RESERVATION_KEYS)
+    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    for name, model in RESERVATION_REFERENCES.items():
+        if name in fields:
+            fields[name] = _reference(model, fields[name], name)
+    status = data.get("status")
+    if status is not None and status not in Status.values:
+        raise ValidationError(
+            {
+                "status": gettext("Unknown status; use one of: %(list)s.")
+                % {"list": ", ".join(Status.values)}
+            }
+        )
+    booker = (
+        _guest_ref(data["booker"], source=source, field="booker") if data.get("booker") else None
+    )
+    companions = None
+    if data.get("companions") is not None:
+        if not isinstance(data["companions"], list | tuple):
+            raise ValidationError({"companions": gettext("Give a list of guests.")})
+        companions = [_guest_ref(c, source=source, field="companions") for c in data["companions"]]
+    cancel_reason = str(data.get("cancel_reason") or "")
+    return _ReservationPlan(fields, status, booker, companions, cancel_reason)
 
 
 # --- reservations ------------------------------------------------------------------------------
@@ -398,45 +606,12 @@ def reservation_upsert(
     changed. Raises TransitionError for a move the front desk could not make (with the
     reason), ValidationError for invalid data; nothing is written then.
     """
-    _check_keys(data, RESERVATION_KEYS)
-    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
-    for name, model in RESERVATION_REFERENCES.items():
-        if name in fields:
-            fields[name] = _reference(model, fields[name], name)
-    status = data.get("status")
-    if status is not None and status not in Status.values:
-        raise ValidationError(
-            {
-                "status": gettext("Unknown status; use one of: %(list)s.")
-                % {"list": ", ".join(Status.values)}
-            }
-        )
-    booker = (
-        _guest_ref(data["booker"], source=source, field="booker") if data.get("booker") else None
-    )
-    companions = None
-    if data.get("companions") is not None:
-        if not isinstance(data["companions"], list | tuple):
-            raise ValidationError({"companions": gettext("Give a list of guests.")})
-        companions = [_guest_ref(c, source=source, field="companions") for c in data["companions"]]
-    cancel_reason = str(data.get("cancel_reason") or "")
+    plan = _reservation_plan(source, data)
+    fields, status, booker = plan.fields, plan.status, plan.booker
+    companions, cancel_reason = plan.companions, plan.cancel_reason
 
     def create() -> Reservation:
-        missing = [
-            name
-            for name, value in (
-                ("booker", booker),
-                ("arrival", fields.get("arrival")),
-                ("departure", fields.get("departure")),
-                ("room_type", fields.get("room_type")),
-                ("board_type", fields.get("board_type")),
-            )
-            if value is None
-        ]
-        if missing:
-            raise ValidationError(
-                {name: gettext("A new reservation needs this field.") for name in missing}
-            )
+        plan.check_complete()
         assert booker is not None
         extras = [c for c in companions or [] if c.pk != booker.pk]
         if status in CLOSED:
@@ -482,6 +657,38 @@ def reservation_upsert(
         external_id=external_id,
         create=create,
         update=update,
+    )
+
+
+def reservation_upsert_new(
+    *, source: str, external_id: str, data: dict[str, Any], hotel: Hotel
+) -> Reservation | None:
+    """The stay ``reservation_upsert`` books when ``source`` has no ``external_id`` yet, for
+    ``data`` that books it plainly (no status past confirmed, no companions): checked as
+    ``reservation_create`` checks it, not saved (its booker may be a guest not saved yet).
+    None for other data (use ``reservation_upsert``). Raises ValidationError."""
+    external_key_check(source=source, external_id=external_id)
+    plan = _reservation_plan(source, data)
+    if plan.companions or plan.status not in (None, Status.CONFIRMED):
+        return None
+    plan.check_complete()
+    assert plan.booker is not None
+    return reservation_build(hotel=hotel, booker=plan.booker, **plan.fields)
+
+
+def reservations_save_upserted(
+    new: list[tuple[str, str, Reservation]], *, hotel: Hotel, actor: Actor = None
+) -> None:
+    """Book ``(source, external_id, stay)`` from ``reservation_upsert_new`` — several a
+    statement — as ``reservation_upsert`` would (``reservation_create``'s audit row and
+    ``reservation_created`` signal for each) and keep their external ids. Call inside a
+    transaction."""
+    reservations_save_new([stay for _source, _id, stay in new], hotel=hotel, user=actor)
+    ReservationExternalId.objects.bulk_create(
+        [
+            ReservationExternalId(source=source, external_id=external_id, reservation=stay)
+            for source, external_id, stay in new
+        ]
     )
 
 

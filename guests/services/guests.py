@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.actors import Actor, acting_user, record_staff_action
+from crm_messaging.actors import Actor, acting_user, record_staff_action, record_staff_actions
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
 from ..contacts import normalise_email
@@ -96,6 +96,37 @@ def _check_profile_fields(fields: dict[str, Any]) -> None:
         raise TypeError(f"Unknown guest field(s): {', '.join(sorted(unknown))}")
 
 
+def guest_build(
+    *,
+    first_name: str,
+    email: str = "",
+    phone: str = "",
+    strict_phone: bool = True,
+    **profile: Any,
+) -> Guest:
+    """A new guest profile, checked as ``guest_create`` checks it, but not saved: raise
+    ValidationError naming every problem. ``guests_save_new`` stores it."""
+    _check_profile_fields(profile)
+    guest = Guest(first_name=first_name.strip(), **profile)
+    with _every_error() as errors:
+        for field, value in _contact_values(
+            email=email, phone=phone, strict_phone=strict_phone
+        ).items():
+            setattr(guest, field, value)
+    _full_clean(guest, errors)
+    return guest
+
+
+def guests_save_new(guests: list[Guest], *, user: Actor = None) -> None:
+    """Store new profiles built by ``guest_build`` (several in one statement) and keep each
+    in its history with ``user``."""
+    if len(guests) == 1:
+        guests[0].save()
+    elif guests:
+        Guest.objects.bulk_create(guests)
+    record_staff_actions(user, guests, "Created.", added=True)
+
+
 def guest_create(
     *,
     first_name: str,
@@ -112,16 +143,10 @@ def guest_create(
     Raises ValidationError for a malformed e-mail or any invalid field. The new profile is
     kept in the guest's history with ``user``.
     """
-    _check_profile_fields(profile)
-    guest = Guest(first_name=first_name.strip(), **profile)
-    with _every_error() as errors:
-        for field, value in _contact_values(
-            email=email, phone=phone, strict_phone=strict_phone
-        ).items():
-            setattr(guest, field, value)
-    _full_clean(guest, errors)
-    guest.save()
-    record_staff_action(user, guest, "Created.", added=True)
+    guest = guest_build(
+        first_name=first_name, email=email, phone=phone, strict_phone=strict_phone, **profile
+    )
+    guests_save_new([guest], user=user)
     return guest
 
 
@@ -143,6 +168,12 @@ def guest_update(
     return guest
 
 
+def guest_changed_fields(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The fields of ``wanted`` (profile and normalised contact values) that differ from
+    ``stored`` (the stored row's columns by attname)."""
+    return [name for name, value in wanted.items() if stored.get(_ATTNAMES[name]) != _column(value)]
+
+
 def guest_apply_changes(
     *,
     guest: Guest,
@@ -160,11 +191,9 @@ def guest_apply_changes(
         contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
     # Compare with the stored row: the instance may already carry the new values (a form).
     wanted = {**profile, **contact}
-    columns = {name: _ATTNAMES[name] for name in wanted}
-    stored = Guest.objects.filter(pk=guest.pk).values(*columns.values()).first() or {}
-    changed = [
-        name for name, value in wanted.items() if stored.get(columns[name]) != _column(value)
-    ]
+    columns = [_ATTNAMES[name] for name in wanted]
+    stored = Guest.objects.filter(pk=guest.pk).values(*columns).first() or {}
+    changed = guest_changed_fields(stored, wanted)
     for field, value in profile.items():
         setattr(guest, field, value)
     if "email" in contact and contact["email"].lower() != str(stored.get("email") or "").lower():
@@ -176,6 +205,56 @@ def guest_apply_changes(
         guest.save()
         record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
     return changed
+
+
+def consent_build(
+    *,
+    guest: Guest,
+    purpose: str,
+    granted: bool,
+    source: str,
+    channel: str = "",
+    wording_version: str = "",
+    note: str = "",
+    user: Actor = None,
+    at: dt.datetime | None = None,
+) -> ConsentRecord:
+    """One consent statement, checked as ``guest_record_consent`` checks it, not saved.
+
+    Raises ValidationError for an unknown purpose, channel or source, or a channel that does
+    not fit the purpose.
+    """
+    errors: dict[str, str] = {}
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = f"Unknown consent purpose “{purpose}”."
+    if source_error := consent_source_error(source):
+        errors["source"] = source_error
+    if channel_error := consent_channel_error(purpose, channel):
+        errors["channel"] = channel_error
+    if errors:
+        raise ValidationError(errors)
+    return ConsentRecord(
+        guest=guest,
+        purpose=purpose,
+        channel=channel,
+        granted=granted,
+        source=source,
+        wording_version=wording_version,
+        note=note[:255],
+        recorded_by=acting_user(user),
+        recorded_at=at or timezone.now(),
+    )
+
+
+def consents_save_new(records: list[ConsentRecord], *, user: Actor = None) -> None:
+    """Append statements built by ``consent_build`` (several in one statement); each takes
+    effect at once and sends ``consent_recorded``."""
+    if len(records) == 1:
+        records[0].save()
+    elif records:
+        ConsentRecord.objects.bulk_create(records)
+    for record in records:
+        consent_recorded.send(sender=ConsentRecord, record=record, user=user)
 
 
 @transaction.atomic
@@ -197,27 +276,18 @@ def guest_record_consent(
     Raises ValidationError for an unknown purpose, channel or source, or a channel that does
     not fit the purpose.
     """
-    errors: dict[str, str] = {}
-    if purpose not in ConsentPurpose.values:
-        errors["purpose"] = f"Unknown consent purpose “{purpose}”."
-    if source_error := consent_source_error(source):
-        errors["source"] = source_error
-    if channel_error := consent_channel_error(purpose, channel):
-        errors["channel"] = channel_error
-    if errors:
-        raise ValidationError(errors)
-    record = ConsentRecord.objects.create(
+    record = consent_build(
         guest=guest,
         purpose=purpose,
-        channel=channel,
         granted=granted,
         source=source,
+        channel=channel,
         wording_version=wording_version,
-        note=note[:255],
-        recorded_by=acting_user(user),
-        recorded_at=at or timezone.now(),
+        note=note,
+        user=user,
+        at=at,
     )
-    consent_recorded.send(sender=ConsentRecord, record=record, user=user)
+    consents_save_new([record], user=user)
     return record
 
 
