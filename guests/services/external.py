@@ -298,8 +298,9 @@ def guest_upsert_new(
     without an external id, ``guest_apply`` with no guest — from ``data`` (without
     ``greylist``), with the consent statements it records; checked as they check it,
     nothing written. Raises ValidationError. For callers that create many at once."""
-    if external_id:
-        external_key_check(source=source, external_id=external_id)
+    if "greylist" in data:
+        raise TypeError("guest_upsert_new() takes no greylist; use guest_upsert()")
+    # In the order guest_upsert checks: the data, the key, then the new profile.
     writer = _GuestWriter(
         data,
         actor=actor,
@@ -307,8 +308,8 @@ def guest_upsert_new(
         strict_phone=strict_phone,
         origin=Guest.Source.EXTERNAL if external_id else Guest.Source.IMPORT,
     )
-    if "greylist" in data:
-        raise TypeError("guest_upsert_new() takes no greylist; use guest_upsert()")
+    if external_id:
+        external_key_check(source=source, external_id=external_id)
     guest, consents = writer.build()
     return NewGuest(guest, consents, source, external_id)
 
