@@ -111,9 +111,15 @@ def main() -> None:
             return import_file(data=data, filename=f"{kind}.csv", kind=kind, source="bench")
 
         results = []
+        # Every guest changed: "-Neu" after the last name (the third cell).
+        changed_csv = b"\n".join(
+            line if n == 0 else line.replace(b";", b"-Neu;", 3).replace(b"-Neu;", b";", 2)
+            for n, line in enumerate(guests_csv.split(b"\n"))
+        )
         for label, data, kind in (
             ("guests, new", guests_csv, "guests"),
             ("guests, unchanged", guests_csv, "guests"),
+            ("guests, changed", changed_csv, "guests"),
             ("reservations, new", stays_csv, "reservations"),
         ):
             elapsed, report = timed(label, lambda d=data, k=kind: run(d, k))

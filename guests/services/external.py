@@ -58,16 +58,16 @@ from .facilities import (
 )
 from .guests import (
     _column,
-    _contact_values,
     consent_build,
     consents_save_new,
     greylist_lift,
     guest_apply_changes,
     guest_build,
-    guest_changed_fields,
     guest_create,
     guest_greylist,
+    guest_prepare_changes,
     guest_record_consent,
+    guests_save_changed,
     guests_save_new,
 )
 from .reservations import (
@@ -314,12 +314,17 @@ def guest_upsert_new(
     return NewGuest(guest, consents, source, external_id)
 
 
-def guests_save_upserted(new: list[NewGuest], *, actor: Actor = None) -> None:
-    """Write guests from ``guest_upsert_new`` — several rows a statement — as the upserts
-    would: the profile and its history entry, the external id, the consent statements (each
+def guests_save_upserted(
+    new: list[NewGuest], changed: list[ChangedGuest] | None = None, *, actor: Actor = None
+) -> None:
+    """Write guests from ``guest_upsert_new`` and ``guest_upsert_changes`` — several rows a
+    statement — as the upserts would: each new profile and its history entry, each changed
+    one and its entry naming the fields, the external ids, the consent statements (each
     sending ``consent_recorded``). A key another writer took meanwhile raises IntegrityError
     (roll back and go one by one). Call inside a transaction."""
+    changed = changed or []
     guests_save_new([item.guest for item in new], user=actor)
+    guests_save_changed([(item.guest, item.fields) for item in changed], user=actor)
     GuestExternalId.objects.bulk_create(
         [
             GuestExternalId(source=item.source, external_id=item.external_id, guest=item.guest)
@@ -327,31 +332,49 @@ def guests_save_upserted(new: list[NewGuest], *, actor: Actor = None) -> None:
             if item.external_id
         ]
     )
-    consents_save_new([record for item in new for record in item.consents], user=actor)
+    statements = [record for item in new for record in item.consents]
+    statements += [record for item in changed for record in item.consents]
+    consents_save_new(statements, user=actor)
 
 
-def guest_upsert_would_change(
+@dataclass
+class ChangedGuest:
+    """A known guest brought in line by an upsert in memory, not saved yet
+    (``guests_save_upserted``): the fields that changed and the statements to record."""
+
+    guest: Guest
+    fields: list[str]
+    consents: list[ConsentRecord]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fields or self.consents)
+
+
+def guest_upsert_changes(
     guest: Guest,
     *,
     data: dict[str, Any],
     current_consents: dict[tuple[str, str], ConsentRecord],
+    actor: Actor = None,
     consent_source: str = "",
     strict_phone: bool = True,
-) -> bool:
-    """Whether ``guest_upsert`` / ``guest_apply`` with ``data`` would change ``guest`` (as
-    loaded, with ``current_consents`` his current statements) — False: it would answer
-    ``unchanged`` and write nothing. True also when they would refuse ``data`` (they say why)."""
-    try:
-        writer = _GuestWriter(
-            data,
-            actor=None,
-            consent_source=consent_source,
-            strict_phone=strict_phone,
-            origin=Guest.Source.IMPORT,
-        )
-    except ValidationError:
-        return True
-    return writer.would_change(guest, current_consents)
+) -> ChangedGuest:
+    """What ``guest_upsert`` / ``guest_apply`` with ``data`` (without ``greylist``) do to
+    ``guest`` — as loaded and locked, ``current_consents`` his current statements — done in
+    memory and checked as they check it, nothing written. Raises ValidationError (``guest``
+    may then hold some of the new values: do not save him)."""
+    if "greylist" in data:
+        raise TypeError("guest_upsert_changes() takes no greylist; use guest_upsert()")
+    writer = _GuestWriter(
+        data,
+        actor=actor,
+        consent_source=consent_source,
+        strict_phone=strict_phone,
+        origin=Guest.Source.IMPORT,
+    )
+    fields, consents = writer.prepare_update(guest, current_consents)
+    return ChangedGuest(guest, fields, consents)
 
 
 class _GuestWriter:
@@ -379,8 +402,7 @@ class _GuestWriter:
 
     def build(self) -> tuple[Guest, list[ConsentRecord]]:
         """The new guest and his consent statements, checked, not saved."""
-        if not str(self.profile.get("first_name") or "").strip():
-            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
+        self._check_first_name()
         guest = guest_build(strict_phone=self.strict_phone, source=self.origin, **self.profile)
         statements = [
             consent_build(guest=guest, source=self.consent_source, user=self.actor, **statement)
@@ -388,7 +410,12 @@ class _GuestWriter:
         ]
         return guest, statements
 
+    def _check_first_name(self) -> None:
+        if not str(self.profile.get("first_name") or "").strip():
+            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
+
     def create(self) -> Guest:
+        self._check_first_name()
         guest = guest_create(
             strict_phone=self.strict_phone, user=self.actor, source=self.origin, **self.profile
         )
@@ -406,22 +433,20 @@ class _GuestWriter:
         )
         return extras or changed
 
-    def would_change(self, guest: Guest, current: dict[tuple[str, str], ConsentRecord]) -> bool:
-        """Whether ``update`` would write anything for ``guest`` as loaded (``current``: his
-        current consent statements); True when it would refuse the data (it says why)."""
-        if "greylist" in self.data:
-            return True
-        profile = dict(self.profile)
-        email, phone = profile.pop("email", None), profile.pop("phone", None)
-        try:
-            contact = _contact_values(email=email, phone=phone, strict_phone=self.strict_phone)
-            wanted = {**profile, **contact}
-        except ValidationError:
-            return True
+    def prepare_update(
+        self, guest: Guest, current: dict[tuple[str, str], ConsentRecord]
+    ) -> tuple[list[str], list[ConsentRecord]]:
+        """``update`` in memory: ``guest`` (as loaded; ``current``: his current consent
+        statements) brought in line and checked, the statements to record; nothing written."""
         stored = {field.attname: getattr(guest, field.attname) for field in Guest._meta.fields}
-        return bool(
-            guest_changed_fields(stored, wanted) or _consents_to_record(current, self.consents)
+        changed = guest_prepare_changes(
+            guest=guest, stored=stored, strict_phone=self.strict_phone, **self.profile
         )
+        statements = [
+            consent_build(guest=guest, source=self.consent_source, user=self.actor, **statement)
+            for statement in _consents_to_record(current, self.consents)
+        ]
+        return changed, statements
 
 
 def _guest_writers(
@@ -636,11 +661,7 @@ def reservation_upsert(
             )
         changed = False
         if reservation.is_active_stay:
-            changes = {
-                name: value
-                for name, value in fields.items()
-                if _stored(reservation, name) != _column(value)
-            }
+            changes = _stay_changes(reservation, fields)
             if changes:
                 reservation_modify(reservation=reservation, user=actor, **changes)
                 changed = True
@@ -691,6 +712,34 @@ def reservations_save_upserted(
             for source, external_id, stay in new
         ]
     )
+
+
+def reservation_upsert_would_change(
+    reservation: Reservation, *, source: str, data: dict[str, Any]
+) -> bool:
+    """Whether ``reservation_upsert`` with ``data`` would change ``reservation`` (as loaded)
+    — False: it would answer ``unchanged`` and write nothing. True also when it would refuse
+    ``data`` (it says why) or when ``data`` lists companions (they are compared there)."""
+    try:
+        plan = _reservation_plan(source, data)
+    except ValidationError:
+        return True
+    if plan.booker is not None and plan.booker.pk != reservation.booker_id:
+        return True
+    if plan.companions is not None:
+        return True
+    if reservation.is_active_stay and _stay_changes(reservation, plan.fields):
+        return True
+    return plan.status is not None and plan.status != reservation.status
+
+
+def _stay_changes(reservation: Reservation, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields whose value differs from the stay's stored one."""
+    return {
+        name: value
+        for name, value in fields.items()
+        if _stored(reservation, name) != _column(value)
+    }
 
 
 def _stored(record: models.Model, name: str) -> Any:

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.actors import Actor, acting_user, record_staff_action, record_staff_actions
+from crm_messaging.actors import Actor, acting_user, record_staff_actions
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
 from ..contacts import normalise_email
@@ -208,14 +208,35 @@ def guest_apply_changes(
 ) -> list[str]:
     """``guest_update`` that returns the names of the fields that changed; with none, nothing
     is written (not even the modification time). Call inside a transaction."""
+    changed = guest_prepare_changes(
+        guest=guest, email=email, phone=phone, strict_phone=strict_phone, **profile
+    )
+    guests_save_changed([(guest, changed)], user=user)
+    return changed
+
+
+def guest_prepare_changes(
+    *,
+    guest: Guest,
+    stored: dict[str, Any] | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    **profile: Any,
+) -> list[str]:
+    """``guest_apply_changes`` without the write: bring ``guest`` in line in memory, check him
+    and return the fields that differ from his stored row — ``stored``, its columns by
+    attname, when the caller has just read it, else read here. Raises ValidationError.
+    ``guests_save_changed`` stores him."""
     _check_profile_fields(profile)
     contact: dict[str, Any] = {}
     with _every_error() as errors:
         contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
     # Compare with the stored row: the instance may already carry the new values (a form).
     wanted = {**profile, **contact}
-    columns = [_ATTNAMES[name] for name in wanted]
-    stored = Guest.objects.filter(pk=guest.pk).values(*columns).first() or {}
+    if stored is None:
+        columns = [_ATTNAMES[name] for name in wanted]
+        stored = Guest.objects.filter(pk=guest.pk).values(*columns).first() or {}
     changed = guest_changed_fields(stored, wanted)
     for field, value in profile.items():
         setattr(guest, field, value)
@@ -224,10 +245,30 @@ def guest_apply_changes(
     for field, value in contact.items():
         setattr(guest, field, value)
     _full_clean(guest, errors)
-    if changed:
-        guest.save()
-        record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
     return changed
+
+
+# What ``Guest.save()`` writes.
+_SAVED_FIELDS = [field.name for field in Guest._meta.concrete_fields if not field.primary_key]
+
+
+def guests_save_changed(changes: list[tuple[Guest, list[str]]], *, user: Actor = None) -> None:
+    """Store profiles ``guest_prepare_changes`` brought in line — several in one statement —
+    each with its history entry naming the changed fields; one without changes is not
+    written."""
+    changed = [(guest, fields) for guest, fields in changes if fields]
+    if len(changed) == 1:
+        changed[0][0].save()
+    elif changed:
+        now = timezone.now()  # what save() sets
+        for guest, _fields in changed:
+            guest.updated_at = now
+        Guest.objects.bulk_update([guest for guest, _fields in changed], _SAVED_FIELDS)
+    record_staff_actions(
+        user,
+        [guest for guest, _fields in changed],
+        [f"Changed {', '.join(fields)}." for _guest, fields in changed],
+    )
 
 
 def consent_build(

@@ -31,20 +31,22 @@ from guests.models import (
 )
 from guests.selectors import consent_current_of
 from guests.services import (
+    ChangedGuest,
     NewGuest,
     guest_apply,
     guest_upsert,
+    guest_upsert_changes,
     guest_upsert_new,
-    guest_upsert_would_change,
     guests_save_upserted,
     reservation_upsert,
     reservation_upsert_new,
+    reservation_upsert_would_change,
     reservations_save_upserted,
 )
 
 from .fields import RESERVATIONS
 from .reading import Table
-from .report import CREATED, ERROR, UNCHANGED, ImportReport
+from .report import CREATED, ERROR, UNCHANGED, UPDATED, ImportReport
 from .rows import ParsedRow, parse_row
 
 T = TypeVar("T")
@@ -154,6 +156,7 @@ class _Chunk:
         if batched:
             self._look_up()
         self.new_guests: list[NewGuest] = []
+        self.changed_guests: list[ChangedGuest] = []
         self.new_stays: list[tuple[str, str, Reservation]] = []
         seen: set[tuple[str, str]] = set()
         self.touched: set[int] = set()
@@ -228,16 +231,15 @@ class _Chunk:
             for row in rows
             if row.reservation.get("reservation_id")
         }
-        self.known_stays = set(
-            ReservationExternalId.objects.filter(
-                source=self.source, external_id__in=stay_ids
-            ).values_list("external_id", flat=True)
-        )
+        self.known_stays = {
+            ref.external_id: ref.reservation
+            for ref in ReservationExternalId.objects.select_for_update(of=("self",))
+            .select_related("reservation")
+            .filter(source=self.source, external_id__in=stay_ids)
+        }
 
     def _apply_batched(self, row: ParsedRow) -> str | None:
         """The row's outcome with its writes left pending; None if it must go alone."""
-        if self.kind == RESERVATIONS and row.reservation.get("reservation_id") in self.known_stays:
-            return None
         guest_id = row.guest.get("guest_id")
         if guest_id:
             guest = self.by_id.get(guest_id)
@@ -248,13 +250,20 @@ class _Chunk:
                 self.by_phone.get(row.guest.get("phone") or "", []),
             )
         data = _guest_data(row)
-        new_guest = None
+        new_guest = changed_guest = None
         if guest is not None:
-            if guest.pk in self.touched or guest_upsert_would_change(
-                guest, data=data, current_consents=self.consents.get(guest.pk, {}), **_OPTIONS
-            ):
+            if guest.pk in self.touched:
                 return None
-            outcome = UNCHANGED
+            # Whatever comes of this row, a later one finds this guest through the database.
+            self.touched.add(guest.pk)
+            changed_guest = guest_upsert_changes(
+                guest,
+                data=data,
+                current_consents=self.consents.get(guest.pk, {}),
+                actor=self.user,
+                **_OPTIONS,
+            )
+            outcome = UPDATED if changed_guest.changed else UNCHANGED
         else:
             new_guest = guest_upsert_new(
                 data=data,
@@ -266,18 +275,29 @@ class _Chunk:
             guest, outcome = new_guest.guest, CREATED
         if self.kind == RESERVATIONS:
             assert self.hotel is not None
-            stay = reservation_upsert_new(
-                source=self.source,
-                external_id=row.reservation["reservation_id"],
-                data=_stay_data(row, guest),
-                hotel=self.hotel,
-            )
-            if stay is None:
-                return None
-            self.new_stays.append((self.source, row.reservation["reservation_id"], stay))
-            outcome = _row_outcome(outcome, CREATED)
+            reference = row.reservation["reservation_id"]
+            known = self.known_stays.get(reference)
+            if known is not None:
+                if reservation_upsert_would_change(
+                    known, source=self.source, data=_stay_data(row, guest)
+                ):
+                    return None
+                outcome = _row_outcome(outcome, UNCHANGED)
+            else:
+                stay = reservation_upsert_new(
+                    source=self.source,
+                    external_id=reference,
+                    data=_stay_data(row, guest),
+                    hotel=self.hotel,
+                )
+                if stay is None:
+                    return None
+                self.new_stays.append((self.source, reference, stay))
+                outcome = _row_outcome(outcome, CREATED)
         if new_guest is not None:
             self.new_guests.append(new_guest)
+        if changed_guest is not None and changed_guest.changed:
+            self.changed_guests.append(changed_guest)
         return outcome
 
     def _apply_alone(self, row: ParsedRow) -> str:
@@ -299,12 +319,12 @@ class _Chunk:
 
     def _write(self) -> None:
         """Write the pending rows (guests first: the stays name them)."""
-        if self.new_guests:
-            guests_save_upserted(self.new_guests, actor=self.user)
+        if self.new_guests or self.changed_guests:
+            guests_save_upserted(self.new_guests, self.changed_guests, actor=self.user)
         if self.new_stays:
             assert self.hotel is not None
             reservations_save_upserted(self.new_stays, hotel=self.hotel, actor=self.user)
-        self.new_guests, self.new_stays = [], []
+        self.new_guests, self.changed_guests, self.new_stays = [], [], []
 
 
 def _pick_guest(by_email: list[Guest], by_phone: list[Guest]) -> Guest | None:

@@ -324,12 +324,12 @@ def test_a_refused_batch_is_done_again_row_by_row(monkeypatch) -> None:
     save = engine.guests_save_upserted
     refusals: list[int] = []
 
-    def refuse_once(new, **kwargs) -> None:
+    def refuse_once(new, *args, **kwargs) -> None:
         if not refusals:
             refusals.append(len(new))
-            save(new, **kwargs)  # written, then refused: the chunk's savepoint undoes it
+            save(new, *args, **kwargs)  # written, then refused: the chunk's savepoint undoes it
             raise IntegrityError("duplicate key value violates unique constraint")
-        save(new, **kwargs)
+        save(new, *args, **kwargs)
 
     monkeypatch.setattr(engine, "guests_save_upserted", refuse_once)
     data = "Guest ID;First name\n" + "".join(f"G{n};Guest {n}\n" for n in range(1, 10))
@@ -352,3 +352,26 @@ def test_a_chunk_of_new_guests_is_written_in_a_few_statements(monkeypatch) -> No
 
     assert report.counts["created"] == 40
     assert len(queries.captured_queries) < 20  # row by row it was over 200
+
+
+def test_known_guests_changed_together_are_written_as_one_by_one(staff, monkeypatch) -> None:
+    head = "Guest ID;First name;Last name;E-mail;Mobile;Newsletter\n"
+    before = "".join(f"G{n};Guest;Old {n};g{n}@example.com;0532 333 33 0{n};\n" for n in range(8))
+    run(head + before, "guests", staff)
+    after = "".join(
+        f"G{n};Guest;New {n};g{n}@example.org;0532 333 33 0{n};{'evet' if n % 2 else ''}\n"
+        for n in range(8)
+    )
+
+    alone, alone_state, batched, batched_state = both_ways(
+        head + after, "guests", staff, monkeypatch
+    )
+
+    assert rows(batched) == rows(alone)
+    assert batched_state == alone_state
+    assert [r.outcome for r in batched.rows] == ["updated"] * 8
+    assert ("guest", "Guest New 3", 2, "Changed last_name, email.", "importer") in (
+        batched_state["audit"]
+    )
+    assert Guest.objects.filter(last_name__startswith="New", email__endswith=".org").count() == 8
+    assert ConsentRecord.objects.filter(purpose="marketing", channel="email").count() == 4
