@@ -248,10 +248,6 @@ def guest_prepare_changes(
     return changed
 
 
-# What ``Guest.save()`` writes.
-_SAVED_FIELDS = [field.name for field in Guest._meta.concrete_fields if not field.primary_key]
-
-
 def guests_save_changed(changes: list[tuple[Guest, list[str]]], *, user: Actor = None) -> None:
     """Store profiles ``guest_prepare_changes`` brought in line — several in one statement —
     each with its history entry naming the changed fields; one without changes is not
@@ -260,10 +256,17 @@ def guests_save_changed(changes: list[tuple[Guest, list[str]]], *, user: Actor =
     if len(changed) == 1:
         changed[0][0].save()
     elif changed:
-        now = timezone.now()  # what save() sets
-        for guest, _fields in changed:
+        # What save() writes that can differ from the stored row: the changed fields, the
+        # verified mark a new e-mail loses, the modification time. Profiles that changed the
+        # same fields are written by one statement.
+        now = timezone.now()
+        groups: dict[tuple[str, ...], list[Guest]] = {}
+        for guest, fields in changed:
             guest.updated_at = now
-        Guest.objects.bulk_update([guest for guest, _fields in changed], _SAVED_FIELDS)
+            written = {*fields, "updated_at", *(["email_verified"] if "email" in fields else [])}
+            groups.setdefault(tuple(sorted(written)), []).append(guest)
+        for written_fields, guests in groups.items():
+            Guest.objects.bulk_update(guests, written_fields)
     record_staff_actions(
         user,
         [guest for guest, _fields in changed],
