@@ -237,3 +237,14 @@ def test_the_counter_counts_the_short_link_as_the_sender_does(accounts, top_up) 
     assert (short["parts"], short["cost"]) == (sent.segments, sent.credits) == (1, Decimal(1))
     assert short["characters"] == len(sent.body)
     assert short["info"] == count_segments(sent.body)
+
+
+def test_a_manager_who_owes_his_second_factor_still_follows_a_guests_link(
+    accounts, top_up, settings, admin_user
+) -> None:
+    settings.STAFF_TWO_FACTOR = "required"
+    top_up(5)
+    code = _code(_delivered_an_hour_ago(_send()))
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get(f"/s/{code}", HTTP_USER_AGENT=HUMAN)["Location"] == OFFER
