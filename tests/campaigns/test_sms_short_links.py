@@ -15,6 +15,7 @@ from campaigns.analytics import campaign_analytics
 from campaigns.models import Campaign, Source, Trigger
 from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, estimate
+from channels_out.backends import locmem
 from channels_out.ledger import available_credits
 from channels_out.models import OutboundMessage, ShortLink, Status
 from channels_out.segments import count_segments
@@ -69,7 +70,7 @@ def _send(campaign: Campaign, user, capture) -> list[OutboundMessage]:
 
 
 def test_counter_and_estimate_equal_the_parts_and_credits_of_the_sent_messages(
-    spring, top_up, django_capture_on_commit_callbacks, client
+    spring, top_up, django_capture_on_commit_callbacks, client, deliver_queued
 ) -> None:
     top_up(10)
     GuestFactory(language="en", phone="+905321110001")
@@ -96,6 +97,11 @@ def test_counter_and_estimate_equal_the_parts_and_credits_of_the_sent_messages(
     assert sum(m.credits for m in sent) == cost.credits
     assert available_credits() == Decimal(10) - cost.credits  # reserved what was estimated
     assert all(OFFER not in m.body and f"{BASE}/s/" in m.body for m in sent)
+    deliver_queued()
+    went = sorted(locmem.outbox, key=lambda m: m.pk)
+    assert [count_segments(m.body).parts for m in went] == [1, 1]  # what the provider got
+    assert [m.body for m in went] == [m.body for m in sent]
+    assert available_credits() == Decimal(10) - cost.credits  # charged what was estimated
     assert ShortLink.objects.filter(url=OFFER).count() == 2  # one code per message
     assert len(set(ShortLink.objects.values_list("code", flat=True))) == 2
 
