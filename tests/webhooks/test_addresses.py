@@ -345,3 +345,92 @@ def test_without_the_setting_the_loopback_receiver_gets_nothing(settings, sink) 
     attempt = delivery_attempt(WebhookDelivery.objects.get().pk)
     assert attempt is not None and attempt.error.startswith("Refused: 127.0.0.1 is a loopback")
     assert sink.requests == []
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Any) -> Iterator[dict[str, Any]]:
+    """An https receiver on 127.0.0.1 whose certificate names only ``pms.hotel.test`` (signed
+    by itself); it records the SNI name of each handshake and the Host of each request."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pms.hotel.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("pms.hotel.test")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    seen: dict[str, Any] = {"sni": [], "host": [], "ca": str(cert_file)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen["host"].append(self.headers.get("Host"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, server_name, ctx: seen["sni"].append(server_name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    seen["port"] = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_to_the_checked_address_keeps_the_names_sni_and_certificate_check(
+    settings, resolver, tls_receiver, monkeypatch
+) -> None:
+    settings.WEBHOOKS_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+    monkeypatch.setattr(addresses, "_ca_bundle", lambda: tls_receiver["ca"])
+    port = tls_receiver["port"]
+    resolver["pms.hotel.test"] = ["127.0.0.1"]
+    resolver["other.hotel.test"] = ["127.0.0.1"]  # the same address, a name the cert lacks
+    endpoint_create(url=f"https://pms.hotel.test:{port}/hooks", events=["consent.changed"])
+    endpoint_create(url=f"https://other.hotel.test:{port}/hooks", events=["consent.changed"])
+    consent_event()
+    attempts = {
+        d.endpoint.url.split("/")[2].split(":")[0]: delivery_attempt(d.pk)
+        for d in WebhookDelivery.objects.select_related("endpoint")
+    }
+
+    good, wrong = attempts["pms.hotel.test"], attempts["other.hotel.test"]
+    assert good is not None and good.succeeded and good.status_code == 204, good and good.error
+    assert tls_receiver["host"] == [f"pms.hotel.test:{port}"]  # only the good one got through
+    assert "pms.hotel.test" in tls_receiver["sni"] and "other.hotel.test" in tls_receiver["sni"]
+    # The certificate does not name other.hotel.test: refused although the address is the same.
+    assert wrong is not None and not wrong.succeeded and wrong.status_code is None
+    assert "SSL" in wrong.error or "certificate" in wrong.error.lower()
