@@ -242,7 +242,7 @@ def test_an_older_version_never_undoes_a_newer_one(connection, fake_mews, webhoo
         connection,
         MewsRecord.Kind.RESERVATION,
         stale,
-        _reservation_applier(connection, stale),
+        _reservation_applier(connection, stale, [], None, ""),
         report,
     )
 
