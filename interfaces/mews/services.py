@@ -6,6 +6,10 @@ Every record is applied under a lock on its ``MewsRecord`` row, and only when it
 same change, the second finds it applied and changes nothing; an older version fetched before
 a newer one was applied never undoes it. Status moves go through the reservation services, so
 a check-in in Mews fires the same check-in trigger as the front desk — once.
+
+Who stays in a reservation (companionships/getAll) is read with it every time and set as its
+companions (the front desk's add/remove), versioned or not; its requested resource category
+becomes the room type and its assigned resource's name the room number.
 """
 
 from __future__ import annotations
