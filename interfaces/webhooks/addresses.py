@@ -42,6 +42,10 @@ class Refused(Exception):
     """The URL or its host's addresses may not be used; ``str()`` says why, for a person."""
 
 
+class Unresolved(Refused):
+    """The host's name gave no address (now): nothing to check, nothing to connect to."""
+
+
 def allowed_private_networks() -> tuple[Network, ...]:
     return _networks(tuple(settings.WEBHOOKS_ALLOWED_PRIVATE_NETWORKS))
 
@@ -152,7 +156,7 @@ def _resolve(target: Target) -> tuple[Address, ...]:
             target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
     except (OSError, UnicodeError) as exc:  # socket.gaierror is an OSError
-        raise Refused(
+        raise Unresolved(
             gettext("The name %(host)s could not be resolved.") % {"host": target.host}
         ) from exc
     found: list[Address] = []
@@ -161,7 +165,7 @@ def _resolve(target: Target) -> tuple[Address, ...]:
         if address not in found:
             found.append(address)
     if not found:
-        raise Refused(gettext("The name %(host)s has no address.") % {"host": target.host})
+        raise Unresolved(gettext("The name %(host)s has no address.") % {"host": target.host})
     return tuple(found)
 
 
@@ -194,9 +198,7 @@ def url_refusal(url: str) -> str | None:
         target = parse(url)
         try:
             addresses = _resolve(target)
-        except Refused:
-            if target.literal is not None:
-                raise
+        except Unresolved:
             return None
         _checked_addresses(target, addresses)
     except Refused as exc:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.handoff import hand_off, hand_off_on_commit
 
-from .addresses import Refused, destination, post_pinned, url_refusal
+from .addresses import Refused, Unresolved, destination, post_pinned, url_refusal
 from .models import (
     RETRY_WINDOW,
     EventType,
@@ -290,6 +290,8 @@ def _post(endpoint: WebhookEndpoint, event: WebhookEvent, now: dt.datetime) -> d
         # redirect is an answer like any other non-2xx, never followed.
         target = destination(endpoint.url)
         answer = post_pinned(target, body=body, headers=headers, timeout=REQUEST_TIMEOUT)
+    except Unresolved as exc:  # a name that does not resolve: a failure like a timeout
+        outcome["error"] = str(exc)[:255]
     except Refused as exc:
         outcome["error"] = (gettext("Refused: %(reason)s") % {"reason": exc})[:255]
     except urllib3.exceptions.HTTPError as exc:

@@ -434,3 +434,14 @@ def test_https_to_the_checked_address_keeps_the_names_sni_and_certificate_check(
     # The certificate does not name other.hotel.test: refused although the address is the same.
     assert wrong is not None and not wrong.succeeded and wrong.status_code is None
     assert "SSL" in wrong.error or "certificate" in wrong.error.lower()
+
+
+def test_a_name_that_does_not_resolve_at_delivery_is_a_failed_attempt(resolver, sink) -> None:
+    # Accepted when it did not resolve yet (see above); it still does not when delivering.
+    endpoint_create(url="https://pms.example.invalid/hooks", events=["consent.changed"])
+    consent_event()
+    attempt = delivery_attempt(WebhookDelivery.objects.get().pk)
+    assert attempt is not None and not attempt.succeeded
+    assert attempt.error == "The name pms.example.invalid could not be resolved."
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == WebhookDelivery.Status.PENDING and delivery.attempts == 1
