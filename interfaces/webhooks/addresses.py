@@ -68,6 +68,8 @@ def _kind(address: Address) -> str | None:
             return _kind(embedded)
         if address.teredo is not None:
             return _kind(address.teredo[1])
+        if address in _NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
+            return _kind(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     if address.is_unspecified:
         return gettext("an unspecified address")
     if address.is_loopback:
@@ -86,6 +88,7 @@ def _kind(address: Address) -> str | None:
 
 
 _UNIQUE_LOCAL = ipaddress.IPv6Network("fc00::/7")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 def address_refusal(address: Address) -> str | None:

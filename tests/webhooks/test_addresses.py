@@ -39,6 +39,8 @@ NOT_PUBLIC = [
     ("https://localhost/hooks", "loopback"),
     ("http://[::1]:8080/hooks", "loopback"),
     ("http://[::ffff:127.0.0.1]:8080/", "loopback"),  # IPv4-mapped IPv6
+    ("http://[64:ff9b::a9fe:a9fe]/", "link-local"),  # 169.254.169.254 through NAT64
+    ("http://[2002:a00:1::1]/", "private"),  # 6to4 of 10.0.0.1
     ("http://10.1.2.3/hooks", "private"),
     ("http://172.16.0.5/hooks", "private"),
     ("https://192.168.1.10/hooks", "private"),
