@@ -661,8 +661,8 @@ def _short_links_insert(messages: list[OutboundMessage]) -> None:
         for code, url in (message.new_short_links or {}).items()
     ]
     if links:
-        # A code taken already (one chance in ~1e17) fails the whole transaction: the send is
-        # retried with new codes, never sent with a link that leads elsewhere.
+        # A code taken already (a chance of live links / 8e17) fails the whole transaction: the
+        # send is retried with new codes, never sent with a link that leads elsewhere.
         ShortLink.objects.bulk_create(links)
     for message in messages:
         message.new_short_links = None
