@@ -424,7 +424,14 @@ def campaign_test_send(
             gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}
         ) from exc
     return message_send(
-        steps=message_step(step, variant, rendered, to=to, subject_prefix="[TEST] "),
+        steps=message_step(
+            step,
+            variant,
+            rendered,
+            to=to,
+            subject_prefix="[TEST] ",
+            shorten_links=campaign.shorten_links,
+        ),
         dedupe_key=f"test:{campaign.pk}:{uuid.uuid4().hex}",
         source="test",
         user=user,
