@@ -689,8 +689,9 @@ def reservation_upsert_new(
     ``data`` that books it plainly (no status past confirmed, no companions): checked as
     ``reservation_create`` checks it, not saved (its booker may be a guest not saved yet).
     None for other data (use ``reservation_upsert``). Raises ValidationError."""
-    external_key_check(source=source, external_id=external_id)
+    # In the order reservation_upsert checks: the data, the key, then the new stay.
     plan = _reservation_plan(source, data)
+    external_key_check(source=source, external_id=external_id)
     if plan.companions or plan.status not in (None, Status.CONFIRMED):
         return None
     plan.check_complete()

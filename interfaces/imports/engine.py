@@ -138,12 +138,12 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 class _Chunk:
     """Up to CHUNK_ROWS rows, applied in file order as the upserts apply them one by one.
 
-    A row the chunk's lookups fully answer — a new guest, a new plain stay, a known guest the
-    row leaves as he is — is checked by the upserts' own checks and written with the others
-    at the end (``guests_save_upserted``, ``reservations_save_upserted``: the same rows, audit
-    entries and signals). Any other row (an update, a status move, a key an earlier row of
-    the chunk used, a guest an earlier row changed) first writes what is pending, then goes
-    through the upserts alone, inside its savepoint.
+    A row the chunk's lookups fully answer — a new or known guest, a new plain stay, a known
+    stay the row leaves as it is — is checked by the upserts' own checks and written with the
+    others at the end (``guests_save_upserted``, ``reservations_save_upserted``: the same rows,
+    audit entries and signals). Any other row (a status move, a changed stay, a key an earlier
+    row of the chunk used, a guest an earlier row found) first writes what is pending, then
+    goes through the upserts alone, inside its savepoint.
     """
 
     def __init__(
