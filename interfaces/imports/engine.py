@@ -1,9 +1,11 @@
-"""The import of one table (I3), row by row, through the guests' upsert services.
+"""The import of one table (I3), through the guests' upsert services, 500 rows at a time.
 
 A row's guest is found by the id the file gives him in its source system (``guest_upsert``),
 else by e-mail, else by phone (read in the hotel's region) (``guest_apply``); a reservation by
 its id in the source system (``reservation_upsert``). Consents are written only from a column
-that states them, and only when they change the guest's current statement.
+that states them, and only when they change the guest's current statement. A chunk's rows
+are looked up together and, where the lookups answer them, written together by the upserts'
+batch writers (``_Chunk``): the outcome of every row is what the upserts one by one give.
 """
 
 from __future__ import annotations
