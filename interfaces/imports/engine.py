@@ -217,13 +217,15 @@ class _Chunk:
                 cursor.execute("SELECT x, UPPER(x) FROM unnest(%s::text[]) AS x", [list(emails)])
                 self.email_key = dict(cursor.fetchall())
             for matched in (
-                Guest.objects.annotate(key=Upper("email"))
+                Guest.objects.select_for_update()  # as guest_apply locks the guest it finds
+                .annotate(key=Upper("email"))
                 .filter(key__in=set(self.email_key.values()))
                 .order_by("pk")
             ):
                 self.by_email.setdefault(matched.key, []).append(matched)
         self.by_phone: dict[str, list[Guest]] = {}
-        for guest in Guest.objects.filter(phone__in=phones, phone_valid=True).order_by("pk"):
+        by_phone = Guest.objects.select_for_update().filter(phone__in=phones, phone_valid=True)
+        for guest in by_phone.order_by("pk"):
             self.by_phone.setdefault(guest.phone, []).append(guest)
         known = [*self.by_id.values(), *itertools.chain(*self.by_email.values())]
         known += itertools.chain(*self.by_phone.values())
