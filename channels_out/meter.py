@@ -8,10 +8,9 @@ from decimal import Decimal
 from crm_messaging.phones import InvalidPhone, phone_info
 from guests.models import ContactChannel
 
-from .limits import text_too_long
-from .pricing import PriceTable
-from .segments import count_segments
+from .ledger import PriceTable
 from .selectors import credit_balance
+from .text import count_segments, text_too_long
 from .tracking import text_as_sent
 
 

@@ -34,8 +34,7 @@ from guests.models import (
 )
 
 from .. import policy, tracking
-from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
-from ..limits import text_too_long
+from ..ledger import PriceTable, available_credits, credits_release, credits_reserve_many, shortfall
 from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
@@ -47,10 +46,8 @@ from ..models import (
     SkipReason,
     Status,
 )
-from ..pricing import PriceTable
 from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
-from ..segments import count_segments
-from ..text import unsendable_character
+from ..text import count_segments, text_too_long, unsendable_character
 
 MAX_SUBJECT_CHARS = 255
 MAX_HTML_BYTES = 512 * 1024

@@ -18,7 +18,7 @@ from campaigns.services import campaign_send, estimate
 from channels_out.backends import locmem
 from channels_out.ledger import available_credits
 from channels_out.models import OutboundMessage, ShortLink, Status
-from channels_out.segments import count_segments
+from channels_out.text import count_segments
 from tests.factories import GuestFactory
 
 from .test_screens_support import editor_data, staff_user

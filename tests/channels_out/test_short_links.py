@@ -17,8 +17,8 @@ from channels_out import dispatch, tracking
 from channels_out.backends import TransportError, locmem
 from channels_out.meter import message_meter
 from channels_out.models import Engagement, OutboundMessage, ShortLink, Status
-from channels_out.segments import count_segments
 from channels_out.services import Step, message_resend, message_send
+from channels_out.text import count_segments
 from guests.models import ConsentSource
 from guests.services import guest_record_consent
 from tests.factories import GuestFactory
