@@ -155,11 +155,18 @@ def record_context(
 
 
 def message_step(
-    step: Any, variant: Any, rendered: Any, *, to: str = "", subject_prefix: str = ""
+    step: Any,
+    variant: Any,
+    rendered: Any,
+    *,
+    to: str = "",
+    subject_prefix: str = "",
+    shorten_links: bool = False,
 ) -> Step:
     """The sender's step for one step of the plan, carrying the rendered message: e-mail gets
     the subject and HTML, WhatsApp the approved template and its variables, every channel the
-    text."""
+    text; ``shorten_links`` (the campaign's *shorten links in SMS*) goes with each step: an
+    SMS step, or Viber's SMS fallback, applies it."""
     is_email = step.channel == ContactChannel.EMAIL
     is_whatsapp = step.channel == ContactChannel.WHATSAPP
     return Step(
@@ -171,6 +178,7 @@ def message_step(
         html=rendered.html if is_email else "",
         template_id=variant.whatsapp_content_sid if is_whatsapp else "",
         template_variables=rendered.whatsapp_variables if is_whatsapp else {},
+        shorten_links=shorten_links,
     )
 
 
@@ -392,7 +400,10 @@ class Composer:
         # The hotel's automatic-SMS switch (seed 001) is applied by the sender, to SMS steps
         # and Viber's SMS fallback alike (``automatic``).
         request = MessageRequest(
-            steps=[message_step(step, variant, rendered) for step in steps],
+            steps=[
+                message_step(step, variant, rendered, shorten_links=campaign.shorten_links)
+                for step in steps
+            ],
             language=variant.language,
             secrets=link_secrets(guest, steps[0].channel) if links else (),
             automatic=self.automatic,

@@ -13,7 +13,7 @@ from campaigns import gallery
 from campaigns.gallery import GalleryError, gallery_apply, gallery_template, gallery_templates
 from campaigns.models import Campaign, MessageVariant
 from campaigns.rendering import build_context, compile_variant, validate_variant
-from channels_out.segments import count_segments
+from channels_out.text import count_segments
 from guests.models import (
     BoardType,
     Facility,

@@ -313,6 +313,7 @@ NOT_SCREENS = {
     "channels_out:credit-invoice": "a PDF file",
     "channels_out:track-click": "a guest's link (redirect), not a staff screen",
     "channels_out:track-open": "a guest's e-mail pixel, not a staff screen",
+    "channels_out:short-link": "a guest's SMS short link (redirect), not a staff screen",
 }
 
 

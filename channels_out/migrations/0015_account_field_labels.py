@@ -11,7 +11,7 @@ import channels_out.models.accounts
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels_out", "0013_credit_invoices"),
+        ("channels_out", "0014_short_links"),
     ]
 
     operations = [
