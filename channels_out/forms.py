@@ -123,8 +123,11 @@ class ChannelAccountForm(forms.ModelForm):
             if other is not None:
                 self.add_error(
                     "is_default",
-                    f"“{other.name}” is already the default {ContactChannel(channel).label} "
-                    "account; make it not the default first.",
+                    gettext(
+                        "“%(name)s” is already the default %(channel)s account; make it not "
+                        "the default first."
+                    )
+                    % {"name": other.name, "channel": ContactChannel(channel).label},
                 )
         return cleaned
 

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm_messaging.phones import InvalidPhone, normalise_phone
@@ -229,13 +230,17 @@ class ChannelAccount(models.Model):
             errors["backend"] = f"Unknown backend “{self.backend}”."
             raise ValidationError(errors) from None
         if self.channel not in backend.channels:
-            errors["backend"] = (
-                f"The {backend.label} backend sends {', '.join(backend.channels)}, not {self.get_channel_display()}."
-            )
+            errors["backend"] = gettext(
+                "The %(backend)s backend sends %(channels)s, not %(channel)s."
+            ) % {
+                "backend": backend.label,
+                "channels": ", ".join(backend.channels),
+                "channel": self.get_channel_display(),
+            }
         if self.channel == ContactChannel.WHATSAPP and self.sender:
             try:
                 if normalise_phone(self.sender) != self.sender:
-                    errors["sender"] = (
+                    errors["sender"] = gettext(
                         "Write the WhatsApp number in E.164 form, e.g. +905321234567."
                     )
             except InvalidPhone as exc:
@@ -243,18 +248,20 @@ class ChannelAccount(models.Model):
         if self.channel == ContactChannel.EMAIL:
             self.sender_name = sanitise_from_name(self.sender_name)
             if self.use_tls and self.use_ssl:
-                errors["use_ssl"] = "Choose STARTTLS or implicit TLS, not both."
+                errors["use_ssl"] = gettext("Choose STARTTLS or implicit TLS, not both.")
         if self.fallback_account_id is not None:
             if self.channel != ContactChannel.VIBER:
-                errors["fallback_account"] = "Only a Viber account falls back to SMS."
+                errors["fallback_account"] = gettext("Only a Viber account falls back to SMS.")
             elif self.fallback_account and self.fallback_account.channel != ContactChannel.SMS:
-                errors["fallback_account"] = "The fallback account must be an SMS account."
+                errors["fallback_account"] = gettext("The fallback account must be an SMS account.")
         if self.channel != ContactChannel.VIBER and self.ttl_seconds:
-            errors["ttl_seconds"] = "Only Viber messages have a time to live."
+            errors["ttl_seconds"] = gettext("Only Viber messages have a time to live.")
         if (self.staffed_from is None) != (self.staffed_until is None):
-            errors["staffed_until"] = "Give both ends of the staffed hours, or neither."
+            errors["staffed_until"] = gettext("Give both ends of the staffed hours, or neither.")
         elif self.staffed_from is not None and self.staffed_from == self.staffed_until:
-            errors["staffed_until"] = "The staffed hours cannot start and end at the same time."
+            errors["staffed_until"] = gettext(
+                "The staffed hours cannot start and end at the same time."
+            )
         for field, message in backend.account_errors(self).items():
             errors.setdefault(field, message)
         if errors:
