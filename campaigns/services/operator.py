@@ -140,11 +140,7 @@ def forecast_records(
     ids = list(records.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), FORECAST_CHUNK):
         chunk = ids[start : start + FORECAST_CHUNK]
-        batch = [
-            item
-            for record in records.filter(pk__in=chunk).order_by("pk")
-            for item in composer.compose_all(record)
-        ]
+        batch = composer.compose_many(records.filter(pk__in=chunk).order_by("pk"))
         outcomes = sender.outcomes([item.request for item in batch])
         yield from (
             Forecasted(item, outcome) for item, outcome in zip(batch, outcomes, strict=True)
