@@ -298,7 +298,22 @@ def test_turkish_dates_keep_django_month_names() -> None:
 
 def test_the_catalogue_does_not_redefine_a_month_name() -> None:
     months = set(
-        "January February March April May June July August September October November December".split()
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ]
     )
-    clashes = [entry.msgid for entry in read_po(CATALOGUE) if entry.msgid in months and not entry.msgctxt]
+    clashes = [
+        entry.msgid for entry in read_po(CATALOGUE) if entry.msgid in months and not entry.msgctxt
+    ]
     assert clashes == []
