@@ -227,6 +227,19 @@ def test_an_unknown_sender_is_linked_to_a_guest_from_the_screen(
     assert Conversation.objects.get().guest == guest
 
 
+def test_a_nul_character_in_the_guest_search_is_dropped_not_a_500(
+    client, login, guest, receive
+) -> None:
+    login("Front desk")
+    receive("+447700900123", "It's Ayşe from my husband's phone")
+    url = reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+
+    page = client.get(url, {"find": "Yıl\x00maz"})
+
+    assert page.status_code == 200
+    assert list(page.context["candidates"]) == [guest]
+
+
 def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> None:
     login("Marketing")
     assert client.get(reverse("inbox:quick-replies")).status_code == 403
