@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from channels_out.models import OutboundMessage
 from channels_out.services import Step, message_send
+from guests.models import ConsentPurpose
+from guests.services import guest_record_consent
 from interfaces.inbox.models import Conversation, QuickReply
 from interfaces.inbox.services import conversation_assign, conversation_close
 from tests.factories import GuestFactory, ReservationFactory
@@ -238,6 +240,23 @@ def test_a_nul_character_in_the_guest_search_is_dropped_not_a_500(
 
     assert page.status_code == 200
     assert list(page.context["candidates"]) == [guest]
+
+
+def test_the_stay_card_lists_data_processing_consent_without_an_empty_channel(
+    client, login, guest, receive
+) -> None:
+    guest_record_consent(
+        guest=guest, purpose=ConsentPurpose.DATA_PROCESSING, granted=True, source="staff"
+    )
+    login("Front desk")
+    receive("+905321234567", "Merhaba")
+
+    html = client.get(
+        reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+    ).content.decode()
+
+    label = ConsentPurpose.DATA_PROCESSING.label
+    assert f"<li>{label}: " in html and f"{label} · :" not in html
 
 
 def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> None:
