@@ -100,12 +100,12 @@ class CampaignForm(forms.ModelForm):
 
     def _drop_constraint_error(self, name: str) -> None:
         """Leave out the model's "Constraint “<name>” is violated." of a rule worded elsewhere."""
-        general = self._errors.get(NON_FIELD_ERRORS)
+        general = self.errors.get(NON_FIELD_ERRORS)
         if general is None:
             return
         general.data[:] = [e for e in general.as_data() if name not in " ".join(e.messages)]
         if not general.data:
-            del self._errors[NON_FIELD_ERRORS]
+            del self.errors[NON_FIELD_ERRORS]
 
 
 class CampaignStepForm(forms.ModelForm):
