@@ -22,7 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from channels_out.models import OutboundMessage, Status
-from crm_messaging.ui.screens import StaffView, paginate, refusal
+from crm_messaging.ui.screens import StaffView, paginate, refusal, search_param
 from guests.models import ContactChannel, Guest
 from guests.selectors import consent_current
 
@@ -171,7 +171,7 @@ class ConversationView(ConversationMixin, TemplateView):
             AssignForm(initial={"assignee": conversation.assigned_to_id}, staff=staff_who_answer()),
         )
         context["quick_replies"] = quick_replies_for(conversation)
-        q = self.request.GET.get("find", "").strip()[:100]
+        q = search_param(self.request, "find")
         context["find"] = q
         context["candidates"] = guest_candidates(q) if guest is None and q else []
         return context

@@ -56,6 +56,19 @@ def test_active_and_passive_tabs_and_search(client, marketing, make_campaign) ->
     assert "Welcome" in found and "Birthday wishes" not in found
 
 
+def test_a_nul_character_in_the_search_is_dropped_not_a_500(
+    client, marketing, make_campaign
+) -> None:
+    make_campaign(name="Welcome")
+    make_campaign(name="Birthday wishes")
+
+    page = client.get(LIST, {"q": "Wel\x00come"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Welcome" in html and "Birthday wishes" not in html
+
+
 def test_the_list_is_paginated(client, marketing, make_campaign) -> None:
     for n in range(23):
         make_campaign(name=f"Campaign {n:02d}", steps=[], texts={})

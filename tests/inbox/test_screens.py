@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from channels_out.models import OutboundMessage
 from channels_out.services import Step, message_send
+from guests.models import ConsentPurpose
+from guests.services import guest_record_consent
 from interfaces.inbox.models import Conversation, ConversationRead, QuickReply
 from interfaces.inbox.selectors import unread_count
 from interfaces.inbox.services import conversation_assign, conversation_close
@@ -229,6 +231,36 @@ def test_an_unknown_sender_is_linked_to_a_guest_from_the_screen(
     client.post(reverse("inbox:link", args=[conversation.pk]), {"guest": guest.pk})
 
     assert Conversation.objects.get().guest == guest
+
+
+def test_a_nul_character_in_the_guest_search_is_dropped_not_a_500(
+    client, login, guest, receive
+) -> None:
+    login("Front desk")
+    receive("+447700900123", "It's Ayşe from my husband's phone")
+    url = reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+
+    page = client.get(url, {"find": "Yıl\x00maz"})
+
+    assert page.status_code == 200
+    assert list(page.context["candidates"]) == [guest]
+
+
+def test_the_stay_card_lists_data_processing_consent_without_an_empty_channel(
+    client, login, guest, receive
+) -> None:
+    guest_record_consent(
+        guest=guest, purpose=ConsentPurpose.DATA_PROCESSING, granted=True, source="staff"
+    )
+    login("Front desk")
+    receive("+905321234567", "Merhaba")
+
+    html = client.get(
+        reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+    ).content.decode()
+
+    label = ConsentPurpose.DATA_PROCESSING.label
+    assert f"<li>{label}: " in html and f"{label} · :" not in html
 
 
 def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> None:
