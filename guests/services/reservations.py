@@ -385,16 +385,22 @@ def reservation_modify(
 
 @transaction.atomic
 def reservation_add_companion(
-    *, reservation: Reservation, guest: Guest, user: Actor = None
+    *,
+    reservation: Reservation,
+    guest: Guest,
+    user: Actor = None,
+    added_by: Guest | None = None,
 ) -> ReservationCompanion:
     """Add ``guest`` to the stay as a companion (once), kept in the reservation's history with
-    the staff member.
+    the staff member; ``added_by`` is the guest who added him in the guest portal.
 
     Raises ValidationError for the booker.
     """
     if guest.pk == reservation.booker_id:
         raise ValidationError(gettext("The booker is already on this reservation."))
-    link, created = ReservationCompanion.objects.get_or_create(reservation=reservation, guest=guest)
+    link, created = ReservationCompanion.objects.get_or_create(
+        reservation=reservation, guest=guest, defaults={"added_by": added_by}
+    )
     if created:
         _log_companion(reservation, guest, action="Added", user=user)
     return link
