@@ -192,6 +192,13 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     seed(args.messages)
+    from campaigns.models import BookingAttribution
+
+    if not BookingAttribution.objects.exists():
+        # The seed's INSERT … SELECT makes no model signals: the backfill writes the rows.
+        started = time.perf_counter()
+        call_command("attribution_rebuild")
+        print(f"attribution_rebuild in {time.perf_counter() - started:.0f} s", flush=True)
 
     import datetime as dt
 

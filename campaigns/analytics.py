@@ -11,15 +11,15 @@ number of queries, whatever the number of runs, messages or links:
 - bookings attributed, **last touch**: a reservation counts for the campaign message that was
   the last one a campaign sent its booker before it was made, if that was at most
   ``ATTRIBUTION_WINDOW_DAYS`` earlier; so each reservation counts once, for one campaign, and
-  only inside its window. Cancelled and no-show reservations bring nothing. Revenue is nights ×
-  nightly rate;
+  only inside its window. Cancelled and no-show reservations bring nothing. Revenue is nights × nightly rate. The screens read the
+  attributions stored when each reservation was made (``campaigns.attribution``), not the
+  send log;
 - clicks per link (unique messages with a human click of the link).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,26 +43,18 @@ from django.utils import timezone
 from channels_out.models import Engagement, EngagementKind, OutboundMessage, Status
 from guests.models import ConsentPurpose, ConsentRecord, ConsentSource, Reservation
 
-from .models import Campaign, CampaignRun
+from .attribution import attribution_window, booked_within_window, counted, last_touches
+from .models import BookingAttribution, Campaign, CampaignRun
 
 ZERO = Decimal("0")
 UNSUBSCRIBE_WINDOW = dt.timedelta(days=7)
-# How long before it went a campaign message may have been queued, at most, for the last-touch
-# search (a message held longer is not looked at).
-SEND_DELAY_MAX = dt.timedelta(days=7)
 OPT_OUT_SOURCES = (
     ConsentSource.UNSUBSCRIBE_LINK,
     ConsentSource.INBOUND_KEYWORD,
     ConsentSource.PROVIDER_UNSUBSCRIBE,
     ConsentSource.COMPLAINT,
 )
-_TOUCHED = (Status.SENT, Status.DELIVERED)
 _ACCEPTED = (Status.SENT, Status.DELIVERED, Status.UNDELIVERED)
-_NO_REVENUE = (Reservation.Status.CANCELLED, Reservation.Status.NO_SHOW)
-
-
-def attribution_window() -> dt.timedelta:
-    return dt.timedelta(days=settings.ATTRIBUTION_WINDOW_DAYS)
 
 
 @dataclass
@@ -169,83 +161,67 @@ class Booking:
     revenue: Decimal
 
 
+def _revenue() -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("nights") * F("nightly_rate"), output_field=DecimalField(max_digits=14, decimal_places=2)
+    )
+
+
 def attributed_bookings(
     *, runs: QuerySet[CampaignRun] | None = None, since: dt.datetime | None = None
 ) -> list[Booking]:
-    """Reservations attributed to messages of ``runs`` (all runs when None), made since ``since``.
+    """Reservations attributed to messages of ``runs`` (all runs when None), made since
+    ``since``, **derived** from the send log (``campaigns.attribution.last_touches``).
 
-    Two queries: the reservations (of bookers a message of ``runs`` reached, when given), and
-    every campaign message that reached their bookers in the span where it could be the last
-    touch; the last touch of each reservation is then found by bisection, per booker.
+    The screens read the stored ``BookingAttribution`` rows instead (``stored_bookings``);
+    this derivation is what they must equal (``manage.py attribution_rebuild --check`` and the
+    tests compare the two).
     """
-    run_type = _run_type()
-    window = attribution_window()
-    reservations = Reservation.objects.exclude(status__in=_NO_REVENUE)
+    reservations = counted(Reservation.objects.all())
     if since is not None:
         reservations = reservations.filter(created_at__gte=since)
-    run_ids: set[int] | None = None
-    if runs is not None:
-        run_ids = set(runs.values_list("pk", flat=True))
-        if not run_ids:
-            return []
-        # Only bookers who got a message of these runs, after it, can have been touched by one.
-        reservations = reservations.filter(
-            Exists(
-                OutboundMessage.objects.filter(
-                    guest=OuterRef("booker_id"),
-                    origin_type=run_type,
-                    origin_id__in=run_ids,
-                    status__in=_TOUCHED,
-                    sent_at__lte=OuterRef("created_at"),
-                    sent_at__gt=OuterRef("created_at") - window,
-                )
-            )
-        )
     rows = list(
-        reservations.annotate(
-            day=TruncDate("created_at"),
-            revenue=ExpressionWrapper(
-                F("nights") * F("nightly_rate"),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            ),
-        )
+        reservations.annotate(day=TruncDate("created_at"), revenue=_revenue())
         .values_list("pk", "booker_id", "created_at", "day", "revenue")
         .order_by("created_at", "pk")
     )
-    if not rows:
-        return []
-    first, last = rows[0][2], rows[-1][2]
-    touches: dict[int, list[tuple[dt.datetime, int, int | None, str, str]]] = defaultdict(list)
-    for guest_id, sent_at, pk, run, language, channel in (
-        OutboundMessage.objects.filter(
-            origin_type=run_type,
-            status__in=_TOUCHED,
-            guest_id__in=reservations.values("booker_id"),
-            sent_at__gt=first - window,
-            sent_at__lte=last,
-            # The same span on the indexed column: a message is queued before it is sent, and
-            # not more than SEND_DELAY_MAX before (quiet hours, a credit top-up).
-            created_at__gt=first - window - SEND_DELAY_MAX,
-            created_at__lte=last,
-        )
-        .order_by()
-        .values_list("guest_id", "sent_at", "pk", "origin_id", "language", "channel")
-    ):
-        if sent_at is not None and guest_id is not None:
-            touches[guest_id].append((sent_at, pk, run, language, channel))
-    for found in touches.values():
-        found.sort()
+    touches = last_touches([(pk, booker, created) for pk, booker, created, _, _ in rows])
+    run_ids = None if runs is None else set(runs.values_list("pk", flat=True))
+    window = attribution_window()
     bookings = []
-    for pk, booker_id, created_at, day, revenue in rows:
-        found = touches.get(booker_id, [])
-        # The last message sent at or before the booking (ties: the later message).
-        index = bisect_right(found, (created_at, float("inf"))) - 1
-        if index < 0 or found[index][0] <= created_at - window:
+    for pk, _, created_at, day, revenue in rows:
+        touch = touches.get(pk)
+        if touch is None or touch.sent_at <= created_at - window:
             continue
-        _, _, run, language, channel = found[index]
-        if run is not None and (run_ids is None or run in run_ids):
-            bookings.append(Booking(pk, run, language or "", channel, day, revenue or ZERO))
+        if run_ids is None or touch.run_id in run_ids:
+            bookings.append(
+                Booking(pk, touch.run_id, touch.language, touch.channel, day, revenue or ZERO)
+            )
     return bookings
+
+
+def stored_bookings(
+    *, runs: QuerySet[CampaignRun] | None = None, since: dt.datetime | None = None
+) -> list[Booking]:
+    """The same bookings as ``attributed_bookings``, read from the stored attributions (one
+    query over the attributed reservations, not the send log)."""
+    attributions = booked_within_window(BookingAttribution.objects.all())
+    if runs is not None:
+        attributions = attributions.filter(run__in=runs)
+    if since is not None:
+        attributions = attributions.filter(booked_at__gte=since)
+    return [
+        Booking(pk, run, language, channel, day, revenue or ZERO)
+        for pk, run, language, channel, day, revenue in attributions.annotate(
+            day=TruncDate("booked_at"),
+            revenue=ExpressionWrapper(
+                F("reservation__nights") * F("reservation__nightly_rate"),
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+        )
+        .order_by("booked_at", "pk")
+        .values_list("pk", "run_id", "language", "channel", "day", "revenue")
+    ]
 
 
 @dataclass
@@ -266,7 +242,7 @@ def campaign_analytics(campaign: Campaign) -> CampaignAnalytics:
         origin_type=_run_type(), origin_id__in=runs.values("pk")
     )
     grouped = message_figures(messages, "origin_id", "language")
-    bookings = attributed_bookings(runs=runs)
+    bookings = stored_bookings(runs=runs)
     by_run: dict[int, Figures] = defaultdict(Figures)
     by_language: dict[str, Figures] = defaultdict(Figures)
     total = Figures()
@@ -326,7 +302,7 @@ def manager_dashboard(*, days: int = 30, now: dt.datetime | None = None) -> Dash
         total.add(figures)
         if kind == run_type.pk and origin in campaign_of:
             by_campaign[campaign_of[origin]].add(figures)
-    bookings = attributed_bookings(since=since)
+    bookings = stored_bookings(since=since)
     missing = {b.run_id for b in bookings} - set(campaign_of)
     if missing:
         campaign_of.update(

@@ -9,7 +9,7 @@ class CampaignsConfig(AppConfig):
         # These import the models, which exist only once the app registry is ready.
         from channels_out.origins import origin_kind_register
 
-        from . import triggers  # noqa: F401  (connects the signal receivers)
+        from . import attribution, triggers  # noqa: F401  (connects the signal receivers)
         from .models import CampaignRun
 
         # The credits report groups a run's messages by its campaign.

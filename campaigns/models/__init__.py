@@ -1,5 +1,6 @@
 """Models of the campaign engine, re-exported."""
 
+from .attribution import BookingAttribution
 from .campaign import (
     BASIC_FIELDS,
     CAMPAIGN_FIELDS,
@@ -30,6 +31,7 @@ from .runs import CampaignRun, TriggerEvent
 from .settings import CampaignSettings
 
 __all__ = [
+    "BookingAttribution",
     "BASIC_FIELDS",
     "CAMPAIGN_FIELDS",
     "EVENT_TRIGGERS",

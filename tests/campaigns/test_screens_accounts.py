@@ -123,4 +123,6 @@ def test_a_turkish_manager_reads_the_dialog_and_its_errors_in_turkish(client) ->
     ).content.decode()
     assert "Geçerlilik süresi yalnızca Viber mesajlarında vardır." in refused
     assert "Çalışma saatlerinin iki ucunu da girin" in refused
+    missing = client.post(NEW, _new_sms(**{"account-account_id": ""})).content.decode()
+    assert "NetGSM kullanıcı kodunu (usercode) girin." in missing
     assert not ChannelAccount.objects.filter(name="NetGSM").exists()
