@@ -71,11 +71,15 @@ def _checked(url: str, events: Sequence[str]) -> tuple[str, list[str]]:
     try:
         URLValidator(schemes=schemes)(url)
     except ValidationError:
-        errors["url"] = (
-            gettext("Enter an https:// address.")
-            if settings.WEBHOOKS_REQUIRE_HTTPS
-            else gettext("Enter an http:// or https:// address.")
-        )
+        if any(url.lower().startswith(f"{scheme}://") for scheme in schemes):
+            # The scheme is right: say what is wrong ("http://2130706433/" is no host name).
+            errors["url"] = gettext("The address is not a valid URL.")
+        else:
+            errors["url"] = (
+                gettext("Enter an https:// address.")
+                if settings.WEBHOOKS_REQUIRE_HTTPS
+                else gettext("Enter an http:// or https:// address.")
+            )
     if len(url) > 500:
         errors["url"] = gettext("The address is longer than 500 characters.")
     if "url" not in errors:

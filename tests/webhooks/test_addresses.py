@@ -211,6 +211,22 @@ def test_the_error_says_why(resolver) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://2130706433/", "The address is not a valid URL."),
+        ("https://exa mple.com/", "The address is not a valid URL."),
+        ("ftp://pms.example.com/", "Enter an http:// or https:// address."),
+    ],
+)
+def test_an_http_address_of_the_wrong_form_is_not_told_to_start_with_http(
+    resolver, url, said
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        endpoint_create(url=url, events=["consent.changed"])
+    assert refused.value.message_dict["url"] == [said]
+
+
 def test_a_public_address_and_an_unresolvable_name_are_accepted(resolver) -> None:
     endpoint, _ = endpoint_create(url="https://pms.example.com/hooks", events=["consent.changed"])
     # Not resolvable today (a name being set up): every delivery resolves and checks it.
