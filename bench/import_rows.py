@@ -7,9 +7,11 @@ Generates a guests CSV (ids, names, e-mail, Turkish and German mobile numbers to
 language, nationality, birth date, a marketing-SMS consent column for a third of the rows) and
 a reservations CSV (a stay per guest), then times ``import_file`` — the path of the import
 screen's task and of ``manage.py import_file`` — for: the guests file on an empty table, the
-same file again (every row unchanged), and the reservations file (guests matched, stays
-created). The baseline is ``Guest.objects.bulk_create`` of the same 10,000 guests without any
-rule. Everything runs in one transaction that is rolled back: the database is left as found.
+same file again (every row unchanged), the file with every last name changed (every row
+updated), the reservations file (every guest's last name back as it was — updated — and every
+stay created) and the reservations file again (every row unchanged). The baseline is
+``Guest.objects.bulk_create`` of the same 10,000 guests without any rule. Everything runs in
+one transaction that is rolled back: the database is left as found.
 """
 
 # Django and the apps are imported inside functions: they need the settings, which main()
@@ -111,10 +113,17 @@ def main() -> None:
             return import_file(data=data, filename=f"{kind}.csv", kind=kind, source="bench")
 
         results = []
+        # Every guest changed: "-Neu" after the last name (the third cell).
+        changed_csv = b"\n".join(
+            line if n == 0 else line.replace(b";", b"-Neu;", 3).replace(b"-Neu;", b";", 2)
+            for n, line in enumerate(guests_csv.split(b"\n"))
+        )
         for label, data, kind in (
             ("guests, new", guests_csv, "guests"),
             ("guests, unchanged", guests_csv, "guests"),
+            ("guests, changed", changed_csv, "guests"),
             ("reservations, new", stays_csv, "reservations"),
+            ("reservations, unchanged", stays_csv, "reservations"),
         ):
             elapsed, report = timed(label, lambda d=data, k=kind: run(d, k))
             counts = report.counts  # type: ignore[attr-defined]

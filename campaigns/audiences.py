@@ -13,6 +13,16 @@ guest's bookings that was not cancelled. Facility-type filters (C6) narrow facil
 directly, a reservation by its linked bookings and a guest by any booking. Guest filters (C5)
 apply to the record's guest: the reservation's booker or the booking's guest.
 
+A reservations campaign that writes to more of the stay than the booker (``Recipients``:
+every adult, each with his own contact) judges the guest filters — nationality, repeat
+guests, age band, birthday, gender, VIP, loyalty, number of stays, balance, language and the
+required consents, everything of ``person_filters`` — on each person: the stay is in the
+audience when at least one of its people passes (the booker, or a companion who could be
+written to: an adult for *every adult*), and ``campaigns.services.compose.stay_recipients``
+writes only to those who pass, the booker included. The stay's own filters (timing, status,
+rate, nights, stay type, agency, segment, board, room type, source channel, facility
+types) stay the stay's.
+
 Whether a guest *may* be messaged on a channel (consent, opt-out, greylist) is the one rule
 of ``guests.selectors.block_reason_expression``; ``recipients`` annotates
 every record with it, so the sender can skip with a reason instead of losing people silently.
@@ -89,6 +99,8 @@ _STAY_FKS = {
     "source_channels": "source_channel",
 }
 _INACTIVE_STAY = (Reservation.Status.CANCELLED, Reservation.Status.NO_SHOW)
+# "Every adult guest of the stay": companions this old or older (or of unknown age).
+ADULT_AGE = 18
 
 
 class AudienceError(ValueError):
@@ -114,7 +126,8 @@ def audience(campaign: Campaign, occurrence: Occurrence) -> QuerySet[Any]:
     _check_timing(campaign)
     ids = _m2m_ids(campaign)
     queryset, prefix = _records(campaign), ""
-    if guest_field := audience_guest_field(campaign):
+    per_person = judged_per_person(campaign)
+    if (guest_field := audience_guest_field(campaign)) and not per_person:
         # Guest filters go through one named join, so the consent and greylist subqueries
         # correlate on the joined guest row and PostgreSQL runs them after the guest's own
         # filters, as hand-written SQL would; through ``booker__pk`` Django would correlate
@@ -131,15 +144,50 @@ def audience(campaign: Campaign, occurrence: Occurrence) -> QuerySet[Any]:
     consent = _guest_conditions(campaign, occurrence, prefix)
     if consent is None:
         return queryset.none()
+    people = (
+        _anyone_of_the_stay(campaign, occurrence, ids)
+        if per_person
+        else _guest_filters(campaign, ids, occurrence.day, prefix) & consent
+    )
     # One filter() call: building the audience is cheap next to running it.
     return queryset.filter(
         _source_statuses(campaign),
         moment,
         _stay_filters(campaign, ids),
         _facility_filters(campaign, ids),
-        _guest_filters(campaign, ids, occurrence.day, prefix),
-        consent,
+        people,
     )
+
+
+def judged_per_person(campaign: Campaign) -> bool:
+    """Whether the guest filters are judged on each person of the stay (a reservations
+    campaign writing to more than the booker) rather than on the record's guest."""
+    return campaign.source == Source.RESERVATIONS and campaign.recipients != Recipients.BOOKER
+
+
+def person_filters(campaign: Campaign, occurrence: Occurrence) -> Q | None:
+    """The audience's filters on one person, on ``Guest`` rows: the guest filters (C4
+    nationality and repeat guests, C5) and the required consents; None: nobody qualifies."""
+    consent = _guest_conditions(campaign, occurrence, "")
+    if consent is None:
+        return None
+    return _guest_filters(campaign, _m2m_ids(campaign), occurrence.day, "") & consent
+
+
+def _anyone_of_the_stay(campaign: Campaign, occurrence: Occurrence, ids: dict[str, list[int]]) -> Q:
+    """A stay at least one of whose people passes the guest filters: its booker, or a
+    companion the campaign may write to (an adult on the day for *every adult*)."""
+    consent = _guest_conditions(campaign, occurrence, "")
+    assert consent is not None  # the caller returned none() already
+    companion = Q(companion_links__reservation=OuterRef("pk"))
+    if campaign.recipients == Recipients.ADULTS:
+        companion &= Q(birth_date__isnull=True) | Q(
+            birth_date__lte=_born_by(occurrence.day, ADULT_AGE)
+        )
+    people = Guest.objects.filter(Q(pk=OuterRef("booker_id")) | companion).filter(
+        _guest_filters(campaign, ids, occurrence.day, ""), consent
+    )
+    return Q(Exists(people))
 
 
 def recipients(
@@ -486,9 +534,12 @@ def _guest_conditions(campaign: Campaign, occurrence: Occurrence, p: str) -> Q |
 
 
 __all__ = [
+    "ADULT_AGE",
     "AUDIENCE_PREFETCH",
     "AudienceError",
     "audience",
     "audience_guest_field",
+    "judged_per_person",
+    "person_filters",
     "recipients",
 ]

@@ -58,10 +58,12 @@ class ChannelAccountForm(forms.ModelForm):
     """
 
     secret = _secret_input()
-    clear_secret = forms.BooleanField(label="Remove the stored secret", required=False)
+    clear_secret = forms.BooleanField(
+        label=gettext_lazy("Remove the stored secret"), required=False
+    )
     webhook_secret = _secret_input()
     clear_webhook_secret = forms.BooleanField(
-        label="Remove the stored webhook secret", required=False
+        label=gettext_lazy("Remove the stored webhook secret"), required=False
     )
 
     class Meta:
@@ -81,9 +83,11 @@ class ChannelAccountForm(forms.ModelForm):
             field = self.fields[name]
             field.label = capfirst(model_field.verbose_name)
             stored = (
-                "A secret is stored; leave empty to keep it, or type a new one to replace it."
+                gettext(
+                    "A secret is stored; leave empty to keep it, or type a new one to replace it."
+                )
                 if self._stored[name]
-                else "No secret is stored."
+                else gettext("No secret is stored.")
             )
             field.help_text = f"{stored} {model_field.help_text}"
         # Only e-mail accounts track; the others keep the default without being asked.
@@ -104,7 +108,8 @@ class ChannelAccountForm(forms.ModelForm):
             clear = bool(cleaned.get(f"clear_{name}")) and self.has_stored(name)
             if typed and clear:
                 self.add_error(
-                    f"clear_{name}", "Either type a new secret or remove the stored one, not both."
+                    f"clear_{name}",
+                    gettext("Either type a new secret or remove the stored one, not both."),
                 )
             elif not typed and not clear:
                 cleaned[name] = self._stored[name]  # empty keeps; empty and ticked removes
@@ -118,8 +123,11 @@ class ChannelAccountForm(forms.ModelForm):
             if other is not None:
                 self.add_error(
                     "is_default",
-                    f"“{other.name}” is already the default {ContactChannel(channel).label} "
-                    "account; make it not the default first.",
+                    gettext(
+                        "“%(name)s” is already the default %(channel)s account; make it not "
+                        "the default first."
+                    )
+                    % {"name": other.name, "channel": ContactChannel(channel).label},
                 )
         return cleaned
 

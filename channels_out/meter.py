@@ -8,20 +8,27 @@ from decimal import Decimal
 from crm_messaging.phones import InvalidPhone, phone_info
 from guests.models import ContactChannel
 
-from .limits import text_too_long
-from .pricing import PriceTable
-from .segments import count_segments
+from .ledger import PriceTable
 from .selectors import credit_balance
+from .text import count_segments, text_too_long
+from .tracking import text_as_sent
 
 
 def message_meter(
-    *, text: str, channel: str, to: str = "", recipients: int = 1
+    *, text: str, channel: str, to: str = "", recipients: int = 1, shorten_links: bool = False
 ) -> dict[str, object]:
     """What staff see under a message box: length, encoding, parts, the characters forcing
     UCS-2, and the cost against the balance (S4, S8, C11) — or, for a text longer than the
-    channel takes, the sender's own refusal (``too_long``) instead of parts and cost."""
-    info = count_segments(text)
+    channel takes, the sender's own refusal (``too_long``) instead of parts and cost.
+
+    ``shorten_links`` (a campaign's *shorten links in SMS*): an SMS is measured as it will go,
+    each outside link as long as its short link (``tracking.text_as_sent``, the sender's rule).
+    The length limit is the sender's too, on the text as written."""
     too_long = text_too_long(channel, text)
+    shortened = shorten_links and channel == ContactChannel.SMS
+    if shortened:
+        text = text_as_sent(text)
+    info = count_segments(text)
     country = ""
     if to:
         try:
@@ -44,4 +51,5 @@ def message_meter(
         "short": cost > balance.available,
         "too_long": too_long,
         "country": country,
+        "shortened": shortened,
     }

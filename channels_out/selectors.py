@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -38,7 +39,7 @@ from .models import (
     Suppression,
 )
 from .origins import origin_labels
-from .policy import recipient_timezone
+from .policy import recipient_timezones
 
 ZERO = Decimal("0")
 
@@ -238,22 +239,55 @@ def credit_report(*, start: dt.date, end: dt.date) -> CreditReport:
 
 @dataclass(frozen=True)
 class QuietHold:
-    """A queued message waiting for the end of the guest's quiet hours."""
+    """A queued message waiting for the end of the guest's quiet hours.
 
-    until: dt.datetime  # in the guest's time zone
+    ``until`` is the moment in the hotel's zone (what staff read); ``guest_zones`` are the
+    zones the guest may be in (``recipient_timezones``). The label gives the hotel's time and
+    the guest's clock at that moment: one clock ("08:00 guest time"), or, for a number
+    spanning several zones (a +7 mobile), the earliest of them by name ("08:00 in Moscow,
+    later in the guest's other possible zones"), since the hold lasts until the window is
+    over everywhere he may be.
+    """
+
+    until: dt.datetime  # in the hotel's zone
+    guest_zones: tuple[ZoneInfo, ...] = ()
+
+    @staticmethod
+    def _when(moment: dt.datetime, *, today: dt.date) -> str:
+        time = f"{moment:%H:%M}"
+        if moment.date() == today:
+            return time
+        return gettext("%(time)s on %(date)s") % {"time": time, "date": f"{moment:%d.%m.%Y}"}
 
     def __str__(self) -> str:
-        time = f"{self.until:%H:%M}"
-        if self.until.date() == timezone.now().astimezone(self.until.tzinfo).date():
-            return gettext("waits for quiet hours until %(time)s guest time") % {"time": time}
-        return gettext("waits for quiet hours until %(time)s guest time on %(date)s") % {
-            "time": time,
-            "date": f"{self.until:%d.%m.%Y}",
-        }
+        today = timezone.now().astimezone(self.until.tzinfo).date()
+        hotel = self._when(self.until, today=today)
+        offsets = {self.until.astimezone(zone).utcoffset(): zone for zone in self.guest_zones}
+        if not offsets or set(offsets) == {self.until.utcoffset()}:
+            return gettext("waits for quiet hours until %(time)s (hotel and guest time)") % {
+                "time": hotel
+            }
+        # The earliest clock the guest may read: the others are ahead of it.
+        zone = offsets[min(offsets, key=lambda offset: offset or dt.timedelta())]
+        guest = self._when(self.until.astimezone(zone), today=self.until.date())
+        if len(offsets) == 1:
+            return gettext(
+                "waits for quiet hours until %(time)s (hotel time; %(guest_time)s guest time)"
+            ) % {"time": hotel, "guest_time": guest}
+        return gettext(
+            "waits for quiet hours until %(time)s (hotel time; %(guest_time)s in %(place)s, "
+            "later in the guest's other possible zones)"
+        ) % {"time": hotel, "guest_time": guest, "place": zone_place(zone)}
+
+
+def zone_place(zone: ZoneInfo) -> str:
+    """The place an IANA zone is named after: ``Asia/Vladivostok`` → ``Vladivostok``."""
+    return str(zone.key).rpartition("/")[2].replace("_", " ")
 
 
 def quiet_hours_hold(message: OutboundMessage) -> QuietHold | None:
-    """When ``message`` waits for the guest's quiet hours, until when in the guest's time; else None."""
+    """When ``message`` waits for the guest's quiet hours: until when (hotel time) and the
+    zones the guest may be in, for the label; else None."""
     if (
         message.status != Status.QUEUED
         or message.hold != Hold.QUIET_HOURS
@@ -261,8 +295,8 @@ def quiet_hours_hold(message: OutboundMessage) -> QuietHold | None:
         or message.not_before <= timezone.now()
     ):
         return None
-    zone = recipient_timezone(to=message.to, guest=message.guest, at=message.not_before)
-    return QuietHold(message.not_before.astimezone(zone))
+    zones = recipient_timezones(to=message.to, guest=message.guest)
+    return QuietHold(timezone.localtime(message.not_before), zones)
 
 
 def guest_messages(guest: Guest) -> QuerySet[OutboundMessage]:

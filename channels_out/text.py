@@ -1,11 +1,26 @@
-"""Text a message may carry: the characters a provider can take (R4), and plain text from
-HTML, the automatic plain-text part of an e-mail (C8), shared by the e-mail backend and the
-campaign previews."""
+"""Text a message may carry, the one module for every rule about it:
+
+- the characters a provider can take (R4);
+- how long a message may be, per channel: the one rule the sender refuses by and the live
+  counter warns with before Send;
+- how many SMS parts a text needs, split the way carriers do (what an SMS costs, K1);
+- plain text from HTML, the automatic plain-text part of an e-mail (C8).
+
+Shared by the sender, the backends, the editor's live counter and the campaign previews.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
+
+from django.utils.translation import gettext_lazy
+
+from guests.models import ContactChannel
+
+# ---------------------------------------------------------------------------------------
+# Characters, and plain text from HTML
 
 # Control characters (C0, DEL, C1), Unicode line and paragraph separators and lone
 # surrogates: an e-mail header cannot carry any of them (Python's e-mail package refuses the
@@ -99,3 +114,173 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden:
             self.parts.append(data)
+
+
+# ---------------------------------------------------------------------------------------
+# Length, per channel
+
+MAX_SMS_CHARS = 1600  # 10+ parts: beyond this providers refuse or truncate
+MAX_VIBER_CHARS = 1000
+MAX_WHATSAPP_CHARS = 1600
+
+TEXT_LIMITS = {
+    ContactChannel.SMS: MAX_SMS_CHARS,
+    ContactChannel.VIBER: MAX_VIBER_CHARS,
+    ContactChannel.WHATSAPP: MAX_WHATSAPP_CHARS,
+}
+# Each language words "an SMS" / "a Viber" its own way.
+_TOO_LONG = {
+    ContactChannel.SMS: gettext_lazy(
+        "An SMS message is at most %(limit)s characters; this one has %(length)s."
+    ),
+    ContactChannel.VIBER: gettext_lazy(
+        "A Viber message is at most %(limit)s characters; this one has %(length)s."
+    ),
+    ContactChannel.WHATSAPP: gettext_lazy(
+        "A WhatsApp message is at most %(limit)s characters; this one has %(length)s."
+    ),
+}
+
+
+def text_too_long(channel: str, text: str) -> str:
+    """The refusal of ``text`` as too long for ``channel`` (in the active language), or ""."""
+    limit = TEXT_LIMITS.get(ContactChannel(channel)) if channel in ContactChannel.values else None
+    if limit is None or len(text) <= limit:
+        return ""
+    return str(_TOO_LONG[ContactChannel(channel)] % {"limit": limit, "length": len(text)})
+
+
+# ---------------------------------------------------------------------------------------
+# SMS parts, split the way carriers do
+#
+# A text is sent as GSM-7 when every character is in the GSM 03.38 default
+# alphabet (3GPP TS 23.038, section 6.2.1) or its extension table; otherwise the
+# whole text is sent as UCS-2 (in practice UTF-16).
+#
+# * GSM-7: a basic character costs one septet, an extension character
+#   (``^ { } \\ [ ~ ] | €`` and form feed) costs two, because it is sent as ESC
+#   followed by the character.  A single part holds 160 septets; once a text
+#   needs more, every part holds 153 (seven septets go to the concatenation
+#   header).  An escape pair is never split: when a part has only one septet
+#   left, the pair starts the next part and the septet stays unused.
+# * UCS-2: a character costs one UTF-16 code unit, a character outside the
+#   Basic Multilingual Plane (most emoji) costs two.  A single part holds 70
+#   units, each part of a longer text 67.  A surrogate pair is never split: when
+#   a part has only one unit left, the pair starts the next part.
+#
+# Characters are matched by code point exactly as given: nothing is normalised
+# or transliterated, so a decomposed ``e`` + combining acute accent, a curly
+# apostrophe or a non-breaking space forces UCS-2 just like any other character
+# outside the table.
+#
+# The table is the one printed in TS 23.038, which shows a *capital* C with
+# cedilla (``Ç``, U+00C7) at 0x09; the small ``ç`` is not in the default
+# alphabet.  (The Unicode consortium's GSM0338.TXT mapping, and the libraries
+# derived from it, map 0x09 to the small ``ç`` instead.)
+#
+# National language shift tables (TS 23.038 section 6.2.1.2.4, e.g. the Turkish
+# ones that would add ``ş ğ ı İ``) are deliberately not applied: our providers do
+# not use them, so any character outside the default alphabet and its extension
+# table makes the whole text UCS-2.
+
+_GSM7 = "GSM-7"
+_UCS2 = "UCS-2"
+
+_GSM7_SINGLE_PART = 160
+_GSM7_MULTI_PART = 153
+_UCS2_SINGLE_PART = 70
+_UCS2_MULTI_PART = 67
+
+_ESC = "\x1b"
+
+# The 128 positions of the default alphabet, in code order, 16 per line.
+# Position 0x1B is the escape to the extension table, not a character.
+_GSM7_DEFAULT_ALPHABET = (
+    "@£$¥èéùìòÇ\nØø\rÅå"  # 0x00-0x0F
+    "\N{GREEK CAPITAL LETTER DELTA}_"
+    "\N{GREEK CAPITAL LETTER PHI}\N{GREEK CAPITAL LETTER GAMMA}"
+    "\N{GREEK CAPITAL LETTER LAMDA}\N{GREEK CAPITAL LETTER OMEGA}"
+    "\N{GREEK CAPITAL LETTER PI}\N{GREEK CAPITAL LETTER PSI}"
+    "\N{GREEK CAPITAL LETTER SIGMA}\N{GREEK CAPITAL LETTER THETA}"
+    "\N{GREEK CAPITAL LETTER XI}" + _ESC + "ÆæßÉ"  # 0x10-0x1F
+    " !\"#¤%&'()*+,-./"  # 0x20-0x2F
+    "0123456789:;<=>?"  # 0x30-0x3F
+    "¡ABCDEFGHIJKLMNO"  # 0x40-0x4F
+    "PQRSTUVWXYZÄÖÑÜ§"  # 0x50-0x5F
+    "¿abcdefghijklmno"  # 0x60-0x6F
+    "pqrstuvwxyzäöñüà"  # 0x70-0x7F
+)
+GSM7_BASIC: frozenset[str] = frozenset(_GSM7_DEFAULT_ALPHABET) - {_ESC}
+"""Characters of the GSM 03.38 default alphabet; each costs one septet."""
+
+GSM7_EXTENSION: frozenset[str] = frozenset("\f^{}\\[~]|€")
+"""Characters of the GSM 03.38 extension table; each costs two septets (ESC + code)."""
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """Describe how a text is encoded and split into SMS parts."""
+
+    encoding: str
+    """``"GSM-7"`` or ``"UCS-2"``."""
+    units: int
+    """GSM-7 septets (extension characters count 2) or UTF-16 code units (non-BMP count 2)."""
+    parts: int
+    """Number of SMS parts; 0 for an empty text."""
+    per_part: int
+    """Per-part capacity that applies: 160 or 153 for GSM-7, 70 or 67 for UCS-2."""
+    remaining: int
+    """Units still free in the last part before another part is needed."""
+    ucs2_chars: tuple[str, ...]
+    """Distinct characters that forced UCS-2, in order of first appearance; ``()`` for GSM-7."""
+
+    @property
+    def is_unicode(self) -> bool:
+        """Return whether the text has to be sent as UCS-2."""
+        return self.encoding == _UCS2
+
+
+def count_segments(text: str) -> SegmentInfo:
+    """Count the encoding units and SMS parts needed to send ``text``.
+
+    Pick GSM-7 when every character is in :data:`GSM7_BASIC` or
+    :data:`GSM7_EXTENSION`, otherwise UCS-2, and split the text into parts
+    without ever separating an escape pair or a surrogate pair.
+    """
+    ucs2_chars = tuple(
+        dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION)
+    )
+    if ucs2_chars:
+        encoding = _UCS2
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        single_part, multi_part = _UCS2_SINGLE_PART, _UCS2_MULTI_PART
+    else:
+        encoding = _GSM7
+        costs = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+        single_part, multi_part = _GSM7_SINGLE_PART, _GSM7_MULTI_PART
+
+    units = sum(costs)
+    if units <= single_part:
+        return SegmentInfo(
+            encoding=encoding,
+            units=units,
+            parts=1 if units else 0,
+            per_part=single_part,
+            remaining=single_part - units,
+            ucs2_chars=ucs2_chars,
+        )
+
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > multi_part:
+            parts += 1
+            used = 0
+        used += cost
+    return SegmentInfo(
+        encoding=encoding,
+        units=units,
+        parts=parts,
+        per_part=multi_part,
+        remaining=multi_part - used,
+        ucs2_chars=ucs2_chars,
+    )

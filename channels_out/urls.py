@@ -1,4 +1,5 @@
-"""Provider callbacks: delivery receipts and inbound messages, one URL pair per account.
+"""Provider callbacks (delivery receipts and inbound messages, one URL pair per account) and
+the guests' tracked links: the e-mail pixel and redirects, the SMS short links.
 
 The staff screens of the sender layer join these in the ``channels_out`` URL namespace
 (``interfaces.operator.urls``).
@@ -13,4 +14,5 @@ urlpatterns = [
     path("hooks/<int:account_id>/inbound/", webhooks.inbound_webhook, name="inbound-webhook"),
     path("t/o/<str:token>.gif", webhooks.track_open, name="track-open"),
     path("t/c/<str:token>/", webhooks.track_click, name="track-click"),
+    path("s/<str:code>", webhooks.short_link, name="short-link"),
 ]

@@ -11,6 +11,7 @@ import logging
 
 from django.core import signing
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from . import tracking
 from .backends import Backend, StatusUpdate, WebhookRejected, get_backend
-from .models import ChannelAccount, EngagementKind, OutboundMessage
+from .models import ChannelAccount, EngagementKind, OutboundMessage, ShortLink
 from .services.email_replies import email_reply_receive
 from .services.inbound import inbound_receive
 from .services.status import message_apply_status
@@ -163,13 +164,39 @@ def track_click(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         message = OutboundMessage.objects.filter(pk=message_id, tracked=True).first()
         if message is not None:
-            message_engage(
-                message=message,
-                kind=EngagementKind.CLICK,
-                source="ours",
-                url=url,
-                user_agent=request.headers.get("User-Agent", ""),
-            )
+            _click(request, message, url, source="ours")
+    return _onward(url)
+
+
+@require_safe
+def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    """An SMS's short link: redirect to the URL stored for its code — only that one — and
+    count a GET as a click of its message, as an e-mail's click is counted.
+
+    A code of the wrong form, or one that was never made, is 404 (never looked up, never 500).
+    """
+    if not tracking.is_short_code(code):
+        raise Http404("No such link.")
+    link = ShortLink.objects.select_related("message").filter(code=code).first()
+    if link is None:
+        raise Http404("No such link.")
+    if request.method == "GET":
+        _click(request, link.message, link.url, source="short")
+    return _onward(link.url)
+
+
+def _click(request: HttpRequest, message: OutboundMessage, url: str, *, source: str) -> None:
+    message_engage(
+        message=message,
+        kind=EngagementKind.CLICK,
+        source=source,
+        url=url,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+
+
+def _onward(url: str) -> HttpResponse:
+    """The redirect of a tracked link: never cached, and the guest's link not passed on."""
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store, private"
     response["Referrer-Policy"] = "no-referrer"

@@ -488,6 +488,10 @@ SPECTACULAR_SETTINGS = {
 # --- Outbound webhooks (I2) ---------------------------------------------------------------
 # Endpoints must be https:// in production; plain http is allowed for local development.
 WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
+# Endpoints go to public addresses only (no server-side request forgery); a PMS on the
+# hotel's own network is allowed by naming its networks (CIDR, comma-separated), e.g.
+# "192.168.10.0/24". Checked at registration and again at every delivery.
+WEBHOOKS_ALLOWED_PRIVATE_NETWORKS = env_list("WEBHOOKS_ALLOWED_PRIVATE_NETWORKS", [])
 # Events whose deliveries are all finished (delivered or failed) are deleted after this many days.
 WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
 

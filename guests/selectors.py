@@ -34,9 +34,20 @@ def hotel_business_date() -> dt.date:
 
 def consent_current(guest: Guest) -> dict[tuple[str, str], ConsentRecord]:
     """Return the newest consent record of each (purpose, channel) the guest has a statement for."""
-    current: dict[tuple[str, str], ConsentRecord] = {}
-    for record in guest.consent_records.order_by("-recorded_at", "-pk"):
-        current.setdefault((record.purpose, record.channel), record)
+    return consent_current_of([guest.pk]).get(guest.pk, {})
+
+
+def consent_current_of(
+    guest_ids: list[int],
+) -> dict[int, dict[tuple[str, str], ConsentRecord]]:
+    """``consent_current`` for several guests in one query, by guest id (a guest without any
+    statement is left out)."""
+    current: dict[int, dict[tuple[str, str], ConsentRecord]] = {}
+    records = ConsentRecord.objects.filter(guest_id__in=guest_ids).order_by(
+        "guest_id", "-recorded_at", "-pk"
+    )
+    for record in records:
+        current.setdefault(record.guest_id, {}).setdefault((record.purpose, record.channel), record)
     return current
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext
 
 from channels_out.models import ChannelAccount
@@ -94,7 +94,18 @@ class CampaignForm(forms.ModelForm):
         super()._post_clean()  # type: ignore[misc]
         errors = definition_errors(self.instance)
         if errors:
+            if "valid_until" in errors:  # said next to the field, not as the database's rule name
+                self._drop_constraint_error("campaign_validity_range_ordered")
             self.add_error(None, ValidationError(errors))
+
+    def _drop_constraint_error(self, name: str) -> None:
+        """Leave out the model's "Constraint “<name>” is violated." of a rule worded elsewhere."""
+        general = self.errors.get(NON_FIELD_ERRORS)
+        if general is None:
+            return
+        general.data[:] = [e for e in general.as_data() if name not in " ".join(e.messages)]
+        if not general.data:
+            del self.errors[NON_FIELD_ERRORS]
 
 
 class CampaignStepForm(forms.ModelForm):

@@ -65,6 +65,16 @@ class Campaign(models.Model):
             "Empty: the hotel's survey link in Campaign settings."
         ),
     )
+    shorten_links = models.BooleanField(
+        _("shorten links in SMS"),
+        default=False,
+        help_text=_(
+            "Each web link in the SMS becomes a short link on the hotel's address "
+            "(e.g. https://hotel.example/s/Ab3xYz9QkL) that counts the guest's clicks; the "
+            "counter, the cost estimate and the parts count the short link. Not for guests "
+            "who refused analytics consent; Viber, WhatsApp and e-mail keep their links."
+        ),
+    )
 
     # --- trigger and timing (C2, C3) ---------------------------------------------------------
     trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
@@ -264,6 +274,7 @@ BASIC_FIELDS = (
     "source",
     "recipients",
     "survey_url",
+    "shorten_links",
 )
 TRIGGER_FIELDS = (
     "trigger",

@@ -62,7 +62,7 @@ Jinja2 works as usual (``{% if %}``, ``{% for %}``, filters such as ``upper``, `
 nest at most two deep, a render takes at most 200 ms and builds at most 4 MB of text and
 lists (no single text over 512 K characters, no list over 10,000 items — refused before they
 are built, see :mod:`.limits`), only plain values (text, numbers, dates, lists and dicts of
-them) are printed or turned into text (:mod:`.values`), and nothing may reach Python's
+them) are printed or turned into text (:mod:`.limits`), and nothing may reach Python's
 internals (see :mod:`.sandbox`).
 
 Using it
@@ -74,7 +74,6 @@ Using it
   ``CompiledVariant.render`` per recipient; a :class:`RenderError` skips that recipient.
 """
 
-from .choice import choose_variant
 from .compiled import (
     LINE_BREAKS,
     MAX_TEXT_CHARS,
@@ -95,6 +94,7 @@ from .context import (
     CONTEXT_KEYS,
     LINK_NAMES,
     build_context,
+    choose_variant,
     format_date,
     format_money,
     sample_context,

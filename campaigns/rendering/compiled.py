@@ -20,9 +20,8 @@ from jinja2 import Template, meta
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from markupsafe import escape
 
-from channels_out.limits import MAX_SMS_CHARS
 from channels_out.services.messages import MAX_HTML_BYTES, MAX_SUBJECT_CHARS
-from channels_out.text import html_to_text, unsendable_character
+from channels_out.text import MAX_SMS_CHARS, html_to_text, unsendable_character
 
 from .keywords import UnknownKeyword, translate_keywords
 from .limits import Budget, LimitExceeded, RenderTimeout, budget_scope, current_budget

@@ -1,4 +1,5 @@
-"""The values a template sees: plain strings and numbers, formatted for the message's language.
+"""The values a template sees: plain strings and numbers, formatted for the message's language;
+and which language variant a guest gets (C8, :func:`choose_variant`).
 
 :func:`build_context` reads the models once and hands templates dicts of strings and
 integers only, never model instances, so no attribute a template follows can reach the ORM.
@@ -8,9 +9,9 @@ The keys are listed in :data:`CONTEXT_KEYS` and in the package's docstring.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,10 +27,14 @@ from guests.models import (
     RoomType,
 )
 
+if TYPE_CHECKING:
+    from campaigns.models import MessageVariant
+
 __all__ = [
     "CONTEXT_KEYS",
     "LINK_NAMES",
     "build_context",
+    "choose_variant",
     "format_date",
     "format_money",
     "sample_context",
@@ -281,3 +286,21 @@ def sample_context(language: str | None = None) -> dict[str, Any]:
         links=links,
         language=language,
     )
+
+
+def choose_variant(variants: Iterable[MessageVariant], language: str) -> MessageVariant | None:
+    """Return the variant in ``language``, else in HOTEL_DEFAULT_LANGUAGE, else the first; None without any.
+
+    "First" is by language code, then pk (the order MessageVariant lists in), so the choice
+    does not depend on the order ``variants`` comes in. A regional code such as "de-AT"
+    matches a "de" variant.
+    """
+    ordered = sorted(variants, key=lambda variant: (variant.language, variant.pk or 0))
+    by_language: dict[str, MessageVariant] = {}
+    for variant in ordered:
+        by_language.setdefault(variant.language, variant)
+    wanted = (language or "").lower().replace("_", "-")
+    for code in (wanted, wanted.split("-")[0], settings.HOTEL_DEFAULT_LANGUAGE):
+        if code in by_language:
+            return by_language[code]
+    return ordered[0] if ordered else None

@@ -2,7 +2,7 @@
 
 Jinja's own filters are kept where they cannot build anything big (``length``, ``first``,
 ``default``, ``map`` …). The ones that turn a value into text take only plain values
-(see :mod:`.values`) and are refused before they build a text longer than
+(see :mod:`.limits`) and are refused before they build a text longer than
 :data:`~.limits.MAX_VALUE_CHARS` — escaping, URL-encoding and case mapping can make a text
 several times longer, ``format`` and ``join`` many times. The ones that build lists refuse
 more than :data:`~.limits.MAX_ITEMS` items before making them. Everything they build is
@@ -25,10 +25,14 @@ from jinja2.filters import make_attrgetter
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
-from .limits import LimitExceeded, charge, check_time, ensure_chars, ensure_items
-from .values import (
+from .limits import (
+    LimitExceeded,
     bounded_items,
     case_mapped_size,
+    charge,
+    check_time,
+    ensure_chars,
+    ensure_items,
     escaped_size,
     percent_size,
     split_bound,

@@ -21,7 +21,7 @@ On top of Jinja's sandbox:
   :data:`~.limits.MAX_LOOP_ITERATIONS` iterations, so even a loop producing no output stops in time;
 - only plain values (text, numbers, dates, and lists and dicts of them) can be printed or
   turned into text: never a function, loop, generator or object, whose repr tells where it
-  lives (:mod:`.values`).
+  lives (:mod:`.limits`).
 
 Size, loop and time refusals raise :class:`~.limits.LimitExceeded` (and
 :class:`~.limits.RenderTimeout`);
@@ -47,21 +47,19 @@ from .limits import (
     MAX_RANGE,
     MAX_VALUE_CHARS,
     LimitExceeded,
+    bounded_items,
+    case_mapped_size,
     charge,
     check_time,
     ensure_bits,
     ensure_chars,
     ensure_items,
-    tick,
-)
-from .values import (
-    bounded_items,
-    case_mapped_size,
     escaped_size,
     line_bound,
     percent_size,
     text_of,
     text_size,
+    tick,
 )
 
 __all__ = ["HTML_ENV", "TEXT_ENV", "MessageSandbox", "bounded_dict", "bounded_range"]

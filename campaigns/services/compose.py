@@ -11,7 +11,7 @@ staff are shown is what the guest gets.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from crm_messaging.actors import Actor
 from guests.links import guest_links
 from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
 
+from ..audiences import ADULT_AGE, judged_per_person, person_filters
 from ..models import (
     Campaign,
     CampaignRun,
@@ -44,9 +45,6 @@ from ..rendering import (
     compile_variant,
 )
 from ..survey import survey_url
-
-# "Every adult guest of the stay": companions this old or older (or of unknown age).
-ADULT_AGE = 18
 
 # The key of a message not yet queued by a run: an operator or one-off send is keyed by its
 # run (a new moment each time), so no logged message can have it.
@@ -80,34 +78,52 @@ def dedupe_key(
     return f"campaign:{campaign.pk}:{record._meta.model_name}:{record.pk}:{person}{moment}"
 
 
-def stay_recipients(campaign: Campaign, record: Any, *, channel: str, day: dt.date) -> list[Guest]:
-    """Who of ``record`` gets the campaign's message: its guest, and for a reservations
-    campaign that says so the stay's companions.
-
-    *Every adult*: each companion 18 or older on ``day`` (one without a birth date counts as
-    an adult). *Each with his own contact*: each companion whose address on ``channel`` is
-    valid and nobody's before him on the stay (a family sharing the booker's phone gets one
-    message). The booker always comes first.
-    """
+def stay_candidates(campaign: Campaign, record: Any) -> list[Guest]:
+    """Everyone of ``record`` the campaign might write to before any rule: the record's guest,
+    and for a reservations campaign writing to more than the booker each companion."""
     guest, reservation, _booking = record_parts(campaign, record)
     if reservation is None or campaign.recipients == Recipients.BOOKER:
         return [guest]
-    chosen, seen = [guest], {guest.pk}
-    taken = {_address(guest, channel)} - {""}
-    for companion in reservation.companions.all():
-        if companion.pk in seen:
+    return [guest, *(c for c in reservation.companions.all() if c.pk != guest.pk)]
+
+
+def stay_recipients(
+    campaign: Campaign,
+    record: Any,
+    *,
+    channel: str,
+    day: dt.date,
+    passes: Collection[int] | None = None,
+) -> list[Guest]:
+    """Who of ``record`` gets the campaign's message: its guest, and for a reservations
+    campaign that says so the stay's companions.
+
+    ``passes``: the ids of the people who pass the campaign's guest filters
+    (``person_filters``), judged per person when the campaign writes to more than the
+    booker — the booker who fails them gets nothing, a companion who passes does. None: no
+    per-person filter (the booker alone was filtered with the stay).
+
+    *Every adult*: each companion 18 or older on ``day`` (one without a birth date counts as
+    an adult). *Each with his own contact*: each companion whose address on ``channel`` is
+    valid and nobody's before him among those written to (a family sharing the booker's
+    phone gets one message). The booker comes first.
+    """
+    candidates = stay_candidates(campaign, record)
+    if len(candidates) == 1 and campaign.recipients == Recipients.BOOKER:
+        return candidates
+    booker, chosen, taken = candidates[0], [], set()
+    for person in candidates:
+        if passes is not None and person.pk not in passes:
             continue
-        if campaign.recipients == Recipients.ADULTS:
-            age = companion.age_on(day)
-            if age is not None and age < ADULT_AGE:
+        if person is not booker:
+            if campaign.recipients == Recipients.ADULTS:
+                age = person.age_on(day)
+                if age is not None and age < ADULT_AGE:
+                    continue
+            elif not _address(person, channel) or _address(person, channel) in taken:
                 continue
-        else:
-            address = _address(companion, channel)
-            if not address or address in taken:
-                continue
-            taken.add(address)
-        chosen.append(companion)
-        seen.add(companion.pk)
+        taken |= {_address(person, channel)} - {""}
+        chosen.append(person)
     return chosen
 
 
@@ -139,11 +155,18 @@ def record_context(
 
 
 def message_step(
-    step: Any, variant: Any, rendered: Any, *, to: str = "", subject_prefix: str = ""
+    step: Any,
+    variant: Any,
+    rendered: Any,
+    *,
+    to: str = "",
+    subject_prefix: str = "",
+    shorten_links: bool = False,
 ) -> Step:
     """The sender's step for one step of the plan, carrying the rendered message: e-mail gets
     the subject and HTML, WhatsApp the approved template and its variables, every channel the
-    text."""
+    text; ``shorten_links`` (the campaign's *shorten links in SMS*) goes with each step: an
+    SMS step, or Viber's SMS fallback, applies it."""
     is_email = step.channel == ContactChannel.EMAIL
     is_whatsapp = step.channel == ContactChannel.WHATSAPP
     return Step(
@@ -155,6 +178,7 @@ def message_step(
         html=rendered.html if is_email else "",
         template_id=variant.whatsapp_content_sid if is_whatsapp else "",
         template_variables=rendered.whatsapp_variables if is_whatsapp else {},
+        shorten_links=shorten_links,
     )
 
 
@@ -244,6 +268,11 @@ class Composer:
         self.steps = campaign.plan_steps()
         self.variants = campaign.message_variants()
         self._compiled: dict[int, CompiledVariant | RenderError] = {}
+        # Per person (``judge``): the guest filters, and who of the people seen passes them.
+        self._person_filters = (
+            person_filters(campaign, occurrence) if judged_per_person(campaign) else None
+        )
+        self._judged: dict[int, bool] = {}
 
     def _compile(self, variant: MessageVariant) -> CompiledVariant:
         """Compile each variant once (a draft's unsaved variants have no compile cache)."""
@@ -258,13 +287,47 @@ class Composer:
             raise found
         return found
 
+    def judge(self, records: Iterable[Any]) -> None:
+        """Judge the guest filters on everyone of ``records`` in one query, when the campaign
+        judges them per person (``judged_per_person``); ``compose_all`` asks for the rest."""
+        if not judged_per_person(self.campaign):
+            return
+        wanted = {
+            person.pk
+            for record in records
+            for person in stay_candidates(self.campaign, record)
+            if person.pk not in self._judged
+        }
+        if not wanted:
+            return
+        passing: set[int] = set()
+        if self._person_filters is not None:
+            passing = set(
+                Guest.objects.filter(self._person_filters, pk__in=wanted).values_list(
+                    "pk", flat=True
+                )
+            )
+        self._judged.update({pk: pk in passing for pk in wanted})
+
+    def compose_many(self, records: Iterable[Any]) -> list[Composed]:
+        """``compose_all`` of each record, the people of them all judged in one query."""
+        records = list(records)
+        self.judge(records)
+        return [item for record in records for item in self.compose_all(record)]
+
     def compose_all(self, record: Any) -> list[Composed]:
         """Return the requests of everyone ``record`` reaches (``stay_recipients``): the
         record's guest, and the companions the campaign writes to, each his own message."""
         channel = self.steps[0].channel if self.steps else ContactChannel.SMS
-        people = stay_recipients(self.campaign, record, channel=channel, day=self.occurrence.day)
-        own = people[0]
-        return [self.compose(record, person=None if p is own else p) for p in people]
+        passes: set[int] | None = None
+        if judged_per_person(self.campaign):
+            self.judge([record])
+            passes = {pk for pk, ok in self._judged.items() if ok}
+        people = stay_recipients(
+            self.campaign, record, channel=channel, day=self.occurrence.day, passes=passes
+        )
+        own, _reservation, _booking = record_parts(self.campaign, record)
+        return [self.compose(record, person=None if p.pk == own.pk else p) for p in people]
 
     def compose(self, record: Any, *, person: Guest | None = None) -> Composed:
         """Return ``record``'s request — to ``person`` when a companion of the stay, else to the
@@ -337,7 +400,10 @@ class Composer:
         # The hotel's automatic-SMS switch (seed 001) is applied by the sender, to SMS steps
         # and Viber's SMS fallback alike (``automatic``).
         request = MessageRequest(
-            steps=[message_step(step, variant, rendered) for step in steps],
+            steps=[
+                message_step(step, variant, rendered, shorten_links=campaign.shorten_links)
+                for step in steps
+            ],
             language=variant.language,
             secrets=link_secrets(guest, steps[0].channel) if links else (),
             automatic=self.automatic,

@@ -25,8 +25,8 @@ from django.utils.translation import gettext
 from channels_out.ledger import available_credits, shortfall
 from channels_out.models import SkipReason
 from channels_out.redaction import unsealed
-from channels_out.segments import SegmentInfo, count_segments
 from channels_out.services import Outcome, SendForecast, message_send
+from channels_out.text import SegmentInfo, count_segments
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.i18n import lower_label
 from guests.models import ContactChannel, Guest
@@ -140,11 +140,7 @@ def forecast_records(
     ids = list(records.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), FORECAST_CHUNK):
         chunk = ids[start : start + FORECAST_CHUNK]
-        batch = [
-            item
-            for record in records.filter(pk__in=chunk).order_by("pk")
-            for item in composer.compose_all(record)
-        ]
+        batch = composer.compose_many(records.filter(pk__in=chunk).order_by("pk"))
         outcomes = sender.outcomes([item.request for item in batch])
         yield from (
             Forecasted(item, outcome) for item, outcome in zip(batch, outcomes, strict=True)
@@ -424,7 +420,14 @@ def campaign_test_send(
             gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}
         ) from exc
     return message_send(
-        steps=message_step(step, variant, rendered, to=to, subject_prefix="[TEST] "),
+        steps=message_step(
+            step,
+            variant,
+            rendered,
+            to=to,
+            subject_prefix="[TEST] ",
+            shorten_links=campaign.shorten_links,
+        ),
         dedupe_key=f"test:{campaign.pk}:{uuid.uuid4().hex}",
         source="test",
         user=user,

@@ -126,7 +126,7 @@ def run_send_chunk(run_id: int, record_ids: Sequence[int]) -> int:
     run = CampaignRun.objects.select_related("campaign", "requested_by").get(pk=run_id)
     composer = Composer(run.campaign, occurrence_of(run), run=run)
     records = audience(run.campaign, composer.occurrence).filter(pk__in=list(record_ids))
-    composed = [item for record in records.order_by("pk") for item in composer.compose_all(record)]
+    composed = composer.compose_many(records.order_by("pk"))
     failures = Counter(item.failure for item in composed if item.failure)
     with transaction.atomic():
         messages = message_send_many([item.request for item in composed])

@@ -1,5 +1,5 @@
-"""Suppressed addresses (cleared by an admin action through the service), soft-bounce runs and
-engagements: records, read-only here."""
+"""Suppressed addresses (cleared by an admin action through the service), soft-bounce runs,
+engagements and SMS short links: records, read-only here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from crm_messaging.ui.admin import ReadOnlyAdmin, admin_link
 
-from ..models import Engagement, SoftBounceRun, Suppression
+from ..models import Engagement, ShortLink, SoftBounceRun, Suppression
 from ..services.suppression import suppression_clear
 from .common import _run_service
 
@@ -56,3 +56,14 @@ class EngagementAdmin(ReadOnlyAdmin):
     list_select_related = ("message",)
     search_fields = ("message__to", "url")
     date_hierarchy = "at"
+
+
+@admin.register(ShortLink)
+class ShortLinkAdmin(ReadOnlyAdmin):
+    """Which URL each SMS's short link leads to (the code itself is in the message's text)."""
+
+    list_display = ("created_at", "message", "url")
+    list_select_related = ("message",)
+    search_fields = ("message__to", "url")
+    date_hierarchy = "created_at"
+    fields = ("message", "url", "created_at")

@@ -7,9 +7,10 @@ unknown name.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 
 from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
 
@@ -23,7 +24,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
         "channels_out.backends.twilio_whatsapp.TwilioWhatsAppBackend",
         "Twilio WhatsApp",
     ),
-    "vonage_viber": ("channels_out.backends.viber.VonageViberBackend", "Vonage Messages (Viber)"),
+    "vonage_viber": ("channels_out.backends.viber.VonageViberBackend", "Vonage Viber"),
     "netgsm": ("channels_out.backends.netgsm.NetgsmBackend", "NetGSM SMS"),
     "anymail_amazon_ses": (
         "channels_out.backends.anymail.AmazonSesBackend",
@@ -36,10 +37,15 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "sandbox": ("channels_out.backends.sandbox.SandboxBackend", "Sandbox (simulated provider)"),
     "locmem": ("channels_out.backends.locmem.LocmemBackend", "In-memory (tests)"),
 }
+# The labels that are words, not product names, in the staff's language.
+_TRANSLATED_LABELS = {
+    "sandbox": gettext_lazy("Sandbox (simulated provider)"),
+    "locmem": gettext_lazy("In-memory (tests)"),
+}
 
 
-def backend_choices() -> list[tuple[str, str]]:
-    return [(name, label) for name, (_, label) in BACKENDS.items()]
+def backend_choices() -> list[tuple[str, Any]]:
+    return [(name, _TRANSLATED_LABELS.get(name, label)) for name, (_, label) in BACKENDS.items()]
 
 
 @cache

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
@@ -167,8 +168,10 @@ class Backend:
     @classmethod
     def account_errors(cls, account: ChannelAccount) -> dict[str, str]:
         """Return {field: message} for what this backend cannot work with (empty required fields, a bad sender …)."""
+        # The required fields' messages are in the catalogue (locale/), read in the
+        # reader's language here.
         errors = {
-            name: message
+            name: gettext(message)
             for name, message in cls.required_fields.items()
             if not getattr(account, name)
         }

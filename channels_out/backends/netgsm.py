@@ -21,7 +21,7 @@ import requests
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from ..segments import count_segments
+from ..text import count_segments
 from .base import Accepted, StatusUpdate, TransportError
 from .http import ApiRequest, HttpBackend, network_error
 

@@ -33,8 +33,8 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from .base import Accepted, Inbound, StatusUpdate, WebhookRejected
-from .http import ApiRequest, HttpBackend
+from .base import Accepted, Inbound, StatusUpdate, TransportError, WebhookRejected
+from .http import ApiRequest, HttpBackend, network_error
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from ..models import ChannelAccount, OutboundMessage
 
 DEFAULT_API_BASE_URL = "https://api.nexmo.com"
+# The Account API (balance) lives on the REST host, not the Messages API's.
+DEFAULT_ACCOUNT_BASE_URL = "https://rest.nexmo.com"
 # Vonage accepts a Viber TTL of 30 s … 3 days (viber_service.ttl).
 MIN_TTL_SECONDS = 30
 MAX_TTL_SECONDS = 259_200
@@ -51,7 +53,7 @@ CLOCK_SKEW_SECONDS = 300
 
 class VonageViberBackend(HttpBackend):
     name = "vonage_viber"
-    label = "Vonage Messages (Viber)"
+    label = "Vonage Viber"
     provider = "Vonage"
     channels = (ContactChannel.VIBER,)
     required_fields = {
@@ -86,6 +88,43 @@ class VonageViberBackend(HttpBackend):
                 f"Vonage takes a Viber TTL of {MIN_TTL_SECONDS} s to {MAX_TTL_SECONDS} s (3 days)."
             )
         return errors
+
+    # --- checking the account -----------------------------------------------------------------
+    @property
+    def balance_url(self) -> str:
+        """The Account API's balance (``GET /account/get-balance``): on the REST host, or on
+        the account's own API address when one is set (a proxy, the local fake)."""
+        base = (self.account.api_base_url or DEFAULT_ACCOUNT_BASE_URL).rstrip("/")
+        return f"{base}/account/get-balance"
+
+    def check_credentials(self) -> str:
+        """Read the account balance (``GET /account/get-balance``, Basic auth with the API key
+        and secret): it needs the credentials, sends and costs nothing. Vonage answers
+        ``200 {"value": 10.28, "autoReload": false}``, 401 on wrong credentials."""
+        try:
+            answer = requests.get(
+                self.balance_url,
+                auth=(self.account.account_id, str(self.account.secret)),
+                headers={"Accept": "application/json"},
+                timeout=self.account.timeout_seconds,
+            )
+        except requests.RequestException as exc:
+            raise network_error(exc, self.provider) from exc
+        if answer.status_code == 401:
+            raise TransportError(
+                "Vonage answered 401: the API key or secret is wrong", code="401", permanent=True
+            )
+        if answer.status_code != 200:
+            text, code = self.refusal(answer)
+            raise TransportError(text, code=code)
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        value = data.get("value") if isinstance(data, dict) else None
+        if not isinstance(value, int | float):
+            raise TransportError("Vonage answered without a balance", code="no-balance")
+        return f"Vonage API key {self.account.account_id} works (balance {value:.2f} EUR)"
 
     # --- sending ----------------------------------------------------------------------------
     @property

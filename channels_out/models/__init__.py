@@ -9,6 +9,7 @@ from .email import (
     Suppression,
     SuppressionReason,
 )
+from .links import ShortLink
 from .mailboxes import ReplyMailbox
 from .messages import (
     FINAL_STATUSES,
@@ -40,6 +41,7 @@ __all__ = [
     "PriceRule",
     "ReplyMailbox",
     "SkipReason",
+    "ShortLink",
     "SoftBounceRun",
     "Suppression",
     "SuppressionReason",

@@ -88,7 +88,10 @@ class Engagement(models.Model):
     human = models.BooleanField(
         help_text="False for a mail scanner: a known scanner, or within seconds of delivery."
     )
-    source = models.CharField(max_length=10, help_text="ours (pixel, redirect) or the provider's")
+    source = models.CharField(
+        max_length=10,
+        help_text="ours (pixel, redirect), short (an SMS's short link) or esp (the provider's)",
+    )
     user_agent = models.CharField(max_length=255, blank=True)
     at = models.DateTimeField(default=timezone.now)
 

@@ -187,8 +187,9 @@ class OutboundMessage(models.Model):
     # References) finds the message whichever provider carried it.
     email_message_id = models.CharField("Message-ID", max_length=255, blank=True)
 
-    # E-mail engagement (E3): whether opens and clicks are tracked for this message, and the
-    # first human open, click and the complaint (for analytics; the events hold the detail).
+    # Engagement (E3): whether opens and clicks are tracked for this message (an e-mail by our
+    # pixel and redirects or the ESP's; an SMS by its short links), and the first human open,
+    # click and the complaint (for analytics; the events hold the detail).
     tracked = models.BooleanField(default=False)
     opened_at = models.DateTimeField(null=True, blank=True)
     clicked_at = models.DateTimeField(null=True, blank=True)
@@ -254,6 +255,10 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_channel_display()} → {self.to} ({self.get_status_display()})"
+
+    # An unsaved row whose SMS links were just shortened carries them here, {code: URL}, until
+    # the row is written with them (services/messages.py); None on a row read back.
+    new_short_links: dict[str, str] | None = None
 
     @property
     def is_final(self) -> bool:

@@ -33,9 +33,8 @@ from guests.models import (
     Reservation,
 )
 
-from .. import policy
-from ..ledger import available_credits, credits_release, credits_reserve_many, shortfall
-from ..limits import text_too_long
+from .. import policy, tracking
+from ..ledger import PriceTable, available_credits, credits_release, credits_reserve_many, shortfall
 from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
@@ -43,13 +42,12 @@ from ..models import (
     Hold,
     MessagingPolicy,
     OutboundMessage,
+    ShortLink,
     SkipReason,
     Status,
 )
-from ..pricing import PriceTable
 from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
-from ..segments import count_segments
-from ..text import unsendable_character
+from ..text import count_segments, text_too_long, unsendable_character
 
 MAX_SUBJECT_CHARS = 255
 MAX_HTML_BYTES = 512 * 1024
@@ -85,6 +83,9 @@ class Step:
     template_id: str = ""
     template_variables: dict[str, Any] = field(default_factory=dict)
     to: str = ""
+    # Sent as an SMS, its outside links become short links with click counts (E3), unless
+    # the guest refused analytics consent; other channels send the text as written.
+    shorten_links: bool = False
 
     def as_plan_item(self) -> dict[str, Any]:
         data = asdict(self)
@@ -293,6 +294,7 @@ def _expand_plan(
                 account=account.fallback_account,
                 text=step.text,
                 to=step.to,
+                shorten_links=step.shorten_links,
             )
             if not house.viber_first:
                 plan.append(fallback)
@@ -412,11 +414,19 @@ def _build(
     rest: list[Step],
     common: dict[str, Any],
     secrets: Sequence[str] = (),
+    analytics_refused: bool = False,
 ) -> OutboundMessage:
-    """The log row of ``step``, with ``secrets`` masked in what it stores (redaction.py)."""
+    """The log row of ``step``, with ``secrets`` masked in what it stores (redaction.py).
+
+    An SMS step that asks for it has its outside links shortened (``tracking.shortened_text``)
+    before anything is counted or stored, so the text priced, stored and sent is the short
+    one; not for a guest who refused analytics consent (``analytics_refused``)."""
     text, headers = _opt_out(
         step, account, purpose=purpose, guest=guest, headers=dict(common.pop("headers", {}) or {})
     )
+    short_links: dict[str, str] = {}
+    if step.shorten_links and step.channel == ContactChannel.SMS and not analytics_refused:
+        text, short_links = tracking.shortened_text(text)
     message = OutboundMessage(
         dedupe_key=key,
         channel=step.channel,
@@ -434,6 +444,8 @@ def _build(
         fallback_plan=[s.as_plan_item() for s in rest],
         **common,
     )
+    if short_links:
+        message.tracked, message.new_short_links = True, short_links
     if step.channel == ContactChannel.EMAIL:
         # Fixed now, so a guest's reply names this row (services/email_replies.py).
         message.email_message_id = new_message_id(account.sender)
@@ -538,7 +550,9 @@ def message_rows_assess(
         elif message.channel != ContactChannel.EMAIL:
             message.segments = 1
         message.credits = prices.cost(message.channel, message.country, message.segments)
-        message.tracked = policy.message_tracked(message, policy=house, refused=refused)
+        if message.channel == ContactChannel.EMAIL:
+            # An SMS is tracked when its links were shortened (``_build``).
+            message.tracked = policy.message_tracked(message, policy=house, refused=refused)
         quiet_until = policy.message_quiet_until(message, policy=house, at=now)
         if quiet_until is not None:
             message.not_before, message.hold = quiet_until, Hold.QUIET_HOURS
@@ -595,6 +609,7 @@ def _submit(
     fresh, existing = _new_only(rows)
     message_rows_assess(fresh, house)
     inserted = _insert(fresh)
+    _short_links_insert(inserted)
     queued = [m for m in inserted if m.status == Status.QUEUED]
     reserved = credits_reserve_many(queued)
     short = [m for m in queued if m.pk not in reserved]
@@ -631,6 +646,23 @@ def _submit(
             (m.dedupe_key, m) for m in OutboundMessage.objects.filter(dedupe_key__in=taken)
         )
     return by_key
+
+
+def _short_links_insert(messages: list[OutboundMessage]) -> None:
+    """Write the short links of the rows just inserted (a row not inserted — its key was taken
+    — drops its codes: they were never stored or sent). Skipped rows keep theirs: a message
+    skipped for lack of credits goes later with the same text."""
+    links = [
+        ShortLink(code=code, message=message, url=url)
+        for message in messages
+        for code, url in (message.new_short_links or {}).items()
+    ]
+    if links:
+        # A code taken already (a chance of live links / 8e17) fails the whole transaction: the
+        # send is retried with new codes, never sent with a link that leads elsewhere.
+        ShortLink.objects.bulk_create(links)
+    for message in messages:
+        message.new_short_links = None
 
 
 def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
@@ -683,6 +715,13 @@ def message_rows_build(
     content_types: dict[type, ContentType] = {}
     rows: list[OutboundMessage] = []
     skips: list[policy.Skip | None] = []
+    refused = policy.analytics_refused(
+        [
+            request.guest.pk
+            for request in requests
+            if request.guest is not None and any(step.shorten_links for step in request.steps)
+        ]
+    )
     for request in requests:
         plan = list(request.steps)
         if not plan:
@@ -741,6 +780,7 @@ def message_rows_build(
                     "headers": dict(request.headers),
                 },
                 secrets=request.secrets,
+                analytics_refused=request.guest is not None and request.guest.pk in refused,
             )
         )
         skips.append(skip)
@@ -869,6 +909,9 @@ def message_fallback_row(
             "fallback_for": message,
         },
         secrets=sealed_secrets(message),
+        analytics_refused=bool(
+            step.shorten_links and message.guest_id and policy.analytics_refused([message.guest_id])
+        ),
     )
     if (
         not fallback.to

@@ -5,9 +5,10 @@ through the status service like any receipt; every event is kept as a delivery e
 bounce suppresses the address, a soft one counts towards a run; a delivery ends the run; a
 complaint opts the guest out of marketing e-mail at once (a consent record with source
 *complaint*); an unsubscribe at the ESP does the same (source *provider_unsub*); opens and
-clicks are engagements. ``message_engage`` records one open or click, human or not: a known
-scanner's user agent, or a fetch within seconds of delivery (a mail scanner opening every
-link before the guest sees the message), is kept but not counted.
+clicks are engagements. ``message_engage`` records one open or click — of an e-mail (pixel,
+redirect, ESP) or of an SMS's short link — human or not: a known scanner's or link
+previewer's user agent, or a fetch within seconds of delivery (a mail scanner or a carrier's
+filter opening every link before the guest sees the message), is kept but not counted.
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ from .messages import delivery_event_record
 from .status import message_apply_status
 from .suppression import soft_bounce_record, soft_bounces_reset, suppression_add
 
-# User agents of mail scanners and link checkers that fetch every link and image of a message
-# (matched case-insensitively anywhere in the header).
+# User agents of mail scanners and link checkers that fetch every link and image of a message,
+# and of the link previews a phone's messaging app draws for a link in an SMS (iMessage
+# fetches as facebookexternalhit/Twitterbot) — matched case-insensitively anywhere in the header.
 SCANNER_AGENTS = re.compile(
     r"barracuda|mimecast|proofpoint|urldefense|safelinks|microsoft office protection|"
     r"bingpreview|trend ?micro|symantec|messagelabs|forcepoint|sophos|spamtitan|zscaler|"
     r"fireeye|cisco|ironport|checkpoint|fortinet|hornetsecurity|avanan|abnormal|"
     r"headlesschrome|python-requests|python-urllib|curl/|wget/|go-http-client|"
+    r"facebookexternalhit|facebot|twitterbot|whatsapp|telegrambot|slackbot|discordbot|"
     r"\bbot\b|crawler|spider|scanner|preview",
     re.IGNORECASE,
 )

@@ -95,6 +95,12 @@ def paginate(
     return cast(ScreenPage, paginator.get_page(request.GET.get(param)))
 
 
+def search_param(request: HttpRequest, name: str = "q", max_length: int = 100) -> str:
+    """A search box's text from the address, as a form field would clean it: trimmed, cut to
+    ``max_length``, without NUL characters (PostgreSQL refuses them: a 500 otherwise)."""
+    return request.GET.get(name, "").replace("\x00", "").strip()[:max_length]
+
+
 def next_url(request: HttpRequest, default: str) -> str:
     """Where to go after a POST: the ``next`` the form (or, failing that, the address) names
     if it is on this site, else ``default``."""

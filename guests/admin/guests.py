@@ -178,9 +178,9 @@ class CompanionStayInline(ReadOnlyInline):
     model = ReservationCompanion
     fk_name = "guest"
     verbose_name_plural = "stays as companion"
-    fields = ("reservation", "added_at")
+    fields = ("reservation", "added_at", "added_by")
     show_change_link = False
-    select_related = ("reservation__booker",)
+    select_related = ("reservation__booker", "added_by")
 
 
 class GuestFacilityBookingInline(FacilityBookingInline):

@@ -123,14 +123,14 @@ class CompanionInline(admin.TabularInline):
     form = CompanionForm
     formset = CompanionFormSet
     fk_name = "reservation"
-    fields = ("guest", "added_at")
-    readonly_fields = ("added_at",)
+    fields = ("guest", "added_at", "added_by")
+    readonly_fields = ("added_at", "added_by")
     autocomplete_fields = ("guest",)
     extra = 0
     verbose_name_plural = "companions"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReservationCompanion]:
-        return super().get_queryset(request).select_related("guest")
+        return super().get_queryset(request).select_related("guest", "added_by")
 
 
 class StatusHistoryInline(ReadOnlyInline):

@@ -64,7 +64,11 @@ class Reservation(models.Model):
 
     booker = models.ForeignKey(Guest, on_delete=models.PROTECT, related_name="reservations")
     companions = models.ManyToManyField(
-        Guest, through="ReservationCompanion", related_name="companion_reservations", blank=True
+        Guest,
+        through="ReservationCompanion",
+        through_fields=("reservation", "guest"),
+        related_name="companion_reservations",
+        blank=True,
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONFIRMED)
     arrival = models.DateField()
@@ -161,6 +165,18 @@ class ReservationCompanion(models.Model):
     )
     guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="companion_links")
     added_at = models.DateTimeField(default=timezone.now)
+    # A guest's own word about who travels with him is not proof of who that person is:
+    # the profile he describes is a new one, which staff merge when it is someone they know.
+    added_by = models.ForeignKey(
+        Guest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="companions_added",
+        editable=False,
+        help_text="The guest who put this companion on the stay in the guest portal "
+        "(empty when staff, an import or the hotel's systems did).",
+    )
 
     class Meta:
         constraints = [

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -32,12 +33,14 @@ from ..models import (
     SOURCE_PATTERN,
     Agency,
     BoardType,
+    ConsentRecord,
     Facility,
     FacilityBooking,
     FacilityBookingExternalId,
     GreylistEntry,
     Guest,
     GuestExternalId,
+    Hotel,
     LoyaltyTier,
     MarketSegment,
     Reservation,
@@ -55,16 +58,23 @@ from .facilities import (
 )
 from .guests import (
     _column,
+    consent_build,
+    consents_save_new,
     greylist_lift,
     guest_apply_changes,
+    guest_build,
     guest_create,
     guest_greylist,
+    guest_prepare_changes,
     guest_record_consent,
+    guests_save_changed,
+    guests_save_new,
 )
 from .reservations import (
     EDITABLE_FIELDS,
     TransitionError,
     reservation_add_companion,
+    reservation_build,
     reservation_cancel,
     reservation_check_in,
     reservation_check_out,
@@ -73,6 +83,7 @@ from .reservations import (
     reservation_modify,
     reservation_record_past,
     reservation_remove_companion,
+    reservations_save_new,
 )
 
 CREATED = "created"
@@ -264,6 +275,180 @@ def guest_apply(
     return locked, UPDATED if update(locked) else UNCHANGED
 
 
+@dataclass
+class NewGuest:
+    """A guest an upsert would create, checked and not saved yet (``guests_save_upserted``)."""
+
+    guest: Guest
+    consents: list[ConsentRecord]
+    source: str = ""
+    external_id: str = ""
+
+
+def guest_upsert_new(
+    *,
+    data: dict[str, Any],
+    source: str = "",
+    external_id: str = "",
+    actor: Actor = None,
+    consent_source: str = "",
+    strict_phone: bool = True,
+) -> NewGuest:
+    """The guest ``guest_upsert`` creates when ``source`` has no ``external_id`` yet — or,
+    without an external id, ``guest_apply`` with no guest — from ``data`` (without
+    ``greylist``), with the consent statements it records; checked as they check it,
+    nothing written. Raises ValidationError. For callers that create many at once."""
+    if "greylist" in data:
+        raise TypeError("guest_upsert_new() takes no greylist; use guest_upsert()")
+    # In the order guest_upsert checks: the data, the key, then the new profile.
+    writer = _GuestWriter(
+        data,
+        actor=actor,
+        consent_source=consent_source,
+        strict_phone=strict_phone,
+        origin=Guest.Source.EXTERNAL if external_id else Guest.Source.IMPORT,
+    )
+    if external_id:
+        external_key_check(source=source, external_id=external_id)
+    guest, consents = writer.build()
+    return NewGuest(guest, consents, source, external_id)
+
+
+def guests_save_upserted(
+    new: list[NewGuest], changed: list[ChangedGuest] | None = None, *, actor: Actor = None
+) -> None:
+    """Write guests from ``guest_upsert_new`` and ``guest_upsert_changes`` — several rows a
+    statement — as the upserts would: each new profile and its history entry, each changed
+    one and its entry naming the fields, the external ids, the consent statements (each
+    sending ``consent_recorded``). A key another writer took meanwhile raises IntegrityError
+    (roll back and go one by one). Call inside a transaction."""
+    changed = changed or []
+    guests_save_new([item.guest for item in new], user=actor)
+    guests_save_changed([(item.guest, item.fields) for item in changed], user=actor)
+    GuestExternalId.objects.bulk_create(
+        [
+            GuestExternalId(source=item.source, external_id=item.external_id, guest=item.guest)
+            for item in new
+            if item.external_id
+        ]
+    )
+    statements = [record for item in new for record in item.consents]
+    statements += [record for item in changed for record in item.consents]
+    consents_save_new(statements, user=actor)
+
+
+@dataclass
+class ChangedGuest:
+    """A known guest brought in line by an upsert in memory, not saved yet
+    (``guests_save_upserted``): the fields that changed and the statements to record."""
+
+    guest: Guest
+    fields: list[str]
+    consents: list[ConsentRecord]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.fields or self.consents)
+
+
+def guest_upsert_changes(
+    guest: Guest,
+    *,
+    data: dict[str, Any],
+    current_consents: dict[tuple[str, str], ConsentRecord],
+    actor: Actor = None,
+    consent_source: str = "",
+    strict_phone: bool = True,
+) -> ChangedGuest:
+    """What ``guest_upsert`` / ``guest_apply`` with ``data`` (without ``greylist``) do to
+    ``guest`` — as loaded and locked, ``current_consents`` his current statements — done in
+    memory and checked as they check it, nothing written. Raises ValidationError (``guest``
+    may then hold some of the new values: do not save him)."""
+    if "greylist" in data:
+        raise TypeError("guest_upsert_changes() takes no greylist; use guest_upsert()")
+    writer = _GuestWriter(
+        data,
+        actor=actor,
+        consent_source=consent_source,
+        strict_phone=strict_phone,
+        origin=Guest.Source.IMPORT,
+    )
+    fields, consents = writer.prepare_update(guest, current_consents)
+    return ChangedGuest(guest, fields, consents)
+
+
+class _GuestWriter:
+    """How ``data`` creates a guest, brings one in line (saying whether it changed him), or
+    would change him — the one reading of ``data`` for every way in."""
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        actor: Actor,
+        consent_source: str,
+        strict_phone: bool,
+        origin: str,
+    ) -> None:
+        _check_keys(data, GUEST_KEYS)
+        profile = {key: value for key, value in data.items() if key in GUEST_FIELDS}
+        if "loyalty_tier" in profile:
+            profile["loyalty_tier"] = _reference(
+                LoyaltyTier, profile["loyalty_tier"], "loyalty_tier"
+            )
+        self.data, self.profile, self.actor = data, profile, actor
+        self.consent_source, self.strict_phone, self.origin = consent_source, strict_phone, origin
+        self.consents = _consents(data.get("consents"), consent_source)
+
+    def build(self) -> tuple[Guest, list[ConsentRecord]]:
+        """The new guest and his consent statements, checked, not saved."""
+        self._check_first_name()
+        guest = guest_build(strict_phone=self.strict_phone, source=self.origin, **self.profile)
+        statements = [
+            consent_build(guest=guest, source=self.consent_source, user=self.actor, **statement)
+            for statement in _consents_to_record({}, self.consents)
+        ]
+        return guest, statements
+
+    def _check_first_name(self) -> None:
+        if not str(self.profile.get("first_name") or "").strip():
+            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
+
+    def create(self) -> Guest:
+        self._check_first_name()
+        guest = guest_create(
+            strict_phone=self.strict_phone, user=self.actor, source=self.origin, **self.profile
+        )
+        _apply_guest_extras(guest, self.data, self.consents, self.consent_source, self.actor)
+        return guest
+
+    def update(self, guest: Guest) -> bool:
+        changed = bool(
+            guest_apply_changes(
+                guest=guest, strict_phone=self.strict_phone, user=self.actor, **self.profile
+            )
+        )
+        extras = _apply_guest_extras(
+            guest, self.data, self.consents, self.consent_source, self.actor
+        )
+        return extras or changed
+
+    def prepare_update(
+        self, guest: Guest, current: dict[tuple[str, str], ConsentRecord]
+    ) -> tuple[list[str], list[ConsentRecord]]:
+        """``update`` in memory: ``guest`` (as loaded; ``current``: his current consent
+        statements) brought in line and checked, the statements to record; nothing written."""
+        stored = {field.attname: getattr(guest, field.attname) for field in Guest._meta.fields}
+        changed = guest_prepare_changes(
+            guest=guest, stored=stored, strict_phone=self.strict_phone, **self.profile
+        )
+        statements = [
+            consent_build(guest=guest, source=self.consent_source, user=self.actor, **statement)
+            for statement in _consents_to_record(current, self.consents)
+        ]
+        return changed, statements
+
+
 def _guest_writers(
     data: dict[str, Any],
     *,
@@ -273,26 +458,10 @@ def _guest_writers(
     origin: str,
 ) -> tuple[Callable[[], Guest], Callable[[Guest], bool]]:
     """How ``data`` creates a guest, and how it brings one in line (saying whether it changed him)."""
-    _check_keys(data, GUEST_KEYS)
-    profile = {key: value for key, value in data.items() if key in GUEST_FIELDS}
-    if "loyalty_tier" in profile:
-        profile["loyalty_tier"] = _reference(LoyaltyTier, profile["loyalty_tier"], "loyalty_tier")
-    consents = _consents(data.get("consents"), consent_source)
-
-    def create() -> Guest:
-        if not str(profile.get("first_name") or "").strip():
-            raise ValidationError({"first_name": gettext("A new guest needs a first name.")})
-        guest = guest_create(strict_phone=strict_phone, user=actor, source=origin, **profile)
-        _apply_guest_extras(guest, data, consents, consent_source, actor)
-        return guest
-
-    def update(guest: Guest) -> bool:
-        changed = bool(
-            guest_apply_changes(guest=guest, strict_phone=strict_phone, user=actor, **profile)
-        )
-        return _apply_guest_extras(guest, data, consents, consent_source, actor) or changed
-
-    return create, update
+    writer = _GuestWriter(
+        data, actor=actor, consent_source=consent_source, strict_phone=strict_phone, origin=origin
+    )
+    return writer.create, writer.update
 
 
 def _consents(value: Any, consent_source: str) -> list[dict[str, Any]]:
@@ -335,6 +504,19 @@ def _apply_guest_extras(
     whether anything was written."""
     changed = False
     current = consent_current(guest) if consents else {}
+    for statement in _consents_to_record(current, consents):
+        guest_record_consent(guest=guest, source=consent_source, user=actor, **statement)
+        changed = True
+    if "greylist" in data:
+        changed = _set_greylist(guest, data["greylist"], actor) or changed
+    return changed
+
+
+def _consents_to_record(
+    current: dict[tuple[str, str], ConsentRecord], consents: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The statements that differ from the guest's ``current`` ones (the others are kept)."""
+    wanted = []
     for statement in consents:
         record = current.get((statement["purpose"], statement["channel"]))
         if (
@@ -346,11 +528,8 @@ def _apply_guest_extras(
             )
         ):
             continue
-        guest_record_consent(guest=guest, source=consent_source, user=actor, **statement)
-        changed = True
-    if "greylist" in data:
-        changed = _set_greylist(guest, data["greylist"], actor) or changed
-    return changed
+        wanted.append(statement)
+    return wanted
 
 
 def _set_greylist(guest: Guest, wanted: Any, actor: Actor) -> bool:
@@ -372,6 +551,61 @@ def _set_greylist(guest: Guest, wanted: Any, actor: Actor) -> bool:
         guest=guest, reason=str(wanted.get("reason") or ""), expires_at=expires_at, user=actor
     )
     return True
+
+
+@dataclass
+class _ReservationPlan:
+    """``data`` of a reservation upsert, read and checked (references resolved)."""
+
+    fields: dict[str, Any]
+    status: str | None
+    booker: Guest | None
+    companions: list[Guest] | None
+    cancel_reason: str
+
+    def check_complete(self) -> None:
+        """Raise ValidationError unless the plan holds what a new stay needs."""
+        missing = [
+            name
+            for name, value in (
+                ("booker", self.booker),
+                ("arrival", self.fields.get("arrival")),
+                ("departure", self.fields.get("departure")),
+                ("room_type", self.fields.get("room_type")),
+                ("board_type", self.fields.get("board_type")),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValidationError(
+                {name: gettext("A new reservation needs this field.") for name in missing}
+            )
+
+
+def _reservation_plan(source: str, data: dict[str, Any]) -> _ReservationPlan:
+    _check_keys(data, RESERVATION_KEYS)
+    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    for name, model in RESERVATION_REFERENCES.items():
+        if name in fields:
+            fields[name] = _reference(model, fields[name], name)
+    status = data.get("status")
+    if status is not None and status not in Status.values:
+        raise ValidationError(
+            {
+                "status": gettext("Unknown status; use one of: %(list)s.")
+                % {"list": ", ".join(Status.values)}
+            }
+        )
+    booker = (
+        _guest_ref(data["booker"], source=source, field="booker") if data.get("booker") else None
+    )
+    companions = None
+    if data.get("companions") is not None:
+        if not isinstance(data["companions"], list | tuple):
+            raise ValidationError({"companions": gettext("Give a list of guests.")})
+        companions = [_guest_ref(c, source=source, field="companions") for c in data["companions"]]
+    cancel_reason = str(data.get("cancel_reason") or "")
+    return _ReservationPlan(fields, status, booker, companions, cancel_reason)
 
 
 # --- reservations ------------------------------------------------------------------------------
@@ -398,45 +632,12 @@ def reservation_upsert(
     changed. Raises TransitionError for a move the front desk could not make (with the
     reason), ValidationError for invalid data; nothing is written then.
     """
-    _check_keys(data, RESERVATION_KEYS)
-    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
-    for name, model in RESERVATION_REFERENCES.items():
-        if name in fields:
-            fields[name] = _reference(model, fields[name], name)
-    status = data.get("status")
-    if status is not None and status not in Status.values:
-        raise ValidationError(
-            {
-                "status": gettext("Unknown status; use one of: %(list)s.")
-                % {"list": ", ".join(Status.values)}
-            }
-        )
-    booker = (
-        _guest_ref(data["booker"], source=source, field="booker") if data.get("booker") else None
-    )
-    companions = None
-    if data.get("companions") is not None:
-        if not isinstance(data["companions"], list | tuple):
-            raise ValidationError({"companions": gettext("Give a list of guests.")})
-        companions = [_guest_ref(c, source=source, field="companions") for c in data["companions"]]
-    cancel_reason = str(data.get("cancel_reason") or "")
+    plan = _reservation_plan(source, data)
+    fields, status, booker = plan.fields, plan.status, plan.booker
+    companions, cancel_reason = plan.companions, plan.cancel_reason
 
     def create() -> Reservation:
-        missing = [
-            name
-            for name, value in (
-                ("booker", booker),
-                ("arrival", fields.get("arrival")),
-                ("departure", fields.get("departure")),
-                ("room_type", fields.get("room_type")),
-                ("board_type", fields.get("board_type")),
-            )
-            if value is None
-        ]
-        if missing:
-            raise ValidationError(
-                {name: gettext("A new reservation needs this field.") for name in missing}
-            )
+        plan.check_complete()
         assert booker is not None
         extras = [c for c in companions or [] if c.pk != booker.pk]
         if status in CLOSED:
@@ -460,11 +661,7 @@ def reservation_upsert(
             )
         changed = False
         if reservation.is_active_stay:
-            changes = {
-                name: value
-                for name, value in fields.items()
-                if _stored(reservation, name) != _column(value)
-            }
+            changes = _stay_changes(reservation, fields)
             if changes:
                 reservation_modify(reservation=reservation, user=actor, **changes)
                 changed = True
@@ -483,6 +680,67 @@ def reservation_upsert(
         create=create,
         update=update,
     )
+
+
+def reservation_upsert_new(
+    *, source: str, external_id: str, data: dict[str, Any], hotel: Hotel
+) -> Reservation | None:
+    """The stay ``reservation_upsert`` books when ``source`` has no ``external_id`` yet, for
+    ``data`` that books it plainly (no status past confirmed, no companions): checked as
+    ``reservation_create`` checks it, not saved (its booker may be a guest not saved yet).
+    None for other data (use ``reservation_upsert``). Raises ValidationError."""
+    # In the order reservation_upsert checks: the data, the key, then the new stay.
+    plan = _reservation_plan(source, data)
+    external_key_check(source=source, external_id=external_id)
+    if plan.companions or plan.status not in (None, Status.CONFIRMED):
+        return None
+    plan.check_complete()
+    assert plan.booker is not None
+    return reservation_build(hotel=hotel, booker=plan.booker, **plan.fields)
+
+
+def reservations_save_upserted(
+    new: list[tuple[str, str, Reservation]], *, hotel: Hotel, actor: Actor = None
+) -> None:
+    """Book ``(source, external_id, stay)`` from ``reservation_upsert_new`` — several a
+    statement — as ``reservation_upsert`` would (``reservation_create``'s audit row and
+    ``reservation_created`` signal for each) and keep their external ids. Call inside a
+    transaction."""
+    reservations_save_new([stay for _source, _id, stay in new], hotel=hotel, user=actor)
+    ReservationExternalId.objects.bulk_create(
+        [
+            ReservationExternalId(source=source, external_id=external_id, reservation=stay)
+            for source, external_id, stay in new
+        ]
+    )
+
+
+def reservation_upsert_would_change(
+    reservation: Reservation, *, source: str, data: dict[str, Any]
+) -> bool:
+    """Whether ``reservation_upsert`` with ``data`` would change ``reservation`` (as loaded)
+    — False: it would answer ``unchanged`` and write nothing. True also when it would refuse
+    ``data`` (it says why) or when ``data`` lists companions (they are compared there)."""
+    try:
+        plan = _reservation_plan(source, data)
+    except ValidationError:
+        return True
+    if plan.booker is not None and plan.booker.pk != reservation.booker_id:
+        return True
+    if plan.companions is not None:
+        return True
+    if reservation.is_active_stay and _stay_changes(reservation, plan.fields):
+        return True
+    return plan.status is not None and plan.status != reservation.status
+
+
+def _stay_changes(reservation: Reservation, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields whose value differs from the stay's stored one."""
+    return {
+        name: value
+        for name, value in fields.items()
+        if _stored(reservation, name) != _column(value)
+    }
 
 
 def _stored(record: models.Model, name: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from crm_messaging.actors import Actor, acting_user, record_staff_action
+from crm_messaging.actors import Actor, acting_user, record_staff_actions
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
 from ..contacts import normalise_email
@@ -79,13 +80,35 @@ def _every_error() -> Iterator[dict[str, list[str]]]:
         errors.update(exc.message_dict)
 
 
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    field = Guest._meta.get_field("nationality")
+    assert isinstance(field, models.Field)
+    return frozenset(str(code) for code, _name in field.choices or [])
+
+
 def _full_clean(guest: Guest, errors: dict[str, list[str]]) -> None:
     """Check the profile; raise every problem at once, those collected before included."""
     try:
-        guest.full_clean(exclude=["phone", "email"])
+        # The one check constraint (a valid phone is E.164) is the contact rules' business:
+        # with the phone left out it has nothing to check. The nationality is checked below:
+        # its field builds its 250 choices on every check (a millisecond a profile).
+        guest.full_clean(exclude=["phone", "email", "nationality"], validate_constraints=False)
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
+    code = str(getattr(guest.nationality, "code", guest.nationality) or "")
+    if code and code not in _country_codes():
+        nationality = Guest._meta.get_field("nationality")
+        assert isinstance(nationality, models.Field)
+        try:
+            raise ValidationError(
+                nationality.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": code},
+            )
+        except ValidationError as exc:
+            errors.setdefault("nationality", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
 
@@ -94,6 +117,37 @@ def _check_profile_fields(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown guest field(s): {', '.join(sorted(unknown))}")
+
+
+def guest_build(
+    *,
+    first_name: str,
+    email: str = "",
+    phone: str = "",
+    strict_phone: bool = True,
+    **profile: Any,
+) -> Guest:
+    """A new guest profile, checked as ``guest_create`` checks it, but not saved: raise
+    ValidationError naming every problem. ``guests_save_new`` stores it."""
+    _check_profile_fields(profile)
+    guest = Guest(first_name=first_name.strip(), **profile)
+    with _every_error() as errors:
+        for field, value in _contact_values(
+            email=email, phone=phone, strict_phone=strict_phone
+        ).items():
+            setattr(guest, field, value)
+    _full_clean(guest, errors)
+    return guest
+
+
+def guests_save_new(guests: list[Guest], *, user: Actor = None) -> None:
+    """Store new profiles built by ``guest_build`` (several in one statement) and keep each
+    in its history with ``user``."""
+    if len(guests) == 1:
+        guests[0].save()
+    elif guests:
+        Guest.objects.bulk_create(guests)
+    record_staff_actions(user, guests, "Created.", added=True)
 
 
 def guest_create(
@@ -112,16 +166,10 @@ def guest_create(
     Raises ValidationError for a malformed e-mail or any invalid field. The new profile is
     kept in the guest's history with ``user``.
     """
-    _check_profile_fields(profile)
-    guest = Guest(first_name=first_name.strip(), **profile)
-    with _every_error() as errors:
-        for field, value in _contact_values(
-            email=email, phone=phone, strict_phone=strict_phone
-        ).items():
-            setattr(guest, field, value)
-    _full_clean(guest, errors)
-    guest.save()
-    record_staff_action(user, guest, "Created.", added=True)
+    guest = guest_build(
+        first_name=first_name, email=email, phone=phone, strict_phone=strict_phone, **profile
+    )
+    guests_save_new([guest], user=user)
     return guest
 
 
@@ -143,6 +191,12 @@ def guest_update(
     return guest
 
 
+def guest_changed_fields(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The fields of ``wanted`` (profile and normalised contact values) that differ from
+    ``stored`` (the stored row's columns by attname)."""
+    return [name for name, value in wanted.items() if stored.get(_ATTNAMES[name]) != _column(value)]
+
+
 def guest_apply_changes(
     *,
     guest: Guest,
@@ -154,17 +208,36 @@ def guest_apply_changes(
 ) -> list[str]:
     """``guest_update`` that returns the names of the fields that changed; with none, nothing
     is written (not even the modification time). Call inside a transaction."""
+    changed = guest_prepare_changes(
+        guest=guest, email=email, phone=phone, strict_phone=strict_phone, **profile
+    )
+    guests_save_changed([(guest, changed)], user=user)
+    return changed
+
+
+def guest_prepare_changes(
+    *,
+    guest: Guest,
+    stored: dict[str, Any] | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    strict_phone: bool = True,
+    **profile: Any,
+) -> list[str]:
+    """``guest_apply_changes`` without the write: bring ``guest`` in line in memory, check him
+    and return the fields that differ from his stored row — ``stored``, its columns by
+    attname, when the caller has just read it, else read here. Raises ValidationError.
+    ``guests_save_changed`` stores him."""
     _check_profile_fields(profile)
     contact: dict[str, Any] = {}
     with _every_error() as errors:
         contact = _contact_values(email=email, phone=phone, strict_phone=strict_phone)
     # Compare with the stored row: the instance may already carry the new values (a form).
     wanted = {**profile, **contact}
-    columns = {name: _ATTNAMES[name] for name in wanted}
-    stored = Guest.objects.filter(pk=guest.pk).values(*columns.values()).first() or {}
-    changed = [
-        name for name, value in wanted.items() if stored.get(columns[name]) != _column(value)
-    ]
+    if stored is None:
+        columns = [_ATTNAMES[name] for name in wanted]
+        stored = Guest.objects.filter(pk=guest.pk).values(*columns).first() or {}
+    changed = guest_changed_fields(stored, wanted)
     for field, value in profile.items():
         setattr(guest, field, value)
     if "email" in contact and contact["email"].lower() != str(stored.get("email") or "").lower():
@@ -172,10 +245,83 @@ def guest_apply_changes(
     for field, value in contact.items():
         setattr(guest, field, value)
     _full_clean(guest, errors)
-    if changed:
-        guest.save()
-        record_staff_action(user, guest, f"Changed {', '.join(changed)}.")
     return changed
+
+
+def guests_save_changed(changes: list[tuple[Guest, list[str]]], *, user: Actor = None) -> None:
+    """Store profiles ``guest_prepare_changes`` brought in line — several in one statement —
+    each with its history entry naming the changed fields; one without changes is not
+    written."""
+    changed = [(guest, fields) for guest, fields in changes if fields]
+    if len(changed) == 1:
+        changed[0][0].save()
+    elif changed:
+        # What save() writes that can differ from the stored row: the changed fields, the
+        # verified mark a new e-mail loses, the modification time. Profiles that changed the
+        # same fields are written by one statement.
+        now = timezone.now()
+        groups: dict[tuple[str, ...], list[Guest]] = {}
+        for guest, fields in changed:
+            guest.updated_at = now
+            written = {*fields, "updated_at", *(["email_verified"] if "email" in fields else [])}
+            groups.setdefault(tuple(sorted(written)), []).append(guest)
+        for written_fields, guests in groups.items():
+            Guest.objects.bulk_update(guests, written_fields)
+    record_staff_actions(
+        user,
+        [guest for guest, _fields in changed],
+        [f"Changed {', '.join(fields)}." for _guest, fields in changed],
+    )
+
+
+def consent_build(
+    *,
+    guest: Guest,
+    purpose: str,
+    granted: bool,
+    source: str,
+    channel: str = "",
+    wording_version: str = "",
+    note: str = "",
+    user: Actor = None,
+    at: dt.datetime | None = None,
+) -> ConsentRecord:
+    """One consent statement, checked as ``guest_record_consent`` checks it, not saved.
+
+    Raises ValidationError for an unknown purpose, channel or source, or a channel that does
+    not fit the purpose.
+    """
+    errors: dict[str, str] = {}
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = f"Unknown consent purpose “{purpose}”."
+    if source_error := consent_source_error(source):
+        errors["source"] = source_error
+    if channel_error := consent_channel_error(purpose, channel):
+        errors["channel"] = channel_error
+    if errors:
+        raise ValidationError(errors)
+    return ConsentRecord(
+        guest=guest,
+        purpose=purpose,
+        channel=channel,
+        granted=granted,
+        source=source,
+        wording_version=wording_version,
+        note=note[:255],
+        recorded_by=acting_user(user),
+        recorded_at=at or timezone.now(),
+    )
+
+
+def consents_save_new(records: list[ConsentRecord], *, user: Actor = None) -> None:
+    """Append statements built by ``consent_build`` (several in one statement); each takes
+    effect at once and sends ``consent_recorded``."""
+    if len(records) == 1:
+        records[0].save()
+    elif records:
+        ConsentRecord.objects.bulk_create(records)
+    for record in records:
+        consent_recorded.send(sender=ConsentRecord, record=record, user=user)
 
 
 @transaction.atomic
@@ -197,27 +343,18 @@ def guest_record_consent(
     Raises ValidationError for an unknown purpose, channel or source, or a channel that does
     not fit the purpose.
     """
-    errors: dict[str, str] = {}
-    if purpose not in ConsentPurpose.values:
-        errors["purpose"] = f"Unknown consent purpose “{purpose}”."
-    if source_error := consent_source_error(source):
-        errors["source"] = source_error
-    if channel_error := consent_channel_error(purpose, channel):
-        errors["channel"] = channel_error
-    if errors:
-        raise ValidationError(errors)
-    record = ConsentRecord.objects.create(
+    record = consent_build(
         guest=guest,
         purpose=purpose,
-        channel=channel,
         granted=granted,
         source=source,
+        channel=channel,
         wording_version=wording_version,
-        note=note[:255],
-        recorded_by=acting_user(user),
-        recorded_at=at or timezone.now(),
+        note=note,
+        user=user,
+        at=at,
     )
-    consent_recorded.send(sender=ConsentRecord, record=record, user=user)
+    consents_save_new([record], user=user)
     return record
 
 

@@ -81,7 +81,7 @@ def _derived_total(reservation: Reservation) -> Decimal:
     return (reservation.nightly_rate * reservation.nights).quantize(Decimal("0.01"))
 
 
-def _log(
+def _status_change(
     reservation: Reservation,
     *,
     action: str,
@@ -90,8 +90,8 @@ def _log(
     business_date: dt.date,
     changes: dict[str, Any] | None = None,
     note: str = "",
-) -> None:
-    ReservationStatusChange.objects.create(
+) -> ReservationStatusChange:
+    return ReservationStatusChange(
         reservation=reservation,
         action=action,
         from_status=from_status,
@@ -103,22 +103,42 @@ def _log(
     )
 
 
+def _log(
+    reservation: Reservation,
+    *,
+    action: str,
+    from_status: str,
+    user: Actor,
+    business_date: dt.date,
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> None:
+    _status_change(
+        reservation,
+        action=action,
+        from_status=from_status,
+        user=user,
+        business_date=business_date,
+        changes=changes,
+        note=note,
+    ).save()
+
+
 def _check_dates(arrival: dt.date, departure: dt.date) -> None:
     if errors := stay_errors(arrival=arrival, departure=departure):
         raise ValidationError(errors)
 
 
-def _new_stay(
+def _build_stay(
     *,
     hotel: Hotel,
     booker: Guest,
     arrival: dt.date,
     departure: dt.date,
-    companions: list[Guest] | tuple[Guest, ...],
     details: dict[str, Any],
     **fields: Any,
 ) -> Reservation:
-    """Validate and save a new stay with its companions (no audit row, no signal)."""
+    """A new stay, validated, not saved."""
     unknown = set(details) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"Unknown reservation field(s): {', '.join(sorted(unknown))}")
@@ -132,12 +152,95 @@ def _new_stay(
     reservation.nights = (departure - arrival).days
     if "total_amount" not in details:
         reservation.total_amount = _derived_total(reservation)
-    reservation.full_clean(exclude=["booker", "room_type", "board_type"])
-    reservation.save()
-    for companion in companions:
-        if companion.pk != booker.pk:
-            ReservationCompanion.objects.get_or_create(reservation=reservation, guest=companion)
+    # The model's check constraints hold the lines ``clean`` (``stay_errors``) already checks;
+    # asking the database for each of them again would cost three queries a stay.
+    reservation.full_clean(
+        exclude=["booker", "room_type", "board_type"], validate_constraints=False
+    )
     return reservation
+
+
+def _add_companions(reservation: Reservation, companions: list[Guest] | tuple[Guest, ...]) -> None:
+    for companion in companions:
+        if companion.pk != reservation.booker_id:
+            ReservationCompanion.objects.get_or_create(reservation=reservation, guest=companion)
+
+
+def _new_stay(
+    *,
+    hotel: Hotel,
+    booker: Guest,
+    arrival: dt.date,
+    departure: dt.date,
+    companions: list[Guest] | tuple[Guest, ...],
+    details: dict[str, Any],
+    **fields: Any,
+) -> Reservation:
+    """Validate and save a new stay with its companions (no audit row, no signal)."""
+    reservation = _build_stay(
+        hotel=hotel, booker=booker, arrival=arrival, departure=departure, details=details, **fields
+    )
+    reservation.save()
+    _add_companions(reservation, companions)
+    return reservation
+
+
+def reservation_build(
+    *,
+    hotel: Hotel,
+    booker: Guest,
+    arrival: dt.date,
+    departure: dt.date,
+    room_type: Any,
+    board_type: Any,
+    send_notifications: bool | None = None,
+    **details: Any,
+) -> Reservation:
+    """The stay ``reservation_create`` would book, checked as it checks it, not saved (its
+    booker may be a guest not saved yet); ``reservations_save_new`` books it. Raises
+    ValidationError for impossible dates or invalid details."""
+    if send_notifications is not None:
+        details = {**details, "send_notifications": send_notifications}
+    return _build_stay(
+        hotel=hotel,
+        booker=booker,
+        arrival=arrival,
+        departure=departure,
+        details=details,
+        room_type=room_type,
+        board_type=board_type,
+    )
+
+
+def reservations_save_new(
+    reservations: list[Reservation],
+    *,
+    hotel: Hotel,
+    companions: list[list[Guest] | tuple[Guest, ...]] | None = None,
+    user: Actor = None,
+) -> None:
+    """Book stays built by ``reservation_build`` — several in one statement — exactly as
+    ``reservation_create`` books one: each with its companions, its audit row and its
+    ``reservation_created`` signal. Call inside a transaction."""
+    if len(reservations) == 1:
+        reservations[0].save()
+    elif reservations:
+        Reservation.objects.bulk_create(reservations)
+    for reservation, extras in zip(reservations, companions or [], strict=False):
+        _add_companions(reservation, extras)
+    changes = [
+        _status_change(
+            reservation,
+            action="create",
+            from_status="",
+            user=user,
+            business_date=hotel.business_date,
+        )
+        for reservation in reservations
+    ]
+    ReservationStatusChange.objects.bulk_create(changes)
+    for reservation in reservations:
+        signals.reservation_created.send(sender=Reservation, reservation=reservation, user=user)
 
 
 @transaction.atomic
@@ -159,20 +262,17 @@ def reservation_create(
     nightly rate. Raises ValidationError for impossible dates or invalid details.
     """
     hotel = Hotel.load()
-    if send_notifications is not None:
-        details = {**details, "send_notifications": send_notifications}
-    reservation = _new_stay(
+    reservation = reservation_build(
         hotel=hotel,
         booker=booker,
         arrival=arrival,
         departure=departure,
-        companions=companions,
-        details=details,
         room_type=room_type,
         board_type=board_type,
+        send_notifications=send_notifications,
+        **details,
     )
-    _log(reservation, action="create", from_status="", user=user, business_date=hotel.business_date)
-    signals.reservation_created.send(sender=Reservation, reservation=reservation, user=user)
+    reservations_save_new([reservation], hotel=hotel, companions=[companions], user=user)
     return reservation
 
 
@@ -285,16 +385,22 @@ def reservation_modify(
 
 @transaction.atomic
 def reservation_add_companion(
-    *, reservation: Reservation, guest: Guest, user: Actor = None
+    *,
+    reservation: Reservation,
+    guest: Guest,
+    user: Actor = None,
+    added_by: Guest | None = None,
 ) -> ReservationCompanion:
     """Add ``guest`` to the stay as a companion (once), kept in the reservation's history with
-    the staff member.
+    the staff member; ``added_by`` is the guest who added him in the guest portal.
 
     Raises ValidationError for the booker.
     """
     if guest.pk == reservation.booker_id:
         raise ValidationError(gettext("The booker is already on this reservation."))
-    link, created = ReservationCompanion.objects.get_or_create(reservation=reservation, guest=guest)
+    link, created = ReservationCompanion.objects.get_or_create(
+        reservation=reservation, guest=guest, defaults={"added_by": added_by}
+    )
     if created:
         _log_companion(reservation, guest, action="Added", user=user)
     return link

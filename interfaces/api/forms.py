@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import ApiKey
 from .scopes import Scope
@@ -11,7 +12,8 @@ from .scopes import Scope
 
 class ApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        label=_("May"),
+        # "May" alone is also the month: the context keeps Turkish dates from reading "16 Yetkiler".
+        label=pgettext_lazy("API key scopes", "May"),
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Give each integration only what it needs."),

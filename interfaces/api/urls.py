@@ -36,5 +36,5 @@ urlpatterns = [
     path("messages/<int:pk>", message_views.MessageDetailView.as_view(), name="message"),
     path("credits", message_views.CreditsView.as_view(), name="credits"),
     # Anything else under /api/v1/ is a problem-details 404, not an HTML page.
-    re_path(r"^.*$", docs.not_found, name="not-found"),
+    re_path(r"^[\s\S]*$", docs.not_found, name="not-found"),  # line breaks too
 ]

@@ -2,8 +2,8 @@
 
 The dry run is the import run inside a transaction that is rolled back: the same rows go
 through the same services and the same checks, so the table staff confirm says what the
-import will do. Each row has its own savepoint: a bad row is reported and undone alone,
-the good rows are applied.
+import will do. A bad row is reported and changes nothing (a reservations row's guest and
+stay stand or fall together), the good rows are applied.
 """
 
 from __future__ import annotations

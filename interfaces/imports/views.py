@@ -137,6 +137,8 @@ class ImportDetailView(ImportView):
 
 
 class ImportApplyView(ImportView):
+    http_method_names = ["post"]  # a GET (a prefetch, a pasted link) imports nothing and is no 500
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         upload = get_object_or_404(ImportUpload.objects.defer("content"), pk=pk)
         try:

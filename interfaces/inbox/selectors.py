@@ -93,6 +93,18 @@ def _search(q: str) -> Q:
     )
 
 
+def conversation_unread_upto(conversation: Conversation, *, user: Any) -> dt.datetime | None:
+    """When the newest guest message ``user`` has not read came in, or None when he has read
+    them all (the same rule as the list's and the badge's *unread*)."""
+    unread = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .annotate(unread=_unread(user))
+        .values_list("unread", flat=True)
+        .first()
+    )
+    return conversation.last_inbound_at if unread else None
+
+
 def unread_count(*, user: Any) -> int:
     """Open conversations with a guest's message ``user`` has not read."""
     read = ConversationRead.objects.filter(

@@ -172,17 +172,27 @@ def conversation_add_note(
 
 def conversation_mark_read(
     *, conversation: Conversation, user: Actor, at: dt.datetime | None = None
-) -> None:
-    """Remember that ``user`` has read the conversation up to ``at`` (now); never backwards."""
+) -> bool:
+    """Remember that ``user`` has read the guest's messages up to ``at`` — the newest one he
+    was shown (default: the newest there is); return whether the marker moved.
+
+    Only a guest's message is ever unread, so the marker goes no further than the newest:
+    a thread polled again with nothing new, or a second tab, writes nothing; a message that
+    came in after the page was drawn stays unread. Never backwards.
+    """
     author = acting_user(user)
-    if author is None:
-        return
-    at = at or timezone.now()
+    newest = conversation.last_inbound_at
+    if author is None or newest is None:
+        return False  # nobody to remember it for, or nothing from the guest to read
+    at = min(at, newest) if at is not None else newest
     marker, created = ConversationRead.objects.get_or_create(
         conversation=conversation, user=author, defaults={"read_at": at}
     )
-    if not created and marker.read_at < at:
-        ConversationRead.objects.filter(pk=marker.pk, read_at__lt=at).update(read_at=at)
+    if created:
+        return True
+    if marker.read_at >= at:
+        return False
+    return bool(ConversationRead.objects.filter(pk=marker.pk, read_at__lt=at).update(read_at=at))
 
 
 @transaction.atomic

@@ -16,12 +16,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from channels_out.models import OutboundMessage, Status
-from crm_messaging.ui.screens import StaffView, paginate, refusal
+from crm_messaging.ui.screens import StaffView, paginate, refusal, search_param
 from guests.models import ContactChannel, Guest
 from guests.selectors import consent_current
 
@@ -39,6 +40,7 @@ from .selectors import (
     TABS,
     conversation_list,
     conversation_thread,
+    conversation_unread_upto,
     guest_candidates,
     quick_replies_for,
     staff_who_answer,
@@ -151,6 +153,9 @@ class ConversationView(ConversationMixin, TemplateView):
         context.update(
             conversation=conversation,
             thread=conversation_thread(conversation),
+            # Set only when there is a guest's message this user has not read: the thread
+            # then says it is read (once), and a poll with nothing new posts nothing.
+            read_upto=conversation_unread_upto(conversation, user=self.request.user),
             stay=current_stay(guest),
             consents=sorted(consent_current(guest).values(), key=lambda r: (r.purpose, r.channel))
             if guest
@@ -166,7 +171,7 @@ class ConversationView(ConversationMixin, TemplateView):
             AssignForm(initial={"assignee": conversation.assigned_to_id}, staff=staff_who_answer()),
         )
         context["quick_replies"] = quick_replies_for(conversation)
-        q = self.request.GET.get("find", "").strip()[:100]
+        q = search_param(self.request, "find")
         context["find"] = q
         context["candidates"] = guest_candidates(q) if guest is None and q else []
         return context
@@ -316,15 +321,26 @@ class LinkGuestView(_Action):
 
 
 class ReadView(ConversationMixin, View):
-    """POST (htmx, when the conversation is shown): the user has read it up to now."""
+    """POST (htmx, when the thread shows a message the user had not read): he has read the
+    guest's messages up to ``upto`` (the newest shown; without it, all). Writes only when that
+    is news; a malformed ``upto`` changes nothing (400)."""
 
     permission_required = VIEW
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        conversation_mark_read(conversation=self.conversation(), user=request.user)
+        conversation = self.conversation()
+        raw = request.POST.get("upto", "")
+        try:
+            upto = parse_datetime(raw) if raw else None
+        except ValueError:
+            upto = None
+        if raw and (upto is None or upto.tzinfo is None):
+            return HttpResponse(status=400)
+        moved = conversation_mark_read(conversation=conversation, user=request.user, at=upto)
         response = HttpResponse(status=204)
-        response["HX-Trigger"] = "inbox-read"
+        if moved:
+            response["HX-Trigger"] = "inbox-read"  # the badge and the list show it at once
         return response
 
 

@@ -156,3 +156,35 @@ class MewsClient:
             yield from self.get_all("customers/getAll", "Customers", {**base, "UpdatedUtc": window})
         for batch in _chunks(ids, IDS_PER_REQUEST):
             yield from self.get_all("customers/getAll", "Customers", {**base, "CustomerIds": batch})
+
+    def companionships(self, *, reservation_ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The companionships (``{Id, CustomerId, ReservationGroupId, ReservationId}``) of the
+        reservations: who stays in each (the owner is usually one of them)."""
+        base = {
+            **self._scope(),
+            "Extent": {"Customers": False, "Reservations": False, "ReservationGroups": False},
+        }
+        for batch in _chunks(reservation_ids, IDS_PER_REQUEST):
+            yield from self.get_all(
+                "companionships/getAll", "Companionships", {**base, "ReservationIds": batch}
+            )
+
+    def resource_categories(
+        self, *, ids: Iterable[str], service_ids: Iterable[str]
+    ) -> Iterator[dict[str, Any]]:
+        """Resource (room) categories by id, with their ``Names`` and ``ShortNames`` by
+        language; ``ServiceIds`` (the reservations' services) is required by Mews."""
+        services = sorted(set(service_ids))
+        base = {**self._scope(), "ServiceIds": services, "ActivityStates": ["Active", "Deleted"]}
+        for batch in _chunks(ids, IDS_PER_REQUEST):
+            yield from self.get_all(
+                "resourceCategories/getAll",
+                "ResourceCategories",
+                {**base, "ResourceCategoryIds": batch},
+            )
+
+    def resources(self, *, ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """Resources (rooms) by id, with their ``Name`` (the room number)."""
+        base = {**self._scope(), "Extent": {"Resources": True, "Inactive": True}}
+        for batch in _chunks(ids, IDS_PER_REQUEST):
+            yield from self.get_all("resources/getAll", "Resources", {**base, "ResourceIds": batch})

@@ -94,3 +94,32 @@ def reservation_data(record: dict[str, Any]) -> dict[str, Any]:
         "external_ref": str(record.get("ChannelNumber") or record.get("Number") or "")[:64],
     }
     return data
+
+
+def localized(texts: Any, language: str) -> str:
+    """A Mews localized text (``{"en-US": "Double room", "tr-TR": "Çift kişilik oda"}``) in
+    ``language`` (its first part), else English, else any."""
+    if not isinstance(texts, dict):
+        return ""
+    values = {str(k).lower(): str(v).strip() for k, v in texts.items() if v and str(v).strip()}
+    for wanted in (language.lower(), "en"):
+        for key, value in values.items():
+            if key.split("-")[0] == wanted:
+                return value
+    return next(iter(values.values()), "")
+
+
+def category_labels(category: dict[str, Any]) -> list[str]:
+    """Every name and short name of a Mews resource category, in every language."""
+    labels: list[str] = []
+    for field_name in ("ShortNames", "Names"):
+        texts = category.get(field_name)
+        for value in texts.values() if isinstance(texts, dict) else []:
+            if value and str(value).strip() and str(value).strip() not in labels:
+                labels.append(str(value).strip())
+    return labels
+
+
+def room_number(resource: dict[str, Any] | None) -> str:
+    """A Mews resource's ``Name`` (the room's number, "101"), as our room number (10 long)."""
+    return str((resource or {}).get("Name") or "").strip()[:10]

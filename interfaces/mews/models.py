@@ -43,13 +43,14 @@ class MewsConnection(models.Model):
         "guests.RoomType",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Room type of stays that come from Mews.",
+        help_text="Room type of a stay from Mews whose room category cannot be read (a "
+        "category is otherwise matched to the room type with its name or code, or added).",
     )
     board_type = models.ForeignKey(
         "guests.BoardType",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Board of stays that come from Mews.",
+        help_text="Board of stays that come from Mews (Mews rates are not mapped).",
     )
     is_active = models.BooleanField(default=True)
     pulled_until = models.DateTimeField(

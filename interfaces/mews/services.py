@@ -6,6 +6,10 @@ Every record is applied under a lock on its ``MewsRecord`` row, and only when it
 same change, the second finds it applied and changes nothing; an older version fetched before
 a newer one was applied never undoes it. Status moves go through the reservation services, so
 a check-in in Mews fires the same check-in trigger as the front desk — once.
+
+Who stays in a reservation (companionships/getAll) is read with it every time and set as its
+companions (the front desk's add/remove), versioned or not; its requested resource category
+becomes the room type and its assigned resource's name the room number.
 """
 
 from __future__ import annotations
@@ -17,17 +21,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from crm_messaging.handoff import hand_off_on_commit
-from guests.models import Reservation
-from guests.selectors import reservation_by_external_id
+from guests.models import Reservation, RoomType
+from guests.selectors import guest_by_external_id, reservation_by_external_id
 from guests.services import guest_upsert, reservation_upsert
 
 from .client import MewsClient, MewsError, parse_utc
-from .mapping import NOT_BOOKED, customer_data, reservation_data, reservation_status
+from .mapping import (
+    NOT_BOOKED,
+    category_labels,
+    customer_data,
+    localized,
+    reservation_data,
+    reservation_status,
+    room_number,
+)
 from .models import MewsConnection, MewsRecord, MewsWebhook
 
 logger = logging.getLogger(__name__)
@@ -139,21 +152,123 @@ def _apply(
     reservations: list[dict[str, Any]],
     customer_ids: Iterable[str],
 ) -> SyncReport:
-    """Apply customers first (a stay needs its guest), then the reservations."""
+    """Apply customers first (a stay needs its guest and its companions), then the
+    reservations with their companions, room category and room.
+
+    Every customer is fetched once (customers/getAll by id), whether a webhook names it, it
+    owns a reservation or stays in one as a companion."""
     report = SyncReport()
+    companions = _companions_by_reservation(client, reservations)
     accounts = (r.get("AccountId") for r in reservations)
-    wanted = [i for i in dict.fromkeys([*customer_ids, *accounts]) if isinstance(i, str)]
+    staying = (customer for ids in companions.values() for customer in ids)
+    wanted = [i for i in dict.fromkeys([*customer_ids, *accounts, *staying]) if isinstance(i, str)]
     for customer in client.customers(ids=wanted) if wanted else []:
         _once(connection, MewsRecord.Kind.CUSTOMER, customer, _customer_applier(customer), report)
+    rooms = _Rooms.fetch(client, reservations)
     for record in reservations:
+        mews_id = record.get("Id")
+        companion_ids = companions.get(mews_id, []) if isinstance(mews_id, str) else []
+        # Outside the record's transaction: a room type made here is kept for the next ones.
+        room_type = rooms.room_type(record.get("RequestedResourceCategoryId"))
+        number = rooms.numbers.get(record.get("AssignedResourceId") or "", "")
         _once(
             connection,
             MewsRecord.Kind.RESERVATION,
             record,
-            _reservation_applier(connection, record),
+            _reservation_applier(connection, record, companion_ids, room_type, number),
             report,
+            again=_companions_applier(record, companion_ids),
         )
     return report
+
+
+def _companions_by_reservation(
+    client: MewsClient, reservations: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """Mews reservation id → the customers staying in it (companionships/getAll), in order,
+    each once."""
+    ids = [r["Id"] for r in reservations if isinstance(r.get("Id"), str)]
+    found: dict[str, list[str]] = {i: [] for i in ids}
+    for link in client.companionships(reservation_ids=ids) if ids else []:
+        reservation_id, customer_id = link.get("ReservationId"), link.get("CustomerId")
+        if not isinstance(customer_id, str) or reservation_id not in found:
+            continue
+        if customer_id not in found[reservation_id]:
+            found[reservation_id].append(customer_id)
+    return found
+
+
+@dataclass
+class _Rooms:
+    """The resource categories and resources (rooms) the reservations name, fetched once."""
+
+    categories: dict[str, dict[str, Any]]
+    numbers: dict[str, str]
+    room_types: dict[str, RoomType | None] = field(default_factory=dict)
+
+    @classmethod
+    def fetch(cls, client: MewsClient, reservations: list[dict[str, Any]]) -> _Rooms:
+        def distinct(key: str) -> list[str]:
+            return list(dict.fromkeys(r[key] for r in reservations if isinstance(r.get(key), str)))
+
+        category_ids, service_ids = distinct("RequestedResourceCategoryId"), distinct("ServiceId")
+        resource_ids = distinct("AssignedResourceId")
+        categories = (
+            {
+                c["Id"]: c
+                for c in client.resource_categories(ids=category_ids, service_ids=service_ids)
+                if isinstance(c.get("Id"), str)
+            }
+            if category_ids and service_ids
+            else {}
+        )
+        numbers = (
+            {
+                r["Id"]: room_number(r)
+                for r in client.resources(ids=resource_ids)
+                if isinstance(r.get("Id"), str)
+            }
+            if resource_ids
+            else {}
+        )
+        return cls(categories=categories, numbers=numbers)
+
+    def room_type(self, category_id: Any) -> RoomType | None:
+        if not isinstance(category_id, str) or category_id not in self.categories:
+            return None
+        if category_id not in self.room_types:
+            self.room_types[category_id] = mews_room_type(self.categories[category_id])
+        return self.room_types[category_id]
+
+
+def mews_room_type(category: dict[str, Any]) -> RoomType | None:
+    """Our room type for a Mews resource category: the one whose code or name is one of the
+    category's names or short names (any language, any case); else a new one, named in the
+    hotel's language, its code the short name. None for a category without a name."""
+    labels = category_labels(category)
+    if not labels:
+        return None
+    folded = {label.casefold() for label in labels}
+    known = list(RoomType.objects.all())
+    for matches in (
+        lambda t: t.code.casefold() in folded,
+        lambda t: t.name.casefold() in folded,
+    ):
+        found = next((t for t in known if matches(t)), None)
+        if found is not None:
+            return found
+    language = settings.HOTEL_DEFAULT_LANGUAGE
+    name = localized(category.get("Names"), language) or labels[0]
+    short = localized(category.get("ShortNames"), language) or name
+    taken = {t.code.casefold() for t in known}
+    code, suffix = short[:20], 2
+    while code.casefold() in taken:
+        code = f"{short[:16]}-{suffix}"
+        suffix += 1
+    room_type, created = RoomType.objects.get_or_create(code=code, defaults={"name": name[:100]})
+    if created:
+        logger.info("Added room type %s (%s) for Mews category %s", code, name, category.get("Id"))
+    return room_type
 
 
 def _once(
@@ -162,7 +277,11 @@ def _once(
     item: dict[str, Any],
     apply: Callable[[], str],
     report: SyncReport,
+    *,
+    again: Callable[[], str] | None = None,
 ) -> None:
+    """Apply ``item`` if its version is newer than the one applied; otherwise run ``again``
+    (what is read afresh each time, not versioned by the item: a reservation's companions)."""
     mews_id, updated = item.get("Id"), parse_utc(item.get("UpdatedUtc"))
     if not isinstance(mews_id, str) or updated is None:
         report.counts["malformed"] += 1
@@ -176,6 +295,17 @@ def _once(
         )
         if seen.updated_utc >= updated:
             report.counts["already applied"] += 1
+            if again is not None:
+                try:
+                    with transaction.atomic():
+                        outcome = again()
+                except ValidationError as exc:
+                    error = f"{kind} {mews_id}: {' '.join(exc.messages)}"[:255]
+                    report.errors.append(error)
+                    logger.warning("Mews %s", error)
+                else:
+                    if outcome == "updated":
+                        report.counts["companions updated"] += 1
             return
         error = ""
         try:
@@ -204,7 +334,34 @@ def _customer_applier(customer: dict[str, Any]) -> Callable[[], str]:
     return apply
 
 
-def _reservation_applier(connection: MewsConnection, record: dict[str, Any]) -> Callable[[], str]:
+def _known_guests(customer_ids: list[str]) -> list[str]:
+    """The companions that are guests here (a customer Mews refused to give is left out)."""
+    return [c for c in customer_ids if guest_by_external_id(source=SOURCE, external_id=c)]
+
+
+def _companions_applier(record: dict[str, Any], companion_ids: list[str]) -> Callable[[], str]:
+    """Set the stay's companions to those staying in it in Mews (the version is applied)."""
+
+    def apply() -> str:
+        if reservation_by_external_id(source=SOURCE, external_id=record["Id"]) is None:
+            return "not here"
+        _stay, outcome = reservation_upsert(
+            source=SOURCE,
+            external_id=record["Id"],
+            data={"companions": _known_guests(companion_ids)},
+        )
+        return outcome
+
+    return apply
+
+
+def _reservation_applier(
+    connection: MewsConnection,
+    record: dict[str, Any],
+    companion_ids: list[str],
+    room_type: RoomType | None,
+    number: str,
+) -> Callable[[], str]:
     def apply() -> str:
         status = reservation_status(record)
         exists = reservation_by_external_id(source=SOURCE, external_id=record["Id"]) is not None
@@ -214,13 +371,22 @@ def _reservation_applier(connection: MewsConnection, record: dict[str, Any]) -> 
             **reservation_data(record),
             "booker": str(record.get("AccountId") or ""),
             "status": status,
+            # Everyone staying, as Mews lists them (the owner among them is the booker):
+            # added and taken off through the same service as the front desk's.
+            "companions": _known_guests(companion_ids),
         }
         if status in (Status.CANCELLED, Status.NO_SHOW):
             data["cancel_reason"] = str(record.get("CancellationReason") or "")
+        # The requested category as our room type, the assigned room's name as its number.
+        if room_type is not None:
+            data["room_type"] = room_type
+        elif not exists:
+            data["room_type"] = connection.room_type  # a category Mews would not name
+        data["room_number"] = number
         if not exists:
-            # Mews's space categories and rates are the property's own lists: new stays get
-            # the connection's room type and board; a change made here afterwards stays.
-            data.update(room_type=connection.room_type, board_type=connection.board_type)
+            # Rates are the property's own list: new stays get the connection's board; a
+            # change made here afterwards stays.
+            data["board_type"] = connection.board_type
         _stay, outcome = reservation_upsert(source=SOURCE, external_id=record["Id"], data=data)
         return outcome
 

@@ -22,6 +22,7 @@ from guests.models import (
     Guest,
     GuestMerge,
     Reservation,
+    ReservationCompanion,
 )
 from guests.selectors import messageable_guests
 
@@ -52,12 +53,21 @@ def guest_stays(guest: Guest) -> QuerySet[Reservation]:
 def guest_for_login(phone: str) -> Guest | None:
     """Return the guest with this (E.164) number and a current or upcoming stay, if any.
 
-    When several profiles share the number, the one whose stay comes first signs in.
+    When several profiles share the number, the one whose stay comes first signs in — but a
+    profile another guest made in the portal by typing this number for a companion comes
+    after the others: its number is somebody's word, not the holder's own booking.
     """
     stays = Reservation.objects.filter(_active_stay_filter(OuterRef("pk")))
     candidates = Guest.objects.filter(phone=phone, phone_valid=True).filter(Exists(stays))
     first_arrival = Subquery(stays.order_by("arrival").values("arrival")[:1])
-    return candidates.annotate(first_arrival=first_arrival).order_by("first_arrival", "pk").first()
+    described = Q(source=Guest.Source.PORTAL) & Exists(
+        ReservationCompanion.objects.filter(guest=OuterRef("pk"), added_by__isnull=False)
+    )
+    return (
+        candidates.annotate(first_arrival=first_arrival, described=described)
+        .order_by("described", "first_arrival", "pk")
+        .first()
+    )
 
 
 def guest_following_merges(guest_id: int) -> Guest | None:

@@ -34,8 +34,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .roles import ADMIN_PERMISSION
 
 REQUIRED, OPTIONAL = "required", "optional"
-# Pages a signed-in member who still owes his code may open (besides the code page itself).
-OPEN_PATHS = ("/static/", "/accounts/logout/", "/i18n/", "/guest/", "/hooks/", "/healthz")
+# Pages a signed-in member who still owes his code may open (besides the code page itself);
+# /t/ and /s/ are the guests' tracked links (an e-mail's redirect, an SMS's short link).
+OPEN_PATHS = (
+    "/static/",
+    "/accounts/logout/",
+    "/i18n/",
+    "/guest/",
+    "/hooks/",
+    "/healthz",
+    "/t/",
+    "/s/",
+)
 
 
 def mode() -> str:

@@ -7,6 +7,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import addresses, receivers
 
         receivers.connect()
+        addresses.allowed_private_networks()  # a malformed setting stops start-up

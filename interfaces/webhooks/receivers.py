@@ -17,7 +17,7 @@ from channels_out.signals import credits_low, inbound_received, message_status_c
 from guests.signals import consent_recorded
 
 from . import payloads
-from .models import EventType
+from .models import EventType, WebhookEndpoint
 from .services import events_record
 
 # The statuses a PMS hears about (queued and sending are internal steps).
@@ -26,9 +26,22 @@ REPORTED_STATUSES = frozenset(
 )
 
 
+def subscribed(event_type: str) -> bool:
+    """Whether an active endpoint wants ``event_type``: when none does, a cause builds no
+    payload at all (every status change of every message passes here)."""
+    return any(
+        event_type in events
+        for events in WebhookEndpoint.objects.filter(is_active=True).values_list(
+            "events", flat=True
+        )
+    )
+
+
 def on_message_status_changed(
     sender: Any, *, changes: list[tuple[OutboundMessage, str]], **kwargs: Any
 ) -> None:
+    if not subscribed(EventType.MESSAGE_STATUS_CHANGED):
+        return
     events_record(
         EventType.MESSAGE_STATUS_CHANGED,
         [
@@ -43,18 +56,24 @@ def on_message_status_changed(
 
 
 def on_inbound_received(sender: Any, *, message: Any, **kwargs: Any) -> None:
+    if not subscribed(EventType.MESSAGE_INBOUND):
+        return
     events_record(
         EventType.MESSAGE_INBOUND, [(f"inbound:{message.pk}", payloads.inbound_data(message))]
     )
 
 
 def on_consent_recorded(sender: Any, *, record: Any, **kwargs: Any) -> None:
+    if not subscribed(EventType.CONSENT_CHANGED):
+        return
     events_record(
         EventType.CONSENT_CHANGED, [(f"consent:{record.pk}", payloads.consent_data(record))]
     )
 
 
 def on_campaign_run_finished(sender: Any, *, run: Any, **kwargs: Any) -> None:
+    if not subscribed(EventType.CAMPAIGN_RUN_FINISHED):
+        return
     events_record(
         EventType.CAMPAIGN_RUN_FINISHED,
         [(f"campaign_run:{run.pk}", payloads.campaign_run_data(run))],
@@ -65,6 +84,8 @@ def on_credits_low(
     sender: Any, *, available: Decimal, threshold: Decimal, at: dt.datetime, **kwargs: Any
 ) -> None:
     # Once per crossing: the ledger sends it when the balance goes under the threshold.
+    if not subscribed(EventType.CREDITS_LOW):
+        return
     events_record(
         EventType.CREDITS_LOW,
         [

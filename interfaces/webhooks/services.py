@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import requests
+import urllib3
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.handoff import hand_off, hand_off_on_commit
 
+from .addresses import Refused, Unresolved, destination, post_pinned, url_refusal
 from .models import (
     RETRY_WINDOW,
     EventType,
@@ -70,13 +71,21 @@ def _checked(url: str, events: Sequence[str]) -> tuple[str, list[str]]:
     try:
         URLValidator(schemes=schemes)(url)
     except ValidationError:
-        errors["url"] = (
-            gettext("Enter an https:// address.")
-            if settings.WEBHOOKS_REQUIRE_HTTPS
-            else gettext("Enter an http:// or https:// address.")
-        )
+        if any(url.lower().startswith(f"{scheme}://") for scheme in schemes):
+            # The scheme is right: say what is wrong ("http://2130706433/" is no host name).
+            errors["url"] = gettext("The address is not a valid URL.")
+        else:
+            errors["url"] = (
+                gettext("Enter an https:// address.")
+                if settings.WEBHOOKS_REQUIRE_HTTPS
+                else gettext("Enter an http:// or https:// address.")
+            )
     if len(url) > 500:
         errors["url"] = gettext("The address is longer than 500 characters.")
+    if "url" not in errors:
+        refusal = url_refusal(url)  # a public address only (no server-side request forgery)
+        if refusal:
+            errors["url"] = refusal
     unknown = [event for event in events if event not in EventType.values]
     if unknown:
         errors["events"] = gettext("Unknown event types: %(types)s.") % {
@@ -96,7 +105,9 @@ def endpoint_create(
     """Register an endpoint; return it and its secret, which is shown this once.
 
     Raises ValidationError for an address that is not http(s) (https only where
-    ``WEBHOOKS_REQUIRE_HTTPS``), an unknown event type or no event.
+    ``WEBHOOKS_REQUIRE_HTTPS``), carries a user name or password, uses a port under 1024
+    other than 80/443, or whose host is (or resolves to) an address that is not public and
+    not in ``WEBHOOKS_ALLOWED_PRIVATE_NETWORKS``; for an unknown event type or no event.
     """
     url, events = _checked(url, events)
     secret = secret_generate()
@@ -279,14 +290,19 @@ def _post(endpoint: WebhookEndpoint, event: WebhookEvent, now: dt.datetime) -> d
     started = time.monotonic()
     outcome: dict[str, Any] = {"status_code": None, "response_excerpt": "", "error": ""}
     try:
-        response = requests.post(
-            endpoint.url, data=body, headers=headers, timeout=REQUEST_TIMEOUT, allow_redirects=False
-        )
-    except requests.RequestException as exc:
+        # Resolved and checked now, and sent to the address checked (DNS rebinding); a
+        # redirect is an answer like any other non-2xx, never followed.
+        target = destination(endpoint.url)
+        answer = post_pinned(target, body=body, headers=headers, timeout=REQUEST_TIMEOUT)
+    except Unresolved as exc:  # a name that does not resolve: a failure like a timeout
+        outcome["error"] = str(exc)[:255]
+    except Refused as exc:
+        outcome["error"] = (gettext("Refused: %(reason)s") % {"reason": exc})[:255]
+    except urllib3.exceptions.HTTPError as exc:
         outcome["error"] = f"{type(exc).__name__}: {exc}"[:255]
     else:
-        outcome["status_code"] = response.status_code
-        outcome["response_excerpt"] = response.text[:EXCERPT_LENGTH]
+        outcome["status_code"] = answer.status
+        outcome["response_excerpt"] = answer.text[:EXCERPT_LENGTH]
     outcome["latency_ms"] = int((time.monotonic() - started) * 1000)
     code = outcome["status_code"]
     outcome["succeeded"] = code is not None and 200 <= code < 300

@@ -89,15 +89,22 @@
     accounts.disabled = !channelSelect.value;
   }
 
+  function refreshMeters() {
+    form.querySelectorAll("[data-meter-for]").forEach(function (meter) {
+      if (window.htmx && meter.innerHTML.trim()) window.htmx.trigger(meter, "meter-refresh");
+    });
+  }
+
   form.querySelectorAll("[data-step-channel]").forEach(function (select) {
     limitAccounts(select);
     select.addEventListener("change", function () {
       limitAccounts(select);
-      form.querySelectorAll("[data-meter-for]").forEach(function (meter) {
-        if (window.htmx && meter.innerHTML.trim()) window.htmx.trigger(meter, "meter-refresh");
-      });
+      refreshMeters();
     });
   });
+  // Shortened SMS links are counted at their short length: the counters follow the box.
+  var shorten = form.querySelector('[name="shorten_links"]');
+  if (shorten) shorten.addEventListener("change", refreshMeters);
   // A disabled select posts nothing: enable them again just before the form goes.
   form.addEventListener("submit", function () {
     form.querySelectorAll("[data-step-account]").forEach(function (s) { s.disabled = false; });
@@ -128,6 +135,8 @@
     var box = document.getElementById(source);
     event.detail.parameters.text = box ? box.value : "";
     event.detail.parameters.channel = planChannel();
+    var shortened = form.querySelector('[name="shorten_links"]');
+    if (shortened && shortened.checked) event.detail.parameters.shorten_links = "on";
   });
   // The shared counter fragment carries a fixed id; one page holds one per language.
   document.body.addEventListener("htmx:afterSwap", function (event) {

@@ -109,6 +109,8 @@ def test_a_manager_makes_a_key_on_the_screen_and_sees_it_once(manager: Client) -
     raw = response.context["raw"]
     assert raw.startswith(f"crm_{key.prefix}_") and raw in response.content.decode()
     assert response["Cache-Control"] == "no-store"
+    # the header to configure, whole (a bare "<key>" placeholder was swallowed as an HTML tag)
+    assert f"<code>Authorization: Bearer {raw}</code>" in response.content.decode()
     listing = manager.get("/settings/api-keys/").content.decode()
     assert "Mews" in listing and raw not in listing
     assert key.scopes == ["guests:write", "reservations:write"]

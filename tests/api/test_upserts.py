@@ -243,10 +243,25 @@ def test_a_body_that_is_not_json_is_415(api) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/guests/Mews:G1", "/api/v1/guests/mews", "/api/v1/guests/:G1", "/api/v1/nothing"],
+    [
+        "/api/v1/guests/Mews:G1",
+        "/api/v1/guests/mews",
+        "/api/v1/guests/:G1",
+        "/api/v1/nothing",
+        # A line break in the address (schemathesis found one): still the API's 404, not HTML.
+        "/api/v1/guests/%0A",
+        "/api/v1/%0Ax",
+    ],
 )
 def test_an_address_that_names_no_record_is_a_problem_404(api, url: str) -> None:
     response = api.put(url, {"first_name": "A"}, format="json")
+
+    assert response.status_code == 404
+    problem_of(response)
+
+
+def test_a_line_break_after_a_listing_is_a_problem_404_not_an_html_page(api) -> None:
+    response = api.get("/api/v1/messages/%0A")
 
     assert response.status_code == 404
     problem_of(response)

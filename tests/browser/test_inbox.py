@@ -89,6 +89,8 @@ def test_a_guests_whatsapp_reaches_the_front_desk_who_answers_in_turkish(
     expect(thread).to_contain_text("iki havlu daha")
     expect(page.locator("#whatsapp-window")).to_contain_text("WhatsApp window: 23 h")
     expect(page.locator(".stay-card")).to_contain_text("214")
+    # Shown is read: the thread posts its read marker (once) and the badge clears.
+    expect(page.locator("#inbox-badge .badge.unread")).to_have_count(0, timeout=20_000)
 
     page.get_by_role("button", name="Havlu").click()
     box = page.get_by_label("Answer")

@@ -154,3 +154,32 @@ def test_the_front_desk_is_refused_the_campaign_editor(page, login_as) -> None:
     assert "Campaigns" not in nav
     answer = page.goto("/campaigns/new/")
     assert answer is not None and answer.status == 403
+
+
+def test_ticking_shorten_links_counts_the_sms_with_its_short_link(page, login_as) -> None:
+    """The counter under the box and the cost both follow *shorten links in SMS*: a text whose
+    long link needs two parts goes in one with the short link."""
+    _seed()
+    offer = (
+        "https://offers.lykiabay-hotels.example/spring/sea-view-suite?utm_source=sms"
+        "&utm_medium=campaign&utm_campaign=spring-2027&room=sea&nights=3&board=all-inclusive"
+    )
+    login_as("Marketing")
+    page.goto("/campaigns/new/")
+    page.get_by_label("Internal name", exact=True).fill("Come back")
+    page.get_by_label("Purpose", exact=True).select_option("service")
+    page.get_by_label("Source", exact=True).select_option("reservations")
+    page.get_by_label("Trigger", exact=True).select_option("check_out")
+    page.locator("#id_steps-0-channel").select_option("sms")
+    page.get_by_role("tab", name="English").click()  # every guest gets the one language written
+    page.locator("#id_v-en-text").fill(
+        f"Spring at Lykia Bay: 3 nights by the sea, 20% off. Book: {offer}"
+    )
+    counter = page.locator('[data-meter-for="id_v-en-text"]')
+    expect(counter).to_contain_text("2 part(s) of 153")
+    expect(page.locator("#cost-credits")).to_have_text("10")  # five guests, two parts each
+
+    page.get_by_label("Shorten links in SMS").check()
+    expect(counter).to_contain_text("1 part(s) of 160")
+    expect(counter).to_contain_text("web links counted as short links")
+    expect(page.locator("#cost-credits")).to_have_text("5")

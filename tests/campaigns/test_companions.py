@@ -140,3 +140,76 @@ def test_only_a_reservations_campaign_has_companions(make_campaign) -> None:
     assert "recipients" not in definition_errors(
         make_campaign(source=Source.RESERVATIONS, recipients=Recipients.OWN_CONTACT)
     )
+
+
+def test_guest_filters_are_judged_on_each_person_and_the_estimate_is_the_send(
+    make_campaign, top_up, hotel, django_capture_on_commit_callbacks
+) -> None:
+    """A German-speakers offer to every adult of the stay: the Turkish-speaking booker fails
+    the language filter and gets nothing, his German wife passes and gets hers, the English
+    friend fails, the German nine-year-old is no adult. A second stay whose booker passes and
+    whose companion fails sends to the booker alone; a stay where nobody passes is not in the
+    audience. The estimate counts exactly what the run then queues."""
+    from campaigns.audiences import audience
+    from campaigns.services import campaign_send
+
+    top_up(100)
+    offer = make_campaign(
+        trigger=Trigger.OPERATOR,
+        recipients=Recipients.ADULTS,
+        languages=["de"],
+        is_active=True,
+        texts={"en": "Hi @NAME", "de": "Hallo @NAME"},
+    )
+    stay, father, mother, child = _family(hotel)
+    child.language = "de"
+    child.save(update_fields=["language"])
+    friend = GuestFactory(first_name="Ann", language="en", phone="+447400123457")
+    reservation_add_companion(reservation=stay, guest=friend)
+    other = ReservationFactory(
+        booker=GuestFactory(first_name="Hans", language="de", phone="+4915100000001"),
+        arrival=hotel.business_date,
+    )
+    reservation_add_companion(
+        reservation=other, guest=GuestFactory(language="tr", phone="+905330000001")
+    )
+    nobody = ReservationFactory(
+        booker=GuestFactory(language="tr", phone="+905330000002"), arrival=hotel.business_date
+    )
+    ids = [stay.pk, other.pk, nobody.pk]
+    occurrence = Occurrence.operator()
+
+    assert set(audience(offer, occurrence).filter(pk__in=ids).values_list("pk", flat=True)) == {
+        stay.pk,
+        other.pk,
+    }
+    cost = estimate(offer, occurrence, record_ids=ids)
+    rows = preview(offer, occurrence, record_ids=ids).rows
+    assert cost.recipients == 2
+    assert sorted(row.guest.first_name for row in rows) == ["Hans", "Julia"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_send(campaign=offer, user=None, record_ids=ids)
+    sent = OutboundMessage.objects.filter(guest__isnull=False)
+    assert sent.count() == cost.recipients
+    assert {m.guest.first_name for m in sent} == {"Hans", "Julia"}
+    assert sorted(m.body for m in locmem.outbox) == ["Hallo Hans", "Hallo Julia"]
+
+
+def test_a_companion_sharing_the_phone_of_a_booker_who_fails_the_filters_gets_it(
+    make_campaign, top_up, hotel
+) -> None:
+    """Each with his own contact: the address is "taken" only by someone written to."""
+    top_up(100)
+    offer = make_campaign(
+        trigger=Trigger.OPERATOR,
+        recipients=Recipients.OWN_CONTACT,
+        languages=["de"],
+        texts={"en": "Hi @NAME"},
+    )
+    stay, father, mother, _child = _family(hotel)
+    sharer = GuestFactory(first_name="Lena", language="de", phone=father.phone)
+    reservation_add_companion(reservation=stay, guest=sharer)
+    rows = preview(offer, Occurrence.operator(), record_ids=[stay.pk]).rows
+    assert sorted(row.guest.first_name for row in rows) == ["Julia", "Lena"]
+    assert estimate(offer, Occurrence.operator(), record_ids=[stay.pk]).recipients == 2

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns import gallery
 from campaigns.gallery import GalleryError, gallery_apply, gallery_template, gallery_templates
 from campaigns.models import Campaign, MessageVariant
 from campaigns.rendering import build_context, compile_variant, validate_variant
-from channels_out.segments import count_segments
+from channels_out.text import count_segments
 from guests.models import (
     BoardType,
     Facility,
@@ -239,3 +239,11 @@ def test_a_variant_that_does_not_validate_writes_nothing_at_all(
     with pytest.raises(ValidationError):
         gallery_apply(campaign=campaign, key="welcome", languages=["en", "de", "ru"])
     assert not campaign.variants.exists()
+
+
+@pytest.mark.parametrize("key", [template.key for template in gallery_templates()])
+def test_every_gallery_title_and_description_reads_in_turkish(key: str) -> None:
+    template = gallery_template(key)
+    with translation.override("tr"):
+        assert translation.gettext(template.title) != template.title
+        assert translation.gettext(template.description) != template.description

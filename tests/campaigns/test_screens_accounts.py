@@ -108,3 +108,21 @@ def test_marketing_cannot_open_or_save_accounts(client) -> None:
     assert client.get(NEW).status_code == 403
     assert client.post(NEW, _new_sms()).status_code == 403
     assert ChannelAccount.objects.count() == 0
+
+
+def test_a_turkish_manager_reads_the_dialog_and_its_errors_in_turkish(client) -> None:
+    """The dialog reuses the admin's form: its labels, help texts and the account's own
+    checks come in the reader's language (issue 12)."""
+    client.force_login(staff_user("Manager"))
+    client.cookies["django_language"] = "tr"
+    html = client.get(NEW, {"steps-1-channel": "sms"}).content.decode()
+    assert "Varsayılan hesap" in html and "Is default" not in html
+    assert "Viber&#x27;den sonra SMS hesabı" in html and "Fallback account" not in html
+    refused = client.post(
+        NEW, _new_sms(**{"account-staffed_from": "08:00", "account-ttl_seconds": "60"})
+    ).content.decode()
+    assert "Geçerlilik süresi yalnızca Viber mesajlarında vardır." in refused
+    assert "Çalışma saatlerinin iki ucunu da girin" in refused
+    missing = client.post(NEW, _new_sms(**{"account-account_id": ""})).content.decode()
+    assert "NetGSM kullanıcı kodunu (usercode) girin." in missing
+    assert not ChannelAccount.objects.filter(name="NetGSM").exists()

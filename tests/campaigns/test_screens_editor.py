@@ -188,6 +188,16 @@ def test_a_one_off_needs_its_time_next_to_the_field(client, marketing) -> None:
     assert Campaign.objects.get().scheduled_at is not None
 
 
+def test_a_validity_range_that_ends_first_is_one_problem_in_plain_words(client, marketing) -> None:
+    answer = client.post(CREATE, editor_data(valid_from="2030-05-10", valid_until="2030-05-01"))
+    html = answer.content.decode()
+
+    assert "ends before it starts" in _error_of(html, "id_valid_until")
+    assert "campaign_validity_range_ordered" not in html  # the database's name for the rule
+    assert "1 problem kept the campaign from being saved" in html
+    assert _counts() == (0, 0, 0)
+
+
 def test_a_new_campaign_can_start_from_a_standard_template(client, marketing) -> None:
     html = client.get(CREATE, {"template": "post_stay_survey"}).content.decode()
     assert 'value="days_after_departure" selected' in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.db import connection
@@ -54,6 +56,35 @@ def test_active_and_passive_tabs_and_search(client, marketing, make_campaign) ->
     assert "Old newsletter" in passive and "Welcome" not in passive
     found = client.get(LIST, {"q": "check-in"}).content.decode()
     assert "Welcome" in found and "Birthday wishes" not in found
+
+
+def test_a_daily_campaign_with_a_send_time_says_when_it_goes(
+    client, marketing, make_campaign
+) -> None:
+    make_campaign(
+        name="Check-out eve",
+        trigger=Trigger.DAILY,
+        timing=Timing.DAYS_BEFORE_DEPARTURE,
+        offset=1,
+        send_time=dt.time(18),
+    )
+    html = client.get(LIST).content.decode()
+    assert "1 days before departure" in html and "sent at 18:00 hotel time" in html
+    client.cookies["django_language"] = "tr"
+    assert "gönderim saati 18:00 (otel saati)" in client.get(LIST).content.decode()
+
+
+def test_a_nul_character_in_the_search_is_dropped_not_a_500(
+    client, marketing, make_campaign
+) -> None:
+    make_campaign(name="Welcome")
+    make_campaign(name="Birthday wishes")
+
+    page = client.get(LIST, {"q": "Wel\x00come"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Welcome" in html and "Birthday wishes" not in html
 
 
 def test_the_list_is_paginated(client, marketing, make_campaign) -> None:

@@ -1,5 +1,5 @@
 """Checking an account without sending (seed 002; S1): an SMTP login against aiosmtpd with AUTH,
-Twilio's and NetGSM's credentials against their local fakes; nothing is sent, no secret shown."""
+Twilio's, NetGSM's and Vonage's credentials against their local fakes; nothing is sent, no secret shown."""
 
 from __future__ import annotations
 
@@ -124,3 +124,31 @@ def test_an_incomplete_account_says_what_is_missing(db) -> None:
     account = ChannelAccount.objects.create(channel="sms", backend="netgsm", name="N")
     result = channel_account_check(account=account)
     assert not result.ok and "user code" in result.detail
+
+
+def test_vonage_credentials_are_read_from_the_account_balance() -> None:
+    from tests.fakes.vonage_messages import running_fake_vonage
+
+    with running_fake_vonage("abcd1234", "vonage-secret") as fake:
+        account = ChannelAccount.objects.create(
+            channel="viber",
+            backend="vonage_viber",
+            name="Vonage Viber",
+            sender="16273",
+            account_id="abcd1234",
+            secret="vonage-secret",
+            webhook_secret="signature-secret",
+            api_base_url=fake.base_url,
+        )
+        works = channel_account_check(account=account)
+        ChannelAccount.objects.filter(pk=account.pk).update(secret="wrong-secret")
+        account.refresh_from_db()
+        refused = channel_account_check(account=account)
+        asked = [(r.method, r.path) for r in fake.requests]
+        sent, balance = fake.messages, fake.balance
+    assert works.ok, works.detail
+    assert works.detail == "Vonage API key abcd1234 works (balance 10.28 EUR)"
+    assert not refused.ok and "401" in refused.detail and "wrong-secret" not in refused.detail
+    # Only the balance was read: nothing sent, nothing charged.
+    assert asked == [("GET", "/account/get-balance")] * 2
+    assert sent == {} and balance == 10.28

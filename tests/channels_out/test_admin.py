@@ -170,6 +170,14 @@ def populated(accounts, top_up, deliver_queued, admin_user) -> dict[str, Model]:
         "engagement": message_engage(
             message=sent, kind="click", source="ours", url="https://example.com/"
         ),
+        "shortlink": message_send(
+            steps=Step(
+                channel="sms",
+                text="Our offer: https://offers.example.com/spring",
+                to="+905321234569",
+                shorten_links=True,
+            )
+        ).short_links.get(),
     }
 
 

@@ -77,7 +77,7 @@ def test_a_held_message_says_until_when_in_guest_time_everywhere_staff_look(
     assert (message.status, message.hold) == (Status.QUEUED, Hold.QUIET_HOURS)
     local = message.not_before.astimezone(ISTANBUL)
     assert (local.hour, local.minute) == (8, 0)
-    wanted = "waits for quiet hours until 08:00 guest time"
+    wanted = "waits for quiet hours until 08:00 on 05.12.2026 (hotel and guest time)"
     login("Operator")
     assert wanted in client.get(reverse("channels_out:message-list")).content.decode()
     assert (
@@ -108,7 +108,45 @@ def test_a_guest_abroad_waits_for_his_own_morning(client, login, night) -> None:
     assert marketing.not_before.astimezone(LONDON).hour == 10
     login("Operator")
     page = client.get(reverse("channels_out:message-detail", args=[marketing.pk])).content.decode()
-    assert "waits for quiet hours until 10:00 guest time" in page  # 12:00 in the hotel
+    assert "waits for quiet hours until 13:00 on 05.12.2026 (hotel time; 10:00 guest time)" in page
+
+
+def test_a_tokyo_number_waits_for_the_tokyo_morning_told_in_hotel_time(
+    client, login, night
+) -> None:
+    """A +81 mobile is in Tokyo (UTC+9): at 23:30 in Istanbul it is 05:30 there, so the SMS
+    waits for 08:00 Tokyo time, which is 02:00 the next night in the hotel."""
+    message = _held(phone="+819012345678")
+    assert message.not_before.astimezone(ZoneInfo("Asia/Tokyo")).time() == dt.time(8)
+    login("Operator")
+    page = client.get(reverse("channels_out:message-detail", args=[message.pk])).content.decode()
+    assert "waits for quiet hours until 02:00 on 05.12.2026 (hotel time; 08:00 guest time)" in page
+
+
+def test_a_russian_mobile_spanning_eleven_zones_names_the_earliest_clock(
+    client, login, night
+) -> None:
+    """A +7 mobile may be anywhere from Moscow to Anadyr (a Russian guest): held until 08:00 in
+    Moscow, the last of his zones to leave the window; the label says so in hotel time and
+    names the zone, instead of calling one of the eleven clocks "guest time"."""
+    reservation = ReservationFactory(booker=GuestFactory(phone="+79161234567", nationality="RU"))
+    message = message_send(
+        steps=Step(channel="sms", text="Your room is ready."),
+        guest=reservation.booker,
+        reservation=reservation,
+    )
+    assert message.not_before.astimezone(ZoneInfo("Europe/Moscow")).time() == dt.time(8)
+    assert message.not_before.astimezone(ZoneInfo("Asia/Vladivostok")).time() == dt.time(15)
+    login("Operator")
+    log = client.get(reverse("channels_out:message-list")).content.decode()
+    wanted = (
+        "waits for quiet hours until 08:00 on 05.12.2026 (hotel time; 08:00 in Moscow, "
+        "later in the guest&#x27;s other possible zones)"
+    )
+    assert wanted in log
+    client.cookies["django_language"] = "tr"
+    turkish = client.get(reverse("channels_out:message-detail", args=[message.pk])).content.decode()
+    assert "otel saatiyle 05.12.2026 08:00 itibarıyla gider (Moscow saatiyle 08:00" in turkish
 
 
 def test_changing_the_quiet_hours_retimes_waiting_messages(

@@ -1,5 +1,5 @@
 """The counter says a text is over the channel's limit before Send — with the very refusal the
-sender gives (one rule, ``channels_out.limits``) — instead of counting "14 parts · 14 credits"
+sender gives (one rule, ``channels_out.text``) — instead of counting "14 parts · 14 credits"
 for a message that would never go."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from channels_out.limits import MAX_SMS_CHARS, MAX_VIBER_CHARS
 from channels_out.meter import message_meter
 from channels_out.services import Step, message_send
+from channels_out.text import MAX_SMS_CHARS, MAX_VIBER_CHARS
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db

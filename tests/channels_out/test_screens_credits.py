@@ -106,6 +106,18 @@ def test_buying_credits_issues_an_invoice_and_shows_its_number_and_amount(client
     assert LogEntry.objects.filter(user=manager, object_id=str(order.pk)).exists()
 
 
+def test_the_invoice_message_writes_its_numbers_the_turkish_way(client, login) -> None:
+    login("Manager")
+    client.cookies["django_language"] = "tr"
+    response = client.post(BUY, {"credits": "12000"}, follow=True)
+    order = CreditOrder.objects.get()
+    html = response.content.decode()
+    assert (
+        f"{order.invoice_number} numaralı fatura kesildi: 12.000 kredi için 1.200,00 EUR "
+        "(KDV dahil 1.440,00 EUR)"
+    ) in html
+
+
 @pytest.mark.parametrize("credits", ["0", "-5", "12.5", "abc", ""])
 def test_a_bad_quantity_is_refused_next_to_the_field(client, login, credits) -> None:
     login("Manager")

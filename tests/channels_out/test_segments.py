@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from channels_out.segments import GSM7_BASIC, GSM7_EXTENSION, SegmentInfo, count_segments
+from channels_out.text import GSM7_BASIC, GSM7_EXTENSION, SegmentInfo, count_segments
 
 CYRILLIC = "д"
 EMOJI = "\N{GRINNING FACE}"  # U+1F600, outside the BMP: a surrogate pair in UTF-16

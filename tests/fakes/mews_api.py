@@ -11,6 +11,12 @@ It speaks what MewsSystems/gitbook-connector-api documents:
   (``Extent`` required) — both with ``Limitation {Count 1…1000, Cursor}``: items newest first,
   the answer's ``Cursor`` is the id of the last (oldest) item returned, the next page starts
   after it (guidelines/pagination.md); windows longer than 3 months are refused;
+* ``companionships/getAll`` (``Extent`` required; one of ``ReservationIds``, ``CustomerIds``,
+  ``ReservationGroupIds`` required) — who stays in a reservation; the owner is one of them;
+* ``resourceCategories/getAll`` (``ServiceIds`` required; ``ResourceCategoryIds``,
+  ``ActivityStates``) — room categories with ``Names`` / ``ShortNames`` by language — and
+  ``resources/getAll`` (``Extent`` required; ``ResourceIds``, ``Names``) — rooms, ``Name`` is
+  the number; all paged with ``Limitation`` like the others;
 * the General Webhook body ``{EnterpriseId, IntegrationId, Events: [{Discriminator, Value:
   {Id}}]}`` (events/wh-general.md), POSTed to the webhook URL with the shared token in it.
 
@@ -74,6 +80,15 @@ class FakeMews(FakeProviderServer):
         self._numbers = itertools.count(100)
         self._last = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         self._store_lock = threading.Lock()
+        self.service_id = "bd26d8db-86da-4f96-9efc-e5a4654a4a94"
+        self.companionships: dict[str, dict[str, Any]] = {}
+        self.resource_categories: dict[str, dict[str, Any]] = {}
+        self.resources: dict[str, dict[str, Any]] = {}
+        # Every reservation asks for a category; this one unless the test names another.
+        self.default_category = self.add_resource_category(
+            names={"en-US": "Standard Double", "tr-TR": "Standart Çift Kişilik"},
+            short_names={"en-US": "STD"},
+        )
 
     # -- the hotel changes things in Mews ------------------------------------------------
     def _now(self) -> str:
@@ -136,13 +151,17 @@ class FakeMews(FakeProviderServer):
         state: str = "Confirmed",
         adults: int = 2,
         channel_number: str | None = None,
+        category_id: str | None = None,
+        resource_id: str | None = None,
     ) -> str:
+        """A reservation owned by ``customer_id``, who is also its first companion (as Mews
+        makes it)."""
         reservation_id = str(uuid.uuid4())
         with self._store_lock:
             now = self._now()
             self.reservations[reservation_id] = {
                 "Id": reservation_id,
-                "ServiceId": "bd26d8db-86da-4f96-9efc-e5a4654a4a94",
+                "ServiceId": self.service_id,
                 "AccountId": customer_id,
                 "AccountType": "Customer",
                 "BookerId": None,
@@ -160,8 +179,8 @@ class FakeMews(FakeProviderServer):
                 },
                 "RateId": "ed4b660b-19d0-434b-9360-a4de2ea42eda",
                 "GroupId": str(uuid.uuid4()),
-                "RequestedResourceCategoryId": "773d5e42-de1e-43a0-9ce6-f940faf2303f",
-                "AssignedResourceId": None,
+                "RequestedResourceCategoryId": category_id or self.default_category,
+                "AssignedResourceId": resource_id,
                 "AssignedResourceLocked": False,
                 "ChannelNumber": channel_number,
                 "ChannelManagerNumber": "",
@@ -179,7 +198,88 @@ class FakeMews(FakeProviderServer):
                 "EnterpriseId": self.enterprise_id,
             }
             self._order[reservation_id] = next(self._sequence)
+            self._link(reservation_id, customer_id)
         return reservation_id
+
+    def _link(self, reservation_id: str, customer_id: str) -> str:
+        companionship_id = str(uuid.uuid4())
+        self.companionships[companionship_id] = {
+            "Id": companionship_id,
+            "CustomerId": customer_id,
+            "ReservationGroupId": self.reservations[reservation_id]["GroupId"],
+            "ReservationId": reservation_id,
+        }
+        self._order[companionship_id] = next(self._sequence)
+        return companionship_id
+
+    def add_companion(self, reservation_id: str, customer_id: str, *, touch: bool = True) -> str:
+        """reservations/addCompanion: ``customer_id`` stays in the reservation too. ``touch``
+        moves the reservation's ``UpdatedUtc`` (who stays was a field of the reservation,
+        ``CompanionIds``, until ver 2017-04-12); False leaves it, to test that companions are
+        read afresh whenever a reservation is fetched."""
+        with self._store_lock:
+            companionship_id = self._link(reservation_id, customer_id)
+            if touch:
+                self.reservations[reservation_id]["UpdatedUtc"] = self._now()
+        return companionship_id
+
+    def remove_companion(
+        self, reservation_id: str, customer_id: str, *, touch: bool = True
+    ) -> None:
+        """reservations/deleteCompanion: the companionship is gone."""
+        with self._store_lock:
+            for key, link in list(self.companionships.items()):
+                if link["ReservationId"] == reservation_id and link["CustomerId"] == customer_id:
+                    del self.companionships[key]
+            if touch:
+                self.reservations[reservation_id]["UpdatedUtc"] = self._now()
+
+    def add_resource_category(
+        self, *, names: dict[str, str], short_names: dict[str, str] | None = None
+    ) -> str:
+        category_id = str(uuid.uuid4())
+        self.resource_categories[category_id] = {
+            "Id": category_id,
+            "EnterpriseId": self.enterprise_id,
+            "ServiceId": self.service_id,
+            "IsActive": True,
+            "Type": "Room",
+            "Names": names,
+            "ShortNames": short_names or {},
+            "Descriptions": {},
+            "Ordering": len(self.resource_categories),
+            "Capacity": 2,
+            "ExtraCapacity": 0,
+            "ExternalIdentifier": None,
+        }
+        self._order[category_id] = next(self._sequence)
+        return category_id
+
+    def add_resource(self, name: str) -> str:
+        """A room (a Space resource) called ``name`` — its number."""
+        resource_id = str(uuid.uuid4())
+        now = self._now()
+        self.resources[resource_id] = {
+            "Id": resource_id,
+            "EnterpriseId": self.enterprise_id,
+            "IsActive": True,
+            "ParentResourceId": None,
+            "Name": name,
+            "State": "Clean",
+            "Descriptions": {},
+            "CreatedUtc": now,
+            "UpdatedUtc": now,
+            "Data": {"Discriminator": "Space", "Value": {"FloorNumber": name[:1]}},
+            "ExternalNames": {},
+            "Directions": {},
+        }
+        self._order[resource_id] = next(self._sequence)
+        return resource_id
+
+    def update_reservation(self, reservation_id: str, **changes: Any) -> None:
+        """reservations/update: e.g. ``AssignedResourceId`` or ``RequestedResourceCategoryId``."""
+        with self._store_lock:
+            self.reservations[reservation_id].update(changes, UpdatedUtc=self._now())
 
     def set_state(self, reservation_id: str, state: str, *, reason: str | None = None) -> None:
         """Move a reservation as Mews Operations would (check-in → Started, check-out → Processed)."""
@@ -225,6 +325,9 @@ class FakeMews(FakeProviderServer):
         handlers = {
             PREFIX + "reservations/getAll/2023-06-06": self._reservations,
             PREFIX + "customers/getAll": self._customers,
+            PREFIX + "companionships/getAll": self._companionships,
+            PREFIX + "resourceCategories/getAll": self._resource_categories,
+            PREFIX + "resources/getAll": self._resources,
         }
         handler = handlers.get(req.path)
         if handler is None:
@@ -312,6 +415,67 @@ class FakeMews(FakeProviderServer):
             payload["Cursor"] = payload["Cursor"] if found_ids else None
             return json_response(200, payload)
         return self._page(found, "Customers", limitation)
+
+    def _companionships(self, body: dict[str, Any], limitation: dict[str, Any]) -> Response:
+        if not isinstance(body.get("Extent"), dict):
+            raise _BadRequest("Extent is required.")
+        filters = {
+            "ReservationId": body.get("ReservationIds"),
+            "CustomerId": body.get("CustomerIds"),
+            "ReservationGroupId": body.get("ReservationGroupIds"),
+        }
+        if not any(filters.values()):
+            raise _BadRequest("CustomerIds, ReservationIds or ReservationGroupIds is required.")
+        with self._store_lock:
+            found = [dict(c) for c in self.companionships.values()]
+        for key, wanted in filters.items():
+            if wanted:
+                found = [c for c in found if c[key] in wanted]
+        if body.get("CompanionshipIds"):
+            found = [c for c in found if c["Id"] in body["CompanionshipIds"]]
+        response = self._page(found, "Companionships", limitation)
+        payload = json.loads(response.body)
+        with self._store_lock:
+            customers = [
+                dict(self.customers[c["CustomerId"]])
+                for c in payload["Companionships"]
+                if c["CustomerId"] in self.customers
+            ]
+        payload.update(
+            Customers=customers if body["Extent"].get("Customers") else None,
+            Reservations=None,
+            ReservationGroups=None,
+        )
+        return json_response(200, payload)
+
+    def _resource_categories(self, body: dict[str, Any], limitation: dict[str, Any]) -> Response:
+        services = body.get("ServiceIds")
+        if not isinstance(services, list) or not services:
+            raise _BadRequest("ServiceIds is required.")
+        with self._store_lock:
+            found = [dict(c) for c in self.resource_categories.values()]
+        found = [c for c in found if c["ServiceId"] in services]
+        if body.get("ResourceCategoryIds"):
+            found = [c for c in found if c["Id"] in body["ResourceCategoryIds"]]
+        states = body.get("ActivityStates") or ["Active", "Deleted"]
+        found = [c for c in found if ("Active" if c["IsActive"] else "Deleted") in states]
+        return self._page(found, "ResourceCategories", limitation)
+
+    def _resources(self, body: dict[str, Any], limitation: dict[str, Any]) -> Response:
+        extent = body.get("Extent")
+        if not isinstance(extent, dict):
+            raise _BadRequest("Extent is required.")
+        with self._store_lock:
+            found = [dict(r) for r in self.resources.values()]
+        if body.get("ResourceIds"):
+            found = [r for r in found if r["Id"] in body["ResourceIds"]]
+        if body.get("Names"):
+            found = [r for r in found if r["Name"] in body["Names"]]
+        if not extent.get("Inactive"):
+            found = [r for r in found if r["IsActive"]]
+        if not extent.get("Resources"):
+            found = []
+        return self._page(found, "Resources", limitation)
 
 
 class _BadRequest(ValueError):

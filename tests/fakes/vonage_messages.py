@@ -13,6 +13,11 @@
   account's *signature secret*, claims ``iat``, ``jti``, ``iss="Vonage"``,
   ``payload_hash`` (SHA-256 hex of the body), ``api_key``, ``application_id``.
 
+* ``GET /account/get-balance`` (the Account API, ``rest.nexmo.com`` in production) with
+  ``api_key``/``api_secret`` as query parameters or HTTP Basic -> ``200 {"value": 10.28,
+  "autoReload": false}``; ``401`` on wrong or missing credentials. Reading it changes
+  nothing (no message, no charge).
+
 Per-recipient failures of Viber (not a Viber user, no suitable device, TTL
 expired ...) are *asynchronous*: Vonage answers 202 and later sends a
 ``rejected`` status webhook whose ``error.title`` is the numeric Messages API
@@ -363,6 +368,8 @@ class FakeVonageMessages(FakeProviderServer):
         self.application_public_key = application_public_key
         self._messages: dict[str, dict[str, Any]] = {}
         self._msg_lock = threading.Lock()
+        #: The account balance in EUR; only messages would change it, never a balance read.
+        self.balance = 10.28
 
     @property
     def messages_url(self) -> str:
@@ -437,7 +444,33 @@ class FakeVonageMessages(FakeProviderServer):
             )
         return False
 
+    @property
+    def balance_url(self) -> str:
+        return f"{self.base_url}/account/get-balance"
+
+    def _balance(self, req: RecordedRequest) -> Response:
+        """The Account API's ``GET /account/get-balance``: credentials as query parameters
+        (``api_key``, ``api_secret``) or HTTP Basic."""
+        key, secret = (
+            (req.query.get("api_key") or [""])[0],
+            (req.query.get("api_secret") or [""])[0],
+        )
+        if req.auth is not None:
+            key, secret = req.auth
+        if (key, secret) != (self.api_key, self.api_secret):
+            return json_response(
+                401,
+                problem(
+                    "https://developer.vonage.com/api-errors#unauthorized",
+                    "Unauthorized",
+                    "You did not provide correct credentials.",
+                ),
+            )
+        return json_response(200, {"value": self.balance, "autoReload": False})
+
     def route(self, req: RecordedRequest) -> Response:
+        if req.path.rstrip("/") == "/account/get-balance" and req.method == "GET":
+            return self._balance(req)
         if req.path.rstrip("/") != "/v1/messages" or req.method != "POST":
             return json_response(
                 404,

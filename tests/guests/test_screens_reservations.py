@@ -238,6 +238,20 @@ def test_the_page_shows_the_stay_its_guests_and_their_warnings(client, login, st
     assert "Standard double" in html and "Bed &amp; breakfast" in html
 
 
+def test_a_companion_the_booker_added_in_the_portal_is_marked_for_staff(
+    client, login, stay
+) -> None:
+    login("Front desk")
+    emma = GuestFactory(first_name="Emma", last_name="Brown")
+    max_ = GuestFactory(first_name="Max", last_name="Brown")
+    ReservationCompanion.objects.create(reservation=stay, guest=emma, added_by=stay.booker)
+    ReservationCompanion.objects.create(reservation=stay, guest=max_)  # staff added him
+    html = client.get(detail(stay)).content.decode()
+    marker = "added by the booker in the portal</span>"
+    assert html.count(marker) == 1
+    assert html.index("Emma Brown") < html.index(marker) < html.index("Max Brown")
+
+
 # --- Status actions ------------------------------------------------------------------------------
 
 

@@ -71,6 +71,15 @@ def test_confirming_imports_the_checked_file_once(
     assert Guest.objects.count() == 1
 
 
+def test_opening_the_import_link_by_get_is_refused_and_imports_nothing(client, checked) -> None:
+    response = client.get(reverse("imports:apply", args=[checked.pk]))
+
+    checked.refresh_from_db()
+    assert response.status_code == 405
+    assert checked.status == ImportUpload.Status.CHECKED
+    assert Guest.objects.count() == 0
+
+
 def test_the_progress_poll_reloads_the_page_once_the_task_is_done(client, checked) -> None:
     url = reverse("imports:detail", args=[checked.pk])
     ImportUpload.objects.filter(pk=checked.pk).update(status=ImportUpload.Status.APPLYING)

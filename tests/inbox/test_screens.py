@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from html import unescape as html_unescape
 
 import pytest
 from django.db import connection
@@ -12,7 +15,10 @@ from django.utils import timezone
 
 from channels_out.models import OutboundMessage
 from channels_out.services import Step, message_send
-from interfaces.inbox.models import Conversation, QuickReply
+from guests.models import ConsentPurpose
+from guests.services import guest_record_consent
+from interfaces.inbox.models import Conversation, ConversationRead, QuickReply
+from interfaces.inbox.selectors import unread_count
 from interfaces.inbox.services import conversation_assign, conversation_close
 from tests.factories import GuestFactory, ReservationFactory
 
@@ -227,6 +233,36 @@ def test_an_unknown_sender_is_linked_to_a_guest_from_the_screen(
     assert Conversation.objects.get().guest == guest
 
 
+def test_a_nul_character_in_the_guest_search_is_dropped_not_a_500(
+    client, login, guest, receive
+) -> None:
+    login("Front desk")
+    receive("+447700900123", "It's Ayşe from my husband's phone")
+    url = reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+
+    page = client.get(url, {"find": "Yıl\x00maz"})
+
+    assert page.status_code == 200
+    assert list(page.context["candidates"]) == [guest]
+
+
+def test_the_stay_card_lists_data_processing_consent_without_an_empty_channel(
+    client, login, guest, receive
+) -> None:
+    guest_record_consent(
+        guest=guest, purpose=ConsentPurpose.DATA_PROCESSING, granted=True, source="staff"
+    )
+    login("Front desk")
+    receive("+905321234567", "Merhaba")
+
+    html = client.get(
+        reverse("inbox:conversation", args=[Conversation.objects.get().pk])
+    ).content.decode()
+
+    label = ConsentPurpose.DATA_PROCESSING.label
+    assert f"<li>{label}: " in html and f"{label} · :" not in html
+
+
 def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> None:
     login("Marketing")
     assert client.get(reverse("inbox:quick-replies")).status_code == 403
@@ -307,3 +343,95 @@ def test_the_conversation_costs_the_same_queries_for_a_short_or_long_thread(
         )
         conversation_add_note(conversation=conversation, body=f"Note {n}", user=me)
     assert queries() == short
+
+
+# --- the read marker: written when there is something new, not on every poll -----------------
+
+
+def _thread(client, conversation: Conversation) -> str:
+    """The thread as the page's 5-second poll fetches it."""
+    return client.get(
+        reverse("inbox:conversation", args=[conversation.pk]),
+        {"part": "thread"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+
+def _read_post(client, html: str, conversation: Conversation):
+    """What the thread's read marker posts when it loads (None: the thread has none)."""
+    found = re.search(r"hx-vals='(\{[^']*\})'", html)
+    if found is None:
+        return None
+    assert reverse("inbox:read", args=[conversation.pk]) in html
+    return client.post(
+        reverse("inbox:read", args=[conversation.pk]), json.loads(html_unescape(found.group(1)))
+    )
+
+
+def _marker_writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if "inbox_conversationread" in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+def test_a_poll_with_nothing_new_writes_no_read_marker(client, login, guest, receive) -> None:
+    desk = login("Front desk")
+    receive(guest.phone, "Hello")
+    conversation = Conversation.objects.get()
+    page = client.get(reverse("inbox:conversation", args=[conversation.pk])).content.decode()
+    assert _read_post(client, page, conversation).status_code == 204  # the first view reads it
+    assert unread_count(user=desk) == 0
+    marker = ConversationRead.objects.get(user=desk)
+    assert marker.read_at == Conversation.objects.get().last_inbound_at
+
+    with CaptureQueriesContext(connection) as polls:
+        for _ in range(3):
+            html = _thread(client, conversation)
+            assert _read_post(client, html, conversation) is None  # nothing new: no marker
+            assert "Hello" in html
+        # A page left open in another tab still posts: that writes nothing either.
+        late = client.post(
+            reverse("inbox:read", args=[conversation.pk]),
+            {"upto": marker.read_at.isoformat()},
+        )
+    assert late.status_code == 204 and "HX-Trigger" not in late
+    assert _marker_writes(polls.captured_queries) == []
+    assert ConversationRead.objects.get(user=desk).read_at == marker.read_at
+
+
+def test_a_new_message_is_marked_read_once_it_is_shown(client, login, guest, receive) -> None:
+    desk = login("Front desk")
+    receive(guest.phone, "Hello")
+    conversation = Conversation.objects.get()
+    _read_post(client, _thread(client, conversation), conversation)
+    receive(guest.phone, "Are you there?")
+    assert unread_count(user=desk) == 1
+
+    html = _thread(client, conversation)
+    assert "Are you there?" in html
+    # A third message arrives after the thread was drawn: it is not read yet.
+    receive(guest.phone, "Hello??", sent_at=timezone.now() + dt.timedelta(seconds=1))
+    with CaptureQueriesContext(connection) as read:
+        response = _read_post(client, html, conversation)
+    assert response.status_code == 204 and response["HX-Trigger"] == "inbox-read"
+    assert len(_marker_writes(read.captured_queries)) == 1
+    assert unread_count(user=desk) == 1  # "Hello??" was not on the screen
+    html = _thread(client, conversation)
+    assert _read_post(client, html, conversation).status_code == 204
+    assert unread_count(user=desk) == 0
+    assert _read_post(client, _thread(client, conversation), conversation) is None
+
+
+@pytest.mark.parametrize("upto", ["yesterday", "2026-13-45T99:00:00+00:00", "2026-12-01T10:00:00"])
+def test_a_malformed_read_marker_is_refused_and_changes_nothing(
+    client, login, guest, receive, upto
+) -> None:
+    desk = login("Front desk")
+    receive(guest.phone, "Hello")
+    conversation = Conversation.objects.get()
+    response = client.post(reverse("inbox:read", args=[conversation.pk]), {"upto": upto})
+    assert response.status_code == 400
+    assert not ConversationRead.objects.filter(user=desk).exists()

@@ -78,3 +78,31 @@ def test_an_unreachable_platform_is_worth_a_retry() -> None:
     with pytest.raises(MewsError) as caught:
         client.call("customers/getAll", {})
     assert not caught.value.permanent
+
+
+def test_rooms_and_companions_are_read_as_documented_page_by_page(fake_mews, monkeypatch) -> None:
+    monkeypatch.setattr(mews_client, "PAGE_SIZE", 2)
+    client = _client(fake_mews)
+    categories = [
+        fake_mews.add_resource_category(names={"en-US": f"Category {n}"}) for n in range(3)
+    ]
+    rooms = [fake_mews.add_resource(str(100 + n)) for n in range(3)]
+
+    got = list(client.resource_categories(ids=categories, service_ids=[fake_mews.service_id]))
+    assert [c["Names"]["en-US"] for c in got] == ["Category 2", "Category 1", "Category 0"]
+    assert {r["Name"] for r in client.resources(ids=rooms)} == {"100", "101", "102"}
+    for operation in ("resourceCategories/getAll", "resources/getAll"):
+        first, second = fake_mews.operations(operation)
+        assert "Cursor" not in first.json["Limitation"] and second.json["Limitation"]["Cursor"]
+    assert fake_mews.operations("resources/getAll")[0].json["Extent"]["Resources"] is True
+
+
+def test_the_fake_refuses_what_mews_refuses(fake_mews) -> None:
+    client = _client(fake_mews)
+    with pytest.raises(MewsError, match="ServiceIds is required") as no_service:
+        list(client.resource_categories(ids=["x"], service_ids=[]))
+    assert no_service.value.permanent and no_service.value.status == 400
+    with pytest.raises(MewsError, match="is required"):
+        client.call("companionships/getAll", {"Extent": {}, "Limitation": {"Count": 10}})
+    with pytest.raises(MewsError, match="Extent is required"):
+        client.call("resources/getAll", {"ResourceIds": ["x"], "Limitation": {"Count": 10}})

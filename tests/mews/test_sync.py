@@ -5,42 +5,23 @@ transitions so triggers fire once, and nothing is applied twice."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from guests import signals
-from guests.models import BoardType, Guest, Reservation, ReservationExternalId, RoomType
+from guests.models import Guest, Reservation, ReservationExternalId
 from interfaces.mews import client as mews_client
 from interfaces.mews.client import MewsError
-from interfaces.mews.models import MewsConnection, MewsRecord, MewsWebhook
+from interfaces.mews.models import MewsRecord, MewsWebhook
 from interfaces.mews.services import mews_pull
-
-from .conftest import ACCESS_TOKEN, CLIENT_TOKEN, ENTERPRISE_ID
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = "webhook-token-for-the-tests-0123456789"
 Status = Reservation.Status
-
-
-@pytest.fixture
-def connection(fake_mews, reference_data, hotel) -> MewsConnection:
-    return MewsConnection.objects.create(
-        name="Lykia Bay",
-        platform_url=fake_mews.base_url,
-        enterprise_id=ENTERPRISE_ID,
-        client_token=CLIENT_TOKEN,
-        access_token=ACCESS_TOKEN,
-        webhook_token=TOKEN,
-        room_type=RoomType.objects.first(),
-        board_type=BoardType.objects.first(),
-    )
 
 
 @pytest.fixture
@@ -64,20 +45,6 @@ def fired() -> Iterator[dict[str, list[int]]]:
     yield seen
     for name, signal in receivers.items():
         signal.disconnect(dispatch_uid=f"test-mews-{name}")
-
-
-@pytest.fixture
-def webhook(client, fake_mews, django_capture_on_commit_callbacks):
-    def post(*events: tuple[str, str], token: str = TOKEN) -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                f"{reverse('mews:webhook')}?token={token}",
-                json.dumps(fake_mews.webhook_body(*events)),
-                content_type="application/json",
-            )
-        return response.status_code
-
-    return post
 
 
 def stay_dates(nights: int = 3) -> tuple[dt.datetime, dt.datetime]:
@@ -242,7 +209,7 @@ def test_an_older_version_never_undoes_a_newer_one(connection, fake_mews, webhoo
         connection,
         MewsRecord.Kind.RESERVATION,
         stale,
-        _reservation_applier(connection, stale),
+        _reservation_applier(connection, stale, [], None, ""),
         report,
     )
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from guests.models import Guest, ReservationCompanion
+from guests.selectors import guest_find_duplicates
 from guests.services import reservation_add_companion
+from interfaces.portal import selectors as portal_selectors
 from tests.factories import GuestFactory, ReservationFactory
 
 from .conftest import ask_for_code, code_in, enter_code, sms_to
@@ -40,20 +46,82 @@ def test_a_new_companion_becomes_a_profile_on_the_stay(signed_in, stay, guest) -
     assert "Emma Brown" in signed_in.get(reverse("portal:home")).content.decode()
 
 
-def test_a_known_phone_links_the_existing_profile(signed_in, stay) -> None:
-    known = GuestFactory(first_name="Emma", last_name="Smith", phone="+447400123456", email="")
-    before = Guest.objects.count()
-    _add(signed_in, stay, first_name="emma", last_name="Brown", phone="+44 7400 123456")
-    assert Guest.objects.count() == before
-    assert list(stay.companions.all()) == [known]
+def _stranger() -> Guest:
+    """Guest B: a verified profile of her own, with a stay of her own later on."""
+    emma = GuestFactory(
+        first_name="Emma",
+        last_name="Smith",
+        email="emma@example.org",
+        email_verified=True,
+        phone="+447400123456",
+    )
+    arrival = timezone.localdate() + dt.timedelta(days=60)
+    ReservationFactory(booker=emma, arrival=arrival, departure=arrival + dt.timedelta(days=3))
+    return emma
 
 
-def test_a_known_verified_email_links_the_existing_profile(signed_in, stay) -> None:
-    known = GuestFactory(first_name="Emma", email="emma@example.org", email_verified=True)
-    before = Guest.objects.count()
-    _add(signed_in, stay, first_name="Emma", email="Emma@Example.org")
-    assert Guest.objects.count() == before
-    assert list(stay.companions.all()) == [known]
+def _page_after(client, response) -> str:
+    """What the guest sees after the form: the page, with the success line."""
+    assert response.status_code == 302
+    return client.get(response.url).content.decode()
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [{"email": "Emma@Example.org"}, {"phone": "+44 7400 123456"}],
+    ids=["email", "phone"],
+)
+def test_another_guests_profile_is_never_attached(signed_in, stay, contact) -> None:
+    """Guest A types guest B's e-mail or phone and first name: B's profile stays hers alone."""
+    emma = _stranger()
+    page = _page_after(signed_in, _add(signed_in, stay, first_name="Emma", **contact))
+    [companion] = stay.companions.all()
+    assert companion.pk != emma.pk  # a new profile, as A described her
+    assert (companion.first_name, companion.last_name, companion.source) == ("Emma", "", "portal")
+    assert not companion.email_verified  # nobody proved the address is hers
+    link = ReservationCompanion.objects.get(reservation=stay)
+    assert link.added_by == stay.booker  # marked as added by the guest in the portal
+    # A learns nothing he did not type: not B's last name, not her other details.
+    assert "Smith" not in page
+    # B's profile is not on A's stay: she does not see it in the portal, nor get its messages.
+    assert not emma.companion_links.exists()
+    assert stay not in portal_selectors.guest_stays(emma)
+    emma.refresh_from_db()
+    assert (emma.email, emma.email_verified, emma.phone) == (
+        "emma@example.org",
+        True,
+        "+447400123456",
+    )
+    # Staff see the two profiles as possible duplicates, to merge if they are one person.
+    assert emma in guest_find_duplicates(companion)
+
+
+def test_the_holder_of_a_typed_number_signs_in_to_her_own_profile(signed_in, stay) -> None:
+    """A's companion has B's number and an earlier stay: B still signs in to her own profile."""
+    emma = _stranger()
+    _add(signed_in, stay, first_name="Emma", phone="+44 7400 123456")
+    assert portal_selectors.guest_for_login("+447400123456") == emma
+    other = Client()
+    ask_for_code(other, "+447400123456")
+    enter_code(other, code_in(sms_to("+447400123456")[-1]))
+    page = other.get(reverse("portal:home")).content.decode()
+    own = emma.reservations.get()
+    assert own.number in page and stay.number not in page
+
+
+def test_the_answer_is_the_same_whether_a_contact_is_known_or_not(signed_in, stay) -> None:
+    """No account enumeration: a known e-mail gets exactly the answer an unknown one gets."""
+    _stranger()
+    known = _page_after(
+        signed_in, _add(signed_in, stay, first_name="Emma", email="emma@example.org")
+    )
+    unknown = _page_after(
+        signed_in, _add(signed_in, stay, first_name="Max", email="max@example.org")
+    )
+    assert "Emma is on your stay now." in known
+    assert "Max is on your stay now." in unknown
+    assert Guest.objects.filter(first_name="Max").count() == 1
+    assert [g.first_name for g in stay.companions.order_by("pk")] == ["Emma", "Max"]
 
 
 def test_a_stranger_with_the_same_number_is_not_revealed_or_taken_over(signed_in, stay) -> None:

@@ -283,3 +283,37 @@ def test_a_label_is_lower_cased_the_turkish_way() -> None:
         assert lower_label("İptal edildi") == "iptal edildi"
         assert lower_label("IŞIK") == "ışık"
     assert lower_label("Checked in") == "checked in"
+
+
+def test_turkish_dates_keep_django_month_names() -> None:
+    """A staff word in the catalogue must not take over a month: "16 Mayıs 1969", not "16 Yetkiler 1969"."""
+    import datetime
+
+    from django.utils.formats import date_format
+
+    with translation.override("tr"):
+        assert date_format(datetime.date(1969, 5, 16), "j F Y") == "16 Mayıs 1969"
+        assert date_format(datetime.date(2026, 5, 4), "j M Y") == "4 May 2026"
+
+
+def test_the_catalogue_does_not_redefine_a_month_name() -> None:
+    months = set(
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ]
+    )
+    clashes = [
+        entry.msgid for entry in read_po(CATALOGUE) if entry.msgid in months and not entry.msgctxt
+    ]
+    assert clashes == []

@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -190,6 +191,7 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
     def companions(self) -> list[Guest]:
         return list(
             Guest.objects.filter(companion_links__reservation=self.reservation)
+            .annotate(added_in_portal=F("companion_links__added_by"))
             .select_related("loyalty_tier")
             .order_by("companion_links__added_at", "pk")
         )
@@ -232,6 +234,8 @@ class ReservationPage(SendMessageMixin, HistoryMixin, StaffView, TemplateView):
                     "is_booker": index == 0,
                     "greylisted": guest.pk in greylisted,
                     "earlier_stays": guest.stays_before(reservation),
+                    # Described by the booker in the portal: who it is, staff judge (merge).
+                    "added_in_portal": getattr(guest, "added_in_portal", None) is not None,
                 }
                 for index, guest in enumerate(guests)
             ],

@@ -15,7 +15,7 @@ from django.views.generic import TemplateView, View
 
 from campaigns.models import Campaign, CampaignRun, CampaignStep
 from campaigns.services import campaign_duplicate, campaign_set_active
-from crm_messaging.ui.screens import StaffView, next_url, paginate
+from crm_messaging.ui.screens import StaffView, next_url, paginate, search_param
 from guests.models import ContactChannel
 
 from .common import PAGE_SIZE, RunRow, run_rows, timing_label
@@ -53,7 +53,7 @@ class CampaignListView(StaffView, TemplateView):
         state = request.GET.get("state", "active")
         if state not in STATES:
             state = "active"
-        query = request.GET.get("q", "").strip()
+        query = search_param(request)
         campaigns = Campaign.objects.all()
         if query:
             campaigns = campaigns.filter(Q(name__icontains=query) | Q(description__icontains=query))

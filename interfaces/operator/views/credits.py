@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -99,6 +101,11 @@ def credits_context(
     }
 
 
+def _number(value: Decimal, places: int) -> str:
+    """An amount in the reader's language, as the page's tables show it: 1.000 / 100,00 in Turkish."""
+    return number_format(value, decimal_pos=places, force_grouping=True)
+
+
 class CreditsView(StaffView, View):
     """GET: the credits page."""
 
@@ -141,10 +148,10 @@ class CreditOrderCreateView(StaffView, View):
                     )
                     % {
                         "number": order.invoice_number,
-                        "amount": order.amount,
-                        "total": order.total,
+                        "amount": _number(order.amount, 2),
+                        "total": _number(order.total, 2),
                         "currency": order.currency,
-                        "credits": f"{order.credits:,.0f}",
+                        "credits": _number(order.credits, 0),
                     },
                 )
                 return HttpResponseRedirect(reverse("channels_out:credits") + "#orders")
@@ -184,7 +191,7 @@ class CreditOrderMarkPaidView(_OrderAction):
             return ""
         return str(
             _("%(number)s marked paid; %(credits)s credits added.")
-            % {"number": paid.invoice_number, "credits": f"{paid.credits:,.0f}"}
+            % {"number": paid.invoice_number, "credits": _number(paid.credits, 0)}
         )
 
 

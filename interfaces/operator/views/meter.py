@@ -23,7 +23,8 @@ MESSAGING_PERMISSIONS = (
 @login_required
 @require_POST
 def meter(request: HttpRequest) -> HttpResponse:
-    """htmx: the live counter fragment for the text being typed (POST text, channel, to or guest).
+    """htmx: the live counter fragment for the text being typed (POST text, channel, to or
+    guest; ``shorten_links`` from a campaign that shortens its SMS links).
 
     It shows the credit balance: only to users who write messages (``MESSAGING_PERMISSIONS``).
     """
@@ -39,5 +40,10 @@ def meter(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "channels_out/_meter.html",
-        message_meter(text=request.POST.get("text", ""), channel=channel, to=to),
+        message_meter(
+            text=request.POST.get("text", ""),
+            channel=channel,
+            to=to,
+            shorten_links=request.POST.get("shorten_links") in ("on", "true", "1"),
+        ),
     )

@@ -16,7 +16,7 @@ from guests.models import (
     Hotel,
     Reservation,
 )
-from guests.selectors import consent_current, guest_find_existing
+from guests.selectors import consent_current
 from guests.services import (
     guest_create,
     guest_record_consent,
@@ -88,10 +88,15 @@ def companion_add(
 ) -> tuple[Guest, bool]:
     """Put a companion on the booker's stay; return (his profile, whether it was created).
 
-    A known verified e-mail or valid phone links the profile that holds it when the first
-    name agrees (a different name keeps a stranger's profile private: a new one is made,
-    for staff to merge); a companion already on the stay under the same name is reused.
-    Raises PortalError when the guest is not the booker, the stay is over or full, or for
+    The companion is always a new profile made of what the booker typed (source "guest
+    portal", e-mail not verified, the link marked as added by the booker), never a profile
+    found by its e-mail or phone: anyone can type anyone's address, and linking the profile
+    that holds it would put a stranger on this stay — her name on the booker's page, this
+    stay on her portal page, its messages to her. When the companion is somebody the hotel
+    knows, staff see the two profiles as duplicates and merge them (G5). Nothing here looks
+    at other profiles, so the answer never tells whether an address is known. A companion
+    already on the stay under the same name is reused. Raises PortalError when the guest is
+    not the booker, the stay is over or full, for the booker's own contact details, or for
     bad contact details.
     """
     if reservation.booker_id != booker.pk:
@@ -135,14 +140,10 @@ def companion_add(
             ),
             code="too_many",
         )
-    existing = guest_find_existing(email=address, phone=e164) if (address or e164) else None
-    if existing is not None and existing.pk == booker.pk:
+    if (address and address.lower() == booker.email.lower()) or (e164 and e164 == booker.phone):
         raise PortalError(
             _("These are your own contact details. Please give your companion's."), code="is_booker"
         )
-    if existing is not None and existing.first_name.casefold() == first_name.casefold():
-        reservation_add_companion(reservation=reservation, guest=existing)
-        return existing, False
     try:
         companion = guest_create(
             first_name=first_name,
@@ -154,5 +155,5 @@ def companion_add(
         )
     except ValidationError as exc:
         raise PortalError(_("Please check the companion's details."), code="invalid") from exc
-    reservation_add_companion(reservation=reservation, guest=companion)
+    reservation_add_companion(reservation=reservation, guest=companion, added_by=booker)
     return companion, True
