@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0007_campaign_recipients'),
+        ('campaigns', '0008_shorten_links'),
         ('channels_out', '0013_credit_invoices'),
         ('guests', '0007_consent_append_only_trigger'),
     ]
