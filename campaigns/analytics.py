@@ -200,25 +200,47 @@ def attributed_bookings(
     return bookings
 
 
-def stored_bookings(
-    *, runs: QuerySet[CampaignRun] | None = None, since: dt.datetime | None = None
-) -> list[Booking]:
-    """The same bookings as ``attributed_bookings``, read from the stored attributions (one
-    query over the attributed reservations, not the send log)."""
+def _stored(
+    runs: QuerySet[CampaignRun] | None, since: dt.datetime | None
+) -> QuerySet[BookingAttribution]:
     attributions = booked_within_window(BookingAttribution.objects.all())
     if runs is not None:
         attributions = attributions.filter(run__in=runs)
     if since is not None:
         attributions = attributions.filter(booked_at__gte=since)
+    return attributions.annotate(day=TruncDate("booked_at"))
+
+
+def _stored_revenue() -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("reservation__nights") * F("reservation__nightly_rate"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def stored_booking_figures(
+    *group: str, runs: QuerySet[CampaignRun] | None = None, since: dt.datetime | None = None
+) -> dict[tuple, tuple[int, Decimal]]:
+    """Bookings and revenue of the stored attributions (as ``stored_bookings``) grouped by the
+    fields ``group`` of ``BookingAttribution`` (or ``day``), in one query."""
+    rows = (
+        _stored(runs, since)
+        .order_by()
+        .values(*group)
+        .annotate(n=Count("pk"), revenue=Sum(_stored_revenue(), default=ZERO))
+    )
+    return {tuple(row[name] for name in group): (row["n"], row["revenue"]) for row in rows}
+
+
+def stored_bookings(
+    *, runs: QuerySet[CampaignRun] | None = None, since: dt.datetime | None = None
+) -> list[Booking]:
+    """The same bookings as ``attributed_bookings``, read from the stored attributions (one
+    query over the attributed reservations, not the send log)."""
     return [
         Booking(pk, run, language, channel, day, revenue or ZERO)
-        for pk, run, language, channel, day, revenue in attributions.annotate(
-            day=TruncDate("booked_at"),
-            revenue=ExpressionWrapper(
-                F("reservation__nights") * F("reservation__nightly_rate"),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            ),
-        )
+        for pk, run, language, channel, day, revenue in _stored(runs, since)
+        .annotate(revenue=_stored_revenue())
         .order_by("booked_at", "pk")
         .values_list("pk", "run_id", "language", "channel", "day", "revenue")
     ]
@@ -242,7 +264,7 @@ def campaign_analytics(campaign: Campaign) -> CampaignAnalytics:
         origin_type=_run_type(), origin_id__in=runs.values("pk")
     )
     grouped = message_figures(messages, "origin_id", "language")
-    bookings = stored_bookings(runs=runs)
+    bookings = stored_booking_figures("run_id", "language", "day", runs=runs)
     by_run: dict[int, Figures] = defaultdict(Figures)
     by_language: dict[str, Figures] = defaultdict(Figures)
     total = Figures()
@@ -251,12 +273,12 @@ def campaign_analytics(campaign: Campaign) -> CampaignAnalytics:
         by_language[language or ""].add(figures)
         total.add(figures)
     per_day: dict[dt.date, list] = defaultdict(lambda: [0, ZERO])
-    for booking in bookings:
-        for figures in (by_run[booking.run_id], by_language[booking.language], total):
-            figures.bookings += 1
-            figures.revenue += booking.revenue
-        per_day[booking.day][0] += 1
-        per_day[booking.day][1] += booking.revenue
+    for (run_id, language, day), (n, revenue) in bookings.items():
+        for figures in (by_run[run_id], by_language[language], total):
+            figures.bookings += n
+            figures.revenue += revenue
+        per_day[day][0] += n
+        per_day[day][1] += revenue
     links = list(
         Engagement.objects.filter(message__in=messages, kind=EngagementKind.CLICK, human=True)
         .values("url")
@@ -302,20 +324,11 @@ def manager_dashboard(*, days: int = 30, now: dt.datetime | None = None) -> Dash
         total.add(figures)
         if kind == run_type.pk and origin in campaign_of:
             by_campaign[campaign_of[origin]].add(figures)
-    bookings = stored_bookings(since=since)
-    missing = {b.run_id for b in bookings} - set(campaign_of)
-    if missing:
-        campaign_of.update(
-            CampaignRun.objects.filter(pk__in=missing).values_list("pk", "campaign_id")
-        )
-    for booking in bookings:
-        for figures in (
-            by_channel[booking.channel],
-            by_campaign[campaign_of[booking.run_id]],
-            total,
-        ):
-            figures.bookings += 1
-            figures.revenue += booking.revenue
+    bookings = stored_booking_figures("channel", "campaign_id", since=since)
+    for (channel, campaign_id), (n, revenue) in bookings.items():
+        for figures in (by_channel[channel], by_campaign[campaign_id], total):
+            figures.bookings += n
+            figures.revenue += revenue
     opt_outs = dict(
         ConsentRecord.objects.filter(
             recorded_at__gte=since,

@@ -9,8 +9,10 @@ booking never touches it.
 ``last_touches`` is the one implementation of "last touch". ``BookingAttribution`` rows keep
 its result per reservation; the receivers below keep them true:
 
-- a reservation is made (any way: the front desk, the admin, the API, an import, the Mews
-  connector) → its row is written in the same transaction (``post_save``);
+- a reservation is made (any way: the front desk, the admin, the API, the Mews connector, a
+  stay recorded as history) → its row is written in the same transaction (``post_save``);
+  stays booked several in one statement (the import's chunks: ``bulk_create``, no
+  ``post_save``) get theirs from the ``reservation_created`` signal each of them sends;
 - a campaign message stops being a touch (sent → undelivered or failed) → the reservations it
   was the last touch of are attributed again (to the touch before it, or none);
 - a campaign message becomes a touch while a reservation made after its ``sent_at`` exists (a
@@ -153,15 +155,30 @@ def attributions_refresh(reservations: QuerySet[Reservation]) -> int:
     return _write(rows, replace=True) if rows else 0
 
 
+_DONE = "_attribution_written"
+
+
 def reservation_attribute(reservation: Reservation) -> None:
-    """Write a new reservation's attribution (in its transaction)."""
+    """Write a new reservation's attribution (in its transaction), once per instance."""
+    if getattr(reservation, _DONE, False):
+        return
     _write([(reservation.pk, reservation.booker_id, reservation.created_at)], replace=False)
+    setattr(reservation, _DONE, True)
 
 
 @receiver(post_save, sender=Reservation, dispatch_uid="campaigns.attribution.created")
 def on_reservation_saved(instance: Reservation, created: bool, **kwargs: Any) -> None:
     if created:
         reservation_attribute(instance)
+
+
+@receiver(
+    guest_signals.reservation_created, dispatch_uid="campaigns.attribution.reservation_created"
+)
+def on_reservation_created(reservation: Reservation, **kwargs: Any) -> None:
+    # After post_save for a stay saved alone (nothing more to do); the only one for a stay
+    # written in a batch (bulk_create sends no post_save).
+    reservation_attribute(reservation)
 
 
 @receiver(message_status_changed, dispatch_uid="campaigns.attribution.status")

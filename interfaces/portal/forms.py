@@ -86,11 +86,15 @@ class ContactForm(_PageForm):
 
 
 class ConsentForm(_PageForm):
-    """Data-processing consent and marketing consent per channel; the labels come from the wording."""
+    """Data-processing consent, marketing consent per channel and analytics consent (opens and
+    clicks counted); the labels come from the wording."""
 
     id_prefix = "consent"
 
     data_processing = forms.BooleanField(required=False)
+    analytics = forms.BooleanField(required=False)
+    # Sent with the analytics box: a form without it (an older page) leaves analytics alone.
+    analytics_asked = forms.BooleanField(required=False, initial=True, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, channels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -105,6 +109,12 @@ class ConsentForm(_PageForm):
             channel: bool(self.cleaned_data.get(f"marketing_{channel}"))
             for channel in self.channels
         }
+
+    def analytics_choice(self) -> bool | None:
+        """Ticked or not, or None when the form did not ask."""
+        if not self.cleaned_data.get("analytics_asked"):
+            return None
+        return bool(self.cleaned_data.get("analytics"))
 
     def marketing_fields(self) -> list[forms.BoundField]:
         return [self[f"marketing_{channel}"] for channel in self.channels]

@@ -99,6 +99,11 @@ def _builtin_wording(purpose: str, hotel_name: str) -> str:
             "I agree that %(hotel)s stores and processes my personal data to prepare and manage my stay, "
             "as described in the hotel's privacy notice (GDPR/KVKK)."
         ) % {"hotel": hotel_name}
+    if purpose == ConsentPurpose.ANALYTICS:
+        return gettext(
+            "%(hotel)s may count when I open its e-mails or click their links, to send me "
+            "better messages. Untick the box and my opens and clicks are not tracked."
+        ) % {"hotel": hotel_name}
     return gettext(
         "I would like to receive offers and news from %(hotel)s by the channels I tick. "
         "I can withdraw this at any time with the link in every message."

@@ -29,11 +29,19 @@ from .common import PortalError, guest_phone
 
 @transaction.atomic
 def consents_update(
-    *, guest: Guest, data_processing: bool, marketing: dict[str, bool], language: str
+    *,
+    guest: Guest,
+    data_processing: bool,
+    marketing: dict[str, bool],
+    language: str,
+    analytics: bool | None = None,
 ) -> list[ConsentRecord]:
     """Record each consent the guest changed, with source "guest portal" and the wording he saw.
 
     A box left as it was writes nothing; an unticked box the guest never ticked is no statement.
+    Analytics (opens and clicks counted, E3) is the other way round: counted until refused, so
+    its box starts ticked without a record, and only unticking it (or ticking it again after a
+    refusal) is a statement. ``analytics`` None leaves it out.
     """
     Guest.objects.select_for_update().filter(pk=guest.pk).first()  # one change at a time per guest
     current = consent_current(guest)
@@ -42,10 +50,14 @@ def consents_update(
     wanted += [
         (ConsentPurpose.MARKETING, channel, granted) for channel, granted in marketing.items()
     ]
+    if analytics is not None:
+        wanted.append((ConsentPurpose.ANALYTICS, "", analytics))
     records = []
     for purpose, channel, granted in wanted:
         record = current.get((purpose, channel))
         now_granted = record.granted if record is not None else None
+        if purpose == ConsentPurpose.ANALYTICS and now_granted is None:
+            now_granted = True  # counted until refused: ticked is how it already stands
         if now_granted is granted or (not granted and now_granted is None):
             continue  # unchanged, or nothing to withdraw
         with translation.override(language):

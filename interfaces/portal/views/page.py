@@ -39,6 +39,9 @@ def _consent_initial(guest: Guest, channels: list[str]) -> dict[str, bool]:
     for channel in channels:
         record = current.get((ConsentPurpose.MARKETING, channel))
         initial[f"marketing_{channel}"] = bool(record and record.granted)
+    # Opens and clicks are counted until the guest refuses (E3): no record shows ticked.
+    analytics = current.get((ConsentPurpose.ANALYTICS, ""))
+    initial["analytics"] = analytics is None or analytics.granted
     return initial
 
 
@@ -97,6 +100,9 @@ def _page(
         ),
         "marketing_wording": selectors.consent_wording(
             ConsentPurpose.MARKETING, language, hotel_name=hotel.name
+        ),
+        "analytics_wording": selectors.consent_wording(
+            ConsentPurpose.ANALYTICS, language, hotel_name=hotel.name
         ),
         "hotel_phone": format_phone_international(hotel.phone) if hotel.phone else "",
         "signed_in": True,
@@ -174,6 +180,7 @@ def consents_view(request: HttpRequest, guest: Guest) -> HttpResponse:
         guest=guest,
         data_processing=form.cleaned_data["data_processing"],
         marketing=form.marketing(),
+        analytics=form.analytics_choice(),
         language=guest_language(guest),
     )
     if records:
