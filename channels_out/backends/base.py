@@ -197,7 +197,10 @@ class Backend:
         Raise ``TransportError`` saying what failed; ``NotImplementedError`` when this provider
         offers no way to check without sending.
         """
-        raise NotImplementedError(f"{self.label} cannot be checked without sending a message.")
+        raise NotImplementedError(
+            gettext("%(provider)s cannot be checked without sending a message.")
+            % {"provider": self.label}
+        )
 
     # --- sending ----------------------------------------------------------------------------
     def open(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import requests
+from django.utils.translation import gettext
 
 from guests.models import ConsentPurpose, ContactChannel
 
@@ -150,11 +151,17 @@ class NetgsmBackend(HttpBackend):
         headers = [str(h) for h in data.get("msgheaders") or []]
         if self.account.sender not in headers:
             raise TransportError(
-                f"the header “{self.account.sender}” is not approved for this NetGSM account "
-                f"(approved: {', '.join(headers) or 'none'})",
+                gettext(
+                    "the header “%(header)s” is not approved for this NetGSM account "
+                    "(approved: %(approved)s)"
+                )
+                % {"header": self.account.sender, "approved": ", ".join(headers) or "—"},
                 code="40",
             )
-        return f"NetGSM user {self.account.account_id} may send as “{self.account.sender}”"
+        return gettext("NetGSM user %(user)s may send as “%(header)s”") % {
+            "user": self.account.account_id,
+            "header": self.account.sender,
+        }
 
     def fetch_statuses(self, provider_ids: list[str]) -> list[StatusUpdate]:
         """Ask the report endpoint about these job ids; return a receipt for each final one.

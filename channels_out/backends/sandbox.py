@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crm_messaging.handoff import hand_off
 from guests.models import ContactChannel
@@ -140,7 +141,7 @@ class SandboxBackend(Backend):
     channels = tuple(ContactChannel.values)
 
     def check_credentials(self) -> str:
-        return "the sandbox needs no login; it simulates a provider"
+        return gettext("the sandbox needs no login; it simulates a provider")
 
     # Like Vonage, the sandbox charges Viber only when it is delivered.
     debit_on_delivery = frozenset({ContactChannel.VIBER})

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.smtp import EmailBackend
+from django.utils.translation import gettext
 
 from guests.models import ContactChannel
 
@@ -166,8 +167,11 @@ class SmtpBackend(Backend):
             raise broken
         where = f"{self.account.host}:{self.port}"
         if self.account.username:
-            return f"logged in to {where} as {self.account.username}"
-        return f"connected to {where} (no login set)"
+            return gettext("logged in to %(where)s as %(user)s") % {
+                "where": where,
+                "user": self.account.username,
+            }
+        return gettext("connected to %(where)s (no login set)") % {"where": where}
 
     def _drop(self) -> None:
         if self._mail is not None:

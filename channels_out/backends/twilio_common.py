@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import (
@@ -214,7 +215,10 @@ class TwilioBackend(Backend):
             raise self._api_error(exc) from exc
         finally:
             self.close()
-        return f"Twilio account {found.sid} is {found.status}"
+        return gettext("Twilio account %(sid)s is %(status)s") % {
+            "sid": found.sid,
+            "status": found.status,
+        }
 
     def _remember_response(self, response: requests.Response) -> None:
         self._last_response = response

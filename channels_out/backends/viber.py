@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 import requests
+from django.utils.translation import gettext
 from jwt.warnings import InsecureKeyLengthWarning
 
 from guests.models import ConsentPurpose, ContactChannel
@@ -112,7 +113,9 @@ class VonageViberBackend(HttpBackend):
             raise network_error(exc, self.provider) from exc
         if answer.status_code == 401:
             raise TransportError(
-                "Vonage answered 401: the API key or secret is wrong", code="401", permanent=True
+                gettext("Vonage answered 401: the API key or secret is wrong"),
+                code="401",
+                permanent=True,
             )
         if answer.status_code != 200:
             text, code = self.refusal(answer)
@@ -123,8 +126,11 @@ class VonageViberBackend(HttpBackend):
             data = None
         value = data.get("value") if isinstance(data, dict) else None
         if not isinstance(value, int | float):
-            raise TransportError("Vonage answered without a balance", code="no-balance")
-        return f"Vonage API key {self.account.account_id} works (balance {value:.2f} EUR)"
+            raise TransportError(gettext("Vonage answered without a balance"), code="no-balance")
+        return gettext("Vonage API key %(key)s works (balance %(balance)s EUR)") % {
+            "key": self.account.account_id,
+            "balance": f"{value:.2f}",
+        }
 
     # --- sending ----------------------------------------------------------------------------
     @property

@@ -103,6 +103,17 @@ def test_check_reports_and_is_a_post_for_managers(client) -> None:
     assert 'data-check-result="ok"' in html and "the sandbox needs no login" in html
 
 
+def test_the_check_result_reads_in_the_managers_language(client) -> None:
+    account = ChannelAccount.objects.create(
+        channel="sms", backend="sandbox", name="Sandbox SMS", sender="LYKIA"
+    )
+    client.force_login(staff_user("Manager"))
+    client.cookies["django_language"] = "tr"
+    html = client.post(reverse("campaigns:account-check", args=[account.pk])).content.decode()
+    assert 'data-check-result="ok"' in html
+    assert "deneme ortamı giriş gerektirmez" in html and "needs no login" not in html
+
+
 def test_marketing_cannot_open_or_save_accounts(client) -> None:
     client.force_login(staff_user("Marketing"))
     assert client.get(NEW).status_code == 403
