@@ -511,9 +511,14 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
+    "filters": {"refusals": {"()": "crm_messaging.ops.logfilters.RefusalWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A 403/400 is one line, not a traceback (a 500 keeps its traceback).
+        "django.request": {"filters": ["refusals"]},
+    },
 }
 # Celery keeps the logging configured here instead of installing its own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

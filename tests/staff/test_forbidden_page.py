@@ -4,9 +4,13 @@ never a permission's code) — and every page names the site's icon."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.contrib.auth.models import Group
+from django.http import HttpResponseServerError
 from django.urls import reverse
+from django.utils.log import log_response
 
 from interfaces.staff.roles import sync_roles
 
@@ -65,3 +69,31 @@ def test_every_page_names_the_icon_and_favicon_ico_leads_to_it(client, front_des
     assert 'rel="icon"' in login
     answer = client.get("/favicon.ico")
     assert answer.status_code == 301 and answer["Location"].endswith("favicon.svg")
+
+
+def test_a_refusal_is_logged_in_one_line_without_a_traceback(client, front_desk, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(reverse("campaigns:campaign-list")).status_code == 403
+
+    refusals = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.status_code for r in refusals] == [403]  # type: ignore[attr-defined]
+    assert refusals[0].exc_info is None
+    assert "Traceback" not in caplog.text
+
+
+def test_a_server_error_keeps_its_traceback(rf, caplog) -> None:
+    request = rf.get("/boom/")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        with caplog.at_level(logging.ERROR, logger="django.request"):
+            log_response(
+                "Internal Server Error: %s",
+                request.path,
+                response=HttpResponseServerError(),
+                request=request,
+                exception=exc,
+            )
+
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info is not None and "RuntimeError: boom" in caplog.text
