@@ -4,7 +4,8 @@ Reads only (selectors). Every figure comes from the send log and the reservation
 number of queries, whatever the number of runs, messages or links:
 
 - per run and per language variant (one grouped query over the messages): recipients (one per
-  record: the first step of each plan), sent, delivered, bounced, opened and clicked (unique:
+  record the send queued: the first step of each plan, not skipped — what the estimate and the
+  send confirmation call recipients), skipped (records the sender's checks refused), sent, delivered, bounced, opened and clicked (unique:
   messages with a first human open or click), complained, unsubscribed (the recipient withdrew
   marketing consent on that channel within ``UNSUBSCRIBE_WINDOW`` of the message) and cost
   (credits of the messages a provider took);
@@ -62,6 +63,7 @@ class Figures:
     """One row of analytics: a run, a language, a channel, a campaign or a total."""
 
     recipients: int = 0
+    skipped: int = 0
     sent: int = 0
     delivered: int = 0
     bounced: int = 0
@@ -132,7 +134,8 @@ def message_figures(
         .values(*group)
         .annotate(
             **extra,
-            recipients=Count("pk", filter=Q(fallback_for__isnull=True)),
+            recipients=Count("pk", filter=Q(fallback_for__isnull=True) & ~Q(status=Status.SKIPPED)),
+            skipped=Count("pk", filter=Q(fallback_for__isnull=True, status=Status.SKIPPED)),
             sent=Count("pk", filter=Q(status__in=_ACCEPTED)),
             delivered=Count("pk", filter=Q(status=Status.DELIVERED)),
             bounced=Count("pk", filter=Q(status=Status.UNDELIVERED)),

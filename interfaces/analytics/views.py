@@ -25,6 +25,7 @@ from .chart import booking_chart
 
 CSV_FIGURES = (
     "recipients",
+    "skipped",
     "sent",
     "delivered",
     "bounced",

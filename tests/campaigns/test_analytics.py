@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from campaigns.analytics import attributed_bookings, campaign_analytics, manager_dashboard
 from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Trigger
-from campaigns.services import campaign_send
+from campaigns.occurrences import Occurrence
+from campaigns.services import campaign_send, estimate
 from channels_out.backends import backend_class
 from channels_out.ledger import credits_add
 from channels_out.models import ChannelAccount, OutboundMessage, SkipReason, Status
@@ -178,7 +179,7 @@ def test_a_campaign_through_an_esp_shows_its_figures_and_the_bookings_it_brought
     csv = b"".join(
         client.get(reverse("analytics:campaign-csv", args=[spring.pk])).streaming_content
     ).decode()
-    assert csv.splitlines()[1].startswith("campaign,Spring offer,,3,3,1,1,1,1")
+    assert csv.splitlines()[1].startswith("campaign,Spring offer,,3,0,3,1,1,1,1")
 
     # The next run never mails the bounced address.
     mail.outbox = []
@@ -186,6 +187,27 @@ def test_a_campaign_through_an_esp_shows_its_figures_and_the_bookings_it_brought
     assert [m.to for m in mail.outbox] == [["ayse@example.com"]]
     skipped = OutboundMessage.objects.filter(guest=bora, status=Status.SKIPPED).get()
     assert skipped.skip_reason == SkipReason.SUPPRESSED
+
+
+def test_recipients_are_what_the_estimate_called_recipients_and_skips_are_apart(
+    mailgun, django_capture_on_commit_callbacks, deliver_queued, admin_user
+) -> None:
+    ayse, bora = guests("Ayse", "Bora")
+    no_consent = GuestFactory(first_name="Cem", email="cem@example.com", language="en")
+    no_address = GuestFactory(first_name="Deniz", email="", language="en")
+    spring = campaign("Spring offer", mailgun)
+    everyone = [ayse, bora, no_consent, no_address]
+    forecast = estimate(spring, Occurrence.operator(), record_ids=[g.pk for g in everyone])
+
+    send(spring, everyone, django_capture_on_commit_callbacks, deliver_queued, admin_user)
+
+    total = campaign_analytics(spring).total
+    assert (forecast.recipients, sum(forecast.skipped.values())) == (2, 2)
+    assert (total.recipients, total.skipped, total.sent) == (2, 2, 2)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(reverse("analytics:campaign", args=[spring.pk])).content.decode()
+    assert 'data-figure="recipients">2<' in page and 'data-figure="skipped">2<' in page
 
 
 def test_language_variants_are_compared(
