@@ -378,7 +378,7 @@ class MessageVariant(models.Model):
         _("staff note"),
         max_length=300,
         blank=True,
-        help_text=_("A short note appended to the message (seed 003)."),
+        help_text=_("A short note appended to the message."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
