@@ -208,6 +208,10 @@ def test_recipients_are_what_the_estimate_called_recipients_and_skips_are_apart(
     client.force_login(admin_user)
     page = client.get(reverse("analytics:campaign", args=[spring.pk])).content.decode()
     assert 'data-figure="recipients">2<' in page and 'data-figure="skipped">2<' in page
+    assert "(0.0 %)" in page  # nothing delivered yet: 0 of the 2 sent
+    client.cookies["django_language"] = "tr"
+    page = client.get(reverse("analytics:campaign", args=[spring.pk])).content.decode()
+    assert "(%0,0)" in page and "0,0 %" not in page  # Turkish writes the sign first
 
 
 def test_language_variants_are_compared(
