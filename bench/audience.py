@@ -29,7 +29,8 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,23 +54,6 @@ PROPOSED = [
     # DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
     "SET jit = off",
 ]
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database when the server does not have it yet."""
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-    admin.close()
 
 
 def reference_ids() -> dict[str, list[int]]:

@@ -32,6 +32,8 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+from benchdb import ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_messaging.settings")
@@ -47,25 +49,10 @@ TEXTS = {
 
 def _ensure_database(url: str) -> None:
     import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
 
-    config = dj_database_url.parse(url)
-    if config["ENGINE"] != "django.db.backends.postgresql":
+    if dj_database_url.parse(url)["ENGINE"] != "django.db.backends.postgresql":
         sys.exit("bench/fanout.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or "postgres",
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        password=config["PASSWORD"] or None,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-    admin.close()
+    ensure_database(url)
 
 
 def _setup(recipients: int):

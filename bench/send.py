@@ -44,7 +44,9 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 from typing import Any
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from benchdb import ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,23 +62,6 @@ SMS_TEXT = "Your room 214 is ready. Breakfast is served until 10:30. See you soo
 MAIL_SUBJECT = "Your stay at Lykia Bay"
 MAIL_TEXT = "Dear guest,\n\nyour room is ready; breakfast is served until 10:30.\n\nSee you soon,\nLykia Bay\n"
 TARGETS = {"sms": 0.3, "email": 0.5}
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database when the server does not have it yet."""
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-    admin.close()
 
 
 def prepare(count: int, *, twilio_url: str, smtp_port: int) -> tuple[Any, Any, list[Any]]:

@@ -14,16 +14,7 @@ from django_countries.fields import CountryField
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from .choices import (
-    STAY_CHANGE_FIELDS,
-    AgeMode,
-    BirthdayFilter,
-    Recipients,
-    Source,
-    StayChange,
-    Timing,
-    Trigger,
-)
+from . import choices
 
 
 class Campaign(models.Model):
@@ -43,12 +34,14 @@ class Campaign(models.Model):
         ],
         default=ConsentPurpose.SERVICE,
     )
-    source = models.CharField(max_length=20, choices=Source.choices, default=Source.RESERVATIONS)
+    source = models.CharField(
+        max_length=20, choices=choices.Source.choices, default=choices.Source.RESERVATIONS
+    )
     recipients = models.CharField(
         _("recipients"),
         max_length=12,
-        choices=Recipients.choices,
-        default=Recipients.BOOKER,
+        choices=choices.Recipients.choices,
+        default=choices.Recipients.BOOKER,
         help_text=_(
             "Reservations only: the booker, every adult on the stay (companions too), or each "
             "guest whose address on the first channel is his own. One message per person, in his "
@@ -77,9 +70,11 @@ class Campaign(models.Model):
     )
 
     # --- trigger and timing (C2, C3) ---------------------------------------------------------
-    trigger = models.CharField(max_length=30, choices=Trigger.choices, default=Trigger.OPERATOR)
+    trigger = models.CharField(
+        max_length=30, choices=choices.Trigger.choices, default=choices.Trigger.OPERATOR
+    )
     timing = models.CharField(
-        max_length=30, choices=Timing.choices, blank=True, default=Timing.NONE
+        max_length=30, choices=choices.Timing.choices, blank=True, default=choices.Timing.NONE
     )
     offset = models.PositiveSmallIntegerField(
         _("N"),
@@ -145,7 +140,7 @@ class Campaign(models.Model):
 
     # --- guest filters (C5) ------------------------------------------------------------------
     age_mode = models.CharField(
-        max_length=10, choices=AgeMode.choices, blank=True, default=AgeMode.ANY
+        max_length=10, choices=choices.AgeMode.choices, blank=True, default=choices.AgeMode.ANY
     )
     age_min = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(130)]
@@ -157,7 +152,10 @@ class Campaign(models.Model):
         help_text=_("Inclusive: 17 means “under 18”."),
     )
     birthday = models.CharField(
-        max_length=12, choices=BirthdayFilter.choices, blank=True, default=BirthdayFilter.ANY
+        max_length=12,
+        choices=choices.BirthdayFilter.choices,
+        blank=True,
+        default=choices.BirthdayFilter.ANY,
     )
     genders = models.JSONField(default=list, blank=True, help_text=_("Empty: any gender."))
     vip_min = models.PositiveSmallIntegerField(_("VIP level at least"), null=True, blank=True)
@@ -252,8 +250,10 @@ class Campaign(models.Model):
 
     def hears_changes(self, fields: set[str] | frozenset[str]) -> bool:
         """Tell whether a change of the reservation's ``fields`` counts for this campaign."""
-        kinds = self.stay_changes or StayChange.values
-        return any(STAY_CHANGE_FIELDS[StayChange(kind)] & set(fields) for kind in kinds)
+        kinds = self.stay_changes or choices.StayChange.values
+        return any(
+            choices.STAY_CHANGE_FIELDS[choices.StayChange(kind)] & set(fields) for kind in kinds
+        )
 
     def is_valid_on(self, day: dt.date) -> bool:
         """Tell whether ``day`` falls in the validity range."""

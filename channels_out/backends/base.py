@@ -137,6 +137,16 @@ class Inbound:
     sent_at: dt.datetime | None = None
 
 
+def sent_at_of(value: Any) -> dt.datetime | None:
+    """A provider's ISO 8601 timestamp with its offset, or None (missing, malformed or naive:
+    then the time it reached us counts)."""
+    try:
+        sent_at = dt.datetime.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+    return sent_at if sent_at.tzinfo else None
+
+
 class WebhookRejected(Exception):
     """A webhook failed its authenticity check (answered 403, nothing changes)."""
 

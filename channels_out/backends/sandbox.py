@@ -39,7 +39,15 @@ from django.utils.translation import gettext
 from crm_messaging.handoff import hand_off
 from guests.models import ContactChannel
 
-from .base import Accepted, Backend, Inbound, StatusUpdate, TransportError, WebhookRejected
+from .base import (
+    Accepted,
+    Backend,
+    Inbound,
+    StatusUpdate,
+    TransportError,
+    WebhookRejected,
+    sent_at_of,
+)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -249,11 +257,6 @@ class SandboxBackend(Backend):
             if data.get("channel") in ContactChannel.values
             else self.account.channel
         )
-        sent_at = None
-        try:
-            sent_at = dt.datetime.fromisoformat(str(data.get("timestamp") or ""))
-        except ValueError:
-            sent_at = None
         return [
             Inbound(
                 provider_message_id=str(data["id"]),
@@ -261,6 +264,6 @@ class SandboxBackend(Backend):
                 body=str(data.get("body", "")),
                 channel=channel,
                 payload=data,
-                sent_at=sent_at if sent_at is not None and sent_at.tzinfo else None,
+                sent_at=sent_at_of(data.get("timestamp")),
             )
         ]

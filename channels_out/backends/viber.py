@@ -20,7 +20,6 @@ field: docs/providers.md §2.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -34,7 +33,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from .base import Accepted, Inbound, StatusUpdate, TransportError, WebhookRejected
+from .base import Accepted, Inbound, StatusUpdate, TransportError, WebhookRejected, sent_at_of
 from .http import ApiRequest, HttpBackend, network_error
 
 if TYPE_CHECKING:
@@ -268,10 +267,6 @@ class VonageViberBackend(HttpBackend):
         uuid, sender = str(data.get("message_uuid") or ""), str(data.get("from") or "")
         if not uuid or not sender.lstrip("+").isdigit():
             return []
-        try:
-            sent_at = dt.datetime.fromisoformat(str(data.get("timestamp") or ""))
-        except ValueError:
-            sent_at = None
         return [
             Inbound(
                 provider_message_id=uuid,
@@ -279,7 +274,7 @@ class VonageViberBackend(HttpBackend):
                 body=str(data.get("text") or ""),
                 channel=ContactChannel.VIBER,
                 payload=data,
-                sent_at=sent_at if sent_at is not None and sent_at.tzinfo else None,
+                sent_at=sent_at_of(data.get("timestamp")),
             )
         ]
 

@@ -51,6 +51,7 @@ from ..models import (
     StayType,
 )
 from ..selectors import consent_current, guest_by_external_id, reservation_by_external_id
+from . import reservations
 from .facilities import (
     facility_booking_create,
     facility_booking_modify,
@@ -69,21 +70,6 @@ from .guests import (
     guest_record_consent,
     guests_save_changed,
     guests_save_new,
-)
-from .reservations import (
-    EDITABLE_FIELDS,
-    TransitionError,
-    reservation_add_companion,
-    reservation_build,
-    reservation_cancel,
-    reservation_check_in,
-    reservation_check_out,
-    reservation_create,
-    reservation_mark_no_show,
-    reservation_modify,
-    reservation_record_past,
-    reservation_remove_companion,
-    reservations_save_new,
 )
 
 CREATED = "created"
@@ -104,7 +90,12 @@ RESERVATION_REFERENCES: dict[str, type[models.Model]] = {
     "stay_type": StayType,
     "source_channel": SourceChannel,
 }
-RESERVATION_KEYS = EDITABLE_FIELDS | {"booker", "companions", "status", "cancel_reason"}
+RESERVATION_KEYS = reservations.EDITABLE_FIELDS | {
+    "booker",
+    "companions",
+    "status",
+    "cancel_reason",
+}
 FACILITY_BOOKING_FIELDS = frozenset(
     {"guest", "facility", "starts_at", "ends_at", "party_size", "reservation", "notes", "status"}
 )
@@ -584,7 +575,7 @@ class _ReservationPlan:
 
 def _reservation_plan(source: str, data: dict[str, Any]) -> _ReservationPlan:
     _check_keys(data, RESERVATION_KEYS)
-    fields = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
+    fields = {key: value for key, value in data.items() if key in reservations.EDITABLE_FIELDS}
     for name, model in RESERVATION_REFERENCES.items():
         if name in fields:
             fields[name] = _reference(model, fields[name], name)
@@ -642,12 +633,14 @@ def reservation_upsert(
         extras = [c for c in companions or [] if c.pk != booker.pk]
         if status in CLOSED:
             details = {**fields, "cancel_reason": cancel_reason} if cancel_reason else fields
-            return reservation_record_past(
+            return reservations.reservation_record_past(
                 booker=booker, status=status, companions=extras, user=actor, **details
             )
-        reservation = reservation_create(booker=booker, companions=extras, user=actor, **fields)
+        reservation = reservations.reservation_create(
+            booker=booker, companions=extras, user=actor, **fields
+        )
         if status == Status.CHECKED_IN:
-            reservation = reservation_check_in(reservation=reservation, user=actor)
+            reservation = reservations.reservation_check_in(reservation=reservation, user=actor)
         return reservation
 
     def update(reservation: Reservation) -> bool:
@@ -663,7 +656,7 @@ def reservation_upsert(
         if reservation.is_active_stay:
             changes = _stay_changes(reservation, fields)
             if changes:
-                reservation_modify(reservation=reservation, user=actor, **changes)
+                reservations.reservation_modify(reservation=reservation, user=actor, **changes)
                 changed = True
         if companions is not None:
             changed = _set_companions(reservation, companions, actor) or changed
@@ -696,7 +689,7 @@ def reservation_upsert_new(
         return None
     plan.check_complete()
     assert plan.booker is not None
-    return reservation_build(hotel=hotel, booker=plan.booker, **plan.fields)
+    return reservations.reservation_build(hotel=hotel, booker=plan.booker, **plan.fields)
 
 
 def reservations_save_upserted(
@@ -706,7 +699,9 @@ def reservations_save_upserted(
     statement — as ``reservation_upsert`` would (``reservation_create``'s audit row and
     ``reservation_created`` signal for each) and keep their external ids. Call inside a
     transaction."""
-    reservations_save_new([stay for _source, _id, stay in new], hotel=hotel, user=actor)
+    reservations.reservations_save_new(
+        [stay for _source, _id, stay in new], hotel=hotel, user=actor
+    )
     ReservationExternalId.objects.bulk_create(
         [
             ReservationExternalId(source=source, external_id=external_id, reservation=stay)
@@ -758,9 +753,9 @@ def _set_companions(reservation: Reservation, wanted: list[Guest], actor: Actor)
     )
     for guest in wanted:
         if guest.pk in wanted_ids - present:
-            reservation_add_companion(reservation=reservation, guest=guest, user=actor)
+            reservations.reservation_add_companion(reservation=reservation, guest=guest, user=actor)
     for guest in Guest.objects.filter(pk__in=present - wanted_ids):
-        reservation_remove_companion(reservation=reservation, guest=guest, user=actor)
+        reservations.reservation_remove_companion(reservation=reservation, guest=guest, user=actor)
     return wanted_ids != present
 
 
@@ -768,20 +763,20 @@ def _move(reservation: Reservation, status: str, *, cancel_reason: str, actor: A
     """Take the stay to ``status`` by the front desk's transitions (confirmed → checked out
     passes through checked in); raise TransitionError for a move they refuse."""
     if status == Status.CONFIRMED:
-        raise TransitionError(
+        raise reservations.TransitionError(
             gettext("Reservation %(number)s is %(status)s: it cannot become confirmed again.")
             % {"number": reservation.number, "status": reservation.get_status_display().lower()}
         )
     if status == Status.CHECKED_OUT and reservation.status == Status.CONFIRMED:
-        reservation_check_in(reservation=reservation, user=actor)
+        reservations.reservation_check_in(reservation=reservation, user=actor)
     if status in (Status.CHECKED_IN,):
-        reservation_check_in(reservation=reservation, user=actor)
+        reservations.reservation_check_in(reservation=reservation, user=actor)
     elif status == Status.CHECKED_OUT:
-        reservation_check_out(reservation=reservation, user=actor)
+        reservations.reservation_check_out(reservation=reservation, user=actor)
     elif status == Status.CANCELLED:
-        reservation_cancel(reservation=reservation, reason=cancel_reason, user=actor)
+        reservations.reservation_cancel(reservation=reservation, reason=cancel_reason, user=actor)
     elif status == Status.NO_SHOW:
-        reservation_mark_no_show(reservation=reservation, user=actor)
+        reservations.reservation_mark_no_show(reservation=reservation, user=actor)
 
 
 # --- facility bookings -------------------------------------------------------------------------
@@ -892,7 +887,7 @@ def facility_booking_upsert(
 def _facility_move(booking: FacilityBooking, status: str, actor: Actor) -> None:
     try:
         facility_booking_set_status(booking=booking, status=status, user=actor)
-    except TransitionError:
+    except reservations.TransitionError:
         raise
     except ValidationError as exc:
-        raise TransitionError(exc.messages) from exc
+        raise reservations.TransitionError(exc.messages) from exc

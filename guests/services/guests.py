@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -324,18 +324,22 @@ def consents_save_new(records: list[ConsentRecord], *, user: Actor = None) -> No
         consent_recorded.send(sender=ConsentRecord, record=record, user=user)
 
 
+class ConsentStatement(TypedDict):
+    """What one consent statement says (``consent_build``'s keywords but the acting user)."""
+
+    guest: Guest
+    purpose: str
+    granted: bool
+    source: str
+    channel: NotRequired[str]
+    wording_version: NotRequired[str]
+    note: NotRequired[str]
+    at: NotRequired[dt.datetime | None]
+
+
 @transaction.atomic
 def guest_record_consent(
-    *,
-    guest: Guest,
-    purpose: str,
-    granted: bool,
-    source: str,
-    channel: str = "",
-    wording_version: str = "",
-    note: str = "",
-    user: Actor = None,
-    at: dt.datetime | None = None,
+    *, user: Actor = None, **statement: Unpack[ConsentStatement]
 ) -> ConsentRecord:
     """Append one consent statement; it takes effect at once (G6).
 
@@ -343,17 +347,7 @@ def guest_record_consent(
     Raises ValidationError for an unknown purpose, channel or source, or a channel that does
     not fit the purpose.
     """
-    record = consent_build(
-        guest=guest,
-        purpose=purpose,
-        granted=granted,
-        source=source,
-        channel=channel,
-        wording_version=wording_version,
-        note=note,
-        user=user,
-        at=at,
-    )
+    record = consent_build(user=user, **statement)
     consents_save_new([record], user=user)
     return record
 

@@ -103,27 +103,6 @@ def _status_change(
     )
 
 
-def _log(
-    reservation: Reservation,
-    *,
-    action: str,
-    from_status: str,
-    user: Actor,
-    business_date: dt.date,
-    changes: dict[str, Any] | None = None,
-    note: str = "",
-) -> None:
-    _status_change(
-        reservation,
-        action=action,
-        from_status=from_status,
-        user=user,
-        business_date=business_date,
-        changes=changes,
-        note=note,
-    ).save()
-
-
 def _check_dates(arrival: dt.date, departure: dt.date) -> None:
     if errors := stay_errors(arrival=arrival, departure=departure):
         raise ValidationError(errors)
@@ -309,14 +288,14 @@ def reservation_record_past(
         status=status,
         cancel_reason=cancel_reason[:255],
     )
-    _log(
+    _status_change(
         reservation,
         action="record",
         from_status="",
         user=user,
         business_date=hotel.business_date,
         note=cancel_reason,
-    )
+    ).save()
     if status == Status.CHECKED_OUT:
         for guest in reservation.guests():
             guest_recount_stays(guest)
@@ -368,14 +347,14 @@ def reservation_modify(
             diff["total_amount"] = [str(old_total), str(locked.total_amount)]
     locked.full_clean(exclude=["booker", "room_type", "board_type"])
     locked.save()
-    _log(
+    _status_change(
         locked,
         action="modify",
         from_status=locked.status,
         user=user,
         business_date=business_date,
         changes=diff,
-    )
+    ).save()
     signals.reservation_modified.send(
         sender=Reservation, reservation=locked, changes=diff, user=user
     )
@@ -460,14 +439,14 @@ def _transition(
     elif to in (Status.CANCELLED, Status.NO_SHOW):
         locked.cancelled_at = now
     locked.save()
-    _log(
+    _status_change(
         locked,
         action=action,
         from_status=from_status,
         user=user,
         business_date=business_date,
         note=note,
-    )
+    ).save()
     signal.send(sender=Reservation, reservation=locked, user=user, **signal_kwargs)
     reservation.refresh_from_db()
     return locked

@@ -7,10 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from channels_out.models import DeliveryEvent, OutboundMessage, SkipReason, Status
+from crm_messaging.serializers import Choice, StrictSerializer, Text
 from guests.models import ContactChannel
-
-from .fields import Choice, Text
-from .serializers import StrictSerializer
 
 PURPOSES = [("service", "Service"), ("marketing", "Marketing")]
 _EXTERNAL = "source:external_id, e.g. mews:8f2c…"

@@ -8,6 +8,15 @@ from django.conf import settings
 from django_countries import countries
 from rest_framework import serializers
 
+from crm_messaging.serializers import (
+    Boolean,
+    Choice,
+    Integer,
+    Money,
+    Pattern,
+    StrictSerializer,
+    Text,
+)
 from guests.models import (
     EXTERNAL_ID_MAX_LENGTH,
     ConsentPurpose,
@@ -18,21 +27,8 @@ from guests.models import (
 )
 from guests.selectors import guest_is_greylisted
 
-from .fields import Boolean, Choice, Integer, Money, Pattern, Text
-
 OUTCOMES = ("created", "updated", "unchanged")
 _REF = {"max_length": 20, "help_text": "The code of a reference list item (room types, …)."}
-
-
-class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know (a typo is an error, not silently ignored)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class ConsentIn(StrictSerializer):

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm_messaging.serializers import Pattern, Text
 from guests.models import EXTERNAL_ID_MAX_LENGTH, SOURCE_PATTERN
 from guests.services import (
     CREATED,
@@ -24,7 +25,6 @@ from guests.services import (
     reservation_upsert,
 )
 
-from .fields import Pattern, Text
 from .models import ApiKey
 from .problems import problem_exception_handler
 from .scopes import Scope

@@ -21,6 +21,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 
 from crm_messaging.actors import Actor
+from guests import services
 from guests.models import (
     BoardType,
     ConsentSource,
@@ -32,19 +33,6 @@ from guests.models import (
     RoomType,
 )
 from guests.selectors import consent_current_of
-from guests.services import (
-    ChangedGuest,
-    NewGuest,
-    guest_apply,
-    guest_upsert,
-    guest_upsert_changes,
-    guest_upsert_new,
-    guests_save_upserted,
-    reservation_upsert,
-    reservation_upsert_new,
-    reservation_upsert_would_change,
-    reservations_save_upserted,
-)
 
 from .fields import RESERVATIONS
 from .reading import Table
@@ -157,8 +145,8 @@ class _Chunk:
         results: list[tuple[int, str, str, str]] = []
         if batched:
             self._look_up()
-        self.new_guests: list[NewGuest] = []
-        self.changed_guests: list[ChangedGuest] = []
+        self.new_guests: list[services.NewGuest] = []
+        self.changed_guests: list[services.ChangedGuest] = []
         self.new_stays: list[tuple[str, str, Reservation]] = []
         seen: set[tuple[str, str]] = set()
         self.touched: set[int] = set()
@@ -260,7 +248,7 @@ class _Chunk:
                 return None
             # Whatever comes of this row, a later one finds this guest through the database.
             self.touched.add(guest.pk)
-            changed_guest = guest_upsert_changes(
+            changed_guest = services.guest_upsert_changes(
                 guest,
                 data=data,
                 current_consents=self.consents.get(guest.pk, {}),
@@ -269,7 +257,7 @@ class _Chunk:
             )
             outcome = UPDATED if changed_guest.changed else UNCHANGED
         else:
-            new_guest = guest_upsert_new(
+            new_guest = services.guest_upsert_new(
                 data=data,
                 source=self.source if guest_id else "",
                 external_id=guest_id or "",
@@ -282,13 +270,13 @@ class _Chunk:
             reference = row.reservation["reservation_id"]
             known = self.known_stays.get(reference)
             if known is not None:
-                if reservation_upsert_would_change(
+                if services.reservation_upsert_would_change(
                     known, source=self.source, data=_stay_data(row, guest)
                 ):
                     return None
                 outcome = _row_outcome(outcome, UNCHANGED)
             else:
-                stay = reservation_upsert_new(
+                stay = services.reservation_upsert_new(
                     source=self.source,
                     external_id=reference,
                     data=_stay_data(row, guest),
@@ -311,7 +299,7 @@ class _Chunk:
         with row_savepoint:
             guest, outcome = _upsert_guest(row, source=self.source, user=self.user)
             if self.kind == RESERVATIONS:
-                _stay, stay_outcome = reservation_upsert(
+                _stay, stay_outcome = services.reservation_upsert(
                     source=self.source,
                     external_id=row.reservation["reservation_id"],
                     data=_stay_data(row, guest),
@@ -324,10 +312,10 @@ class _Chunk:
     def _write(self) -> None:
         """Write the pending rows (guests first: the stays name them)."""
         if self.new_guests or self.changed_guests:
-            guests_save_upserted(self.new_guests, self.changed_guests, actor=self.user)
+            services.guests_save_upserted(self.new_guests, self.changed_guests, actor=self.user)
         if self.new_stays:
             assert self.hotel is not None
-            reservations_save_upserted(self.new_stays, hotel=self.hotel, actor=self.user)
+            services.reservations_save_upserted(self.new_stays, hotel=self.hotel, actor=self.user)
         self.new_guests, self.changed_guests, self.new_stays = [], [], []
 
 
@@ -393,5 +381,7 @@ def _upsert_guest(row: ParsedRow, *, source: str, user: Actor) -> tuple[Guest, s
     data = _guest_data(row)
     guest_id = row.guest.get("guest_id")
     if guest_id:
-        return guest_upsert(source=source, external_id=guest_id, data=data, actor=user, **_OPTIONS)
-    return guest_apply(guest=_find_guest(row), data=data, actor=user, **_OPTIONS)
+        return services.guest_upsert(
+            source=source, external_id=guest_id, data=data, actor=user, **_OPTIONS
+        )
+    return services.guest_apply(guest=_find_guest(row), data=data, actor=user, **_OPTIONS)

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from functools import cache
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from crm_messaging.networks import Network, configured_networks
 
 
 def allowed_networks() -> tuple[Network, ...]:
-    return _networks(tuple(settings.METRICS_ALLOWED_ADDRESSES))
-
-
-@cache
-def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    try:
-        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            f"METRICS_ALLOWED_ADDRESSES must be addresses or networks (CIDR): {exc}"
-        ) from exc
+    return configured_networks("METRICS_ALLOWED_ADDRESSES")
 
 
 def metrics_allowed(request: HttpRequest) -> bool:

@@ -20,16 +20,14 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
-from functools import cache
 from urllib.parse import SplitResult, urlsplit
 
 import urllib3
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext
 
+from crm_messaging.networks import Network, configured_networks
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Below 1024 only the web's own ports: no SMTP, SSH, LDAP … behind a "webhook".
@@ -47,17 +45,7 @@ class Unresolved(Refused):
 
 
 def allowed_private_networks() -> tuple[Network, ...]:
-    return _networks(tuple(settings.WEBHOOKS_ALLOWED_PRIVATE_NETWORKS))
-
-
-@cache
-def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    try:
-        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
-    except ValueError as exc:
-        raise ImproperlyConfigured(
-            f"WEBHOOKS_ALLOWED_PRIVATE_NETWORKS must be networks (CIDR), comma-separated: {exc}"
-        ) from exc
+    return configured_networks("WEBHOOKS_ALLOWED_PRIVATE_NETWORKS")
 
 
 def _kind(address: Address) -> str | None:

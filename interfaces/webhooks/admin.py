@@ -18,7 +18,14 @@ from crm_messaging.ui.admin import (
     error_text,
 )
 
-from .models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import (
+    ATTEMPT_FIELDS,
+    EventType,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .services import delivery_redeliver, endpoint_create, endpoint_update
 
 
@@ -63,15 +70,7 @@ class WebhookEndpointAdmin(ServiceBackedAdmin):
 
 class AttemptInline(ReadOnlyInline):
     model = WebhookAttempt
-    fields = [
-        "attempted_at",
-        "status_code",
-        "latency_ms",
-        "response_excerpt",
-        "error",
-        "manual",
-        "requested_by",
-    ]
+    fields = [*ATTEMPT_FIELDS, "manual", "requested_by"]
     show_change_link = False
 
 

@@ -19,64 +19,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .services import (
-    delivery_redeliver,
-    endpoint_create,
-    endpoint_delete,
-    endpoint_disable,
-    endpoint_enable,
-    endpoint_secret_rotate,
-    endpoint_update,
-)
+from crm_messaging.serializers import Boolean, Choice, StrictSerializer, Text
+
+from . import services
+from .models import ATTEMPT_FIELDS, EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SCOPE = "webhooks:manage"
 
 
-class _Strict(serializers.Serializer):
-    """Refuses fields it does not know (a typo never passes silently)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class _JsonTyped(serializers.Field):
-    """Takes only the JSON type the schema names (DRF would coerce 5 to "5", "true" to True)."""
-
-    json_type: type = str
-
-    def to_internal_value(self, data: Any) -> Any:
-        if type(data) is not self.json_type:
-            raise serializers.ValidationError(
-                f"Give a JSON {'boolean' if self.json_type is bool else 'string'}.",
-                code="invalid_type",
-            )
-        return super().to_internal_value(data)
-
-
-class Text(_JsonTyped, serializers.CharField):
-    pass
-
-
-class EventChoice(_JsonTyped, serializers.ChoiceField):
-    pass
-
-
-class Flag(_JsonTyped, serializers.BooleanField):
-    json_type = bool
-
-
 def _events(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=EventChoice(choices=EventType.choices), min_length=1, max_length=10, **kwargs
+        child=Choice(choices=EventType.choices), min_length=1, max_length=10, **kwargs
     )
 
 
-class EndpointIn(_Strict):
+class EndpointIn(StrictSerializer):
     url = Text(max_length=500, help_text="Where events are POSTed (https).")
     events = _events()
     description = Text(max_length=200, required=False, allow_blank=True)
@@ -85,7 +42,7 @@ class EndpointIn(_Strict):
 class EndpointChange(EndpointIn):
     url = Text(max_length=500, required=False)
     events = _events(required=False)
-    active = Flag(required=False, help_text="false stops deliveries; true starts them again.")
+    active = Boolean(required=False, help_text="false stops deliveries; true starts them again.")
 
 
 class EndpointOut(serializers.ModelSerializer):
@@ -126,15 +83,7 @@ class AttemptOut(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookAttempt
-        fields = [
-            "attempted_at",
-            "status_code",
-            "latency_ms",
-            "response_excerpt",
-            "error",
-            "succeeded",
-            "manual",
-        ]
+        fields = [*ATTEMPT_FIELDS, "succeeded", "manual"]
 
 
 class DeliveryOut(serializers.ModelSerializer):
@@ -191,7 +140,7 @@ class EndpointsView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         incoming = EndpointIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        endpoint, secret = endpoint_create(user=request.user, **incoming.validated_data)
+        endpoint, secret = services.endpoint_create(user=request.user, **incoming.validated_data)
         return Response(
             EndpointWithSecret(endpoint, context={"secret": secret}).data,
             status=status.HTTP_201_CREATED,
@@ -227,7 +176,7 @@ class EndpointView(generics.RetrieveAPIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         if {"url", "events", "description"} & set(data):
-            endpoint = endpoint_update(
+            endpoint = services.endpoint_update(
                 endpoint=endpoint,
                 url=data.get("url", endpoint.url),
                 events=data.get("events", endpoint.events),
@@ -235,13 +184,13 @@ class EndpointView(generics.RetrieveAPIView):
                 user=request.user,
             )
         if "active" in data and data["active"] != endpoint.is_active:
-            change = endpoint_enable if data["active"] else endpoint_disable
+            change = services.endpoint_enable if data["active"] else services.endpoint_disable
             endpoint = change(endpoint=endpoint, user=request.user)
         endpoint.refresh_from_db()
         return Response(EndpointOut(endpoint).data)
 
     def delete(self, request: Request, pk: int) -> Response:
-        endpoint_delete(endpoint=self.get_object(), user=request.user)
+        services.endpoint_delete(endpoint=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -257,7 +206,7 @@ class SecretView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-        secret = endpoint_secret_rotate(endpoint=endpoint, user=request.user)
+        secret = services.endpoint_secret_rotate(endpoint=endpoint, user=request.user)
         return Response(EndpointWithSecret(endpoint, context={"secret": secret}).data)
 
 
@@ -290,7 +239,7 @@ class RedeliverView(APIView):
     )
     def post(self, request: Request, pk: int, delivery_pk: int) -> Response:
         delivery = get_object_or_404(WebhookDelivery, pk=delivery_pk, endpoint_id=pk)
-        delivery = delivery_redeliver(delivery=delivery, user=request.user)
+        delivery = services.delivery_redeliver(delivery=delivery, user=request.user)
         fresh = WebhookDelivery.objects.select_related("event").get(pk=delivery.pk)
         return Response(DeliveryOut(fresh).data, status=status.HTTP_202_ACCEPTED)
 

@@ -128,6 +128,10 @@ class WebhookDelivery(models.Model):
         return f"{self.event} → {self.endpoint}"
 
 
+# What an attempt's log shows of the request and its answer (admin and API alike).
+ATTEMPT_FIELDS = ["attempted_at", "status_code", "latency_ms", "response_excerpt", "error"]
+
+
 class WebhookAttempt(models.Model):
     """One HTTP request of a delivery and its answer (never the secret or the signature)."""
 

@@ -321,7 +321,7 @@ def test_a_bad_row_in_a_chunk_is_reported_and_the_others_are_imported(reference_
 
 
 def test_a_refused_batch_is_done_again_row_by_row(monkeypatch) -> None:
-    save = engine.guests_save_upserted
+    save = engine.services.guests_save_upserted
     refusals: list[int] = []
 
     def refuse_once(new, *args, **kwargs) -> None:
@@ -331,7 +331,7 @@ def test_a_refused_batch_is_done_again_row_by_row(monkeypatch) -> None:
             raise IntegrityError("duplicate key value violates unique constraint")
         save(new, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "guests_save_upserted", refuse_once)
+    monkeypatch.setattr(engine.services, "guests_save_upserted", refuse_once)
     data = "Guest ID;First name\n" + "".join(f"G{n};Guest {n}\n" for n in range(1, 10))
 
     report = run(data, "guests")

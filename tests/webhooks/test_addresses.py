@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -269,8 +270,11 @@ def test_the_setting_allows_the_hotels_own_network_and_nothing_else(settings, re
 
 
 def test_a_malformed_setting_stops_start_up() -> None:
-    with pytest.raises(ImproperlyConfigured, match="WEBHOOKS_ALLOWED_PRIVATE_NETWORKS"):
-        addresses._networks(("10.0.0.0/33",))
+    with (
+        override_settings(WEBHOOKS_ALLOWED_PRIVATE_NETWORKS=["10.0.0.0/33"]),
+        pytest.raises(ImproperlyConfigured, match="WEBHOOKS_ALLOWED_PRIVATE_NETWORKS"),
+    ):
+        addresses.allowed_private_networks()
 
 
 # --- delivery --------------------------------------------------------------------------------

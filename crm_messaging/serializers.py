@@ -1,6 +1,8 @@
-"""Fields that take JSON as the schema says: a string where it says string, an integer (not
-"5", not true) where it says integer, true/false where it says boolean. DRF's own fields
-coerce ("5" → 5, 0 → "0"); an API whose schema is checked against its behaviour may not."""
+"""What every API input shares (the integration API's and the webhook endpoints'): a
+serializer that refuses fields it does not know, and fields that take JSON as the schema says:
+a string where it says string, an integer (not "5", not true) where it says integer,
+true/false where it says boolean. DRF's own fields coerce ("5" → 5, 0 → "0"); an API whose
+schema is checked against its behaviour may not."""
 
 from __future__ import annotations
 
@@ -52,4 +54,15 @@ class Money(serializers.DecimalField):
 
     def to_internal_value(self, data: Any) -> Any:
         _require(self, data, (str,), 'a decimal string, e.g. "120.50"')
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know (a typo is an error, not silently ignored)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
