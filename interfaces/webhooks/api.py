@@ -34,12 +34,16 @@ def _events(**kwargs: Any) -> serializers.ListField:
 
 
 class EndpointIn(StrictSerializer):
+    """An endpoint to register: its URL, the events it wants, a note (unknown fields refused)."""
+
     url = Text(max_length=500, help_text="Where events are POSTed (https).")
     events = _events()
     description = Text(max_length=200, required=False, allow_blank=True)
 
 
 class EndpointChange(EndpointIn):
+    """What to change of an endpoint; only the fields given change (unknown fields refused)."""
+
     url = Text(max_length=500, required=False)
     events = _events(required=False)
     active = Boolean(required=False, help_text="false stops deliveries; true starts them again.")
