@@ -29,11 +29,8 @@ PENDING_AFTER = dt.timedelta(minutes=2)
 
 
 def _schedule(event: TriggerEvent) -> None:
-    # The Celery task module imports these receivers.
-    from .tasks import process_trigger_event
-
     # A broker that cannot take it is logged; the tick processes pending events (PENDING_AFTER).
-    hand_off_on_commit(process_trigger_event, event.pk)
+    hand_off_on_commit("campaigns.process_trigger_event", event.pk)
 
 
 def record_trigger(

@@ -14,13 +14,9 @@ from .signals import credits_exhausted, credits_low
 
 @receiver(credits_low, dispatch_uid="channels_out.credits_low_mail")
 def mail_credits_low(**_: Any) -> None:
-    from .tasks import credit_alert
-
-    hand_off_on_commit(credit_alert, LOW)
+    hand_off_on_commit("channels_out.credit_alert", LOW)
 
 
 @receiver(credits_exhausted, dispatch_uid="channels_out.credits_exhausted_mail")
 def mail_credits_exhausted(**_: Any) -> None:
-    from .tasks import credit_alert
-
-    hand_off_on_commit(credit_alert, EXHAUSTED)
+    hand_off_on_commit("channels_out.credit_alert", EXHAUSTED)

@@ -26,6 +26,8 @@ from urllib.parse import quote
 from django.db.models import Q
 from django.utils import timezone
 
+from .models import FINAL_STATUSES, SkipReason, Status
+
 if TYPE_CHECKING:
     from .models import OutboundMessage
 
@@ -115,8 +117,6 @@ def sealed_needed_no_more() -> Q:
     the next top-up unless it has expired; a message accepted by the provider ends it too
     when no fallback step may follow. An unknown outcome keeps it for an operator's resend.
     """
-    from .models import FINAL_STATUSES, SkipReason, Status
-
     waits_for_credits = Q(status=Status.SKIPPED, skip_reason=SkipReason.NO_CREDITS) & (
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     )

@@ -7,6 +7,10 @@ take a task (Redis down, a refused connection, a network timeout) the hand-off i
 and left to that pick-up: the transaction that wrote the rows is committed and what the
 caller was told ("queued") is true; nothing is lost and nothing goes twice, because the
 work itself is idempotent (claims and dedupe keys).
+
+A service names the task it hands over ("channels_out.deliver_messages"), as Celery's own
+``send_task`` does: the task modules import the services, never the other way round, so no
+service has to import its task module inside a function.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import reprlib
 from functools import partial
 from typing import Any
 
+from celery import Task, current_app
 from django.db import transaction
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
@@ -27,12 +32,19 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS: tuple[type[Exception], ...] = (KombuError, RedisError, OSError)
 
 
-def hand_off(task: Any, *args: Any, **options: Any) -> bool:
+def registered_task(task: Task | str) -> Task:
+    """The task itself, or the registered task of that name (KeyError for an unknown name)."""
+    return current_app.tasks[task] if isinstance(task, str) else task
+
+
+def hand_off(task: Task | str, *args: Any, **options: Any) -> bool:
     """Send ``task(*args)`` to the broker (``options`` as for ``apply_async``); return whether it took it.
 
-    A broker error is logged, not raised. With ``task_always_eager`` (tests, a one-process
-    setup) there is no broker: the task runs here and its own errors propagate.
+    ``task`` is a task or a registered task's name. A broker error is logged, not raised. With
+    ``task_always_eager`` (tests, a one-process setup) there is no broker: the task runs here
+    and its own errors propagate.
     """
+    task = registered_task(task)
     if task.app.conf.task_always_eager:
         task.apply_async(args, **options)
         return True
@@ -50,6 +62,6 @@ def hand_off(task: Any, *args: Any, **options: Any) -> bool:
     return True
 
 
-def hand_off_on_commit(task: Any, *args: Any, **options: Any) -> None:
+def hand_off_on_commit(task: Task | str, *args: Any, **options: Any) -> None:
     """Hand ``task(*args)`` to the broker once the current transaction commits (see ``hand_off``)."""
     transaction.on_commit(partial(hand_off, task, *args, **options))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import get_language
 
 # Languages whose capital I/İ lower-case to ı/i (Python's str.lower turns İ into i + a combining dot).
@@ -20,8 +21,6 @@ def lower_label(label: object) -> str:
 def guest_language(code: str) -> str | None:
     """The guest language (``GUEST_LANGUAGES``) a language or culture code names — ``en-GB``,
     ``de_AT``, ``TR`` — or its name in that language (``Deutsch``); None when we have none."""
-    from django.conf import settings
-
     known = dict(settings.GUEST_LANGUAGES)
     text = (code or "").strip()
     base = text.lower().replace("_", "-").split("-")[0]

@@ -93,12 +93,9 @@ def run_launch(run: CampaignRun) -> CampaignRun:
     )
     if not chunks:
         run_finish(run.pk)
-    # The Celery task module imports these services.
-    from ..tasks import send_run_chunk
-
     for chunk in chunks:
         # A broker that cannot take a chunk is logged; the tick re-drives the run (REDRIVE_AFTER).
-        hand_off_on_commit(send_run_chunk, run.pk, chunk)
+        hand_off_on_commit("campaigns.send_run_chunk", run.pk, chunk)
     run.refresh_from_db()
     return run
 

@@ -51,7 +51,7 @@ from ..services.email_replies import InboundEmail
 from ..text import html_to_text
 from ..tracking import tracked_html
 from .base import Accepted, Backend, StatusUpdate, TransportError, WebhookRejected
-from .http import network_error, status_error
+from .http import network_error, retry_after_seconds, status_error
 from .smtp import RESERVED_HEADERS
 
 if TYPE_CHECKING:
@@ -226,8 +226,6 @@ class AnymailBackend(Backend):
         if exc.status_code is not None:
             retry_after = None
             if exc.response is not None and exc.status_code == 429:
-                from .http import retry_after_seconds
-
                 retry_after = retry_after_seconds(exc.response.headers.get("Retry-After"))
             return status_error(
                 int(exc.status_code),

@@ -174,14 +174,11 @@ class SandboxBackend(Backend):
         provider_id = f"SB{uuid.uuid4().hex[:30]}"
         outcome = plan_outcome(message)
         if outcome is not None:
-            # The Celery task module imports the backends; it is loaded when a receipt is due.
-            from ..tasks import sandbox_receipt
-
             status, code, description, delay = outcome
             # The simulated provider accepted the message; a receipt it cannot schedule is
             # logged (as a real provider's lost receipt would be: the message stays sent).
             hand_off(
-                sandbox_receipt,
+                "channels_out.sandbox_receipt",
                 kwargs={
                     "account_id": self.account.pk,
                     "provider_message_id": provider_id,
@@ -197,10 +194,8 @@ class SandboxBackend(Backend):
             and message.channel != ContactChannel.EMAIL
             and message.source != "auto_reply"  # a guest does not answer the away message
         ):
-            from ..tasks import sandbox_guest_reply
-
             hand_off(
-                sandbox_guest_reply,
+                "channels_out.sandbox_guest_reply",
                 kwargs={
                     "account_id": self.account.pk,
                     "from_number": message.to,

@@ -99,8 +99,6 @@ def credit_order_create(
                 % {"limit": f"{MAX_ORDER_CREDITS:,}"}
             }
         )
-    from ..tasks import credit_invoice_mail  # the task module imports this one
-
     rate = MessagingPolicy.load().credits_per_eur
     amount = (quantity / rate).quantize(CENT, rounding=ROUND_HALF_UP)
     vat_rate = Decimal(settings.INVOICE_VAT_RATE)
@@ -120,7 +118,7 @@ def credit_order_create(
                     invoice_number=_next_invoice_number(),
                     ordered_by=acting_user(user),
                 )
-                hand_off_on_commit(credit_invoice_mail, order.pk)
+                hand_off_on_commit("channels_out.credit_invoice_mail", order.pk)
                 record_staff_action(
                     user,
                     order,

@@ -671,12 +671,9 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
     due = [m.pk for m in messages if not (m.not_before and m.not_before > now)]
     if not due:
         return  # the sweeper sends waiting messages when their time comes
-    # The Celery task module imports the dispatcher, which imports these services.
-    from ..tasks import deliver_messages
-
     for start in range(0, len(due), DISPATCH_CHUNK):
         # A broker that cannot take the task is logged; the sweeper sends the row (R2).
-        hand_off_on_commit(deliver_messages, due[start : start + DISPATCH_CHUNK])
+        hand_off_on_commit("channels_out.deliver_messages", due[start : start + DISPATCH_CHUNK])
 
 
 def messages_wipe_sealed(messages: Sequence[OutboundMessage] | None = None) -> int:

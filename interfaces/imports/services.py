@@ -19,7 +19,7 @@ from crm_messaging.handoff import hand_off_on_commit
 from crm_messaging.i18n import lower_label
 
 from .engine import import_table
-from .fields import source_key
+from .fields import mapping_errors, source_key, suggest_mapping
 from .models import ImportPreset, ImportUpload
 from .reading import Table, UnreadableFile, read_table
 from .report import ImportReport
@@ -83,8 +83,6 @@ def import_preset_save(
 def import_check(*, upload: ImportUpload, mapping: dict[str, str], user: Actor = None) -> None:
     """Save the mapping (and the source's preset) and start the file's dry run with it (a
     task after commit). A checked file may be mapped and checked again before its import."""
-    from .tasks import run_import
-
     with transaction.atomic():
         locked = ImportUpload.objects.select_for_update().get(pk=upload.pk)
         if locked.status not in (ImportUpload.Status.UPLOADED, ImportUpload.Status.CHECKED):
@@ -97,7 +95,7 @@ def import_check(*, upload: ImportUpload, mapping: dict[str, str], user: Actor =
         locked.status = ImportUpload.Status.CHECKING
         locked.dry_run = None
         locked.save(update_fields=["mapping", "status", "dry_run"])
-        hand_off_on_commit(run_import, locked.pk, _user_id(user))
+        hand_off_on_commit("imports.run", locked.pk, _user_id(user))
     upload.refresh_from_db()
 
 
@@ -105,8 +103,6 @@ def import_apply(*, upload: ImportUpload, user: Actor = None) -> None:
     """Start the import of a checked upload with the mapping of its dry run (a task after
     commit), once: a second confirm (a double click, a resent form) is refused. Raise
     ValidationError."""
-    from .tasks import run_import
-
     with transaction.atomic():
         claimed = ImportUpload.objects.filter(
             pk=upload.pk, status=ImportUpload.Status.CHECKED
@@ -116,7 +112,7 @@ def import_apply(*, upload: ImportUpload, user: Actor = None) -> None:
             if current.status in (ImportUpload.Status.APPLYING, ImportUpload.Status.APPLIED):
                 raise ValidationError(_("This file was already imported."))
             raise ValidationError(_("Check the file with a dry run first."))
-        hand_off_on_commit(run_import, upload.pk, _user_id(user))
+        hand_off_on_commit("imports.run", upload.pk, _user_id(user))
     upload.refresh_from_db()
 
 
@@ -169,8 +165,6 @@ def import_file(
 ) -> ImportReport:
     """Import (or dry-run) a file in one go — the management command's path. Without a
     mapping the source's preset is used, else the headings' suggestions."""
-    from .fields import mapping_errors, suggest_mapping
-
     source = source_key(source)
     try:
         table = read_table(data, filename, encoding=encoding, delimiter=delimiter)

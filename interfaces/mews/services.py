@@ -73,11 +73,9 @@ def client_for(connection: MewsConnection) -> MewsClient:
 
 def mews_webhook_receive(*, connection: MewsConnection, payload: dict[str, Any]) -> MewsWebhook:
     """Store a General Webhook message and hand its processing to a task after commit."""
-    from .tasks import process_webhook
-
     with transaction.atomic():
         webhook = MewsWebhook.objects.create(connection=connection, payload=payload)
-        hand_off_on_commit(process_webhook, webhook.pk)
+        hand_off_on_commit("mews.process_webhook", webhook.pk)
     return webhook
 
 

@@ -244,10 +244,8 @@ def events_record(event_type: str, items: Sequence[tuple[str, dict[str, Any]]]) 
     ids = [d.pk for d in deliveries if d.pk is not None]
     if len(ids) != len(deliveries):
         ids = list(WebhookDelivery.objects.filter(event__in=events).values_list("pk", flat=True))
-    from .tasks import deliver_webhook  # the task module imports these services
-
     for pk in ids:
-        hand_off_on_commit(deliver_webhook, pk)
+        hand_off_on_commit("webhooks.deliver", pk)
     return ids
 
 
@@ -371,9 +369,7 @@ def delivery_attempt(delivery_id: int) -> WebhookAttempt | None:
             retry_in = None
             transaction.on_commit(lambda: managers_warn(endpoint))
     if retry_in is not None:
-        from .tasks import deliver_webhook
-
-        hand_off(deliver_webhook, delivery_id, countdown=retry_in.total_seconds())
+        hand_off("webhooks.deliver", delivery_id, countdown=retry_in.total_seconds())
     return attempt
 
 
@@ -395,9 +391,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery, user: Actor = None) -> Webh
         redeliver_by=acting_user(user),
     )
     record_staff_action(user, locked.endpoint, f"Asked to redeliver event {locked.event.event_id}.")
-    from .tasks import deliver_webhook
-
-    hand_off_on_commit(deliver_webhook, locked.pk)
+    hand_off_on_commit("webhooks.deliver", locked.pk)
     locked.refresh_from_db()
     return locked
 
