@@ -33,8 +33,16 @@ BROKER_ERRORS: tuple[type[Exception], ...] = (KombuError, RedisError, OSError)
 
 
 def registered_task(task: Task | str) -> Task:
-    """The task itself, or the registered task of that name (KeyError for an unknown name)."""
-    return current_app.tasks[task] if isinstance(task, str) else task
+    """The task itself, or the registered task of that name (NotRegistered for an unknown one).
+
+    A worker imports every app's task module when it starts; any other process (web, beat, a
+    command) does it here the first time it names a task that nothing has imported yet.
+    """
+    if not isinstance(task, str):
+        return task
+    if task not in current_app.tasks:
+        current_app.loader.import_default_modules()  # the apps' tasks modules (autodiscovery)
+    return current_app.tasks[task]
 
 
 def hand_off(task: Task | str, *args: Any, **options: Any) -> bool:
