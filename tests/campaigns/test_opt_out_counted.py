@@ -64,9 +64,7 @@ def test_counter_and_estimate_count_the_hint_the_sent_message_is_charged_for(
     marketing = staff_user("Marketing")
     client.force_login(marketing)
 
-    meter = message_meter(
-        text=TEXT, channel="sms", to=PHONE, purpose="marketing", language="tr"
-    )
+    meter = message_meter(text=TEXT, channel="sms", to=PHONE, purpose="marketing", language="tr")
     counter = _counter(client, purpose="marketing", language="tr", account=str(accounts["sms"].pk))
     assert "2 part(s) of 153" in counter and "cost 2 credits" in counter
     assert "the opt-out hint counted" in counter
