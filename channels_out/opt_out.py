@@ -19,11 +19,14 @@ parts (``opt_out_hint``).
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from guests.models import ConsentPurpose
 
-from .models import ChannelAccount
 from .text import count_segments
+
+if TYPE_CHECKING:
+    from .models import ChannelAccount
 
 FALLBACK_LANGUAGE = "en"
 # settings.GUEST_LANGUAGES → the line a marketing SMS ends with when the account has none.

@@ -19,7 +19,7 @@ from guests.services import guest_record_consent
 
 from ..backends import Inbound
 from ..models import ChannelAccount, InboundMessage, OutboundMessage
-from ..opt_out import OPT_IN_KEYWORDS, keyword_of
+from ..opt_out import keyword_of
 from ..signals import inbound_received
 from .messages import Step, message_send
 
@@ -70,8 +70,8 @@ def inbound_record(
 @transaction.atomic
 def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMessage | None:
     """Record an inbound message once; act on an opt-out or opt-in keyword in any guest
-    language (``opt_out.keyword_of``: STOP, RET, İPTAL, СТОП … / START, BAŞLA …); answer with the account's away
-    message outside its staffed hours.
+    language (``opt_out.keyword_of``: STOP, RET, İPTAL, СТОП … / START, BAŞLA …); answer
+    with the account's away message outside its staffed hours.
 
     A repeated webhook for the same provider message does nothing (returns None).
     """
@@ -95,7 +95,7 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
                 guest=guest,
                 purpose=ConsentPurpose.MARKETING,
                 channel=inbound.channel,
-                granted=keyword in OPT_IN_KEYWORDS,
+                granted=record.opts_in,
                 source=ConsentSource.INBOUND_KEYWORD,
                 note=f"replied {keyword} to {account.sender or account.name}",
             )
