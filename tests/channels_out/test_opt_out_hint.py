@@ -8,7 +8,7 @@ from django.conf import settings
 
 from channels_out.models import ChannelAccount
 from channels_out.opt_out import OPT_OUT_HINTS, OPT_OUT_KEYWORDS, folded
-from channels_out.services import Step, message_send
+from channels_out.services import Step, message_fall_back, message_send
 from channels_out.text import count_segments
 from guests.models import Guest
 from guests.services import guest_record_consent
@@ -94,3 +94,17 @@ def test_the_hints_of_latin_script_languages_are_gsm7() -> None:
     unicode_scripts = {"ru", "uk", "ar"}
     for code, hint in OPT_OUT_HINTS.items():
         assert count_segments(hint).is_unicode == (code in unicode_scripts), code
+
+
+def test_the_sms_after_viber_carries_the_hint_the_viber_message_does_not(blank_hint) -> None:
+    guest = _subscriber("tr")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="viber", granted=True, source="staff"
+    )
+    viber = message_send(
+        steps=Step(channel="viber", text="Bahar firsati"), guest=guest, purpose="marketing"
+    )
+    assert viber.channel == "viber" and viber.body == "Bahar firsati"
+    sms = message_fall_back(viber, reason="not a Viber user")
+    assert sms is not None and sms.channel == "sms"
+    assert sms.body == f"Bahar firsati\n{TURKISH}"
