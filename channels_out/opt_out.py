@@ -52,8 +52,9 @@ OPT_OUT_HINTS: dict[str, str] = {
 # A message that is one of these words (any case, Turkish İ/ı and accents folded, surrounding
 # "." and "!" ignored) withdraws or gives marketing consent for its channel. English: the
 # carrier-standard words (those Twilio honours on long codes). Turkish: RET (İYS, see above)
-# and İPTAL ("cancel"). Only words that mean nothing else as a whole reply: no "EVET"/"ONAY",
-# which a guest may send to confirm a booking.
+# and İPTAL ("cancel"). İPTAL, like CANCEL, may be meant for a booking; read as an opt-out it
+# errs on the safe side. An opt-in needs a word that means nothing else: no "EVET"/"ONAY"
+# (yes/approve), which a guest sends to confirm a booking.
 _OPT_OUT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"),
     "tr": ("RET", "İPTAL"),
