@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guests.models import ConsentPurpose, ContactChannel
 
 from ..crypto import EncryptedTextField
+from ..opt_out import OPT_IN_KEYWORDS
 
 
 class Status(models.TextChoices):
@@ -344,3 +345,8 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} from {self.from_number}"
+
+    @property
+    def opts_in(self) -> bool:
+        """Whether the message is an opt-in keyword (START, BAŞLA …); any other keyword opts out."""
+        return self.keyword in OPT_IN_KEYWORDS
