@@ -9,13 +9,24 @@ from crm_messaging.phones import InvalidPhone, phone_info
 from guests.models import ContactChannel
 
 from .ledger import PriceTable
+from .models import ChannelAccount
+from .opt_out import sms_text_as_sent
 from .selectors import credit_balance
+from .services.messages import default_account
 from .text import count_segments, text_too_long
 from .tracking import text_as_sent
 
 
 def message_meter(
-    *, text: str, channel: str, to: str = "", recipients: int = 1, shorten_links: bool = False
+    *,
+    text: str,
+    channel: str,
+    to: str = "",
+    recipients: int = 1,
+    shorten_links: bool = False,
+    purpose: str = "",
+    language: str = "",
+    account: ChannelAccount | None = None,
 ) -> dict[str, object]:
     """What staff see under a message box: length, encoding, parts, the characters forcing
     UCS-2, and the cost against the balance (S4, S8, C11) — or, for a text longer than the
@@ -23,9 +34,24 @@ def message_meter(
 
     ``shorten_links`` (a campaign's *shorten links in SMS*): an SMS is measured as it will go,
     each outside link as long as its short link (``tracking.text_as_sent``, the sender's rule).
-    The length limit is the sender's too, on the text as written."""
+    The length limit is the sender's too, on the text as written.
+
+    A marketing SMS (``purpose``) is measured with the opt-out hint it goes with, in
+    ``language``, from ``account`` (default: the default SMS account), by the sender's rule
+    (``opt_out.sms_text_as_sent``); ``opt_out`` says so."""
     too_long = text_too_long(channel, text)
-    shortened = shorten_links and channel == ContactChannel.SMS
+    is_sms = channel == ContactChannel.SMS
+    with_hint = text
+    if is_sms and text.strip():
+        with_hint = sms_text_as_sent(
+            text,
+            purpose=purpose,
+            account=account or default_account(ContactChannel.SMS),
+            language=language,
+        )
+    opt_out = with_hint != text
+    text = with_hint
+    shortened = shorten_links and is_sms
     if shortened:
         text = text_as_sent(text)
     info = count_segments(text)
@@ -44,7 +70,7 @@ def message_meter(
         "characters": len(text),
         "info": info,
         "channel": channel,
-        "is_sms": channel == ContactChannel.SMS,
+        "is_sms": is_sms,
         "parts": parts,
         "cost": cost,
         "balance": balance,
@@ -52,4 +78,5 @@ def message_meter(
         "too_long": too_long,
         "country": country,
         "shortened": shortened,
+        "opt_out": opt_out,
     }

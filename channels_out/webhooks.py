@@ -8,6 +8,8 @@ duplicate and out-of-order receipts are harmless (statuses only move forward).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core import signing
 from django.http import (
@@ -32,6 +34,7 @@ from .services.tracking import message_engage, message_track
 from .signals import webhook_rejected
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _verified(request: HttpRequest, account_id: int) -> tuple[ChannelAccount, Backend]:
@@ -57,21 +60,33 @@ def _message_for(account: ChannelAccount, update: StatusUpdate) -> OutboundMessa
     return message
 
 
+def _received(
+    request: HttpRequest, account_id: int, kind: str, read: Callable[[Backend], T]
+) -> tuple[ChannelAccount, Backend, T] | HttpResponse:
+    """What a provider's callback says (``read`` from its backend), once it proved it comes
+    from the provider: 403 when it did not (and ``webhook_rejected``), 400 when it is signed
+    but unreadable — nothing changes either way."""
+    try:
+        account, backend = _verified(request, account_id)
+    except WebhookRejected as exc:
+        logger.warning("Rejected %s webhook for account %s: %s", kind, account_id, exc)
+        webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind=kind)
+        return HttpResponseForbidden("signature check failed")
+    try:
+        return account, backend, read(backend)
+    except WebhookRejected as exc:  # signed, but a body the provider's parser cannot read
+        logger.warning("Unreadable %s webhook for account %s: %s", kind, account_id, exc)
+        return HttpResponseBadRequest("unreadable webhook")
+
+
 @csrf_exempt
 @require_POST
 def status_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
     """Apply delivery receipts to the send log."""
-    try:
-        account, backend = _verified(request, account_id)
-    except WebhookRejected as exc:
-        logger.warning("Rejected status webhook for account %s: %s", account_id, exc)
-        webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind="status")
-        return HttpResponseForbidden("signature check failed")
-    try:
-        updates = backend.parse_status_webhook(request)
-    except WebhookRejected as exc:  # signed, but a body the provider's parser cannot read
-        logger.warning("Unreadable status webhook for account %s: %s", account_id, exc)
-        return HttpResponseBadRequest("unreadable webhook")
+    received = _received(request, account_id, "status", lambda b: b.parse_status_webhook(request))
+    if isinstance(received, HttpResponse):
+        return received
+    account, _backend, updates = received
     for update in updates:
         message = _message_for(account, update)
         if message is None:
@@ -101,19 +116,16 @@ def status_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 def inbound_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
     """Record inbound messages, act on keywords, send the auto-reply."""
-    try:
-        account, backend = _verified(request, account_id)
-    except WebhookRejected as exc:
-        logger.warning("Rejected inbound webhook for account %s: %s", account_id, exc)
-        webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind="inbound")
-        return HttpResponseForbidden("signature check failed")
-    try:
-        received = backend.parse_inbound_webhook(request)
-        emails = backend.parse_inbound_emails(request)
-    except WebhookRejected as exc:
-        logger.warning("Unreadable inbound webhook for account %s: %s", account_id, exc)
-        return HttpResponseBadRequest("unreadable webhook")
-    for inbound in received:
+    received = _received(
+        request,
+        account_id,
+        "inbound",
+        lambda b: (b.parse_inbound_webhook(request), b.parse_inbound_emails(request)),
+    )
+    if isinstance(received, HttpResponse):
+        return received
+    account, backend, (messages, emails) = received
+    for inbound in messages:
         inbound_receive(account=account, inbound=inbound)
     for mail in emails:
         email_reply_receive(mail=mail, account=account)

@@ -182,7 +182,11 @@ class ChannelAccount(models.Model):
         _("opt-out hint"),
         max_length=40,
         blank=True,
-        help_text=_("SMS: appended to marketing messages, e.g. “STOP: reply STOP”."),
+        help_text=_(
+            "SMS: the line every marketing message ends with, in every language, e.g. "
+            "“Reply STOP to opt out”. Empty: a built-in line in the message's language "
+            "(English for a language without one)."
+        ),
     )
     auto_reply = models.TextField(
         _("away message"),

@@ -14,6 +14,7 @@ from crm_messaging.i18n import stored_words
 from guests.models import ConsentPurpose, ContactChannel
 
 from ..crypto import EncryptedTextField
+from ..opt_out import OPT_IN_KEYWORDS
 
 
 class Status(models.TextChoices):
@@ -381,3 +382,8 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} from {self.from_number}"
+
+    @property
+    def opts_in(self) -> bool:
+        """Whether the message is an opt-in keyword (START, BAŞLA …); any other keyword opts out."""
+        return self.keyword in OPT_IN_KEYWORDS

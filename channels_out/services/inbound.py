@@ -19,22 +19,14 @@ from guests.services import guest_record_consent
 
 from ..backends import Inbound
 from ..models import ChannelAccount, InboundMessage, OutboundMessage
+from ..opt_out import keyword_of
 from ..signals import inbound_received
 from .messages import Step, message_send
 
-# Carrier-standard keywords (the same Twilio honours on long codes).
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
 # One away message per sender and account in this time: a guest who writes five lines at
 # night gets one answer, not five.
 AWAY_MESSAGE_EVERY = dt.timedelta(hours=12)
 MAX_BODY_CHARS = 5000
-
-
-def keyword_of(body: str) -> str:
-    """Return the keyword a message consists of (case and surrounding punctuation ignored), or ""."""
-    word = body.strip().strip(".!").upper()
-    return word if word in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS else ""
 
 
 def inbound_record(
@@ -77,8 +69,9 @@ def inbound_record(
 
 @transaction.atomic
 def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMessage | None:
-    """Record an inbound message once; act on STOP/START; answer with the account's away
-    message outside its staffed hours.
+    """Record an inbound message once; act on an opt-out or opt-in keyword in any guest
+    language (``opt_out.keyword_of``: STOP, RET, İPTAL, СТОП … / START, BAŞLA …); answer
+    with the account's away message outside its staffed hours.
 
     A repeated webhook for the same provider message does nothing (returns None).
     """
@@ -102,7 +95,7 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
                 guest=guest,
                 purpose=ConsentPurpose.MARKETING,
                 channel=inbound.channel,
-                granted=keyword in OPT_IN_KEYWORDS,
+                granted=record.opts_in,
                 source=ConsentSource.INBOUND_KEYWORD,
                 note=f"replied {keyword} to {account.sender or account.name}",
             )

@@ -47,6 +47,7 @@ from ..models import (
     SkipReason,
     Status,
 )
+from ..opt_out import sms_text_as_sent
 from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..text import count_segments, text_too_long, unsendable_character
 
@@ -402,17 +403,21 @@ def _opt_out(
     *,
     purpose: str,
     guest: Guest | None,
+    language: str,
     headers: dict[str, str],
 ) -> tuple[str, dict[str, str]]:
     """Every marketing message carries its way out (P3): one-click unsubscribe headers on
-    e-mail, the account's opt-out hint at the end of an SMS."""
+    e-mail, an opt-out hint at the end of an SMS (``opt_out.sms_text_as_sent``) in the
+    message's language, else the guest's."""
     if purpose != ConsentPurpose.MARKETING:
         return step.text, headers
     if step.channel == ContactChannel.EMAIL and guest is not None:
         return step.text, {**headers, **guest_links().unsubscribe_headers(guest)}
-    hint = account.opt_out_hint.strip()
-    if step.channel == ContactChannel.SMS and hint and not step.text.rstrip().endswith(hint):
-        return f"{step.text.rstrip()}\n{hint}", headers
+    if step.channel == ContactChannel.SMS:
+        language = language or (guest.language if guest is not None else "")
+        return sms_text_as_sent(
+            step.text, purpose=purpose, account=account, language=language
+        ), headers
     return step.text, headers
 
 
@@ -434,7 +439,12 @@ def _build(
     before anything is counted or stored, so the text priced, stored and sent is the short
     one; not for a guest who refused analytics consent (``analytics_refused``)."""
     text, headers = _opt_out(
-        step, account, purpose=purpose, guest=guest, headers=dict(common.pop("headers", {}) or {})
+        step,
+        account,
+        purpose=purpose,
+        guest=guest,
+        language=common.get("language") or "",
+        headers=dict(common.pop("headers", {}) or {}),
     )
     short_links: dict[str, str] = {}
     if step.shorten_links and step.channel == ContactChannel.SMS and not analytics_refused:

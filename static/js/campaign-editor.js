@@ -75,6 +75,16 @@
     return channels[0] || "sms";
   }
 
+  // The account of the plan's SMS step ("" for the default one): its opt-out hint is counted.
+  function smsAccount() {
+    var step = Array.prototype.filter.call(form.querySelectorAll("[data-step-channel]"), function (s) {
+      return s.value === "sms";
+    })[0];
+    var row = step && step.closest("[data-step]");
+    var account = row && row.querySelector("[data-step-account]");
+    return account ? account.value : "";
+  }
+
   function limitAccounts(channelSelect) {
     var row = channelSelect.closest("[data-step]");
     var accounts = row && row.querySelector("[data-step-account]");
@@ -102,6 +112,12 @@
       refreshMeters();
     });
   });
+  // A marketing SMS is counted with its opt-out hint, which is the account's or the language's.
+  form.querySelectorAll("[data-step-account]").forEach(function (select) {
+    select.addEventListener("change", refreshMeters);
+  });
+  var purposeSelect = form.querySelector('[name="purpose"]');
+  if (purposeSelect) purposeSelect.addEventListener("change", refreshMeters);
   // Shortened SMS links are counted at their short length: the counters follow the box.
   var shorten = form.querySelector('[name="shorten_links"]');
   if (shorten) shorten.addEventListener("change", refreshMeters);
@@ -137,6 +153,10 @@
     event.detail.parameters.channel = planChannel();
     var shortened = form.querySelector('[name="shorten_links"]');
     if (shortened && shortened.checked) event.detail.parameters.shorten_links = "on";
+    var purposeField = form.querySelector('[name="purpose"]');
+    if (purposeField) event.detail.parameters.purpose = purposeField.value;
+    event.detail.parameters.language = meter.getAttribute("data-meter-language") || "";
+    event.detail.parameters.account = smsAccount();
   });
   // The shared counter fragment carries a fixed id; one page holds one per language.
   document.body.addEventListener("htmx:afterSwap", function (event) {

@@ -183,3 +183,23 @@ def test_ticking_shorten_links_counts_the_sms_with_its_short_link(page, login_as
     expect(counter).to_contain_text("1 part(s) of 160")
     expect(counter).to_contain_text("web links counted as short links")
     expect(page.locator("#cost-credits")).to_have_text("5")
+
+
+def test_a_marketing_sms_is_counted_with_the_opt_out_hint_of_its_language(page, login_as) -> None:
+    """The counter of a marketing SMS counts the line the sender appends (the Turkish box: the
+    Turkish hint), so a text filling one part shows two; as a service message, one."""
+    _seed()
+    login_as("Marketing")
+    page.goto("/campaigns/new/")
+    page.get_by_label("Internal name", exact=True).fill("Bahar")
+    page.get_by_label("Purpose", exact=True).select_option("marketing")
+    page.locator("#id_steps-0-channel").select_option("sms")
+    page.get_by_role("tab", name="Türkçe").click()
+    page.locator("#id_v-tr-text").fill("Bahar firsati! " * 10)  # 150 GSM-7 characters
+    counter = page.locator('[data-meter-for="id_v-tr-text"]')
+    expect(counter).to_contain_text("2 part(s) of 153")
+    expect(counter).to_contain_text("the opt-out hint counted")
+
+    page.get_by_label("Purpose", exact=True).select_option("service")
+    expect(counter).to_contain_text("1 part(s) of 160")
+    expect(counter).not_to_contain_text("the opt-out hint counted")

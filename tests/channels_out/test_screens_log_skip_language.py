@@ -20,7 +20,7 @@ from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("channels_out.migrations.0017_skip_detail_in_no_language")
+migration = importlib.import_module("channels_out.migrations.0018_skip_detail_in_no_language")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("channels_out.migrations.0016_suppression_cleared_via")
+migration = importlib.import_module("channels_out.migrations.0017_suppression_cleared_via")
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ SANDBOX_ACCOUNTS: list[dict[str, Any]] = [
         "channel": "sms",
         "name": "Sandbox SMS",
         "sender": "LYKIA BAY",
-        "opt_out_hint": "STOP: reply STOP",
         "auto_reply": AWAY_MESSAGE,
         "staffed_from": dt.time(8),
         "staffed_until": dt.time(23),

@@ -10,7 +10,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from channels_out.meter import message_meter
-from guests.models import ContactChannel, Guest
+from channels_out.models import ChannelAccount
+from guests.models import ConsentPurpose, ContactChannel, Guest
 
 # Who writes messages, and so may see their cost against the credit balance.
 MESSAGING_PERMISSIONS = (
@@ -24,7 +25,9 @@ MESSAGING_PERMISSIONS = (
 @require_POST
 def meter(request: HttpRequest) -> HttpResponse:
     """htmx: the live counter fragment for the text being typed (POST text, channel, to or
-    guest; ``shorten_links`` from a campaign that shortens its SMS links).
+    guest; from a campaign editor ``shorten_links`` when it shortens its SMS links, its
+    ``purpose``, the ``language`` of the box and its SMS step's ``account``, so a marketing
+    SMS is counted with the opt-out hint it goes with).
 
     It shows the credit balance: only to users who write messages (``MESSAGING_PERMISSIONS``).
     """
@@ -37,6 +40,13 @@ def meter(request: HttpRequest) -> HttpResponse:
     guest_id = request.POST.get("guest", "")
     if not to and guest_id.isdigit():
         to = Guest.objects.filter(pk=int(guest_id)).values_list("phone", flat=True).first() or ""
+    purpose = request.POST.get("purpose", "")
+    account_id = request.POST.get("account", "")
+    account = (
+        ChannelAccount.objects.filter(pk=int(account_id), channel=ContactChannel.SMS).first()
+        if account_id.isdigit()
+        else None
+    )
     return render(
         request,
         "channels_out/_meter.html",
@@ -45,5 +55,8 @@ def meter(request: HttpRequest) -> HttpResponse:
             channel=channel,
             to=to,
             shorten_links=request.POST.get("shorten_links") in ("on", "true", "1"),
+            purpose=purpose if purpose in ConsentPurpose.values else "",
+            language=request.POST.get("language", "")[:8],
+            account=account,
         ),
     )

@@ -25,7 +25,7 @@ def restore_words(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels_out", "0015_account_field_labels"),
+        ("channels_out", "0016_opt_out_hint_per_language"),
     ]
 
     operations = [

@@ -44,7 +44,7 @@ def read_old_details(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels_out", "0016_suppression_cleared_via"),
+        ("channels_out", "0017_suppression_cleared_via"),
     ]
 
     operations = [

@@ -1,0 +1,117 @@
+"""The way out of marketing SMS (P3, S6), in one place: the line a marketing SMS ends with,
+per guest language, and the keywords a guest may answer with.
+
+``sms_text_as_sent`` is the one rule for the text a marketing SMS goes with: the sender logs,
+prices and sends it (``services/messages.py``), and the live counter measures it
+(``meter.py``), so the parts and credits staff see are those charged. The campaign estimate
+and preview run the sender's own build, so they follow it too.
+
+Each default hint names a keyword the inbound side honours (``OPT_OUT_KEYWORDS``; a test
+holds every hint to it). Hints are written in the GSM-7 alphabet where the language allows
+(``text.count_segments``: a single character outside it makes the whole SMS UCS-2, 70
+characters a part instead of 160): Turkish and Slovak without the letters GSM-7 lacks
+(ı ş ğ ç, á), as SMS in those languages often are. Cyrillic and Arabic hints cannot be GSM-7;
+they name the Latin ``STOP`` (typed on any keyboard; ``СТОП`` is honoured as well), and a text
+that is GSM-7 gets the English hint instead of one that would turn it UCS-2 and double its
+parts (``opt_out_hint``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING
+
+from guests.models import ConsentPurpose
+
+from .text import count_segments
+
+if TYPE_CHECKING:
+    from .models import ChannelAccount
+
+FALLBACK_LANGUAGE = "en"
+# settings.GUEST_LANGUAGES → the line a marketing SMS ends with when the account has none.
+OPT_OUT_HINTS: dict[str, str] = {
+    "en": "Reply STOP to opt out",
+    # "İptal için RET yazıp yanıtlayın" in GSM-7 letters. RET is the word of the Turkish
+    # commercial-message rules: İYS records a refusal as RET, and recipients refuse by sending
+    # "RET …" by SMS (İYS guide, https://www.iletimerkezi.com/en/docs/guides/iys-rehberi;
+    # İYS SMS refusal, https://user.netmera.com/netmera-developer-guide/integrations/via-integration/etk-rejection-via-sms).
+    "tr": "Iptal icin RET yazip yanitlayin",
+    "de": "Zum Abmelden STOP antworten",
+    "ru": "Чтобы отписаться, ответьте STOP",
+    "sk": "Odhlasenie: odpovedzte STOP",
+    "uk": "Щоб відписатися, надішліть STOP",
+    "ar": "لإلغاء الاشتراك أرسل STOP",
+    "fr": "Pour vous désinscrire, répondez STOP",
+    "nl": "Afmelden? Antwoord STOP",
+    "pl": "Rezygnacja: odpisz STOP",
+    "it": "Per disiscriverti rispondi STOP",
+    "es": "Para darte de baja responde STOP",
+}
+
+# A message that is one of these words (any case, Turkish İ/ı and accents folded, surrounding
+# "." and "!" ignored) withdraws or gives marketing consent for its channel. English: the
+# carrier-standard words (those Twilio honours on long codes). Turkish: RET (İYS, see above)
+# and İPTAL ("cancel"). İPTAL, like CANCEL, may be meant for a booking; read as an opt-out it
+# errs on the safe side. An opt-in needs a word that means nothing else: no "EVET"/"ONAY"
+# (yes/approve), which a guest sends to confirm a booking.
+_OPT_OUT_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"),
+    "tr": ("RET", "İPTAL"),
+    "de": ("STOPP", "ABMELDEN"),
+    "ru": ("СТОП", "ОТПИСАТЬСЯ"),
+    "uk": ("СТОП", "ВІДПИСАТИСЯ"),
+}
+_OPT_IN_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("START", "UNSTOP", "YES"),
+    "tr": ("BAŞLA",),
+    "ru": ("СТАРТ",),
+    "uk": ("СТАРТ",),
+}
+
+
+def folded(word: str) -> str:
+    """Return ``word`` as keywords compare: upper case, accents and dots dropped, so "iptal",
+    "İptal", "IPTAL" and "ıptal" are all "IPTAL", and "Başla" is "BASLA"."""
+    decomposed = unicodedata.normalize("NFKD", word.upper())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+OPT_OUT_KEYWORDS = frozenset(folded(w) for words in _OPT_OUT_WORDS.values() for w in words)
+OPT_IN_KEYWORDS = frozenset(folded(w) for words in _OPT_IN_WORDS.values() for w in words)
+
+
+def keyword_of(body: str) -> str:
+    """Return the keyword a message consists of (folded, see ``folded``), or ""."""
+    word = folded(body.strip().strip(".!").strip())
+    return word if word in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS else ""
+
+
+def opt_out_hint(account: ChannelAccount | None, *, language: str, text: str = "") -> str:
+    """Return the line a marketing SMS from ``account`` in ``language`` ends with.
+
+    The account's own hint, when the hotel wrote one, for every language; else the default of
+    ``language`` (English for a language without one) — or the English one when ``text`` is
+    GSM-7 and that default is not, so the hint never changes the text's encoding."""
+    own = account.opt_out_hint.strip() if account is not None else ""
+    if own:
+        return own
+    english = OPT_OUT_HINTS[FALLBACK_LANGUAGE]
+    hint = OPT_OUT_HINTS.get(language.split("-")[0].lower(), english)
+    if text and count_segments(hint).is_unicode and not count_segments(text).is_unicode:
+        return english
+    return hint
+
+
+def sms_text_as_sent(
+    text: str, *, purpose: str, account: ChannelAccount | None, language: str
+) -> str:
+    """Return ``text`` as an SMS of ``purpose`` goes: a marketing one ends with its opt-out
+    hint on a line of its own (``opt_out_hint``), once; any other as written."""
+    if purpose != ConsentPurpose.MARKETING:
+        return text
+    hint = opt_out_hint(account, language=language, text=text)
+    body = text.rstrip()
+    if body.endswith(hint):
+        return text
+    return f"{body}\n{hint}"
