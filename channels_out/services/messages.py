@@ -35,7 +35,13 @@ from guests.models import (
 )
 
 from .. import policy, tracking
-from ..ledger import PriceTable, available_credits, credits_release, credits_reserve_many, shortfall
+from ..ledger import (
+    PriceTable,
+    available_credits,
+    credits_release,
+    credits_reserve_many,
+    shortfall_phrase,
+)
 from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
@@ -646,7 +652,11 @@ def _submit(
             _mark_skipped(
                 message,
                 policy.Skip(
-                    SkipReason.NO_CREDITS, f"no credits: {shortfall(message.credits, balance)}"
+                    SkipReason.NO_CREDITS,
+                    Phrase(
+                        gettext_noop("no credits: %(why)s"),
+                        {"why": shortfall_phrase(message.credits, balance)},
+                    ),
                 ),
             )
         OutboundMessage.objects.bulk_update(

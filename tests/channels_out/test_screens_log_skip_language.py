@@ -111,7 +111,17 @@ def test_details_stored_in_english_before_are_read_in_turkish_after_the_migratio
 def test_a_providers_own_words_are_shown_as_they_came(client, operator, accounts) -> None:
     message = message_send(steps=Step(channel="sms", text="Hi", to="+905321234567"))
     OutboundMessage.objects.filter(pk=message.pk).update(
-        status=Status.FAILED, reason="Unknown subscriber"
+        status=Status.FAILED, skip_reason="", reason="Unknown subscriber", detail={}
     )
     turkish = page(client, message, "tr")
     assert '<q translate="no">Unknown subscriber</q>' in turkish
+
+
+def test_a_message_without_credits_reads_in_the_readers_language(
+    client, operator, accounts
+) -> None:
+    message = message_send(steps=Step(channel="sms", text="Hi", to="+905321234567"))
+    assert message.skip_reason == SkipReason.NO_CREDITS
+    assert message.reason == "no credits: cost 1 credits, balance 0"
+    assert "kredi yetmiyor: maliyet 1 kredi, bakiye 0" in page(client, message, "tr")
+    assert "no credits: cost 1 credits, balance 0" in page(client, message, "en")
