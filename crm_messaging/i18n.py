@@ -71,7 +71,12 @@ class Phrase:
         return cls(str(data["msgid"]), params)
 
 
+def stored_phrase(words: Mapping[str, Any] | None, fallback: str = "") -> Phrase | str:
+    """Stored ``words`` (``Phrase.as_json``) as a phrase; ``fallback`` — the text an older
+    version stored, or a provider's own words — when there are none."""
+    return Phrase.from_json(words) if words else fallback
+
+
 def stored_words(words: Mapping[str, Any] | None, fallback: str = "") -> str:
-    """Stored ``words`` (``Phrase.as_json``) in the active language; ``fallback`` — the text an
-    older version stored, or a provider's own words — when there are none."""
-    return str(Phrase.from_json(words)) if words else fallback
+    """``stored_phrase`` in the active language."""
+    return str(stored_phrase(words, fallback))

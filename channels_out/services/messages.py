@@ -24,7 +24,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.handoff import hand_off_on_commit
-from crm_messaging.i18n import Phrase
+from crm_messaging.i18n import Phrase, stored_phrase
 from guests.links import guest_links
 from guests.models import (
     ConsentPurpose,
@@ -399,7 +399,7 @@ def message_skip(message: OutboundMessage, skip: policy.Skip, *, source: str) ->
     )
     credits_release(message)
     if skip.reason in FALLBACK_SKIPS:
-        message_fall_back(message, reason=skip.text)
+        message_fall_back(message, reason=skip.detail or skip.reason)
     messages_wipe_sealed([message])
 
 
@@ -679,7 +679,7 @@ def _submit(
     )
     for message in inserted:
         if message.status == Status.SKIPPED and message.skip_reason in FALLBACK_SKIPS:
-            message_fall_back(message, reason=message.reason)
+            message_fall_back(message, reason=stored_phrase(message.detail, message.reason))
     messages_wipe_sealed([m for m in inserted if m.status == Status.SKIPPED])
     _dispatch_on_commit([m for m in inserted if m.status == Status.QUEUED])
     by_key = {**existing, **{m.dedupe_key: m for m in inserted}}
@@ -897,7 +897,7 @@ def message_send(
     return message_send_many([request])[0]
 
 
-def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessage | None:
+def message_fall_back(message: OutboundMessage, *, reason: Phrase | str) -> OutboundMessage | None:
     """Queue the next step of ``message``'s plan, once; return it (or None at the end of the plan).
 
     The fallback row has its own dedupe key (``<key>|fallback``) and a one-to-one link to
@@ -909,12 +909,17 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
     result = _submit([fallback])[fallback.dedupe_key]
     if not existed:
+        said = Phrase(
+            gettext_noop("falls back to %(channel)s: %(reason)s"),
+            {"channel": str(result.get_channel_display()), "reason": reason},
+        )
         delivery_event_record(
             message,
             message.status,
             source="fallback",
             applied=False,
-            description=f"falls back to {result.get_channel_display()}: {reason}",
+            description=said.english(),
+            detail=said.as_json(),
         )
     return result
 

@@ -125,3 +125,19 @@ def test_a_message_without_credits_reads_in_the_readers_language(
     assert message.reason == "no credits: cost 1 credits, balance 0"
     assert "kredi yetmiyor: maliyet 1 kredi, bakiye 0" in page(client, message, "tr")
     assert "no credits: cost 1 credits, balance 0" in page(client, message, "en")
+
+
+def test_the_fallback_event_reads_in_the_readers_language(client, operator, accounts) -> None:
+    guest = GuestFactory(first_name="Ayşe", email="", phone="+905321234567")
+    first = message_send(
+        steps=[
+            Step(channel="email", subject="Room", text="Your room is ready."),
+            Step(channel="sms", text="Your room is ready."),
+        ],
+        guest=guest,
+    )
+    assert first.skip_reason == SkipReason.NO_ADDRESS
+    event = DeliveryEvent.objects.get(message=first, source="fallback")
+    assert event.description == "falls back to SMS: no E-mail address"
+    assert "SMS ile devam ediliyor: E-mail adresi yok" in page(client, first, "tr")
+    assert "falls back to SMS: no E-mail address" in page(client, first, "en")
