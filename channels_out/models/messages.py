@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from crm_messaging.i18n import stored_words
 from guests.models import ConsentPurpose, ContactChannel
@@ -283,14 +284,25 @@ class OutboundMessage(models.Model):
         return stored_words(self.detail, self.reason)
 
     @property
+    def skip_detail_text(self) -> str:
+        """``reason_text`` where it adds to the skip reason's label; empty where it only repeats
+        it (a consent refusal stores the label's English words)."""
+        detail = self.reason_text
+        if self.skip_reason and not self.detail:
+            label = self.get_skip_reason_display()
+            with override("en"):
+                english = self.get_skip_reason_display()
+            if detail.lower() in (english.lower(), label.lower()):
+                return ""
+        return detail
+
+    @property
     def skip_text(self) -> str:
         """Why it was skipped, for a staff member: the reason's label and the detail (where it
         adds to the label), in his language."""
         label = str(self.get_skip_reason_display()) if self.skip_reason else ""
-        detail = self.reason_text
-        if not label or not detail or detail.lower() == label.lower():
-            return label or detail
-        return f"{label}: {detail}"
+        detail = self.skip_detail_text
+        return f"{label}: {detail}" if label and detail else label or detail
 
 
 class DeliveryEvent(models.Model):

@@ -141,3 +141,18 @@ def test_the_fallback_event_reads_in_the_readers_language(client, operator, acco
     assert event.description == "falls back to SMS: no E-mail address"
     assert "SMS ile devam ediliyor: E-mail adresi yok" in page(client, first, "tr")
     assert "falls back to SMS: no E-mail address" in page(client, first, "en")
+
+
+def test_a_consent_refusal_says_its_reason_once_in_the_readers_language(
+    client, operator, accounts
+) -> None:
+    guest = GuestFactory(first_name="Ayşe", phone="+905321234567")
+    message = message_send(
+        steps=Step(channel="sms", text="Spring offer"), guest=guest, purpose="marketing"
+    )
+    assert (message.skip_reason, message.reason) == (SkipReason.NO_CONSENT, "no consent")
+    with translation.override("tr"):
+        label = str(message.get_skip_reason_display())
+        assert message.skip_text == label and "no consent" not in label
+    facts = page(client, message, "tr").split("<table")[0]  # the facts, above the events
+    assert label in facts and "no consent" not in facts
