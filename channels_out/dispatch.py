@@ -27,7 +27,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from crm_messaging.i18n import Phrase
 from guests.models import ContactChannel
 
 from . import policy
@@ -209,7 +211,9 @@ def _deliver_one(
     if message.expires_at and message.expires_at <= now:
         message_skip(
             message,
-            policy.Skip(SkipReason.EXPIRED, "its moment passed before it could go"),
+            policy.Skip(
+                SkipReason.EXPIRED, Phrase(gettext_noop("its moment passed before it could go"))
+            ),
             source="dispatch",
         )
         return None

@@ -31,8 +31,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
+from crm_messaging.i18n import Phrase
 from guests.models import ContactChannel
 
 from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage, PriceRule
@@ -93,8 +94,15 @@ def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) 
     As stored (a message's reason, a run's refusal) it is English; ``for_reader`` gives it
     in the active language, for a screen.
     """
-    text = gettext(_SHORTFALL) if for_reader else _SHORTFALL
-    return text % {"cost": f"{needed.normalize():f}", "balance": f"{available.normalize():f}"}
+    phrase = shortfall_phrase(needed, available)
+    return str(phrase) if for_reader else phrase.english()
+
+
+def shortfall_phrase(needed: Decimal, available: Decimal) -> Phrase:
+    """``shortfall`` in no language, for words stored and read later (a skipped message's detail)."""
+    return Phrase(
+        _SHORTFALL, {"cost": f"{needed.normalize():f}", "balance": f"{available.normalize():f}"}
+    )
 
 
 def credits_text(value: Decimal | None) -> str:

@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
+from crm_messaging.i18n import Phrase
 from crm_messaging.phones import InvalidPhone, phone_info
 from guests.contacts import normalise_email
 from guests.models import ConsentPurpose, ContactChannel, Guest
@@ -56,8 +59,22 @@ _BLOCK_TO_SKIP = {
 
 @dataclass(frozen=True)
 class Skip:
+    """Why a message does not go: a SkipReason and, where the reason alone does not say it
+    all, a detail — a Phrase, stored in no language and read in the reader's (or, for a
+    check whose words are not ours, such as a template's error, the text as it came)."""
+
     reason: str  # a SkipReason
-    detail: str
+    detail: Phrase | str = ""
+
+    @property
+    def text(self) -> str:
+        """The detail in English: the message's ``reason`` (the API's and the export's words)."""
+        return self.detail.english() if isinstance(self.detail, Phrase) else self.detail
+
+    @property
+    def words(self) -> dict[str, Any]:
+        """The detail as stored for staff to read in their language (``OutboundMessage.detail``)."""
+        return self.detail.as_json() if isinstance(self.detail, Phrase) else {}
 
 
 @dataclass(frozen=True)
@@ -73,20 +90,34 @@ def resolve_address(*, channel: str, guest: Guest | None, to: str) -> Address | 
         raw = guest.email if channel == ContactChannel.EMAIL else guest.phone
     raw = (raw or "").strip()
     if not raw:
-        return Skip(SkipReason.NO_ADDRESS, f"no {ContactChannel(channel).label} address")
+        return Skip(
+            SkipReason.NO_ADDRESS,
+            # Channel names are the same in every language (ContactChannel's labels).
+            Phrase(
+                gettext_noop("no %(channel)s address"), {"channel": ContactChannel(channel).label}
+            ),
+        )
     if channel == ContactChannel.EMAIL:
         try:
             return Address(normalise_email(raw), "")
         except ValidationError:
-            return Skip(SkipReason.NO_ADDRESS, f"“{raw}” is not a valid e-mail address")
+            return Skip(
+                SkipReason.NO_ADDRESS,
+                Phrase(
+                    gettext_noop("“%(address)s” is not a valid e-mail address"), {"address": raw}
+                ),
+            )
     try:
         info = phone_info(raw)
     except InvalidPhone as exc:
-        return Skip(SkipReason.INVALID_NUMBER, str(exc.message))
+        return Skip(SkipReason.INVALID_NUMBER, exc.phrase)
     if not info.can_message:
         return Skip(
             SkipReason.INVALID_NUMBER,
-            f"{info.e164} is a {info.kind} number and cannot take messages",
+            Phrase(
+                gettext_noop("%(number)s is a %(kind)s number and cannot take messages"),
+                {"number": info.e164, "kind": Phrase(info.kind)},
+            ),
         )
     return Address(info.e164, info.region or "")
 
@@ -139,7 +170,10 @@ def frequency_skip(*, count: int, policy: MessagingPolicy) -> Skip | None:
         return None
     return Skip(
         SkipReason.FREQUENCY_CAP,
-        f"{count} marketing messages in the last {policy.frequency_cap_days} days (cap {policy.frequency_cap_count})",
+        Phrase(
+            gettext_noop("%(count)s marketing messages in the last %(days)s days (cap %(cap)s)"),
+            {"count": count, "days": policy.frequency_cap_days, "cap": policy.frequency_cap_count},
+        ),
     )
 
 
@@ -301,7 +335,10 @@ def suppressed_addresses(addresses: Sequence[str]) -> set[str]:
 
 
 def suppression_skip(address: str) -> Skip:
-    return Skip(SkipReason.SUPPRESSED, f"address suppressed: {address}")
+    return Skip(
+        SkipReason.SUPPRESSED,
+        Phrase(gettext_noop("address suppressed: %(address)s"), {"address": address}),
+    )
 
 
 def analytics_refused(guest_ids: Sequence[int]) -> set[int]:

@@ -1,9 +1,14 @@
-"""Wording shared by every screen: labels read in the middle of a sentence."""
+"""Wording shared by every screen: labels read in the middle of a sentence, and words stored
+in no language (``Phrase``) that each reader reads in his own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, override
 
 # Languages whose capital I/İ lower-case to ı/i (Python's str.lower turns İ into i + a combining dot).
 _DOTTED_I_LANGUAGES = frozenset({"tr", "az"})
@@ -28,3 +33,50 @@ def guest_language(code: str) -> str | None:
         return base
     by_name = {name.casefold(): key for key, name in known.items()}
     return by_name.get(text.casefold())
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words kept in no language until someone reads them: a skip's detail, an import row's
+    error. ``msgid`` is the English message (mark it with ``gettext_noop`` where it is written,
+    so it is in the catalogue) and serves as its code; ``params`` fill its placeholders and may
+    themselves be phrases (a reason inside a reason). ``str()`` puts it in the active language;
+    ``as_json`` is what is stored, ``from_json`` reads it back. A msgid the catalogue no longer
+    knows reads in English, so stored words never become unreadable."""
+
+    msgid: str
+    params: Mapping[str, str | int | Phrase] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        text = gettext(self.msgid)
+        if not self.params:
+            return text
+        return text % {name: str(value) for name, value in self.params.items()}
+
+    def english(self) -> str:
+        """The phrase in English (for the API, exports and logs, which speak English)."""
+        with override("en"):
+            return str(self)
+
+    def as_json(self) -> dict[str, Any]:
+        params = {k: v.as_json() if isinstance(v, Phrase) else v for k, v in self.params.items()}
+        return {"msgid": self.msgid, "params": params} if params else {"msgid": self.msgid}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Phrase:
+        params = {
+            k: cls.from_json(v) if isinstance(v, Mapping) else v
+            for k, v in (data.get("params") or {}).items()
+        }
+        return cls(str(data["msgid"]), params)
+
+
+def stored_phrase(words: Mapping[str, Any] | None, fallback: str = "") -> Phrase | str:
+    """Stored ``words`` (``Phrase.as_json``) as a phrase; ``fallback`` — the text an older
+    version stored, or a provider's own words — when there are none."""
+    return Phrase.from_json(words) if words else fallback
+
+
+def stored_words(words: Mapping[str, Any] | None, fallback: str = "") -> str:
+    """``stored_phrase`` in the active language."""
+    return str(stored_phrase(words, fallback))

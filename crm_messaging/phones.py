@@ -13,41 +13,61 @@ from functools import lru_cache
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 from phonenumbers import NumberParseException, PhoneNumberType
 from phonenumbers import timezone as phone_timezone
 
+from .i18n import Phrase
+
+# Why a number is refused: English message ids (crm_messaging.i18n.Phrase), read by staff in
+# their own language.
 _PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "it has no valid country code (start it with + and the country code)",
-    NumberParseException.NOT_A_NUMBER: "it is not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
-    NumberParseException.TOO_SHORT_NSN: "it is too short",
-    NumberParseException.TOO_LONG: "it is too long",
+    NumberParseException.INVALID_COUNTRY_CODE: gettext_noop(
+        "it has no valid country code (start it with + and the country code)"
+    ),
+    NumberParseException.NOT_A_NUMBER: gettext_noop("it is not a phone number"),
+    NumberParseException.TOO_SHORT_AFTER_IDD: gettext_noop("it is too short"),
+    NumberParseException.TOO_SHORT_NSN: gettext_noop("it is too short"),
+    NumberParseException.TOO_LONG: gettext_noop("it is too long"),
 }
 
+# A number's kind: also an English message id, so a staff member reads "landline" in his language.
 _KINDS = {
-    PhoneNumberType.MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE: "landline",
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline or mobile",
-    PhoneNumberType.TOLL_FREE: "toll-free",
-    PhoneNumberType.PREMIUM_RATE: "premium-rate",
-    PhoneNumberType.VOIP: "VoIP",
-    PhoneNumberType.PERSONAL_NUMBER: "personal",
-    PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "UAN",
-    PhoneNumberType.SHARED_COST: "shared-cost",
-    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.MOBILE: gettext_noop("mobile"),
+    PhoneNumberType.FIXED_LINE: gettext_noop("landline"),
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: gettext_noop("landline or mobile"),
+    PhoneNumberType.TOLL_FREE: gettext_noop("toll-free"),
+    PhoneNumberType.PREMIUM_RATE: gettext_noop("premium-rate"),
+    PhoneNumberType.VOIP: gettext_noop("VoIP"),
+    PhoneNumberType.PERSONAL_NUMBER: gettext_noop("personal"),
+    PhoneNumberType.PAGER: gettext_noop("pager"),
+    PhoneNumberType.UAN: gettext_noop("UAN"),
+    PhoneNumberType.SHARED_COST: gettext_noop("shared-cost"),
+    PhoneNumberType.VOICEMAIL: gettext_noop("voicemail"),
 }
 # Kinds that can take an SMS, WhatsApp or Viber message.
 MESSAGING_KINDS = frozenset({"mobile", "landline or mobile", "VoIP", "personal"})
 
 
 class InvalidPhone(ValidationError):
-    """A phone number that cannot be used; ``message`` says why, for staff to read."""
+    """A phone number that cannot be used; ``message`` and ``reason`` say why in English,
+    ``why`` in no language (a Phrase, for words that are stored and read later)."""
 
-    def __init__(self, raw: str, reason: str) -> None:
+    def __init__(self, raw: str, why: Phrase) -> None:
         self.raw = raw
-        self.reason = reason
-        super().__init__(f"“{raw}” is not a valid phone number: {reason}.", code="invalid_phone")
+        self.why = why
+        self.reason = why.english()
+        super().__init__(
+            f"“{raw}” is not a valid phone number: {self.reason}.", code="invalid_phone"
+        )
+
+    @property
+    def phrase(self) -> Phrase:
+        """The whole refusal, in no language."""
+        return Phrase(
+            gettext_noop("“%(number)s” is not a valid phone number: %(why)s."),
+            {"number": self.raw, "why": self.why},
+        )
 
 
 @dataclass(frozen=True)
@@ -73,28 +93,36 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
 
 def _not_in_use(raw: str, number: phonenumbers.PhoneNumber) -> InvalidPhone:
     where = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
-    return InvalidPhone(raw, f"it is not a number in use in {where}")
+    return InvalidPhone(
+        raw, Phrase(gettext_noop("it is not a number in use in %(where)s"), {"where": where})
+    )
 
 
 def _read(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
     """Parse a number that could exist (right length, known country code); validity is the caller's check."""
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone(raw, "it is empty")
+        raise InvalidPhone(raw, Phrase(gettext_noop("it is empty")))
     # "00" is the international prefix in most of the world, the hotel's included.
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
         number = phonenumbers.parse(text, region or settings.HOTEL_DEFAULT_REGION)
     except NumberParseException as exc:
-        raise InvalidPhone(raw, _PARSE_REASONS.get(exc.error_type, "it cannot be read")) from exc
+        why = _PARSE_REASONS.get(exc.error_type, gettext_noop("it cannot be read"))
+        raise InvalidPhone(raw, Phrase(why)) from exc
     if not phonenumbers.is_possible_number(number):
-        reason = {
-            phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
-            phonenumbers.ValidationResult.TOO_LONG: "it is too long",
-            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
-        }.get(phonenumbers.is_possible_number_with_reason(number), "it has the wrong length")
-        raise InvalidPhone(raw, reason)
+        why = {
+            phonenumbers.ValidationResult.TOO_SHORT: gettext_noop("it is too short"),
+            phonenumbers.ValidationResult.TOO_LONG: gettext_noop("it is too long"),
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: gettext_noop(
+                "its country code does not exist"
+            ),
+        }.get(
+            phonenumbers.is_possible_number_with_reason(number),
+            gettext_noop("it has the wrong length"),
+        )
+        raise InvalidPhone(raw, Phrase(why))
     return number
 
 

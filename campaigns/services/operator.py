@@ -235,9 +235,7 @@ def _preview_row(item: Forecasted) -> PreviewRow:
     if outcome.existing:
         error = gettext("already sent for this occurrence")
     elif not outcome.queued:
-        label = str(dict(SkipReason.choices).get(row.skip_reason, row.skip_reason))
-        detail = row.reason if row.reason.lower() != label.lower() else ""
-        error = f"{label}: {detail}" if detail else label
+        error = row.skip_text
     rendered = composed.rendered
     queued = outcome.queued
     return PreviewRow(

@@ -7,6 +7,7 @@ from .email import (
     EngagementKind,
     SoftBounceRun,
     Suppression,
+    SuppressionCleared,
     SuppressionReason,
 )
 from .links import ShortLink
@@ -44,6 +45,7 @@ __all__ = [
     "ShortLink",
     "SoftBounceRun",
     "Suppression",
+    "SuppressionCleared",
     "SuppressionReason",
     "Status",
     "sanitise_from_name",

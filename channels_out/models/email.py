@@ -15,6 +15,13 @@ class SuppressionReason(models.TextChoices):
     REJECTED = "rejected", _("Refused by the provider")
 
 
+class SuppressionCleared(models.TextChoices):
+    """Who lifted a suppression; the label is what a reader sees when no reason was given."""
+
+    STAFF = "staff", _("cleared by staff")
+    PORTAL = "portal", _("the guest confirmed the address in the portal")
+
+
 class Suppression(models.Model):
     """An e-mail address no message may go to until staff clear it or the guest confirms a new one.
 
@@ -39,7 +46,10 @@ class Suppression(models.Model):
     cleared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    clear_reason = models.CharField(max_length=255, blank=True)
+    cleared_via = models.CharField(max_length=10, choices=SuppressionCleared.choices, blank=True)
+    clear_reason = models.CharField(
+        max_length=255, blank=True, help_text="The words staff gave; empty when they gave none."
+    )
 
     class Meta:
         ordering = ("-created_at", "-pk")
@@ -58,6 +68,14 @@ class Suppression(models.Model):
     @property
     def in_force(self) -> bool:
         return self.cleared_at is None
+
+    @property
+    def clear_reason_text(self) -> str:
+        """Why it was lifted, for the reader: the words staff gave, else who lifted it, in the
+        active language (nothing in a language is stored unless staff typed it)."""
+        return self.clear_reason or (
+            str(self.get_cleared_via_display()) if self.cleared_via else ""
+        )
 
 
 class SoftBounceRun(models.Model):

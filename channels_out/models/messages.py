@@ -9,7 +9,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
+from crm_messaging.i18n import stored_words
 from guests.models import ConsentPurpose, ContactChannel
 
 from ..crypto import EncryptedTextField
@@ -180,7 +182,18 @@ class OutboundMessage(models.Model):
         default=Hold.NONE,
         help_text="Why a queued message waits (with not_before), or that staff sent it despite the wait.",
     )
-    reason = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Why it was skipped or failed, in English (the API's and the export's words): "
+        "our detail, or the provider's own words.",
+    )
+    detail = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Our detail of a skip in no language (crm_messaging.i18n.Phrase), "
+        "read by staff in their own; empty for rows before it and for a provider's words.",
+    )
     skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
     provider_code = models.CharField(max_length=40, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
@@ -265,6 +278,32 @@ class OutboundMessage(models.Model):
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
+    @property
+    def reason_text(self) -> str:
+        """``reason`` for a staff member: our detail in his language, else the stored words."""
+        return stored_words(self.detail, self.reason)
+
+    @property
+    def skip_detail_text(self) -> str:
+        """``reason_text`` where it adds to the skip reason's label; empty where it only repeats
+        it (a consent refusal stores the label's English words)."""
+        detail = self.reason_text
+        if self.skip_reason and not self.detail:
+            label = self.get_skip_reason_display()
+            with override("en"):
+                english = self.get_skip_reason_display()
+            if detail.lower() in (english.lower(), label.lower()):
+                return ""
+        return detail
+
+    @property
+    def skip_text(self) -> str:
+        """Why it was skipped, for a staff member: the reason's label and the detail (where it
+        adds to the label), in his language."""
+        label = str(self.get_skip_reason_display()) if self.skip_reason else ""
+        detail = self.skip_detail_text
+        return f"{label}: {detail}" if label and detail else label or detail
+
 
 class DeliveryEvent(models.Model):
     """Something that happened to a message: a provider answer, a receipt, an operator decision."""
@@ -274,6 +313,11 @@ class DeliveryEvent(models.Model):
     provider_status = models.CharField(max_length=40, blank=True)
     code = models.CharField(max_length=40, blank=True)
     description = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The description in no language (crm_messaging.i18n.Phrase) when it is ours.",
+    )
     source = models.CharField(
         max_length=20, help_text="dispatch, webhook, sweeper, operator, sandbox …"
     )
@@ -291,6 +335,11 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id}: {self.status} ({self.source})"
+
+    @property
+    def description_text(self) -> str:
+        """``description`` for a staff member: ours in his language, else the stored words."""
+        return stored_words(self.detail, self.description)
 
 
 class InboundMessage(models.Model):

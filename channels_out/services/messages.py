@@ -20,10 +20,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.handoff import hand_off_on_commit
+from crm_messaging.i18n import Phrase, stored_phrase
 from guests.links import guest_links
 from guests.models import (
     ConsentPurpose,
@@ -34,7 +35,13 @@ from guests.models import (
 )
 
 from .. import policy, tracking
-from ..ledger import PriceTable, available_credits, credits_release, credits_reserve_many, shortfall
+from ..ledger import (
+    PriceTable,
+    available_credits,
+    credits_release,
+    credits_reserve_many,
+    shortfall_phrase,
+)
 from ..mail_ids import new_message_id, reply_address
 from ..models import (
     ChannelAccount,
@@ -311,7 +318,8 @@ def _expand_plan(
 
 
 SMS_SWITCHED_OFF = policy.Skip(
-    SkipReason.NOTIFICATIONS_OFF, "automatic SMS notifications are switched off"
+    SkipReason.NOTIFICATIONS_OFF,
+    Phrase(gettext_noop("automatic SMS notifications are switched off")),
 )
 
 
@@ -324,6 +332,7 @@ def delivery_event(
     *,
     source: str,
     description: str = "",
+    detail: dict[str, Any] | None = None,
     code: str = "",
     provider_status: str = "",
     payload: dict[str, Any] | None = None,
@@ -331,13 +340,15 @@ def delivery_event(
     by: Any = None,
 ) -> DeliveryEvent:
     """Return (unsaved, for a bulk insert) the event that ``message`` got ``status`` from
-    ``source``; ``applied`` False when it changed nothing (a late receipt, a retry)."""
+    ``source``; ``applied`` False when it changed nothing (a late receipt, a retry);
+    ``detail`` the description in no language when it is ours (``Skip.words``)."""
     return DeliveryEvent(
         message=message,
         status=status,
         provider_status=provider_status,
         code=code,
         description=description[:500],
+        detail=detail or {},
         source=source,
         applied=applied,
         payload=payload or {},
@@ -353,10 +364,11 @@ def delivery_event_record(message: OutboundMessage, status: str, **kwargs: Any) 
 
 
 def _mark_skipped(message: OutboundMessage, skip: policy.Skip) -> None:
-    message.status, message.skip_reason, message.reason = (
+    message.status, message.skip_reason, message.reason, message.detail = (
         Status.SKIPPED,
         skip.reason,
-        skip.detail[:255],
+        skip.text[:255],
+        skip.words,
     )
     message.finished_at = timezone.now()
 
@@ -369,7 +381,8 @@ def message_skip(message: OutboundMessage, skip: policy.Skip, *, source: str) ->
     updated = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
         status=Status.SKIPPED,
         skip_reason=skip.reason,
-        reason=skip.detail[:255],
+        reason=skip.text[:255],
+        detail=skip.words,
         finished_at=now,
         updated_at=now,
     )
@@ -377,11 +390,16 @@ def message_skip(message: OutboundMessage, skip: policy.Skip, *, source: str) ->
         return
     _mark_skipped(message, skip)
     delivery_event_record(
-        message, Status.SKIPPED, source=source, description=skip.detail, code=skip.reason
+        message,
+        Status.SKIPPED,
+        source=source,
+        description=skip.text,
+        detail=skip.words,
+        code=skip.reason,
     )
     credits_release(message)
     if skip.reason in FALLBACK_SKIPS:
-        message_fall_back(message, reason=skip.detail)
+        message_fall_back(message, reason=skip.detail or skip.reason)
     messages_wipe_sealed([message])
 
 
@@ -532,7 +550,12 @@ def message_rows_assess(
                 message,
                 policy.Skip(
                     SkipReason.OUTSIDE_WINDOW,
-                    "free text is only allowed within 24 hours of the guest's last message; use a template",
+                    Phrase(
+                        gettext_noop(
+                            "free text is only allowed within 24 hours of the guest's last "
+                            "message; use a template"
+                        )
+                    ),
                 ),
             )
             continue
@@ -629,23 +652,34 @@ def _submit(
             _mark_skipped(
                 message,
                 policy.Skip(
-                    SkipReason.NO_CREDITS, f"no credits: {shortfall(message.credits, balance)}"
+                    SkipReason.NO_CREDITS,
+                    Phrase(
+                        gettext_noop("no credits: %(why)s"),
+                        {"why": shortfall_phrase(message.credits, balance)},
+                    ),
                 ),
             )
         OutboundMessage.objects.bulk_update(
-            short, ["status", "skip_reason", "reason", "finished_at"]
+            short, ["status", "skip_reason", "reason", "detail", "finished_at"]
         )
     # A queued row speaks for itself (created_at); a skip is an event worth its own line.
     DeliveryEvent.objects.bulk_create(
         [
-            delivery_event(m, m.status, source="queue", description=m.reason, code=m.skip_reason)
+            delivery_event(
+                m,
+                m.status,
+                source="queue",
+                description=m.reason,
+                detail=m.detail,
+                code=m.skip_reason,
+            )
             for m in inserted
             if m.status == Status.SKIPPED
         ]
     )
     for message in inserted:
         if message.status == Status.SKIPPED and message.skip_reason in FALLBACK_SKIPS:
-            message_fall_back(message, reason=message.reason)
+            message_fall_back(message, reason=stored_phrase(message.detail, message.reason))
     messages_wipe_sealed([m for m in inserted if m.status == Status.SKIPPED])
     _dispatch_on_commit([m for m in inserted if m.status == Status.QUEUED])
     by_key = {**existing, **{m.dedupe_key: m for m in inserted}}
@@ -863,7 +897,7 @@ def message_send(
     return message_send_many([request])[0]
 
 
-def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessage | None:
+def message_fall_back(message: OutboundMessage, *, reason: Phrase | str) -> OutboundMessage | None:
     """Queue the next step of ``message``'s plan, once; return it (or None at the end of the plan).
 
     The fallback row has its own dedupe key (``<key>|fallback``) and a one-to-one link to
@@ -875,12 +909,17 @@ def message_fall_back(message: OutboundMessage, *, reason: str) -> OutboundMessa
     existed = OutboundMessage.objects.filter(dedupe_key=fallback.dedupe_key).exists()
     result = _submit([fallback])[fallback.dedupe_key]
     if not existed:
+        said = Phrase(
+            gettext_noop("falls back to %(channel)s: %(reason)s"),
+            {"channel": str(result.get_channel_display()), "reason": reason},
+        )
         delivery_event_record(
             message,
             message.status,
             source="fallback",
             applied=False,
-            description=f"falls back to {result.get_channel_display()}: {reason}",
+            description=said.english(),
+            detail=said.as_json(),
         )
     return result
 

@@ -316,6 +316,7 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
         "",
         "",
     )
+    copy.detail = {}
     copy.attempts, copy.credits = 0, 0
     copy.claimed_at = copy.sent_at = copy.delivered_at = copy.finished_at = None
     copy.created_at = timezone.now()
@@ -353,6 +354,7 @@ def messages_resume_after_topup(*, limit: int = 10_000) -> int:
                     status=Status.QUEUED,
                     skip_reason="",
                     reason="",
+                    detail={},
                     finished_at=None,
                     updated_at=now,
                 ):

@@ -17,7 +17,14 @@ from django.utils.translation import gettext
 from crm_messaging.actors import Actor, acting_user, record_staff_action
 from guests.contacts import normalise_email
 
-from ..models import MessagingPolicy, OutboundMessage, SoftBounceRun, Suppression, SuppressionReason
+from ..models import (
+    MessagingPolicy,
+    OutboundMessage,
+    SoftBounceRun,
+    Suppression,
+    SuppressionCleared,
+    SuppressionReason,
+)
 
 
 def _address(value: str) -> str:
@@ -96,8 +103,9 @@ def suppression_clear(*, suppression: Suppression, user: Actor, reason: str = ""
         raise ValidationError(gettext("This address is no longer suppressed."))
     locked.cleared_at = timezone.now()
     locked.cleared_by = acting_user(user)
-    locked.clear_reason = (reason or gettext("cleared by staff"))[:255]
-    locked.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])
+    locked.cleared_via = SuppressionCleared.STAFF
+    locked.clear_reason = reason.strip()[:255]
+    locked.save(update_fields=["cleared_at", "cleared_by", "cleared_via", "clear_reason"])
     soft_bounces_reset(address=locked.address)
     record_staff_action(user, locked, f"Cleared the suppression of {locked.address}.")
     return locked
@@ -109,7 +117,7 @@ def suppressions_clear_confirmed(*, address: str) -> int:
     Returns how many were lifted (0 or 1)."""
     address = _address(address)
     lifted = Suppression.objects.filter(address=address, cleared_at__isnull=True).update(
-        cleared_at=timezone.now(), clear_reason="the guest confirmed the address in the portal"
+        cleared_at=timezone.now(), cleared_via=SuppressionCleared.PORTAL
     )
     soft_bounces_reset(address=address)
     return lifted

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from crm_messaging.i18n import Phrase
 from crm_messaging.phones import InvalidPhone, normalise_phone, phone_info
 from guests.contacts import normalise_email
 from guests.models import (
@@ -374,13 +375,13 @@ class SendMessageForm(FrontDeskForm):
                 try:
                     info = phone_info(raw)
                 except InvalidPhone as exc:
-                    self.add_error("to", exc.message)
+                    self.add_error("to", str(exc.phrase))
                 else:
                     if not info.can_message:
                         self.add_error(
                             "to",
                             _("%(number)s is a %(kind)s number and cannot take messages.")
-                            % {"number": info.e164, "kind": info.kind},
+                            % {"number": info.e164, "kind": Phrase(info.kind)},
                         )
                     cleaned["to"] = info.e164
         if cleaned.get("text") is not None and not cleaned["text"].strip():

@@ -18,9 +18,10 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models.functions import Upper
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm_messaging.actors import Actor
+from crm_messaging.i18n import Phrase
 from guests import services
 from guests.models import (
     BoardType,
@@ -59,20 +60,24 @@ class _References:
 
     def resolve(self, row: ParsedRow) -> None:
         for key, index, label in (
-            ("room_type", self.room_types, _("Room type")),
-            ("board_type", self.board_types, _("Board")),
+            ("room_type", self.room_types, Phrase(gettext_noop("Room type"))),
+            ("board_type", self.board_types, Phrase(gettext_noop("Board"))),
         ):
             if key not in row.reservation:
                 continue
             found = index.get(str(row.reservation[key]).casefold())
             if found is None:
                 row.errors.append(
-                    _("%(field)s: “%(value)s” is not one of this hotel's (%(known)s)")
-                    % {
-                        "field": label,
-                        "value": row.reservation[key],
-                        "known": ", ".join(sorted({i.code for i in index.values()})),
-                    }
+                    Phrase(
+                        gettext_noop(
+                            "%(field)s: “%(value)s” is not one of this hotel's (%(known)s)"
+                        ),
+                        {
+                            "field": label,
+                            "value": str(row.reservation[key]),
+                            "known": ", ".join(sorted({i.code for i in index.values()})),
+                        },
+                    )
                 )
             else:
                 row.reservation[key] = found
@@ -141,8 +146,8 @@ class _Chunk:
     ) -> None:
         self.rows, self.kind, self.source, self.user, self.hotel = rows, kind, source, user, hotel
 
-    def apply(self, *, batched: bool) -> list[tuple[int, str, str, str]]:
-        results: list[tuple[int, str, str, str]] = []
+    def apply(self, *, batched: bool) -> list[tuple[int, str, str, str | list[Phrase]]]:
+        results: list[tuple[int, str, str, str | list[Phrase]]] = []
         if batched:
             self._look_up()
         self.new_guests: list[services.NewGuest] = []
@@ -152,7 +157,7 @@ class _Chunk:
         self.touched: set[int] = set()
         for row in self.rows:
             if row.errors:
-                results.append((row.line, ERROR, row.label, "; ".join(row.errors)))
+                results.append((row.line, ERROR, row.label, row.errors))
                 continue
             keys = self._keys(row)
             fast = batched and not keys & seen
@@ -162,10 +167,13 @@ class _Chunk:
                 if outcome is None:
                     self._write()
                     outcome = self._apply_alone(row)
+            except RowRefused as exc:
+                results.append((row.line, ERROR, row.label, [exc.phrase]))
             except ValidationError as exc:
+                # The services' own words, in the language active when the file was read.
                 results.append((row.line, ERROR, row.label, " ".join(exc.messages)))
             else:
-                results.append((row.line, outcome, row.label, "; ".join(row.notes)))
+                results.append((row.line, outcome, row.label, row.notes))
         self._write()
         return results
 
@@ -319,14 +327,26 @@ class _Chunk:
         self.new_guests, self.changed_guests, self.new_stays = [], [], []
 
 
+class RowRefused(ValidationError):
+    """A row the import itself refuses; ``phrase`` says why, in no language."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        self.phrase = phrase
+        super().__init__(phrase.english())
+
+
 def _pick_guest(by_email: list[Guest], by_phone: list[Guest]) -> Guest | None:
     """The profile a row without a guest id means, among the guests with its e-mail, else
     those with its phone (in id order); several is an error."""
-    for what, found in ((_("e-mail"), by_email), (_("phone"), by_phone)):
+    for what, found in ((gettext_noop("e-mail"), by_email), (gettext_noop("phone"), by_phone)):
         if len(found) > 1:
-            raise ValidationError(
-                _("Several guests have this %(what)s: give the guest id column to tell them apart.")
-                % {"what": what}
+            raise RowRefused(
+                Phrase(
+                    gettext_noop(
+                        "Several guests have this %(what)s: give the guest id column to tell them apart."
+                    ),
+                    {"what": Phrase(what)},
+                )
             )
         if found:
             return found[0]

@@ -14,23 +14,25 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_countries import countries
 
-from crm_messaging.i18n import guest_language
+from crm_messaging.i18n import Phrase, guest_language
 from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
 from guests.models.external import source_validator
 
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
 
 class CellError(ValueError):
-    """A cell that cannot be read; the message says why."""
+    """A cell that cannot be read; ``phrase`` says why, in no language (the report is read later,
+    by staff of either language)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        self.phrase = phrase
+        super().__init__(phrase.english())
 
 
 GUESTS, RESERVATIONS = "guests", "reservations"
@@ -66,7 +68,7 @@ _GENDERS = {
 def parse_text(limit: int) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if len(raw) > limit:
-            raise CellError(_("longer than %(n)s characters") % {"n": limit})
+            raise CellError(Phrase(gettext_noop("longer than %(n)s characters"), {"n": limit}))
         return raw
 
     return parse
@@ -80,7 +82,11 @@ def parse_date(raw: str) -> dt.date:
             return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
         except ValueError:
             continue
-    raise CellError(_("“%(value)s” is not a date (use 2026-07-01 or 01.07.2026)") % {"value": raw})
+    raise CellError(
+        Phrase(
+            gettext_noop("“%(value)s” is not a date (use 2026-07-01 or 01.07.2026)"), {"value": raw}
+        )
+    )
 
 
 def parse_bool(raw: str) -> bool:
@@ -89,7 +95,7 @@ def parse_bool(raw: str) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise CellError(_("“%(value)s” is neither yes nor no") % {"value": raw})
+    raise CellError(Phrase(gettext_noop("“%(value)s” is neither yes nor no"), {"value": raw}))
 
 
 def parse_int(low: int, high: int) -> Callable[[str], int]:
@@ -97,11 +103,15 @@ def parse_int(low: int, high: int) -> Callable[[str], int]:
         try:
             number = int(Decimal(raw.replace(",", ".")))
         except (InvalidOperation, ValueError) as exc:
-            raise CellError(_("“%(value)s” is not a whole number") % {"value": raw}) from exc
+            raise CellError(
+                Phrase(gettext_noop("“%(value)s” is not a whole number"), {"value": raw})
+            ) from exc
         if not low <= number <= high:
             raise CellError(
-                _("%(value)s is not between %(low)s and %(high)s")
-                % {"value": number, "low": low, "high": high}
+                Phrase(
+                    gettext_noop("%(value)s is not between %(low)s and %(high)s"),
+                    {"value": number, "low": low, "high": high},
+                )
             )
         return number
 
@@ -122,9 +132,11 @@ def parse_money(raw: str) -> Decimal:
     try:
         amount = Decimal(text).quantize(Decimal("0.01"))
     except InvalidOperation as exc:
-        raise CellError(_("“%(value)s” is not an amount") % {"value": raw}) from exc
+        raise CellError(
+            Phrase(gettext_noop("“%(value)s” is not an amount"), {"value": raw})
+        ) from exc
     if amount < 0:
-        raise CellError(_("an amount cannot be negative"))
+        raise CellError(Phrase(gettext_noop("an amount cannot be negative")))
     return amount
 
 
@@ -132,8 +144,10 @@ def parse_language(raw: str) -> str:
     code = guest_language(raw)
     if code is None:
         raise CellError(
-            _("“%(value)s” is not a guest language (%(known)s)")
-            % {"value": raw, "known": ", ".join(dict(settings.GUEST_LANGUAGES))}
+            Phrase(
+                gettext_noop("“%(value)s” is not a guest language (%(known)s)"),
+                {"value": raw, "known": ", ".join(dict(settings.GUEST_LANGUAGES))},
+            )
         )
     return code
 
@@ -145,14 +159,16 @@ def parse_country(raw: str) -> str:
     code = countries.by_name(text) or countries.alpha2(text)
     if code:
         return code
-    raise CellError(_("“%(value)s” is not a country") % {"value": raw})
+    raise CellError(Phrase(gettext_noop("“%(value)s” is not a country"), {"value": raw}))
 
 
 def parse_gender(raw: str) -> str:
     word = raw.strip().lower().rstrip(".")
     if word in _GENDERS:
         return _GENDERS[word]
-    raise CellError(_("“%(value)s” is not a gender (male, female, other)") % {"value": raw})
+    raise CellError(
+        Phrase(gettext_noop("“%(value)s” is not a gender (male, female, other)"), {"value": raw})
+    )
 
 
 def parse_choice(choices: Any) -> Callable[[str], str]:
@@ -162,8 +178,10 @@ def parse_choice(choices: Any) -> Callable[[str], str]:
             if word in (value, str(label).lower().replace(" ", "_").replace("-", "_")):
                 return str(value)
         raise CellError(
-            _("“%(value)s” is not one of %(known)s")
-            % {"value": raw, "known": ", ".join(str(v) for v, _label in choices)}
+            Phrase(
+                gettext_noop("“%(value)s” is not one of %(known)s"),
+                {"value": raw, "known": ", ".join(str(v) for v, _label in choices)},
+            )
         )
 
     return parse
@@ -178,7 +196,7 @@ class ImportField:
     """One thing a column can fill."""
 
     key: str
-    label: StrOrPromise
+    label: Phrase  # read in the reader's language, in the form and in a row's error
     parse: Callable[[str], Any]
     synonyms: tuple[str, ...] = ()
     kinds: tuple[str, ...] = (GUESTS, RESERVATIONS)
@@ -190,76 +208,76 @@ class ImportField:
 CONSENT_FIELDS: dict[str, tuple[str, str]] = {}
 
 
-def _consent(purpose: str, channel: str, label: StrOrPromise, *synonyms: str) -> ImportField:
+def _consent(purpose: str, channel: str, label: Phrase, *synonyms: str) -> ImportField:
     key = f"consent_{purpose}" + (f"_{channel}" if channel else "")
     CONSENT_FIELDS[key] = (purpose, channel)
     return ImportField(key, label, parse_bool, synonyms, group="consent")
 
 
 FIELDS: tuple[ImportField, ...] = (
-    ImportField("guest_id", gettext_lazy("Guest id in your system"), parse_text(64),
+    ImportField("guest_id", Phrase(gettext_noop("Guest id in your system")), parse_text(64),
                 ("guest id", "guest_id", "customer id", "profile id", "misafir no", "misafir id", "client id")),
-    ImportField("first_name", gettext_lazy("First name"), parse_text(80),
+    ImportField("first_name", Phrase(gettext_noop("First name")), parse_text(80),
                 ("first name", "firstname", "given name", "name", "ad", "adı", "isim", "vorname", "имя"),
                 required=True),
-    ImportField("last_name", gettext_lazy("Last name"), parse_text(80),
+    ImportField("last_name", Phrase(gettext_noop("Last name")), parse_text(80),
                 ("last name", "lastname", "surname", "family name", "soyad", "soyadı", "nachname", "фамилия")),
-    ImportField("email", gettext_lazy("E-mail"), parse_email,
+    ImportField("email", Phrase(gettext_noop("E-mail")), parse_email,
                 ("email", "e-mail", "e mail", "mail", "eposta", "e-posta", "email address")),
-    ImportField("phone", gettext_lazy("Phone"), parse_text(40),
+    ImportField("phone", Phrase(gettext_noop("Phone")), parse_text(40),
                 ("phone", "mobile", "mobile phone", "cell", "gsm", "telefon", "cep", "cep telefonu", "tel", "телефон")),
-    ImportField("language", gettext_lazy("Language"), parse_language,
+    ImportField("language", Phrase(gettext_noop("Language")), parse_language,
                 ("language", "lang", "dil", "sprache", "язык", "language code")),
-    ImportField("nationality", gettext_lazy("Nationality"), parse_country,
+    ImportField("nationality", Phrase(gettext_noop("Nationality")), parse_country,
                 ("nationality", "country", "uyruk", "ülke", "nationalität", "nationality code")),
-    ImportField("birth_date", gettext_lazy("Birth date"), parse_date,
+    ImportField("birth_date", Phrase(gettext_noop("Birth date")), parse_date,
                 ("birth date", "birthdate", "date of birth", "dob", "birthday", "doğum tarihi", "geburtsdatum")),
-    ImportField("gender", gettext_lazy("Gender"), parse_gender, ("gender", "sex", "cinsiyet", "geschlecht")),
-    ImportField("vip_level", gettext_lazy("VIP level (0–3)"), parse_int(0, 3), ("vip", "vip level")),
-    ImportField("loyalty_number", gettext_lazy("Loyalty number"), parse_text(40),
+    ImportField("gender", Phrase(gettext_noop("Gender")), parse_gender, ("gender", "sex", "cinsiyet", "geschlecht")),
+    ImportField("vip_level", Phrase(gettext_noop("VIP level (0–3)")), parse_int(0, 3), ("vip", "vip level")),
+    ImportField("loyalty_number", Phrase(gettext_noop("Loyalty number")), parse_text(40),
                 ("loyalty number", "loyalty code", "loyalty", "member number", "sadakat no")),
-    ImportField("notes", gettext_lazy("Notes"), parse_text(2000), ("notes", "note", "not", "notlar", "comments")),
-    _consent(ConsentPurpose.DATA_PROCESSING, "", gettext_lazy("Consent: data processing (KVKK/GDPR)"),
+    ImportField("notes", Phrase(gettext_noop("Notes")), parse_text(2000), ("notes", "note", "not", "notlar", "comments")),
+    _consent(ConsentPurpose.DATA_PROCESSING, "", Phrase(gettext_noop("Consent: data processing (KVKK/GDPR)")),
              "kvkk", "gdpr", "data processing consent", "kvkk onayı"),
-    _consent(ConsentPurpose.MARKETING, ContactChannel.EMAIL, gettext_lazy("Consent: marketing e-mail"),
+    _consent(ConsentPurpose.MARKETING, ContactChannel.EMAIL, Phrase(gettext_noop("Consent: marketing e-mail")),
              "marketing email", "email opt in", "newsletter", "e-posta izni", "email consent"),
-    _consent(ConsentPurpose.MARKETING, ContactChannel.SMS, gettext_lazy("Consent: marketing SMS"),
+    _consent(ConsentPurpose.MARKETING, ContactChannel.SMS, Phrase(gettext_noop("Consent: marketing SMS")),
              "marketing sms", "sms opt in", "sms izni", "sms consent"),
-    _consent(ConsentPurpose.MARKETING, ContactChannel.WHATSAPP, gettext_lazy("Consent: marketing WhatsApp"),
+    _consent(ConsentPurpose.MARKETING, ContactChannel.WHATSAPP, Phrase(gettext_noop("Consent: marketing WhatsApp")),
              "marketing whatsapp", "whatsapp opt in", "whatsapp izni", "whatsapp consent"),
-    _consent(ConsentPurpose.MARKETING, ContactChannel.VIBER, gettext_lazy("Consent: marketing Viber"),
+    _consent(ConsentPurpose.MARKETING, ContactChannel.VIBER, Phrase(gettext_noop("Consent: marketing Viber")),
              "marketing viber", "viber opt in", "viber izni", "viber consent"),
-    ImportField("reservation_id", gettext_lazy("Reservation id in your system"), parse_text(64),
+    ImportField("reservation_id", Phrase(gettext_noop("Reservation id in your system")), parse_text(64),
                 ("reservation id", "reservation_id", "booking id", "reservation number", "res no",
                  "rezervasyon no", "confirmation number", "voucher"),
                 kinds=(RESERVATIONS,), required=True, group="reservation"),
-    ImportField("arrival", gettext_lazy("Arrival"), parse_date,
+    ImportField("arrival", Phrase(gettext_noop("Arrival")), parse_date,
                 ("arrival", "arrival date", "check in", "checkin", "giriş", "giriş tarihi", "anreise"),
                 kinds=(RESERVATIONS,), required=True, group="reservation"),
-    ImportField("departure", gettext_lazy("Departure"), parse_date,
+    ImportField("departure", Phrase(gettext_noop("Departure")), parse_date,
                 ("departure", "departure date", "check out", "checkout", "çıkış", "çıkış tarihi", "abreise"),
                 kinds=(RESERVATIONS,), required=True, group="reservation"),
-    ImportField("status", gettext_lazy("Status"), parse_choice(Reservation.Status.choices),
+    ImportField("status", Phrase(gettext_noop("Status")), parse_choice(Reservation.Status.choices),
                 ("status", "state", "durum", "reservation status"), kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("room_type", gettext_lazy("Room type (code or name)"), parse_text(100),
+    ImportField("room_type", Phrase(gettext_noop("Room type (code or name)")), parse_text(100),
                 ("room type", "roomtype", "category", "oda tipi"), kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("board_type", gettext_lazy("Board (code or name)"), parse_text(100),
+    ImportField("board_type", Phrase(gettext_noop("Board (code or name)")), parse_text(100),
                 ("board", "board type", "meal plan", "pansiyon", "pansiyon tipi"), kinds=(RESERVATIONS,),
                 group="reservation"),
-    ImportField("room_number", gettext_lazy("Room number"), parse_text(10),
+    ImportField("room_number", Phrase(gettext_noop("Room number")), parse_text(10),
                 ("room", "room number", "room no", "oda", "oda no"), kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("adults", gettext_lazy("Adults"), parse_int(1, 50), ("adults", "adult", "yetişkin", "pax"),
+    ImportField("adults", Phrase(gettext_noop("Adults")), parse_int(1, 50), ("adults", "adult", "yetişkin", "pax"),
                 kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("children", gettext_lazy("Children"), parse_int(0, 50), ("children", "child", "çocuk", "kids"),
+    ImportField("children", Phrase(gettext_noop("Children")), parse_int(0, 50), ("children", "child", "çocuk", "kids"),
                 kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("nightly_rate", gettext_lazy("Nightly rate"), parse_money,
+    ImportField("nightly_rate", Phrase(gettext_noop("Nightly rate")), parse_money,
                 ("rate", "nightly rate", "price per night", "gecelik fiyat"), kinds=(RESERVATIONS,),
                 group="reservation"),
-    ImportField("total_amount", gettext_lazy("Total amount"), parse_money,
+    ImportField("total_amount", Phrase(gettext_noop("Total amount")), parse_money,
                 ("total", "total amount", "amount", "toplam", "tutar"), kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("currency", gettext_lazy("Currency"), parse_text(3), ("currency", "döviz", "para birimi"),
+    ImportField("currency", Phrase(gettext_noop("Currency")), parse_text(3), ("currency", "döviz", "para birimi"),
                 kinds=(RESERVATIONS,), group="reservation"),
-    ImportField("external_ref", gettext_lazy("Channel booking reference"), parse_text(64),
+    ImportField("external_ref", Phrase(gettext_noop("Channel booking reference")), parse_text(64),
                 ("channel reference", "ota reference", "channel number", "booking reference", "acente voucher"),
                 kinds=(RESERVATIONS,), group="reservation"),
 )  # fmt: skip

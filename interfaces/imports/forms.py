@@ -53,7 +53,7 @@ class MappingForm(forms.Form):
         columns = [("", "—"), *((h, h) for h in headers)]
         for item in fields_for(kind):
             self.fields[item.key] = forms.ChoiceField(
-                label=item.label, choices=columns, required=False
+                label=str(item.label), choices=columns, required=False
             )
             self.fields[item.key].group = item.group  # type: ignore[attr-defined]
 

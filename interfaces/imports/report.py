@@ -5,8 +5,11 @@ staff confirm is the run they get."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from crm_messaging.i18n import Phrase, stored_words
 
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, ERROR)
@@ -17,7 +20,15 @@ class RowResult:
     line: int  # the row's line in the file (the heading is line 1)
     outcome: str
     label: str = ""  # who or what the row is: "Ayşe Yılmaz", "R0000042"
-    reason: str = ""  # why it failed, or what changed
+    reason: str = ""  # words that are not ours (a service's refusal), or an older report's
+    words: list[dict[str, Any]] = field(default_factory=list)  # ours, in no language (Phrase)
+
+    @property
+    def text(self) -> str:
+        """Why it failed or what changed, in the reader's language."""
+        if not self.words:
+            return self.reason
+        return "; ".join(stored_words(words) for words in self.words)
 
 
 @dataclass
@@ -26,8 +37,14 @@ class ImportReport:
     dry_run: bool
     rows: list[RowResult] = field(default_factory=list)
 
-    def add(self, line: int, outcome: str, label: str = "", reason: str = "") -> None:
-        self.rows.append(RowResult(line, outcome, label, reason))
+    def add(
+        self, line: int, outcome: str, label: str = "", reason: str | Sequence[Phrase] = ""
+    ) -> None:
+        """Add a row's result; ``reason`` is our words (phrases) or words that are not ours."""
+        if isinstance(reason, str):
+            self.rows.append(RowResult(line, outcome, label, reason))
+        else:
+            self.rows.append(RowResult(line, outcome, label, words=[p.as_json() for p in reason]))
 
     @property
     def counts(self) -> dict[str, int]:

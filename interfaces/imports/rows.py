@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from crm_messaging.i18n import Phrase
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
 from .fields import CONSENT_FIELDS, FIELDS_BY_KEY, CellError
@@ -24,8 +25,9 @@ class ParsedRow:
         default_factory=list
     )  # (purpose, channel, granted)
     reservation: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # kept, but worth a word in the report
+    # In no language: the report is stored and read later, by staff of either language.
+    errors: list[Phrase] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)  # kept, but worth a word in the report
 
     @property
     def label(self) -> str:
@@ -45,7 +47,12 @@ def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> Par
         try:
             value = item.parse(raw)
         except CellError as exc:
-            row.errors.append(f"{item.label}: {exc}")
+            row.errors.append(
+                Phrase(
+                    gettext_noop("%(field)s: %(reason)s"),
+                    {"field": item.label, "reason": exc.phrase},
+                )
+            )
             continue
         if key in CONSENT_FIELDS:
             row.consents.append((*CONSENT_FIELDS[key], value))
@@ -60,8 +67,11 @@ def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> Par
             row.guest["phone"] = normalise_phone(raw_phone)
         except InvalidPhone as exc:
             row.notes.append(
-                _("Phone kept as given, never dialled: %(reason)s") % {"reason": exc.reason}
+                Phrase(
+                    gettext_noop("Phone kept as given, never dialled: %(reason)s"),
+                    {"reason": exc.why},
+                )
             )
     if "first_name" not in row.guest and not row.errors:
-        row.errors.append(_("The first name is empty."))
+        row.errors.append(Phrase(gettext_noop("The first name is empty.")))
     return row

@@ -236,8 +236,7 @@ class ReplyView(ConversationMixin, View):
         elif message.status == Status.SKIPPED:
             messages.warning(
                 self.request,
-                _("The answer was not sent — %(reason)s.")
-                % {"reason": message.reason or message.get_skip_reason_display()},
+                _("The answer was not sent — %(reason)s.") % {"reason": message.skip_text},
             )
         else:
             messages.success(self.request, _("Answer on its way."))

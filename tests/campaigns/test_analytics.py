@@ -176,10 +176,11 @@ def test_a_campaign_through_an_esp_shows_its_figures_and_the_bookings_it_brought
     for figure, value in [("delivered", 1), ("bounced", 1), ("opened", 1), ("clicked", 1)]:
         assert f'data-figure="{figure}">{value}<' in page
     assert f'data-figure="revenue">{revenue:.0f}<' in page
+    assert '<th scope="col">Cost (credits)</th>' in page  # the runs table, headed as the CSV
     csv = b"".join(
         client.get(reverse("analytics:campaign-csv", args=[spring.pk])).streaming_content
     ).decode()
-    assert csv.splitlines()[1].startswith("campaign,Spring offer,,3,0,3,1,1,1,1")
+    assert csv.splitlines()[1].startswith("Campaign,Spring offer,,3,0,3,1,1,1,1")
 
     # The next run never mails the bounced address.
     mail.outbox = []

@@ -150,7 +150,7 @@ def run(data: str, kind: str, user=None, dry_run: bool = False):
 
 
 def rows(report) -> list[tuple[int, str, str, str]]:
-    return [(r.line, r.outcome, r.label, r.reason) for r in report.rows]
+    return [(r.line, r.outcome, r.label, r.text) for r in report.rows]
 
 
 def state() -> dict[str, Any]:
@@ -256,9 +256,9 @@ def test_a_guests_file_in_chunks_does_what_it_does_row_by_row(known, staff, monk
         "created",
         "error",
     ]
-    assert "Several guests have this e-mail" in batched.rows[7].reason
-    assert "not a valid e-mail" in batched.rows[4].reason
-    assert "kept as given" in batched.rows[11].reason
+    assert "Several guests have this e-mail" in batched.rows[7].text
+    assert "not a valid e-mail" in batched.rows[4].text
+    assert "kept as given" in batched.rows[11].text
     assert ("guest", "Olga Smirnova", 1, "Created.", "importer") in batched_state["audit"]
     assert dict(batched_state["webhook events"])["consent.changed"] == 4
 
@@ -315,7 +315,7 @@ def test_a_bad_row_in_a_chunk_is_reported_and_the_others_are_imported(reference_
     report = run("\n".join(lines), "reservations")
 
     assert [r.outcome for r in report.rows].count("created") == 8
-    assert report.errors[0].line == 6 and "departure" in report.errors[0].reason.lower()
+    assert report.errors[0].line == 6 and "departure" in report.errors[0].text.lower()
     assert Reservation.objects.count() == 8 and Guest.objects.count() == 8
     assert not GuestExternalId.objects.filter(external_id="G5").exists()
 

@@ -41,7 +41,7 @@ def test_good_rows_are_applied_and_bad_rows_reported_with_the_reason() -> None:
     report = run(GUESTS_CSV)
 
     assert outcomes(report) == {2: "created", 3: "created", 4: "error", 5: "error"}
-    reasons = {row.line: row.reason for row in report.errors}
+    reasons = {row.line: row.text for row in report.errors}
     assert "first name" in reasons[4].lower()
     assert "maybe" in reasons[5] and "neither yes nor no" in reasons[5]
     ayse = Guest.objects.get(email="ayse@example.com")
@@ -100,8 +100,8 @@ def test_the_dry_run_writes_nothing_and_tells_what_the_import_will_do() -> None:
 
     assert Guest.objects.count() == 0 and ConsentRecord.objects.count() == 0
     real = run(GUESTS_CSV)
-    assert [(r.line, r.outcome, r.reason) for r in dry.rows] == [
-        (r.line, r.outcome, r.reason) for r in real.rows
+    assert [(r.line, r.outcome, r.text) for r in dry.rows] == [
+        (r.line, r.outcome, r.text) for r in real.rows
     ]
 
 
@@ -109,7 +109,7 @@ def test_an_unreadable_phone_is_kept_as_given_and_never_dialled() -> None:
     report = run("First name;Phone\nZeynep;12345\n")
 
     assert outcomes(report) == {2: "created"}
-    assert "kept as given" in report.rows[0].reason
+    assert "kept as given" in report.rows[0].text
     zeynep = Guest.objects.get()
     assert zeynep.phone == "12345" and not zeynep.phone_valid
 
@@ -139,7 +139,7 @@ def test_reservations_are_imported_with_their_guests(reservations_csv) -> None:
     report = run(reservations_csv, kind="reservations")
 
     assert outcomes(report) == {2: "created", 3: "error", 4: "error"}
-    reasons = {row.line: row.reason for row in report.errors}
+    reasons = {row.line: row.text for row in report.errors}
     assert "Penthouse" in reasons[3]
     assert "departure" in reasons[4].lower()
     stay = Reservation.objects.get()

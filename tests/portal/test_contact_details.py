@@ -294,4 +294,5 @@ def test_a_suppressed_address_gets_its_confirmation_and_confirming_lifts_it(
 
     suppression = Suppression.objects.get()
     assert suppression.cleared_at is not None
-    assert "confirmed" in suppression.clear_reason
+    assert suppression.cleared_via == "portal" and suppression.clear_reason == ""
+    assert "confirmed" in suppression.clear_reason_text

@@ -209,12 +209,9 @@ class SendMessageMixin:
         request = self.request
         channel, to = message.get_channel_display(), message.to
         if message.status == Status.SKIPPED:
-            reason = message.get_skip_reason_display()
-            if message.reason and message.reason.lower() != str(reason).lower():
-                reason = f"{reason}: {message.reason}"
             text = _("The %(channel)s message was not sent — %(reason)s.") % {
                 "channel": channel,
-                "reason": reason,
+                "reason": message.skip_text,
             }
             fallback = OutboundMessage.objects.filter(fallback_for=message).first()
             if fallback is not None:

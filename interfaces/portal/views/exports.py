@@ -117,7 +117,7 @@ class ConsentHistoryExportView(StaffView, View):
                         "yes",
                         "cleared",
                         "",
-                        csv_cell(suppression.clear_reason),
+                        csv_cell(suppression.clear_reason_text),
                         csv_cell(
                             suppression.cleared_by.get_username() if suppression.cleared_by else ""
                         ),

@@ -69,7 +69,7 @@ class Command(BaseCommand):
         if mapping and options["save_preset"] and not options["dry_run"]:
             import_preset_save(source=options["source"], kind=options["kind"], mapping=mapping)
         for row in report.errors:
-            self.stdout.write(f"line {row.line}: {row.label or '—'}: {row.reason}")
+            self.stdout.write(f"line {row.line}: {row.label or '—'}: {row.text}")
         counts = report.counts
         prefix = "Dry run (nothing written)" if options["dry_run"] else "Imported"
         self.stdout.write(
