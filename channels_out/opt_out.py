@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 # The channels whose marketing messages are a line of text we write, so end with the hint.
 HINTED_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.VIBER, ContactChannel.WHATSAPP})
 FALLBACK_LANGUAGE = "en"
-# settings.GUEST_LANGUAGES → the line a marketing SMS ends with when the account has none.
+# settings.GUEST_LANGUAGES → the line a marketing SMS, Viber message or WhatsApp free text
+# ends with when the account has none.
 OPT_OUT_HINTS: dict[str, str] = {
     "en": "Reply STOP to opt out",
     # "İptal için RET yazıp yanıtlayın" in GSM-7 letters. RET is the word of the Turkish
