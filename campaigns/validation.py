@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from guests.models import ContactChannel, Reservation
+from guests.models import ConsentPurpose, ContactChannel, Reservation
 
 from .models import (
     EVENT_TRIGGERS,
@@ -265,6 +265,26 @@ def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
                     % {"language": variant.language, "channel": label},
                 )
     return errors
+
+
+def plan_notes(campaign: Campaign) -> list[str]:
+    """Return what staff should know about a campaign that does not keep it from sending: a
+    marketing WhatsApp step sends the approved template as written, with no opt-out line added
+    by us (``channels_out.opt_out``), so the template must carry its own (P3)."""
+    if campaign.purpose != ConsentPurpose.MARKETING:
+        return []
+    if not any(step.channel == ContactChannel.WHATSAPP for step in campaign.plan_steps()):
+        return []
+    return [
+        str(
+            _(
+                "The WhatsApp step sends the approved template as written: no opt-out line is "
+                "added to it, so the template must carry its own (a STOP quick-reply button or "
+                "a line such as “Reply STOP to opt out”), as Meta requires of marketing "
+                "templates."
+            )
+        )
+    ]
 
 
 def campaign_validate(campaign: Campaign) -> None:

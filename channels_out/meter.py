@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crm_messaging.phones import InvalidPhone, phone_info
-from guests.models import ContactChannel
+from guests.models import ConsentPurpose, ContactChannel
 
 from .ledger import PriceTable
 from .models import ChannelAccount
-from .opt_out import sms_text_as_sent
+from .opt_out import text_as_sent as with_opt_out
 from .selectors import credit_balance
 from .services.messages import default_account
 from .text import count_segments, text_too_long
@@ -34,23 +34,24 @@ def message_meter(
 
     ``shorten_links`` (a campaign's *shorten links in SMS*): an SMS is measured as it will go,
     each outside link as long as its short link (``tracking.text_as_sent``, the sender's rule).
-    The length limit is the sender's too, on the text as written.
-
-    A marketing SMS (``purpose``) is measured with the opt-out hint it goes with, in
-    ``language``, from ``account`` (default: the default SMS account), by the sender's rule
-    (``opt_out.sms_text_as_sent``); ``opt_out`` says so."""
-    too_long = text_too_long(channel, text)
+    A marketing SMS, Viber message or WhatsApp free text (``purpose``) is measured with the
+    opt-out hint it goes with, in ``language``, from ``account`` (default: the channel's
+    default account), by the sender's rule (``opt_out.text_as_sent``); ``opt_out`` says so.
+    The length limit is the sender's too, on the text with that hint (before links are
+    shortened, as the sender judges it)."""
     is_sms = channel == ContactChannel.SMS
     with_hint = text
-    if is_sms and text.strip():
-        with_hint = sms_text_as_sent(
+    if purpose == ConsentPurpose.MARKETING and text.strip() and channel in ContactChannel.values:
+        with_hint = with_opt_out(
             text,
+            channel=channel,
             purpose=purpose,
-            account=account or default_account(ContactChannel.SMS),
+            account=account or default_account(channel),
             language=language,
         )
     opt_out = with_hint != text
     text = with_hint
+    too_long = text_too_long(channel, text)
     shortened = shorten_links and is_sms
     if shortened:
         text = text_as_sent(text)

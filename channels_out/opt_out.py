@@ -1,10 +1,12 @@
-"""The way out of marketing SMS (P3, S6), in one place: the line a marketing SMS ends with,
-per guest language, and the keywords a guest may answer with.
+"""The way out of marketing messages (P3, S6), in one place: the line a marketing SMS, Viber
+message or WhatsApp free text ends with, per guest language, and the keywords a guest may
+answer with.
 
-``sms_text_as_sent`` is the one rule for the text a marketing SMS goes with: the sender logs,
-prices and sends it (``services/messages.py``), and the live counter measures it
-(``meter.py``), so the parts and credits staff see are those charged. The campaign estimate
-and preview run the sender's own build, so they follow it too.
+``text_as_sent`` is the one rule for the text a marketing message of a text channel goes with:
+the sender checks its length, logs, prices and sends it (``services/messages.py``), and the
+live counter measures it (``meter.py``), so the length, parts and credits staff see are those
+checked and charged. The campaign estimate and preview run the sender's own build, so they
+follow it too. A WhatsApp template goes as Meta approved it: it carries its own opt-out.
 
 Each default hint names a keyword the inbound side honours (``OPT_OUT_KEYWORDS``; a test
 holds every hint to it). Hints are written in the GSM-7 alphabet where the language allows
@@ -13,7 +15,7 @@ characters a part instead of 160): Turkish and Slovak without the letters GSM-7 
 (ı ş ğ ç, á), as SMS in those languages often are. Cyrillic and Arabic hints cannot be GSM-7;
 they name the Latin ``STOP`` (typed on any keyboard; ``СТОП`` is honoured as well), and a text
 that is GSM-7 gets the English hint instead of one that would turn it UCS-2 and double its
-parts (``opt_out_hint``).
+parts (``opt_out_hint``; an SMS rule only: Viber and WhatsApp have no parts).
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
-from guests.models import ConsentPurpose
+from guests.models import ConsentPurpose, ContactChannel
 
 from .text import count_segments
 
 if TYPE_CHECKING:
     from .models import ChannelAccount
 
+# The channels whose marketing messages are a line of text we write, so end with the hint.
+HINTED_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.VIBER, ContactChannel.WHATSAPP})
 FALLBACK_LANGUAGE = "en"
-# settings.GUEST_LANGUAGES → the line a marketing SMS ends with when the account has none.
+# settings.GUEST_LANGUAGES → the line a marketing SMS, Viber message or WhatsApp free text
+# ends with when the account has none.
 OPT_OUT_HINTS: dict[str, str] = {
     "en": "Reply STOP to opt out",
     # "İptal için RET yazıp yanıtlayın" in GSM-7 letters. RET is the word of the Turkish
@@ -87,30 +92,52 @@ def keyword_of(body: str) -> str:
     return word if word in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS else ""
 
 
-def opt_out_hint(account: ChannelAccount | None, *, language: str, text: str = "") -> str:
-    """Return the line a marketing SMS from ``account`` in ``language`` ends with.
+def opt_out_hint(
+    account: ChannelAccount | None,
+    *,
+    language: str,
+    text: str = "",
+    channel: str = ContactChannel.SMS,
+) -> str:
+    """Return the line a marketing message from ``account`` in ``language`` ends with.
 
-    The account's own hint, when the hotel wrote one, for every language; else the default of
-    ``language`` (English for a language without one) — or the English one when ``text`` is
-    GSM-7 and that default is not, so the hint never changes the text's encoding."""
+    The account's own hint, when the hotel wrote one, for every language (a Viber account's
+    for Viber, an SMS account's for SMS — so Viber's SMS fallback ends with the SMS
+    account's); else the default of ``language`` (English for a language without one) — or,
+    for an SMS, the English one when ``text`` is GSM-7 and that default is not, so the hint
+    never changes the SMS's encoding."""
     own = account.opt_out_hint.strip() if account is not None else ""
     if own:
         return own
     english = OPT_OUT_HINTS[FALLBACK_LANGUAGE]
     hint = OPT_OUT_HINTS.get(language.split("-")[0].lower(), english)
-    if text and count_segments(hint).is_unicode and not count_segments(text).is_unicode:
+    if (
+        channel == ContactChannel.SMS
+        and text
+        and count_segments(hint).is_unicode
+        and not count_segments(text).is_unicode
+    ):
         return english
     return hint
 
 
-def sms_text_as_sent(
-    text: str, *, purpose: str, account: ChannelAccount | None, language: str
+def text_as_sent(
+    text: str,
+    *,
+    channel: str,
+    purpose: str,
+    account: ChannelAccount | None,
+    language: str,
+    template_id: str = "",
 ) -> str:
-    """Return ``text`` as an SMS of ``purpose`` goes: a marketing one ends with its opt-out
-    hint on a line of its own (``opt_out_hint``), once; any other as written."""
-    if purpose != ConsentPurpose.MARKETING:
+    """Return ``text`` as a message of ``channel`` and ``purpose`` goes: a marketing SMS,
+    Viber message or WhatsApp free text ends with its opt-out hint on a line of its own
+    (``opt_out_hint``), once; anything else — a service message, an e-mail (its way out is
+    in its headers), a WhatsApp template (``template_id``: Meta approved it as written) — as
+    written."""
+    if purpose != ConsentPurpose.MARKETING or channel not in HINTED_CHANNELS or template_id:
         return text
-    hint = opt_out_hint(account, language=language, text=text)
+    hint = opt_out_hint(account, language=language, text=text, channel=channel)
     body = text.rstrip()
     if body.endswith(hint):
         return text

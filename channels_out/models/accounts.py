@@ -183,9 +183,10 @@ class ChannelAccount(models.Model):
         max_length=40,
         blank=True,
         help_text=_(
-            "SMS: the line every marketing message ends with, in every language, e.g. "
-            "“Reply STOP to opt out”. Empty: a built-in line in the message's language "
-            "(English for a language without one)."
+            "SMS, Viber, WhatsApp free text: the line every marketing message from this "
+            "account ends with, in every language, e.g. “Reply STOP to opt out”. Empty: a "
+            "built-in line in the message's language (English for a language without one). "
+            "WhatsApp templates carry their own."
         ),
     )
     auto_reply = models.TextField(

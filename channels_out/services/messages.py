@@ -53,7 +53,7 @@ from ..models import (
     SkipReason,
     Status,
 )
-from ..opt_out import sms_text_as_sent
+from ..opt_out import text_as_sent
 from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..text import count_segments, text_too_long, unsendable_character
 
@@ -208,8 +208,13 @@ def unsendable(field_name: str, value: str, *, body: bool = False) -> str | None
     )
 
 
-def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
-    """Refuse a step that cannot be sent as written (R4); return its account."""
+def _validate_step(
+    step: Step, accounts: AccountLookup, *, purpose: str = "", language: str = ""
+) -> ChannelAccount:
+    """Refuse a step that cannot be sent as written (R4); return its account.
+
+    The length limit is judged on the text as sent: a marketing message of ``purpose`` in
+    ``language`` with the opt-out hint it ends with (``_text_as_sent``)."""
     errors: dict[str, list[str]] = {}
 
     def error(field_name: str, text: str) -> None:
@@ -268,12 +273,11 @@ def _validate_step(step: Step, accounts: AccountLookup) -> ChannelAccount:
             check("template_variables", f"{name}{value}")
         if not (step.template_id or step.text.strip()):
             error("text", gettext("A WhatsApp message needs an approved template or a text."))
-        if too_long := text_too_long(step.channel, step.text):
-            error("text", too_long)
-    else:
-        if not step.text.strip():
-            error("text", str(_NEEDS_TEXT[ContactChannel(step.channel)]))
-        if too_long := text_too_long(step.channel, step.text):
+    elif not step.text.strip():
+        error("text", str(_NEEDS_TEXT[ContactChannel(step.channel)]))
+    if step.channel != ContactChannel.EMAIL and account is not None:
+        as_sent = _text_as_sent(step, account, purpose=purpose, language=language)
+        if too_long := text_too_long(step.channel, as_sent):
             error("text", too_long)
     if errors:
         raise ValidationError(errors)
@@ -403,6 +407,22 @@ def message_skip(message: OutboundMessage, skip: policy.Skip, *, source: str) ->
     messages_wipe_sealed([message])
 
 
+def _text_as_sent(step: Step, account: ChannelAccount, *, purpose: str, language: str) -> str:
+    """The text ``step`` goes with: a marketing SMS, Viber message or WhatsApp free text ends
+    with its account's opt-out hint in ``language`` (``opt_out.text_as_sent``). A service
+    message never enters that module (tests/test_one_message_walk.py)."""
+    if purpose != ConsentPurpose.MARKETING:
+        return step.text
+    return text_as_sent(
+        step.text,
+        channel=step.channel,
+        purpose=purpose,
+        account=account,
+        language=language,
+        template_id=step.template_id,
+    )
+
+
 def _opt_out(
     step: Step,
     account: ChannelAccount,
@@ -413,18 +433,15 @@ def _opt_out(
     headers: dict[str, str],
 ) -> tuple[str, dict[str, str]]:
     """Every marketing message carries its way out (P3): one-click unsubscribe headers on
-    e-mail, an opt-out hint at the end of an SMS (``opt_out.sms_text_as_sent``) in the
-    message's language, else the guest's."""
+    e-mail, an opt-out hint at the end of an SMS, a Viber message or a WhatsApp free text
+    (``_text_as_sent``) in the message's language, else the guest's. A WhatsApp template goes
+    as Meta approved it (its own opt-out button or line, README)."""
     if purpose != ConsentPurpose.MARKETING:
         return step.text, headers
     if step.channel == ContactChannel.EMAIL and guest is not None:
         return step.text, {**headers, **guest_links().unsubscribe_headers(guest)}
-    if step.channel == ContactChannel.SMS:
-        language = language or (guest.language if guest is not None else "")
-        return sms_text_as_sent(
-            step.text, purpose=purpose, account=account, language=language
-        ), headers
-    return step.text, headers
+    language = language or (guest.language if guest is not None else "")
+    return _text_as_sent(step, account, purpose=purpose, language=language), headers
 
 
 def _build(
@@ -780,8 +797,9 @@ def message_rows_build(
             if problem:
                 raise ValidationError({"headers": problem})
         if request.skip is None:
+            language = request.language or (request.guest.language if request.guest else "")
             for step in plan:
-                _validate_step(step, accounts)
+                _validate_step(step, accounts, purpose=request.purpose, language=language)
         elif accounts.for_step(plan[0]) is None:
             raise ValidationError(
                 {

@@ -75,10 +75,12 @@
     return channels[0] || "sms";
   }
 
-  // The account of the plan's SMS step ("" for the default one): its opt-out hint is counted.
-  function smsAccount() {
+  // The account of the plan's step the counter measures (planChannel; "" for the default
+  // one): its opt-out hint is counted.
+  function planAccount() {
+    var channel = planChannel();
     var step = Array.prototype.filter.call(form.querySelectorAll("[data-step-channel]"), function (s) {
-      return s.value === "sms";
+      return s.value === channel;
     })[0];
     var row = step && step.closest("[data-step]");
     var account = row && row.querySelector("[data-step-account]");
@@ -156,7 +158,7 @@
     var purposeField = form.querySelector('[name="purpose"]');
     if (purposeField) event.detail.parameters.purpose = purposeField.value;
     event.detail.parameters.language = meter.getAttribute("data-meter-language") || "";
-    event.detail.parameters.account = smsAccount();
+    event.detail.parameters.account = planAccount();
   });
   // The shared counter fragment carries a fixed id; one page holds one per language.
   document.body.addEventListener("htmx:afterSwap", function (event) {

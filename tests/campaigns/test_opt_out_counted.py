@@ -83,3 +83,33 @@ def test_counter_and_estimate_count_the_hint_the_sent_message_is_charged_for(
     assert (meter["parts"], meter["cost"]) == (sent.segments, sent.credits) == (2, Decimal(2))
     assert (line.segments, line.credits) == (sent.segments, sent.credits)
     assert available_credits() == Decimal(10) - sent.credits  # charged what was shown
+
+
+def test_a_viber_campaign_is_estimated_previewed_and_sent_with_the_hint(
+    make_campaign, accounts, top_up, django_capture_on_commit_callbacks
+) -> None:
+    top_up(10)
+    guest = GuestFactory(language="tr", phone="+905321110002")
+    guest_record_consent(
+        guest=guest, purpose="marketing", channel="viber", granted=True, source="staff"
+    )
+    campaign = make_campaign(
+        name="Viber bahar",
+        purpose="marketing",
+        trigger=Trigger.OPERATOR,
+        source=Source.GUESTS,
+        steps=("viber",),
+        texts={"tr": TEXT},
+    )
+    [line] = estimate(campaign, Occurrence.operator()).by_variant
+    meter = message_meter(text=TEXT, channel="viber", purpose="marketing", language="tr")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = campaign_send(campaign=campaign, user=staff_user("Marketing"))
+    [sent] = OutboundMessage.objects.filter(origin_id=run.pk)
+    [went] = [m for m in locmem.outbox if m.pk == sent.pk]
+    assert sent.channel == "viber" and sent.status == Status.SENT
+    assert went.body == sent.body == f"{TEXT}\n{OPT_OUT_HINTS['tr']}"
+    assert meter["characters"] == len(sent.body)
+    # Viber is priced per message: one, the hint included, as estimated, shown and charged.
+    assert (sent.segments, sent.credits) == (meter["parts"], meter["cost"]) == (1, Decimal(1))
+    assert line.credits == sent.credits

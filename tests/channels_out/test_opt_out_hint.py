@@ -1,4 +1,4 @@
-"""Every marketing SMS ends with its way out (P3): the hotel's own line, else one in the
+"""Every marketing SMS (and Viber message, test_opt_out_viber_whatsapp.py) ends with its way out (P3): the hotel's own line, else one in the
 message's language naming a keyword the inbound side honours."""
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def test_the_hints_of_latin_script_languages_are_gsm7() -> None:
         assert count_segments(hint).is_unicode == (code in unicode_scripts), code
 
 
-def test_the_sms_after_viber_carries_the_hint_the_viber_message_does_not(blank_hint) -> None:
+def test_the_viber_message_and_the_sms_after_it_each_carry_the_hint_once(blank_hint) -> None:
     guest = _subscriber("tr")
     guest_record_consent(
         guest=guest, purpose="marketing", channel="viber", granted=True, source="staff"
@@ -104,7 +104,7 @@ def test_the_sms_after_viber_carries_the_hint_the_viber_message_does_not(blank_h
     viber = message_send(
         steps=Step(channel="viber", text="Bahar firsati"), guest=guest, purpose="marketing"
     )
-    assert viber.channel == "viber" and viber.body == "Bahar firsati"
+    assert viber.channel == "viber" and viber.body == f"Bahar firsati\n{TURKISH}"
     sms = message_fall_back(viber, reason="not a Viber user")
     assert sms is not None and sms.channel == "sms"
     assert sms.body == f"Bahar firsati\n{TURKISH}"

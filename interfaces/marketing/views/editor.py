@@ -27,7 +27,7 @@ from campaigns.rendering import KEYWORDS
 from campaigns.selectors import forecast, is_priceable
 from campaigns.services import campaign_test_send, estimate, preview
 from campaigns.services.compose import record_parts
-from campaigns.validation import plan_errors
+from campaigns.validation import plan_errors, plan_notes
 from crm_messaging.ui.screens import StaffView
 
 from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm
@@ -145,6 +145,8 @@ class EditorView(StaffView, View):
                     _("%(where)s: %(problem)s It cannot send until this is fixed.")
                     % {"where": where.get(field, field), "problem": problem},
                 )
+        for note in plan_notes(campaign):
+            messages.info(request, note)
         return redirect("campaigns:campaign-edit", campaign.pk)
 
 

@@ -26,8 +26,9 @@ MESSAGING_PERMISSIONS = (
 def meter(request: HttpRequest) -> HttpResponse:
     """htmx: the live counter fragment for the text being typed (POST text, channel, to or
     guest; from a campaign editor ``shorten_links`` when it shortens its SMS links, its
-    ``purpose``, the ``language`` of the box and its SMS step's ``account``, so a marketing
-    SMS is counted with the opt-out hint it goes with).
+    ``purpose``, the ``language`` of the box and the ``account`` of the step of ``channel``,
+    so a marketing SMS, Viber message or WhatsApp free text is counted with the opt-out hint
+    it goes with).
 
     It shows the credit balance: only to users who write messages (``MESSAGING_PERMISSIONS``).
     """
@@ -43,7 +44,7 @@ def meter(request: HttpRequest) -> HttpResponse:
     purpose = request.POST.get("purpose", "")
     account_id = request.POST.get("account", "")
     account = (
-        ChannelAccount.objects.filter(pk=int(account_id), channel=ContactChannel.SMS).first()
+        ChannelAccount.objects.filter(pk=int(account_id), channel=channel).first()
         if account_id.isdigit()
         else None
     )

@@ -1,0 +1,44 @@
+"""A marketing WhatsApp step sends the approved template as written — we add no opt-out line
+to it (channels_out.opt_out) — so the editor reminds staff, on saving, that the template must
+carry its own (P3); a service campaign or a marketing SMS campaign gets no such note."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from campaigns.models import Campaign
+from campaigns.validation import plan_notes
+
+from .test_screens_support import editor_data, staff_user
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "The WhatsApp step sends the approved template as written"
+
+
+def _saved_notes(client: Client, **data) -> list[str]:
+    client.force_login(staff_user("Marketing"))
+    answer = client.post(reverse("campaigns:campaign-create"), editor_data(**data))
+    assert answer.status_code == 302
+    return [str(m) for m in get_messages(answer.wsgi_request) if m.level_tag == "info"]
+
+
+@pytest.mark.parametrize(
+    ("purpose", "steps", "noted"),
+    [
+        ("marketing", ("whatsapp",), True),
+        ("marketing", ("sms", "whatsapp"), True),
+        ("service", ("whatsapp",), False),
+        ("marketing", ("sms",), False),
+    ],
+)
+def test_the_editor_reminds_that_a_marketing_whatsapp_template_carries_its_own_opt_out(
+    accounts, client: Client, purpose, steps, noted
+) -> None:
+    notes = _saved_notes(client, purpose=purpose, steps=steps)
+    assert any(NOTE in note for note in notes) is noted
+    campaign = Campaign.objects.get()
+    assert bool(plan_notes(campaign)) is noted
