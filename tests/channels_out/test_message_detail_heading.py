@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from channels_out.models import Status
 from channels_out.services import Step, message_send
-from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(client, django_user_model):
-    sync_roles()
-    user = django_user_model.objects.create_user("operator")
-    user.groups.add(Group.objects.get(name="Operator"))
-    client.force_login(user)
-    return user
 
 
 @pytest.mark.parametrize(

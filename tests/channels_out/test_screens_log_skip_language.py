@@ -9,26 +9,15 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import translation
 
 from channels_out.models import DeliveryEvent, OutboundMessage, SkipReason, Status
 from channels_out.services import Step, message_send
-from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory
 
 pytestmark = pytest.mark.django_db
 migration = importlib.import_module("channels_out.migrations.0018_skip_detail_in_no_language")
-
-
-@pytest.fixture
-def operator(client, django_user_model):
-    sync_roles()
-    user = django_user_model.objects.create_user("operator")
-    user.groups.add(Group.objects.get(name="Operator"))
-    client.force_login(user)
-    return user
 
 
 def page(client, message: OutboundMessage, language: str) -> str:
