@@ -228,7 +228,7 @@ class ChannelAccount(models.Model):
         return f"{self.name} ({self.get_channel_display()})"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, str | ValidationError] = {}
         try:
             backend = backend_class(self.backend)
         except KeyError:
