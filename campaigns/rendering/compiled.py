@@ -59,22 +59,22 @@ NOTE_MARKER = "<!-- note -->"
 
 
 class RenderError(Exception):
-    """A template could not be rendered (or compiled) for a recipient; ``reason`` says why
-    (ours a Phrase; Jinja's own words stay inside it as a parameter). ``message`` is in
-    English (the run's tally, logs, the API); ``phrase`` in no language, for the message's
-    stored skip, read by staff in their own."""
+    """A template could not be rendered (or compiled) for a recipient. ``why`` says why in no
+    language (a Phrase; Jinja's own words stay inside it as a parameter), ``reason`` and
+    ``message`` in English (the run's tally, logs, the API); ``phrase`` is the whole error in
+    no language, for the message's stored skip, read by staff in their own."""
 
     def __init__(self, reason: Phrase | str, *, field: str = "", line: int | None = None) -> None:
-        self.reason, self.field, self.line = reason, field, line
+        self.why = reason if isinstance(reason, Phrase) else Phrase(reason)
+        self.reason, self.field, self.line = self.why.english(), field, line
         super().__init__(self.message)
 
     @property
     def phrase(self) -> Phrase:
-        reason = self.reason if isinstance(self.reason, Phrase) else Phrase(self.reason)
         if not self.line:
-            return reason
+            return self.why
         return Phrase(
-            gettext_noop("%(reason)s (line %(line)s)"), {"reason": reason, "line": self.line}
+            gettext_noop("%(reason)s (line %(line)s)"), {"reason": self.why, "line": self.line}
         )
 
     @property
