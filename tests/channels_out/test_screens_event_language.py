@@ -4,7 +4,10 @@ on the message page, an English one in English; the API keeps the English words.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import translation
 
@@ -13,6 +16,7 @@ from channels_out.models import DeliveryEvent, OutboundMessage, Status
 from channels_out.services import Step, message_resend, message_send
 
 pytestmark = pytest.mark.django_db
+migration = importlib.import_module("channels_out.migrations.0020_event_words_in_no_language")
 
 
 def page(client, message: OutboundMessage, language: str) -> str:
@@ -76,3 +80,18 @@ def test_a_message_marked_failed_by_a_provider_keeps_no_detail_of_ours(
     assert message.detail == {}
     with translation.override("tr"):
         assert message.reason_text == "The 'To' number is blocked."
+
+
+def test_a_decision_stored_in_english_before_reads_in_turkish_after_the_migration(
+    client, operator, unknown
+) -> None:
+    message_resend(message=unknown, user=operator)
+    OutboundMessage.objects.filter(pk=unknown.pk).update(detail={})
+    DeliveryEvent.objects.filter(message=unknown).update(detail={})
+    assert "not sent (operator); resent" in page(client, unknown, "tr")  # as stored, before
+
+    migration.read_old_words(apps, None)  # ORM only: it needs no schema editor
+
+    turkish = page(client, unknown, "tr")
+    assert "gönderilmedi (operatör); yeniden gönderildi" in turkish
+    assert "not sent (operator); resent" not in turkish
