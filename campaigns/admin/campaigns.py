@@ -255,7 +255,9 @@ class CampaignAdmin(ServiceBackedAdmin):
                     v.channel_label,
                     v.language,
                     plural(v.recipients, "message"),
-                    f", {plural(v.segments, 'part')} {v.encoding}" if v.segments else "",
+                    f", {plural(v.segments, 'part')}{f' {v.encoding}' if v.encoding else ''}"
+                    if v.segments
+                    else "",
                     credits_text(v.credits),
                 )
                 for v in cost.by_variant
