@@ -51,7 +51,8 @@ class VariantCost:
     channel: str
     language: str
     recipients: int
-    segments: int  # parts in all, as the sender stores them: an SMS's parts, 1 a Viber message, 0 e-mail
+    # Parts in all, as the sender stores them: an SMS's parts, 1 a Viber message, 0 an e-mail.
+    segments: int
     encoding: str  # "GSM-7", "UCS-2", both, or "" (not SMS)
     credits: Decimal
 
