@@ -87,9 +87,17 @@ OPT_IN_KEYWORDS = frozenset(folded(w) for words in _OPT_IN_WORDS.values() for w 
 
 
 def keyword_of(body: str) -> str:
-    """Return the keyword a message consists of (folded, see ``folded``), or ""."""
-    word = folded(body.strip().strip(".!").strip())
-    return word if word in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS else ""
+    """Return the keyword a message consists of as the guest wrote it ("İptal" for "İptal!",
+    "стоп" for " стоп. "), or "". It is recognised by its folded form (``folded``), which is
+    for matching only: what is stored and shown is the guest's word."""
+    word = body.strip().strip(".!").strip()
+    return word if folded(word) in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS else ""
+
+
+def opts_in(keyword: str) -> bool:
+    """Whether ``keyword`` (as written, see ``keyword_of``) is an opt-in word (START, BAŞLA …);
+    any other keyword opts out."""
+    return folded(keyword) in OPT_IN_KEYWORDS
 
 
 def opt_out_hint(

@@ -3,8 +3,10 @@
 The form refuses what ``definition_errors`` refuses, next to the field; the variant forms
 refuse templates ``validate_variant`` refuses, with their line. A draft may still be
 incomplete (no channel, no text for an SMS step): that is saved, and ``plan_errors`` is
-shown as warnings so staff see what keeps it from sending. Previews, sends and standard
-templates go through ``campaigns.services`` and ``campaigns.gallery``.
+shown as warnings so staff see what keeps it from sending, and ``plan_notes`` (a marketing
+WhatsApp template must carry its own opt-out) as notes, as the staff editor shows them.
+Previews, sends and standard templates go through ``campaigns.services`` and
+``campaigns.gallery``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from ..services import (
     campaign_set_active,
     preview,
 )
-from ..validation import plan_errors
+from ..validation import plan_errors, plan_notes
 from .forms import CampaignForm, CampaignStepForm, GalleryForm, MessageVariantForm
 from .pages import CONFIRM_SEND, GALLERY, PREVIEW, render_page
 
@@ -255,7 +257,9 @@ class CampaignAdmin(ServiceBackedAdmin):
                     v.channel_label,
                     v.language,
                     plural(v.recipients, "message"),
-                    f", {plural(v.segments, 'part')} {v.encoding}" if v.segments else "",
+                    f", {plural(v.segments, 'part')}{f' {v.encoding}' if v.encoding else ''}"
+                    if v.segments
+                    else "",
                     credits_text(v.credits),
                 )
                 for v in cost.by_variant
@@ -356,6 +360,8 @@ class CampaignAdmin(ServiceBackedAdmin):
                 messages.warning(
                     request, f"{where}: {problem} The campaign cannot send until this is fixed."
                 )
+        for note in plan_notes(form.instance):
+            messages.info(request, note)
 
     # --- actions --------------------------------------------------------------------------------
 

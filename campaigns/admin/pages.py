@@ -35,7 +35,7 @@ _ESTIMATE = """
 {% if estimate %}
 <h2>Cost estimate</h2>
 <table>
-<thead><tr><th>channel</th><th>language</th><th>recipients</th><th>SMS parts</th><th>encoding</th><th>credits</th></tr></thead>
+<thead><tr><th>channel</th><th>language</th><th>recipients</th><th>parts</th><th>encoding</th><th>credits</th></tr></thead>
 <tbody>
 {% for row in estimate.by_variant %}
 <tr><td>{{ row.channel_label }}</td><td>{{ row.language }}</td><td>{{ row.recipients }}</td><td>{{ row.segments }}</td>

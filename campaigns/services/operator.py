@@ -46,12 +46,13 @@ FORECAST_CHUNK = 500
 
 @dataclass(frozen=True)
 class VariantCost:
-    """The queued messages of one channel and language: how many, their SMS parts, their credits."""
+    """The queued messages of one channel and language: how many, their parts, their credits."""
 
     channel: str
     language: str
     recipients: int
-    segments: int  # SMS parts in all (0 for e-mail)
+    # Parts in all, as the sender stores them: an SMS's parts, 1 a Viber message, 0 an e-mail.
+    segments: int
     encoding: str  # "GSM-7", "UCS-2", both, or "" (not SMS)
     credits: Decimal
 
@@ -168,7 +169,8 @@ def estimate(
     Every record's message is rendered and put through the sender's checks, so a recipient
     without an address, consent or room under the frequency cap is counted as skipped, a
     fallback step (Viber→SMS, WhatsApp→SMS …) is priced as the step that would go, and the
-    SMS parts and destination price are each message's own.
+    parts (those the sender stores and charges: an SMS's parts, one Viber or WhatsApp message)
+    and destination price are each message's own.
     """
     result = Estimate(balance=available_credits())
     lines: dict[tuple[str, str], list[Any]] = {}
@@ -189,7 +191,9 @@ def estimate(
             result.waiting += 1
         line = lines.setdefault((row.channel, row.language), [0, 0, set(), ZERO])
         line[0] += 1
-        line[1] += row.segments if row.channel == ContactChannel.SMS else 0
+        # The parts the sender stored on the row (``message_rows_assess``): an SMS's parts, one
+        # for any other paid message (Viber, WhatsApp), none for e-mail — the row is charged by them.
+        line[1] += row.segments
         if row.encoding:
             line[2].add(row.encoding)
         line[3] += row.credits

@@ -15,7 +15,7 @@ from crm_messaging.i18n import stored_words
 from guests.models import ConsentPurpose, ContactChannel
 
 from ..crypto import EncryptedTextField
-from ..opt_out import OPT_IN_KEYWORDS
+from ..opt_out import opts_in
 
 
 class Status(models.TextChoices):
@@ -364,7 +364,9 @@ class InboundMessage(models.Model):
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField(blank=True)
     keyword = models.CharField(
-        max_length=20, blank=True, help_text="STOP, START … when the body was one."
+        max_length=20,
+        blank=True,
+        help_text="STOP, İptal, başla … as the guest wrote it, when the body was one.",
     )
     in_reply_to = models.ForeignKey(
         OutboundMessage,
@@ -398,4 +400,4 @@ class InboundMessage(models.Model):
     @property
     def opts_in(self) -> bool:
         """Whether the message is an opt-in keyword (START, BAŞLA …); any other keyword opts out."""
-        return self.keyword in OPT_IN_KEYWORDS
+        return opts_in(self.keyword)

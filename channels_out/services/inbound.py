@@ -19,7 +19,7 @@ from guests.services import guest_record_consent
 
 from ..backends import Inbound
 from ..models import ChannelAccount, InboundMessage, OutboundMessage
-from ..opt_out import keyword_of
+from ..opt_out import keyword_of, opts_in
 from ..signals import inbound_received
 from .messages import Step, message_send
 
@@ -27,6 +27,7 @@ from .messages import Step, message_send
 # night gets one answer, not five.
 AWAY_MESSAGE_EVERY = dt.timedelta(hours=12)
 MAX_BODY_CHARS = 5000
+KEYWORD_CHARS = InboundMessage._meta.get_field("keyword").max_length or 20
 
 
 def inbound_record(
@@ -55,7 +56,9 @@ def inbound_record(
                 guest=guest,
                 subject=subject[:255],
                 body=body[:MAX_BODY_CHARS],
-                keyword=keyword,
+                # As the guest wrote it; cut like the other fields (accents written as
+                # combining marks may make a keyword long).
+                keyword=keyword[:KEYWORD_CHARS],
                 in_reply_to=in_reply_to,
                 received_at=now,
                 # A provider clock ahead of ours does not put the message in the future.
@@ -70,8 +73,9 @@ def inbound_record(
 @transaction.atomic
 def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMessage | None:
     """Record an inbound message once; act on an opt-out or opt-in keyword in any guest
-    language (``opt_out.keyword_of``: STOP, RET, İPTAL, СТОП … / START, BAŞLA …); answer
-    with the account's away message outside its staffed hours.
+    language (``opt_out.keyword_of``: STOP, RET, İPTAL, СТОП … / START, BAŞLA …, in any case,
+    with or without Turkish dots and accents); answer with the account's away message outside
+    its staffed hours. The keyword is recorded (message, consent note) as the guest wrote it.
 
     A repeated webhook for the same provider message does nothing (returns None).
     """
@@ -95,9 +99,9 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
                 guest=guest,
                 purpose=ConsentPurpose.MARKETING,
                 channel=inbound.channel,
-                granted=record.opts_in,
+                granted=opts_in(keyword),
                 source=ConsentSource.INBOUND_KEYWORD,
-                note=f"replied {keyword} to {account.sender or account.name}",
+                note=f"replied {record.keyword} to {account.sender or account.name}",
             )
     elif inbound.channel != ContactChannel.EMAIL and away_message_due(
         account=account, to=inbound.from_number, at=record.received_at
