@@ -16,7 +16,7 @@ from channels_out.models import DeliveryEvent, OutboundMessage, Status
 from channels_out.services import Step, message_resend, message_send
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("channels_out.migrations.0020_event_words_in_no_language")
+migration = importlib.import_module("channels_out.migrations.0021_event_words_in_no_language")
 
 
 def page(client, message: OutboundMessage, language: str) -> str:

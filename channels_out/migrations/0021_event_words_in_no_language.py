@@ -28,7 +28,7 @@ def read_old_words(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels_out", "0019_opt_out_hint_every_text_channel"),
+        ("channels_out", "0020_inbound_keyword_as_written"),
     ]
 
     operations = [
