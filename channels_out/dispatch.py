@@ -233,7 +233,10 @@ def _deliver_one(
             message,
             Status.QUEUED,
             source="dispatch",
-            description=f"quiet hours: waits until {wait_until:%Y-%m-%d %H:%M} UTC",
+            description=Phrase(
+                gettext_noop("quiet hours: waits until %(time)s UTC"),
+                {"time": f"{wait_until:%Y-%m-%d %H:%M}"},
+            ),
             code=SkipReason.QUIET_HOURS,
             applied=False,
         )
@@ -250,7 +253,11 @@ def _deliver_one(
         logger.exception("Backend %s raised while sending message %s", backend.name, message.pk)
         outcomes.add(
             StatusChange(
-                message, Status.UNKNOWN, description=f"unexpected error: {type(exc).__name__}"
+                message,
+                Status.UNKNOWN,
+                description=Phrase(
+                    gettext_noop("unexpected error: %(error)s"), {"error": type(exc).__name__}
+                ),
             )
         )
         return None
@@ -326,7 +333,10 @@ def _after_error(
                 message,
                 Status.FAILED,
                 code=exc.code,
-                description=f"gave up after {message.attempts} attempts: {exc.message}",
+                description=Phrase(
+                    gettext_noop("gave up after %(n)s attempts: %(error)s"),
+                    {"n": message.attempts, "error": exc.message},
+                ),
             )
         )
         return None
@@ -347,7 +357,10 @@ def _after_error(
         Status.QUEUED,
         source="dispatch",
         code=exc.code,
-        description=f"attempt {message.attempts} failed ({exc.message}); retry in {delay:.0f} s",
+        description=Phrase(
+            gettext_noop("attempt %(n)s failed (%(error)s); retry in %(seconds)s s"),
+            {"n": message.attempts, "error": exc.message, "seconds": f"{delay:.0f}"},
+        ),
         applied=False,
     )
     return delay
@@ -368,7 +381,9 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
     stuck = _apply_in_chunks(
         stuck_rows,
         Status.UNKNOWN,
-        description="the worker stopped while sending: it may or may not have gone out",
+        description=Phrase(
+            gettext_noop("the worker stopped while sending: it may or may not have gone out")
+        ),
     )
     # Past its TTL Viber will not deliver a message: it has failed, which releases its
     # credits and starts the next step of its plan (the SMS), once (S3).
@@ -383,7 +398,10 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
             late,
             Status.FAILED,
             code="ttl",
-            description=f"no delivery receipt within the {account.ttl} s time to live",
+            description=Phrase(
+                gettext_noop("no delivery receipt within the %(seconds)s s time to live"),
+                {"seconds": account.ttl},
+            ),
         )
     # Whatever changed status elsewhere (a top-up's expiry, an old row): full texts not needed go.
     wiped = messages_wipe_sealed()
@@ -391,7 +409,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, Any]:
 
 
 def _apply_in_chunks(
-    rows: QuerySet[OutboundMessage], status: str, *, code: str = "", description: str
+    rows: QuerySet[OutboundMessage], status: str, *, code: str = "", description: Phrase
 ) -> int:
     """The sweeper's finding for many rows, applied ``CHUNK`` at a time; return how many moved."""
     moved = 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, gettext, override
 
 # Languages whose capital I/İ lower-case to ı/i (Python's str.lower turns İ into i + a combining dot).
@@ -80,3 +81,31 @@ def stored_phrase(words: Mapping[str, Any] | None, fallback: str = "") -> Phrase
 def stored_words(words: Mapping[str, Any] | None, fallback: str = "") -> str:
     """``stored_phrase`` in the active language."""
     return str(stored_phrase(words, fallback))
+
+
+def error_phrases(error: ValidationError) -> list[Phrase]:
+    """A refusal's messages as phrases, to be stored and read later in the reader's language:
+    an error that carries its phrase (``InvalidPhone``) gives it; one whose message is lazy
+    (``gettext_lazy`` with ``params``, Django's own field errors) gives its English message id
+    and parameters; words already put into a language stay those words."""
+    items = (
+        [e for errors in error.error_dict.values() for e in errors]
+        if hasattr(error, "error_dict")
+        else error.error_list
+    )
+    phrases = []
+    for item in items:
+        phrase = getattr(item, "phrase", None)
+        if isinstance(phrase, Phrase):
+            phrases.append(phrase)
+            continue
+        with override("en"):
+            msgid = str(item.message)
+        params = item.params if isinstance(item.params, Mapping) else {}
+        phrases.append(
+            Phrase(
+                msgid,
+                {k: v if isinstance(v, int | Phrase) else str(v) for k, v in params.items()},
+            )
+        )
+    return phrases

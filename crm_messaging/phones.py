@@ -13,7 +13,7 @@ from functools import lru_cache
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from phonenumbers import NumberParseException, PhoneNumberType
 from phonenumbers import timezone as phone_timezone
 
@@ -49,25 +49,28 @@ _KINDS = {
 MESSAGING_KINDS = frozenset({"mobile", "landline or mobile", "VoIP", "personal"})
 
 
+# The whole refusal: a form shows it in the language active when it renders (lazy, with the
+# reason as a parameter), a stored report keeps it as a Phrase.
+_REFUSAL = gettext_noop("“%(number)s” is not a valid phone number: %(why)s.")
+
+
 class InvalidPhone(ValidationError):
-    """A phone number that cannot be used; ``message`` and ``reason`` say why in English,
-    ``why`` in no language (a Phrase, for words that are stored and read later)."""
+    """A phone number that cannot be used; ``message`` (lazy, with ``params``) says why in the
+    language active when it is read, ``reason`` in English (the API's words), ``why`` in no
+    language (a Phrase, for words that are stored and read later)."""
 
     def __init__(self, raw: str, why: Phrase) -> None:
         self.raw = raw
         self.why = why
         self.reason = why.english()
         super().__init__(
-            f"“{raw}” is not a valid phone number: {self.reason}.", code="invalid_phone"
+            gettext_lazy(_REFUSAL), code="invalid_phone", params={"number": raw, "why": why}
         )
 
     @property
     def phrase(self) -> Phrase:
         """The whole refusal, in no language."""
-        return Phrase(
-            gettext_noop("“%(number)s” is not a valid phone number: %(why)s."),
-            {"number": self.raw, "why": self.why},
-        )
+        return Phrase(_REFUSAL, {"number": self.raw, "why": self.why})
 
 
 @dataclass(frozen=True)

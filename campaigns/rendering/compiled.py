@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from django.utils.translation import gettext_noop
 from jinja2 import Template, meta
 from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError, UndefinedError
 from markupsafe import escape
 
 from channels_out.services.messages import MAX_HTML_BYTES, MAX_SUBJECT_CHARS
 from channels_out.text import MAX_SMS_CHARS, html_to_text, unsendable_character
+from crm_messaging.i18n import Phrase
 
 from .keywords import UnknownKeyword, translate_keywords
 from .limits import Budget, LimitExceeded, RenderTimeout, budget_scope, current_budget
@@ -57,15 +59,27 @@ NOTE_MARKER = "<!-- note -->"
 
 
 class RenderError(Exception):
-    """A template could not be rendered (or compiled) for a recipient; ``reason`` says why."""
+    """A template could not be rendered (or compiled) for a recipient. ``why`` says why in no
+    language (a Phrase; Jinja's own words stay inside it as a parameter), ``reason`` and
+    ``message`` in English (the run's tally, logs, the API); ``phrase`` is the whole error in
+    no language, for the message's stored skip, read by staff in their own."""
 
-    def __init__(self, reason: str, *, field: str = "", line: int | None = None) -> None:
-        self.reason, self.field, self.line = reason, field, line
+    def __init__(self, reason: Phrase | str, *, field: str = "", line: int | None = None) -> None:
+        self.why = reason if isinstance(reason, Phrase) else Phrase(reason)
+        self.reason, self.field, self.line = self.why.english(), field, line
         super().__init__(self.message)
 
     @property
+    def phrase(self) -> Phrase:
+        if not self.line:
+            return self.why
+        return Phrase(
+            gettext_noop("%(reason)s (line %(line)s)"), {"reason": self.why, "line": self.line}
+        )
+
+    @property
     def message(self) -> str:
-        return f"{self.reason} (line {self.line})" if self.line else self.reason
+        return self.phrase.english()
 
 
 @dataclass(frozen=True)
@@ -91,7 +105,7 @@ class _Kind:
     limit: int
     in_bytes: bool = False
     refused: frozenset[str] = frozenset()
-    refused_why: str = ""
+    refused_why: str = ""  # an English message id (a Phrase's)
     body: bool = True  # keeps line breaks and tabs (a subject or a variable does not)
 
 
@@ -100,7 +114,9 @@ KINDS: dict[str, _Kind] = {
         TEXT_ENV,
         MAX_SUBJECT_CHARS,
         refused=LINE_BREAKS,
-        refused_why="the subject contains a line break, which could inject e-mail headers",
+        refused_why=gettext_noop(
+            "the subject contains a line break, which could inject e-mail headers"
+        ),
         body=False,
     ),
     "text": _Kind(TEXT_ENV, MAX_TEXT_CHARS),
@@ -110,7 +126,9 @@ KINDS: dict[str, _Kind] = {
         TEXT_ENV,
         MAX_WHATSAPP_VARIABLE_CHARS,
         refused=frozenset("\n\r\t"),
-        refused_why="a WhatsApp template variable may not contain line breaks or tabs",
+        refused_why=gettext_noop(
+            "a WhatsApp template variable may not contain line breaks or tabs"
+        ),
         body=False,
     ),
 }
@@ -142,7 +160,11 @@ def render_part(
     """
     spec = KINDS[kind]
     field = field or kind
-    unit = "bytes" if spec.in_bytes else "characters"
+    too_long = (
+        gettext_noop("the %(part)s is longer than %(limit)s bytes")
+        if spec.in_bytes
+        else gettext_noop("the %(part)s is longer than %(limit)s characters")
+    )
     chunks: list[str] = []
     size = 0
     with _active_budget() as budget:
@@ -152,7 +174,8 @@ def render_part(
                 size += len(chunk.encode()) if spec.in_bytes else len(chunk)
                 if size > spec.limit:
                     raise RenderError(
-                        f"the {_label(field)} is longer than {spec.limit:,} {unit}", field=field
+                        Phrase(too_long, {"part": _label(field), "limit": f"{spec.limit:,}"}),
+                        field=field,
                     )
                 budget.check()
                 chunks.append(chunk)
@@ -166,12 +189,16 @@ def render_part(
             stream.close()
     output = "".join(chunks)
     if spec.refused and not spec.refused.isdisjoint(output):
-        raise RenderError(spec.refused_why, field=field)
+        raise RenderError(Phrase(spec.refused_why), field=field)
     # What the sender would refuse for the whole batch is this recipient's render error.
     code = unsendable_character(output, body=spec.body)
     if code:
         raise RenderError(
-            f"the {_label(field)} contains a character that cannot be sent ({code})", field=field
+            Phrase(
+                gettext_noop("the %(part)s contains a character that cannot be sent (%(code)s)"),
+                {"part": _label(field), "code": code},
+            ),
+            field=field,
         )
     return output
 
@@ -186,32 +213,54 @@ def _active_budget() -> Iterator[Budget]:
         yield budget
 
 
-def _label(field: str) -> str:
-    return {"html": "HTML", "whatsapp_variables": "WhatsApp variable"}.get(field, field)
+# A message part's name in the middle of a sentence (English message ids).
+_PART_LABELS = {
+    "subject": gettext_noop("subject"),
+    "text": gettext_noop("text"),
+    "html": gettext_noop("HTML"),
+    "note": gettext_noop("note"),
+    "whatsapp": gettext_noop("WhatsApp variable"),
+    "whatsapp_variables": gettext_noop("WhatsApp variable"),
+}
 
 
-def _reason(exc: BaseException) -> str:
-    """Say why a render failed, without echoing objects the template reached."""
+def _label(field: str) -> Phrase | str:
+    return Phrase(_PART_LABELS[field]) if field in _PART_LABELS else field
+
+
+def _reason(exc: BaseException) -> Phrase | str:
+    """Say why a render failed, without echoing objects the template reached; Jinja's and
+    Python's own words are a parameter (they have no other language)."""
     if isinstance(exc, RenderTimeout):
         return str(exc)
     if isinstance(exc, LimitExceeded):
-        return f"the template went past a limit: {exc}"
-    if isinstance(exc, SecurityError):
-        return f"the template tried to use something it may not: {exc}"
-    if isinstance(exc, UndefinedError):
-        hint = (
-            " (this recipient has no reservation or booking to take it from)"
-            if "'None'" in str(exc)
-            else ""
+        return Phrase(
+            gettext_noop("the template went past a limit: %(error)s"), {"error": str(exc)}
         )
-        return f"unknown placeholder: {exc.message}{hint}"
+    if isinstance(exc, SecurityError):
+        return Phrase(
+            gettext_noop("the template tried to use something it may not: %(error)s"),
+            {"error": str(exc)},
+        )
+    if isinstance(exc, UndefinedError):
+        if "'None'" in str(exc):
+            return Phrase(
+                gettext_noop(
+                    "unknown placeholder: %(error)s (this recipient has no reservation or "
+                    "booking to take it from)"
+                ),
+                {"error": str(exc.message)},
+            )
+        return Phrase(gettext_noop("unknown placeholder: %(error)s"), {"error": str(exc.message)})
     if isinstance(exc, TemplateError):
-        return f"the template failed: {exc}"
+        return Phrase(gettext_noop("the template failed: %(error)s"), {"error": str(exc)})
     if isinstance(exc, RecursionError):
-        return "the template calls itself too deeply"
+        return Phrase(gettext_noop("the template calls itself too deeply"))
     if isinstance(exc, MemoryError):
-        return "the template needs too much memory"
-    return f"the template failed: {type(exc).__name__}: {exc}"
+        return Phrase(gettext_noop("the template needs too much memory"))
+    return Phrase(
+        gettext_noop("the template failed: %(error)s"), {"error": f"{type(exc).__name__}: {exc}"}
+    )
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:
@@ -321,7 +370,12 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
             raise RenderError(str(exc), field=field) from None
         except TemplateSyntaxError as exc:
             raise RenderError(
-                f"the template does not compile: {exc.message}", field=field, line=exc.lineno
+                Phrase(
+                    gettext_noop("the template does not compile: %(error)s"),
+                    {"error": str(exc.message)},
+                ),
+                field=field,
+                line=exc.lineno,
             ) from None
 
     variables = variant.whatsapp_variables or {}
@@ -334,7 +388,10 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
     for key, value in variables.items():
         template = part(_variable_source(value), "whatsapp", "whatsapp_variables")
         if template is None:
-            raise RenderError(f"WhatsApp variable {key} is empty", field="whatsapp_variables")
+            raise RenderError(
+                Phrase(gettext_noop("WhatsApp variable %(key)s is empty"), {"key": str(key)}),
+                field="whatsapp_variables",
+            )
         compiled_variables.append((str(key), template))
     subject = part(variant.subject, "subject", "subject")
     text = part(variant.text, "text", "text")

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from channels_out.models import SkipReason
 from channels_out.policy import Address, Skip, resolve_address
 from channels_out.services import MessageRequest, Step
 from crm_messaging.actors import Actor
+from crm_messaging.i18n import Phrase
 from guests.links import guest_links
 from guests.models import ContactChannel, FacilityBooking, Guest, Hotel, Reservation
 
@@ -348,7 +350,7 @@ class Composer:
             "expires_at": _expires_at(campaign, record, self.occurrence, self.arrival_time),
         }
         if variant is None or not steps:
-            reason = "the campaign has no message or no channel"
+            reason = Phrase(gettext_noop("the campaign has no message or no channel"))
             return Composed(
                 record,
                 guest,
@@ -357,7 +359,7 @@ class Composer:
                     skip=Skip(SkipReason.RENDER_ERROR, reason),
                     **common,
                 ),
-                failure=reason,
+                failure=reason.english(),
             )
         links: dict[str, str] | None = None
         try:
@@ -391,7 +393,7 @@ class Composer:
                 MessageRequest(
                     steps=[Step(channel=steps[0].channel, account=steps[0].account)],
                     language=variant.language,
-                    skip=Skip(SkipReason.RENDER_ERROR, str(exc)[:255]),
+                    skip=Skip(SkipReason.RENDER_ERROR, exc.phrase),
                     **common,
                 ),
                 variant=variant,

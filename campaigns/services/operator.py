@@ -419,7 +419,7 @@ def campaign_test_send(
         rendered = compile_variant(variant).render(sample_context(variant.language))
     except RenderError as exc:
         raise ValidationError(
-            gettext("The message cannot be rendered: %(reason)s") % {"reason": exc}
+            gettext("The message cannot be rendered: %(reason)s") % {"reason": exc.phrase}
         ) from exc
     return message_send(
         steps=message_step(

@@ -228,7 +228,7 @@ class ChannelAccount(models.Model):
         return f"{self.name} ({self.get_channel_display()})"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, str | ValidationError] = {}
         try:
             backend = backend_class(self.backend)
         except KeyError:
@@ -249,7 +249,7 @@ class ChannelAccount(models.Model):
                         "Write the WhatsApp number in E.164 form, e.g. +905321234567."
                     )
             except InvalidPhone as exc:
-                errors["sender"] = str(exc.message)
+                errors["sender"] = exc
         if self.channel == ContactChannel.EMAIL:
             self.sender_name = sanitise_from_name(self.sender_name)
             if self.use_tls and self.use_ssl:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from crm_messaging.actors import Actor, acting_user, record_staff_action
-from crm_messaging.i18n import lower_label
+from crm_messaging.i18n import Phrase, lower_label
 
 from .. import policy
 from ..models import Hold, MessagingPolicy, OutboundMessage, Status
@@ -52,9 +52,12 @@ def messages_retime_quiet_hours(*, house: MessagingPolicy | None = None) -> int:
             source="policy",
             applied=False,
             description=(
-                f"quiet hours changed: waits until {until:%Y-%m-%d %H:%M} UTC"
+                Phrase(
+                    gettext_noop("quiet hours changed: waits until %(time)s UTC"),
+                    {"time": f"{until:%Y-%m-%d %H:%M}"},
+                )
                 if until is not None
-                else "quiet hours changed: goes now"
+                else Phrase(gettext_noop("quiet hours changed: goes now"))
             ),
         )
     OutboundMessage.objects.bulk_update(changed, ["not_before", "hold", "updated_at"])
@@ -90,7 +93,8 @@ def message_send_now(*, message: OutboundMessage, user: Actor, note: str = "") -
         Status.QUEUED,
         source="operator",
         applied=False,
-        description=note or "sent now by staff, despite the guest's quiet hours",
+        description=note
+        or Phrase(gettext_noop("sent now by staff, despite the guest's quiet hours")),
         by=acting_user(user),
     )
     record_staff_action(user, locked, "Sent now, despite the guest's quiet hours.")

@@ -335,7 +335,7 @@ def delivery_event(
     status: str,
     *,
     source: str,
-    description: str = "",
+    description: Phrase | str = "",
     detail: dict[str, Any] | None = None,
     code: str = "",
     provider_status: str = "",
@@ -344,8 +344,12 @@ def delivery_event(
     by: Any = None,
 ) -> DeliveryEvent:
     """Return (unsaved, for a bulk insert) the event that ``message`` got ``status`` from
-    ``source``; ``applied`` False when it changed nothing (a late receipt, a retry);
-    ``detail`` the description in no language when it is ours (``Skip.words``)."""
+    ``source``; ``applied`` False when it changed nothing (a late receipt, a retry). Our own
+    ``description`` is a Phrase: kept in English (the API's words) and in no language
+    (``detail``, read by staff in their own); a provider's or a person's words are a str.
+    ``detail`` gives the words in no language when they are already stored (``Skip.words``)."""
+    if isinstance(description, Phrase):
+        detail, description = description.as_json(), description.english()
     return DeliveryEvent(
         message=message,
         status=status,
@@ -932,12 +936,7 @@ def message_fall_back(message: OutboundMessage, *, reason: Phrase | str) -> Outb
             {"channel": str(result.get_channel_display()), "reason": reason},
         )
         delivery_event_record(
-            message,
-            message.status,
-            source="fallback",
-            applied=False,
-            description=said.english(),
-            detail=said.as_json(),
+            message, message.status, source="fallback", applied=False, description=said
         )
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,10 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from crm_messaging.actors import Actor, acting_user, record_staff_action
-from crm_messaging.i18n import lower_label
+from crm_messaging.i18n import Phrase, lower_label
 
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
@@ -46,7 +47,7 @@ class StatusChange:
     provider_message_id: str = ""
     provider_status: str = ""
     code: str = ""
-    description: str = ""
+    description: Phrase | str = ""  # ours a Phrase, a provider's words a str
     payload: dict[str, Any] | None = None
 
 
@@ -58,7 +59,7 @@ def message_apply_status(
     provider_message_id: str = "",
     provider_status: str = "",
     code: str = "",
-    description: str = "",
+    description: Phrase | str = "",
     payload: dict[str, Any] | None = None,
     by: Actor = None,
     at: dt.datetime | None = None,
@@ -110,7 +111,7 @@ def message_apply_statuses(
     updates: dict[tuple[str, ...], list[OutboundMessage]] = defaultdict(list)
     debits: list[OutboundMessage] = []
     releases: list[OutboundMessage] = []
-    fallbacks: list[tuple[OutboundMessage, str]] = []
+    fallbacks: list[tuple[OutboundMessage, Phrase | str]] = []
     moves: list[tuple[OutboundMessage, str]] = []
     for change in changes:
         message, status = change.message, change.status
@@ -136,7 +137,14 @@ def message_apply_statuses(
                 status if known else was,
                 source=source,
                 description=change.description
-                or ("" if known else f"unknown status “{change.provider_status or status}”"),
+                or (
+                    ""
+                    if known
+                    else Phrase(
+                        gettext_noop("unknown status “%(status)s”"),
+                        {"status": change.provider_status or status},
+                    )
+                ),
                 code=change.code,
                 provider_status=change.provider_status,
                 payload=change.payload,
@@ -152,7 +160,10 @@ def message_apply_statuses(
         if change.code:
             fields["provider_code"] = change.code[:40]
         if change.description:
-            fields["reason"] = change.description[:255]
+            # The message's reason as its event tells it: English, and ours in no language.
+            said = change.description
+            fields["reason"] = (said.english() if isinstance(said, Phrase) else said)[:255]
+            fields["detail"] = said.as_json() if isinstance(said, Phrase) else {}
         if status == Status.SENT:
             fields["sent_at"] = now
         elif status in ACCEPTED_STATUSES:
@@ -204,9 +215,10 @@ def _update_rows(messages: list[OutboundMessage], names: Sequence[str]) -> None:
     (e.g. the provider's id) through a CASE — cheaper than ``bulk_update``, which cases every field."""
     values: dict[str, Any] = {}
     for name in names:
-        distinct = {getattr(m, name) for m in messages}
+        # A JSON value (the detail) is compared by its text: a dict cannot go in a set.
+        distinct = {json.dumps(getattr(m, name), sort_keys=True, default=str) for m in messages}
         if len(distinct) == 1:
-            values[name] = distinct.pop()
+            values[name] = getattr(messages[0], name)
         else:
             output = _FIELDS[name]
             values[name] = Case(
@@ -271,7 +283,7 @@ def message_mark_sent(*, message: OutboundMessage, user: Actor, note: str = "") 
         locked,
         Status.SENT,
         source="operator",
-        description=note or "marked sent by an operator",
+        description=note or Phrase(gettext_noop("marked sent by an operator")),
         by=user,
     )
     record_staff_action(user, locked, "Marked sent: the unknown outcome went out.")
@@ -301,7 +313,7 @@ def message_resend(*, message: OutboundMessage, user: Actor, note: str = "") -> 
         locked,
         Status.FAILED,
         source="operator",
-        description=note or "not sent (operator); resent",
+        description=note or Phrase(gettext_noop("not sent (operator); resent")),
         by=user,
     )
     message.refresh_from_db()
@@ -362,7 +374,10 @@ def messages_resume_after_topup(*, limit: int = 10_000) -> int:
                 message = OutboundMessage.objects.get(pk=pk)
                 credits_reserve(message)
                 delivery_event_record(
-                    message, Status.QUEUED, source="top-up", description="credits available again"
+                    message,
+                    Status.QUEUED,
+                    source="top-up",
+                    description=Phrase(gettext_noop("credits available again")),
                 )
                 dispatch_on_commit(message)
         except InsufficientCredits:

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.actors import Actor, acting_user, record_staff_actions
 from crm_messaging.phones import InvalidPhone, normalise_phone
@@ -34,13 +34,19 @@ from ..signals import consent_recorded
 def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool) -> dict[str, Any]:
     """Normalise contact input into field values; raise ValidationError naming the field."""
     values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     if email is not None:
         try:
             values["email"] = normalise_email(email)
         except ValidationError:
+            # Lazy, with its parameter: a form shows it in the language it renders in, an
+            # import's report keeps it as a Phrase (crm_messaging.i18n.error_phrases).
             errors["email"] = [
-                gettext("“%(email)s” is not a valid e-mail address.") % {"email": email}
+                ValidationError(
+                    gettext_lazy("“%(email)s” is not a valid e-mail address."),
+                    code="invalid_email",
+                    params={"email": email},
+                )
             ]
     if phone is not None:
         raw = phone.strip()
@@ -51,7 +57,7 @@ def _contact_values(*, email: str | None, phone: str | None, strict_phone: bool)
                 values.update(phone=normalise_phone(raw), phone_valid=True)
             except InvalidPhone as exc:
                 if strict_phone:
-                    errors["phone"] = [str(exc.message)]
+                    errors["phone"] = [exc]
                 else:
                     # Imported data: keep what was given so staff can fix it; never dialled.
                     values.update(phone=raw[:32], phone_valid=False)
@@ -70,14 +76,16 @@ def _column(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _every_error() -> Iterator[dict[str, list[str]]]:
+def _every_error() -> Iterator[dict[str, list[ValidationError]]]:
     """Collect a ValidationError raised in the block (by field) instead of stopping at it, so
-    that ``_full_clean`` reports it together with the profile's own problems."""
-    errors: dict[str, list[str]] = {}
+    that ``_full_clean`` reports it together with the profile's own problems. The errors are
+    kept as they were raised (lazy, with their parameters), so a form reads them in its
+    language and an import's report keeps them as phrases."""
+    errors: dict[str, list[ValidationError]] = {}
     try:
         yield errors
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors.update(exc.error_dict)
 
 
 @functools.cache
@@ -87,7 +95,7 @@ def _country_codes() -> frozenset[str]:
     return frozenset(str(code) for code, _name in field.choices or [])
 
 
-def _full_clean(guest: Guest, errors: dict[str, list[str]]) -> None:
+def _full_clean(guest: Guest, errors: dict[str, list[ValidationError]]) -> None:
     """Check the profile; raise every problem at once, those collected before included."""
     try:
         # The one check constraint (a valid phone is E.164) is the contact rules' business:
@@ -95,8 +103,8 @@ def _full_clean(guest: Guest, errors: dict[str, list[str]]) -> None:
         # its field builds its 250 choices on every check (a millisecond a profile).
         guest.full_clean(exclude=["phone", "email", "nationality"], validate_constraints=False)
     except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
+        for field, field_errors in exc.error_dict.items():
+            errors.setdefault(field, []).extend(field_errors)
     code = str(getattr(guest.nationality, "code", guest.nationality) or "")
     if code and code not in _country_codes():
         nationality = Guest._meta.get_field("nationality")
@@ -108,7 +116,7 @@ def _full_clean(guest: Guest, errors: dict[str, list[str]]) -> None:
                 params={"value": code},
             )
         except ValidationError as exc:
-            errors.setdefault("nationality", []).extend(exc.messages)
+            errors.setdefault("nationality", []).extend(exc.error_list)
     if errors:
         raise ValidationError(errors)
 

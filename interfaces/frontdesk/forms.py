@@ -84,10 +84,7 @@ def check_phone(raw: str) -> str:
     """``raw`` as typed if the guest services will read it as a phone number, else raise the
     reader's own refusal (so a form shows it together with its other errors)."""
     if raw.strip():
-        try:
-            normalise_phone(raw)
-        except InvalidPhone as exc:
-            raise ValidationError(exc.message) from exc
+        normalise_phone(raw)  # its refusal is lazy: read in the language the form renders in
     return raw
 
 
@@ -375,7 +372,7 @@ class SendMessageForm(FrontDeskForm):
                 try:
                     info = phone_info(raw)
                 except InvalidPhone as exc:
-                    self.add_error("to", str(exc.phrase))
+                    self.add_error("to", exc)
                 else:
                     if not info.can_message:
                         self.add_error(

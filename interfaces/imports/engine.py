@@ -21,7 +21,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_noop
 
 from crm_messaging.actors import Actor
-from crm_messaging.i18n import Phrase
+from crm_messaging.i18n import Phrase, error_phrases
 from guests import services
 from guests.models import (
     BoardType,
@@ -170,8 +170,8 @@ class _Chunk:
             except RowRefused as exc:
                 results.append((row.line, ERROR, row.label, [exc.phrase]))
             except ValidationError as exc:
-                # The services' own words, in the language active when the file was read.
-                results.append((row.line, ERROR, row.label, " ".join(exc.messages)))
+                # The services' own refusals, kept in no language: read in the reader's.
+                results.append((row.line, ERROR, row.label, error_phrases(exc)))
             else:
                 results.append((row.line, outcome, row.label, row.notes))
         self._write()

@@ -94,3 +94,27 @@ def test_the_export_opens_in_excel_as_utf8_and_names_its_time_zone(
         f"delivered at ({zone})",
     ]
     assert row[header.index("text")] == "Hoş geldiniz, Ayşe!"
+
+
+def test_the_headings_are_in_the_readers_language(
+    operator_client, accounts, top_up, settings
+) -> None:
+    top_up(10)
+    message_send(steps=Step(channel="sms", text="Hoş geldiniz!", to="+905321234567"))
+
+    operator_client.cookies["django_language"] = "tr"
+    turkish, _row = rows(operator_client.get(EXPORT))
+    assert turkish[:5] == ["no", f"oluşturulma ({settings.TIME_ZONE})", "kanal", "hesap", "alıcı"]
+    assert "metin" in turkish and "teslim" in turkish[-1]
+    assert "text" not in turkish and "recipient" not in turkish
+
+    operator_client.cookies["django_language"] = "en"
+    english, _row = rows(operator_client.get(EXPORT))
+    assert english[:5] == [
+        "id",
+        f"created ({settings.TIME_ZONE})",
+        "channel",
+        "account",
+        "recipient",
+    ]
+    assert "metin" not in english

@@ -42,7 +42,7 @@ def test_a_local_number_is_read_in_the_given_region() -> None:
 def test_invalid_numbers_are_refused_with_the_reason(raw: str, reason: str) -> None:
     with pytest.raises(InvalidPhone) as caught:
         normalise_phone(raw)
-    assert reason in caught.value.message
+    assert reason in caught.value.messages[0]
     assert not is_valid_phone(raw)
 
 
