@@ -233,10 +233,7 @@ class TestInboundWebhook:
             InboundMessage.objects.filter(guest=guest)
             .values_list("keyword", flat=True)
             .order_by("pk")
-        ) == [
-            "STOP",
-            "START",
-        ]
+        ) == ["STOP", "start"]  # as the guest wrote them
 
     def test_the_same_stop_twice_is_recorded_once(self, sms, client) -> None:
         guest = GuestFactory(phone="+905329876543")
