@@ -21,14 +21,8 @@ pytestmark = pytest.mark.django_db
 NOTE = "The WhatsApp step sends the approved template as written"
 
 
-def _saved_notes(client: Client, **data) -> list[str]:
-    client.force_login(staff_user("Marketing"))
-    answer = client.post(reverse("campaigns:campaign-create"), editor_data(**data))
-    assert answer.status_code == 302
-    return [str(m) for m in get_messages(answer.wsgi_request) if m.level_tag == "info"]
-
-
-@pytest.mark.parametrize(
+# (purpose, steps, whether the reminder shows): the same cases for the editor and the admin.
+CASES = pytest.mark.parametrize(
     ("purpose", "steps", "noted"),
     [
         ("marketing", ("whatsapp",), True),
@@ -37,6 +31,20 @@ def _saved_notes(client: Client, **data) -> list[str]:
         ("marketing", ("sms",), False),
     ],
 )
+
+
+def _info_messages(answer) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(m) for m in get_messages(answer.wsgi_request) if m.level_tag == "info"]
+
+
+def _saved_notes(client: Client, **data) -> list[str]:
+    client.force_login(staff_user("Marketing"))
+    answer = client.post(reverse("campaigns:campaign-create"), editor_data(**data))
+    assert answer.status_code == 302
+    return _info_messages(answer)
+
+
+@CASES
 def test_the_editor_reminds_that_a_marketing_whatsapp_template_carries_its_own_opt_out(
     accounts, client: Client, purpose, steps, noted
 ) -> None:
@@ -54,18 +62,10 @@ def _admin_notes(admin_client: Client, *, purpose: str, steps: tuple[str, ...]) 
     )
     answer = admin_client.post(url(Campaign, "add"), data)
     assert answer.status_code == 302, answer.content.decode()[:2000]
-    return [str(m) for m in get_messages(answer.wsgi_request) if m.level_tag == "info"]
+    return _info_messages(answer)
 
 
-@pytest.mark.parametrize(
-    ("purpose", "steps", "noted"),
-    [
-        ("marketing", ("whatsapp",), True),
-        ("marketing", ("sms", "whatsapp"), True),
-        ("service", ("whatsapp",), False),
-        ("marketing", ("sms",), False),
-    ],
-)
+@CASES
 def test_the_admin_form_shows_the_editors_reminder_by_the_same_rule(
     accounts, admin_client: Client, client: Client, purpose, steps, noted
 ) -> None:

@@ -24,19 +24,6 @@ def page(client, message: OutboundMessage, language: str) -> str:
     return client.get(reverse("channels_out:message-detail", args=[message.pk])).content.decode()
 
 
-@pytest.fixture
-def unknown(accounts, top_up, deliver_queued) -> OutboundMessage:
-    top_up(10)
-    message = message_send(
-        steps=Step(channel="sms", text="Your taxi is booked.", to="+905321234567")
-    )
-    locmem.script(TransportError("read timed out after the request was sent", ambiguous=True))
-    deliver_queued()
-    message.refresh_from_db()
-    assert message.status == Status.UNKNOWN
-    return message
-
-
 def test_a_resend_decision_reads_in_turkish_and_in_english(client, operator, unknown) -> None:
     message_resend(message=unknown, user=operator)
     unknown.refresh_from_db()

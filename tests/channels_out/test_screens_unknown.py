@@ -11,9 +11,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from channels_out.backends import TransportError, locmem
 from channels_out.models import OutboundMessage, Status
-from channels_out.services import Step, message_send
 from interfaces.staff.roles import sync_roles
 
 pytestmark = pytest.mark.django_db
@@ -31,19 +29,6 @@ def login(client, django_user_model) -> Callable[[str], Any]:
         return user
 
     return as_role
-
-
-@pytest.fixture
-def unknown(accounts, top_up, deliver_queued) -> OutboundMessage:
-    top_up(10)
-    message = message_send(
-        steps=Step(channel="sms", text="Your taxi is booked.", to="+905321234567")
-    )
-    locmem.script(TransportError("read timed out after the request was sent", ambiguous=True))
-    deliver_queued()
-    message.refresh_from_db()
-    assert message.status == Status.UNKNOWN
-    return message
 
 
 def test_the_queue_lists_unknown_outcomes_with_both_decisions(client, login, unknown) -> None:
