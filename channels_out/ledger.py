@@ -112,19 +112,16 @@ def credits_text(value: Decimal | None) -> str:
     return f"{value.quantize(Decimal('0.01')):,}".removesuffix(".00")
 
 
-def _balance() -> CreditBalance:
-    balance, _ = CreditBalance.objects.get_or_create(pk=1)
-    return balance
-
-
 def _locked_balance() -> CreditBalance:
     """Read the balance row under its lock: from here to the end of the transaction movements are serialised.
 
     (SQLite takes no row lock, but the project opens its SQLite transactions IMMEDIATE:
     one writer at a time.)
     """
-    balance = CreditBalance.objects.select_for_update().filter(pk=1).first()
-    return balance or _balance()  # a flush (test databases) removed the row the migration creates
+    balance = CreditBalance.objects.select_for_update().filter(pk=CreditBalance.ROW).first()
+    return (
+        balance or CreditBalance.load()
+    )  # a flush (test databases) removed the row the migration creates
 
 
 @dataclass(frozen=True)
@@ -193,7 +190,7 @@ def _move_many(
             results.append(entry)
         if fresh:
             # The check constraints stay the last word: a balance never goes below zero.
-            CreditBalance.objects.filter(pk=1).update(
+            CreditBalance.objects.filter(pk=CreditBalance.ROW).update(
                 available=F("available") + (available - balance.available),
                 reserved=F("reserved") + (reserved - balance.reserved),
             )
@@ -251,7 +248,7 @@ def _move(**movement: Any) -> LedgerEntry:
 
 def available_credits() -> Decimal:
     """Return the credits free to spend now."""
-    return _balance().available
+    return CreditBalance.load().available
 
 
 def credits_reserve(message: OutboundMessage) -> LedgerEntry | None:

@@ -57,7 +57,7 @@ class BalanceView:
 
 def credit_balance() -> BalanceView:
     """Return the balance and whether it is under the low-balance threshold (K5)."""
-    balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    balance = CreditBalance.load()
     return BalanceView(
         balance.available, balance.reserved, MessagingPolicy.load().low_balance_threshold
     )
@@ -80,7 +80,7 @@ class CreditAlert:
 
 def credit_alerts() -> list[CreditAlert]:
     """Return the crossings in force: sends stopped for want of credits, then credits low."""
-    balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    balance = CreditBalance.load()
     if balance.low_since is None and balance.exhausted_since is None:
         return []
     threshold = MessagingPolicy.load().low_balance_threshold

@@ -10,10 +10,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm_messaging.singletons import OneRowModel
+
 from ..survey import validate_survey_url
 
 
-class CampaignSettings(models.Model):
+class CampaignSettings(OneRowModel):
     """House rules for campaigns; one row."""
 
     daily_fallback_time = models.TimeField(
@@ -50,8 +52,3 @@ class CampaignSettings(models.Model):
 
     def __str__(self) -> str:
         return "Campaign settings"
-
-    @classmethod
-    def load(cls) -> CampaignSettings:
-        obj, _ = cls.objects.get_or_create(pk=1)
-        return obj

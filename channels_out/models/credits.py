@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
+from crm_messaging.singletons import OneRowModel
 from guests.models import ContactChannel
 
 ZERO = Decimal("0")
@@ -40,7 +41,7 @@ class PriceRule(models.Model):
         return f"{self.get_channel_display()} {self.country or 'default'}: {self.credits_per_unit}"
 
 
-class CreditBalance(models.Model):
+class CreditBalance(OneRowModel):
     """The one balance row: the database refuses to let ``available`` go below zero.
 
     Every change goes with a ledger entry in the same transaction; the row is what makes
@@ -169,7 +170,7 @@ class CreditOrder(models.Model):
         return self.amount + self.vat_amount
 
 
-class MessagingPolicy(models.Model):
+class MessagingPolicy(OneRowModel):
     """House rules for sending (seed 001 CRM switches, S9, K1, K5); one row."""
 
     sms_notifications_enabled = models.BooleanField(
@@ -213,11 +214,6 @@ class MessagingPolicy(models.Model):
 
     def __str__(self) -> str:
         return "Messaging policy"
-
-    @classmethod
-    def load(cls) -> MessagingPolicy:
-        policy, _ = cls.objects.get_or_create(pk=1)
-        return policy
 
     def quiet_hours(self, purpose: str) -> tuple[dt.time, dt.time] | None:
         """Return the (start, end) of the quiet window for ``purpose``, or None for none."""

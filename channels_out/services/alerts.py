@@ -43,7 +43,7 @@ def credit_alert_mail(*, kind: str) -> int:
     if not recipients:
         logger.warning("Credits are %s but no manager has an e-mail address to tell.", kind)
         return 0
-    balance, _ = CreditBalance.objects.get_or_create(pk=1)
+    balance = CreditBalance.load()
     context = {
         "kind": kind,
         "available": credits_text(balance.available),

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from crm_messaging.singletons import OneRowModel
+
 
 def _today() -> dt.date:
     return timezone.localdate()
 
 
-class Hotel(models.Model):
+class Hotel(OneRowModel):
     """The single hotel this installation serves (always pk=1)."""
 
     name = models.CharField(max_length=120, default="Demo Hotel")
@@ -42,12 +44,6 @@ class Hotel(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @classmethod
-    def load(cls) -> Hotel:
-        """Return the hotel row, creating it with defaults on first use."""
-        hotel, _ = cls.objects.get_or_create(pk=1)
-        return hotel
 
 
 class NightAudit(models.Model):
