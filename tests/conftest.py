@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 if TYPE_CHECKING:
-    from channels_out.models import ChannelAccount, MessagingPolicy
+    from channels_out.models import ChannelAccount, MessagingPolicy, OutboundMessage
 
 REQUIRE_SERVICES = os.environ.get("CRM_REQUIRE_SERVICES", "") in {"1", "true", "yes"}
 
@@ -172,3 +172,25 @@ def deliver_queued() -> Callable[[], dict[int, float]]:
         return deliver(ids)
 
     return run
+
+
+@pytest.fixture
+def unknown(
+    accounts: dict[str, ChannelAccount],
+    top_up: Callable[[int | Decimal], None],
+    deliver_queued: Callable[[], dict[int, float]],
+) -> OutboundMessage:
+    """An SMS whose provider timed out after the request was sent: its outcome is unknown."""
+    from channels_out.backends import TransportError, locmem
+    from channels_out.models import Status
+    from channels_out.services import Step, message_send
+
+    top_up(10)
+    message = message_send(
+        steps=Step(channel="sms", text="Your taxi is booked.", to="+905321234567")
+    )
+    locmem.script(TransportError("read timed out after the request was sent", ambiguous=True))
+    deliver_queued()
+    message.refresh_from_db()
+    assert message.status == Status.UNKNOWN
+    return message

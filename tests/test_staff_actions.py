@@ -12,9 +12,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db.models import Model
 from django.urls import reverse
 
-from channels_out.backends import TransportError, locmem
-from channels_out.models import CreditOrder, OutboundMessage, Status
-from channels_out.services import Step, message_mark_sent, message_resend, message_send
+from channels_out.models import CreditOrder
+from channels_out.services import message_mark_sent, message_resend
 from channels_out.services.credits import (
     credit_order_cancel,
     credit_order_create,
@@ -36,17 +35,6 @@ def history(obj: Model) -> list[tuple[Any, int, str]]:
         object_id=str(obj.pk), content_type__model=obj._meta.model_name
     ).order_by("pk")
     return [(entry.user, entry.action_flag, entry.get_change_message()) for entry in entries]
-
-
-@pytest.fixture
-def unknown(accounts, top_up, deliver_queued) -> OutboundMessage:
-    top_up(10)
-    message = message_send(steps=Step(channel="sms", text="Your taxi", to="+905321234567"))
-    locmem.script(TransportError("read timed out after the request was sent", ambiguous=True))
-    deliver_queued()
-    message.refresh_from_db()
-    assert message.status == Status.UNKNOWN
-    return message
 
 
 def test_an_operator_decision_is_kept_with_the_operator(unknown, admin_user) -> None:
