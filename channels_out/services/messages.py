@@ -904,9 +904,9 @@ def message_send(
 
     Raises ValidationError (and writes nothing) for input that cannot be sent as written:
     unknown channel or purpose, an account of another channel, a missing or oversize text,
-    an address longer than the log can hold, a subject or header with a line break, or any part holding a character no provider step
-    can take (a control character, a lone surrogate; bodies keep line breaks and tabs), named
-    by its code (``unsendable``).
+    an address longer than the log holds, a subject or header with a line break, or any part
+    holding a character no provider step can take (a control character, a lone surrogate;
+    bodies keep line breaks and tabs), named by its code (``unsendable``).
     """
     request = MessageRequest(
         steps=[steps] if isinstance(steps, Step) else list(steps),
