@@ -22,6 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from channels_out.models import OutboundMessage, Status
+from crm_messaging.ui.once import new_nonce
 from crm_messaging.ui.screens import StaffView, paginate, refusal, search_param
 from guests.models import ContactChannel, Guest
 from guests.selectors import consent_current
@@ -33,7 +34,6 @@ from .forms import (
     QuickReplyForm,
     ReplyForm,
     SearchForm,
-    new_nonce,
 )
 from .models import Conversation, QuickReply
 from .selectors import (
