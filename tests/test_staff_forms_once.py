@@ -29,6 +29,7 @@ from crm_messaging.ui.once import new_nonce
 from guests.models import BoardType, Guest, Reservation, RoomType
 from interfaces.api.models import ApiKey
 from interfaces.staff.roles import sync_roles
+from tests.campaigns.test_screens_support import editor_data
 from tests.factories import GuestFactory
 
 ALREADY = "This form had already been sent; it was not done again."
@@ -179,6 +180,26 @@ def test_a_key_claimed_by_one_form_does_not_work_for_another(django_user_model, 
     assert EXPIRED in answer.content.decode()
     assert not Campaign.objects.filter(name="B (copy)").exists()
     assert Campaign.objects.filter(name="A (copy)").count() == 1
+
+
+# --- Marketing: a new campaign ------------------------------------------------------------------
+
+
+@concurrent
+def test_two_simultaneous_saves_of_a_new_campaign_and_a_resubmit_make_one_campaign(
+    django_user_model, accounts
+) -> None:
+    marketing = signed_in(django_user_model, "Marketing")
+    data = editor_data(name="Autumn offer")
+    url = reverse("campaigns:campaign-create")
+
+    answers = at_once(marketing, url, data)
+    later = marketing.post(url, data)
+
+    campaign = Campaign.objects.get(name="Autumn offer")
+    edit = reverse("campaigns:campaign-edit", args=[campaign.pk])
+    assert [a["Location"] for a in [*answers, later]] == [edit] * 3
+    assert sorted(ALREADY in flashed(a) for a in answers) == [False, True]
 
 
 # --- Front desk: a new reservation ---------------------------------------------------------------
