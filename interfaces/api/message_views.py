@@ -29,8 +29,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Any unique string (a UUID): a retry with the same key answers 200 with the "
-    "message the first request made, and sends nothing again.",
+    description="1–100 visible ASCII characters (no spaces), unique per message — a UUID does "
+    "well: a retry with the same key answers 200 with the message the first request made, and "
+    "sends nothing again.",
     pattern=r"^[\x21-\x7e]{1,100}$",
 )
 
@@ -109,7 +110,11 @@ class MessagesView(generics.ListAPIView):
             len(idempotency_key) > 100 or not all("\x21" <= c <= "\x7e" for c in idempotency_key)
         ):
             raise DrfValidationError(
-                {"Idempotency-Key": ["Use 1–100 visible ASCII characters (a UUID)."]}
+                {
+                    "Idempotency-Key": [
+                        "Use 1–100 visible ASCII characters, no spaces (a UUID does)."
+                    ]
+                }
             )
         incoming = MessageIn(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -125,6 +125,20 @@ def test_marketing_without_consent_is_logged_as_skipped(api, ready: Guest) -> No
     assert (body["status"], body["skip_reason"]) == ("skipped", "no_consent")
 
 
+def test_a_bad_number_is_a_send_logged_as_skipped_but_a_guest_record_refuses_it(
+    api, ready: Guest
+) -> None:
+    """The difference the README states: a send is logged, a guest record refuses bad data."""
+    send = _send(api, {"channel": "sms", "to": "12", "text": "Hi"})
+    put = api.put("/api/v1/guests/mews:G1", {"phone": "12"}, format="json")
+
+    assert send.status_code == 201
+    assert (send.json()["status"], send.json()["skip_reason"]) == ("skipped", "invalid_number")
+    assert put.status_code == 400 and pointers(put) == {"/phone"}
+    ready.refresh_from_db()
+    assert ready.phone == "+905321234567"
+
+
 def test_marketing_with_consent_from_the_api_goes(api, ready: Guest) -> None:
     api.put(
         "/api/v1/guests/mews:G1",
