@@ -107,7 +107,8 @@ def external_key_check(*, source: str, external_id: str) -> None:
     errors: dict[str, str] = {}
     if not SOURCE_PATTERN.match(source or ""):
         errors["source"] = gettext(
-            "A source is 1–40 lower-case letters, digits, dots, dashes or underscores."
+            "A source is 1–40 lower-case letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit."
         )
     if not (external_id or "").strip() or len(external_id) > EXTERNAL_ID_MAX_LENGTH:
         errors["external_id"] = gettext("An external id is 1–%(max)d characters.") % {
