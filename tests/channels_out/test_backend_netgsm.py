@@ -168,6 +168,7 @@ def test_a_report_holding_a_nul_is_applied_and_kept_without_it(
     event = DeliveryEvent.objects.get(message=message, source="poll")
     assert event.payload["telno"] == "905321234567"
 
+
 def test_a_report_the_provider_cannot_give_changes_nothing(
     netgsm, fake, django_capture_on_commit_callbacks
 ) -> None:

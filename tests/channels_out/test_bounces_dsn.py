@@ -60,6 +60,7 @@ def test_a_report_whose_words_hold_a_nul_is_applied_without_it(sent, accounts) -
     stored = f"{event.description} {event.detail} {event.payload}"
     assert "\x00" not in stored and "User unknown" in stored
 
+
 def test_a_delay_is_a_soft_bounce_and_moves_no_status(sent, accounts) -> None:
     report = build_delivery_report(
         to=verp_address(sent, accounts["email"]),

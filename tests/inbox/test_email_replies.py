@@ -183,6 +183,7 @@ def test_a_reply_with_a_nul_is_kept_and_does_not_hold_up_the_mail_after_it(sent,
     mailbox.refresh_from_db()
     assert (mailbox.last_uid, mailbox.last_error) == (2, "")
 
+
 def test_a_renumbered_mailbox_is_read_again_without_doubles(sent, accounts) -> None:
     with running_imap_server(user="replies", password="pw") as server:
         server.deliver(reply_to(sent, "First", message_id="<a@m>"))

@@ -164,6 +164,7 @@ def test_a_customer_whose_name_holds_a_nul_comes_in_without_it(
 
     assert Guest.objects.get().first_name == "Anna"
 
+
 def test_the_pull_pages_with_the_cursor_and_keeps_its_place(
     connection, fake_mews, monkeypatch
 ) -> None:
