@@ -101,7 +101,9 @@ def message_apply_statuses(
     user = acting_user(by)
     current = {
         pk: (status, sent_at)
-        for pk, status, sent_at in OutboundMessage.objects.select_for_update()
+        # NO KEY: rows pointing at a message (its booking attribution) may still be written
+        # while it is locked; their foreign-key check must not wait for this transaction.
+        for pk, status, sent_at in OutboundMessage.objects.select_for_update(no_key=True)
         .filter(pk__in=pks)
         .order_by("pk")
         .values_list("pk", "status", "sent_at")
@@ -238,7 +240,7 @@ def _undecided(message: OutboundMessage, *, refusal: str) -> OutboundMessage:
     first decided and is refused with who did what (ValidationError), so a message is never
     both marked sent and resent. ``refusal`` (with ``%(status)s``) explains other statuses.
     """
-    locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+    locked = OutboundMessage.objects.select_for_update(no_key=True).get(pk=message.pk)
     if locked.status == Status.UNKNOWN:
         return locked
     decision = (
