@@ -94,7 +94,8 @@ def bookers_lock(booker_ids: Iterable[int]) -> None:
     """Hold the attribution lock of each of ``booker_ids`` until the transaction ends.
 
     PostgreSQL advisory locks, taken in one order (by id). A transaction takes them after
-    its row locks on the messages and guests it changes, never before them, and a message
+    its row locks on the messages and guests it changes, never before them (a booking takes
+    its booker's row first: see ``reservation_attribute``), and a message
     status change locks its rows ``FOR NO KEY UPDATE``, so the foreign-key check of an
     attribution row pointing at it does not wait for it: no lock cycle. SQLite runs one
     writing transaction at a time: nothing to lock there.
@@ -191,6 +192,18 @@ def reservation_attribute(reservation: Reservation) -> None:
     """Write a new reservation's attribution (in its transaction), once per instance."""
     if getattr(reservation, _DONE, False):
         return
+    if connection.vendor == "postgresql":
+        # The booker's row FOR KEY SHARE — the lock the reservation's foreign key takes at
+        # commit anyway — now, before the attribution lock: a merge or the import holding
+        # the guest row and waiting for that lock would otherwise wait for this transaction
+        # while it waits, at commit, for the row.
+        table, column = Guest._meta.db_table, Guest._meta.pk.column
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = %s FOR KEY SHARE",
+                [reservation.booker_id],
+            )
     bookers_lock([reservation.booker_id])
     _write([(reservation.pk, reservation.booker_id, reservation.created_at)], replace=False)
     setattr(reservation, _DONE, True)

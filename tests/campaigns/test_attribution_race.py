@@ -282,3 +282,22 @@ def test_an_imported_batch_while_its_bookers_message_bounces(touch) -> None:
     interleave(becomes(message, Status.FAILED), batch)
     assert stored() == {Reservation.objects.get(booker=bora).pk: bora_message.pk}
     assert_stored_is_derived()
+
+
+@pytest.mark.parametrize("merge_first", [False, True], ids=["booking-first", "merge-first"])
+def test_a_booking_for_the_survivor_while_a_merge_brings_him_a_message(
+    touch, merge_first: bool
+) -> None:
+    ayse, duplicate = GuestFactory(), GuestFactory()
+    message = touch(duplicate, ago=dt.timedelta(days=2))  # Ayşe herself had none
+
+    def merge() -> None:
+        guest_merge(
+            source=Guest.objects.get(pk=duplicate.pk), target=Guest.objects.get(pk=ayse.pk)
+        )
+
+    booking = lambda: book(ayse)  # noqa: E731
+    interleave(*((merge, booking) if merge_first else (booking, merge)))
+    assert OutboundMessage.objects.get(pk=message.pk).guest_id == ayse.pk
+    assert stored() == {Reservation.objects.get(booker=ayse).pk: message.pk}
+    assert_stored_is_derived()
