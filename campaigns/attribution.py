@@ -197,13 +197,11 @@ def reservation_attribute(reservation: Reservation) -> None:
         # commit anyway — now, before the attribution lock: a merge or the import holding
         # the guest row and waiting for that lock would otherwise wait for this transaction
         # while it waits, at commit, for the row.
-        table, column = Guest._meta.db_table, Guest._meta.pk.column
-        quote = connection.ops.quote_name
+        sql, params = (
+            Guest.objects.filter(pk=reservation.booker_id).values("pk").query.sql_with_params()
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} = %s FOR KEY SHARE",
-                [reservation.booker_id],
-            )
+            cursor.execute(f"{sql} FOR KEY SHARE", params)
     bookers_lock([reservation.booker_id])
     _write([(reservation.pk, reservation.booker_id, reservation.created_at)], replace=False)
     setattr(reservation, _DONE, True)

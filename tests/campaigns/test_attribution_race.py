@@ -81,7 +81,9 @@ def _done_or_waiting(side: Side) -> None:
     deadline = time.monotonic() + WAIT
     while side.is_alive():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [side.pid])
+            cursor.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [side.pid]
+            )
             row = cursor.fetchone()
         if row and row[0] == "Lock":
             return
@@ -245,9 +247,7 @@ def test_a_merge_while_the_survivors_message_bounces(touch, merge_first: bool) -
     assert stored() == {}
 
     def merge() -> None:
-        guest_merge(
-            source=Guest.objects.get(pk=duplicate.pk), target=Guest.objects.get(pk=ayse.pk)
-        )
+        guest_merge(source=Guest.objects.get(pk=duplicate.pk), target=Guest.objects.get(pk=ayse.pk))
 
     bounce = becomes(message, Status.FAILED)
     interleave(*((merge, bounce) if merge_first else (bounce, merge)))
@@ -292,9 +292,7 @@ def test_a_booking_for_the_survivor_while_a_merge_brings_him_a_message(
     message = touch(duplicate, ago=dt.timedelta(days=2))  # Ayşe herself had none
 
     def merge() -> None:
-        guest_merge(
-            source=Guest.objects.get(pk=duplicate.pk), target=Guest.objects.get(pk=ayse.pk)
-        )
+        guest_merge(source=Guest.objects.get(pk=duplicate.pk), target=Guest.objects.get(pk=ayse.pk))
 
     booking = lambda: book(ayse)  # noqa: E731
     interleave(*((merge, booking) if merge_first else (booking, merge)))
