@@ -52,6 +52,7 @@ from channels_out.models import OutboundMessage, Status
 from channels_out.signals import message_status_changed
 from guests import signals as guest_signals
 from guests.models import Guest, Reservation
+from guests.services import guests_hold
 
 from .models import BookingAttribution, CampaignRun
 
@@ -94,10 +95,10 @@ def bookers_lock(booker_ids: Iterable[int]) -> None:
     """Hold the attribution lock of each of ``booker_ids`` until the transaction ends.
 
     PostgreSQL advisory locks, taken in one order (by id). A transaction takes them after
-    its row locks on the messages and guests it changes, never before them (a booking takes
-    its booker's row first: see ``reservation_attribute``), and a message
-    status change locks its rows ``FOR NO KEY UPDATE``, so the foreign-key check of an
-    attribution row pointing at it does not wait for it: no lock cycle. SQLite runs one
+    its row locks on the guests and messages it changes (a booking and a status change hold
+    the guests' rows first: ``guests_hold``), never before them, and a message status change
+    locks its rows ``FOR NO KEY UPDATE``, so the foreign-key check of an attribution row
+    pointing at it does not wait for it: no lock cycle. SQLite runs one
     writing transaction at a time: nothing to lock there.
     """
     keys = sorted({booker % 2**31 for booker in booker_ids})
@@ -192,16 +193,8 @@ def reservation_attribute(reservation: Reservation) -> None:
     """Write a new reservation's attribution (in its transaction), once per instance."""
     if getattr(reservation, _DONE, False):
         return
-    if connection.vendor == "postgresql":
-        # The booker's row FOR KEY SHARE — the lock the reservation's foreign key takes at
-        # commit anyway — now, before the attribution lock: a merge or the import holding
-        # the guest row and waiting for that lock would otherwise wait for this transaction
-        # while it waits, at commit, for the row.
-        sql, params = (
-            Guest.objects.filter(pk=reservation.booker_id).values("pk").query.sql_with_params()
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"{sql} FOR KEY SHARE", params)
+    # The booker's row first (as a merge or the import takes it), then the attribution lock.
+    guests_hold([reservation.booker_id])
     bookers_lock([reservation.booker_id])
     _write([(reservation.pk, reservation.booker_id, reservation.created_at)], replace=False)
     setattr(reservation, _DONE, True)

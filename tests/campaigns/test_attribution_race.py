@@ -26,7 +26,7 @@ from django.utils import timezone
 from campaigns import attribution
 from campaigns.models import BookingAttribution, Campaign, CampaignRun, Trigger
 from channels_out.models import ChannelAccount, OutboundMessage, Status
-from channels_out.services import message_apply_status
+from channels_out.services import Step, message_apply_status
 from guests.models import Guest, Hotel, Reservation
 from guests.services import guest_merge, reservation_create
 from guests.services.reservations import reservation_build, reservations_save_new
@@ -298,4 +298,26 @@ def test_a_booking_for_the_survivor_while_a_merge_brings_him_a_message(
     interleave(*((merge, booking) if merge_first else (booking, merge)))
     assert OutboundMessage.objects.get(pk=message.pk).guest_id == ayse.pk
     assert stored() == {Reservation.objects.get(booker=ayse).pk: message.pk}
+    assert_stored_is_derived()
+
+
+@pytest.mark.parametrize("merge_first", [False, True], ids=["bounce-first", "merge-first"])
+def test_a_bounce_that_falls_back_while_the_guest_is_merged(touch, merge_first: bool) -> None:
+    """The bounce queues the next step for the guest (a row pointing at him) and the merge
+    locks him: one waits for the other, neither fails."""
+    ayse, duplicate = GuestFactory(phone="+905321112233"), GuestFactory()
+    message = touch(ayse, ago=dt.timedelta(days=2))
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        fallback_plan=[Step(channel="sms", text="Spring at the hotel").as_plan_item()]
+    )
+    booking = book(ayse)
+    assert stored() == {booking.pk: message.pk}
+
+    def merge() -> None:
+        guest_merge(source=Guest.objects.get(pk=duplicate.pk), target=Guest.objects.get(pk=ayse.pk))
+
+    bounce = becomes(message, Status.FAILED)
+    interleave(*((merge, bounce) if merge_first else (bounce, merge)))
+    assert OutboundMessage.objects.filter(fallback_for=message, guest=ayse).exists()
+    assert stored() == {}
     assert_stored_is_derived()
