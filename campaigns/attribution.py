@@ -52,7 +52,7 @@ from channels_out.models import OutboundMessage, Status
 from channels_out.signals import message_status_changed
 from guests import signals as guest_signals
 from guests.models import Guest, Reservation
-from guests.services import guests_hold
+from guests.selectors import guests_hold
 
 from .models import BookingAttribution, CampaignRun
 

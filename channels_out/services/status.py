@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.i18n import Phrase, lower_label
-from guests.services import guests_hold
+from guests.selectors import guests_hold
 
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve

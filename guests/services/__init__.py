@@ -31,7 +31,6 @@ from .guests import (
     guest_record_consent,
     guest_recount_stays,
     guest_update,
-    guests_hold,
 )
 from .merge import guest_confirm_contact, guest_merge
 from .night_audit import NightAuditError, night_audit_run
@@ -80,7 +79,6 @@ __all__ = [
     "guest_recount_stays",
     "guest_record_consent",
     "guest_update",
-    "guests_hold",
     "night_audit_run",
     "reservation_add_companion",
     "reservation_remove_companion",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -405,23 +405,3 @@ def guest_recount_stays(guest: Guest) -> int:
     Guest.objects.filter(pk=guest.pk).update(stay_count=count)
     guest.stay_count = count
     return count
-
-
-def guests_hold(guest_ids: Iterable[int]) -> None:
-    """Lock the rows of ``guest_ids`` FOR KEY SHARE (in id order) until the transaction ends.
-
-    The lock a row pointing at a guest (a reservation, a message) takes for its foreign key
-    when the transaction commits, taken first instead: a transaction that will write such
-    rows and then wait for a lock of its own (a message's row, a booker's attribution) takes
-    it before them, as a merge or an import takes the guest's row before the rest, so the
-    two never wait for each other. Other writers of the guest (saves) are not held up; a
-    merge's or an import's FOR UPDATE waits. Nothing to do on SQLite (one writer at a time).
-    """
-    ids = sorted(set(guest_ids))
-    if not ids or connection.vendor != "postgresql":
-        return
-    sql, params = (
-        Guest.objects.filter(pk__in=ids).order_by("pk").values("pk").query.sql_with_params()
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR KEY SHARE", params)
