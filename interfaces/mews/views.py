@@ -4,7 +4,7 @@ Mews authenticates its webhooks with a shared secret token in the URL (events/wh
 *How can I authenticate Mews?*): ``/hooks/mews/?token=…``. The body names the property
 (``EnterpriseId``); the token must be that connection's. The message is stored and answered
 at once (Mews waits 5 seconds, then retries), and processed by a task. Bad input gets a 4xx,
-never a 500.
+never a 500. A refusal (403) is counted in ``crm_webhook_rejections_total{kind="mews"}``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from channels_out.signals import webhook_rejected
 
 from .models import MewsConnection
 from .services import mews_webhook_receive
@@ -47,6 +49,7 @@ def mews_webhook(request: HttpRequest) -> HttpResponse:
         or not hmac.compare_digest(token.encode(), expected.encode())
     ):
         logger.warning("Rejected a Mews webhook: unknown property or wrong token.")
+        webhook_rejected.send(sender=MewsConnection, kind="mews")
         return HttpResponseForbidden("token check failed")
     mews_webhook_receive(connection=connection, payload=payload)
     return HttpResponse(status=202)
