@@ -51,14 +51,7 @@ def redact_url(url: str) -> str:
     rest = url[len(origin) :]
     rest, hash_mark, fragment = rest.partition("#")
     path, question_mark, query = rest.partition("?")
-    return (
-        origin
-        + _redact_path(path)
-        + question_mark
-        + _redact_query(query)
-        + hash_mark
-        + fragment
-    )
+    return origin + _redact_path(path) + question_mark + _redact_query(query) + hash_mark + fragment
 
 
 def _redact_path(path: str) -> str:

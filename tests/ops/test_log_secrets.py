@@ -1,0 +1,138 @@
+"""No log line carries a secret of an address: gunicorn's access log (as gunicorn.conf.py sets
+it up), Django's request loggers (as settings.LOGGING filters them) — sign-in links' tokens,
+the Mews webhook's ``token=`` are masked, the rest of the line stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.core.servers.basehttp import WSGIRequestHandler
+from django.test import Client
+from django.urls import reverse
+from gunicorn.config import Config
+
+from crm_messaging.ops.redaction import MASK, redact_url
+
+ROOT = Path(__file__).resolve().parents[2]
+SIGN_IN_TOKEN = "qa-sign-in-token-abcdefghijklmnop"
+MEWS_TOKEN = "qa-mews-token-0123456789"
+UNSUBSCRIBE_TOKEN = "qa-unsubscribe-token-9876543210"
+
+
+def _gunicorn_logger():
+    """The logger gunicorn makes from the project's gunicorn.conf.py."""
+    cfg = Config()
+    for name, value in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    return cfg.logger_class(cfg)
+
+
+def _access_line(capsys, method: str, raw_uri: str, status: str, referer: str = "-") -> str:
+    logger = _gunicorn_logger()
+    path, _, query = raw_uri.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "RAW_URI": raw_uri,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": referer,
+        "HTTP_USER_AGENT": "Mews/1.0",
+    }
+    response = SimpleNamespace(status=status, sent=12, headers=[])
+    request = SimpleNamespace(headers=[("REFERER", referer), ("USER-AGENT", "Mews/1.0")])
+    capsys.readouterr()
+    logger.access(response, request, environ, dt.timedelta(microseconds=1500))
+    return capsys.readouterr().out
+
+
+def test_the_access_log_masks_a_sign_in_link(capsys) -> None:
+    path = reverse("portal:login-link", kwargs={"token": SIGN_IN_TOKEN})
+    referer = "https://hotel.example" + reverse(
+        "portal:unsubscribe", kwargs={"token": UNSUBSCRIBE_TOKEN}
+    )
+    line = _access_line(capsys, "GET", path, "302 Found", referer=referer)
+    assert SIGN_IN_TOKEN not in line
+    assert UNSUBSCRIBE_TOKEN not in line
+    assert f'"GET /guest/login/link/{MASK}/ HTTP/1.1" 302 12' in line
+    assert f'"https://hotel.example/guest/unsubscribe/{MASK}/"' in line
+    assert line.startswith("203.0.113.9 ")
+
+
+def test_the_access_log_masks_the_mews_token(capsys) -> None:
+    uri = f"{reverse('mews:webhook')}?token={MEWS_TOKEN}&attempt=2"
+    line = _access_line(capsys, "POST", uri, "202 Accepted")
+    assert MEWS_TOKEN not in line
+    assert f'"POST /hooks/mews/?token={MASK}&attempt=2 HTTP/1.1" 202 12' in line
+
+
+@pytest.mark.django_db
+def test_django_request_log_of_a_bad_sign_in_link_has_no_token(client: Client, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        answer = client.get(reverse("portal:login-link", kwargs={"token": SIGN_IN_TOKEN}))
+        refused = client.post(
+            f"{reverse('mews:webhook')}?token={MEWS_TOKEN}",
+            b'{"EnterpriseId": "nobody", "Events": []}',
+            content_type="application/json",
+        )
+    assert (answer.status_code, refused.status_code) == (400, 403)
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.getMessage() for r in records] == [
+        f"Bad Request: /guest/login/link/{MASK}/",
+        "Forbidden: /hooks/mews/",
+    ]
+    for record in records:
+        # Every attribute a formatter may write (LOG_FORMAT=json writes the request's too).
+        for value in vars(record).values():
+            assert SIGN_IN_TOKEN not in str(value)
+            assert MEWS_TOKEN not in str(value)
+    assert records[1].request == f"<WSGIRequest: POST '/hooks/mews/?token={MASK}'>"
+
+
+def test_runserver_request_log_has_no_token(caplog) -> None:
+    server_log = logging.getLogger("django.server")
+    server_log.addHandler(caplog.handler)  # django.server does not propagate to the root
+    try:
+        handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
+        handler.request = None
+        path = reverse("portal:login-link", kwargs={"token": SIGN_IN_TOKEN})
+        handler.requestline = f"GET {path} HTTP/1.1"
+        handler.log_request(400, 31)
+    finally:
+        server_log.removeHandler(caplog.handler)
+    [record] = [r for r in caplog.records if r.name == "django.server"]
+    assert record.getMessage() == f'"GET /guest/login/link/{MASK}/ HTTP/1.1" 400 31'
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        (
+            f"/guest/unsubscribe/{UNSUBSCRIBE_TOKEN}/one-click/",
+            f"/guest/unsubscribe/{MASK}/one-click/",
+        ),
+        (f"/guest/email/confirm/{SIGN_IN_TOKEN}/", f"/guest/email/confirm/{MASK}/"),
+        ("/t/o/eyJ.signed.gif", f"/t/o/{MASK}"),
+        ("/t/c/eyJ.signed/", f"/t/c/{MASK}/"),
+        ("/s/Ab3dE9fGh2", f"/s/{MASK}"),
+        ("/accounts/reset/MQ/cl6x3e-0123abcd/", f"/accounts/reset/MQ/{MASK}/"),
+        (f"/guest/login/link/{SIGN_IN_TOKEN}", f"/guest/login/link/{MASK}"),
+        (f"/guest/%6Cogin/link/{SIGN_IN_TOKEN}/", f"/guest/login/link/{MASK}/"),
+        (
+            f"/guest/login/?next=/guest/unsubscribe/{UNSUBSCRIBE_TOKEN}/",
+            f"/guest/login/?next=/guest/unsubscribe/{MASK}/",
+        ),
+        ("/desk/guests/42/?tab=history", "/desk/guests/42/?tab=history"),
+        ("/static/portal.css", "/static/portal.css"),
+        ("/hooks/3/status/", "/hooks/3/status/"),
+    ],
+)
+def test_which_parts_of_an_address_are_masked(address: str, shown: str) -> None:
+    assert redact_url(address) == shown
