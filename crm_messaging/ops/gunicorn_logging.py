@@ -14,7 +14,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from .redaction import redact_url
+from .redaction import redact_query_string, redact_url
 
 # Atoms holding an address (a path, a path and query, or a URL), besides the request line.
 _ADDRESS_ATOMS = (
@@ -28,10 +28,6 @@ _ADDRESS_ATOMS = (
 )
 # Atoms holding a query string alone.
 _QUERY_ATOMS = ("q", "{query_string}e")
-
-
-def _redacted_query(query: str) -> str:
-    return redact_url("?" + query).removeprefix("?")
 
 
 class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn has no type hints
@@ -51,5 +47,5 @@ class RedactingLogger(Logger):  # type: ignore[misc]  # gunicorn has no type hin
                 atoms[key] = redact_url(atoms[key])
         for key in _QUERY_ATOMS:
             if isinstance(atoms.get(key), str):
-                atoms[key] = _redacted_query(atoms[key])
+                atoms[key] = redact_query_string(atoms[key])
         return atoms

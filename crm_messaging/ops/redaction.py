@@ -54,6 +54,11 @@ def redact_url(url: str) -> str:
     return origin + _redact_path(path) + question_mark + _redact_query(query) + hash_mark + fragment
 
 
+def redact_query_string(query: str) -> str:
+    """A query string alone (a WSGI ``QUERY_STRING``) with its secrets masked, as ``redact_url``."""
+    return redact_url("?" + query).removeprefix("?")
+
+
 def _redact_path(path: str) -> str:
     masked = _mask_secret_segments(path)
     if masked == path and "%" in path:

@@ -5,8 +5,12 @@ the Mews webhook's ``token=`` are masked, the rest of the line stays."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -136,3 +140,72 @@ def test_runserver_request_log_has_no_token(caplog) -> None:
 )
 def test_which_parts_of_an_address_are_masked(address: str, shown: str) -> None:
     assert redact_url(address) == shown
+
+
+SENTRY_SCRIPT = f"""
+import json
+import django
+django.setup()
+import sentry_sdk
+from sentry_sdk.transport import Transport
+from django.conf import settings
+from wsgiref.util import setup_testing_defaults
+from crm_messaging.ops.sentry import sentry_init
+from crm_messaging.wsgi import application
+from interfaces.portal.views import login
+
+events = []
+
+class Recorder(Transport):
+    def capture_envelope(self, envelope):
+        event = envelope.get_event()
+        if event is not None:
+            events.append(event)
+
+sentry_init(dsn="http://public@127.0.0.1:9/1", environment="test")
+sentry_sdk.get_client().transport = Recorder(sentry_sdk.get_client().options)
+settings.ALLOWED_HOSTS = ["hotel.example"]
+settings.SECURE_SSL_REDIRECT = False
+
+def broken(*args, **kwargs):
+    raise RuntimeError("the portal broke")
+
+login.visitor_language = broken
+# Through the WSGI application, as gunicorn calls it (Sentry reads the request there).
+environ = {{
+    "REQUEST_METHOD": "GET",
+    "PATH_INFO": "/guest/login/link/{SIGN_IN_TOKEN}/",
+    "QUERY_STRING": "token={MEWS_TOKEN}",
+    "HTTP_REFERER": "https://hotel.example/guest/unsubscribe/{UNSUBSCRIBE_TOKEN}/",
+}}
+setup_testing_defaults(environ)
+environ["HTTP_HOST"] = "hotel.example"
+statuses = []
+b"".join(application(environ, lambda status, headers, *rest: statuses.append(status)))
+sentry_sdk.flush()
+print(statuses[0].split()[0])
+print(json.dumps(events, default=str))
+"""
+
+
+def test_an_error_reported_to_sentry_carries_no_secret_of_its_address() -> None:
+    environment = {k: v for k, v in os.environ.items() if k not in {"LOG_FORMAT", "SENTRY_DSN"}}
+    done = subprocess.run(
+        [sys.executable, "-c", SENTRY_SCRIPT],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    status, sent = done.stdout.strip().splitlines()[-2:]
+    assert status == "500"
+    [event] = json.loads(sent)
+    assert event["request"]["url"] == f"http://hotel.example/guest/login/link/{MASK}/"
+    assert event["request"]["query_string"] == f"token={MASK}"
+    assert event["request"]["headers"]["Referer"] == (
+        f"https://hotel.example/guest/unsubscribe/{MASK}/"
+    )
+    for secret in (SIGN_IN_TOKEN, MEWS_TOKEN, UNSUBSCRIBE_TOKEN):
+        assert secret not in sent
