@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import Client
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from gunicorn.config import Config
 
 from crm_messaging.ops.redaction import MASK, redact_url
@@ -209,3 +210,39 @@ def test_an_error_reported_to_sentry_carries_no_secret_of_its_address() -> None:
     )
     for secret in (SIGN_IN_TOKEN, MEWS_TOKEN, UNSUBSCRIBE_TOKEN):
         assert secret not in sent
+
+
+def _routes(entries, above=""):
+    for entry in entries:
+        route = getattr(entry.pattern, "_route", None)
+        if route is None:  # a regex route (the admin's, the API's keys): no token of ours
+            continue
+        if hasattr(entry, "url_patterns"):
+            yield from _routes(entry.url_patterns, above + str(route))
+        else:
+            yield above + str(route)
+
+
+SAMPLES = {"int": "7", "uuid": "0b7e9a52-4d1c-4a8e-9f0e-2c1d3b4a5f60"}
+SECRET_VALUE = "Sample-secret-0123456789"
+SECRET_NAMES = {"token", "code", "secret"}
+
+
+def _sample(parameter: re.Match[str]) -> str:
+    converter, name = parameter.group(1) or "str", parameter.group(2)
+    return SECRET_VALUE if name in SECRET_NAMES else SAMPLES.get(converter, "MQ")
+
+
+def test_every_route_with_a_token_or_code_is_masked() -> None:
+    """A route written with ``<str:token>`` instead of ``<secret:token>`` would be logged."""
+    checked = []
+    for route in _routes(get_resolver().url_patterns):
+        names = re.findall(r"<(?:(\w+):)?(\w+)>", route)
+        if not any(name in SECRET_NAMES for _converter, name in names):
+            continue
+        path = "/" + re.sub(r"<(?:(\w+):)?(\w+)>", _sample, route)
+        assert SECRET_VALUE not in redact_url(path), route
+        checked.append(route)
+    assert "guest/login/link/<secret:token>/" in checked
+    assert "accounts/reset/<uidb64>/<token>/" in checked  # Django's own, shadowed by ours
+    assert len(checked) >= 8
