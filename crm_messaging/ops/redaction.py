@@ -71,7 +71,13 @@ def _redact_path(path: str) -> str:
 
 
 def _mask_secret_segments(path: str) -> str:
-    for route in _secret_routes(settings.ROOT_URLCONF):
+    try:
+        routes = _secret_routes(settings.ROOT_URLCONF)
+    except Exception:
+        # URL patterns that do not load (a broken view module): a log line must not raise,
+        # nor show what it cannot check — the whole path is masked.
+        return "/" + MASK if path else path
+    for route in routes:
         match = route.match(path)
         if match is None:
             continue

@@ -246,3 +246,8 @@ def test_every_route_with_a_token_or_code_is_masked() -> None:
     assert "guest/login/link/<secret:token>/" in checked
     assert "accounts/reset/<uidb64>/<token>/" in checked  # Django's own, shadowed by ours
     assert len(checked) >= 8
+
+
+def test_with_url_patterns_that_do_not_load_the_whole_path_is_masked(settings) -> None:
+    settings.ROOT_URLCONF = "tests.ops.no_such_urlconf"
+    assert redact_url(f"/guest/login/link/{SIGN_IN_TOKEN}/?tab=1") == f"/{MASK}?tab=1"
