@@ -1,6 +1,7 @@
 """Text a message may carry, the one module for every rule about it:
 
-- the characters a provider can take (R4);
+- the characters a provider can take (R4), and those the database cannot store (what a
+  provider or PMS sends us is cleaned of them once, ``storable``);
 - how long a message may be, per channel: the one rule the sender refuses by and the live
   counter warns with before Send;
 - how many SMS parts a text needs, split the way carriers do (what an SMS costs, K1);
@@ -11,13 +12,17 @@ Shared by the sender, the backends, the editor's live counter and the campaign p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any, TypeVar, cast
 
 from django.utils.translation import gettext_lazy
 
 from guests.models import ContactChannel
+
+_T = TypeVar("_T")
 
 # ---------------------------------------------------------------------------------------
 # Characters, and plain text from HTML
@@ -45,6 +50,44 @@ def unsendable_character(value: str, *, body: bool = False) -> str | None:
     """The first character of ``value`` no provider step can take, as ``U+000B`` (see first_unsendable)."""
     found = first_unsendable(value, body=body)
     return found[1] if found else None
+
+
+# What PostgreSQL cannot store in a text or jsonb value: NUL, and a lone surrogate (UTF-8 has
+# no encoding for one; JSON's "\ud800" decodes to it).
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: _T) -> _T:
+    """Return ``value`` with every string in it storable: NUL dropped, a lone surrogate
+    replaced by U+FFFD (the replacement character), the rest kept as it came.
+
+    Strings are looked for in dict keys and values, list and tuple items and dataclass fields
+    (a frozen dataclass is copied); anything else (numbers, dates, None) is returned as is.
+    What a provider or PMS sends us goes through this once, after its request proved where it
+    came from and before anything of it is stored, so such a message is kept, not lost.
+    """
+    return cast(_T, _storable(value))
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        if _NOT_STORABLE.search(value) is None:
+            return value
+        return _NOT_STORABLE.sub(lambda c: "" if c.group() == "\x00" else "\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_storable(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(
+            value,
+            **{
+                f.name: _storable(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.init
+            },
+        )
+    return value
 
 
 def html_to_text(html: str) -> str:

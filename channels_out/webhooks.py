@@ -2,7 +2,9 @@
 
 Each account has its own URLs, so the right secret is known before the body is read. A
 request that fails the provider's authenticity check gets 403 and changes nothing;
-duplicate and out-of-order receipts are harmless (statuses only move forward).
+duplicate and out-of-order receipts are harmless (statuses only move forward). What a
+verified request says is made storable once (``text.storable``: a NUL dropped, a lone
+surrogate replaced) before anything of it is written, so such a message is kept, not lost.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .services.inbound import inbound_receive
 from .services.status import message_apply_status
 from .services.tracking import message_engage, message_track
 from .signals import webhook_rejected
+from .text import storable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,8 +67,8 @@ def _received(
     request: HttpRequest, account_id: int, kind: str, read: Callable[[Backend], T]
 ) -> tuple[ChannelAccount, Backend, T] | HttpResponse:
     """What a provider's callback says (``read`` from its backend), once it proved it comes
-    from the provider: 403 when it did not (and ``webhook_rejected``), 400 when it is signed
-    but unreadable — nothing changes either way."""
+    from the provider, made storable (``text.storable``): 403 when it did not (and
+    ``webhook_rejected``), 400 when it is signed but unreadable — nothing changes either way."""
     try:
         account, backend = _verified(request, account_id)
     except WebhookRejected as exc:
@@ -73,7 +76,7 @@ def _received(
         webhook_rejected.send(sender=ChannelAccount, account_id=account_id, kind=kind)
         return HttpResponseForbidden("signature check failed")
     try:
-        return account, backend, read(backend)
+        return account, backend, storable(read(backend))
     except WebhookRejected as exc:  # signed, but a body the provider's parser cannot read
         logger.warning("Unreadable %s webhook for account %s: %s", kind, account_id, exc)
         return HttpResponseBadRequest("unreadable webhook")

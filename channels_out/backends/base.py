@@ -8,8 +8,10 @@ implements those four hooks and nothing else of sending. Every failure is a
 spoken to over HTTP the rule for that lives once, in ``http.py``. The webhook hooks verify a
 provider's callbacks (``verify_webhook``) and read them (``parse_status_webhook``,
 ``parse_inbound_webhook``), mapping the provider's status words onto ours (``status_map``,
-``status_update``). Backends never touch the send log or the ledger: the dispatcher and the
-status service do, so the rules for retries, statuses and credits live in one place.
+``status_update``); the webhook view makes what they read storable once (``text.storable``),
+so a backend passes the provider's text on as it came. Backends never touch the send log or
+the ledger: the dispatcher and the status service do, so the rules for retries, statuses and
+credits live in one place.
 """
 
 from __future__ import annotations

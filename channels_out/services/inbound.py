@@ -9,7 +9,9 @@ causes or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,6 +24,8 @@ from ..models import ChannelAccount, InboundMessage, OutboundMessage
 from ..opt_out import keyword_of, opts_in
 from ..signals import inbound_received
 from .messages import Step, message_send
+
+logger = logging.getLogger(__name__)
 
 # One away message per sender and account in this time: a guest who writes five lines at
 # night gets one answer, not five.
@@ -106,6 +110,21 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
     elif inbound.channel != ContactChannel.EMAIL and away_message_due(
         account=account, to=inbound.from_number, at=record.received_at
     ):
+        _away_message_send(
+            account=account, inbound=inbound, record=record, guest=guests[0] if guests else None
+        )
+    return record
+
+
+def _away_message_send(
+    *, account: ChannelAccount, inbound: Inbound, record: InboundMessage, guest: Guest | None
+) -> None:
+    """Answer ``inbound`` (recorded as ``record``) with the account's away message, once
+    (keyed by the record, whatever the length of the provider's id). An answer
+    ``message_send`` refuses (an address no message can go to: longer than the log holds, a
+    character no provider takes) is logged as a warning and not sent; the guest's message
+    stays recorded."""
+    try:
         message_send(
             steps=Step(
                 channel=inbound.channel,
@@ -114,11 +133,17 @@ def inbound_receive(*, account: ChannelAccount, inbound: Inbound) -> InboundMess
                 to=inbound.from_number,
             ),
             purpose=ConsentPurpose.SERVICE,
-            guest=guests[0] if guests else None,
-            dedupe_key=f"auto-reply:{account.pk}:{inbound.provider_message_id}",
+            guest=guest,
+            dedupe_key=f"auto-reply:{record.pk}",
             source="auto_reply",
         )
-    return record
+    except ValidationError as exc:
+        logger.warning(
+            "Away message for inbound message %s on account %s not sent: %s",
+            record.pk,
+            account.pk,
+            "; ".join(exc.messages),
+        )
 
 
 def away_message_due(*, account: ChannelAccount, to: str, at: dt.datetime) -> bool:

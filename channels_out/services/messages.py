@@ -58,6 +58,8 @@ from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
 from ..text import count_segments, text_too_long, unsendable_character
 
 MAX_SUBJECT_CHARS = 255
+# As long as the send log's recipient column holds (an e-mail address's own limit, RFC 5321).
+MAX_ADDRESS_CHARS = OutboundMessage._meta.get_field("to").max_length or 254
 MAX_HTML_BYTES = 512 * 1024
 # The refusals of a text message, per channel: each language words "an SMS" / "a Viber" its own way.
 _NEEDS_TEXT = {
@@ -242,6 +244,12 @@ def _validate_step(
             gettext("The account “%(account)s” is switched off.") % {"account": account.name},
         )
     check("to", step.to)
+    if len(step.to) > MAX_ADDRESS_CHARS:
+        error(
+            "to",
+            gettext("The address is longer than %(limit)s characters.")
+            % {"limit": MAX_ADDRESS_CHARS},
+        )
     check("text", step.text, body=True)
     if step.channel == ContactChannel.EMAIL:
         if not step.subject.strip():
@@ -896,9 +904,9 @@ def message_send(
 
     Raises ValidationError (and writes nothing) for input that cannot be sent as written:
     unknown channel or purpose, an account of another channel, a missing or oversize text,
-    a subject or header with a line break, or any part holding a character no provider step
-    can take (a control character, a lone surrogate; bodies keep line breaks and tabs), named
-    by its code (``unsendable``).
+    an address longer than the log holds, a subject or header with a line break, or any part
+    holding a character no provider step can take (a control character, a lone surrogate;
+    bodies keep line breaks and tabs), named by its code (``unsendable``).
     """
     request = MessageRequest(
         steps=[steps] if isinstance(steps, Step) else list(steps),

@@ -4,7 +4,10 @@ Mews authenticates its webhooks with a shared secret token in the URL (events/wh
 *How can I authenticate Mews?*): ``/hooks/mews/?token=…``. The body names the property
 (``EnterpriseId``); the token must be that connection's. The message is stored and answered
 at once (Mews waits 5 seconds, then retries), and processed by a task. Bad input gets a 4xx,
-never a 500. A refusal (403) is counted in ``crm_webhook_rejections_total{kind="mews"}``.
+never a 500. The token is not over the body, so the body is made storable
+(``channels_out.text.storable``: a NUL dropped, a lone surrogate replaced) as soon as it is
+read: the property's lookup, the stored message and the task all see the same clean text.
+A refusal (403) is counted in ``crm_webhook_rejections_total{kind="mews"}``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from channels_out.signals import webhook_rejected
+from channels_out.text import storable
 
 from .models import MewsConnection
 from .services import mews_webhook_receive
@@ -29,7 +33,7 @@ logger = logging.getLogger(__name__)
 @require_POST
 def mews_webhook(request: HttpRequest) -> HttpResponse:
     try:
-        payload = json.loads(request.body)
+        payload = storable(json.loads(request.body))
     except (ValueError, UnicodeDecodeError):
         return HttpResponseBadRequest("The body is not JSON.")
     if (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from interfaces.mews.models import MewsConnection, MewsWebhook
@@ -78,3 +79,28 @@ def test_a_switched_off_connection_takes_no_webhooks(client, connection) -> None
 
 def test_only_post_is_allowed(client, connection) -> None:
     assert client.get(f"{URL}?token={TOKEN}").status_code == 405
+
+
+def test_a_nul_in_a_signed_webhook_is_dropped_and_the_message_stored_once(
+    client, connection
+) -> None:
+    event = {"Discriminator": "ServiceOrderUpdated", "Value": {"Id": "a\u0000b\ud800"}}
+    data = body(Events=[event])
+    assert b"\\u0000" in data
+    response = Client(raise_request_exception=False).post(
+        f"{URL}?token={TOKEN}", data, content_type="application/json"
+    )
+    assert response.status_code == 202
+    [webhook] = MewsWebhook.objects.all()
+    assert webhook.payload["Events"] == [
+        {"Discriminator": "ServiceOrderUpdated", "Value": {"Id": "ab\ufffd"}}
+    ]
+
+
+def test_a_nul_in_the_property_of_an_unsigned_webhook_is_refused(client, connection) -> None:
+    data = body(EnterpriseId="a\u0000b")
+    response = Client(raise_request_exception=False).post(
+        f"{URL}?token=wrong", data, content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert not MewsWebhook.objects.exists()
