@@ -13,6 +13,7 @@ from .consent import (
 from .external import (
     EXTERNAL_ID_MAX_LENGTH,
     SOURCE_PATTERN,
+    SOURCE_RULE,
     FacilityBookingExternalId,
     GuestExternalId,
     ReservationExternalId,
@@ -41,6 +42,7 @@ from .reservation import (
 __all__ = [
     "EXTERNAL_ID_MAX_LENGTH",
     "SOURCE_PATTERN",
+    "SOURCE_RULE",
     "FacilityBookingExternalId",
     "GuestExternalId",
     "ReservationExternalId",

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from channels_out.ledger import credits_text
 from channels_out.meter import message_meter
 from channels_out.models import FINAL_STATUSES, ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
@@ -233,7 +234,7 @@ class SendMessageMixin:
             )
             return
         cost = (
-            _(" · %(credits)s credits") % {"credits": f"{message.credits.normalize():f}"}
+            _(" · %(credits)s credits") % {"credits": credits_text(message.credits)}
             if message.credits
             else ""
         )

@@ -16,6 +16,7 @@ from campaigns.models import Campaign, CampaignRun, Trigger
 from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, needs_approval, preview
 from campaigns.services.compose import record_parts
+from channels_out.ledger import credits_text
 from crm_messaging.ui.once import Resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import ContactChannel
@@ -145,7 +146,7 @@ class CampaignSendView(StaffView, View):
         summary = {
             "name": campaign.name,
             "n": run.estimated_recipients,
-            "credits": run.estimated_cost,
+            "credits": credits_text(run.estimated_cost),
         }
         if run.state == CampaignRun.State.AWAITING_APPROVAL:
             messages.warning(
