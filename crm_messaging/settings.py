@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "crm_messaging.ops",
+    "crm_messaging.ui",  # the staff screens' own: a form submitted once (ui/once.py)
     # The layers, from the bottom: the CRM core, sending, campaigns, then the interfaces.
     "guests",
     "channels_out",

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView
 
 from .forms import ApiKeyForm
@@ -31,14 +32,25 @@ class ApiKeyListView(StaffView, TemplateView):
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if again := resubmitted(request, form="api-key"):
+            return again.response(request)
         form = ApiKeyForm(request.POST)
         if form.is_valid():
             try:
-                key, raw = api_key_create(
-                    name=form.cleaned_data["name"],
-                    scopes=form.cleaned_data["scopes"],
-                    user=request.user,
+                # A refresh of the answer below sends the form again: it lands on the list
+                # instead of making a second key (the first is never shown again).
+                key, raw = submit_once(
+                    request,
+                    form="api-key",
+                    write=lambda: api_key_create(
+                        name=form.cleaned_data["name"],
+                        scopes=form.cleaned_data["scopes"],
+                        user=request.user,
+                    ),
+                    landing=lambda _made: reverse("api-keys"),
                 )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:

@@ -6,8 +6,6 @@ Each form validates on the server with a message next to the field; nothing here
 from __future__ import annotations
 
 import datetime as dt
-import re
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +18,7 @@ from django_countries import countries
 
 from crm_messaging.i18n import Phrase
 from crm_messaging.phones import InvalidPhone, normalise_phone, phone_info
+from crm_messaging.ui.once import NonceField
 from guests.contacts import normalise_email
 from guests.models import (
     BoardType,
@@ -47,12 +46,6 @@ STAFF_CONSENT_SOURCES = (
     ConsentSource.BOOKING,
     ConsentSource.IMPORT,
 )
-NONCE = re.compile(r"[0-9a-f]{32}")
-
-
-def new_nonce() -> str:
-    """A fresh key for one rendering of a form; a resubmitted form carries the same one."""
-    return uuid.uuid4().hex
 
 
 def apply_service_errors(
@@ -281,7 +274,7 @@ class SendMessageForm(FrontDeskForm):
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "true"}),
         error_messages={"required": _("Write the message.")},
     )
-    nonce = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    nonce = NonceField()
 
     def __init__(
         self,
@@ -331,12 +324,6 @@ class SendMessageForm(FrontDeskForm):
         offered = self.offered_channels
         wanted = self.data.get("channel") if self.is_bound else self.initial.get("channel")
         return wanted if wanted in offered else (offered[0] if offered else ContactChannel.SMS)
-
-    def clean_nonce(self) -> str:
-        nonce = self.cleaned_data["nonce"]
-        if not NONCE.fullmatch(nonce):
-            raise ValidationError(_("This form has expired; reload the page and send again."))
-        return nonce
 
     def clean(self) -> dict[str, Any]:
         super().clean()

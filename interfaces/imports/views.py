@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 
 from .fields import suggest_mapping
@@ -26,6 +27,8 @@ ROWS_PER_PAGE = 100
 MAPPABLE = (ImportUpload.Status.UPLOADED, ImportUpload.Status.CHECKED)
 RUNNING = (ImportUpload.Status.CHECKING, ImportUpload.Status.APPLYING)
 PREVIEW_ROWS = 5
+
+UPLOAD = "import-upload"
 
 
 class ImportView(StaffView, TemplateView):
@@ -45,19 +48,28 @@ class ImportStartView(ImportView):
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if again := resubmitted(request, form=UPLOAD):
+            return again.response(request)
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                upload = import_upload_create(
-                    data=data["file"].read(),
-                    filename=data["file"].name,
-                    kind=data["kind"],
-                    source=data["source"],
-                    encoding=data["encoding"],
-                    delimiter=data["delimiter"],
-                    user=request.user,
+                upload = submit_once(
+                    request,
+                    form=UPLOAD,
+                    write=lambda: import_upload_create(
+                        data=data["file"].read(),
+                        filename=data["file"].name,
+                        kind=data["kind"],
+                        source=data["source"],
+                        encoding=data["encoding"],
+                        delimiter=data["delimiter"],
+                        user=request.user,
+                    ),
+                    landing=lambda made: reverse("imports:map", args=[made.pk]),
                 )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 form.add_error("file", refusal(exc))
             else:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm_messaging.ui.once import NonceField
+
 from .models import QuickReply
-
-NONCE = re.compile(r"[0-9a-f]{32}")
-
-
-def new_nonce() -> str:
-    """A fresh key for one rendering of the reply box; a resubmitted box carries the same one."""
-    return uuid.uuid4().hex
 
 
 class SearchForm(forms.Form):
@@ -43,13 +36,7 @@ class ReplyForm(forms.Form):
         required=False,
         widget=forms.HiddenInput,
     )
-    nonce = forms.CharField(widget=forms.HiddenInput, max_length=32)
-
-    def clean_nonce(self) -> str:
-        nonce = self.cleaned_data["nonce"]
-        if not NONCE.fullmatch(nonce):
-            raise forms.ValidationError(_("This form has expired; reload the page and send again."))
-        return nonce
+    nonce = NonceField()
 
 
 class NoteForm(forms.Form):

@@ -22,6 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from channels_out.models import OutboundMessage, Status
+from crm_messaging.ui.once import Resubmitted, new_nonce, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal, search_param
 from guests.models import ContactChannel, Guest
 from guests.selectors import consent_current
@@ -33,7 +34,6 @@ from .forms import (
     QuickReplyForm,
     ReplyForm,
     SearchForm,
-    new_nonce,
 )
 from .models import Conversation, QuickReply
 from .selectors import (
@@ -255,6 +255,8 @@ class _Action(ConversationMixin, View):
         conversation = self.conversation()
         try:
             done = self.act(conversation)
+        except Resubmitted as again:
+            return again.response(request)
         except ValidationError as exc:
             messages.error(request, refusal(exc))
         else:
@@ -294,8 +296,13 @@ class NoteView(_Action):
         form = NoteForm(self.request.POST)
         if not form.is_valid():
             raise ValidationError(_("Write the note."))
-        conversation_add_note(
-            conversation=conversation, body=form.cleaned_data["body"], user=self.request.user
+        submit_once(
+            self.request,
+            form=f"inbox-note:{conversation.pk}",
+            write=lambda: conversation_add_note(
+                conversation=conversation, body=form.cleaned_data["body"], user=self.request.user
+            ),
+            landing=lambda _note: self.page_url(conversation),
         )
         return _("Note added.")
 
@@ -356,6 +363,9 @@ class QuickReplyListView(StaffView, TemplateView):
         return context
 
 
+NEW_QUICK_REPLY = "quick-reply-create"
+
+
 class QuickReplyEditView(StaffView, TemplateView):
     """Add (no pk) or change a quick reply."""
 
@@ -374,17 +384,31 @@ class QuickReplyEditView(StaffView, TemplateView):
         )
 
     def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        if pk is None and (again := resubmitted(request, form=NEW_QUICK_REPLY)):
+            return again.response(request)
         form = QuickReplyForm(request.POST, instance=self.instance())
         if form.is_valid():
-            try:
-                quick_reply_save(
+            listing = reverse("inbox:quick-replies")
+
+            def save() -> QuickReply:
+                return quick_reply_save(
                     quick_reply=form.save(commit=False),
                     user=request.user,
                     changed=form.changed_data,
                 )
+
+            try:
+                if pk is None:
+                    submit_once(
+                        request, form=NEW_QUICK_REPLY, write=save, landing=lambda _m: listing
+                    )
+                else:
+                    save()
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("Quick reply saved."))
-                return HttpResponseRedirect(reverse("inbox:quick-replies"))
+                return HttpResponseRedirect(listing)
         return self.render_to_response(self.get_context_data(form=form))

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 
 from .forms import EndpointForm
@@ -62,10 +63,21 @@ class EndpointListView(StaffView, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("webhooks.add_webhookendpoint"):
             return self.handle_no_permission()
+        if again := resubmitted(request, form="webhook-endpoint"):
+            return again.response(request)
         form = EndpointForm(request.POST)
         if form.is_valid():
             try:
-                endpoint, secret = endpoint_create(user=request.user, **form.cleaned_data)
+                # A refresh of the secret page sends the form again: it lands on the list
+                # instead of registering a second endpoint (the secret is never shown again).
+                endpoint, secret = submit_once(
+                    request,
+                    form="webhook-endpoint",
+                    write=lambda: endpoint_create(user=request.user, **form.cleaned_data),
+                    landing=lambda _made: reverse("webhooks:endpoint-list"),
+                )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
+from crm_messaging.ui.once import new_nonce
 from interfaces.api.models import ApiKey
 from interfaces.api.services import api_key_create, api_key_revoke
 
@@ -101,7 +102,8 @@ def manager() -> Client:
 
 def test_a_manager_makes_a_key_on_the_screen_and_sees_it_once(manager: Client) -> None:
     response = manager.post(
-        "/settings/api-keys/", {"name": "Mews", "scopes": ["guests:write", "reservations:write"]}
+        "/settings/api-keys/",
+        {"name": "Mews", "scopes": ["guests:write", "reservations:write"], "nonce": new_nonce()},
     )
 
     assert response.status_code == 200
@@ -134,7 +136,9 @@ def test_staff_without_the_permission_cannot_open_the_keys_screen() -> None:
 
     assert client.get("/settings/api-keys/").status_code == 403
     assert (
-        client.post("/settings/api-keys/", {"name": "X", "scopes": ["guests:write"]}).status_code
+        client.post(
+            "/settings/api-keys/", {"name": "X", "scopes": ["guests:write"], "nonce": new_nonce()}
+        ).status_code
         == 403
     )
     assert not ApiKey.objects.exists()

@@ -20,6 +20,7 @@ from campaigns.tasks import tick
 from campaigns.triggers import PENDING_AFTER
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage, Status
+from crm_messaging.ui.once import new_nonce
 from guests.models import Reservation
 from guests.services import reservation_check_in
 from tests.broker import broker_running, broker_unreachable, wait_until, worker
@@ -81,7 +82,9 @@ def test_an_operator_send_while_the_broker_is_down_shows_the_run_and_the_tick_se
     guests = GuestFactory.create_batch(3, language="en")
     client.force_login(staff_user("Marketing"))
     with broker_unreachable(), caplog.at_level(logging.ERROR, logger="crm_messaging.handoff"):
-        answer = client.post(reverse("campaigns:campaign-send", args=[campaign.pk]))
+        answer = client.post(
+            reverse("campaigns:campaign-send", args=[campaign.pk]), {"nonce": new_nonce()}
+        )
     assert answer.status_code == 302
     run = CampaignRun.objects.get()
     assert (run.state, run.audience_size, run.chunks_done) == (CampaignRun.State.RUNNING, 3, 0)

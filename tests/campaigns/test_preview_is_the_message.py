@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, MessageVariant, Source, Trigger
 from channels_out.models import ChannelAccount, OutboundMessage, Status
+from crm_messaging.ui.once import new_nonce
 from guests.models import ConsentPurpose, ContactChannel
 from guests.services import guest_record_consent
 from interfaces.marketing.forms import CampaignEditor
@@ -130,7 +131,7 @@ def test_the_preview_and_the_confirmation_show_the_body_then_queued(
 
     staff_user("Operator", "op")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client.post(reverse("campaigns:campaign-send", args=[campaign.pk]))
+        client.post(reverse("campaigns:campaign-send", args=[campaign.pk]), {"nonce": new_nonce()})
     for callback in callbacks:  # the run's chunk: queue, do not deliver
         callback()
     queued = OutboundMessage.objects.get(guest=subscriber)
@@ -156,7 +157,7 @@ def test_an_email_preview_shows_the_subject_and_html_the_guest_gets(
     assert text.startswith("Dear Ayla, see http")
     client.post(reverse("campaigns:campaign-edit", args=[campaign.pk]), data)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client.post(reverse("campaigns:campaign-send", args=[campaign.pk]))
+        client.post(reverse("campaigns:campaign-send", args=[campaign.pk]), {"nonce": new_nonce()})
     for callback in callbacks:
         callback()
     queued = OutboundMessage.objects.get(guest=guest)

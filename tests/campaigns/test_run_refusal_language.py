@@ -14,6 +14,7 @@ from django.urls import reverse
 from campaigns.models import CampaignRun, Source, Trigger
 from campaigns.services import campaign_run_reject
 from channels_out.models import PriceRule
+from crm_messaging.ui.once import new_nonce
 from tests.factories import GuestFactory
 
 from .test_screens_support import staff_user
@@ -52,7 +53,7 @@ def test_a_refused_send_reads_in_turkish_and_in_english(
     assert "cost 197.25 credits, balance 68.50" in get(client, send_url, "en")
 
     client.cookies["django_language"] = "tr"
-    answer = client.post(send_url, follow=True).content.decode()
+    answer = client.post(send_url, {"nonce": new_nonce()}, follow=True).content.decode()
     assert "Gönderilmedi: maliyet 197,25 kredi, bakiye 68,50." in answer
     run = CampaignRun.objects.get()
     assert run.refusal == "cost 197.25 credits, balance 68.50"  # the admin's, in English
@@ -71,13 +72,13 @@ def test_the_message_after_sending_writes_the_estimate_as_the_reader_does(
     GuestFactory.create_batch(3)
     client.cookies["django_language"] = "tr"
     send_url = reverse("campaigns:campaign-send", args=[newsletter.pk])
-    turkish = client.post(send_url, follow=True).content.decode()
+    turkish = client.post(send_url, {"nonce": new_nonce()}, follow=True).content.decode()
     assert "3 alıcıya gönderiliyor (tahmini 4,50 kredi)" in turkish
 
     PriceRule.objects.update(credits_per_unit=Decimal("1"))
     GuestFactory.create_batch(2)
     client.cookies["django_language"] = "en"
-    english = client.post(send_url, follow=True).content.decode()
+    english = client.post(send_url, {"nonce": new_nonce()}, follow=True).content.decode()
     assert "sending to 5 recipients (5 credits estimated)" in english  # not "5.00"
 
 

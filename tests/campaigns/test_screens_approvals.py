@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from campaigns.models import CampaignRun, CampaignSettings, Source, Trigger
 from channels_out.models import OutboundMessage
+from crm_messaging.ui.once import new_nonce
 from tests.factories import GuestFactory
 
 from .test_screens_support import run_with_messages, staff_user
@@ -38,7 +39,11 @@ def large_send(make_campaign, top_up, django_capture_on_commit_callbacks):
     marketing = Client()
     marketing.force_login(staff_user("Marketing"))
     with django_capture_on_commit_callbacks(execute=True):
-        answer = marketing.post(reverse("campaigns:campaign-send", args=[campaign.pk]), follow=True)
+        answer = marketing.post(
+            reverse("campaigns:campaign-send", args=[campaign.pk]),
+            {"nonce": new_nonce()},
+            follow=True,
+        )
     assert "awaiting approval by a second member of staff" in answer.content.decode()
     return CampaignRun.objects.get()
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignRun, Source, Timing, Trigger
+from crm_messaging.ui.once import new_nonce
 
 from .test_screens_support import run_with_messages, staff_user
 
@@ -157,7 +158,9 @@ def test_duplicate_makes_a_passive_copy_and_opens_it(client, marketing, make_cam
     original = make_campaign(
         name="Welcome", steps=["email", "sms"], texts={"en": "Hi", "tr": "Merhaba"}
     )
-    answer = client.post(reverse("campaigns:campaign-duplicate", args=[original.pk]))
+    answer = client.post(
+        reverse("campaigns:campaign-duplicate", args=[original.pk]), {"nonce": new_nonce()}
+    )
     copy = Campaign.objects.exclude(pk=original.pk).get()
     assert answer.status_code == 302 and answer["Location"] == reverse(
         "campaigns:campaign-edit", args=[copy.pk]

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from campaigns.models import CampaignRun, Source, Trigger
 from channels_out.models import OutboundMessage
+from crm_messaging.ui.once import new_nonce
 from tests.factories import GuestFactory
 
 from .test_screens_support import staff_user
@@ -65,7 +66,11 @@ def test_send_to_all_is_refused_with_cost_and_balance_when_short(
     assert "Not enough credits: cost 3 credits, balance 0.40." in html
     assert 'disabled aria-disabled="true"' in html
     # Posted anyway (a stale page): the service refuses and keeps the attempt as a run.
-    answer = client.post(reverse("campaigns:campaign-send", args=[newsletter.pk]), follow=True)
+    answer = client.post(
+        reverse("campaigns:campaign-send", args=[newsletter.pk]),
+        {"nonce": new_nonce()},
+        follow=True,
+    )
     html = answer.content.decode()
     assert "Not sent: cost 3 credits, balance 0.40." in html
     run = CampaignRun.objects.get()
@@ -86,7 +91,7 @@ def test_send_to_selected_reaches_only_the_chosen(
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(
             reverse("campaigns:campaign-send", args=[newsletter.pk]),
-            {"record": [str(chosen.pk), str(also.pk)]},
+            {"record": [str(chosen.pk), str(also.pk)], "nonce": new_nonce()},
         )
     assert answer["Location"] == reverse("campaigns:campaign-runs", args=[newsletter.pk])
     run = CampaignRun.objects.get()

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 
 from campaigns.models import Campaign, CampaignRun
 from channels_out.services import Step, message_send
+from crm_messaging.ui.once import new_nonce
 from interfaces.staff.roles import sync_roles
 
 FIELD_DEFAULTS: dict[str, Any] = {
@@ -66,7 +67,7 @@ def editor_data(
 
     A boolean field is on when given as "on" and off when given as None (left out).
     """
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = {"nonce": new_nonce()}  # a new campaign is made once per key
     for name, value in {**FIELD_DEFAULTS, **fields}.items():
         if value is not None:
             data[name] = value

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from channels_out.invoices import invoice_pdf
 from channels_out.models import CreditOrder
 from channels_out.services.credits import credit_order_cancel, credit_order_create
+from crm_messaging.ui.once import new_nonce
 from guests.models import Hotel
 from interfaces.staff.roles import sync_roles
 
@@ -220,7 +221,12 @@ def test_ordering_with_buyer_details_from_the_screen(client, hotel_details, staf
     client.force_login(staff["Manager"])
     response = client.post(
         reverse("channels_out:credit-order-create"),
-        {"credits": "500", "buyer_name": "Lykia Turizm", "buyer_tax_id": "Kemer VD 1"},
+        {
+            "credits": "500",
+            "buyer_name": "Lykia Turizm",
+            "buyer_tax_id": "Kemer VD 1",
+            "nonce": new_nonce(),
+        },
     )
     assert response.status_code == 302
     order = CreditOrder.objects.get()

@@ -20,6 +20,7 @@ from channels_out.ledger import available_credits
 from channels_out.models import CreditOrder, MessagingPolicy
 from channels_out.services import Step, message_send
 from channels_out.services.credits import credit_order_create
+from crm_messaging.ui.once import new_nonce
 from interfaces.operator.views.chart import spend_chart
 from interfaces.staff.roles import sync_roles
 
@@ -64,13 +65,15 @@ def test_the_manager_opens_the_credits_page(client, login) -> None:
 def test_other_roles_may_neither_open_the_page_nor_buy(client, login, role) -> None:
     login(role)
     assert client.get(CREDITS).status_code == 403
-    assert client.post(BUY, {"credits": "500"}).status_code == 403
+    assert client.post(BUY, {"credits": "500", "nonce": new_nonce()}).status_code == 403
     assert not CreditOrder.objects.exists()
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client) -> None:
     assert client.get(CREDITS)["Location"].startswith(reverse("login"))
-    assert client.post(BUY, {"credits": "500"})["Location"].startswith(reverse("login"))
+    assert client.post(BUY, {"credits": "500", "nonce": new_nonce()})["Location"].startswith(
+        reverse("login")
+    )
 
 
 def test_marking_paid_needs_its_own_permission(client, django_user_model) -> None:
@@ -92,7 +95,7 @@ def test_marking_paid_needs_its_own_permission(client, django_user_model) -> Non
 
 def test_buying_credits_issues_an_invoice_and_shows_its_number_and_amount(client, login) -> None:
     manager = login("Manager")
-    response = client.post(BUY, {"credits": "500"}, follow=True)
+    response = client.post(BUY, {"credits": "500", "nonce": new_nonce()}, follow=True)
     order = CreditOrder.objects.get()
     html = response.content.decode()
     assert (order.credits, order.amount, order.status, order.ordered_by) == (
@@ -109,7 +112,7 @@ def test_buying_credits_issues_an_invoice_and_shows_its_number_and_amount(client
 def test_the_invoice_message_writes_its_numbers_the_turkish_way(client, login) -> None:
     login("Manager")
     client.cookies["django_language"] = "tr"
-    response = client.post(BUY, {"credits": "12000"}, follow=True)
+    response = client.post(BUY, {"credits": "12000", "nonce": new_nonce()}, follow=True)
     order = CreditOrder.objects.get()
     html = response.content.decode()
     assert (
@@ -121,7 +124,7 @@ def test_the_invoice_message_writes_its_numbers_the_turkish_way(client, login) -
 @pytest.mark.parametrize("credits", ["0", "-5", "12.5", "abc", ""])
 def test_a_bad_quantity_is_refused_next_to_the_field(client, login, credits) -> None:
     login("Manager")
-    response = client.post(BUY, {"credits": credits})
+    response = client.post(BUY, {"credits": credits, "nonce": new_nonce()})
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="id_credits_error"' in html and 'aria-invalid="true"' in html

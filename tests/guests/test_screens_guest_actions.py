@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from channels_out.models import OutboundMessage
 from channels_out.services import Step, message_send
+from crm_messaging.ui.once import new_nonce
 from guests.models import (
     ConsentRecord,
     GreylistEntry,
@@ -77,6 +78,7 @@ def test_a_consent_change_is_recorded_with_the_chosen_source_and_the_user(
             "source": "guest_portal",
             "wording_version": "2026-01",
             "note": "asked at the desk",
+            "nonce": new_nonce(),
         },
         follow=True,
     )
@@ -127,7 +129,9 @@ def test_a_wrong_consent_statement_is_refused_next_to_the_field(
     client, login, guest, data, field, error
 ) -> None:
     login("Front desk")
-    response = client.post(url("guest-consent", guest), {"source": "staff", **data})
+    response = client.post(
+        url("guest-consent", guest), {"source": "staff", "nonce": new_nonce(), **data}
+    )
     assert response.status_code == 200
     assert response.context["consent_form"].errors[field] == [error]
     assert f'id="consent_{field}_error"' in response.content.decode()
@@ -146,7 +150,13 @@ def test_recording_consent_needs_the_add_permission(client, login, guest) -> Non
     login("Marketing")
     response = client.post(
         url("guest-consent", guest),
-        {"purpose": "marketing", "channel": "sms", "granted": "1", "source": "staff"},
+        {
+            "purpose": "marketing",
+            "channel": "sms",
+            "granted": "1",
+            "source": "staff",
+            "nonce": new_nonce(),
+        },
     )
     assert response.status_code == 403
     assert not ConsentRecord.objects.exists()
@@ -159,7 +169,9 @@ def test_greylisting_with_a_reason_and_expiry_and_lifting_it(client, login, gues
     user = login("Front desk")
     until = (timezone.localtime() + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
-        url("guest-greylist", guest), {"reason": "Rude to staff", "expires_at": until}, follow=True
+        url("guest-greylist", guest),
+        {"reason": "Rude to staff", "expires_at": until, "nonce": new_nonce()},
+        follow=True,
     )
     entry = GreylistEntry.objects.get()
     assert (entry.reason, entry.created_by) == ("Rude to staff", user)
@@ -191,7 +203,8 @@ def test_greylisting_needs_a_reason_next_to_the_field(client, login, guest) -> N
 def test_an_expiry_in_the_past_is_refused(client, login, guest) -> None:
     login("Front desk")
     response = client.post(
-        url("guest-greylist", guest), {"reason": "x", "expires_at": "2020-01-01T10:00"}
+        url("guest-greylist", guest),
+        {"reason": "x", "expires_at": "2020-01-01T10:00", "nonce": new_nonce()},
     )
     assert response.context["greylist_form"].errors["expires_at"] == [
         "The expiry must be in the future."
@@ -325,3 +338,14 @@ def test_editing_needs_the_change_permission(client, login, guest) -> None:
     login("Operator")
     assert client.get(url("guest-edit", guest)).status_code == 403
     assert client.post(url("guest-edit", guest), _profile(guest, first_name="X")).status_code == 403
+
+
+def test_a_double_click_on_greylist_makes_one_entry(client, login, guest) -> None:
+    login("Front desk")
+    form = {"reason": "Rude to staff", "nonce": new_nonce()}
+
+    client.post(url("guest-greylist", guest), form)
+    again = client.post(url("guest-greylist", guest), form, follow=True)
+
+    assert GreylistEntry.objects.count() == 1
+    assert "This form had already been sent; it was not done again." in again.content.decode()

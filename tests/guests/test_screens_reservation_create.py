@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from crm_messaging.ui.once import new_nonce
 from guests.models import BoardType, Guest, Reservation, RoomType
 from interfaces.staff.roles import sync_roles
 from tests.factories import GuestFactory
@@ -51,6 +52,7 @@ def booking(hotel, **overrides: Any) -> dict[str, Any]:
         "children": "0",
         "nightly_rate": "100.00",
         "notes": "",
+        "nonce": new_nonce(),
     }
     data.update(overrides)
     return data

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from crm_messaging.ui.once import new_nonce
 from guests.models import Guest
 from interfaces.imports.models import ImportPreset, ImportUpload
 
@@ -24,7 +25,12 @@ def checked(login, client, django_capture_on_commit_callbacks) -> ImportUpload:
     login("Front desk")
     client.post(
         reverse("imports:start"),
-        {"file": SimpleUploadedFile("misafir.csv", CSV), "kind": "guests", "source": "Elektraweb"},
+        {
+            "file": SimpleUploadedFile("misafir.csv", CSV),
+            "kind": "guests",
+            "source": "Elektraweb",
+            "nonce": new_nonce(),
+        },
     )
     upload = ImportUpload.objects.get()
     mapping = {

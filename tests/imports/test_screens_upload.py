@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from crm_messaging.ui.once import new_nonce
 from interfaces.imports.models import ImportPreset, ImportUpload
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ def upload(
     name: str = "guests.csv",
     kind: str = "guests",
     source: str = "Elektraweb",
+    nonce: str = "",
 ):
     return client.post(
         START,
@@ -30,6 +32,7 @@ def upload(
             "source": source,
             "encoding": "",
             "delimiter": "",
+            "nonce": nonce or new_nonce(),
         },
     )
 
@@ -92,3 +95,14 @@ def test_a_saved_preset_maps_the_next_file_from_the_same_source(login, client) -
 
     assert page.context["form"].initial["first_name"] == "Soyadı"
     assert page.context["form"].initial["last_name"] == "Adı"
+
+
+def test_the_same_upload_sent_twice_is_one_upload(login, client) -> None:
+    login("Front desk")
+    nonce = new_nonce()
+
+    first = upload(client, nonce=nonce)
+    again = upload(client, nonce=nonce)
+
+    item = ImportUpload.objects.get()
+    assert first["Location"] == again["Location"] == reverse("imports:map", args=[item.pk])

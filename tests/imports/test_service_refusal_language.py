@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from crm_messaging.ui.once import new_nonce
 from interfaces.imports.models import ImportUpload
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,12 @@ def checked(login, client, django_capture_on_commit_callbacks) -> ImportUpload:
     client.cookies["django_language"] = "en"
     client.post(
         reverse("imports:start"),
-        {"file": SimpleUploadedFile("guests.csv", CSV), "kind": "guests", "source": "Opera"},
+        {
+            "file": SimpleUploadedFile("guests.csv", CSV),
+            "kind": "guests",
+            "source": "Opera",
+            "nonce": new_nonce(),
+        },
     )
     upload = ImportUpload.objects.get()
     mapping = {"first_name": "First name", "last_name": "Last name", "email": "E-mail"}

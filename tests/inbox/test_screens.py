@@ -211,11 +211,14 @@ def test_assign_close_reopen_and_notes_are_posts(client, login, staff, guest, re
     client.post(reverse("inbox:assign", args=[conversation.pk]), {"assignee": me.pk})
     client.post(close)
     client.post(reverse("inbox:reopen", args=[conversation.pk]))
-    client.post(reverse("inbox:note", args=[conversation.pk]), {"body": "Call her back"})
+    note = {"body": "Call her back", "nonce": NONCE}
+    client.post(reverse("inbox:note", args=[conversation.pk]), note)
+    again = client.post(reverse("inbox:note", args=[conversation.pk]), note, follow=True)
 
     conversation.refresh_from_db()
     assert conversation.assigned_to == me and conversation.is_open
-    assert conversation.notes.get().author == me
+    assert conversation.notes.get().author == me  # one note for the double click
+    assert "This form had already been sent; it was not done again." in again.content.decode()
 
 
 def test_an_unknown_sender_is_linked_to_a_guest_from_the_screen(
@@ -275,6 +278,7 @@ def test_quick_replies_are_kept_by_front_desk_not_marketing(client, login) -> No
             "body": "07:00–10:30",
             "position": 0,
             "is_active": "on",
+            "nonce": NONCE,
         },
     )
     assert answer.status_code == 302

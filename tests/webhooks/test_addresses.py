@@ -19,6 +19,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_messaging.ui.once import new_nonce
 from guests.models import ConsentPurpose, ConsentSource
 from guests.services import guest_record_consent
 from interfaces.staff.roles import sync_roles
@@ -161,7 +162,8 @@ def test_the_staff_screen_refuses_an_address_that_is_not_public(
     manager, resolver, url, words
 ) -> None:
     response = manager.post(
-        reverse("webhooks:endpoint-list"), {"url": url, "events": ["consent.changed"]}
+        reverse("webhooks:endpoint-list"),
+        {"url": url, "events": ["consent.changed"], "nonce": new_nonce()},
     )
     page = response.content.decode()
     assert response.status_code == 200 and "Nothing was saved" in page
@@ -188,7 +190,8 @@ def test_a_malformed_or_odd_address_is_a_clear_error_everywhere(
     manager, hooks, resolver, url
 ) -> None:
     page = manager.post(
-        reverse("webhooks:endpoint-list"), {"url": url, "events": ["consent.changed"]}
+        reverse("webhooks:endpoint-list"),
+        {"url": url, "events": ["consent.changed"], "nonce": new_nonce()},
     )
     assert page.status_code == 200 and "Nothing was saved" in page.content.decode()
     answer = hooks.post(

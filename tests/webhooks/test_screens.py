@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import translation
 
+from crm_messaging.ui.once import new_nonce
 from guests.models import ConsentPurpose, ConsentSource
 from guests.services import guest_record_consent
 from interfaces.staff.roles import sync_roles
@@ -45,6 +46,7 @@ def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(client, login, rece
             "url": receiver.url(),
             "description": "Elektraweb",
             "events": ["message.status_changed", "credits.low"],
+            "nonce": new_nonce(),
         },
     )
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
@@ -57,6 +59,21 @@ def test_a_manager_adds_an_endpoint_and_sees_its_secret_once(client, login, rece
         assert endpoint.url in page and secret not in page  # never shown again
 
 
+def test_refreshing_the_secret_page_registers_no_second_endpoint(client, login, receiver) -> None:
+    login("Manager")
+    form = {"url": receiver.url(), "events": ["credits.low"], "nonce": new_nonce()}
+
+    made = client.post(LIST, form)
+    refreshed = client.post(LIST, form, follow=True)
+
+    secret = WebhookEndpoint.objects.get().secret
+    assert secret in made.content.decode()
+    assert refreshed.redirect_chain == [(LIST, 302)]
+    page = refreshed.content.decode()
+    assert "This form had already been sent; it was not done again." in page
+    assert secret not in page
+
+
 def test_bad_input_gets_an_error_and_changes_nothing(client, login) -> None:
     login("Manager")
     for data in (
@@ -65,7 +82,7 @@ def test_bad_input_gets_an_error_and_changes_nothing(client, login) -> None:
         {"url": "https://pms.example.com/", "events": []},
         {"url": "https://pms.example.com/", "events": ["guest.deleted"]},
     ):
-        response = client.post(LIST, data)
+        response = client.post(LIST, {**data, "nonce": new_nonce()})
         assert response.status_code == 200
         assert "Nothing was saved" in response.content.decode()
     assert not WebhookEndpoint.objects.exists()

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView
 from guests.models import Guest, Reservation
 from guests.selectors import hotel_business_date
@@ -67,6 +68,8 @@ class ReservationCreateView(StaffView, TemplateView):
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if again := resubmitted(request, form="reservation-create"):
+            return again.response(request)
         form = self.form(request.POST)
         user = request.user
         if self.booker is None and not user.has_perm(NEW_GUEST_PERMISSION):
@@ -76,7 +79,14 @@ class ReservationCreateView(StaffView, TemplateView):
             if data["walk_in"] and not user.has_perm(WALK_IN_PERMISSION):
                 raise PermissionDenied(_("You may not check guests in."))
             try:
-                reservation = self.book(data)
+                reservation = submit_once(
+                    request,
+                    form="reservation-create",
+                    write=lambda: self.book(data),
+                    landing=lambda made: reverse("guests:reservation-detail", args=[made.pk]),
+                )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:

@@ -32,6 +32,7 @@ from channels_out.models import InboundMessage
 from channels_out.selectors import guest_messages, suppressions_of
 from channels_out.services import suppression_clear
 from crm_messaging.i18n import lower_label
+from crm_messaging.ui.once import Resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import (
     ConsentPurpose,
@@ -301,16 +302,23 @@ class GuestConsentView(GuestPage):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                record = guest_record_consent(
-                    guest=self.guest,
-                    purpose=data["purpose"],
-                    channel=data["channel"],
-                    granted=data["granted"],
-                    source=data["source"],
-                    wording_version=data["wording_version"],
-                    note=data["note"],
-                    user=request.user,
+                record = submit_once(
+                    request,
+                    form=f"guest-consent:{self.guest.pk}",
+                    write=lambda: guest_record_consent(
+                        guest=self.guest,
+                        purpose=data["purpose"],
+                        channel=data["channel"],
+                        granted=data["granted"],
+                        source=data["source"],
+                        wording_version=data["wording_version"],
+                        note=data["note"],
+                        user=request.user,
+                    ),
+                    landing=lambda _record: f"{self.page_url}#consents",
                 )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -341,12 +349,19 @@ class GuestGreylistView(GuestPage):
         form = GreylistForm(request.POST)
         if form.is_valid():
             try:
-                guest_greylist(
-                    guest=self.guest,
-                    reason=form.cleaned_data["reason"],
-                    expires_at=form.cleaned_data["expires_at"],
-                    user=request.user,
+                submit_once(
+                    request,
+                    form=f"guest-greylist:{self.guest.pk}",
+                    write=lambda: guest_greylist(
+                        guest=self.guest,
+                        reason=form.cleaned_data["reason"],
+                        expires_at=form.cleaned_data["expires_at"],
+                        user=request.user,
+                    ),
+                    landing=lambda _entry: f"{self.page_url}#greylist",
                 )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:

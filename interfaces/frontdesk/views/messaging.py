@@ -28,9 +28,10 @@ from channels_out.meter import message_meter
 from channels_out.models import FINAL_STATUSES, ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
 from crm_messaging.phones import format_phone_international
+from crm_messaging.ui.once import NONCE, new_nonce
 from guests.models import ContactChannel, Guest, Reservation
 
-from ..forms import NONCE, SEND_CHANNEL_ORDER, SendMessageForm, apply_service_errors, new_nonce
+from ..forms import SEND_CHANNEL_ORDER, SendMessageForm, apply_service_errors
 from .common import limit_param
 
 # Heavy columns the history never shows.

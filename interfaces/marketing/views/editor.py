@@ -17,6 +17,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
@@ -28,6 +29,7 @@ from campaigns.selectors import forecast, is_priceable
 from campaigns.services import campaign_test_send, estimate, preview
 from campaigns.services.compose import record_parts
 from campaigns.validation import plan_errors, plan_notes
+from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView
 
 from ..forms import CampaignEditor, CampaignEditorForm, GalleryForm, TestSendForm
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 
 PICKER_SIZE = 25
 RECENT_RUNS = 5
+NEW_CAMPAIGN = "campaign-create"
 EDITOR_PERMISSIONS = ("campaigns.add_campaign", "campaigns.change_campaign")
 _SECTIONS = {
     "guest": gettext_lazy("Guest"),
@@ -132,7 +135,21 @@ class EditorView(StaffView, View):
         if not editor.is_valid():
             messages.error(request, _("Nothing was saved: correct the fields marked below."))
             return self.show(request, editor)
-        campaign = editor.save(user=request.user)
+        if editor.is_new:
+            try:
+                campaign = submit_once(
+                    request,
+                    form=NEW_CAMPAIGN,
+                    write=lambda: editor.save(user=request.user),
+                    landing=lambda made: reverse("campaigns:campaign-edit", args=[made.pk]),
+                )
+            except Resubmitted as again:
+                return again.response(request)
+            except ValidationError as exc:  # the form has expired
+                messages.error(request, reason(exc))
+                return self.show(request, editor)
+        else:
+            campaign = editor.save(user=request.user)
         if editor.is_new:
             messages.success(request, _("Campaign “%(name)s” created.") % {"name": campaign.name})
         else:
@@ -165,6 +182,8 @@ class CampaignCreateView(EditorView):
         return self.show(request, CampaignEditor(gallery=template))
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if again := resubmitted(request, form=NEW_CAMPAIGN):
+            return again.response(request)
         return self.save(request, CampaignEditor(request.POST))
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,7 +16,8 @@ from django.views.generic import TemplateView, View
 
 from campaigns.models import Campaign, CampaignRun, CampaignStep
 from campaigns.services import campaign_duplicate, campaign_set_active
-from crm_messaging.ui.screens import StaffView, next_url, paginate, search_param
+from crm_messaging.ui.once import Resubmitted, submit_once
+from crm_messaging.ui.screens import StaffView, next_url, paginate, refusal, search_param
 from guests.models import ContactChannel
 
 from .common import PAGE_SIZE, RunRow, run_rows, timing_label
@@ -133,12 +135,27 @@ class CampaignDuplicateView(StaffView, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         original = get_object_or_404(Campaign, pk=pk)
-        copy = campaign_duplicate(original, user=request.user)
+
+        def landing(copy: Campaign) -> str:
+            if request.user.has_perm("campaigns.change_campaign"):
+                return reverse("campaigns:campaign-edit", args=[copy.pk])
+            return next_url(request, reverse("campaigns:campaign-list") + "?state=passive")
+
+        try:
+            copy = submit_once(
+                request,
+                form=f"campaign-duplicate:{original.pk}",
+                write=lambda: campaign_duplicate(original, user=request.user),
+                landing=landing,
+            )
+        except Resubmitted as again:
+            return again.response(request)
+        except ValidationError as exc:  # the form has expired
+            messages.error(request, refusal(exc))
+            return redirect(next_url(request, reverse("campaigns:campaign-list")))
         messages.success(
             request,
             _("Copied “%(name)s”; the copy is passive until you activate it.")
             % {"name": original.name},
         )
-        if request.user.has_perm("campaigns.change_campaign"):
-            return redirect("campaigns:campaign-edit", copy.pk)
-        return redirect(next_url(request, reverse("campaigns:campaign-list") + "?state=passive"))
+        return HttpResponseRedirect(landing(copy))

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
@@ -16,7 +17,8 @@ from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, needs_approval, preview
 from campaigns.services.compose import record_parts
 from channels_out.ledger import credits_text
-from crm_messaging.ui.screens import StaffView, paginate
+from crm_messaging.ui.once import Resubmitted, submit_once
+from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import ContactChannel
 
 from .common import PAGE_SIZE, screen_target
@@ -109,13 +111,38 @@ class CampaignSendView(StaffView, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         record_ids = _record_ids(request.POST.getlist("record"))
+        may_see_runs = request.user.has_perm("campaigns.view_campaignrun")
+
+        def send() -> CampaignRun | ValidationError:
+            try:
+                return campaign_send(
+                    campaign=campaign, user=request.user, record_ids=record_ids or None
+                )
+            except ValidationError as exc:
+                # A refused send is kept as a run: the claim stays with it, and a second
+                # click lands on the runs instead of asking again.
+                return exc
+
+        def landing(outcome: CampaignRun | ValidationError) -> str:
+            if may_see_runs:
+                return reverse("campaigns:campaign-runs", args=[campaign.pk])
+            if isinstance(outcome, ValidationError):
+                return reverse("campaigns:campaign-edit", args=[campaign.pk])
+            return reverse("campaigns:campaign-list")
+
         try:
-            run = campaign_send(campaign=campaign, user=request.user, record_ids=record_ids or None)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            if request.user.has_perm("campaigns.view_campaignrun"):
-                return redirect("campaigns:campaign-runs", campaign.pk)
-            return redirect("campaigns:campaign-edit", campaign.pk)
+            outcome = submit_once(
+                request, form=f"campaign-send:{campaign.pk}", write=send, landing=landing
+            )
+        except Resubmitted as again:
+            return again.response(request)
+        except ValidationError as exc:  # the form has expired
+            messages.error(request, refusal(exc))
+            return redirect(request.get_full_path())
+        if isinstance(outcome, ValidationError):
+            messages.error(request, refusal(outcome))
+            return HttpResponseRedirect(landing(outcome))
+        run = outcome
         summary = {
             "name": campaign.name,
             "n": run.estimated_recipients,
@@ -136,6 +163,4 @@ class CampaignSendView(StaffView, View):
                 _("“%(name)s”: sending to %(n)s recipients (%(credits)s credits estimated).")
                 % summary,
             )
-        if request.user.has_perm("campaigns.view_campaignrun"):
-            return redirect("campaigns:campaign-runs", campaign.pk)
-        return redirect("campaigns:campaign-list")
+        return HttpResponseRedirect(landing(run))

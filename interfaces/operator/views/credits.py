@@ -28,6 +28,7 @@ from channels_out.services.credits import (
     credit_order_create,
     credit_order_mark_paid,
 )
+from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 
 from .chart import spend_chart
@@ -122,18 +123,28 @@ class CreditOrderCreateView(StaffView, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        if again := resubmitted(request, form="credit-order"):
+            return again.response(request)
         form = CreditOrderForm(request.POST)
         if form.is_valid():
+            data = form.cleaned_data
+            orders = reverse("channels_out:credits") + "#orders"
             try:
-                data = form.cleaned_data
-                order = credit_order_create(
-                    credits=data["credits"],
-                    user=request.user,
-                    buyer_name=data["buyer_name"],
-                    buyer_tax_id=data["buyer_tax_id"],
-                    buyer_address=data["buyer_address"],
-                    buyer_email=data["buyer_email"],
+                order = submit_once(
+                    request,
+                    form="credit-order",
+                    write=lambda: credit_order_create(
+                        credits=data["credits"],
+                        user=request.user,
+                        buyer_name=data["buyer_name"],
+                        buyer_tax_id=data["buyer_tax_id"],
+                        buyer_address=data["buyer_address"],
+                        buyer_email=data["buyer_email"],
+                    ),
+                    landing=lambda _order: orders,
                 )
+            except Resubmitted as again:
+                return again.response(request)
             except ValidationError as exc:
                 form.add_error(
                     "credits" if "credits" in getattr(exc, "error_dict", {}) else None, exc
@@ -154,7 +165,7 @@ class CreditOrderCreateView(StaffView, View):
                         "credits": _number(order.credits, 0),
                     },
                 )
-                return HttpResponseRedirect(reverse("channels_out:credits") + "#orders")
+                return HttpResponseRedirect(orders)
         return render(request, "channels_out/credits.html", credits_context(request, buy_form=form))
 
 
