@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,15 @@ def lower_label(label: object) -> str:
     if (get_language() or "").split("-")[0] in _DOTTED_I_LANGUAGES:
         text = text.replace("İ", "i").replace("I", "ı")
     return text.lower()
+
+
+def plural_count(amount: Decimal | int) -> int:
+    """The whole number that picks the singular or plural form of an amount's noun (gettext
+    counts in whole numbers): the amount itself when whole (1 credit, 2 credits); a fraction
+    reads in the plural in the staff's languages ("1.5 credits", "0.5 credits"; Turkish has
+    one form), so it counts as 2."""
+    whole = int(amount)
+    return whole if whole == amount else 2
 
 
 def guest_language(code: str) -> str | None:
