@@ -157,7 +157,7 @@ class _Chunk:
         self.touched: set[int] = set()
         for row in self.rows:
             if row.errors:
-                results.append((row.line, ERROR, row.label, row.errors))
+                results.append((row.line, ERROR, row.label, row.refused(row.errors)))
                 continue
             keys = self._keys(row)
             fast = batched and not keys & seen
@@ -168,10 +168,10 @@ class _Chunk:
                     self._write()
                     outcome = self._apply_alone(row)
             except RowRefused as exc:
-                results.append((row.line, ERROR, row.label, [exc.phrase]))
+                results.append((row.line, ERROR, row.label, row.refused([exc.phrase])))
             except ValidationError as exc:
                 # The services' own refusals, kept in no language: read in the reader's.
-                results.append((row.line, ERROR, row.label, error_phrases(exc)))
+                results.append((row.line, ERROR, row.label, row.refused(error_phrases(exc))))
             else:
                 results.append((row.line, outcome, row.label, row.notes))
         self._write()
