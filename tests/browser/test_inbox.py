@@ -11,10 +11,12 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from channels_out.backends import sandbox
+from channels_out.backends import Inbound, sandbox
 from channels_out.models import ChannelAccount, OutboundMessage, Status
+from channels_out.services import inbound_receive
 from guests.models import Guest, Hotel, Reservation
 from interfaces.inbox.models import Conversation, QuickReply
 from tests.factories import ReservationFactory
@@ -119,10 +121,6 @@ def test_the_send_button_is_disabled_while_the_answer_is_on_its_way(
     """QA1 item 13: the reply goes through htmx, so ``hx-disabled-elt`` disables the Send
     button until the answer is back; the live counter inside the form does not inherit the
     selector (which found nothing from there and put an error in the console)."""
-    from channels_out.backends import Inbound
-    from channels_out.services import inbound_receive
-    from django.utils import timezone
-
     call_command("setup_sandbox", verbosity=0)
     inbound_receive(
         account=ChannelAccount.objects.get(channel="sms", is_default=True),
