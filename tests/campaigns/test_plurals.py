@@ -39,7 +39,9 @@ def _counter(client: Client, text: str, language: str) -> str:
     )
 
 
-def test_the_counter_says_one_part_and_one_credit_in_the_singular(front_desk, top_up) -> None:
+def test_the_counter_says_one_part_and_one_credit_in_the_singular_and_in_turkish(
+    front_desk, top_up
+) -> None:
     top_up(10)
     one = _counter(front_desk, "H", "en")
     assert "1 character · GSM-7 · 1 part of 160 · 159 left in this part" in one
@@ -49,9 +51,7 @@ def test_the_counter_says_one_part_and_one_credit_in_the_singular(front_desk, to
     assert "cost 2 credits · balance 10" in many
     assert "(s)" not in one + many
 
-
-def test_the_counter_in_turkish_has_one_form_after_a_number(front_desk, top_up) -> None:
-    top_up(10)
+    # Turkish: one form after a number.
     one = _counter(front_desk, "H", "tr")
     assert "1 karakter · GSM-7 · 160 karakterlik 1 parça · bu parçada 159 karakter kaldı" in one
     assert "maliyet 1 kredi · bakiye 10" in one
