@@ -43,7 +43,7 @@ def test_a_campaign_shows_its_trigger_timing_channels_and_last_run_with_counts(
     assert "Post-stay survey" in html
     assert "Daily, after the night audit" in html and "1 day after departure" in html
     assert "WhatsApp → SMS" in html
-    assert "3 recipients" in html and "skipped 3" in html  # no credits: the log says so
+    assert "3 in the audience" in html and "skipped 3" in html  # no credits: the log says so
 
 
 def test_active_and_passive_tabs_and_search(client, marketing, make_campaign) -> None:

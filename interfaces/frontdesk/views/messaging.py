@@ -22,10 +22,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from channels_out.meter import message_meter
 from channels_out.models import FINAL_STATUSES, ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
+from crm_messaging.i18n import plural_count
 from crm_messaging.phones import format_phone_international
 from guests.models import ContactChannel, Guest, Reservation
 
@@ -232,7 +234,10 @@ class SendMessageMixin:
             )
             return
         cost = (
-            _(" · %(credits)s credits") % {"credits": f"{message.credits.normalize():f}"}
+            ngettext(
+                " · %(credits)s credit", " · %(credits)s credits", plural_count(message.credits)
+            )
+            % {"credits": f"{message.credits.normalize():f}"}
             if message.credits
             else ""
         )
