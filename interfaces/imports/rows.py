@@ -30,6 +30,7 @@ class ParsedRow:
     notes: list[Phrase] = field(default_factory=list)  # kept, but worth a word in the report
     # Why the phone cannot be dialled: a note when the row is imported, an error when it is not.
     phone_problem: Phrase | None = None
+    unreadable: set[str] = field(default_factory=set)  # the fields whose cell could not be read
 
     def refused(self, errors: list[Phrase]) -> list[Phrase]:
         """Every reason the row is not imported: ``errors`` (the row's own, or those the
@@ -56,7 +57,6 @@ class ParsedRow:
 def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> ParsedRow:
     """Read the mapped cells of one record; empty cells are left out (not given)."""
     row = ParsedRow(line=line)
-    unreadable: set[str] = set()
     for key, column in mapping.items():
         raw = (record.get(column) or "").strip()
         if not raw or key not in FIELDS_BY_KEY:
@@ -71,7 +71,7 @@ def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> Par
                     {"field": item.label, "reason": exc.phrase},
                 )
             )
-            unreadable.add(key)
+            row.unreadable.add(key)
             continue
         if key in CONSENT_FIELDS:
             row.consents.append((*CONSENT_FIELDS[key], value))
@@ -92,6 +92,6 @@ def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> Par
                     {"reason": exc.why},
                 )
             )
-    if "first_name" not in row.guest and "first_name" not in unreadable:
+    if "first_name" not in row.guest and "first_name" not in row.unreadable:
         row.errors.append(Phrase(gettext_noop("The first name is empty.")))
     return row
