@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 WEB_HOST ?= 127.0.0.1
 WEB_PORT ?= 8000
+# The demo runs as a hotel sees it (the error pages, not Django's debug pages): DEBUG=1 make run
+# shows tracebacks while developing.
+DEBUG ?= 0
 PYTEST_ARGS ?=
 # The layers, from the bottom (import-linter checks the order: pyproject.toml).
 PACKAGES := crm_messaging guests channels_out campaigns interfaces
@@ -40,7 +43,7 @@ run: demo
 	@echo "  Log in as  demo / demo"
 	@echo "  Stop with Ctrl-C."
 	@echo ""
-	VIRTUAL_ENV_BIN=$(abspath $(BIN)) WEB_HOST=$(WEB_HOST) WEB_PORT=$(WEB_PORT) PUBLIC_BASE_URL=http://$(WEB_HOST):$(WEB_PORT) \
+	DEBUG=$(DEBUG) VIRTUAL_ENV_BIN=$(abspath $(BIN)) WEB_HOST=$(WEB_HOST) WEB_PORT=$(WEB_PORT) PUBLIC_BASE_URL=http://$(WEB_HOST):$(WEB_PORT) \
 		$(BIN)/honcho --procfile Procfile.dev --app-root . start
 
 test: install

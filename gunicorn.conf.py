@@ -4,6 +4,9 @@
 default 3) come from the environment. With several workers, the Prometheus counters are
 kept in ``PROMETHEUS_MULTIPROC_DIR`` (see ``crm_messaging.ops.prometheus``): emptied when
 gunicorn starts, a worker's live values dropped when it exits.
+
+The access log (one line a request, on stdout) masks the secrets of addresses — sign-in
+links' tokens, the Mews webhook's ``token=`` (``crm_messaging.ops.gunicorn_logging``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from crm_messaging.ops.prometheus import multiprocess_dir_reset, multiprocess_pr
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 accesslog = "-"
+logger_class = "crm_messaging.ops.gunicorn_logging.RedactingLogger"
 
 
 def on_starting(server: Any) -> None:

@@ -20,6 +20,12 @@ its result per reservation; the receivers below keep them true:
 - two guests are merged → the survivor's reservations are attributed again over the messages
   both had.
 
+Each of these holds its bookers' attribution lock (``bookers_lock``) from before it reads
+what decides the rows until its transaction ends, so two of them for one booker at once (on
+PostgreSQL, READ COMMITTED: a booking made while its booker's message bounces, two messages
+of one booker changing status, a merge or the import's batch meanwhile) follow each other,
+and the second reads what the first committed.
+
 The window, the reservation's status, dates and rate are applied when the figures are read
 (``campaigns.analytics``). ``manage.py attribution_rebuild`` writes every row again (after an
 upgrade, for reservations made before this existed) and ``--check`` compares the stored rows
@@ -37,7 +43,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -46,6 +52,7 @@ from channels_out.models import OutboundMessage, Status
 from channels_out.signals import message_status_changed
 from guests import signals as guest_signals
 from guests.models import Guest, Reservation
+from guests.selectors import guests_hold
 
 from .models import BookingAttribution, CampaignRun
 
@@ -79,6 +86,29 @@ class Touch:
 
 def _run_type() -> ContentType:
     return ContentType.objects.get_for_model(CampaignRun)
+
+
+_LOCK_NAMESPACE = 0x4154  # "AT": the first key of attribution's advisory locks
+
+
+def bookers_lock(booker_ids: Iterable[int]) -> None:
+    """Hold the attribution lock of each of ``booker_ids`` until the transaction ends.
+
+    PostgreSQL advisory locks, taken in one order (by id). A transaction takes them after
+    its row locks on the guests and messages it changes (a booking and a status change hold
+    the guests' rows first: ``guests_hold``), never before them, and a message status change
+    locks its rows ``FOR NO KEY UPDATE``, so the foreign-key check of an attribution row
+    pointing at it does not wait for it: no lock cycle. SQLite runs one
+    writing transaction at a time: nothing to lock there.
+    """
+    keys = sorted({booker % 2**31 for booker in booker_ids})
+    if not keys or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, key) FROM unnest(%s::integer[]) AS key",
+            [_LOCK_NAMESPACE, keys],
+        )
 
 
 def last_touches(rows: Sequence[ReservationRow]) -> dict[int, Touch]:
@@ -151,6 +181,7 @@ def _write(rows: Sequence[ReservationRow], *, replace: bool) -> int:
 @transaction.atomic
 def attributions_refresh(reservations: QuerySet[Reservation]) -> int:
     """Write the attribution of ``reservations`` again from the send log; return the rows."""
+    bookers_lock(reservations.order_by().values_list("booker_id", flat=True).distinct())
     rows = list(reservations.order_by().values_list("pk", "booker_id", "created_at"))
     return _write(rows, replace=True) if rows else 0
 
@@ -162,6 +193,9 @@ def reservation_attribute(reservation: Reservation) -> None:
     """Write a new reservation's attribution (in its transaction), once per instance."""
     if getattr(reservation, _DONE, False):
         return
+    # The booker's row first (as a merge or the import takes it), then the attribution lock.
+    guests_hold([reservation.booker_id])
+    bookers_lock([reservation.booker_id])
     _write([(reservation.pk, reservation.booker_id, reservation.created_at)], replace=False)
     setattr(reservation, _DONE, True)
 
@@ -185,28 +219,40 @@ def on_reservation_created(reservation: Reservation, **kwargs: Any) -> None:
 def on_message_status_changed(changes: list[tuple[OutboundMessage, str]], **kwargs: Any) -> None:
     run_type = _run_type().pk
     lost: list[int] = []
-    gained = Q()
+    gained: list[OutboundMessage] = []
     for message, was in changes:
-        if message.origin_type_id != run_type or message.guest_id is None:
+        if message.origin_type_id != run_type:
             continue
         touched, was_touched = message.status in TOUCHED, was in TOUCHED
         if was_touched and not touched:
             lost.append(message.pk)
         elif touched and not was_touched and message.sent_at is not None:
-            gained |= Q(booker_id=message.guest_id, created_at__gte=message.sent_at)
+            gained.append(message)
+    if not lost and not gained:
+        return
+    # The messages are locked by this transaction, so their guests stay theirs until it ends;
+    # read again (a merge may have moved them since they were loaded).
+    guest_of = dict(
+        OutboundMessage.objects.filter(
+            pk__in=[*lost, *(m.pk for m in gained)], guest__isnull=False
+        ).values_list("pk", "guest_id")
+    )
+    bookers_lock(guest_of.values())
     affected = Q()
     if lost:
         affected |= Q(
             pk__in=BookingAttribution.objects.filter(message_id__in=lost).values("reservation_id")
         )
-    if gained:
-        affected |= gained
+    for message in gained:
+        if message.pk in guest_of:
+            affected |= Q(booker_id=guest_of[message.pk], created_at__gte=message.sent_at)
     if affected:
         attributions_refresh(Reservation.objects.filter(affected))
 
 
 @receiver(guest_signals.guests_merged, dispatch_uid="campaigns.attribution.merged")
 def on_guests_merged(target: Guest, **kwargs: Any) -> None:
+    bookers_lock([target.pk])  # also when the survivor has no reservation yet: one being made
     attributions_refresh(Reservation.objects.filter(booker=target))
 
 

@@ -33,7 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from crm_messaging.i18n import Phrase
+from crm_messaging.i18n import Phrase, amount_text
 from guests.models import ContactChannel
 
 from .models import CreditBalance, LedgerEntry, MessagingPolicy, OutboundMessage, PriceRule
@@ -89,7 +89,7 @@ _SHORTFALL = gettext_noop("cost %(cost)s credits, balance %(balance)s")
 
 
 def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) -> str:
-    """Why credits do not cover a cost: "cost 6 credits, balance 5".
+    """Why credits do not cover a cost: "cost 6 credits, balance 5.50".
 
     As stored (a message's reason, a run's refusal) it is English; ``for_reader`` gives it
     in the active language, for a screen.
@@ -99,17 +99,17 @@ def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) 
 
 
 def shortfall_phrase(needed: Decimal, available: Decimal) -> Phrase:
-    """``shortfall`` in no language, for words stored and read later (a skipped message's detail)."""
-    return Phrase(
-        _SHORTFALL, {"cost": f"{needed.normalize():f}", "balance": f"{available.normalize():f}"}
-    )
+    """``shortfall`` in no language, for words stored and read later (a skipped message's
+    detail, a refused run's refusal); its amounts read as the reader writes numbers."""
+    return Phrase(_SHORTFALL, {"cost": needed, "balance": available})
 
 
 def credits_text(value: Decimal | None) -> str:
-    """Credits as staff read them: 1,250 or 12.50."""
+    """Credits as staff read them, in the active language: 1,250 or 12.50 (1.250 or 12,50 in
+    Turkish)."""
     if value is None:
         return "—"
-    return f"{value.quantize(Decimal('0.01')):,}".removesuffix(".00")
+    return amount_text(value)
 
 
 def _locked_balance() -> CreditBalance:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# A provider webhook failed its authenticity check and was answered 403.
-# Sent with ``account_id`` (int) and ``kind`` ("status" or "inbound").
+# A webhook failed its authenticity check and was answered 403. Sent with ``kind``, which
+# hook: a provider's "status" or "inbound" (with its ``account_id``, int), or "mews" (the
+# Mews webhook, interfaces.mews).
 webhook_rejected = Signal()
 
 # The balance fell under the low-balance threshold (once per crossing; K5). Sent inside the

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext, override
 
 # Languages whose capital I/İ lower-case to ı/i (Python's str.lower turns İ into i + a combining dot).
@@ -46,23 +47,43 @@ def guest_language(code: str) -> str | None:
     return by_name.get(text.casefold())
 
 
+_CENT = Decimal("0.01")
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount (credits) as the active language writes numbers: to the cent, the cents left
+    out of a whole number — 1,250 and 12.50 in English, 1.250 and 12,50 in Turkish."""
+    value = value.quantize(_CENT)
+    places = 0 if value == value.to_integral_value() else 2
+    return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+# A parameter of a phrase: words, a count, an amount (read as the reader writes numbers, see
+# ``amount_text``), or a phrase.
+Param: TypeAlias = "str | int | Decimal | Phrase"
+
+
 @dataclass(frozen=True)
 class Phrase:
     """Words kept in no language until someone reads them: a skip's detail, an import row's
     error. ``msgid`` is the English message (mark it with ``gettext_noop`` where it is written,
     so it is in the catalogue) and serves as its code; ``params`` fill its placeholders and may
-    themselves be phrases (a reason inside a reason). ``str()`` puts it in the active language;
+    themselves be phrases (a reason inside a reason) or amounts (``Decimal``, written as the
+    reader writes numbers: 68.50 / 68,50). ``str()`` puts it in the active language;
     ``as_json`` is what is stored, ``from_json`` reads it back. A msgid the catalogue no longer
     knows reads in English, so stored words never become unreadable."""
 
     msgid: str
-    params: Mapping[str, str | int | Phrase] = field(default_factory=dict)
+    params: Mapping[str, Param] = field(default_factory=dict)
 
     def __str__(self) -> str:
         text = gettext(self.msgid)
         if not self.params:
             return text
-        return text % {name: str(value) for name, value in self.params.items()}
+        return text % {
+            name: amount_text(value) if isinstance(value, Decimal) else str(value)
+            for name, value in self.params.items()
+        }
 
     def english(self) -> str:
         """The phrase in English (for the API, exports and logs, which speak English)."""
@@ -70,16 +91,27 @@ class Phrase:
             return str(self)
 
     def as_json(self) -> dict[str, Any]:
-        params = {k: v.as_json() if isinstance(v, Phrase) else v for k, v in self.params.items()}
+        params = {k: _param_json(v) for k, v in self.params.items()}
         return {"msgid": self.msgid, "params": params} if params else {"msgid": self.msgid}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Phrase:
-        params = {
-            k: cls.from_json(v) if isinstance(v, Mapping) else v
-            for k, v in (data.get("params") or {}).items()
-        }
+        params = {k: _param_read(v) for k, v in (data.get("params") or {}).items()}
         return cls(str(data["msgid"]), params)
+
+
+def _param_json(value: Param) -> Any:
+    if isinstance(value, Phrase):
+        return value.as_json()
+    if isinstance(value, Decimal):
+        return {"amount": f"{value.normalize():f}"}
+    return value
+
+
+def _param_read(value: Any) -> Param:
+    if isinstance(value, Mapping):
+        return Decimal(value["amount"]) if "amount" in value else Phrase.from_json(value)
+    return value  # type: ignore[no-any-return]
 
 
 def stored_phrase(words: Mapping[str, Any] | None, fallback: str = "") -> Phrase | str:

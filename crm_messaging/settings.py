@@ -413,6 +413,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production WhiteNoise serves straight from the apps' and STATICFILES_DIRS' files,
+# with DEBUG off too (`make run` runs the demo as a hotel sees it, with the error pages).
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -511,13 +514,25 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "filters": {"refusals": {"()": "crm_messaging.ops.logfilters.RefusalWithoutTraceback"}},
+    "filters": {
+        "refusals": {"()": "crm_messaging.ops.logfilters.RefusalWithoutTraceback"},
+        "secrets": {"()": "crm_messaging.ops.logfilters.SecretsMasked"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        # A 403/400 is one line, not a traceback (a 500 keeps its traceback).
-        "django.request": {"filters": ["refusals"]},
+        # A 403/400 is one line, not a traceback (a 500 keeps its traceback). The secrets of
+        # an address (sign-in links, the Mews webhook's token) are masked
+        # (crm_messaging.ops.redaction); gunicorn's access log masks them too (gunicorn.conf.py).
+        "django.request": {"filters": ["refusals", "secrets"]},
+        # runserver's request lines, in the site's format, masked the same way.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["secrets"],
+        },
     },
 }
 # Celery keeps the logging configured here instead of installing its own handlers.

@@ -1,9 +1,12 @@
-"""Reads of the CRM core: business date, consent state, messaging permission, duplicates."""
+"""Reads of the CRM core: business date, consent state, messaging permission, duplicates, and
+guests' rows held for a transaction that will write rows pointing at them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact, IsNull
@@ -176,3 +179,23 @@ def reservation_by_external_id(*, source: str, external_id: str) -> Reservation 
         .first()
     )
     return ref.reservation if ref else None
+
+
+def guests_hold(guest_ids: Iterable[int]) -> None:
+    """Lock the rows of ``guest_ids`` FOR KEY SHARE (in id order) until the transaction ends.
+
+    The lock a row pointing at a guest (a reservation, a message) takes for its foreign key
+    when the transaction commits, taken first instead: a transaction that will write such
+    rows and then wait for a lock of its own (a message's row, a booker's attribution) takes
+    it before them, as a merge or an import takes the guest's row before the rest, so the
+    two never wait for each other. Other writers of the guest (saves) are not held up; a
+    merge's or an import's FOR UPDATE waits. Nothing to do on SQLite (one writer at a time).
+    """
+    ids = sorted(set(guest_ids))
+    if not ids or connection.vendor != "postgresql":
+        return
+    sql, params = (
+        Guest.objects.filter(pk__in=ids).order_by("pk").values("pk").query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)

@@ -1,6 +1,7 @@
 """URL routes of the whole project (ROOT_URLCONF): every interface app, the admin, the probes."""
 
 from django.contrib import admin
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -26,6 +27,12 @@ urlpatterns = [
         "accounts/password_reset/",
         StaffPasswordResetView.as_view(),
         name="password_reset",
+    ),
+    # Django's own reset-link route, with its token marked secret (masked in every log).
+    path(
+        "accounts/reset/<uidb64>/<secret:token>/",
+        PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path(

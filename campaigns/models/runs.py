@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from crm_messaging.i18n import Phrase, stored_words
 
 from .campaign import Campaign
 from .choices import Trigger
@@ -85,7 +89,17 @@ class CampaignRun(models.Model):
     estimated_recipients = models.PositiveIntegerField(
         default=0, help_text="Recipients the estimate expected the send to queue a message for."
     )
-    refusal = models.CharField(max_length=255, blank=True)
+    refusal = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Why it was refused or rejected, in English (the admin's and the logs' words).",
+    )
+    refusal_words = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The refusal in no language (crm_messaging.i18n.Phrase), read by staff in "
+        "their own; empty for an approver's own words and for older rows it could not read.",
+    )
     render_failures = models.JSONField(
         default=dict,
         blank=True,
@@ -116,6 +130,19 @@ class CampaignRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} — {self.occurrence}"
+
+    @staticmethod
+    def refusal_fields(words: Phrase | str) -> dict[str, Any]:
+        """The fields that keep why a run did not go: our phrase (kept in no language, and in
+        English), or someone's own words (an approver's reason) as written."""
+        if isinstance(words, Phrase):
+            return {"refusal": words.english()[:255], "refusal_words": words.as_json()}
+        return {"refusal": words[:255], "refusal_words": {}}
+
+    @property
+    def refusal_text(self) -> str:
+        """``refusal`` for a staff member: our phrase in his language, else the words stored."""
+        return stored_words(self.refusal_words, self.refusal)
 
     @property
     def report_label(self) -> str:

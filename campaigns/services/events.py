@@ -93,10 +93,10 @@ def trigger_event_process(event_id: int) -> list[CampaignRun]:
                 CampaignRun.objects.filter(pk=run.pk).update(
                     estimated_cost=cost.credits, estimated_recipients=cost.recipients
                 )
-                if cost.refusal:
+                if cost.refusal_phrase:
                     CampaignRun.objects.filter(pk=run.pk).update(
                         state=CampaignRun.State.REFUSED,
-                        refusal=cost.refusal,
+                        **CampaignRun.refusal_fields(cost.refusal_phrase),
                         finished_at=timezone.now(),
                     )
                     runs.append(run)

@@ -20,15 +20,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
-from channels_out.ledger import available_credits, shortfall
+from channels_out.ledger import available_credits, shortfall_phrase
 from channels_out.models import SkipReason
 from channels_out.redaction import unsealed
 from channels_out.services import Outcome, SendForecast, message_send
 from channels_out.text import SegmentInfo, count_segments
 from crm_messaging.actors import Actor, acting_user
-from crm_messaging.i18n import lower_label
+from crm_messaging.i18n import Phrase, lower_label
 from guests.models import ContactChannel, Guest
 
 from ..audiences import audience
@@ -101,18 +101,21 @@ class Estimate:
         ]
 
     @property
+    def refusal_phrase(self) -> Phrase | None:
+        """Why the balance is short, in no language, as a run keeps it (None when it is not)."""
+        return None if self.sufficient else shortfall_phrase(self.credits, self.balance)
+
+    @property
     def refusal(self) -> str:
-        """Why the balance is short, as a run keeps it (empty when it is not)."""
-        if self.sufficient:
-            return ""
-        return shortfall(self.credits, self.balance)
+        """``refusal_phrase`` in English (empty when the balance covers the cost)."""
+        phrase = self.refusal_phrase
+        return phrase.english() if phrase else ""
 
     @property
     def refusal_text(self) -> str:
         """``refusal`` in the reader's language, for the screens."""
-        if self.sufficient:
-            return ""
-        return shortfall(self.credits, self.balance, for_reader=True)
+        phrase = self.refusal_phrase
+        return str(phrase) if phrase else ""
 
 
 @dataclass(frozen=True)
@@ -346,8 +349,10 @@ def campaign_send(
             "estimated_recipients": cost.recipients,
             "audience_size": cost.audience,
         }
-        if state == CampaignRun.State.REFUSED:
-            outcome.update(refusal=cost.refusal, finished_at=timezone.now())
+        if state == CampaignRun.State.REFUSED and cost.refusal_phrase:
+            outcome.update(
+                **CampaignRun.refusal_fields(cost.refusal_phrase), finished_at=timezone.now()
+            )
         CampaignRun.objects.filter(pk=run.pk).update(**outcome)
         if state == CampaignRun.State.RUNNING:
             run_launch(run)
@@ -400,7 +405,7 @@ def campaign_run_reject(*, run: CampaignRun, user: Actor, reason: str = "") -> C
         pk=run.pk, state=CampaignRun.State.AWAITING_APPROVAL
     ).update(
         state=CampaignRun.State.REJECTED,
-        refusal=(reason or "rejected by the approver")[:255],
+        **CampaignRun.refusal_fields(reason or Phrase(gettext_noop("rejected by the approver"))),
         finished_at=timezone.now(),
     )
     if not updated:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from guests.models import ConsentPurpose, ContactChannel
 
-from ..text import count_segments
+from ..text import count_segments, storable
 from .base import Accepted, StatusUpdate, TransportError
 from .http import ApiRequest, HttpBackend, network_error
 
@@ -203,11 +203,12 @@ class NetgsmBackend(HttpBackend):
 
 
 def _json(answer: requests.Response) -> dict[str, Any]:
+    """NetGSM's JSON answer, with what the database cannot store (a NUL) cleaned."""
     try:
         data = answer.json()
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return storable(data) if isinstance(data, dict) else {}
 
 
 def _code(answer: requests.Response) -> str:

@@ -44,13 +44,14 @@ def credit_alert_mail(*, kind: str) -> int:
         logger.warning("Credits are %s but no manager has an e-mail address to tell.", kind)
         return 0
     balance = CreditBalance.load()
-    context = {
-        "kind": kind,
-        "available": credits_text(balance.available),
-        "threshold": credits_text(MessagingPolicy.load().low_balance_threshold),
-        "url": urljoin(settings.PUBLIC_BASE_URL, reverse("channels_out:credits")),
-    }
-    with translation.override(settings.LANGUAGE_CODE):
+    threshold = MessagingPolicy.load().low_balance_threshold
+    with translation.override(settings.LANGUAGE_CODE):  # words and numbers alike
+        context = {
+            "kind": kind,
+            "available": credits_text(balance.available),
+            "threshold": credits_text(threshold),
+            "url": urljoin(settings.PUBLIC_BASE_URL, reverse("channels_out:credits")),
+        }
         subject = render_to_string("channels_out/mail/credit_alert_subject.txt", context)
         body = render_to_string("channels_out/mail/credit_alert.txt", context)
     send_mail(" ".join(subject.split()), body, None, recipients, fail_silently=False)

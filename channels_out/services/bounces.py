@@ -28,6 +28,7 @@ from django.conf import settings
 
 from ..backends import StatusUpdate
 from ..models import ChannelAccount, OutboundMessage, Status
+from ..text import storable
 from .tracking import message_track
 
 logger = logging.getLogger(__name__)
@@ -185,5 +186,6 @@ def delivery_report_receive(*, raw: bytes) -> bool:
     reports = delivery_report_recipients(mail)
     mine = [r for r in reports if r.recipient == message.to.lower()] or reports[:1]
     for report in mine:
-        message_track(message=message, update=report_update(report, message))
+        # A report's words may hold what the database cannot store (a NUL): cleaned.
+        message_track(message=message, update=storable(report_update(report, message)))
     return bool(mine)

@@ -32,7 +32,8 @@ CENT = Decimal("0.01")
 
 
 def credit_invoice_send(*, order: CreditOrder) -> int:
-    """E-mail ``order``'s invoice (PDF attached) to the managers; return how many were addressed.
+    """E-mail ``order``'s invoice (PDF attached) to the managers, in the hotel's staff language
+    (``LANGUAGE_CODE``); return how many were addressed.
 
     Raises what the mail connection raises (the task retries).
     """
@@ -44,11 +45,13 @@ def credit_invoice_send(*, order: CreditOrder) -> int:
         "order": order,
         "url": urljoin(settings.PUBLIC_BASE_URL, reverse("channels_out:credits")),
     }
+    # Sent to every manager, whose languages are not known: in the hotel's staff language.
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string("channels_out/mail/invoice_subject.txt", context)
         body = render_to_string("channels_out/mail/invoice.txt", context)
+        pdf = invoice_pdf(order)
     mail = EmailMessage(" ".join(subject.split()), body, to=recipients)
-    mail.attach(invoice_filename(order), invoice_pdf(order), "application/pdf")
+    mail.attach(invoice_filename(order), pdf, "application/pdf")
     mail.send(fail_silently=False)
     return len(recipients)
 

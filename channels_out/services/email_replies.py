@@ -27,7 +27,7 @@ from guests.models import ContactChannel, Guest
 
 from ..mail_ids import token_of_reply_address
 from ..models import ChannelAccount, InboundMessage, OutboundMessage
-from ..text import html_to_text
+from ..text import html_to_text, storable
 from .inbound import inbound_record
 from .messages import default_account
 
@@ -85,7 +85,8 @@ class InboundEmail:
     @classmethod
     def from_mime(cls, raw: bytes | Message) -> InboundEmail:
         """Read a raw RFC 5322 message (as IMAP returns it) or a parsed one (an ESP's, as
-        django-anymail hands it over)."""
+        django-anymail hands it over); what the database cannot store (a NUL) is cleaned
+        (``text.storable``), so one such e-mail neither fails nor holds up the mail after it."""
         if isinstance(raw, Message) and not isinstance(raw, EmailMessage):
             raw = raw.as_bytes()
         if isinstance(raw, bytes):
@@ -116,16 +117,18 @@ class InboundEmail:
         if sent_at is not None and sent_at.tzinfo is None:
             sent_at = sent_at.replace(tzinfo=dt.UTC)
         addresses = getaddresses([header("From")])
-        return cls(
-            message_id=header("Message-ID").strip(),
-            from_address=addresses[0][1] if addresses else "",
-            subject=header("Subject"),
-            text=str(text),
-            html=str(html),
-            to=tuple(a for _n, a in getaddresses([header("To"), header("Cc")]) if a),
-            in_reply_to=header("In-Reply-To"),
-            references=tuple(_MESSAGE_ID.findall(header("References"))),
-            sent_at=sent_at,
+        return storable(
+            cls(
+                message_id=header("Message-ID").strip(),
+                from_address=addresses[0][1] if addresses else "",
+                subject=header("Subject"),
+                text=str(text),
+                html=str(html),
+                to=tuple(a for _n, a in getaddresses([header("To"), header("Cc")]) if a),
+                in_reply_to=header("In-Reply-To"),
+                references=tuple(_MESSAGE_ID.findall(header("References"))),
+                sent_at=sent_at,
+            )
         )
 
     def answered_ids(self) -> list[str]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from crm_messaging.actors import Actor, acting_user, record_staff_action
 from crm_messaging.i18n import Phrase, lower_label
+from guests.selectors import guests_hold
 
 from ..backends import backend_class
 from ..ledger import InsufficientCredits, credits_post_many, credits_release, credits_reserve
@@ -99,9 +100,19 @@ def message_apply_statuses(
         raise ValueError("At most one status change per message in one call.")
     now = at or timezone.now()
     user = acting_user(by)
+    # The guests' rows first (FOR KEY SHARE), then the messages': a merge's order (it locks the
+    # guests, then moves their messages), so a fallback or an attribution written here for
+    # the guest never waits for a merge that waits for this transaction.
+    guests_hold(
+        OutboundMessage.objects.filter(pk__in=pks, guest__isnull=False).values_list(
+            "guest_id", flat=True
+        )
+    )
     current = {
         pk: (status, sent_at)
-        for pk, status, sent_at in OutboundMessage.objects.select_for_update()
+        # NO KEY: rows pointing at a message (its booking attribution) may still be written
+        # while it is locked; their foreign-key check must not wait for this transaction.
+        for pk, status, sent_at in OutboundMessage.objects.select_for_update(no_key=True)
         .filter(pk__in=pks)
         .order_by("pk")
         .values_list("pk", "status", "sent_at")
@@ -238,7 +249,8 @@ def _undecided(message: OutboundMessage, *, refusal: str) -> OutboundMessage:
     first decided and is refused with who did what (ValidationError), so a message is never
     both marked sent and resent. ``refusal`` (with ``%(status)s``) explains other statuses.
     """
-    locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+    guests_hold([message.guest_id] if message.guest_id else [])  # as message_apply_statuses
+    locked = OutboundMessage.objects.select_for_update(no_key=True).get(pk=message.pk)
     if locked.status == Status.UNKNOWN:
         return locked
     decision = (

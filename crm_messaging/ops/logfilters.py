@@ -3,6 +3,40 @@
 from __future__ import annotations
 
 import logging
+import re
+
+from django.http import HttpRequest
+
+from .redaction import redact_url
+
+# An address in a log line: a path (``/guest/…``), with its query, or a whole URL.
+_ADDRESS = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/'\"<>]*)?/[^\s'\"<>]*")
+
+
+def _redacted(text: str) -> str:
+    return _ADDRESS.sub(lambda match: redact_url(match.group()), text)
+
+
+class SecretsMasked(logging.Filter):
+    """No secret of an address (a sign-in link's token, the Mews webhook's ``token=``) in a
+    request logger's line (``django.request``: ``Bad Request: /guest/login/link/•••/``;
+    ``django.server``: the request line), masked by ``redaction.redact_url``.
+
+    The request Django attaches to its record (``record.request``, which the JSON format
+    writes out with its full path) becomes its masked description.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _redacted(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _redacted(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest):
+            record.request = _redacted(repr(request))
+        return True
 
 
 class RefusalWithoutTraceback(logging.Filter):

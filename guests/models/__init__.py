@@ -13,6 +13,7 @@ from .consent import (
 from .external import (
     EXTERNAL_ID_MAX_LENGTH,
     SOURCE_PATTERN,
+    SOURCE_RULE,
     FacilityBookingExternalId,
     GuestExternalId,
     ReservationExternalId,
@@ -48,6 +49,7 @@ from .reservation import (
 __all__ = [
     "EXTERNAL_ID_MAX_LENGTH",
     "SOURCE_PATTERN",
+    "SOURCE_RULE",
     "FacilityBookingExternalId",
     "GuestExternalId",
     "ReservationExternalId",

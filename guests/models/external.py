@@ -12,6 +12,7 @@ import re
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .guest import Guest
 from .reservation import FacilityBooking, Reservation
@@ -20,10 +21,11 @@ from .reservation import FacilityBooking, Reservation
 SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 EXTERNAL_ID_MAX_LENGTH = 100
 
-source_validator = RegexValidator(
-    SOURCE_PATTERN,
-    "A source is 1–40 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+SOURCE_RULE = gettext_lazy(
+    "A source is 1–40 lower-case letters, digits, dots, dashes or underscores, "
+    "starting with a letter or digit."
 )
+source_validator = RegexValidator(SOURCE_PATTERN, SOURCE_RULE)
 
 
 class ExternalId(models.Model):

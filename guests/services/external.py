@@ -31,6 +31,7 @@ from ..models import (
     EXTERNAL_ID_MAX_LENGTH,
     PROFILE_FIELDS,
     SOURCE_PATTERN,
+    SOURCE_RULE,
     Agency,
     BoardType,
     ConsentRecord,
@@ -106,9 +107,7 @@ def external_key_check(*, source: str, external_id: str) -> None:
     """Raise ValidationError unless ``source`` and ``external_id`` can key a record."""
     errors: dict[str, str] = {}
     if not SOURCE_PATTERN.match(source or ""):
-        errors["source"] = gettext(
-            "A source is 1–40 lower-case letters, digits, dots, dashes or underscores."
-        )
+        errors["source"] = str(SOURCE_RULE)
     if not (external_id or "").strip() or len(external_id) > EXTERNAL_ID_MAX_LENGTH:
         errors["external_id"] = gettext("An external id is 1–%(max)d characters.") % {
             "max": EXTERNAL_ID_MAX_LENGTH

@@ -10,13 +10,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException
 from rest_framework.exceptions import ValidationError as DrfValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_out.models import OutboundMessage
 from channels_out.selectors import credit_balance, with_credits
+from crm_messaging.pagination import NewestFirstPages
 from guests.selectors import guest_by_external_id, reservation_by_external_id
 
 from .message_serializers import CreditsOut, MessageFilter, MessageIn, MessageOut
@@ -29,8 +29,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Any unique string (a UUID): a retry with the same key answers 200 with the "
-    "message the first request made, and sends nothing again.",
+    description="1–100 visible ASCII characters (no spaces), unique per message — a UUID does "
+    "well: a retry with the same key answers 200 with the message the first request made, and "
+    "sends nothing again.",
     pattern=r"^[\x21-\x7e]{1,100}$",
 )
 
@@ -39,36 +40,6 @@ class IdempotencyKeyReused(APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was used with a different request."
     default_code = "idempotency_key_reused"
-
-
-class MessagePages(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
-
-    def get_page_size(self, request: Request) -> int:
-        """``limit`` (1–200) if given; a limit that is no number is refused, not ignored."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise DrfValidationError(
-                {"limit": [f"Give a whole number from 1 to {self.max_page_size}."]}
-            )
-        return int(raw)
-
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["schema"] = {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_page_size,
-                    "default": self.page_size,
-                }
-        return parameters
 
 
 def _messages() -> QuerySet[OutboundMessage]:
@@ -99,10 +70,14 @@ def _external(finder: Any, value: str) -> Any:
 class MessagesView(generics.ListAPIView):
     required_scopes = {"GET": Scope.MESSAGES_READ, "POST": Scope.MESSAGES_SEND}
     serializer_class = MessageOut
-    pagination_class = MessagePages
+    pagination_class = NewestFirstPages
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:
-        allowed = {*MessageFilter().fields, "cursor", MessagePages.page_size_query_param}
+        allowed = {
+            *MessageFilter().fields,
+            NewestFirstPages.cursor_query_param,
+            NewestFirstPages.page_size_query_param,
+        }
         unknown = sorted(set(self.request.query_params) - allowed)
         if unknown:  # a misspelt filter would otherwise list everything
             raise DrfValidationError({name: ["Unknown query parameter."] for name in unknown})
@@ -135,7 +110,11 @@ class MessagesView(generics.ListAPIView):
             len(idempotency_key) > 100 or not all("\x21" <= c <= "\x7e" for c in idempotency_key)
         ):
             raise DrfValidationError(
-                {"Idempotency-Key": ["Use 1–100 visible ASCII characters (a UUID)."]}
+                {
+                    "Idempotency-Key": [
+                        "Use 1–100 visible ASCII characters, no spaces (a UUID does)."
+                    ]
+                }
             )
         incoming = MessageIn(data=request.data)
         incoming.is_valid(raise_exception=True)

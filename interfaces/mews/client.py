@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from channels_out.text import storable
+
 PAGE_SIZE = 1000  # the most Mews returns at once
 IDS_PER_REQUEST = 1000  # "max 1000 items" for ReservationIds and CustomerIds
 # Every state, so cancellations and check-outs come back too.
@@ -97,7 +99,8 @@ class MewsClient:
                 raise MewsError(f"Mews answered {operation} with no JSON", permanent=False) from exc
             if not isinstance(data, dict):
                 raise MewsError(f"Mews answered {operation} with no object", permanent=False)
-            return data
+            # A NUL in a name would fail its guest's write and hold the pull's window for ever.
+            return storable(data)
         try:
             message = str(response.json().get("Message") or "")
         except (ValueError, AttributeError):

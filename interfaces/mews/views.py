@@ -7,6 +7,7 @@ at once (Mews waits 5 seconds, then retries), and processed by a task. Bad input
 never a 500. The token is not over the body, so the body is made storable
 (``channels_out.text.storable``: a NUL dropped, a lone surrogate replaced) as soon as it is
 read: the property's lookup, the stored message and the task all see the same clean text.
+A refusal (403) is counted in ``crm_webhook_rejections_total{kind="mews"}``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from channels_out.signals import webhook_rejected
 from channels_out.text import storable
 
 from .models import MewsConnection
@@ -51,6 +53,7 @@ def mews_webhook(request: HttpRequest) -> HttpResponse:
         or not hmac.compare_digest(token.encode(), expected.encode())
     ):
         logger.warning("Rejected a Mews webhook: unknown property or wrong token.")
+        webhook_rejected.send(sender=MewsConnection, kind="mews")
         return HttpResponseForbidden("token check failed")
     mews_webhook_receive(connection=connection, payload=payload)
     return HttpResponse(status=202)

@@ -26,7 +26,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 
 WEBHOOK_REJECTIONS = Counter(
     "crm_webhook_rejections",
-    "Provider webhooks refused (403) because their signature did not verify.",
+    "Webhooks refused (403): a provider's signature or the Mews token did not verify.",
     ["kind"],
 )
 TASK_QUEUE_WAIT = Histogram(

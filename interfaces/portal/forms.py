@@ -7,9 +7,10 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from guests.models import ContactChannel
+from guests.models import ContactChannel, Reservation
 
 from .conf import CODE_DIGITS
 
@@ -121,9 +122,28 @@ class ConsentForm(_PageForm):
 
 
 class CompanionForm(_PageForm):
+    """A companion for one of ``stays`` (the signed-in guest's): the stay comes back as a hidden
+    field, and a value that is not one of them (tampered, missing) is an error, never a 500."""
+
     id_prefix = "companion"
 
+    reservation = forms.ModelChoiceField(
+        queryset=Reservation.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This stay cannot be changed here."),
+            "invalid_choice": _("This stay cannot be changed here."),
+        },
+    )
     first_name = forms.CharField(label=_("First name"), max_length=80)
     last_name = forms.CharField(label=_("Last name"), max_length=80, required=False)
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
     phone = forms.CharField(label=_("Mobile phone (optional)"), max_length=40, required=False)
+
+    def __init__(self, *args: Any, stays: QuerySet[Reservation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reservation"].queryset = stays  # type: ignore[attr-defined]
+
+    def companion(self) -> dict[str, str]:
+        """What the guest typed about the companion (the cleaned fields but the stay)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "reservation"}

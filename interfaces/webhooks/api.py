@@ -14,11 +14,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm_messaging.pagination import NewestFirstPages
 from crm_messaging.serializers import Boolean, Choice, StrictSerializer, Text
 
 from . import services
@@ -114,11 +114,6 @@ class DeliveryOut(serializers.ModelSerializer):
             "event",
             "log",
         ]
-
-
-class DeliveryPages(CursorPagination):
-    ordering = "-id"
-    page_size = 50
 
 
 @extend_schema_view(
@@ -224,7 +219,7 @@ class SecretView(APIView):
 class DeliveriesView(generics.ListAPIView):
     required_scopes = {"GET": SCOPE}
     serializer_class = DeliveryOut
-    pagination_class = DeliveryPages
+    pagination_class = NewestFirstPages
 
     def get_queryset(self) -> QuerySet[WebhookDelivery]:
         endpoint = get_object_or_404(WebhookEndpoint, pk=self.kwargs["pk"])

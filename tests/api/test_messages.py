@@ -125,6 +125,20 @@ def test_marketing_without_consent_is_logged_as_skipped(api, ready: Guest) -> No
     assert (body["status"], body["skip_reason"]) == ("skipped", "no_consent")
 
 
+def test_a_bad_number_is_a_send_logged_as_skipped_but_a_guest_record_refuses_it(
+    api, ready: Guest
+) -> None:
+    """The difference the README states: a send is logged, a guest record refuses bad data."""
+    send = _send(api, {"channel": "sms", "to": "12", "text": "Hi"})
+    put = api.put("/api/v1/guests/mews:G1", {"phone": "12"}, format="json")
+
+    assert send.status_code == 201
+    assert (send.json()["status"], send.json()["skip_reason"]) == ("skipped", "invalid_number")
+    assert put.status_code == 400 and pointers(put) == {"/phone"}
+    ready.refresh_from_db()
+    assert ready.phone == "+905321234567"
+
+
 def test_marketing_with_consent_from_the_api_goes(api, ready: Guest) -> None:
     api.put(
         "/api/v1/guests/mews:G1",
@@ -259,12 +273,23 @@ def test_the_list_filters_and_pages_by_cursor(make_client, ready: Guest) -> None
         {"chanel": "sms"},
     ],
 )
-def test_a_bad_filter_is_400_and_a_bad_cursor_404(api, query: dict[str, str]) -> None:
+def test_a_bad_filter_is_400_naming_it(api, query: dict[str, str]) -> None:
     response = api.get(URL, query)
 
     assert response.status_code == 400
     assert {f"/{name}" for name in query} <= pointers(response)
-    assert api.get(URL, {"cursor": "garbage"}).status_code == 404
+
+
+# "garbage" is no base64; "cD1hYmM=" is base64 of "p=abc", a position that is no id.
+@pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM=", "ç"])
+def test_a_cursor_no_link_gave_is_400_naming_it(api, cursor: str) -> None:
+    response = api.get(URL, {"cursor": cursor})
+
+    assert response.status_code == 400
+    body = problem_of(response)
+    assert body["type"].endswith("/invalid-request")
+    assert [e["pointer"] for e in body["errors"]] == ["/cursor"]
+    assert "next or previous link" in body["errors"][0]["detail"]
 
 
 def test_credits_give_the_balance(api, top_up: Any) -> None:

@@ -244,9 +244,7 @@ def test_a_body_that_is_not_json_is_415(api) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "/api/v1/guests/Mews:G1",
         "/api/v1/guests/mews",
-        "/api/v1/guests/:G1",
         "/api/v1/nothing",
         # A line break in the address (schemathesis found one): still the API's 404, not HTML.
         "/api/v1/guests/%0A",
@@ -258,6 +256,29 @@ def test_an_address_that_names_no_record_is_a_problem_404(api, url: str) -> None
 
     assert response.status_code == 404
     problem_of(response)
+
+
+@pytest.mark.parametrize(
+    ("url", "pointer", "rule"),
+    [
+        ("/api/v1/guests/MEWS:g2", "/source", "lower-case"),
+        ("/api/v1/guests/Mews:G1", "/source", "lower-case"),
+        ("/api/v1/guests/:G1", "/source", "lower-case"),
+        ("/api/v1/reservations/OPERA:R1", "/source", "lower-case"),
+        ("/api/v1/facility-bookings/Spa:B1", "/source", "lower-case"),
+        ("/api/v1/guests/mews:" + "x" * 101, "/external_id", "1–100 characters"),
+    ],
+)
+def test_a_key_that_breaks_the_rules_is_400_saying_which_and_writes_nothing(
+    api, reference: None, url: str, pointer: str, rule: str
+) -> None:
+    response = api.put(url, {}, format="json")
+
+    assert response.status_code == 400
+    (error,) = problem_of(response)["errors"]
+    assert error["pointer"] == pointer and rule in error["detail"]
+    assert not Guest.objects.exists() and not Reservation.objects.exists()
+    assert not GuestExternalId.objects.exists() and not FacilityBooking.objects.exists()
 
 
 def test_a_line_break_after_a_listing_is_a_problem_404_not_an_html_page(api) -> None:

@@ -71,12 +71,12 @@ def test_a_send_the_balance_cannot_cover_is_refused_with_cost_and_balance_and_ke
 ) -> None:
     top_up(Decimal("0.4"))
     GuestFactory.create_batch(3)
-    with pytest.raises(ValidationError, match=r"Not sent: cost 3 credits, balance 0\.4"):
+    with pytest.raises(ValidationError, match=r"Not sent: cost 3 credits, balance 0\.40"):
         campaign_send(campaign=newsletter, user=staff)
     run = CampaignRun.objects.get()
     assert (run.state, run.refusal, run.requested_by) == (
         CampaignRun.State.REFUSED,
-        "cost 3 credits, balance 0.4",
+        "cost 3 credits, balance 0.40",
         staff,
     )
     assert not OutboundMessage.objects.exists()

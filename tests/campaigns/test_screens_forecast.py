@@ -118,7 +118,7 @@ def test_the_cost_shows_the_refusal_when_the_balance_is_short(
     html = client.post(
         reverse("campaigns:campaign-forecast", args=[campaign.pk]), editor_data(purpose="service")
     ).content.decode()
-    assert "Not enough credits: cost 2 credits, balance 0.5." in html
+    assert "Not enough credits: cost 2 credits, balance 0.50." in html
 
 
 def _departing(nationality: str, **guest: object) -> Reservation:

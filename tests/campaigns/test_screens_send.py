@@ -62,15 +62,15 @@ def test_send_to_all_is_refused_with_cost_and_balance_when_short(
     top_up(Decimal("0.4"))
     GuestFactory.create_batch(3)
     html = client.get(reverse("campaigns:campaign-send", args=[newsletter.pk])).content.decode()
-    assert "Not enough credits: cost 3 credits, balance 0.4." in html
+    assert "Not enough credits: cost 3 credits, balance 0.40." in html
     assert 'disabled aria-disabled="true"' in html
     # Posted anyway (a stale page): the service refuses and keeps the attempt as a run.
     answer = client.post(reverse("campaigns:campaign-send", args=[newsletter.pk]), follow=True)
     html = answer.content.decode()
-    assert "Not sent: cost 3 credits, balance 0.4." in html
+    assert "Not sent: cost 3 credits, balance 0.40." in html
     run = CampaignRun.objects.get()
     assert (run.state, run.requested_by) == (CampaignRun.State.REFUSED, marketing)
-    assert "Refused" in html and "cost 3 credits, balance 0.4" in html  # the runs page shows it
+    assert "Refused" in html and "cost 3 credits, balance 0.40" in html  # the runs page shows it
     assert not OutboundMessage.objects.exists()
 
 

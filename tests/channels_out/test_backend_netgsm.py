@@ -154,6 +154,21 @@ def test_delivery_reports_are_polled_and_mapped(
     assert report.json == {"jobids": [waiting.provider_message_id]}
 
 
+def test_a_report_holding_a_nul_is_applied_and_kept_without_it(
+    netgsm, fake, django_capture_on_commit_callbacks
+) -> None:
+    message = _sent(django_capture_on_commit_callbacks)
+    fake.set_status(message.provider_message_id, 1)
+    fake.jobs[message.provider_message_id]["request"]["messages"][0]["no"] = "90532\x001234567"
+
+    assert receipts_poll() == 1
+
+    message.refresh_from_db()
+    assert message.status == Status.DELIVERED
+    event = DeliveryEvent.objects.get(message=message, source="poll")
+    assert event.payload["telno"] == "905321234567"
+
+
 def test_a_report_the_provider_cannot_give_changes_nothing(
     netgsm, fake, django_capture_on_commit_callbacks
 ) -> None:

@@ -43,6 +43,24 @@ def test_a_permanent_failure_is_a_hard_bounce_that_suppresses_the_address(sent, 
     assert DeliveryEvent.objects.filter(message=sent, provider_status="dsn failed").exists()
 
 
+def test_a_report_whose_words_hold_a_nul_is_applied_without_it(sent, accounts) -> None:
+    report = build_delivery_report(
+        to=verp_address(sent, accounts["email"]),
+        recipient=sent.to,
+        action="failed",
+        status="5.1.1",
+        diagnostic="550 5.1.1 User\x00 unknown",
+    )
+
+    assert delivery_report_receive(raw=report) is True
+
+    sent.refresh_from_db()
+    assert sent.status == Status.UNDELIVERED
+    event = DeliveryEvent.objects.get(message=sent, provider_status="dsn failed")
+    stored = f"{event.description} {event.detail} {event.payload}"
+    assert "\x00" not in stored and "User unknown" in stored
+
+
 def test_a_delay_is_a_soft_bounce_and_moves_no_status(sent, accounts) -> None:
     report = build_delivery_report(
         to=verp_address(sent, accounts["email"]),

@@ -118,7 +118,7 @@ def test_post_after_release_is_refused(accounts, top_up) -> None:
 def test_insufficient_credits_says_cost_and_balance() -> None:
     credits_add(amount=Decimal("0.4"), key="k")
     message = OutboundMessage(pk=999, credits=Decimal("30.6"))
-    with pytest.raises(InsufficientCredits, match=r"cost 30\.6 credits, balance 0\.4"):
+    with pytest.raises(InsufficientCredits, match=r"cost 30\.60 credits, balance 0\.40"):
         credits_reserve(message)
 
 

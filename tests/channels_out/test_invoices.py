@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 from pypdf import PdfReader
 
 from channels_out.invoices import invoice_pdf
@@ -103,10 +104,48 @@ def test_the_pdf_carries_number_date_parties_credits_price_and_vat(hotel_details
     assert invoice_pdf(order) and _text(invoice_pdf(order)) == text  # the same document again
 
 
-def test_the_invoice_is_in_the_hotels_staff_language(hotel_details, settings) -> None:
+def test_the_mailed_invoice_is_in_the_hotels_staff_language(
+    hotel_details, staff, settings, django_capture_on_commit_callbacks
+) -> None:
     settings.LANGUAGE_CODE = "tr"
-    text = _text(invoice_pdf(credit_order_create(credits=10)))
-    assert "Fatura" in text and "KDV" in text and "Toplam" in text
+    settings.INVOICE_VAT_RATE = "20"
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        credit_order_create(credits=1250, user=staff["Manager"])  # ordered from English screens
+    [(_name, content, _kind)] = mail.outbox[0].attachments
+    text = _text(content)
+    assert "Fatura" in text and "KDV %20" in text and "Toplam" in text
+    assert "1.250" in text and "150,00 EUR" in text and "Invoice" not in text
+
+
+def test_the_downloaded_invoice_is_in_the_readers_language(
+    client, hotel_details, staff, settings
+) -> None:
+    settings.INVOICE_VAT_RATE = "18.5"
+    order = credit_order_create(credits=12500)
+    with translation.override("tr"):  # "4 Aralık 2026"
+        issued = formats.date_format(timezone.localtime(order.ordered_at).date(), "DATE_FORMAT")
+    client.force_login(staff["Manager"])
+    url = reverse("channels_out:credit-invoice", args=[order.pk])
+    client.cookies["django_language"] = "tr"
+    turkish = _text(client.get(url).content)
+    for expected in (
+        f"Fatura {order.invoice_number}",
+        "Düzenleyen",
+        "Fatura tarihi",
+        issued,
+        "12.500",
+        "1.250,00 EUR",
+        "KDV %18,5",
+        "231,25 EUR",
+        "1.481,25 EUR",
+    ):
+        assert expected in turkish, expected
+    assert "Invoice" not in turkish and "Bill to" not in turkish and "VAT" not in turkish
+
+    client.cookies["django_language"] = "en"
+    english = _text(client.get(url).content)
+    for expected in ("Invoice date", "Bill to", "12,500", "1,250.00 EUR", "VAT 18.5 %"):
+        assert expected in english, expected
 
 
 def test_numbers_run_without_gaps_even_past_a_rollback_and_a_cancellation(db) -> None:

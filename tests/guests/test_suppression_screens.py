@@ -120,6 +120,6 @@ def test_exports_leave_suppressed_addresses_out_and_list_them_in_the_consent_his
     assert [r["Email Address"] for r in newsletter] == ["kept@example.com"]
     history = _rows(client.get(reverse("portal:export-consents", args=[guest.pk])))
     assert [(r["Purpose"], r["Granted"], r["Source"]) for r in history] == [
-        ("marketing", "yes", "staff"),
-        ("email suppression", "no", "hard_bounce"),
+        ("Marketing messages", "yes", "Staff"),
+        ("E-mail suppression", "no", "Hard bounce"),
     ]

@@ -166,6 +166,24 @@ def test_the_poller_reads_new_replies_from_an_imap_mailbox_once(sent, accounts) 
     assert (mailbox.last_uid, mailbox.last_error) == (2, "")
 
 
+def test_a_reply_with_a_nul_is_kept_and_does_not_hold_up_the_mail_after_it(sent, accounts) -> None:
+    # PostgreSQL cannot store a NUL: the reply was refused on insert, the poll failed before
+    # moving last_uid, and every later reply in the mailbox waited behind it for ever.
+    with running_imap_server(user="replies", password="pw") as server:
+        server.deliver(reply_to(sent, "Late\x00 check-out?", message_id="<a@m>"))
+        server.deliver(reply_to(sent, "Second", message_id="<b@m>"))
+        mailbox = _mailbox(accounts, server.port)
+
+        assert mailbox_poll(mailbox=mailbox) == 2
+
+    assert sorted(InboundMessage.objects.values_list("body", flat=True)) == [
+        "Late check-out?",
+        "Second",
+    ]
+    mailbox.refresh_from_db()
+    assert (mailbox.last_uid, mailbox.last_error) == (2, "")
+
+
 def test_a_renumbered_mailbox_is_read_again_without_doubles(sent, accounts) -> None:
     with running_imap_server(user="replies", password="pw") as server:
         server.deliver(reply_to(sent, "First", message_id="<a@m>"))

@@ -153,6 +153,18 @@ def test_a_customer_changing_email_updates_the_guest(connection, fake_mews, webh
     assert guest.email == "anna@new.example" and Guest.objects.count() == 1
 
 
+def test_a_customer_whose_name_holds_a_nul_comes_in_without_it(
+    connection, fake_mews, webhook
+) -> None:
+    # Mews' answers are cleaned like its webhooks: the guest's write no longer fails, so the
+    # customer is not lost and the pull's window does not stall on him.
+    customer = fake_mews.add_customer(first_name="An\x00na", last_name="Kowalska")
+
+    assert webhook(("CustomerAdded", customer)) == 202
+
+    assert Guest.objects.get().first_name == "Anna"
+
+
 def test_the_pull_pages_with_the_cursor_and_keeps_its_place(
     connection, fake_mews, monkeypatch
 ) -> None:

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from interfaces.mews.models import MewsConnection, MewsWebhook
+from interfaces.monitoring.metrics import event_registry
 
 from .conftest import ENTERPRISE_ID
 
@@ -57,9 +58,17 @@ def body(**overrides) -> bytes:
 def test_a_bad_request_is_refused_and_nothing_is_stored(
     client, connection, token, data, status
 ) -> None:
+    before = refusals_counted()
     response = client.post(f"{URL}?token={token}", data, content_type="application/json")
     assert response.status_code == status
     assert not MewsWebhook.objects.exists()
+    # A refusal (403) is counted with the provider hooks' (README: alert on it); a 400 is not.
+    assert refusals_counted() == before + (1 if status == 403 else 0)
+
+
+def refusals_counted() -> float:
+    registry = event_registry()
+    return registry.get_sample_value("crm_webhook_rejections_total", {"kind": "mews"}) or 0.0
 
 
 def test_a_switched_off_connection_takes_no_webhooks(client, connection) -> None:

@@ -167,3 +167,27 @@ def test_a_relay_address_is_refused_for_a_companion(signed_in, stay) -> None:
     response = _add(signed_in, stay, first_name="Emma", email="emma@guest.booking.com")
     assert response.status_code == 400
     assert not Guest.objects.filter(first_name="Emma").exists()
+
+
+@pytest.mark.parametrize(
+    "reservation",
+    ["abc", "", None, "1.5", "-1", "99999999999999999999", "other"],
+    ids=["not a number", "empty", "missing", "decimal", "negative", "huge", "someone else's"],
+)
+def test_a_tampered_stay_field_is_refused_in_the_guests_language(
+    signed_in, stay, guest, reservation
+) -> None:
+    """The hidden stay field is the guest's to change: any value but his stay is a clear 400."""
+    guest.language = "tr"
+    guest.save(update_fields=["language"])
+    other = ReservationFactory()
+    value = {"other": str(other.pk)}.get(reservation or "", reservation)
+    data = {"first_name": "Eve", "last_name": "X"}
+    if value is not None:
+        data["reservation"] = value
+    guests, links = Guest.objects.count(), ReservationCompanion.objects.count()
+    response = signed_in.post(reverse("portal:companions"), data)
+    assert response.status_code == 400
+    assert "Bu konaklama burada değiştirilemez." in response.content.decode()
+    assert (Guest.objects.count(), ReservationCompanion.objects.count()) == (guests, links)
+    assert not stay.companions.exists() and not other.companions.exists()

@@ -150,11 +150,52 @@ def test_the_consent_history_lists_every_statement_oldest_first(manager) -> None
         )
         for r in rows
     ] == [
-        ("2026-03-01 09:30:00", "marketing", "email", "yes", "staff", "2026-01"),
-        ("2026-03-01 10:30:00", "data_processing", "", "yes", "staff", "2026-01"),
-        ("2026-03-02 09:30:00", "marketing", "email", "no", "unsubscribe_link", ""),
+        ("2026-03-01 09:30:00", "Marketing messages", "E-mail", "yes", "Staff", "2026-01"),
+        ("2026-03-01 10:30:00", "Data processing (KVKK/GDPR)", "", "yes", "Staff", "2026-01"),
+        ("2026-03-02 09:30:00", "Marketing messages", "E-mail", "no", "Unsubscribe link", ""),
     ]
     assert {r["Guest"] for r in rows} == {"Ayşe Yılmaz"}
+
+
+def test_the_consent_history_reads_in_the_staff_members_language(manager) -> None:
+    """The headings and the labels are the staff member's, as the send log's headings are; the
+    guest's own words (a note) stay as written."""
+    guest = GuestFactory(first_name="Ayşe", email="ayse@example.com")
+    _consent(guest, purpose="data_processing", at=AT)
+    guest_record_consent(
+        guest=guest,
+        purpose="marketing",
+        channel="email",
+        granted=False,
+        source="booking",
+        at=AT + dt.timedelta(days=1),
+        note="at the desk",
+    )
+    url = reverse("portal:export-consents", args=[guest.pk])
+    manager.cookies["django_language"] = "tr"
+    turkish = _rows(manager.get(url))
+    assert list(turkish[0]) == [
+        "Misafir no",
+        "Misafir",
+        "Kaydedilme zamanı",
+        "Amaç",
+        "Kanal",
+        "Verildi",
+        "Kaynak",
+        "Metin sürümü",
+        "Not",
+        "Kaydeden",
+    ]
+    assert [(r["Amaç"], r["Verildi"], r["Kaynak"], r["Not"]) for r in turkish] == [
+        ("Kişisel verilerin işlenmesi (KVKK/GDPR)", "evet", "Personel", ""),
+        ("Pazarlama mesajları", "hayır", "Rezervasyon", "at the desk"),
+    ]
+    manager.cookies["django_language"] = "en"
+    english = _rows(manager.get(url))
+    assert [(r["Purpose"], r["Granted"], r["Source"]) for r in english] == [
+        ("Data processing (KVKK/GDPR)", "yes", "Staff"),
+        ("Marketing messages", "no", "Booking"),
+    ]
 
 
 def test_exports_need_the_permission(client, django_user_model) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -50,9 +51,38 @@ def test_the_link_is_absolute_signed_and_per_guest_and_channel(subscriber, setti
     assert links.portal_url() == "https://hotel.example/guest/"
 
 
-def test_following_the_link_opts_out_at_once_with_a_consent_record(subscriber) -> None:
-    response = Client().get(_path(links.unsubscribe_url(subscriber, "email")))
+def _records(guest: Guest) -> list[tuple[str, str, bool, str]]:
+    return list(
+        ConsentRecord.objects.filter(guest=guest)
+        .order_by("pk")
+        .values_list("purpose", "channel", "granted", "source")
+    )
+
+
+def test_following_the_link_only_asks_and_changes_nothing(subscriber) -> None:
+    """A mail scanner or a link preview fetches the link: nobody is unsubscribed by a GET."""
+    path = _path(links.unsubscribe_url(subscriber, "email"))
+    before = _records(subscriber)
+    response = Client().get(path)
     assert response.status_code == 200
+    content = response.content.decode()
+    assert f'<form method="post" action="{path}">' in content
+    assert 'name="csrfmiddlewaretoken"' in content and 'value="unsubscribe"' in content
+    assert "kampanya ve haberlerimizi almayı bırakmak istiyor musunuz?" in content
+    assert "Aboneliği iptal et" in content  # the one button, in his language
+    assert subscriber.first_name not in content and subscriber.email not in content
+    assert _records(subscriber) == before
+    assert _marketing(subscriber, "email") is True
+
+
+def test_the_pages_button_opts_out_at_once_with_a_consent_record(subscriber) -> None:
+    path = _path(links.unsubscribe_url(subscriber, "email"))
+    client = Client(enforce_csrf_checks=True)  # as the guest's browser: the page gives the token
+    token = _csrf(client.get(path).content.decode())
+    before = ConsentRecord.objects.filter(guest=subscriber).count()
+    response = client.post(path, {"action": "unsubscribe", "csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert ConsentRecord.objects.filter(guest=subscriber).count() == before + 1
     assert _marketing(subscriber, "email") is False
     assert _marketing(subscriber, "sms") is True  # only the channel of the link
     record = consent_current(subscriber)[("marketing", "email")]
@@ -60,10 +90,18 @@ def test_following_the_link_opts_out_at_once_with_a_consent_record(subscriber) -
     assert guest_block_reason(subscriber, purpose="marketing", channel="email") == "opted out"
 
 
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
 def test_the_page_is_in_the_guests_language_and_offers_to_opt_back_in(subscriber) -> None:
     path = _path(links.unsubscribe_url(subscriber, "email"))
     client = Client()
-    page = client.get(path, HTTP_ACCEPT_LANGUAGE="de")
+    asked = client.get(path, HTTP_ACCEPT_LANGUAGE="de")
+    assert asked["Content-Language"] == "tr" and 'lang="tr"' in asked.content.decode()
+    page = client.post(path, {"action": "unsubscribe"}, HTTP_ACCEPT_LANGUAGE="de")
     assert page["Content-Language"] == "tr"
     assert 'lang="tr"' in page.content.decode()
     assert 'value="resubscribe"' in page.content.decode()
@@ -73,10 +111,11 @@ def test_the_page_is_in_the_guests_language_and_offers_to_opt_back_in(subscriber
     assert consent_current(subscriber)[("marketing", "email")].source == "unsubscribe_link"
 
 
-def test_following_the_link_again_is_harmless(subscriber) -> None:
+def test_pressing_the_button_again_is_harmless(subscriber) -> None:
     path = _path(links.unsubscribe_url(subscriber, "email"))
-    Client().get(path)
+    Client().post(path, {"action": "unsubscribe"})
     count = ConsentRecord.objects.filter(guest=subscriber).count()
+    assert Client().post(path, {"action": "unsubscribe"}).status_code == 200
     assert Client().get(path).status_code == 200
     assert (
         Client()
@@ -139,6 +178,9 @@ def test_only_the_one_click_endpoint_skips_csrf(subscriber) -> None:
 def test_a_get_on_the_one_click_address_only_asks(subscriber) -> None:
     response = Client().get(_path(links.one_click_unsubscribe_url(subscriber)))  # a mail scanner
     assert response.status_code == 200
+    assert f'action="{_path(links.one_click_unsubscribe_url(subscriber))}"' in (
+        response.content.decode()
+    )
     assert _marketing(subscriber) is True
 
 
@@ -164,6 +206,8 @@ def test_a_link_sent_before_a_merge_still_works(subscriber) -> None:
     survivor = GuestFactory(first_name="Ayşe", language="tr")
     guest_merge(source=subscriber, target=survivor)
     assert Client().get(path).status_code == 200
+    assert _marketing(survivor) is True  # the merged consent: the GET only asked
+    assert Client().post(path, {"action": "unsubscribe"}).status_code == 200
     assert _marketing(survivor) is False
 
 

@@ -184,5 +184,6 @@ def test_every_guest_page_has_the_policy_and_no_inline_code(hotel_data: dict[str
     _assert_strict(visitor.post(confirm.group(1)), "confirmed page")
     unsubscribe = urlsplit(unsubscribe_url(guest)).path
     _assert_strict(Client().get(unsubscribe), "unsubscribe")
+    _assert_strict(Client().post(unsubscribe, {"action": "unsubscribe"}), "unsubscribed page")
     _assert_strict(Client().get(unsubscribe + "one-click/"), "one-click unsubscribe")
     _assert_strict(Client().get(reverse("portal:login-link", args=["bad"])), "invalid link")

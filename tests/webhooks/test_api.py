@@ -149,6 +149,20 @@ def test_deliveries_show_every_attempt_and_redeliver_keeps_the_event_id(
     assert client.post(f"{BASE}{ep.pk}/deliveries/999/redeliver").status_code == 404
 
 
+@pytest.mark.parametrize("query", [{"cursor": "zz"}, {"cursor": "cD1hYmM="}, {"limit": "0"}])
+def test_a_deliveries_page_that_no_link_gave_is_400_naming_the_parameter(
+    hooks, endpoint, query: dict[str, str]
+) -> None:
+    client, _ = hooks
+    ep, _secret = endpoint
+
+    response = client.get(f"{BASE}{ep.pk}/deliveries", query)
+
+    assert response.status_code == 400
+    assert problem_of(response)["type"].endswith("/invalid-request")
+    assert pointers(response) == {f"/{name}" for name in query}
+
+
 def test_a_replaced_secret_is_in_the_answer_only(hooks, endpoint) -> None:
     client, _ = hooks
     ep, old = endpoint

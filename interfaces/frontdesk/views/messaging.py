@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from channels_out.ledger import credits_text
 from channels_out.meter import message_meter
 from channels_out.models import FINAL_STATUSES, ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
@@ -237,7 +238,7 @@ class SendMessageMixin:
             ngettext(
                 " · %(credits)s credit", " · %(credits)s credits", plural_count(message.credits)
             )
-            % {"credits": f"{message.credits.normalize():f}"}
+            % {"credits": credits_text(message.credits)}
             if message.credits
             else ""
         )

@@ -15,6 +15,7 @@ from campaigns.models import Campaign, CampaignRun, Trigger
 from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, needs_approval, preview
 from campaigns.services.compose import record_parts
+from channels_out.ledger import credits_text
 from crm_messaging.ui.screens import StaffView, paginate
 from guests.models import ContactChannel
 
@@ -118,7 +119,7 @@ class CampaignSendView(StaffView, View):
         summary = {
             "name": campaign.name,
             "n": run.estimated_recipients,
-            "credits": run.estimated_cost,
+            "credits": credits_text(run.estimated_cost),
         }
         if run.state == CampaignRun.State.AWAITING_APPROVAL:
             messages.warning(

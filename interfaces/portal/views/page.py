@@ -94,7 +94,7 @@ def _page(
         "contact_form": contact_form or ContactForm(initial=_contact_initial(guest)),
         "consent_form": consent_form
         or ConsentForm(initial=_consent_initial(guest, channels), channels=channels),
-        "companion_form": companion_form or CompanionForm(),
+        "companion_form": companion_form or CompanionForm(stays=selectors.guest_stays(guest)),
         "data_wording": selectors.consent_wording(
             ConsentPurpose.DATA_PROCESSING, language, hotel_name=hotel.name
         ),
@@ -193,14 +193,11 @@ def consents_view(request: HttpRequest, guest: Guest) -> HttpResponse:
 @require_POST
 @guest_required
 def companion_view(request: HttpRequest, guest: Guest) -> HttpResponse:
-    form = CompanionForm(request.POST)
-    stay = selectors.guest_stays(guest).filter(pk=request.POST.get("reservation") or 0).first()
-    if stay is None:
-        form.add_error(None, _("This stay cannot be changed here."))
-    if form.is_valid() and stay is not None:
+    form = CompanionForm(request.POST, stays=selectors.guest_stays(guest))
+    if form.is_valid():
         try:
             companion, _created = services.companion_add(
-                reservation=stay, booker=guest, **form.cleaned_data
+                reservation=form.cleaned_data["reservation"], booker=guest, **form.companion()
             )
         except services.PortalError as exc:
             field = {

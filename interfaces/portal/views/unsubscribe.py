@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -48,16 +49,29 @@ def _unsubscribe_page(
     return render_page(request, "portal/unsubscribe.html", context, language=language)
 
 
+def _confirm_page(request: HttpRequest, guest: Guest, channel: str, action: str) -> HttpResponse:
+    """The page a GET on either link shows: one button, whose POST to ``action`` opts out.
+
+    Mail scanners and link previews fetch links; they must not unsubscribe anybody.
+    """
+    language = guest_language(guest)
+    with translation.override(language):
+        context = {"channel": channel_label(channel), "action": action}
+    return render_page(request, "portal/unsubscribe_confirm.html", context, language=language)
+
+
 @require_http_methods(["GET", "POST"])
 def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Following the link opts out at once, without signing in; the page offers to opt back in."""
+    """The link in the message, without signing in: a GET asks, the button's POST opts out at
+    once (a repeated POST records nothing new); the page then offers to opt back in."""
     found = _token_guest(request, token)
     if isinstance(found, HttpResponse):
         return found
     guest, channel = found
-    language = guest_language(guest)
-    if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        services.marketing_resubscribe(guest=guest, channel=channel, language=language)
+    if request.method == "GET":
+        return _confirm_page(request, guest, channel, reverse("portal:unsubscribe", args=[token]))
+    if request.POST.get("action") == "resubscribe":
+        services.marketing_resubscribe(guest=guest, channel=channel, language=guest_language(guest))
         subscribed = True
     else:
         services.marketing_unsubscribe(guest=guest, channel=channel)
@@ -73,10 +87,9 @@ def unsubscribe_one_click_view(request: HttpRequest, token: str) -> HttpResponse
     if isinstance(found, HttpResponse):
         return found
     guest, channel = found
-    language = guest_language(guest)
     if request.method == "POST":
         services.marketing_unsubscribe(guest=guest, channel=channel)
         return _unsubscribe_page(request, guest, channel, token, subscribed=False)
-    with translation.override(language):
-        context = {"guest": guest, "channel": channel_label(channel), "token": token}
-    return render_page(request, "portal/unsubscribe_confirm.html", context, language=language)
+    return _confirm_page(
+        request, guest, channel, reverse("portal:unsubscribe-one-click", args=[token])
+    )
