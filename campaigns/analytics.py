@@ -308,6 +308,11 @@ class Dashboard:
     total: Figures
     opt_outs: dict[str, int]
 
+    @property
+    def opt_outs_total(self) -> int:
+        """Every opt-out of the period: the channels' rows add up to it."""
+        return sum(self.opt_outs.values())
+
 
 def manager_dashboard(*, days: int = 30, now: dt.datetime | None = None) -> Dashboard:
     """The last ``days`` days by channel and by campaign (a fixed number of queries)."""
@@ -344,6 +349,9 @@ def manager_dashboard(*, days: int = 30, now: dt.datetime | None = None) -> Dash
         .annotate(n=Count("pk"))
         .values_list("channel", "n")
     )
+    for channel in opt_outs:
+        # A channel guests opted out of with no message in the period still has its row.
+        by_channel.setdefault(channel, Figures())
     campaigns = {c.pk: c for c in Campaign.objects.filter(pk__in=by_campaign)}
     ranked = sorted(
         ((campaigns[pk], figures) for pk, figures in by_campaign.items() if pk in campaigns),

@@ -26,6 +26,15 @@ def lower_label(label: object) -> str:
     return text.lower()
 
 
+def plural_count(amount: Decimal | int) -> int:
+    """The whole number that picks the singular or plural form of an amount's noun (gettext
+    counts in whole numbers): the amount itself when whole (1 credit, 2 credits); a fraction
+    reads in the plural in the staff's languages ("1.5 credits", "0.5 credits"; Turkish has
+    one form), so it counts as 2."""
+    whole = int(amount)
+    return whole if whole == amount else 2
+
+
 def guest_language(code: str) -> str | None:
     """The guest language (``GUEST_LANGUAGES``) a language or culture code names — ``en-GB``,
     ``de_AT``, ``TR`` — or its name in that language (``Deutsch``); None when we have none."""

@@ -35,8 +35,8 @@ from ..models import (
     CampaignRun,
     CampaignStep,
     MessageVariant,
-    Timing,
     Trigger,
+    timing_text,
 )
 from ..rendering import KEYWORDS
 from ..selectors import Forecast, forecast, next_occurrence
@@ -183,9 +183,7 @@ class CampaignAdmin(ServiceBackedAdmin):
 
     @admin.display(description="timing", ordering="timing")
     def timing_display(self, campaign: Campaign) -> str:
-        if not campaign.timing:
-            return "—"
-        return Timing(campaign.timing).label.replace("N ", f"{campaign.offset} ", 1)
+        return timing_text(campaign.timing, campaign.offset) or "—"
 
     @admin.display(description="channels")
     def channels(self, campaign: Campaign) -> str:

@@ -26,11 +26,13 @@ from .choices import (
     StayChange,
     Timing,
     Trigger,
+    timing_text,
 )
 from .runs import CampaignRun, TriggerEvent
 from .settings import CampaignSettings
 
 __all__ = [
+    "timing_text",
     "BookingAttribution",
     "BASIC_FIELDS",
     "CAMPAIGN_FIELDS",

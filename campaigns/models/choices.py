@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 
 class Source(models.TextChoices):
@@ -79,6 +80,53 @@ class Timing(models.TextChoices):
     DAYS_BEFORE_START = "days_before_start", _("N days before the facility booking / event")
     DAYS_AFTER_START = "days_after_start", _("N days after the facility booking / event")
     BIRTHDAY = "birthday", _("On the guest's birthday")
+
+
+# A timing with its number, in the singular or the plural the number asks for ("n" names it).
+_TIMING_WITH_OFFSET = {
+    Timing.DAYS_BEFORE_ARRIVAL: ngettext_lazy(
+        "%(n)s day before arrival", "%(n)s days before arrival", "n"
+    ),
+    Timing.DAYS_AFTER_ARRIVAL: ngettext_lazy(
+        "%(n)s day after arrival (mid-stay)", "%(n)s days after arrival (mid-stay)", "n"
+    ),
+    Timing.DAYS_BEFORE_DEPARTURE: ngettext_lazy(
+        "%(n)s day before departure", "%(n)s days before departure", "n"
+    ),
+    Timing.DAYS_AFTER_DEPARTURE: ngettext_lazy(
+        "%(n)s day after departure", "%(n)s days after departure", "n"
+    ),
+    Timing.HOURS_BEFORE_ARRIVAL: ngettext_lazy(
+        "%(n)s hour before arrival", "%(n)s hours before arrival", "n"
+    ),
+    Timing.HOURS_AFTER_CHECK_OUT: ngettext_lazy(
+        "%(n)s hour after check-out", "%(n)s hours after check-out", "n"
+    ),
+    Timing.HOURS_BEFORE_START: ngettext_lazy(
+        "%(n)s hour before the facility booking", "%(n)s hours before the facility booking", "n"
+    ),
+    Timing.DAYS_BEFORE_START: ngettext_lazy(
+        "%(n)s day before the facility booking / event",
+        "%(n)s days before the facility booking / event",
+        "n",
+    ),
+    Timing.DAYS_AFTER_START: ngettext_lazy(
+        "%(n)s day after the facility booking / event",
+        "%(n)s days after the facility booking / event",
+        "n",
+    ),
+}
+
+
+def timing_text(timing: str, offset: int) -> str:
+    """A campaign's timing as staff read it, in the active language: "1 day before departure",
+    "3 days after arrival (mid-stay)", "On the guest's birthday"; "" for none."""
+    if not timing:
+        return ""
+    with_offset = _TIMING_WITH_OFFSET.get(Timing(timing))
+    if with_offset is None:
+        return str(Timing(timing).label)
+    return str(with_offset % {"n": offset})
 
 
 class Recipients(models.TextChoices):

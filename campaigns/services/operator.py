@@ -384,8 +384,12 @@ def campaign_run_approve(*, run: CampaignRun, user: Actor) -> CampaignRun:
     cost = estimate(locked.campaign, Occurrence.operator(), record_ids=locked.selected_ids or None)
     if not cost.sufficient:
         raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
+    # What goes is what this estimate counted: the runs and the approval message say so.
     CampaignRun.objects.filter(pk=locked.pk).update(
-        approved_by=approver, approved_at=timezone.now()
+        approved_by=approver,
+        approved_at=timezone.now(),
+        estimated_cost=cost.credits,
+        estimated_recipients=cost.recipients,
     )
     locked.refresh_from_db()
     return run_launch(locked)

@@ -18,7 +18,14 @@ from .external import (
     GuestExternalId,
     ReservationExternalId,
 )
-from .guest import PROFILE_FIELDS, GreylistEntry, Guest, GuestMerge, birth_date_error
+from .guest import (
+    NOTE_MAX_LENGTH,
+    PROFILE_FIELDS,
+    GreylistEntry,
+    Guest,
+    GuestMerge,
+    birth_date_error,
+)
 from .hotel import Hotel, NightAudit
 from .reference import (
     Agency,
@@ -46,6 +53,7 @@ __all__ = [
     "FacilityBookingExternalId",
     "GuestExternalId",
     "ReservationExternalId",
+    "NOTE_MAX_LENGTH",
     "PROFILE_FIELDS",
     "Agency",
     "AppendOnlyError",

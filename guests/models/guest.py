@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
@@ -18,6 +19,13 @@ from django_countries.fields import CountryField
 
 def _default_language() -> str:
     return settings.HOTEL_DEFAULT_LANGUAGE
+
+
+# The longest note, preference, allergen list or warning note a profile keeps: a page of text
+# staff can read where the guest appears. The services check it (``full_clean``); the forms
+# and the API take their limit from here.
+NOTE_MAX_LENGTH = 10_000
+_NOTE_LIMIT = MaxLengthValidator(NOTE_MAX_LENGTH)
 
 
 class Guest(models.Model):
@@ -72,11 +80,12 @@ class Guest(models.Model):
         related_name="members",
     )
     loyalty_number = models.CharField(max_length=40, blank=True)
-    notes = models.TextField(blank=True)
-    preferences = models.TextField(blank=True)
-    allergens = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[_NOTE_LIMIT])
+    preferences = models.TextField(blank=True, validators=[_NOTE_LIMIT])
+    allergens = models.TextField(blank=True, validators=[_NOTE_LIMIT])
     warning_note = models.TextField(
         blank=True,
+        validators=[_NOTE_LIMIT],
         help_text="Shown prominently to staff wherever this guest appears (problem guests).",
     )
     outstanding_balance = models.DecimalField(

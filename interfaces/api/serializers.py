@@ -19,6 +19,7 @@ from crm_messaging.serializers import (
 )
 from guests.models import (
     EXTERNAL_ID_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
     ConsentPurpose,
     ContactChannel,
     FacilityBooking,
@@ -67,10 +68,10 @@ class GuestIn(StrictSerializer):
     vip_level = Choice(choices=Guest.VipLevel.choices, required=False)
     loyalty_tier = Text(required=False, allow_null=True, **_REF)
     loyalty_number = Text(max_length=40, required=False, allow_blank=True)
-    notes = Text(required=False, allow_blank=True, max_length=10_000)
-    preferences = Text(required=False, allow_blank=True, max_length=10_000)
-    allergens = Text(required=False, allow_blank=True, max_length=10_000)
-    warning_note = Text(required=False, allow_blank=True, max_length=10_000)
+    notes = Text(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
+    preferences = Text(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
+    allergens = Text(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
+    warning_note = Text(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
     outstanding_balance = Money(max_digits=12, decimal_places=2, required=False)
     consents = ConsentIn(
         many=True,
@@ -144,7 +145,7 @@ class ReservationIn(StrictSerializer):
     adults = Integer(min_value=1, max_value=99, required=False)
     children = Integer(min_value=0, max_value=99, required=False)
     send_notifications = Boolean(required=False)
-    notes = Text(required=False, allow_blank=True, max_length=10_000)
+    notes = Text(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
 
 
 class ReservationOut(serializers.Serializer):
@@ -189,7 +190,7 @@ class FacilityBookingIn(StrictSerializer):
         allow_null=True,
         help_text="The stay's external id in the same source.",
     )
-    notes = Text(required=False, allow_blank=True, max_length=10_000)
+    notes = Text(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
     status = Choice(choices=FacilityBooking.Status.choices, required=False)
 
 

@@ -21,6 +21,7 @@ from crm_messaging.phones import InvalidPhone, normalise_phone, phone_info
 from crm_messaging.ui.once import NonceField
 from guests.contacts import normalise_email
 from guests.models import (
+    NOTE_MAX_LENGTH,
     BoardType,
     ConsentPurpose,
     ConsentSource,
@@ -418,17 +419,27 @@ class GuestForm(FrontDeskForm):
     warning_note = forms.CharField(
         label=_("Warning note"),
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Shown prominently to staff wherever this guest appears."),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     preferences = forms.CharField(
-        label=_("Preferences"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Preferences"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     allergens = forms.CharField(
-        label=_("Allergens"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Allergens"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

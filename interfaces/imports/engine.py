@@ -157,7 +157,9 @@ class _Chunk:
         self.touched: set[int] = set()
         for row in self.rows:
             if row.errors:
-                results.append((row.line, ERROR, row.label, row.errors))
+                results.append(
+                    (row.line, ERROR, row.label, row.refused([*row.errors, *_profile_errors(row)]))
+                )
                 continue
             keys = self._keys(row)
             fast = batched and not keys & seen
@@ -168,10 +170,10 @@ class _Chunk:
                     self._write()
                     outcome = self._apply_alone(row)
             except RowRefused as exc:
-                results.append((row.line, ERROR, row.label, [exc.phrase]))
+                results.append((row.line, ERROR, row.label, row.refused([exc.phrase])))
             except ValidationError as exc:
                 # The services' own refusals, kept in no language: read in the reader's.
-                results.append((row.line, ERROR, row.label, error_phrases(exc)))
+                results.append((row.line, ERROR, row.label, row.refused(error_phrases(exc))))
             else:
                 results.append((row.line, outcome, row.label, row.notes))
         self._write()
@@ -387,6 +389,23 @@ def _consents(row: ParsedRow) -> list[dict[str, Any]]:
 # How an import writes a guest: consents stated by the file's columns; an unreadable phone
 # kept as given and marked invalid (never dialled).
 _OPTIONS: dict[str, Any] = {"consent_source": ConsentSource.IMPORT, "strict_phone": False}
+
+
+def _profile_errors(row: ParsedRow) -> list[Phrase]:
+    """What the guest services would refuse besides, in a row refused for its cells (a bad
+    e-mail beside a bad date), so the report names every problem at once: the profile the
+    row states, checked as the import checks a new guest (``guest_upsert_new``, nothing
+    written); the fields already reported — an unreadable cell, the first name — left out."""
+    profile = {k: v for k, v in row.guest.items() if k != "guest_id" and k not in row.unreadable}
+    # The first name is reported already; a stand-in lets the checks go on past it.
+    profile["first_name"] = profile.get("first_name") or "?"
+    try:
+        services.guest_upsert_new(data=profile, **_OPTIONS)
+    except ValidationError as exc:
+        reported = row.unreadable | {"first_name"}
+        rest = {f: e for f, e in exc.error_dict.items() if f not in reported}
+        return error_phrases(ValidationError(rest)) if rest else []
+    return []
 
 
 def _guest_data(row: ParsedRow) -> dict[str, Any]:

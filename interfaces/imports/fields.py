@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django_countries import countries
 
 from crm_messaging.i18n import Phrase, guest_language
-from guests.models import ConsentPurpose, ContactChannel, Guest, Reservation
+from guests.models import NOTE_MAX_LENGTH, ConsentPurpose, ContactChannel, Guest, Reservation
 from guests.models.external import source_validator
 
 
@@ -236,7 +236,7 @@ FIELDS: tuple[ImportField, ...] = (
     ImportField("vip_level", Phrase(gettext_noop("VIP level (0–3)")), parse_int(0, 3), ("vip", "vip level")),
     ImportField("loyalty_number", Phrase(gettext_noop("Loyalty number")), parse_text(40),
                 ("loyalty number", "loyalty code", "loyalty", "member number", "sadakat no")),
-    ImportField("notes", Phrase(gettext_noop("Notes")), parse_text(2000), ("notes", "note", "not", "notlar", "comments")),
+    ImportField("notes", Phrase(gettext_noop("Notes")), parse_text(NOTE_MAX_LENGTH), ("notes", "note", "not", "notlar", "comments")),
     _consent(ConsentPurpose.DATA_PROCESSING, "", Phrase(gettext_noop("Consent: data processing (KVKK/GDPR)")),
              "kvkk", "gdpr", "data processing consent", "kvkk onayı"),
     _consent(ConsentPurpose.MARKETING, ContactChannel.EMAIL, Phrase(gettext_noop("Consent: marketing e-mail")),

@@ -28,6 +28,24 @@ class ParsedRow:
     # In no language: the report is stored and read later, by staff of either language.
     errors: list[Phrase] = field(default_factory=list)
     notes: list[Phrase] = field(default_factory=list)  # kept, but worth a word in the report
+    # Why the phone cannot be dialled: a note when the row is imported, an error when it is not.
+    phone_problem: Phrase | None = None
+    unreadable: set[str] = field(default_factory=set)  # the fields whose cell could not be read
+
+    def refused(self, errors: list[Phrase]) -> list[Phrase]:
+        """Every reason the row is not imported: ``errors`` (the row's own, or those the
+        services gave), and the phone that could not be read, which the row would have kept
+        as given had it been imported."""
+        if self.phone_problem is None:
+            return errors
+        phone = FIELDS_BY_KEY["phone"].label
+        return [
+            *errors,
+            Phrase(
+                gettext_noop("%(field)s: %(reason)s"),
+                {"field": phone, "reason": self.phone_problem},
+            ),
+        ]
 
     @property
     def label(self) -> str:
@@ -53,6 +71,7 @@ def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> Par
                     {"field": item.label, "reason": exc.phrase},
                 )
             )
+            row.unreadable.add(key)
             continue
         if key in CONSENT_FIELDS:
             row.consents.append((*CONSENT_FIELDS[key], value))
@@ -66,12 +85,13 @@ def parse_row(line: int, record: dict[str, str], mapping: dict[str, str]) -> Par
             # Read in the hotel's region: "0532 123 45 67" is a Turkish mobile in Antalya.
             row.guest["phone"] = normalise_phone(raw_phone)
         except InvalidPhone as exc:
+            row.phone_problem = exc.why
             row.notes.append(
                 Phrase(
                     gettext_noop("Phone kept as given, never dialled: %(reason)s"),
                     {"reason": exc.why},
                 )
             )
-    if "first_name" not in row.guest and not row.errors:
+    if "first_name" not in row.guest and "first_name" not in row.unreadable:
         row.errors.append(Phrase(gettext_noop("The first name is empty.")))
     return row

@@ -151,12 +151,12 @@ def test_the_counter_follows_a_cyrillic_sms_past_70_characters_and_the_message_i
     box = page.get_by_label("Message", exact=True)
 
     box.fill(text[:60])
-    expect(meter).to_contain_text("60 characters · UCS-2 · 1 part(s) of 70")
+    expect(meter).to_contain_text("60 characters · UCS-2 · 1 part of 70")
     expect(meter).to_contain_text("UCS-2 because of:")
-    expect(meter).to_contain_text("cost 1 credits")
+    expect(meter).to_contain_text("cost 1 credit")
 
     box.press_sequentially(text[60:], delay=15)
-    expect(meter).to_contain_text(f"{len(text)} characters · UCS-2 · 2 part(s) of 67")
+    expect(meter).to_contain_text(f"{len(text)} characters · UCS-2 · 2 parts of 67")
     expect(meter).to_contain_text("cost 2 credits")
     expect(meter).to_contain_text("balance 100")
 

@@ -176,11 +176,11 @@ def test_ticking_shorten_links_counts_the_sms_with_its_short_link(page, login_as
         f"Spring at Lykia Bay: 3 nights by the sea, 20% off. Book: {offer}"
     )
     counter = page.locator('[data-meter-for="id_v-en-text"]')
-    expect(counter).to_contain_text("2 part(s) of 153")
+    expect(counter).to_contain_text("2 parts of 153")
     expect(page.locator("#cost-credits")).to_have_text("10")  # five guests, two parts each
 
     page.get_by_label("Shorten links in SMS").check()
-    expect(counter).to_contain_text("1 part(s) of 160")
+    expect(counter).to_contain_text("1 part of 160")
     expect(counter).to_contain_text("web links counted as short links")
     expect(page.locator("#cost-credits")).to_have_text("5")
 
@@ -197,9 +197,9 @@ def test_a_marketing_sms_is_counted_with_the_opt_out_hint_of_its_language(page, 
     page.get_by_role("tab", name="Türkçe").click()
     page.locator("#id_v-tr-text").fill("Bahar firsati! " * 10)  # 150 GSM-7 characters
     counter = page.locator('[data-meter-for="id_v-tr-text"]')
-    expect(counter).to_contain_text("2 part(s) of 153")
+    expect(counter).to_contain_text("2 parts of 153")
     expect(counter).to_contain_text("the opt-out hint counted")
 
     page.get_by_label("Purpose", exact=True).select_option("service")
-    expect(counter).to_contain_text("1 part(s) of 160")
+    expect(counter).to_contain_text("1 part of 160")
     expect(counter).not_to_contain_text("the opt-out hint counted")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaigns.models import CampaignRun, CampaignSettings, Source, Trigger
-from channels_out.models import OutboundMessage
+from channels_out.models import OutboundMessage, Status
 from crm_messaging.ui.once import new_nonce
 from tests.factories import GuestFactory
 
@@ -173,3 +174,37 @@ def test_the_approvals_take_as_many_queries_for_many_sends_as_for_few(
     waiting(9)
     assert queries() == few
     assert client.get(APPROVALS).content.decode().count("Approve and send") == 10
+
+
+def test_the_approver_sees_the_recipients_the_estimate_counted_and_the_send_queues(
+    client, make_campaign, top_up, django_capture_on_commit_callbacks
+) -> None:
+    """The approvals screen shows the number the threshold judged — who would really get the
+    message, not the audience — and approving queues exactly that many (QA1 item 5)."""
+    top_up(100)
+    rules = CampaignSettings.load()
+    rules.approval_recipient_threshold = 2
+    rules.save()
+    campaign = make_campaign(
+        name="Spring SMS", trigger=Trigger.OPERATOR, source=Source.GUESTS, texts={"en": "Hi @NAME"}
+    )
+    GuestFactory.create_batch(3)
+    GuestFactory.create_batch(4, phone="", phone_valid=False)  # in the audience, no address
+    marketing = Client()
+    marketing.force_login(staff_user("Marketing"))
+    with django_capture_on_commit_callbacks(execute=True):
+        marketing.post(reverse("campaigns:campaign-send", args=[campaign.pk]))
+    run = CampaignRun.objects.get()
+    assert run.state == CampaignRun.State.AWAITING_APPROVAL
+    assert (run.audience_size, run.estimated_recipients) == (7, 3)
+
+    client.force_login(staff_user("Manager"))
+    html = client.get(APPROVALS).content.decode()
+    shown = re.search(r"<dt>Recipients</dt><dd>(\d+)", html)
+    assert shown is not None and int(shown.group(1)) == run.estimated_recipients
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(reverse("campaigns:run-approve", args=[run.pk]), follow=True)
+    queued = OutboundMessage.objects.filter(origin_id=run.pk).exclude(status=Status.SKIPPED)
+    assert queued.count() == run.estimated_recipients == 3
+    assert "Approved: “Spring SMS” is sending to 3 recipients." in answer.content.decode()

@@ -42,9 +42,9 @@ def test_a_campaign_shows_its_trigger_timing_channels_and_last_run_with_counts(
     html = page.content.decode()
     assert page.status_code == 200
     assert "Post-stay survey" in html
-    assert "Daily, after the night audit" in html and "1 days after departure" in html
+    assert "Daily, after the night audit" in html and "1 day after departure" in html
     assert "WhatsApp → SMS" in html
-    assert "3 recipients" in html and "skipped 3" in html  # no credits: the log says so
+    assert "3 in the audience" in html and "skipped 3" in html  # no credits: the log says so
 
 
 def test_active_and_passive_tabs_and_search(client, marketing, make_campaign) -> None:
@@ -70,7 +70,7 @@ def test_a_daily_campaign_with_a_send_time_says_when_it_goes(
         send_time=dt.time(18),
     )
     html = client.get(LIST).content.decode()
-    assert "1 days before departure" in html and "sent at 18:00 hotel time" in html
+    assert "1 day before departure" in html and "sent at 18:00 hotel time" in html
     client.cookies["django_language"] = "tr"
     assert "gönderim saati 18:00 (otel saati)" in client.get(LIST).content.decode()
 

@@ -80,9 +80,9 @@ def test_counter_and_estimate_equal_the_parts_and_credits_of_the_sent_messages(
     assert count_segments(TEXT).parts == 2
 
     # The editor's counter: the box as written, with the campaign's option ticked or not.
-    assert "1 part(s) of 160" in _counter(client, shorten=True)
-    assert "cost 1 credits" in _counter(client, shorten=True)
-    assert "2 part(s) of 153" in _counter(client, shorten=False)
+    assert "1 part of 160" in _counter(client, shorten=True)
+    assert "cost 1 credit" in _counter(client, shorten=True)
+    assert "2 parts of 153" in _counter(client, shorten=False)
     cost = estimate(spring, Occurrence.operator())
     assert (cost.recipients, cost.credits) == (2, Decimal(2))
     [by_variant] = cost.by_variant

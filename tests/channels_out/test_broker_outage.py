@@ -109,7 +109,7 @@ def test_the_front_desk_sees_queued_when_the_broker_is_down(
 
     shown = client.get(page)
     notices = [str(m) for m in shown.context["messages"]]
-    assert notices == ["SMS to +905321234567 is on its way · 1 credits."]
+    assert notices == ["SMS to +905321234567 is on its way · 1 credit."]
     assert [m.status for m in shown.context["history"]] == [Status.QUEUED]
 
     _sweep_and_work(message)

@@ -33,7 +33,7 @@ def test_the_counter_says_when_the_balance_is_short(client, django_user_model) -
     )
     html = answer.content.decode()
     assert answer.status_code == 200
-    assert "UCS-2" in html and "2 part(s) of 67" in html
+    assert "UCS-2" in html and "2 parts of 67" in html
     assert "<kbd>ş</kbd>" in html
     assert "does not cover" in html
 

@@ -40,7 +40,7 @@ ENGLISH_WORDS = (
     "Campaigns",
     "credits",
     "Credits",
-    "part(s)",
+    "parts of",
     "characters",
     "Search",
     "Save",

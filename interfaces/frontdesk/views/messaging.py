@@ -22,11 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from channels_out.ledger import credits_text
 from channels_out.meter import message_meter
 from channels_out.models import FINAL_STATUSES, ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
+from crm_messaging.i18n import plural_count
 from crm_messaging.phones import format_phone_international
 from crm_messaging.ui.once import NONCE, new_nonce
 from guests.models import ContactChannel, Guest, Reservation
@@ -234,7 +236,10 @@ class SendMessageMixin:
             )
             return
         cost = (
-            _(" · %(credits)s credits") % {"credits": credits_text(message.credits)}
+            ngettext(
+                " · %(credits)s credit", " · %(credits)s credits", plural_count(message.credits)
+            )
+            % {"credits": credits_text(message.credits)}
             if message.credits
             else ""
         )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.audiences import audience
-from campaigns.models import EVENT_TRIGGERS, Campaign, CampaignRun, Timing, Trigger
+from campaigns.models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, timing_text
 from campaigns.occurrences import Occurrence
 from campaigns.selectors import RunCounts, next_occurrence, run_message_counts
 from channels_out.models import SkipReason
@@ -67,9 +67,7 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def timing_label(campaign: Campaign) -> str:
     """The timing as staff read it: "3 days after departure"."""
-    if not campaign.timing:
-        return ""
-    return str(Timing(campaign.timing).label).replace("N ", f"{campaign.offset} ", 1)
+    return timing_text(campaign.timing, campaign.offset)
 
 
 # --- the audience a screen shows -------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import View
 
 from campaigns.models import Campaign, CampaignRun
@@ -110,10 +111,15 @@ class RunDecisionView(StaffView, View):
             messages.error(request, " ".join(exc.messages))
         else:
             if self.approve:
+                n = run.estimated_recipients
                 messages.success(
                     request,
-                    _("Approved: “%(name)s” is sending to %(n)s recipients.")
-                    % {"name": run.campaign.name, "n": run.audience_size},
+                    ngettext(
+                        "Approved: “%(name)s” is sending to %(n)s recipient.",
+                        "Approved: “%(name)s” is sending to %(n)s recipients.",
+                        n,
+                    )
+                    % {"name": run.campaign.name, "n": n},
                 )
             else:
                 messages.success(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import template
 
 from crm_messaging.i18n import lower_label as _lower_label
+from crm_messaging.i18n import plural_count as _plural_count
 
 register = template.Library()
 
@@ -22,3 +24,9 @@ def timedelta_minutes(value: object) -> int:
     """Whole minutes of a timedelta (the lock-out's cool-off), rounded up."""
     seconds = value.total_seconds() if isinstance(value, dt.timedelta) else 0
     return int(-(-seconds // 60))
+
+
+@register.filter
+def plural_count(value: Decimal | int) -> int:
+    """The count that picks an amount's singular or plural ("cost 1 credit", "cost 1.5 credits")."""
+    return _plural_count(value)
