@@ -193,7 +193,9 @@ def test_the_approver_sees_the_recipients_the_estimate_counted_and_the_send_queu
     marketing = Client()
     marketing.force_login(staff_user("Marketing"))
     with django_capture_on_commit_callbacks(execute=True):
-        marketing.post(reverse("campaigns:campaign-send", args=[campaign.pk]))
+        marketing.post(
+            reverse("campaigns:campaign-send", args=[campaign.pk]), {"nonce": new_nonce()}
+        )
     run = CampaignRun.objects.get()
     assert run.state == CampaignRun.State.AWAITING_APPROVAL
     assert (run.audience_size, run.estimated_recipients) == (7, 3)

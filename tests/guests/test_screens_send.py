@@ -123,7 +123,7 @@ def test_sending_queues_one_front_desk_message_about_the_stay_by_the_user(
     assert (message.source, message.dedupe_key) == ("front_desk", f"front_desk:{NONCE}")
     assert [m.body for m in locmem.outbox] == ["Your room is ready."]
     assert response.redirect_chain[-1][0].endswith("#messages")
-    assert "SMS to +905321234567 is on its way · 1 credits." in [
+    assert "SMS to +905321234567 is on its way · 1 credit." in [
         str(m) for m in response.context["messages"]
     ]
     assert "Your room is ready." in response.content.decode()
