@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -32,9 +31,20 @@ from channels_out.models import (
     Status,
 )
 from channels_out.services import Step, message_send
-from tests.channels_out.test_backend_twilio import SMS_FROM, TOKEN, fake_twilio, twilio_account
+from tests.channels_out.test_backend_twilio import (
+    SMS_FROM,
+    TOKEN,
+    fake,  # noqa: F401 (fixture)
+    twilio_account,
+)
+from tests.channels_out.test_webhooks_sandbox import post_inbound, sink, sms  # noqa: F401 (fixtures)
 from tests.fakes.twilio_api import FakeTwilio, signed_status_callback
 from tests.fakes.vonage_messages import signed_webhook
+from tests.inbox.test_viber_replies import (
+    API_KEY,
+    SIG_SECRET,
+    viber,  # noqa: F401 (fixture)
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,13 +77,10 @@ def test_storable_drops_nul_and_replaces_lone_surrogates_everywhere_in_a_value()
 
 
 @pytest.fixture
-def fake(settings) -> Iterator[FakeTwilio]:
-    with fake_twilio(settings) as server:
-        yield server
-
-
-@pytest.fixture
-def twilio_sms(fake: FakeTwilio, no_quiet_hours: MessagingPolicy) -> ChannelAccount:
+def twilio_sms(
+    fake: FakeTwilio,  # noqa: F811 (the Twilio tests' fixture)
+    no_quiet_hours: MessagingPolicy,
+) -> ChannelAccount:
     credits_add(amount=Decimal(100), key="test")
     return twilio_account(fake, "sms", auto_reply=AUTO_REPLY)
 
@@ -117,24 +124,10 @@ def test_a_signed_twilio_message_from_an_overlong_number_is_kept_and_not_answere
 
 # --- Vonage Viber ------------------------------------------------------------------------------
 
-VONAGE_KEY = "abcd1234"
-VONAGE_SIG_SECRET = "vonage-signature-secret-0123456789abcdef"
 
-
-@pytest.fixture
-def viber(db) -> ChannelAccount:
-    return ChannelAccount.objects.create(
-        channel="viber",
-        backend="vonage_viber",
-        name="Vonage Viber",
-        sender="16273",
-        account_id=VONAGE_KEY,
-        secret="api-secret",
-        webhook_secret=VONAGE_SIG_SECRET,
-    )
-
-
-def test_a_signed_viber_message_with_a_nul_and_a_lone_surrogate_is_kept_once(viber) -> None:
+def test_a_signed_viber_message_with_a_nul_and_a_lone_surrogate_is_kept_once(
+    viber: ChannelAccount,  # noqa: F811 (the Viber reply tests' fixture)
+) -> None:
     payload = {
         "channel": "viber_service",
         "message_uuid": "aaaa-1",
@@ -144,7 +137,7 @@ def test_a_signed_viber_message_with_a_nul_and_a_lone_surrogate_is_kept_once(vib
         "message_type": "text",
         "text": "a\u0000b \ud800c",
     }
-    headers, body = signed_webhook(payload, VONAGE_SIG_SECRET, VONAGE_KEY)
+    headers, body = signed_webhook(payload, SIG_SECRET, API_KEY)
     assert b"\\u0000" in body
     for _ in range(2):  # Vonage retries: one message
         answer = no_500_client().post(
@@ -218,28 +211,15 @@ def test_a_postmark_bounce_with_a_nul_is_applied_once(postmark, deliver_queued) 
 
 
 @pytest.fixture
-def sandbox_sms(no_quiet_hours: MessagingPolicy, settings) -> ChannelAccount:
-    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"  # its simulated receipts go nowhere
-    credits_add(amount=Decimal(100), key="t")
-    return ChannelAccount.objects.create(
-        channel="sms",
-        backend="sandbox",
-        name="Sandbox SMS",
-        sender="LYKIA BAY",
-        is_default=True,
-        webhook_secret="sandbox-webhook-secret",
-        rate_per_second=1000,
-        auto_reply=AUTO_REPLY,
-    )
+def sandbox_sms(sms: ChannelAccount) -> ChannelAccount:  # noqa: F811 (the sandbox tests')
+    """The sandbox tests' SMS account, with an away message."""
+    sms.auto_reply = AUTO_REPLY
+    sms.save(update_fields=["auto_reply"])
+    return sms
 
 
 def sandbox_post(account: ChannelAccount, body: bytes):  # type: ignore[no-untyped-def]
-    return no_500_client().post(
-        inbound_url(account),
-        data=body,
-        content_type="application/json",
-        headers={sandbox.SIGNATURE_HEADER: sandbox.sign(account, body)},
-    )
+    return post_inbound(no_500_client(), account, body)
 
 
 def test_a_signed_sandbox_message_with_a_nul_is_kept_without_it_once(sandbox_sms) -> None:
