@@ -6,13 +6,13 @@ from celery import shared_task
 
 from . import triggers
 from .models import CampaignRun
-from .services import run_launch, run_send_chunk, runs_to_redrive, trigger_event_process
+from .services import run_launch, run_send_chunk, runs_to_redrive
 
 
 @shared_task(name="campaigns.process_trigger_event", ignore_result=True)
 def process_trigger_event(event_id: int) -> None:
     """Start the runs a trigger event calls for."""
-    trigger_event_process(event_id)
+    triggers.trigger_event_process(event_id)
 
 
 @shared_task(name="campaigns.send_run_chunk", ignore_result=True, acks_late=True)
@@ -26,7 +26,7 @@ def tick() -> None:
     """Every minute: hourly and daily-fallback events, due one-off campaigns, lost work picked up again."""
     triggers.tick()
     for event_id in triggers.pending_events():
-        trigger_event_process(event_id)
+        triggers.trigger_event_process(event_id)
     for run_id in runs_to_redrive():
         # Sending the whole run again is safe: every message's dedupe key already exists or is new.
         run_launch(CampaignRun.objects.select_related("campaign").get(pk=run_id))

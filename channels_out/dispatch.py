@@ -35,9 +35,9 @@ from guests.models import ContactChannel
 from . import policy
 from .backends import Backend, TransportError, get_backend
 from .models import ChannelAccount, Hold, MessagingPolicy, OutboundMessage, SkipReason, Status
-from .redaction import unsealed
 from .services.messages import delivery_event_record, message_skip, messages_wipe_sealed
 from .services.status import StatusChange, message_apply_statuses
+from .text import unsealed
 from .throttle import Pacer
 
 logger = logging.getLogger(__name__)

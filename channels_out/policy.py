@@ -256,6 +256,15 @@ def recipient_timezones(*, to: str, guest: Guest | None) -> tuple[ZoneInfo, ...]
     return tuple(ZoneInfo(zone) for zone in candidates[0] if zone != "Etc/Unknown")
 
 
+def quiet_window(policy: MessagingPolicy, purpose: str) -> tuple[dt.time, dt.time] | None:
+    """Return the (start, end) of the policy's quiet window for ``purpose``, or None for none."""
+    start = getattr(policy, f"quiet_start_{purpose}", None)
+    end = getattr(policy, f"quiet_end_{purpose}", None)
+    if start is None or end is None or start == end:
+        return None
+    return start, end
+
+
 def _window_end(
     at: dt.datetime, zone: ZoneInfo, start: dt.time, end: dt.time
 ) -> dt.datetime | None:
@@ -288,7 +297,7 @@ def quiet_hours_end(
     ``recipient_timezone`` reads it, so a message is never held for ever. E-mail has no
     window, and neither has an answer the recipient is waiting for (ANSWER_SOURCES).
     """
-    window = policy.quiet_hours(purpose)
+    window = quiet_window(policy, purpose)
     if channel not in PHONE_CHANNELS or window is None or source in ANSWER_SOURCES:
         return None
     start, end = window

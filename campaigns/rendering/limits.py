@@ -31,7 +31,9 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
+from jinja2 import pass_eval_context
 from jinja2.exceptions import SecurityError
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Undefined
 from markupsafe import Markup
 
@@ -296,6 +298,19 @@ def escaped_size(text: str) -> int:
         + 4 * (text.count("&") + text.count('"') + text.count("'"))
         + 3 * (text.count("<") + text.count(">"))
     )
+
+
+@pass_eval_context
+def printed(eval_ctx: EvalContext, value: Any) -> Any:
+    """What a template prints (the environments' ``finalize``): None as nothing, only plain
+    values, and nothing too long once escaped."""
+    if value is None:
+        return ""
+    text = text_of(value, "the printed value")
+    # Jinja escapes what is printed; escaping makes a text at most five times longer.
+    if eval_ctx.autoescape and 5 * len(text) > MAX_VALUE_CHARS:
+        ensure_chars(escaped_size(text), "the printed value")
+    return text
 
 
 def case_mapped_size(text: str) -> int:

@@ -33,10 +33,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from jinja2 import StrictUndefined, pass_eval_context
+from jinja2 import StrictUndefined
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
-from jinja2.nodes import Concat, EvalContext, For, Node
+from jinja2.nodes import Concat, For, Node
 from jinja2.runtime import LoopContext, Undefined, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -45,7 +45,6 @@ from .filters import message_filters
 from .limits import (
     MAX_ITEMS,
     MAX_RANGE,
-    MAX_VALUE_CHARS,
     LimitExceeded,
     bounded_items,
     case_mapped_size,
@@ -57,7 +56,7 @@ from .limits import (
     escaped_size,
     line_bound,
     percent_size,
-    text_of,
+    printed,
     text_size,
     tick,
 )
@@ -183,18 +182,6 @@ def bounded_dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
     return charge(dict(*args, **kwargs))
 
 
-@pass_eval_context
-def _finalize(eval_ctx: EvalContext, value: Any) -> Any:
-    """Print None as nothing; print only plain values, and nothing too long once escaped."""
-    if value is None:
-        return ""
-    text = text_of(value, "the printed value")
-    # Jinja escapes what is printed; escaping makes a text at most five times longer.
-    if eval_ctx.autoescape and 5 * len(text) > MAX_VALUE_CHARS:
-        ensure_chars(escaped_size(text), "the printed value")
-    return text
-
-
 # --- the environment ----------------------------------------------------------------------------
 class _GuardedCodeGenerator(CodeGenerator):
     """Jinja's code generator with every loop's iterable and every ``~`` passed through the budget."""
@@ -239,7 +226,7 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
         super().__init__(
             autoescape=autoescape,
             undefined=StrictUndefined,
-            finalize=_finalize,
+            finalize=printed,
             # Constant folding would run filters at compile time, outside any budget.
             optimized=False,
             auto_reload=False,

@@ -1,7 +1,6 @@
 """Every write of the campaign engine: runs, operator sends, approvals, test sends."""
 
 from .campaigns import campaign_duplicate, campaign_save, campaign_set_active
-from .events import trigger_event_process
 from .operator import (
     Estimate,
     Preview,
@@ -32,5 +31,4 @@ __all__ = [
     "run_open",
     "run_send_chunk",
     "runs_to_redrive",
-    "trigger_event_process",
 ]

@@ -24,9 +24,8 @@ from django.utils.translation import gettext, gettext_noop
 
 from channels_out.ledger import available_credits, shortfall_phrase
 from channels_out.models import SkipReason
-from channels_out.redaction import unsealed
 from channels_out.services import Outcome, SendForecast, message_send
-from channels_out.text import SegmentInfo, count_segments
+from channels_out.text import SegmentInfo, count_segments, unsealed
 from crm_messaging.actors import Actor, acting_user
 from crm_messaging.i18n import Phrase, lower_label
 from guests.models import ContactChannel, Guest

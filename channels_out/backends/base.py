@@ -11,7 +11,8 @@ provider's callbacks (``verify_webhook``) and read them (``parse_status_webhook`
 ``status_update``); the webhook view makes what they read storable once (``text.storable``),
 so a backend passes the provider's text on as it came. Backends never touch the send log or
 the ledger: the dispatcher and the status service do, so the rules for retries, statuses and
-credits live in one place.
+credits live in one place. The registry of backend names (``BACKENDS``, ``get_backend``)
+closes the module.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_lazy
 
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
@@ -344,3 +346,47 @@ class Backend:
     def inbound_response(self) -> HttpResponse:
         """What the provider expects back from an inbound webhook (Twilio: empty TwiML)."""
         return HttpResponse(status=204)
+
+
+# --- the registry ------------------------------------------------------------------------------
+# Names → dotted paths, imported on first use (healthchecks-style). The names feed
+# ``ChannelAccount.backend`` choices; ``backend_class`` raises KeyError for an unknown name.
+BACKENDS: dict[str, tuple[str, str]] = {
+    "smtp": ("channels_out.backends.smtp.SmtpBackend", "SMTP"),
+    "twilio_sms": ("channels_out.backends.twilio_sms.TwilioSmsBackend", "Twilio SMS"),
+    "twilio_whatsapp": (
+        "channels_out.backends.twilio_whatsapp.TwilioWhatsAppBackend",
+        "Twilio WhatsApp",
+    ),
+    "vonage_viber": ("channels_out.backends.viber.VonageViberBackend", "Vonage Viber"),
+    "netgsm": ("channels_out.backends.netgsm.NetgsmBackend", "NetGSM SMS"),
+    "anymail_amazon_ses": (
+        "channels_out.backends.anymail.AmazonSesBackend",
+        "Amazon SES (anymail)",
+    ),
+    "anymail_mailgun": ("channels_out.backends.anymail.MailgunBackend", "Mailgun (anymail)"),
+    "anymail_sendgrid": ("channels_out.backends.anymail.SendGridBackend", "SendGrid (anymail)"),
+    "anymail_postmark": ("channels_out.backends.anymail.PostmarkBackend", "Postmark (anymail)"),
+    "anymail_brevo": ("channels_out.backends.anymail.BrevoBackend", "Brevo (anymail)"),
+    "sandbox": ("channels_out.backends.sandbox.SandboxBackend", "Sandbox (simulated provider)"),
+    "locmem": ("channels_out.backends.locmem.LocmemBackend", "In-memory (tests)"),
+}
+# The labels that are words, not product names, in the staff's language.
+_TRANSLATED_LABELS = {
+    "sandbox": gettext_lazy("Sandbox (simulated provider)"),
+    "locmem": gettext_lazy("In-memory (tests)"),
+}
+
+
+def backend_choices() -> list[tuple[str, Any]]:
+    return [(name, _TRANSLATED_LABELS.get(name, label)) for name, (_, label) in BACKENDS.items()]
+
+
+@cache
+def backend_class(name: str) -> type[Backend]:
+    """Return the backend class registered as ``name``; KeyError if there is none."""
+    return import_string(BACKENDS[name][0])
+
+
+def get_backend(account: ChannelAccount) -> Backend:
+    return backend_class(account.backend)(account)

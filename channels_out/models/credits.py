@@ -214,11 +214,3 @@ class MessagingPolicy(OneRowModel):
 
     def __str__(self) -> str:
         return "Messaging policy"
-
-    def quiet_hours(self, purpose: str) -> tuple[dt.time, dt.time] | None:
-        """Return the (start, end) of the quiet window for ``purpose``, or None for none."""
-        start = getattr(self, f"quiet_start_{purpose}", None)
-        end = getattr(self, f"quiet_end_{purpose}", None)
-        if start is None or end is None or start == end:
-            return None
-        return start, end

@@ -155,7 +155,7 @@ class OutboundMessage(models.Model):
     # The rest of an ordered fallback plan: each item a step's channel, account and content.
     fallback_plan = models.JSONField(default=list, blank=True)
     # The content fields above are stored with their secrets masked; the full content waits
-    # here, encrypted, while the message may still be sent (channels_out/redaction.py).
+    # here, encrypted, while the message may still be sent (channels_out/text.py, ``seal``).
     sealed = EncryptedTextField(blank=True, default="", editable=False)
     fallback_for = models.OneToOneField(
         "self",

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
@@ -44,6 +45,7 @@ from ..ledger import (
 )
 from ..mail_ids import new_message_id, reply_address
 from ..models import (
+    FINAL_STATUSES,
     ChannelAccount,
     DeliveryEvent,
     Hold,
@@ -54,8 +56,14 @@ from ..models import (
     Status,
 )
 from ..opt_out import text_as_sent
-from ..redaction import seal, sealed_needed_no_more, sealed_secrets, unsealed
-from ..text import count_segments, text_too_long, unsendable_character
+from ..text import (
+    count_segments,
+    seal,
+    sealed_secrets,
+    text_too_long,
+    unsealed,
+    unsendable_character,
+)
 
 MAX_SUBJECT_CHARS = 255
 # As long as the send log's recipient column holds (an e-mail address's own limit, RFC 5321).
@@ -131,7 +139,7 @@ class MessageRequest:
     # Log the message as skipped for this reason instead of sending it (e.g. its template
     # failed to render for this recipient): the send log keeps every recipient.
     skip: policy.Skip | None = None
-    # Codes and link tokens in the content: sent in full, stored masked (redaction.py).
+    # Codes and link tokens in the content: sent in full, stored masked (``text.seal``).
     secrets: Sequence[str] = ()
     # Sent by a trigger or a schedule, not by a person: the hotel's automatic-SMS switch
     # (seed 001) applies — off, no SMS goes, neither an SMS step nor Viber's SMS fallback.
@@ -468,7 +476,7 @@ def _build(
     secrets: Sequence[str] = (),
     analytics_refused: bool = False,
 ) -> OutboundMessage:
-    """The log row of ``step``, with ``secrets`` masked in what it stores (redaction.py).
+    """The log row of ``step``, with ``secrets`` masked in what it stores (``text.seal``).
 
     An SMS step that asks for it has its outside links shortened (``tracking.shortened_text``)
     before anything is counted or stored, so the text priced, stored and sent is the short
@@ -749,10 +757,25 @@ def _dispatch_on_commit(messages: list[OutboundMessage]) -> None:
         hand_off_on_commit("channels_out.deliver_messages", due[start : start + DISPATCH_CHUNK])
 
 
+def sealed_needed_no_more() -> Q:
+    """Messages whose full text can go: they will never be sent, resent or fall back again.
+
+    A final status ends it — except a message skipped for lack of credits, which goes after
+    the next top-up unless it has expired; a message accepted by the provider ends it too
+    when no fallback step may follow. An unknown outcome keeps it for an operator's resend.
+    """
+    waits_for_credits = Q(status=Status.SKIPPED, skip_reason=SkipReason.NO_CREDITS) & (
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    return (Q(status__in=FINAL_STATUSES) & ~waits_for_credits) | Q(
+        status=Status.SENT, fallback_plan=[]
+    )
+
+
 def messages_wipe_sealed(messages: Sequence[OutboundMessage] | None = None) -> int:
     """Wipe the full text of ``messages`` (default: of every message) that no longer need it.
 
-    Which ones do not is the rule of ``redaction.sealed_needed_no_more``. Instances in
+    Which ones do not is the rule of ``sealed_needed_no_more``. Instances in
     memory keep what they hold (a fallback is built from them after the status change).
     Returns how many were wiped.
     """
@@ -900,7 +923,7 @@ def message_send(
     greylisted, frequency cap, no credits …) is logged as skipped with its reason.
 
     ``secrets`` are the codes and link tokens in the content: the message goes with them, the
-    send log keeps it with each masked (``redaction``), so no staff member ever reads one.
+    send log keeps it with each masked (``text.seal``), so no staff member ever reads one.
 
     Raises ValidationError (and writes nothing) for input that cannot be sent as written:
     unknown channel or purpose, an account of another channel, a missing or oversize text,

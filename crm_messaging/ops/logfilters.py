@@ -19,7 +19,7 @@ def _redacted(text: str) -> str:
 
 class SecretsMasked(logging.Filter):
     """No secret of an address (a sign-in link's token, the Mews webhook's ``token=``) in a
-    request logger's line (``django.request``: ``Bad Request: /guest/login/link/•••/``;
+    request logger's line (``django.request``: ``Bad Request: /guest/login/link/••••••/``;
     ``django.server``: the request line), masked by ``redaction.redact_url``.
 
     The request Django attaches to its record (``record.request``, which the JSON format

@@ -27,7 +27,9 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import StringConverter
 
-MASK = "•••"
+# One mask for every secret we hide: in the logs here, and in the send log's stored message
+# bodies (``channels_out.text.seal``).
+MASK = "••••••"
 
 # Query parameters whose value is a credential wherever they appear (Mews sends ``token``).
 SECRET_QUERY_PARAMETERS = frozenset(

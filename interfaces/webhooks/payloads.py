@@ -1,7 +1,7 @@
 """What each event says (I2): the ``data`` of every event type, built from the rows of its cause.
 
 Only what a staff member may see goes out: a message's stored text has its login codes,
-sign-in and confirmation links already masked (``channels_out.redaction``); the full text a
+sign-in and confirmation links already masked (``channels_out.text``); the full text a
 provider received (``sealed``) is never read here.
 """
 

@@ -10,7 +10,8 @@ import pytest
 
 from campaigns.models import Recipients, Source, Trigger, TriggerEvent
 from campaigns.occurrences import Occurrence
-from campaigns.services import estimate, preview, trigger_event_process
+from campaigns.services import estimate, preview
+from campaigns.triggers import trigger_event_process
 from campaigns.validation import definition_errors
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage, SkipReason

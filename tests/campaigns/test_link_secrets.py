@@ -9,7 +9,7 @@ from campaigns.services import campaign_send
 from channels_out.backends import locmem
 from channels_out.dispatch import deliver
 from channels_out.models import OutboundMessage
-from channels_out.redaction import MASK
+from channels_out.text import MASK
 from interfaces.portal.tokens import unsubscribe_token
 from tests.factories import GuestFactory
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from campaigns.models import CampaignRun, Source, StayChange, Trigger, TriggerEvent
-from campaigns.services import trigger_event_process
+from campaigns.triggers import trigger_event_process
 from campaigns.validation import definition_errors
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage

@@ -20,8 +20,8 @@ from campaigns.services import (
     campaign_test_send,
     estimate,
     preview,
-    trigger_event_process,
 )
+from campaigns.triggers import trigger_event_process
 from channels_out.backends import locmem
 from channels_out.ledger import available_credits
 from channels_out.models import OutboundMessage, PriceRule, Status

@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaigns import triggers
 from campaigns.models import CampaignRun, Timing, Trigger, TriggerEvent
 from campaigns.selectors import next_occurrence
-from campaigns.services import trigger_event_process
+from campaigns.triggers import trigger_event_process
 from campaigns.validation import definition_errors
 from channels_out.backends import locmem
 from channels_out.models import Hold, MessagingPolicy, OutboundMessage, Status

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from campaigns import triggers
 from campaigns.models import CampaignRun, Timing, Trigger, TriggerEvent
-from campaigns.services import run_send_chunk, trigger_event_process
+from campaigns.services import run_send_chunk
+from campaigns.triggers import trigger_event_process
 from channels_out.backends import locmem
 from channels_out.models import OutboundMessage, SkipReason, Status
 from guests.models import Hotel, Reservation

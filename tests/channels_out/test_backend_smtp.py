@@ -13,9 +13,9 @@ from channels_out.backends import TransportError, get_backend
 from channels_out.backends.smtp import html_to_text
 from channels_out.dispatch import deliver
 from channels_out.models import ChannelAccount, MessagingPolicy, OutboundMessage, Status
-from channels_out.redaction import unsealed
 from channels_out.services import Step, message_send
 from channels_out.services.bounces import read_verp, verp_signature
+from channels_out.text import unsealed
 from tests.channels_out.outcomes import kind_of
 from tests.factories import GuestFactory
 from tests.fakes.smtp_server import FakeSmtpServer, running_smtp_server

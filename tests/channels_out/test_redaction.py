@@ -26,9 +26,9 @@ from channels_out.backends import TransportError, locmem
 from channels_out.dispatch import deliver, sweep
 from channels_out.ledger import credits_add
 from channels_out.models import MessagingPolicy, OutboundMessage, SkipReason, Status
-from channels_out.redaction import MASK, redact, secret_forms, unsealed
 from channels_out.services import Step, message_send
 from channels_out.services.status import message_apply_status, message_resend
+from channels_out.text import MASK, redact, secret_forms, unsealed
 from tests.factories import GuestFactory, ReservationFactory
 from tests.fakes.twilio_api import FakeTwilio
 

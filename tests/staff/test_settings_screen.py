@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from campaigns.models import CampaignSettings
 from channels_out.models import MessagingPolicy
+from channels_out.policy import quiet_window
 from guests.models import Hotel
 from interfaces.staff.roles import sync_roles
 
@@ -112,7 +113,7 @@ def test_the_form_saves_every_setting_where_it_belongs_and_records_who(client, l
         hotel.send_notifications_default,
     ) == (False, False, False)
     assert (policy.quiet_start_marketing, policy.quiet_end_marketing) == (None, None)
-    assert policy.quiet_hours("service") == (dt.time(22), dt.time(8))
+    assert quiet_window(policy, "service") == (dt.time(22), dt.time(8))
     assert (policy.frequency_cap_count, policy.frequency_cap_days) == (3, 14)
     assert (policy.low_balance_threshold, policy.credits_per_eur) == (
         Decimal("250.50"),
