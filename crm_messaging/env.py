@@ -189,16 +189,28 @@ def env_domains(name: str, default: list[str]) -> list[str]:
     return domains
 
 
-def env_url(name: str, default: str, *, schemes: Iterable[str]) -> str:
-    """Read an address (URL) with one of ``schemes``."""
+def env_url(
+    name: str, default: str, *, schemes: Iterable[str], host: bool = True, secret: bool = False
+) -> str:
+    """Read an address (URL) with one of ``schemes`` (and, with ``host``, a host or path).
+
+    With ``secret`` (an address that may hold a password) the message does not repeat it.
+    """
     allowed = tuple(schemes)
     raw = _raw(name)
     if raw is None:
         return default
     parts = urlsplit(raw)
-    if parts.scheme not in allowed or not (parts.netloc or parts.path):
+    if (
+        parts.scheme not in allowed
+        or "://" not in raw
+        or (host and not (parts.netloc or parts.path))
+    ):
         starts = " or ".join(f"{scheme}://" for scheme in allowed)
-        raise ImproperlyConfigured(f"{name} must be an address starting with {starts}, not {raw!r}")
+        given = (
+            "not what it holds (not repeated: it may hold a password)" if secret else f"not {raw!r}"
+        )
+        raise ImproperlyConfigured(f"{name} must be an address starting with {starts}, {given}")
     return raw
 
 

@@ -174,7 +174,12 @@ TEMPLATES = [
 ]
 
 # --- Database ------------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASE_URL = env_url(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    schemes=["postgres", "postgresql", "sqlite"],
+    secret=True,
+)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
@@ -197,7 +202,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis -----------------------------------------------------------------------
-REDIS_URL = env_url("REDIS_URL", "", schemes=["redis", "rediss", "unix"])
+REDIS_URL = env_url("REDIS_URL", "", schemes=["redis", "rediss", "unix"], secret=True)
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -214,7 +219,13 @@ else:
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_DATA_DIR = VAR_DIR / "celery"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL",
+    REDIS_URL or "filesystem://",
+    schemes=["redis", "rediss", "sentinel", "amqp", "amqps", "filesystem"],
+    host=False,
+    secret=True,
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker: messages are files under var/celery, so the worker needs no server.
     for sub in ("queue", "processed", "control"):
@@ -528,7 +539,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Error reporting (optional) --------------------------------------------------------------
 # Unhandled errors (web and tasks) go to Sentry only when SENTRY_DSN is set.
-SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_DSN = env_url("SENTRY_DSN", "", schemes=["https", "http"], secret=True)
 if SENTRY_DSN:
     from crm_messaging.ops.sentry import sentry_init
 

@@ -69,7 +69,7 @@ def test_every_documented_variable_set_in_dotenv_reaches_the_app_containers(
 ) -> None:
     documented = documented_variables()
     assert {"TRUSTED_PROXIES", "INVOICE_VAT_RATE", "LOG_LEVEL", "EMAIL_USE_SSL"} <= documented
-    assert COMPOSE_FIXED <= documented
+    assert documented >= COMPOSE_FIXED
     dotenv = {name: f"from-dotenv-{name.lower()}" for name in documented}
     dotenv["POSTGRES_PASSWORD"] = "from-the-env"
     for name in ("migrate", *APP_SERVICES):
