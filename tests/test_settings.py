@@ -241,3 +241,24 @@ def test_good_values_are_read_and_written_the_way_the_code_compares_them(tmp_pat
             465,
         )
     )
+
+
+def test_gunicorn_refuses_a_worker_count_that_is_not_one_naming_it(tmp_path: Path) -> None:
+    def load(value: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "WEB_CONCURRENCY": value, "CRM_VAR_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert load("5").stdout.strip() == "5"
+    refused = load("0")
+    assert refused.returncode != 0
+    assert "WEB_CONCURRENCY must be a whole number of 1 or more, not '0'" in refused.stderr
