@@ -202,12 +202,7 @@ class TwoFactorGate:
     ) -> HttpResponse | None:
         user = getattr(request, "user", None)
         match = request.resolver_match
-        if (
-            user is None
-            or match is None
-            or open_without_code(match)
-            or not owes_code(user)
-        ):
+        if user is None or match is None or open_without_code(match) or not owes_code(user):
             return None
         page = reverse("staff:two-factor")
         return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")

@@ -180,8 +180,9 @@ def test_behind_a_proxy_on_the_same_machine_the_client_it_forwards_is_judged(set
         HTTP_X_FORWARDED_FOR="203.0.113.5",
         HTTP_AUTHORIZATION="Bearer scrape-token-123",
     )
-    scrape(through_proxy, HTTP_X_FORWARDED_FOR="127.0.0.1")  # a scraper on the machine, via the proxy
-    scrape(Client(REMOTE_ADDR="127.0.0.1"))  # a scraper on the machine, straight to gunicorn
+    # A scraper on the machine, through the proxy and straight to gunicorn.
+    scrape(through_proxy, HTTP_X_FORWARDED_FOR="127.0.0.1")
+    scrape(Client(REMOTE_ADDR="127.0.0.1"))
 
 
 def test_a_malformed_allowed_address_is_refused() -> None:

@@ -187,12 +187,14 @@ def test_a_get_on_the_one_click_address_only_asks(subscriber) -> None:
     assert _marketing(subscriber) is True
 
 
-def test_the_button_of_the_one_click_addresss_page_opts_out(subscriber) -> None:
+def test_the_button_of_the_one_click_address_page_opts_out(subscriber) -> None:
     client = Client(enforce_csrf_checks=True)  # a person who opened the address in a browser
     page = client.get(_path(links.one_click_unsubscribe_url(subscriber))).content.decode()
     action = re.search(r'<form method="post" action="([^"]+)">', page)
     assert action
-    answer = client.post(action.group(1), {"action": "unsubscribe", "csrfmiddlewaretoken": _csrf(page)})
+    answer = client.post(
+        action.group(1), {"action": "unsubscribe", "csrfmiddlewaretoken": _csrf(page)}
+    )
     assert answer.status_code == 200
     assert _marketing(subscriber) is False
 
@@ -205,6 +207,7 @@ RFC_8058_MULTIPART = (
     b"One-Click\r\n"
     b"-----FormBoundaryjWmhtjORrn--\r\n"
 )
+MULTIPART = "multipart/form-data; boundary=---FormBoundaryjWmhtjORrn"
 
 
 @pytest.mark.parametrize(
@@ -212,7 +215,7 @@ RFC_8058_MULTIPART = (
     [
         ("List-Unsubscribe=One-Click", "application/x-www-form-urlencoded"),  # Gmail, Yahoo
         ("List-Unsubscribe=One-Click", "application/x-www-form-urlencoded; charset=utf-8"),
-        (RFC_8058_MULTIPART, "multipart/form-data; boundary=---FormBoundaryjWmhtjORrn"),
+        (RFC_8058_MULTIPART, MULTIPART),
     ],
     ids=["form-encoded", "form-encoded with charset", "multipart"],
 )
@@ -234,7 +237,7 @@ def test_a_mailbox_providers_one_click_post_opts_out(subscriber, body, content_t
         ("List-Unsubscribe=One-Click&action=resubscribe", "application/x-www-form-urlencoded"),
         ("List-Unsubscribe=One-Click&List-Unsubscribe=x", "application/x-www-form-urlencoded"),
         ('{"List-Unsubscribe": "One-Click"', "application/json"),
-        (RFC_8058_MULTIPART.replace(b"One-Click", b"Nope"), "multipart/form-data; boundary=---FormBoundaryjWmhtjORrn"),
+        (RFC_8058_MULTIPART.replace(b"One-Click", b"Nope"), MULTIPART),
     ],
     ids=["empty", "garbage", "lower case", "extra field", "two values", "broken JSON", "multipart"],
 )
