@@ -24,7 +24,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import ResolverMatch, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -172,8 +172,15 @@ def requires_staff_permission(view: Callable[..., Any]) -> bool:
     return isinstance(view_class, type) and issubclass(view_class, PermissionRequiredMixin)
 
 
-def open_without_code(match: ResolverMatch) -> bool:
-    """Tell whether the view ``match`` names opens for a member who still owes his code."""
+def open_without_code(request: HttpRequest) -> bool:
+    """Tell whether the page ``request`` asks for opens for a member who still owes his code.
+
+    Decided on the view its address names, as Django will resolve it; an address that names no
+    view is not open (the not-found page shows the staff header)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
     if requires_staff_permission(match.func):
         return False
     return match.namespace in OPEN_NAMESPACES or match.view_name in OPEN_VIEWS
@@ -183,26 +190,14 @@ class TwoFactorGate:
     """Send a manager or superuser who has not entered his code to the code page.
 
     After ``django_otp.middleware.OTPMiddleware`` (which tells whether the session is verified).
-    Decided once the URL is resolved, on the view it names (``open_without_code``); an address
-    that names no view gets the not-found page, which shows nothing.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(
-        self,
-        request: HttpRequest,
-        view_func: Callable[..., Any],
-        view_args: tuple[Any, ...],
-        view_kwargs: dict[str, Any],
-    ) -> HttpResponse | None:
         user = getattr(request, "user", None)
-        match = request.resolver_match
-        if user is None or match is None or open_without_code(match) or not owes_code(user):
-            return None
-        page = reverse("staff:two-factor")
-        return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
+        if user is not None and owes_code(user) and not open_without_code(request):
+            page = reverse("staff:two-factor")
+            return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

@@ -76,6 +76,7 @@ def test_the_guests_portal_and_tracked_links_open_without_the_code(manager) -> N
     assert client.get(reverse("portal:login")).status_code == 200
     assert client.get(reverse("channels_out:short-link", args=["nothere"])).status_code == 404
     assert _sent_to_the_code_page(client.get(reverse("staff:home")))
+    assert _sent_to_the_code_page(client.get("/no-such-page/"))  # its page shows the staff header
 
 
 def _sample(converter: Any) -> object:
