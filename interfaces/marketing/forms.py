@@ -314,15 +314,17 @@ class CampaignEditor:
             self.steps.is_valid(),
             *(form.is_valid() for form in self.variants),
         ]
-        return all(results) and self._texts_present()
+        return all(results) & self._texts_present()  # every refusal at once, not the first
 
     def _texts_present(self) -> bool:
         """Refuse a language kept without the text an SMS or Viber step of the plan sends: it
         would be saved, then fail every send. Emptying all of a language's boxes removes it."""
+        if not self.steps.is_valid():
+            return True  # the plan is refused on its own; what it needs is not known yet
         channels = [channel for channel, _account in self._wanted_steps(self.steps.forms)]
         present = True
         for form in self.variants:
-            if form.is_blank:
+            if form.errors or form.is_blank:
                 continue
             for channel in channels_lacking_text(form.instance, channels):
                 present = False

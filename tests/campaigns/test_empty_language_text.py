@@ -110,3 +110,17 @@ def test_a_recipients_message_of_an_unsendable_campaign_says_why_instead_of_fail
     assert (
         "This message cannot be shown yet: An SMS message needs a text." in answer.content.decode()
     )
+
+
+def test_the_missing_text_is_refused_alongside_the_other_problems(client, marketing, offer) -> None:
+    data = editor_data(
+        name="",
+        trigger=Trigger.OPERATOR,
+        source=Source.GUESTS,
+        texts={"en": "", "tr": "@NAME için bahar fırsatı"},
+        subjects={"en": "Spring offer"},
+    )
+    html = client.post(reverse("campaigns:campaign-edit", args=[offer.pk]), data).content.decode()
+
+    assert "2 problems kept the campaign from being saved" in html
+    assert 'id="id_v-en-text_error">The SMS step sends this text' in html
