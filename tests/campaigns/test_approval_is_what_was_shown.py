@@ -151,3 +151,12 @@ def test_the_service_approves_the_runs_own_figures_only_while_they_hold(
     with django_capture_on_commit_callbacks(execute=True):
         run = campaign_run_approve(run=waiting, user=manager)
     assert run.approved_by == manager and queued(run) == 3
+
+
+def test_the_runs_page_says_a_waiting_sends_estimate_is_from_before_the_edit(
+    client: Client, manager, waiting
+) -> None:
+    url = reverse("campaigns:campaign-runs", args=[waiting.campaign.pk])
+    assert "the approver sees the new estimate" not in client.get(url).content.decode()
+    edit_text(waiting, LONG_TEXT)
+    assert "the approver sees the new estimate" in client.get(url).content.decode()
