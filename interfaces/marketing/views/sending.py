@@ -26,8 +26,31 @@ from guests.models import ContactChannel
 from .common import PAGE_SIZE, screen_target
 
 
+class BadSelection(ValueError):
+    """A picked recipient that is no record id: the send asks again, it never widens."""
+
+
 def _record_ids(values: list[str]) -> list[int]:
-    return sorted({int(value) for value in values if value.isdigit()})
+    """The records picked for a send, or [] when none were (the whole audience). Raises
+    BadSelection when any is not a record id, so a broken selection never means everyone."""
+    ids = set()
+    for value in values:
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            raise BadSelection(value)
+        ids.add(int(value))
+    return sorted(ids)
+
+
+def _bad_selection(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "bad_selection": True,
+        "error": _(
+            "The selected recipients could not be read, so nothing was sent. Pick them again "
+            "in the audience list."
+        ),
+    }
+    return render(request, "campaigns/campaign_send.html", context, status=400)
 
 
 class CampaignAudienceView(StaffView, View):
@@ -96,7 +119,10 @@ class CampaignSendView(StaffView, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
-        record_ids = _record_ids(request.GET.getlist("record"))
+        try:
+            record_ids = _record_ids(request.GET.getlist("record"))
+        except BadSelection:
+            return _bad_selection(request, campaign)
         context: dict[str, Any] = {"campaign": campaign, "record_ids": record_ids}
         if campaign.trigger != Trigger.OPERATOR:
             context["error"] = _(
@@ -125,7 +151,10 @@ class CampaignSendView(StaffView, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
-        record_ids = _record_ids(request.POST.getlist("record"))
+        try:
+            record_ids = _record_ids(request.POST.getlist("record"))
+        except BadSelection:
+            return _bad_selection(request, campaign)
         may_see_runs = request.user.has_perm("campaigns.view_campaignrun")
 
         def send() -> CampaignRun | ValidationError:
