@@ -16,7 +16,9 @@ from campaigns.models import Campaign, CampaignRun, Trigger
 from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, needs_approval, preview
 from campaigns.services.compose import record_parts
+from campaigns.validation import campaign_validate
 from channels_out.ledger import credits_text
+from crm_messaging.i18n import reason_text
 from crm_messaging.ui.once import Resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import ContactChannel
@@ -99,7 +101,10 @@ class RecipientMessageView(StaffView, View):
     def get(self, request: HttpRequest, pk: int, record_id: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         target = screen_target(campaign)
-        result = preview(campaign, target.occurrence, limit=1, record_ids=[record_id])
+        try:
+            result = preview(campaign, target.occurrence, limit=1, record_ids=[record_id])
+        except ValidationError as exc:  # an unsendable campaign: say why, not a 500
+            return render(request, "campaigns/_message.html", {"error": reason_text(exc)})
         return render(
             request,
             "campaigns/_message.html",
@@ -126,12 +131,22 @@ class CampaignSendView(StaffView, View):
         elif not campaign.is_active:
             context["error"] = _("The campaign is passive; activate it first.")
         else:
-            shown = preview(campaign, Occurrence.operator(), limit=5, record_ids=record_ids or None)
-            context.update(
-                estimate=shown.estimate,
-                needs_approval=needs_approval(shown.estimate),
-                sample=shown.rows,
-            )
+            try:
+                # What the send checks first: a campaign it would refuse is refused here, in words.
+                campaign_validate(campaign)
+                shown = preview(
+                    campaign, Occurrence.operator(), limit=5, record_ids=record_ids or None
+                )
+            except ValidationError as exc:
+                context["error"] = _("This campaign cannot be sent yet: %(reason)s") % {
+                    "reason": reason_text(exc)
+                }
+            else:
+                context.update(
+                    estimate=shown.estimate,
+                    needs_approval=needs_approval(shown.estimate),
+                    sample=shown.rows,
+                )
         return render(request, "campaigns/campaign_send.html", context)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
