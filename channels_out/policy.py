@@ -63,6 +63,7 @@ def whatsapp_template_error(value: str) -> str | None:
         "a–f and digits, as Twilio's Content template builder shows it."
     )
 
+
 _BLOCK_TO_SKIP = {
     BLOCK_NO_DATA_CONSENT: SkipReason.NO_DATA_CONSENT,
     BLOCK_NO_CONSENT: SkipReason.NO_CONSENT,

@@ -367,7 +367,7 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
             )
             return template
         except UnknownKeyword as exc:
-            raise RenderError(str(exc), field=field) from None
+            raise RenderError(exc.phrase, field=field) from None
         except TemplateSyntaxError as exc:
             raise RenderError(
                 Phrase(
