@@ -4,11 +4,13 @@ control character, the structure checks and a test render that fails."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from campaigns.rendering import template_error
+from campaigns.rendering import limits, template_error
 
 from .test_screens_support import editor_data, staff_user
 
@@ -55,3 +57,14 @@ def test_the_same_refusal_reads_in_english_for_english_staff() -> None:
         assert (template_error("Hi @NAMEX", "text") or "").startswith(
             "Unknown keyword @NAMEX (line 1). Known keywords: "
         )
+
+
+def test_a_template_too_slow_is_refused_in_turkish(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = itertools.count()
+    monkeypatch.setattr(limits, "clock", lambda: next(ticks) / 1000)  # 1 ms a reading
+    source = (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    )
+    with translation.override("tr"):
+        problem = template_error(source, "text")
+    assert problem == "Şablonun oluşturulması 200 ms'den uzun sürdü (satır 1)."
