@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from crm_messaging.env import env_int
 from crm_messaging.ops.prometheus import multiprocess_dir_reset, multiprocess_process_dead
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+workers = env_int("WEB_CONCURRENCY", 3, minimum=1)
 accesslog = "-"
 logger_class = "crm_messaging.ops.gunicorn_logging.RedactingLogger"
 

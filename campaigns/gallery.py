@@ -164,6 +164,8 @@ def gallery_apply(
             variant.save()
             written.append(variant)
         if written:
+            # A changed message is a changed campaign: a send waiting for approval sees it.
+            campaign.save(update_fields=["updated_at"])
             languages_written = ", ".join(variant.language for variant in written)
             record_staff_action(
                 user, campaign, f"Loaded the standard template “{key}” ({languages_written})."

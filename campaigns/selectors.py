@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_out.models import OutboundMessage, Status
+from crm_messaging.i18n import reason_text
 from guests.models import Hotel
 
 from .audiences import audience
@@ -156,7 +157,9 @@ def forecast(campaign: Campaign) -> Forecast:
     except (
         Exception
     ) as exc:  # a half-written draft may fail anywhere: staff get the reason, not a 500
-        return Forecast(when, note=_("Cannot be counted yet: %(reason)s") % {"reason": exc})
+        return Forecast(
+            when, note=_("Cannot be counted yet: %(reason)s") % {"reason": reason_text(exc)}
+        )
     return Forecast(when, audience=count, estimate=cost)
 
 

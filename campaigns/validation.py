@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -13,6 +15,7 @@ from .models import (
     RESERVATION_EVENTS,
     AgeMode,
     Campaign,
+    MessageVariant,
     Recipients,
     Source,
     StayChange,
@@ -208,6 +211,17 @@ def definition_errors(campaign: Campaign) -> dict[str, list[str]]:
     return errors
 
 
+TEXT_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.VIBER})
+
+
+def channels_lacking_text(variant: MessageVariant, channels: Iterable[str]) -> list[str]:
+    """Return the channels among ``channels`` that send ``variant``'s text when it has none
+    (SMS and Viber send the text; e-mail and WhatsApp have their own parts)."""
+    if (variant.text or "").strip():
+        return []
+    return [channel for channel in dict.fromkeys(channels) if channel in TEXT_CHANNELS]
+
+
 def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
     """Return {field: [messages]} for the delivery plan and the message variants of a saved campaign."""
     errors: dict[str, list[str]] = {}
@@ -255,10 +269,7 @@ def plan_errors(campaign: Campaign) -> dict[str, list[str]]:
                     _("[%(language)s] an e-mail step needs a subject and an HTML or text body.")
                     % {"language": variant.language},
                 )
-            if (
-                step.channel in (ContactChannel.SMS, ContactChannel.VIBER)
-                and not variant.text.strip()
-            ):
+            if channels_lacking_text(variant, [step.channel]):
                 error(
                     "variants",
                     _("[%(language)s] the %(channel)s step needs a text.")

@@ -151,3 +151,12 @@ def error_phrases(error: ValidationError) -> list[Phrase]:
             )
         )
     return phrases
+
+
+def reason_text(exc: BaseException) -> str:
+    """An exception as staff read it: a refusal's messages as sentences in the active language,
+    never its dictionary ("An SMS message needs a text.", not ``{'text': [...]}``); any other
+    exception its own text."""
+    if isinstance(exc, ValidationError):
+        return " ".join(str(message) for message in exc.messages)
+    return str(exc)

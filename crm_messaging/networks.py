@@ -17,11 +17,14 @@ def configured_networks(setting: str) -> tuple[Network, ...]:
 
     Raises ImproperlyConfigured, naming the setting, for an entry that is neither.
     """
-    return _networks(setting, tuple(getattr(settings, setting)))
+    return parse_networks(setting, tuple(getattr(settings, setting)))
 
 
 @cache
-def _networks(setting: str, entries: tuple[str, ...]) -> tuple[Network, ...]:
+def parse_networks(setting: str, entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """The networks ``entries`` of ``setting`` name; ImproperlyConfigured, naming it, if not.
+
+    The settings check the environment's value with it (``crm_messaging.env``)."""
     try:
         return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
     except ValueError as exc:

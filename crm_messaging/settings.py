@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -17,52 +18,32 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from crm_messaging.encryption_keys import GENERATE_HINT, fernet_key_errors
+from crm_messaging.env import (
+    env_address,
+    env_bool,
+    env_choice,
+    env_countries,
+    env_country,
+    env_decimal,
+    env_domains,
+    env_email,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_time_zone,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRM_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def env_bool(name: str, default: bool) -> bool:
-    """Read a yes/no environment variable; refuse anything that is not clearly one."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a yes/no value (1/0, true/false), not {raw!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    """Read an integer environment variable, naming the variable when it is malformed."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    """Read a comma-separated environment variable."""
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
 # --- Environment ---------------------------------------------------------------------------
 # "production" turns on every protection and requires the secrets to come from the
 # environment; "development" (the default) is what `make run` uses.
-ENVIRONMENT = os.environ.get("DJANGO_ENV", "development").strip().lower()
-if ENVIRONMENT not in {"development", "production"}:
-    raise ImproperlyConfigured(
-        f"DJANGO_ENV must be 'development' or 'production', not {ENVIRONMENT!r}"
-    )
+ENVIRONMENT = env_choice("DJANGO_ENV", "development", ["development", "production"])
 PRODUCTION = ENVIRONMENT == "production"
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
@@ -107,7 +88,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # The address guests and providers reach us at: used in links (unsubscribe, guest login)
 # and in provider status-callback URLs.
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL = env_url(
+    "PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]
+).rstrip("/")
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -191,7 +174,12 @@ TEMPLATES = [
 ]
 
 # --- Database ------------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASE_URL = env_url(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    schemes=["postgres", "postgresql", "sqlite"],
+    secret=True,
+)
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
@@ -214,7 +202,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis -----------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_url("REDIS_URL", "", schemes=["redis", "rediss", "unix"], secret=True)
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -231,7 +219,13 @@ else:
 
 # --- Celery --------------------------------------------------------------------------------
 CELERY_DATA_DIR = VAR_DIR / "celery"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL",
+    REDIS_URL or "filesystem://",
+    schemes=["redis", "rediss", "sentinel", "amqp", "amqps", "filesystem"],
+    host=False,
+    secret=True,
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker: messages are files under var/celery, so the worker needs no server.
     for sub in ("queue", "processed", "control"):
@@ -257,50 +251,48 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- Operations ----------------------------------------------------------------------------
 # Readiness (/readyz): a worker and beat must have reported within this many seconds (the
 # worker heartbeat task runs every 30 s, beat reports on every tick).
-READINESS_HEARTBEAT_MAX_AGE = env_int("READINESS_HEARTBEAT_MAX_AGE", 180)
+READINESS_HEARTBEAT_MAX_AGE = env_int("READINESS_HEARTBEAT_MAX_AGE", 180, minimum=1)
 # Prometheus metrics (/metrics): a scraper sends "Authorization: Bearer <METRICS_TOKEN>", or
 # comes from one of these addresses (CIDR, comma-separated). Anyone else is refused.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
-METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
+METRICS_ALLOWED_ADDRESSES = env_networks("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1/32", "::1/128"])
 # A Celery worker serves its task latencies on this port when set (e.g. 9808); 0: off.
-CELERY_METRICS_PORT = env_int("CELERY_METRICS_PORT", 0)
-CELERY_METRICS_ADDRESS = os.environ.get("CELERY_METRICS_ADDRESS", "127.0.0.1")
+CELERY_METRICS_PORT = env_int("CELERY_METRICS_PORT", 0, maximum=65535)
+CELERY_METRICS_ADDRESS = env_address("CELERY_METRICS_ADDRESS", "127.0.0.1")
 # Housekeeping: delivery events (receipts, provider answers) are kept this many days.
-DELIVERY_EVENT_RETENTION_DAYS = env_int("DELIVERY_EVENT_RETENTION_DAYS", 365)
+DELIVERY_EVENT_RETENTION_DAYS = env_int("DELIVERY_EVENT_RETENTION_DAYS", 365, minimum=1)
 # The sweeper: a queued message whose task was lost is dispatched again after this long; a
 # message left in "sending" by a worker that died becomes unknown after this long.
-SWEEPER_REDISPATCH_AFTER_SECONDS = env_int("SWEEPER_REDISPATCH_AFTER_SECONDS", 60)
-SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECONDS", 600)
+SWEEPER_REDISPATCH_AFTER_SECONDS = env_int("SWEEPER_REDISPATCH_AFTER_SECONDS", 60, minimum=1)
+SWEEPER_STUCK_SENDING_AFTER_SECONDS = env_int("SWEEPER_STUCK_SENDING_AFTER_SECONDS", 600, minimum=1)
 # E-mail engagement (E3): an open or click this soon after delivery is a mail scanner's
 # pre-fetch, not the guest; bookings within this many days after a campaign message are
 # attributed to it (E4).
 SCANNER_PREFETCH_SECONDS = env_int("SCANNER_PREFETCH_SECONDS", 10)
-ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14)
+ATTRIBUTION_WINDOW_DAYS = env_int("ATTRIBUTION_WINDOW_DAYS", 14, minimum=1)
 # The return path of SMTP mail (E2): bounces go to <local>+b<id>-<signature>@<domain> of this
 # address (empty: of the account's from address), read from the bounce mailbox.
-BOUNCE_ADDRESS = os.environ.get("BOUNCE_ADDRESS", "")
+BOUNCE_ADDRESS = env_email("BOUNCE_ADDRESS", "")
 
 # --- The hotel -----------------------------------------------------------------------------
-TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Istanbul")
+TIME_ZONE = env_time_zone("TIME_ZONE", "Europe/Istanbul")
 USE_TZ = True
 CELERY_TIMEZONE = TIME_ZONE
 # Region used to read phone numbers written without a country code (e.g. "0532 123 45 67").
-HOTEL_DEFAULT_REGION = os.environ.get("HOTEL_DEFAULT_REGION", "TR").upper()
-# Guest language used when a guest has none and as the last template fallback.
-HOTEL_DEFAULT_LANGUAGE = os.environ.get("HOTEL_DEFAULT_LANGUAGE", "en").lower()
+HOTEL_DEFAULT_REGION = env_country("HOTEL_DEFAULT_REGION", "TR")
 
 # Guest portal (P1): countries whose numbers may get a login code (empty: the built-in list),
 # and the code limits per number and per client address per hour.
-PORTAL_ALLOWED_COUNTRIES = env_list("PORTAL_ALLOWED_COUNTRIES", [])
-PORTAL_CODES_PER_NUMBER_PER_HOUR = env_int("PORTAL_CODES_PER_NUMBER_PER_HOUR", 3)
-PORTAL_CODES_PER_CLIENT_PER_HOUR = env_int("PORTAL_CODES_PER_CLIENT_PER_HOUR", 10)
+PORTAL_ALLOWED_COUNTRIES = env_countries("PORTAL_ALLOWED_COUNTRIES", [])
+PORTAL_CODES_PER_NUMBER_PER_HOUR = env_int("PORTAL_CODES_PER_NUMBER_PER_HOUR", 3, minimum=1)
+PORTAL_CODES_PER_CLIENT_PER_HOUR = env_int("PORTAL_CODES_PER_CLIENT_PER_HOUR", 10, minimum=1)
 # How many proxies in front of the app append to X-Forwarded-For (1 behind the TLS proxy): the
 # client address for the portal's code limits and the staff login lock-out (crm_messaging.clients).
 # PORTAL_TRUSTED_PROXIES is its older name.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", env_int("PORTAL_TRUSTED_PROXIES", 0))
 
 # Extra booking-portal relay e-mail domains, beyond the built-in list (comma-separated).
-OTA_RELAY_DOMAINS = env_list("OTA_RELAY_DOMAINS", [])
+OTA_RELAY_DOMAINS = env_domains("OTA_RELAY_DOMAINS", [])
 
 # Languages a guest profile (and a message template) can be in.
 GUEST_LANGUAGES = [
@@ -317,10 +309,8 @@ GUEST_LANGUAGES = [
     ("it", "Italiano"),
     ("es", "Español"),
 ]
-if HOTEL_DEFAULT_LANGUAGE not in dict(GUEST_LANGUAGES):
-    raise ImproperlyConfigured(
-        f"HOTEL_DEFAULT_LANGUAGE must be one of {', '.join(dict(GUEST_LANGUAGES))}, not {HOTEL_DEFAULT_LANGUAGE!r}"
-    )
+# Guest language used when a guest has none and as the last template fallback.
+HOTEL_DEFAULT_LANGUAGE = env_choice("HOTEL_DEFAULT_LANGUAGE", "en", dict(GUEST_LANGUAGES))
 
 # --- Internationalisation of the screens ---------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -349,21 +339,26 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Managers and superusers enter a code from an authenticator app after the password:
 # "required" (every one of them; the production default) or "optional" (those who set one up).
-STAFF_TWO_FACTOR = os.environ.get("STAFF_TWO_FACTOR", "required" if PRODUCTION else "optional")
-if STAFF_TWO_FACTOR not in ("required", "optional"):
-    raise ImproperlyConfigured("STAFF_TWO_FACTOR must be required or optional")
+STAFF_TWO_FACTOR = env_choice(
+    "STAFF_TWO_FACTOR", "required" if PRODUCTION else "optional", ["required", "optional"]
+)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Hotel CRM")
 
 # Staff mail (password reset) goes through this SMTP server, not the guest channels.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: TLS is STARTTLS (usually port 587), "
+        "SSL is implicit TLS (usually port 465)"
+    )
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_email("DEFAULT_FROM_EMAIL", "crm@localhost", display_name=True)
 
 # --- Credit invoices (K2) ---------------------------------------------------------------------
 # Who issues the invoices for credits (the messaging service's operator) and the VAT added to
@@ -371,7 +366,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 INVOICE_ISSUER_NAME = os.environ.get("INVOICE_ISSUER_NAME", "Hotel CRM Messaging")
 INVOICE_ISSUER_ADDRESS = os.environ.get("INVOICE_ISSUER_ADDRESS", "")
 INVOICE_ISSUER_TAX_ID = os.environ.get("INVOICE_ISSUER_TAX_ID", "")
-INVOICE_VAT_RATE = os.environ.get("INVOICE_VAT_RATE", "20")
+INVOICE_VAT_RATE = env_decimal(
+    "INVOICE_VAT_RATE", "20", minimum=Decimal(0), maximum=Decimal(100), places=2
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Staff and admin logins are locked after LOGIN_FAILURE_LIMIT wrong passwords, per user name
@@ -382,8 +379,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "crm_messaging.clients.client_ip"
@@ -448,7 +445,7 @@ SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", ["models.W040"])
 # --- The REST API (I1) -----------------------------------------------------------------------
 # Requests per API key; counted in the cache (Redis when REDIS_URL is set), so every web
 # process shares the count.
-API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "600/min")
 API_BATCH_MAX = 500
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["interfaces.api.authentication.ApiKeyAuthentication"],
@@ -495,15 +492,16 @@ WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
 # Endpoints go to public addresses only (no server-side request forgery); a PMS on the
 # hotel's own network is allowed by naming its networks (CIDR, comma-separated), e.g.
 # "192.168.10.0/24". Checked at registration and again at every delivery.
-WEBHOOKS_ALLOWED_PRIVATE_NETWORKS = env_list("WEBHOOKS_ALLOWED_PRIVATE_NETWORKS", [])
+WEBHOOKS_ALLOWED_PRIVATE_NETWORKS = env_networks("WEBHOOKS_ALLOWED_PRIVATE_NETWORKS", [])
 # Events whose deliveries are all finished (delivered or failed) are deleted after this many days.
-WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
+WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30, minimum=1)
 
 # --- Logging -------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (python-json-logger) for a log collector.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
-if LOG_FORMAT not in {"plain", "json"}:
-    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}")
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
+LOG_LEVEL = env_choice(
+    "LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], upper=True
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -520,7 +518,7 @@ LOGGING = {
         "secrets": {"()": "crm_messaging.ops.logfilters.SecretsMasked"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # A 403/400 is one line, not a traceback (a 500 keeps its traceback). The secrets of
@@ -541,7 +539,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Error reporting (optional) --------------------------------------------------------------
 # Unhandled errors (web and tasks) go to Sentry only when SENTRY_DSN is set.
-SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_DSN = env_url("SENTRY_DSN", "", schemes=["https", "http"], secret=True)
 if SENTRY_DSN:
     from crm_messaging.ops.sentry import sentry_init
 
@@ -549,4 +547,4 @@ if SENTRY_DSN:
 
 # Guests' e-mail replies (the inbox): with an address here (reply@hotel.example), every e-mail
 # to a guest gets its own Reply-To (reply+<token>@hotel.example), matched back to the message.
-EMAIL_REPLY_ADDRESS = os.environ.get("EMAIL_REPLY_ADDRESS", "")
+EMAIL_REPLY_ADDRESS = env_email("EMAIL_REPLY_ADDRESS", "")

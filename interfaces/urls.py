@@ -49,6 +49,7 @@ urlpatterns = [
     path("campaigns/", include("interfaces.marketing.urls")),
     path("analytics/", include("interfaces.analytics.urls")),
     path("guest/", include("interfaces.portal.urls")),
+    path("exports/", include("interfaces.portal.export_urls")),
     path("inbox/", include("interfaces.inbox.urls")),
     # Before the API's own routes (their catch-all answers unknown addresses).
     path("api/v1/webhooks/", include("interfaces.webhooks.api_urls")),

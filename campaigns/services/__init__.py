@@ -2,6 +2,7 @@
 
 from .campaigns import campaign_duplicate, campaign_save, campaign_set_active
 from .operator import (
+    ApprovalSeen,
     Estimate,
     Preview,
     campaign_run_approve,
@@ -11,6 +12,7 @@ from .operator import (
     estimate,
     needs_approval,
     preview,
+    run_changed_since_asked,
 )
 from .runs import run_launch, run_open, run_send_chunk, runs_to_redrive
 
@@ -18,6 +20,7 @@ __all__ = [
     "campaign_duplicate",
     "campaign_save",
     "campaign_set_active",
+    "ApprovalSeen",
     "Estimate",
     "Preview",
     "campaign_run_approve",
@@ -28,6 +31,7 @@ __all__ = [
     "needs_approval",
     "preview",
     "run_launch",
+    "run_changed_since_asked",
     "run_open",
     "run_send_chunk",
     "runs_to_redrive",

@@ -20,9 +20,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
-from channels_out.ledger import available_credits, shortfall_phrase
+from channels_out.ledger import available_credits, credits_text, shortfall_phrase
 from channels_out.models import SkipReason
 from channels_out.services import Outcome, SendForecast, message_send
 from channels_out.text import SegmentInfo, count_segments, unsealed
@@ -362,36 +362,88 @@ def campaign_send(
     return run
 
 
-@transaction.atomic
-def campaign_run_approve(*, run: CampaignRun, user: Actor) -> CampaignRun:
+@dataclass(frozen=True)
+class ApprovalSeen:
+    """What the approver was shown of a waiting send; approving approves exactly this."""
+
+    recipients: int
+    credits: Decimal
+    # The campaign's ``updated_at`` when it was shown (None: not shown, only the figures).
+    version: dt.datetime | None = None
+
+    @classmethod
+    def of_run(cls, run: CampaignRun) -> ApprovalSeen:
+        """The figures the run keeps, as the approvals and the admin's runs show them."""
+        return cls(run.estimated_recipients, run.estimated_cost)
+
+
+def run_changed_since_asked(run: CampaignRun) -> bool:
+    """Whether the run's campaign was edited after the send was asked for (its estimate may be stale)."""
+    return run.campaign.updated_at > run.started_at
+
+
+def campaign_run_approve(
+    *, run: CampaignRun, user: Actor, seen: ApprovalSeen | None = None
+) -> CampaignRun:
     """A second staff member with the approval permission lets a large send go (four-eyes).
 
-    Raises PermissionDenied for the requester himself or a user without the permission, and
-    ValidationError when the run is not waiting or the balance no longer covers it.
+    The send is estimated again (``estimate``, as the run will send it) and goes only if that
+    is what the approver was shown: ``seen`` (default: the figures the run keeps). When the
+    recipients, the credits or the campaign (``seen.version``) changed, or the balance no
+    longer covers it, nothing is sent, the run keeps waiting with the new estimate recorded
+    (so every screen listing it shows what approving would now send) and ValidationError says
+    so. Raises PermissionDenied for the requester himself or a user without the permission,
+    and ValidationError when the run is not waiting.
     """
-    locked = CampaignRun.objects.select_for_update().select_related("campaign").get(pk=run.pk)
-    approver = acting_user(user)
-    if approver is None or not approver.has_perm("campaigns.approve_send"):
-        raise PermissionDenied(gettext("Only a manager may approve a large send."))
-    if approver.pk == locked.requested_by_id:
-        raise PermissionDenied(gettext("A send cannot be approved by the person who asked for it."))
-    if locked.state != CampaignRun.State.AWAITING_APPROVAL:
-        raise ValidationError(
-            gettext("This send is %(state)s, not awaiting approval.")
-            % {"state": lower_label(locked.get_state_display())}
+    with transaction.atomic():
+        locked = CampaignRun.objects.select_for_update().select_related("campaign").get(pk=run.pk)
+        approver = acting_user(user)
+        if approver is None or not approver.has_perm("campaigns.approve_send"):
+            raise PermissionDenied(gettext("Only a manager may approve a large send."))
+        if approver.pk == locked.requested_by_id:
+            raise PermissionDenied(
+                gettext("A send cannot be approved by the person who asked for it.")
+            )
+        if locked.state != CampaignRun.State.AWAITING_APPROVAL:
+            raise ValidationError(
+                gettext("This send is %(state)s, not awaiting approval.")
+                % {"state": lower_label(locked.get_state_display())}
+            )
+        shown = seen or ApprovalSeen.of_run(locked)
+        cost = estimate(
+            locked.campaign, Occurrence.operator(), record_ids=locked.selected_ids or None
         )
-    cost = estimate(locked.campaign, Occurrence.operator(), record_ids=locked.selected_ids or None)
-    if not cost.sufficient:
-        raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
-    # What goes is what this estimate counted: the runs and the approval message say so.
-    CampaignRun.objects.filter(pk=locked.pk).update(
-        approved_by=approver,
-        approved_at=timezone.now(),
-        estimated_cost=cost.credits,
-        estimated_recipients=cost.recipients,
-    )
-    locked.refresh_from_db()
-    return run_launch(locked)
+        figures = {
+            "estimated_cost": cost.credits,
+            "estimated_recipients": cost.recipients,
+            "audience_size": cost.audience,
+        }
+        changed = (cost.recipients, cost.credits) != (shown.recipients, shown.credits) or (
+            shown.version is not None and shown.version != locked.campaign.updated_at
+        )
+        if changed or not cost.sufficient:
+            # Refused, yet kept waiting: the run now shows what approving would send.
+            CampaignRun.objects.filter(pk=locked.pk).update(**figures)
+        else:
+            CampaignRun.objects.filter(pk=locked.pk).update(
+                approved_by=approver, approved_at=timezone.now(), **figures
+            )
+            locked.refresh_from_db()
+            return run_launch(locked)
+    if changed:
+        raise ValidationError(
+            ngettext(
+                "Not approved: the send changed since it was shown to you; it would now go to "
+                "%(n)s recipient for %(credits)s credits. Look at it again, and approve it if "
+                "that is right.",
+                "Not approved: the send changed since it was shown to you; it would now go to "
+                "%(n)s recipients for %(credits)s credits. Look at it again, and approve it if "
+                "that is right.",
+                cost.recipients,
+            )
+            % {"n": cost.recipients, "credits": credits_text(cost.credits)}
+        )
+    raise ValidationError(gettext("Not sent: %(refusal)s.") % {"refusal": cost.refusal_text})
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from django.db.models import (
 )
 
 from channels_out.models import InboundMessage, OutboundMessage
+from channels_out.selectors import with_credits
 from guests.models import Guest, Reservation
 
 from .models import (
@@ -128,7 +129,8 @@ class ThreadItem:
 
 def conversation_thread(conversation: Conversation) -> list[ThreadItem]:
     """The conversation's lines in time order (guests' messages by the provider's time):
-    the guest's messages, every message we sent them (campaigns included), notes and events."""
+    the guest's messages, every message we sent them (campaigns included, with what each cost
+    or holds as the send log counts it), notes and events."""
     if conversation.guest_id:
         inbound = InboundMessage.objects.filter(guest_id=conversation.guest_id)
         outbound = OutboundMessage.objects.filter(guest_id=conversation.guest_id)
@@ -141,7 +143,8 @@ def conversation_thread(conversation: Conversation) -> list[ThreadItem]:
     for message in inbound.order_by("-sent_at", "-pk")[:THREAD_LIMIT]:
         items.append(ThreadItem("keyword" if message.keyword else "in", message.sent_at, message))
     for sent in (
-        outbound.select_related("sent_by")
+        with_credits(outbound)
+        .select_related("sent_by")
         .defer("html_body", "sealed", "fallback_plan", "headers", "template_variables")
         .order_by("-created_at", "-pk")[:THREAD_LIMIT]
     ):

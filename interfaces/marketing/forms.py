@@ -22,11 +22,13 @@ from campaigns.admin.forms import CampaignForm, CampaignStepForm, MessageVariant
 from campaigns.admin.forms import GalleryForm as AdminGalleryForm
 from campaigns.gallery import GalleryTemplate
 from campaigns.models import M2M_FILTERS, VARIANT_CONTENT, Campaign, CampaignStep, MessageVariant
-from campaigns.services import campaign_save
+from campaigns.services import ApprovalSeen, campaign_save
+from campaigns.validation import channels_lacking_text
 from guests.models import ContactChannel
 
 __all__ = [
     "MAX_STEPS",
+    "ApprovalForm",
     "CampaignEditor",
     "CampaignEditorForm",
     "GalleryForm",
@@ -312,7 +314,29 @@ class CampaignEditor:
             self.steps.is_valid(),
             *(form.is_valid() for form in self.variants),
         ]
-        return all(results)
+        return all(results) & self._texts_present()  # every refusal at once, not the first
+
+    def _texts_present(self) -> bool:
+        """Refuse a language kept without the text an SMS or Viber step of the plan sends: it
+        would be saved, then fail every send. Emptying all of a language's boxes removes it."""
+        if not self.steps.is_valid():
+            return True  # the plan is refused on its own; what it needs is not known yet
+        channels = [channel for channel, _account in self._wanted_steps(self.steps.forms)]
+        present = True
+        for form in self.variants:
+            if form.errors or form.is_blank:
+                continue
+            for channel in channels_lacking_text(form.instance, channels):
+                present = False
+                form.add_error(
+                    "text",
+                    _(
+                        "The %(channel)s step sends this text: write it, or empty every box "
+                        "of this language to remove the language."
+                    )
+                    % {"channel": ContactChannel(channel).label},
+                )
+        return present
 
     def problems(self) -> list[Problem]:
         """Every refusal, in the order of the page (call after ``is_valid``)."""
@@ -448,3 +472,19 @@ class TestSendForm(forms.Form):
         names = dict(settings.GUEST_LANGUAGES)
         languages = [v.language for v in campaign.variants.all()]
         self.fields["language"].choices = [(code, names.get(code, code)) for code in languages]  # type: ignore[attr-defined]
+
+
+class ApprovalForm(forms.Form):
+    """What the approver was shown of a waiting send (hidden on the *Approve and send* button):
+    approving approves exactly this, and is refused when the send no longer matches it."""
+
+    recipients = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    credits = forms.DecimalField(
+        min_value=0, max_digits=14, decimal_places=2, widget=forms.HiddenInput
+    )
+    version = forms.DateTimeField(widget=forms.HiddenInput)
+
+    def seen(self) -> ApprovalSeen:
+        """The figures and campaign version shown (call after ``is_valid``)."""
+        data = self.cleaned_data
+        return ApprovalSeen(data["recipients"], data["credits"], data["version"])

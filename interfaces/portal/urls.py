@@ -2,6 +2,7 @@
 ``<secret:token>``: masked in every log (``crm_messaging.ops.redaction``)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -24,10 +25,15 @@ urlpatterns = [
         views.unsubscribe_one_click_view,
         name="unsubscribe-one-click",
     ),
-    path("exports/newsletter.csv", views.NewsletterExportView.as_view(), name="export-newsletter"),
+    # The managers' exports moved to /exports/ (``export_urls``); a saved link still leads there.
+    path(
+        "exports/newsletter.csv",
+        RedirectView.as_view(pattern_name="exports:newsletter", permanent=True),
+        name="export-newsletter",
+    ),
     path(
         "exports/consents/<int:guest_id>.csv",
-        views.ConsentHistoryExportView.as_view(),
+        RedirectView.as_view(pattern_name="exports:consents", permanent=True),
         name="export-consents",
     ),
 ]

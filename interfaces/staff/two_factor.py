@@ -20,10 +20,11 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,17 +35,27 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .roles import ADMIN_PERMISSION
 
 REQUIRED, OPTIONAL = "required", "optional"
-# Pages a signed-in member who still owes his code may open (besides the code page itself);
-# /t/ and /s/ are the guests' tracked links (an e-mail's redirect, an SMS's short link).
-OPEN_PATHS = (
-    "/static/",
-    "/accounts/logout/",
-    "/i18n/",
-    "/guest/",
-    "/hooks/",
-    "/healthz",
-    "/t/",
-    "/s/",
+# What a signed-in member who still owes his code may open, by the view a URL names, never by
+# its address (a staff screen mounted under an open prefix would slip through): the guests'
+# portal (a guest has no staff session), the code page, signing out, the language choice, the
+# probes, the providers' callbacks and the guests' tracked links (an e-mail's redirect and
+# pixel, an SMS's short link) that a member may follow from his own phone.
+OPEN_NAMESPACES = frozenset({"portal"})
+OPEN_VIEWS = frozenset(
+    {
+        "staff:two-factor",
+        "logout",
+        "set_language",
+        "healthz",
+        "readyz",
+        "monitoring:metrics",
+        "channels_out:status-webhook",
+        "channels_out:inbound-webhook",
+        "channels_out:track-open",
+        "channels_out:track-click",
+        "channels_out:short-link",
+        "mews:webhook",
+    }
 )
 
 
@@ -154,6 +165,27 @@ def _spaced(config_url: str) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
+def requires_staff_permission(view: Callable[..., Any]) -> bool:
+    """Tell whether ``view`` is a staff screen guarded by a permission (``StaffView`` and the
+    like): never open without the code, whatever URL it is mounted at."""
+    view_class = getattr(view, "view_class", None)
+    return isinstance(view_class, type) and issubclass(view_class, PermissionRequiredMixin)
+
+
+def open_without_code(request: HttpRequest) -> bool:
+    """Tell whether the page ``request`` asks for opens for a member who still owes his code.
+
+    Decided on the view its address names, as Django will resolve it; an address that names no
+    view is not open (the not-found page shows the staff header)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    if requires_staff_permission(match.func):
+        return False
+    return match.namespace in OPEN_NAMESPACES or match.view_name in OPEN_VIEWS
+
+
 class TwoFactorGate:
     """Send a manager or superuser who has not entered his code to the code page.
 
@@ -165,12 +197,7 @@ class TwoFactorGate:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        page = reverse("staff:two-factor")
-        if (
-            user is not None
-            and request.path != page
-            and not request.path.startswith(OPEN_PATHS)
-            and owes_code(user)
-        ):
+        if user is not None and owes_code(user) and not open_without_code(request):
+            page = reverse("staff:two-factor")
             return redirect(f"{page}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

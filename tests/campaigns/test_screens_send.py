@@ -102,6 +102,28 @@ def test_send_to_selected_reaches_only_the_chosen(
     assert set(OutboundMessage.objects.values_list("guest", flat=True)) == {chosen.pk, also.pk}
 
 
+@pytest.mark.parametrize(
+    "picked",
+    [["abc"], ["-1"], ["\u00b2"], ["\u0663"], ["9" * 30], [""], ["12", "x"]],
+    ids=["word", "negative", "superscript", "arabic-indic", "huge", "empty", "one-bad"],
+)
+def test_a_selection_that_cannot_be_read_sends_nothing_and_never_widens_to_everyone(
+    client, marketing, newsletter, top_up, picked, django_capture_on_commit_callbacks
+) -> None:
+    top_up(50)
+    GuestFactory.create_batch(3)
+    url = reverse("campaigns:campaign-send", args=[newsletter.pk])
+    page = client.get(url, {"record": picked})
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "could not be read" in html and "everyone in its audience" not in html
+    assert "Yes, send now" not in html
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url, {"record": picked, "nonce": new_nonce()})
+    assert answer.status_code == 400 and "could not be read" in answer.content.decode()
+    assert CampaignRun.objects.count() == 0 and OutboundMessage.objects.count() == 0
+
+
 def test_an_automatic_campaign_cannot_be_sent_by_hand(client, marketing, make_campaign) -> None:
     campaign = make_campaign(trigger=Trigger.CHECK_IN)
     html = client.get(reverse("campaigns:campaign-send", args=[campaign.pk])).content.decode()

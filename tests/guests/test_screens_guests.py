@@ -329,3 +329,29 @@ def test_the_page_costs_the_same_queries_however_long_the_history(
     few = queries()
     add(5)
     assert queries() == few
+
+
+def test_a_manager_finds_the_exports_on_the_guest_screens_and_the_front_desk_does_not(
+    client, login, guest
+) -> None:
+    guest_record_consent(
+        guest=guest,
+        purpose=ConsentPurpose.MARKETING,
+        channel="email",
+        granted=True,
+        source=ConsentSource.STAFF,
+    )
+    login("Manager")
+    links = {
+        "newsletter": (LIST, reverse("exports:newsletter")),
+        "consents": (page(guest), reverse("exports:consents", args=[guest.pk])),
+    }
+    for screen, export in links.values():
+        html = client.get(screen).content.decode()
+        assert f'href="{export}"' in html
+        answer = client.get(export)  # the link leads to the file
+        assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    client.logout()
+    login("Front desk")
+    for screen, export in links.values():
+        assert f'href="{export}"' not in client.get(screen).content.decode()

@@ -116,9 +116,9 @@ def test_exports_leave_suppressed_addresses_out_and_list_them_in_the_consent_his
         guest=kept, purpose="marketing", channel="email", granted=True, source="staff"
     )
 
-    newsletter = _rows(client.get(reverse("portal:export-newsletter")))
+    newsletter = _rows(client.get(reverse("exports:newsletter")))
     assert [r["Email Address"] for r in newsletter] == ["kept@example.com"]
-    history = _rows(client.get(reverse("portal:export-consents", args=[guest.pk])))
+    history = _rows(client.get(reverse("exports:consents", args=[guest.pk])))
     assert [(r["Purpose"], r["Granted"], r["Source"]) for r in history] == [
         ("Marketing messages", "yes", "Staff"),
         ("E-mail suppression", "no", "Hard bounce"),

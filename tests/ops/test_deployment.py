@@ -16,6 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("web", "worker", "beat")
+# What the compose file sets whatever .env says: the stack's mode and its own services.
+COMPOSE_FIXED = {"DJANGO_ENV", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY", "TOKEN", "DSN", "AUTH")
 VARIABLE = re.compile(r"\$\{(\w+)(?::?([-?])([^}]*))?\}")
 
@@ -37,6 +39,67 @@ def interpolate(value: str, environment: dict[str, str]) -> str:
         return rest if kind == "-" else ""
 
     return VARIABLE.sub(one, value)
+
+
+def documented_variables() -> set[str]:
+    """The variables of the README's configuration table (its first column)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
+    return names
+
+
+def container_environment(service: dict[str, Any], dotenv: dict[str, str]) -> dict[str, str]:
+    """What a service's container gets with ``dotenv`` as the project's .env file."""
+    env_files = service.get("env_file") or []
+    if isinstance(env_files, str | dict):
+        env_files = [env_files]
+    paths = [item["path"] if isinstance(item, dict) else item for item in env_files]
+    environment = dict(dotenv) if ".env" in paths else {}
+    for key, value in (service.get("environment") or {}).items():
+        environment[key] = interpolate(str(value), dotenv)  # environment: wins over env_file:
+    return environment
+
+
+def test_every_documented_variable_set_in_dotenv_reaches_the_app_containers(
+    compose: dict[str, Any],
+) -> None:
+    documented = documented_variables()
+    assert {"TRUSTED_PROXIES", "INVOICE_VAT_RATE", "LOG_LEVEL", "EMAIL_USE_SSL"} <= documented
+    assert documented >= COMPOSE_FIXED
+    dotenv = {name: f"from-dotenv-{name.lower()}" for name in documented}
+    dotenv["POSTGRES_PASSWORD"] = "from-the-env"
+    for name in ("migrate", *APP_SERVICES):
+        environment = container_environment(compose["services"][name], dotenv)
+        lost = sorted(
+            variable
+            for variable in documented - COMPOSE_FIXED
+            if environment.get(variable) != dotenv[variable]
+        )
+        assert not lost, f"{name}: set in .env but not reaching the container: {lost}"
+        # The stack's own services, whatever .env says.
+        assert environment["DJANGO_ENV"] == "production"
+        assert ":from-the-env@db:5432/" in environment["DATABASE_URL"]
+        assert environment["REDIS_URL"].startswith("redis://redis:6379/")
+        assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+
+
+def test_the_compose_defaults_apply_when_dotenv_sets_only_the_secrets(
+    compose: dict[str, Any],
+) -> None:
+    secrets = {"SECRET_KEY": "s", "FIELD_ENCRYPTION_KEY": "f", "POSTGRES_PASSWORD": "p"}
+    web = container_environment(compose["services"]["web"], secrets)
+    worker = container_environment(compose["services"]["worker"], secrets)
+    assert (web["LOG_FORMAT"], web["CONN_MAX_AGE"], web["ALLOWED_HOSTS"]) == (
+        "json",
+        "60",
+        "localhost,127.0.0.1",
+    )
+    assert "CELERY_METRICS_PORT" not in web
+    assert (worker["CELERY_METRICS_PORT"], worker["CELERY_METRICS_ADDRESS"]) == ("9808", "0.0.0.0")
 
 
 def test_migrations_run_once_before_web_worker_and_beat(compose: dict[str, Any]) -> None:

@@ -163,6 +163,39 @@ def test_a_stranger_is_refused_and_the_token_lets_a_scraper_in(settings) -> None
     assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 403
 
 
+def test_behind_a_proxy_on_the_same_machine_the_client_it_forwards_is_judged(settings) -> None:
+    """gunicorn on 127.0.0.1 behind a proxy on the same machine: the socket's address is the
+    proxy's, an allowed one; the client is the address the proxy saw (TRUSTED_PROXIES)."""
+    settings.TRUSTED_PROXIES = 1
+    settings.METRICS_TOKEN = "scrape-token-123"
+    through_proxy = Client(REMOTE_ADDR="127.0.0.1")
+    stranger = through_proxy.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert stranger.status_code == 403
+    assert b"crm_messages" not in stranger.content
+    # What the client writes into the header himself is not believed.
+    forged = through_proxy.get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1, 203.0.113.5")
+    assert forged.status_code == 403
+    scrape(
+        through_proxy,
+        HTTP_X_FORWARDED_FOR="203.0.113.5",
+        HTTP_AUTHORIZATION="Bearer scrape-token-123",
+    )
+    # A scraper on the machine, through the proxy and straight to gunicorn.
+    scrape(through_proxy, HTTP_X_FORWARDED_FOR="127.0.0.1")
+    scrape(Client(REMOTE_ADDR="127.0.0.1"))
+
+
+def test_a_client_past_the_proxy_cannot_claim_an_allowed_address(settings) -> None:
+    """With TRUSTED_PROXIES set, a stranger who reaches gunicorn directly and writes an allowed
+    address into X-Forwarded-For is still a stranger: the connecting address counts too."""
+    settings.TRUSTED_PROXIES = 1
+    settings.METRICS_TOKEN = "scrape-token-123"
+    past_the_proxy = Client(REMOTE_ADDR="203.0.113.5")
+    forged = past_the_proxy.get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.status_code == 403 and b"crm_messages" not in forged.content
+    scrape(past_the_proxy, HTTP_AUTHORIZATION="Bearer scrape-token-123")  # the token still works
+
+
 def test_a_malformed_allowed_address_is_refused() -> None:
     with (
         override_settings(METRICS_ALLOWED_ADDRESSES=["10.0.0.0/33"]),

@@ -63,7 +63,7 @@ def test_the_newsletter_export_has_the_columns_a_newsletter_tool_imports(manager
         nationality="TR",
     )
     _consent(guest)
-    response = manager.get(reverse("portal:export-newsletter"))
+    response = manager.get(reverse("exports:newsletter"))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith(
         'attachment; filename="newsletter-email-consent-'
@@ -100,7 +100,7 @@ def test_only_guests_who_may_get_marketing_email_are_exported(manager) -> None:
         guest=grey, reason="chargeback", expires_at=timezone.now() + dt.timedelta(days=30)
     )
     _consent(GuestFactory(email=""))
-    rows = _rows(manager.get(reverse("portal:export-newsletter")))
+    rows = _rows(manager.get(reverse("exports:newsletter")))
     assert [r["Email Address"] for r in rows] == ["yes@example.com"]
 
 
@@ -109,13 +109,13 @@ def test_the_consent_date_is_that_of_the_consent_in_force(manager) -> None:
     _consent(guest, at=AT)
     _consent(guest, granted=False, at=AT + dt.timedelta(days=1))
     _consent(guest, at=AT + dt.timedelta(days=2))
-    [row] = _rows(manager.get(reverse("portal:export-newsletter")))
+    [row] = _rows(manager.get(reverse("exports:newsletter")))
     assert row["Consent Date"] == "2026-03-03 09:30:00"
 
 
 def test_spreadsheet_formulas_in_names_are_defused(manager) -> None:
     _consent(GuestFactory(first_name='=HYPERLINK("http://x")', email="f@example.com"))
-    [row] = _rows(manager.get(reverse("portal:export-newsletter")))
+    [row] = _rows(manager.get(reverse("exports:newsletter")))
     assert row["First Name"].startswith("'=")
 
 
@@ -133,7 +133,7 @@ def test_the_consent_history_lists_every_statement_oldest_first(manager) -> None
         note="followed the unsubscribe link",
     )
     _consent(GuestFactory())  # someone else's
-    response = manager.get(reverse("portal:export-consents", args=[guest.pk]))
+    response = manager.get(reverse("exports:consents", args=[guest.pk]))
     assert (
         response["Content-Disposition"]
         == f'attachment; filename="consent-history-guest-{guest.pk}.csv"'
@@ -171,7 +171,7 @@ def test_the_consent_history_reads_in_the_staff_members_language(manager) -> Non
         at=AT + dt.timedelta(days=1),
         note="at the desk",
     )
-    url = reverse("portal:export-consents", args=[guest.pk])
+    url = reverse("exports:consents", args=[guest.pk])
     manager.cookies["django_language"] = "tr"
     turkish = _rows(manager.get(url))
     assert list(turkish[0]) == [
@@ -200,7 +200,7 @@ def test_the_consent_history_reads_in_the_staff_members_language(manager) -> Non
 
 def test_exports_need_the_permission(client, django_user_model) -> None:
     guest = GuestFactory()
-    urls = [reverse("portal:export-newsletter"), reverse("portal:export-consents", args=[guest.pk])]
+    urls = [reverse("exports:newsletter"), reverse("exports:consents", args=[guest.pk])]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and reverse("login") in response.url
@@ -210,5 +210,5 @@ def test_exports_need_the_permission(client, django_user_model) -> None:
 
 
 def test_a_signed_in_guest_cannot_export(signed_in) -> None:
-    response = signed_in.get(reverse("portal:export-newsletter"))
+    response = signed_in.get(reverse("exports:newsletter"))
     assert response.status_code == 302 and reverse("login") in response.url

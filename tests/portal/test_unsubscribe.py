@@ -119,7 +119,11 @@ def test_pressing_the_button_again_is_harmless(subscriber) -> None:
     assert Client().get(path).status_code == 200
     assert (
         Client()
-        .post(reverse("portal:unsubscribe-one-click", args=[path.split("/")[-2]]))
+        .post(
+            reverse("portal:unsubscribe-one-click", args=[path.split("/")[-2]]),
+            data="List-Unsubscribe=One-Click",
+            content_type="application/x-www-form-urlencoded",
+        )
         .status_code
         == 200
     )
@@ -178,9 +182,74 @@ def test_only_the_one_click_endpoint_skips_csrf(subscriber) -> None:
 def test_a_get_on_the_one_click_address_only_asks(subscriber) -> None:
     response = Client().get(_path(links.one_click_unsubscribe_url(subscriber)))  # a mail scanner
     assert response.status_code == 200
-    assert f'action="{_path(links.one_click_unsubscribe_url(subscriber))}"' in (
-        response.content.decode()
+    # The page's button posts to the signed link's address, with the page's CSRF token.
+    assert f'action="{_path(links.unsubscribe_url(subscriber))}"' in response.content.decode()
+    assert _marketing(subscriber) is True
+
+
+def test_the_button_of_the_one_click_address_page_opts_out(subscriber) -> None:
+    client = Client(enforce_csrf_checks=True)  # a person who opened the address in a browser
+    page = client.get(_path(links.one_click_unsubscribe_url(subscriber))).content.decode()
+    action = re.search(r'<form method="post" action="([^"]+)">', page)
+    assert action
+    answer = client.post(
+        action.group(1), {"action": "unsubscribe", "csrfmiddlewaretoken": _csrf(page)}
     )
+    assert answer.status_code == 200
+    assert _marketing(subscriber) is False
+
+
+# RFC 8058 section 8's example: a mailbox provider's one-click POST as multipart/form-data.
+RFC_8058_MULTIPART = (
+    b"-----FormBoundaryjWmhtjORrn\r\n"
+    b'Content-Disposition: form-data; name="List-Unsubscribe"\r\n'
+    b"\r\n"
+    b"One-Click\r\n"
+    b"-----FormBoundaryjWmhtjORrn--\r\n"
+)
+MULTIPART = "multipart/form-data; boundary=---FormBoundaryjWmhtjORrn"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("List-Unsubscribe=One-Click", "application/x-www-form-urlencoded"),  # Gmail, Yahoo
+        ("List-Unsubscribe=One-Click", "application/x-www-form-urlencoded; charset=utf-8"),
+        (RFC_8058_MULTIPART, MULTIPART),
+    ],
+    ids=["form-encoded", "form-encoded with charset", "multipart"],
+)
+def test_a_mailbox_providers_one_click_post_opts_out(subscriber, body, content_type) -> None:
+    response = Client(enforce_csrf_checks=True).post(
+        _path(links.one_click_unsubscribe_url(subscriber)), data=body, content_type=content_type
+    )
+    assert response.status_code == 200
+    assert _marketing(subscriber) is False
+    assert consent_current(subscriber)[("marketing", "email")].source == "unsubscribe_link"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("", "application/x-www-form-urlencoded"),
+        ("List-Unsubscribe=garbage", "application/x-www-form-urlencoded"),
+        ("List-Unsubscribe=one-click", "application/x-www-form-urlencoded"),
+        ("List-Unsubscribe=One-Click&action=resubscribe", "application/x-www-form-urlencoded"),
+        ("List-Unsubscribe=One-Click&List-Unsubscribe=x", "application/x-www-form-urlencoded"),
+        ('{"List-Unsubscribe": "One-Click"', "application/json"),
+        (RFC_8058_MULTIPART.replace(b"One-Click", b"Nope"), MULTIPART),
+    ],
+    ids=["empty", "garbage", "lower case", "extra field", "two values", "broken JSON", "multipart"],
+)
+def test_any_other_post_body_is_refused_and_changes_nothing(subscriber, body, content_type) -> None:
+    before = _records(subscriber)
+    response = Client().post(
+        _path(links.one_click_unsubscribe_url(subscriber)), data=body, content_type=content_type
+    )
+    assert response.status_code == 400
+    assert "List-Unsubscribe=One-Click" in response.content.decode()
+    assert "Hiçbir şey değiştirilmedi" in response.content.decode()  # his language: Turkish
+    assert _records(subscriber) == before
     assert _marketing(subscriber) is True
 
 

@@ -16,6 +16,7 @@ from campaigns.audiences import audience
 from campaigns.models import EVENT_TRIGGERS, Campaign, CampaignRun, Trigger, timing_text
 from campaigns.occurrences import Occurrence
 from campaigns.selectors import RunCounts, next_occurrence, run_message_counts
+from campaigns.services import run_changed_since_asked
 from channels_out.models import SkipReason
 from crm_messaging.ui.screens import StaffView
 from guests.models import Hotel, Reservation
@@ -31,6 +32,8 @@ class RunRow:
     counts: RunCounts
     skipped: int
     skipped_detail: list[tuple[str, int]]
+    # Waiting for approval, and the campaign was edited since: its estimate is the old one.
+    stale: bool = False
 
 
 def run_rows(runs: Iterable[CampaignRun]) -> list[RunRow]:
@@ -47,6 +50,7 @@ def run_rows(runs: Iterable[CampaignRun]) -> list[RunRow]:
                 (str(labels.get(reason, reason or "?")), n)
                 for reason, n in sorted(counts[run.pk].skipped.items())
             ],
+            run.state == CampaignRun.State.AWAITING_APPROVAL and run_changed_since_asked(run),
         )
         for run in runs
     ]

@@ -16,11 +16,11 @@ from django.views.generic import View
 
 from campaigns.models import Campaign, Trigger
 from campaigns.services import estimate, preview
+from crm_messaging.i18n import reason_text
 from crm_messaging.ui.screens import StaffView, paginate
 from guests.models import Hotel
 
 from .common import DryRunRefused, dry_run_target
-from .editor import reason
 
 DRY_RUN_PAGE = 20
 HOURS = [(str(hour), f"{hour:02d}:00") for hour in range(24)]
@@ -76,5 +76,5 @@ class DryRunView(StaffView, View):
         except DryRunRefused as exc:
             return {"error": str(exc)}
         except Exception as exc:  # an incomplete campaign cannot be looked at yet: say why
-            return {"error": _("Cannot be shown: %(reason)s") % {"reason": reason(exc)}}
+            return {"error": _("Cannot be shown: %(reason)s") % {"reason": reason_text(exc)}}
         return {"when": target.when, "page": page, "rows": rows, "estimate": cost, "done": True}

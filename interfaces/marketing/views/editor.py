@@ -29,6 +29,7 @@ from campaigns.selectors import forecast, is_priceable
 from campaigns.services import campaign_test_send, estimate, preview
 from campaigns.services.compose import record_parts
 from campaigns.validation import plan_errors, plan_notes
+from crm_messaging.i18n import reason_text
 from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView
 
@@ -146,7 +147,7 @@ class EditorView(StaffView, View):
             except Resubmitted as again:
                 return again.response(request)
             except ValidationError as exc:  # the form has expired
-                messages.error(request, reason(exc))
+                messages.error(request, reason_text(exc))
                 return self.show(request, editor)
         else:
             campaign = editor.save(user=request.user)
@@ -202,13 +203,6 @@ class CampaignEditView(EditorView):
 # --- live panels (htmx) ----------------------------------------------------------------------
 
 
-def reason(exc: Exception) -> str:
-    """An exception as staff read it: a refusal's messages, not its dictionary."""
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
-
-
 def forecast_context(campaign: Campaign) -> dict[str, Any]:
     """Who the campaign reaches next and what that costs, as the editor's side panel shows it."""
     target = screen_target(campaign)
@@ -233,7 +227,7 @@ def forecast_context(campaign: Campaign) -> dict[str, Any]:
     except Exception as exc:  # a draft may fail anywhere: staff get the reason, not a 500
         return {
             "when": target.when,
-            "note": _("Cannot be counted yet: %(reason)s") % {"reason": reason(exc)},
+            "note": _("Cannot be counted yet: %(reason)s") % {"reason": reason_text(exc)},
         }
     return {"when": target.when, "audience": len(ids), "estimate": cost}
 
@@ -298,7 +292,9 @@ class DraftPanelView(AnyPermissionView, View):
                 with transaction.atomic():
                     context = self.panel(request, editor.draft())
             except Exception as exc:  # a draft may not be countable yet: say why, not a 500
-                context = {"error": _("Cannot be shown yet: %(reason)s") % {"reason": reason(exc)}}
+                context = {
+                    "error": _("Cannot be shown yet: %(reason)s") % {"reason": reason_text(exc)}
+                }
         return HttpResponse(render_to_string(self.fragment, context, request=request))
 
 

@@ -16,10 +16,17 @@ from django.views.generic import View
 
 from campaigns.models import Campaign, CampaignRun
 from campaigns.occurrences import Occurrence
-from campaigns.services import campaign_run_approve, campaign_run_reject, preview
+from campaigns.services import (
+    campaign_run_approve,
+    campaign_run_reject,
+    preview,
+    run_changed_since_asked,
+)
 from channels_out.selectors import credit_balance
+from crm_messaging.i18n import reason_text
 from crm_messaging.ui.screens import StaffView, next_url, paginate
 
+from ..forms import ApprovalForm
 from .common import PAGE_SIZE, RunRow, is_htmx, run_rows
 
 LIVE_STATES = (CampaignRun.State.RUNNING, CampaignRun.State.AWAITING_APPROVAL)
@@ -71,26 +78,45 @@ class ApprovalListView(StaffView, View):
 
 
 class RunSampleView(StaffView, View):
-    """htmx: a few recipients of a waiting send, with their messages."""
+    """htmx: what approving a waiting send would send now — its recipients and credits, estimated
+    as the run will send them, a few recipients with their messages — and the button that
+    approves exactly that."""
 
     permission_required = "campaigns.approve_send"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = get_object_or_404(CampaignRun.objects.select_related("campaign"), pk=pk)
+        context: dict[str, Any] = {"run": run, "edited": run_changed_since_asked(run)}
         try:
-            rows = preview(
+            shown = preview(
                 run.campaign,
                 Occurrence.operator(),
                 limit=SAMPLE_SIZE,
                 record_ids=run.selected_ids or None,
-            ).rows
+            )
         except Exception as exc:  # the campaign changed since: show why instead of failing the page
-            return render(request, "campaigns/_run_sample.html", {"error": str(exc)})
-        return render(request, "campaigns/_run_sample.html", {"rows": rows, "run": run})
+            context["error"] = reason_text(exc)
+        else:
+            cost = shown.estimate
+            context.update(
+                rows=shown.rows,
+                estimate=cost,
+                changed=(cost.recipients, cost.credits)
+                != (run.estimated_recipients, run.estimated_cost),
+                approval=ApprovalForm(
+                    initial={
+                        "recipients": cost.recipients,
+                        "credits": cost.credits,
+                        "version": run.campaign.updated_at.isoformat(),
+                    },
+                    auto_id=False,  # one form per waiting send on the page
+                ),
+            )
+        return render(request, "campaigns/_run_sample.html", context)
 
 
 class RunDecisionView(StaffView, View):
-    """POST: approve (and launch) or reject a waiting send."""
+    """POST: approve (and launch) what the approver was shown, or reject a waiting send."""
 
     permission_required = "campaigns.approve_send"
     http_method_names = ["post"]
@@ -100,7 +126,15 @@ class RunDecisionView(StaffView, View):
         run = get_object_or_404(CampaignRun.objects.select_related("campaign"), pk=pk)
         try:
             if self.approve:
-                run = campaign_run_approve(run=run, user=request.user)
+                shown = ApprovalForm(request.POST)
+                if not shown.is_valid():
+                    raise ValidationError(
+                        _(
+                            "Not approved: this approval did not say what it approves. Open the "
+                            "approvals again and approve what they show."
+                        )
+                    )
+                run = campaign_run_approve(run=run, user=request.user, seen=shown.seen())
             else:
                 run = campaign_run_reject(
                     run=run, user=request.user, reason=request.POST.get("reason", "").strip()

@@ -16,7 +16,9 @@ from campaigns.models import Campaign, CampaignRun, Trigger
 from campaigns.occurrences import Occurrence
 from campaigns.services import campaign_send, needs_approval, preview
 from campaigns.services.compose import record_parts
+from campaigns.validation import campaign_validate
 from channels_out.ledger import credits_text
+from crm_messaging.i18n import reason_text
 from crm_messaging.ui.once import Resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import ContactChannel
@@ -24,8 +26,31 @@ from guests.models import ContactChannel
 from .common import PAGE_SIZE, screen_target
 
 
+class BadSelection(ValueError):
+    """A picked recipient that is no record id: the send asks again, it never widens."""
+
+
 def _record_ids(values: list[str]) -> list[int]:
-    return sorted({int(value) for value in values if value.isdigit()})
+    """The records picked for a send, or [] when none were (the whole audience). Raises
+    BadSelection when any is not a record id, so a broken selection never means everyone."""
+    ids = set()
+    for value in values:
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            raise BadSelection(value)
+        ids.add(int(value))
+    return sorted(ids)
+
+
+def _bad_selection(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "bad_selection": True,
+        "error": _(
+            "The selected recipients could not be read, so nothing was sent. Pick them again "
+            "in the audience list."
+        ),
+    }
+    return render(request, "campaigns/campaign_send.html", context, status=400)
 
 
 class CampaignAudienceView(StaffView, View):
@@ -76,7 +101,10 @@ class RecipientMessageView(StaffView, View):
     def get(self, request: HttpRequest, pk: int, record_id: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
         target = screen_target(campaign)
-        result = preview(campaign, target.occurrence, limit=1, record_ids=[record_id])
+        try:
+            result = preview(campaign, target.occurrence, limit=1, record_ids=[record_id])
+        except ValidationError as exc:  # an unsendable campaign: say why, not a 500
+            return render(request, "campaigns/_message.html", {"error": reason_text(exc)})
         return render(
             request,
             "campaigns/_message.html",
@@ -91,7 +119,10 @@ class CampaignSendView(StaffView, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
-        record_ids = _record_ids(request.GET.getlist("record"))
+        try:
+            record_ids = _record_ids(request.GET.getlist("record"))
+        except BadSelection:
+            return _bad_selection(request, campaign)
         context: dict[str, Any] = {"campaign": campaign, "record_ids": record_ids}
         if campaign.trigger != Trigger.OPERATOR:
             context["error"] = _(
@@ -100,17 +131,30 @@ class CampaignSendView(StaffView, View):
         elif not campaign.is_active:
             context["error"] = _("The campaign is passive; activate it first.")
         else:
-            shown = preview(campaign, Occurrence.operator(), limit=5, record_ids=record_ids or None)
-            context.update(
-                estimate=shown.estimate,
-                needs_approval=needs_approval(shown.estimate),
-                sample=shown.rows,
-            )
+            try:
+                # What the send checks first: a campaign it would refuse is refused here, in words.
+                campaign_validate(campaign)
+                shown = preview(
+                    campaign, Occurrence.operator(), limit=5, record_ids=record_ids or None
+                )
+            except ValidationError as exc:
+                context["error"] = _("This campaign cannot be sent yet: %(reason)s") % {
+                    "reason": reason_text(exc)
+                }
+            else:
+                context.update(
+                    estimate=shown.estimate,
+                    needs_approval=needs_approval(shown.estimate),
+                    sample=shown.rows,
+                )
         return render(request, "campaigns/campaign_send.html", context)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = get_object_or_404(Campaign, pk=pk)
-        record_ids = _record_ids(request.POST.getlist("record"))
+        try:
+            record_ids = _record_ids(request.POST.getlist("record"))
+        except BadSelection:
+            return _bad_selection(request, campaign)
         may_see_runs = request.user.has_perm("campaigns.view_campaignrun")
 
         def send() -> CampaignRun | ValidationError:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -79,17 +80,46 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
     return _unsubscribe_page(request, guest, channel, token, subscribed=subscribed)
 
 
+# RFC 8058 section 3.1: the mail sender's List-Unsubscribe-Post header holds this one pair, and
+# the mailbox provider POSTs it back as the whole body, form-encoded (Gmail, Yahoo) or as
+# multipart/form-data (the RFC's own example).
+ONE_CLICK_BODY = {"List-Unsubscribe": ["One-Click"]}
+
+
+def is_one_click_body(request: HttpRequest) -> bool:
+    """Tell whether a POST's body is exactly RFC 8058's ``List-Unsubscribe=One-Click``."""
+    if request.content_type == "multipart/form-data":
+        return not request.FILES and dict(request.POST.lists()) == ONE_CLICK_BODY
+    try:
+        # Read as form-encoded whatever the declared type: the pair is the body's only text.
+        sent = QueryDict(request.body.decode("ascii").strip())
+    except UnicodeDecodeError:
+        return False
+    return dict(sent.lists()) == ONE_CLICK_BODY
+
+
 @csrf_exempt  # RFC 8058: the mailbox provider POSTs without our cookies; the signed token authorises it
 @require_http_methods(["GET", "POST"])
 def unsubscribe_one_click_view(request: HttpRequest, token: str) -> HttpResponse:
-    """The ``List-Unsubscribe`` target: a POST opts out; a GET (a scanner or a person) only asks."""
+    """The ``List-Unsubscribe`` target: a POST of ``List-Unsubscribe=One-Click`` opts out, any
+    other body is refused (400) and changes nothing; a GET (a scanner or a person) only asks,
+    and the page's button posts to the signed link's own address."""
     found = _token_guest(request, token)
     if isinstance(found, HttpResponse):
         return found
     guest, channel = found
     if request.method == "POST":
+        if not is_one_click_body(request):
+            language = guest_language(guest)
+            with translation.override(language):
+                error = _(
+                    "This address takes only a mail program's one-click unsubscribe "
+                    "(List-Unsubscribe=One-Click). Nothing was changed; to unsubscribe, "
+                    "open the link in our e-mail."
+                )
+            return render_page(
+                request, "portal/link_invalid.html", {"error": error}, language=language, status=400
+            )
         services.marketing_unsubscribe(guest=guest, channel=channel)
         return _unsubscribe_page(request, guest, channel, token, subscribed=False)
-    return _confirm_page(
-        request, guest, channel, reverse("portal:unsubscribe-one-click", args=[token])
-    )
+    return _confirm_page(request, guest, channel, reverse("portal:unsubscribe", args=[token]))
