@@ -104,7 +104,13 @@ def test_the_headings_are_in_the_readers_language(
 
     operator_client.cookies["django_language"] = "tr"
     turkish, _row = rows(operator_client.get(EXPORT))
-    assert turkish[:5] == ["no", f"oluşturulma ({settings.TIME_ZONE})", "kanal", "hesap", "alıcı"]
+    assert turkish[:5] == [
+        "no",
+        f"oluşturulma zamanı ({settings.TIME_ZONE})",
+        "kanal",
+        "hesap",
+        "alıcı",
+    ]
     assert "metin" in turkish and "teslim" in turkish[-1]
     assert "text" not in turkish and "recipient" not in turkish
 

@@ -44,7 +44,7 @@ def test_the_reason_is_in_turkish_for_turkish_staff(client, front_desk) -> None:
 
     page = response.content.decode()
     assert response.status_code == 403
-    assert "Bu sayfayı açamazsınız" in page
+    assert "Bu sayfayı açma yetkiniz yok" in page
     assert "Bu sayfa şu roller içindir: Yönetici." in page
     assert "view_creditorder" not in page
 
