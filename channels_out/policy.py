@@ -7,6 +7,7 @@ skipped message with that reason instead of dropping it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from crm_messaging.i18n import Phrase
 from crm_messaging.phones import InvalidPhone, phone_info
@@ -48,6 +49,20 @@ PHONE_CHANNELS = frozenset({ContactChannel.SMS, ContactChannel.WHATSAPP, Contact
 # his own message, a staff test): quiet hours do not hold them back.
 ANSWER_SOURCES = frozenset({"portal", "auto_reply", "test"})
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
+# An approved WhatsApp template as Twilio's Content API names it: "HX" and 32 hex digits.
+WHATSAPP_TEMPLATE_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
+def whatsapp_template_error(value: str) -> str | None:
+    """Why ``value`` is not an approved WhatsApp template's content SID (in the active
+    language), or None when it is one or is empty (no template)."""
+    if not value or WHATSAPP_TEMPLATE_SID.fullmatch(value):
+        return None
+    return gettext(
+        "This is not a WhatsApp template's content SID: it is “HX” followed by 32 letters "
+        "a–f and digits, as Twilio's Content template builder shows it."
+    )
+
 
 _BLOCK_TO_SKIP = {
     BLOCK_NO_DATA_CONSENT: SkipReason.NO_DATA_CONSENT,

@@ -232,7 +232,9 @@ def _reason(exc: BaseException) -> Phrase | str:
     """Say why a render failed, without echoing objects the template reached; Jinja's and
     Python's own words are a parameter (they have no other language)."""
     if isinstance(exc, RenderTimeout):
-        return str(exc)
+        return Phrase(
+            gettext_noop("the template took longer than %(ms)s ms to render"), {"ms": str(exc.ms)}
+        )
     if isinstance(exc, LimitExceeded):
         return Phrase(
             gettext_noop("the template went past a limit: %(error)s"), {"error": str(exc)}
@@ -367,7 +369,7 @@ def compile_uncached(variant: MessageVariant) -> CompiledVariant:
             )
             return template
         except UnknownKeyword as exc:
-            raise RenderError(str(exc), field=field) from None
+            raise RenderError(exc.phrase, field=field) from None
         except TemplateSyntaxError as exc:
             raise RenderError(
                 Phrase(

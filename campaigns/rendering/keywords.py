@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_noop
+
+from crm_messaging.i18n import Phrase
+
 __all__ = ["KEYWORDS", "UnknownKeyword", "translate_keywords"]
 
 KEYWORDS: dict[str, str] = {
@@ -69,8 +73,14 @@ class UnknownKeyword(ValueError):
 
     def __init__(self, keyword: str, line: int) -> None:
         self.keyword, self.line = keyword, line
-        super().__init__(
-            f"Unknown keyword {keyword} (line {line}). Known keywords: {', '.join(sorted(KEYWORDS))}."
+        super().__init__(self.phrase.english())
+
+    @property
+    def phrase(self) -> Phrase:
+        """The error in no language: ``str()`` of it reads in the active one."""
+        return Phrase(
+            gettext_noop("Unknown keyword %(keyword)s (line %(line)s). Known keywords: %(known)s."),
+            {"keyword": self.keyword, "line": str(self.line), "known": ", ".join(sorted(KEYWORDS))},
         )
 
 

@@ -92,7 +92,11 @@ class LimitExceeded(SecurityError):
 
 
 class RenderTimeout(LimitExceeded):
-    """The render ran past its deadline."""
+    """The render ran past its deadline of ``ms`` milliseconds."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+        super().__init__(f"the template took longer than {ms} ms to render")
 
 
 @dataclass
@@ -111,9 +115,7 @@ class Budget:
     def check(self) -> None:
         """Raise RenderTimeout once the deadline has passed."""
         if clock() > self.deadline:
-            raise RenderTimeout(
-                f"the template took longer than {self.seconds * 1000:.0f} ms to render"
-            )
+            raise RenderTimeout(round(self.seconds * 1000))
 
     def tick(self) -> None:
         """Count one loop iteration; raise LimitExceeded past the cap, RenderTimeout past the deadline."""

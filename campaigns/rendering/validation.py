@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from jinja2 import meta, nodes
 from jinja2.exceptions import TemplateSyntaxError
 
@@ -74,40 +75,48 @@ def validate_template(source: str, kind: str, *, language: str | None = None) ->
 
 
 def template_error(source: str, kind: str, *, language: str | None = None) -> str | None:
-    """Return what is wrong with ``source`` as a ``kind`` template (with its line), or None."""
+    """Return what is wrong with ``source`` as a ``kind`` template (with its line), or None.
+
+    The words are in the active language (the staff's); Jinja's own description of a syntax
+    error has no other language and stays, as Jinja wrote it, inside a translated sentence."""
     env = KINDS[kind].env
     found = first_unsendable(source, body=True)
     if found:
         position, code = found
-        line = source.count("\n", 0, position) + 1
-        return (
-            f"The template contains a character that cannot be sent ({code}); only line "
-            f"breaks and tabs are allowed besides visible text (line {line})."
-        )
+        return gettext(
+            "The template contains a character that cannot be sent (%(code)s); only line "
+            "breaks and tabs are allowed besides visible text (line %(line)s)."
+        ) % {"code": code, "line": source.count("\n", 0, position) + 1}
     try:
         jinja_source = translate_keywords(source)
     except UnknownKeyword as exc:
-        return str(exc)
+        return str(exc.phrase)
     try:
         for line, token, value in env.lex(jinja_source):
             if token not in _NOT_CODE_TOKENS and "__" in value:
-                return (
-                    f"“__” is not allowed inside {{{{ }}}} or {{% %}}: it leads to Python's internals, "
-                    f"not to guest data (line {line})."
-                )
+                return gettext(
+                    "“__” is not allowed inside %(output)s or %(statement)s: it leads to "
+                    "Python's internals, not to guest data (line %(line)s)."
+                ) % {"output": "{{ }}", "statement": "{% %}", "line": line}
         tree = env.parse(jinja_source)
     except TemplateSyntaxError as exc:
-        return f"Template syntax error: {exc.message} (line {exc.lineno})."
+        return gettext("Template syntax error: %(detail)s (line %(line)s).") % {
+            "detail": exc.message,
+            "line": exc.lineno,
+        }
     try:
         problems = _tree_problems(
             tree
         )  # finding undeclared names compiles: unknown filters show here
         if problems:
             line, message = min(problems, key=lambda problem: problem[0])
-            return f"{message} (line {line})."
+            return gettext("%(problem)s (line %(line)s).") % {"problem": message, "line": line}
         template = compile_template(source, kind)
     except TemplateSyntaxError as exc:
-        return f"Template error: {exc.message} (line {exc.lineno})."
+        return gettext("Template error: %(detail)s (line %(line)s).") % {
+            "detail": exc.message,
+            "line": exc.lineno,
+        }
     try:
         render_part(template, kind, sample_context(language))
     except RenderError as exc:
@@ -116,7 +125,8 @@ def template_error(source: str, kind: str, *, language: str | None = None) -> st
 
 
 def _sentence(exc: RenderError) -> str:
-    message = exc.message
+    """A render error as a sentence in the active language: capitalised, with a full stop."""
+    message = str(exc.phrase)
     return message[:1].upper() + message[1:] + "."
 
 
@@ -130,7 +140,11 @@ def _tree_problems(tree: nodes.Template) -> list[tuple[int, str]]:
             (node.lineno for node in tree.find_all(nodes.Name) if node.name == name), default=1
         )
         problems.append(
-            (line, f"Unknown placeholder “{name}”; the template can use {', '.join(SECTION_KEYS)}")
+            (
+                line,
+                gettext("Unknown placeholder “%(name)s”; the template can use %(known)s")
+                % {"name": name, "known": ", ".join(SECTION_KEYS)},
+            )
         )
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         if not isinstance(node, nodes.Getattr | nodes.Getitem):
@@ -149,8 +163,12 @@ def _tree_problems(tree: nodes.Template) -> list[tuple[int, str]]:
             problems.append(
                 (
                     node.lineno,
-                    f"Unknown placeholder “{section.name}.{key}”; {section.name} has "
-                    f"{', '.join(SECTION_KEYS[section.name])}",
+                    gettext("Unknown placeholder “%(name)s”; %(section)s has %(known)s")
+                    % {
+                        "name": f"{section.name}.{key}",
+                        "section": section.name,
+                        "known": ", ".join(SECTION_KEYS[section.name]),
+                    },
                 )
             )
     return problems
@@ -172,7 +190,11 @@ def _walk(node: nodes.Node, depth: int, problems: list[tuple[int, str]]) -> None
     if isinstance(node, nodes.For):
         if depth + 1 > MAX_LOOP_DEPTH:
             problems.append(
-                (node.lineno, f"Loops nested more than {MAX_LOOP_DEPTH} deep are too expensive")
+                (
+                    node.lineno,
+                    gettext("Loops nested more than %(depth)s deep are too expensive")
+                    % {"depth": MAX_LOOP_DEPTH},
+                )
             )
         for child in (node.target, node.iter, node.test):
             if child is not None:
@@ -188,13 +210,13 @@ def _walk(node: nodes.Node, depth: int, problems: list[tuple[int, str]]) -> None
 
 def _node_problem(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.For) and node.recursive:
-        return "Recursive loops are not allowed"
+        return gettext("Recursive loops are not allowed")
     if isinstance(node, nodes.Extends | nodes.Include | nodes.Import | nodes.FromImport):
-        return "A message template cannot include, import or extend other templates"
+        return gettext("A message template cannot include, import or extend other templates")
     if isinstance(node, nodes.EvalContextModifier | nodes.ScopedEvalContextModifier):
-        return "Autoescaping cannot be switched inside a template"
+        return gettext("Autoescaping cannot be switched inside a template")
     if isinstance(node, nodes.Name) and node.name == "self" and node.ctx == "load":
-        return "“self” is not available in message templates"
+        return gettext("“self” is not available in message templates")
     name = None
     if isinstance(node, nodes.Getattr | nodes.Getitem):
         name = _key_of(node)
@@ -206,9 +228,13 @@ def _node_problem(node: nodes.Node) -> str | None:
             else None
         )
     if name is not None and name.startswith("_"):
-        return f"“{name}” is not allowed: names starting with _ lead to Python's internals"
+        return gettext(
+            "“%(name)s” is not allowed: names starting with _ lead to Python's internals"
+        ) % {"name": name}
     if name in _FORMAT_METHODS:
-        return f"“.{name}” is not allowed: it can reach Python's internals; use the format filter"
+        return gettext(
+            "“.%(name)s” is not allowed: it can reach Python's internals; use the format filter"
+        ) % {"name": name}
     return None
 
 
@@ -222,10 +248,14 @@ def validate_variant(variant: MessageVariant) -> None:
     errors: dict[str, list[str]] = {}
     language = variant.language or None
 
-    def check(source: str, kind: str, prefix: str = "") -> None:
+    def check(source: str, kind: str, key: str = "") -> None:
         problem = template_error(source, kind, language=language)
         if problem:
-            errors.setdefault(KIND_FIELDS[kind], []).append(f"{prefix}{problem}")
+            errors.setdefault(KIND_FIELDS[kind], []).append(
+                gettext("Variable %(key)s: %(problem)s") % {"key": key, "problem": problem}
+                if key
+                else problem
+            )
 
     for field in ("subject", "text", "html", "note"):
         source = getattr(variant, field) or ""
@@ -247,19 +277,22 @@ def _check_whatsapp(variables: Any, check: Any, errors: dict[str, list[str]]) ->
     field = "whatsapp_variables"
     if not isinstance(variables, dict):
         errors.setdefault(field, []).append(
-            'Write the variables as an object, such as {"1": "@NAME"}.'
+            gettext('Write the variables as an object, such as {"1": "@NAME"}.')
         )
         return
     for key, value in variables.items():
         if not str(key).isdigit():
             errors.setdefault(field, []).append(
-                f"Variable “{key}”: the keys are the template's numbers, “1”, “2” …"
+                gettext("Variable “%(key)s”: the keys are the template's numbers, “1”, “2” …")
+                % {"key": key}
             )
         elif (
             isinstance(value, bool)
             or not isinstance(value, str | int | float)
             or not str(value).strip()
         ):
-            errors.setdefault(field, []).append(f"Variable {key}: write a text, such as “@NAME”.")
+            errors.setdefault(field, []).append(
+                gettext("Variable %(key)s: write a text, such as “@NAME”.") % {"key": key}
+            )
         else:
-            check(str(value), "whatsapp", f"Variable {key}: ")
+            check(str(value), "whatsapp", str(key))

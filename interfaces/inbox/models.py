@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -173,3 +174,11 @@ class QuickReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.language})"
+
+    def clean(self) -> None:
+        """Refuse a text or template the inbox could not send as staff see it (quick_text)."""
+        from .quick_text import errors
+
+        found = errors(self.body, self.whatsapp_template_id)
+        if found:
+            raise ValidationError(found)

@@ -8,7 +8,6 @@ and dedupe key — on the channel and account the guest last used.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +21,7 @@ from channels_out.services import Step, inbound_link_guest, message_send
 from crm_messaging.actors import Actor, acting_user, record_staff_action
 from guests.models import ConsentPurpose, ContactChannel, Guest, Hotel, Reservation
 
+from . import quick_text
 from .models import (
     Conversation,
     ConversationEvent,
@@ -32,7 +32,6 @@ from .models import (
 
 PREVIEW_CHARS = 200
 MAX_NOTE_CHARS = 5000
-PLACEHOLDER = re.compile(r"\{(first_name|last_name|room|arrival|departure|hotel)\}")
 
 
 def _event(conversation: Conversation, kind: str, *, user: Actor = None, detail: str = "") -> None:
@@ -278,7 +277,22 @@ def current_stay(guest: Guest | None) -> Reservation | None:
 
 
 def quick_reply_text(quick_reply: QuickReply, conversation: Conversation) -> str:
-    """The quick reply's text with its placeholders filled in for the conversation's guest."""
+    """The quick reply's text with its placeholders filled in for the conversation's guest.
+
+    Raises ValidationError({"text": …}) for a quick reply that cannot go as staff see it (one
+    saved before the checks of ``quick_text`` existed): it is refused, never sent literally.
+    """
+    found = quick_text.errors(quick_reply.body, quick_reply.whatsapp_template_id)
+    if found:
+        raise ValidationError(
+            {
+                "text": _(
+                    "The quick reply “%(title)s” cannot be used: %(problem)s Correct it under "
+                    "Inbox → Quick replies."
+                )
+                % {"title": quick_reply.title, "problem": " ".join(found.values())}
+            }
+        )
     guest = conversation.guest
     stay = current_stay(guest)
     values = {
@@ -289,7 +303,7 @@ def quick_reply_text(quick_reply: QuickReply, conversation: Conversation) -> str
         "departure": formats.date_format(stay.departure, "SHORT_DATE_FORMAT") if stay else "",
         "hotel": Hotel.load().name,
     }
-    return PLACEHOLDER.sub(lambda match: values[match.group(1)], quick_reply.body)
+    return quick_text.fill(quick_reply.body, values)
 
 
 @transaction.atomic

@@ -164,7 +164,8 @@ class ConversationView(ConversationMixin, TemplateView):
         )
         if self.request.GET.get("part") == "thread":
             return context
-        context.setdefault("reply_form", self.reply_form(conversation))
+        if "reply_form" not in context:
+            context["reply_form"], context["quick_reply_error"] = self.reply_form(conversation)
         context.setdefault("note_form", NoteForm())
         context.setdefault(
             "assign_form",
@@ -176,14 +177,22 @@ class ConversationView(ConversationMixin, TemplateView):
         context["candidates"] = guest_candidates(q) if guest is None and q else []
         return context
 
-    def reply_form(self, conversation: Conversation) -> ReplyForm:
+    def reply_form(self, conversation: Conversation) -> tuple[ReplyForm, str]:
+        """The reply box, with the chosen quick reply filled in; and why that quick reply
+        cannot be used ("" when it can, or none was chosen): then the box stays empty."""
         chosen = self.request.GET.get("quick_reply", "")
         initial: dict[str, Any] = {"nonce": new_nonce()}
+        problem = ""
         if chosen.isdigit():
             reply = QuickReply.objects.filter(pk=int(chosen), is_active=True).first()
             if reply is not None:
-                initial.update(text=quick_reply_text(reply, conversation), quick_reply=reply.pk)
-        return ReplyForm(initial=initial)
+                try:
+                    text = quick_reply_text(reply, conversation)
+                except ValidationError as exc:
+                    problem = refusal(exc)
+                else:
+                    initial.update(text=text, quick_reply=reply.pk)
+        return ReplyForm(initial=initial), problem
 
 
 class ReplyBoxView(ConversationView):

@@ -81,7 +81,7 @@ class Command(BaseCommand):
                     title=FOLLOW_UP[0],
                     language="en",
                     body=FOLLOW_UP[1],
-                    whatsapp_template_id="HX00000000000000000000000000demo1",
+                    whatsapp_template_id="HX0000000000000000000000000000de01",
                     position=99,
                 ),
                 user=None,
