@@ -29,6 +29,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from crm_messaging.numbers import whole_number
+
 if TYPE_CHECKING:
     from .models import OutboundMessage
 
@@ -55,10 +57,10 @@ def open_token(message_id: int) -> str:
 
 def read_open_token(token: str) -> int:
     """Return the message id of an open token; raise signing.BadSignature for a changed one."""
-    value = signing.Signer(salt=_OPEN_SALT).unsign(token)
-    if not value.isdigit():
+    message_id = whole_number(signing.Signer(salt=_OPEN_SALT).unsign(token))
+    if message_id is None:
         raise signing.BadSignature("not a message id")
-    return int(value)
+    return message_id
 
 
 def click_token(message_id: int, url: str) -> str:

@@ -26,6 +26,8 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
+from crm_messaging.numbers import whole_number
+
 from . import tracking
 from .backends import Backend, StatusUpdate, WebhookRejected, get_backend
 from .models import ChannelAccount, EngagementKind, OutboundMessage, ShortLink
@@ -56,10 +58,8 @@ def _message_for(account: ChannelAccount, update: StatusUpdate) -> OutboundMessa
         message = OutboundMessage.objects.filter(
             account=account, provider_message_id=update.provider_message_id
         ).first()
-    if message is None and update.message_ref.isdigit():
-        message = OutboundMessage.objects.filter(
-            account=account, pk=int(update.message_ref)
-        ).first()
+    if message is None and (ref := whole_number(update.message_ref)) is not None:
+        message = OutboundMessage.objects.filter(account=account, pk=ref).first()
     return message
 
 

@@ -12,6 +12,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
+from .numbers import whole_number
+
 
 class NewestFirstPages(CursorPagination):
     ordering = "-id"
@@ -24,7 +26,8 @@ class NewestFirstPages(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        size = whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
             raise ValidationError(
                 {
                     self.page_size_query_param: [
@@ -32,7 +35,7 @@ class NewestFirstPages(CursorPagination):
                     ]
                 }
             )
-        return int(raw)
+        return size
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """The cursor of a ``next``/``previous`` link; anything else is a 400 on ``/cursor``."""
@@ -42,7 +45,11 @@ class NewestFirstPages(CursorPagination):
             cursor = None
             valid = False
         else:
-            valid = cursor is None or cursor.position is None or cursor.position.isdigit()
+            valid = (
+                cursor is None
+                or cursor.position is None
+                or whole_number(cursor.position) is not None
+            )
         if not valid:
             raise ValidationError(
                 {

@@ -23,6 +23,7 @@ from django.db.models import (
 
 from channels_out.models import InboundMessage, OutboundMessage
 from channels_out.selectors import with_credits
+from crm_messaging.numbers import whole_number
 from guests.models import Guest, Reservation
 
 from .models import (
@@ -78,10 +79,10 @@ def _search(q: str) -> Q:
     stays = Q(room_number__iexact=q) | Q(external_ref__iexact=q)
     number = q.lstrip("#")
     number = number[1:] if number[:1] in ("R", "r") else number  # R0000123, as staff quote it
-    if number.isdigit():
-        stays |= Q(pk=int(number))
+    if (stay_id := whole_number(number)) is not None:
+        stays |= Q(pk=stay_id)
     said = InboundMessage.objects.filter(body__icontains=q)
-    digits = "".join(ch for ch in q if ch.isdigit())
+    digits = "".join(ch for ch in q if ch in "0123456789")
     phone = Q(address__contains=digits) if len(digits) >= 4 else Q(pk__in=[])
     address = Q(address__icontains=q) if "@" in q else Q(pk__in=[])
     return (

@@ -22,6 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from channels_out.models import OutboundMessage, Status
+from crm_messaging.numbers import whole_number
 from crm_messaging.ui.once import Resubmitted, new_nonce, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal, search_param
 from guests.models import ContactChannel, Guest
@@ -180,11 +181,11 @@ class ConversationView(ConversationMixin, TemplateView):
     def reply_form(self, conversation: Conversation) -> tuple[ReplyForm, str]:
         """The reply box, with the chosen quick reply filled in; and why that quick reply
         cannot be used ("" when it can, or none was chosen): then the box stays empty."""
-        chosen = self.request.GET.get("quick_reply", "")
+        chosen = whole_number(self.request.GET.get("quick_reply"))
         initial: dict[str, Any] = {"nonce": new_nonce()}
         problem = ""
-        if chosen.isdigit():
-            reply = QuickReply.objects.filter(pk=int(chosen), is_active=True).first()
+        if chosen is not None:
+            reply = QuickReply.objects.filter(pk=chosen, is_active=True).first()
             if reply is not None:
                 try:
                     text = quick_reply_text(reply, conversation)

@@ -270,6 +270,9 @@ def test_the_list_filters_and_pages_by_cursor(make_client, ready: Guest) -> None
         {"limit": "x"},
         {"limit": "0"},
         {"limit": "201"},
+        {"limit": "\u00b2"},  # a digit to str.isdigit, none to int
+        {"limit": "\u0663"},  # ARABIC-INDIC DIGIT THREE: int() would read 3
+        {"limit": "9" * 30},
         {"chanel": "sms"},
     ],
 )
@@ -280,8 +283,9 @@ def test_a_bad_filter_is_400_naming_it(api, query: dict[str, str]) -> None:
     assert {f"/{name}" for name in query} <= pointers(response)
 
 
-# "garbage" is no base64; "cD1hYmM=" is base64 of "p=abc", a position that is no id.
-@pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM=", "ç"])
+# "garbage" is no base64; "cD1hYmM=" is base64 of "p=abc", a position that is no id; then
+# "p=²" (a digit to str.isdigit, none to int) and a position past any bigint.
+@pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM=", "ç", "cD3Csg==", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk="])
 def test_a_cursor_no_link_gave_is_400_naming_it(api, cursor: str) -> None:
     response = api.get(URL, {"cursor": cursor})
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from channels_out.dispatch import deliver
 from channels_out.models import ChannelAccount, OutboundMessage, Status
 from channels_out.services import Step, message_send
+from crm_messaging.numbers import whole_number
 from guests.models import ConsentPurpose
 
 # Statuses after which the test counts as not sent: the command exits non-zero.
@@ -21,8 +22,8 @@ NOT_SENT = frozenset({Status.FAILED, Status.SKIPPED, Status.UNKNOWN, Status.UNDE
 def find_account(ref: str) -> ChannelAccount:
     """Return the account named ``ref`` (or with that id); CommandError if there is none."""
     account = ChannelAccount.objects.filter(name=ref).first()
-    if account is None and ref.isdigit():
-        account = ChannelAccount.objects.filter(pk=int(ref)).first()
+    if account is None and (account_id := whole_number(ref)) is not None:
+        account = ChannelAccount.objects.filter(pk=account_id).first()
     if account is None:
         names = ", ".join(f"“{a.name}” (#{a.pk})" for a in ChannelAccount.objects.order_by("name"))
         raise CommandError(

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from crm_messaging.numbers import whole_number
 from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView
 from guests.models import Guest, Reservation
@@ -40,9 +41,9 @@ class ReservationCreateView(StaffView, TemplateView):
         raw = self.request.POST.get("booker") or self.request.GET.get("guest") or ""
         if not raw:
             return None
-        if not raw.isdigit():
+        if (guest_id := whole_number(raw)) is None:
             raise Http404(_("There is no such guest."))
-        return get_object_or_404(Guest, pk=int(raw))
+        return get_object_or_404(Guest, pk=guest_id)
 
     @cached_property
     def today(self) -> dt.date:

@@ -8,6 +8,7 @@ import re
 from django.db.models import Q
 from django.http import HttpRequest
 
+from crm_messaging.numbers import whole_number
 from crm_messaging.phones import InvalidPhone, normalise_phone
 
 PAGE_SIZE = 25
@@ -16,8 +17,8 @@ R_NUMBER = re.compile(r"[Rr]?0*(\d{1,12})")
 
 def limit_param(request: HttpRequest, name: str, default: int, maximum: int = 500) -> int:
     """A "show more" size from the query string, kept between ``default`` and ``maximum``."""
-    raw = request.GET.get(name, "")
-    return min(max(int(raw), default), maximum) if raw.isdigit() else default
+    size = whole_number(request.GET.get(name))
+    return min(max(size, default), maximum) if size is not None else default
 
 
 def guest_search(text: str, prefix: str = "") -> Q:

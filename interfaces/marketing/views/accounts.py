@@ -19,6 +19,7 @@ from channels_out.forms import ACCOUNT_SECTIONS, ChannelAccountForm
 from channels_out.models import ChannelAccount
 from channels_out.services import default_account
 from channels_out.services.accounts import channel_account_check, channel_account_save
+from crm_messaging.numbers import whole_number
 from crm_messaging.ui.screens import StaffView
 from guests.models import ContactChannel
 
@@ -119,9 +120,10 @@ class AccountStepView(StaffView, View):
         )
         _, channel = _step(request)
         # No account chosen: the step uses its channel's default account.
+        chosen_id = whole_number(chosen)
         account = (
-            get_object_or_404(ChannelAccount, pk=int(chosen))
-            if chosen.isdigit()
+            get_object_or_404(ChannelAccount, pk=chosen_id)
+            if chosen_id is not None
             else default_account(channel)
             if channel
             else None

@@ -30,6 +30,7 @@ from campaigns.services import campaign_test_send, estimate, preview
 from campaigns.services.compose import record_parts
 from campaigns.validation import plan_errors, plan_notes
 from crm_messaging.i18n import reason_text
+from crm_messaging.numbers import whole_number
 from crm_messaging.ui.once import Resubmitted, resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView
 
@@ -313,8 +314,7 @@ class PreviewView(DraftPanelView):
     fragment = "campaigns/_preview.html"
 
     def panel(self, request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
-        chosen = request.POST.get("preview_record", "")
-        return preview_context(campaign, int(chosen) if chosen.isdigit() else None)
+        return preview_context(campaign, whole_number(request.POST.get("preview_record")))
 
 
 # --- actions on a saved campaign -------------------------------------------------------------

@@ -19,6 +19,7 @@ from campaigns.services.compose import record_parts
 from campaigns.validation import campaign_validate
 from channels_out.ledger import credits_text
 from crm_messaging.i18n import reason_text
+from crm_messaging.numbers import whole_number
 from crm_messaging.ui.once import Resubmitted, submit_once
 from crm_messaging.ui.screens import StaffView, paginate, refusal
 from guests.models import ContactChannel
@@ -35,9 +36,10 @@ def _record_ids(values: list[str]) -> list[int]:
     BadSelection when any is not a record id, so a broken selection never means everyone."""
     ids = set()
     for value in values:
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        pk = whole_number(value)
+        if pk is None:
             raise BadSelection(value)
-        ids.add(int(value))
+        ids.add(pk)
     return sorted(ids)
 
 

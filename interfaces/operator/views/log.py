@@ -30,6 +30,7 @@ from campaigns.models import Campaign, CampaignRun
 from channels_out.models import FINAL_STATUSES, OutboundMessage, Status
 from channels_out.selectors import quiet_hours_hold, with_credits
 from channels_out.services import message_mark_sent, message_resend, message_send_now
+from crm_messaging.numbers import whole_number
 from crm_messaging.ui.screens import StaffView, next_url, paginate, refusal
 from guests.models import ContactChannel
 
@@ -89,8 +90,8 @@ def messages_matching(filters: dict[str, Any]) -> QuerySet[OutboundMessage]:
             else queryset.filter(sent_by_id=staff)
         )
     if guest := filters.get("guest"):
-        if guest.isdigit():
-            queryset = queryset.filter(guest_id=int(guest))
+        if (guest_id := whole_number(guest)) is not None:
+            queryset = queryset.filter(guest_id=guest_id)
         else:
             for term in guest.split():
                 queryset = queryset.filter(
@@ -233,9 +234,8 @@ class MessageRowsView(StaffView, View):
         return super().handle_no_permission()
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()][
-            :PAGE_SIZE
-        ]
+        parts = request.GET.get("ids", "").split(",")
+        ids = [pk for part in parts if (pk := whole_number(part)) is not None][:PAGE_SIZE]
         rows = list(log_rows(OutboundMessage.objects.filter(pk__in=ids)))
         return render(request, "channels_out/_message_rows.html", rows_context(rows))
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from channels_out.meter import message_meter
 from channels_out.models import ChannelAccount
+from crm_messaging.numbers import whole_number
 from guests.models import ConsentPurpose, ContactChannel, Guest
 
 # Who writes messages, and so may see their cost against the credit balance.
@@ -38,14 +39,14 @@ def meter(request: HttpRequest) -> HttpResponse:
     if channel not in ContactChannel.values:
         channel = ContactChannel.SMS
     to = request.POST.get("to", "")
-    guest_id = request.POST.get("guest", "")
-    if not to and guest_id.isdigit():
-        to = Guest.objects.filter(pk=int(guest_id)).values_list("phone", flat=True).first() or ""
+    guest_id = whole_number(request.POST.get("guest"))
+    if not to and guest_id is not None:
+        to = Guest.objects.filter(pk=guest_id).values_list("phone", flat=True).first() or ""
     purpose = request.POST.get("purpose", "")
-    account_id = request.POST.get("account", "")
+    account_id = whole_number(request.POST.get("account"))
     account = (
-        ChannelAccount.objects.filter(pk=int(account_id), channel=channel).first()
-        if account_id.isdigit()
+        ChannelAccount.objects.filter(pk=account_id, channel=channel).first()
+        if account_id is not None
         else None
     )
     return render(
