@@ -31,7 +31,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from crm_messaging.i18n import Phrase, amount_text
 from guests.models import ContactChannel
@@ -85,7 +84,11 @@ class LedgerConflict(Exception):
     """A movement contradicts an earlier one (e.g. posting a message whose credits were released)."""
 
 
-_SHORTFALL = gettext_noop("cost %(cost)s credits, balance %(balance)s")
+# Counted by the cost (Phrase.plural); the catalogue holds the pair as msgid/msgid_plural.
+_SHORTFALL = (
+    "cost %(cost)s credit, balance %(balance)s",
+    "cost %(cost)s credits, balance %(balance)s",
+)
 
 
 def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) -> str:
@@ -101,7 +104,8 @@ def shortfall(needed: Decimal, available: Decimal, *, for_reader: bool = False) 
 def shortfall_phrase(needed: Decimal, available: Decimal) -> Phrase:
     """``shortfall`` in no language, for words stored and read later (a skipped message's
     detail, a refused run's refusal); its amounts read as the reader writes numbers."""
-    return Phrase(_SHORTFALL, {"cost": needed, "balance": available})
+    one, many = _SHORTFALL
+    return Phrase(one, {"cost": needed, "balance": available}, plural=many, count="cost")
 
 
 def credits_text(value: Decimal | None) -> str:

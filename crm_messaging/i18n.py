@@ -11,7 +11,7 @@ from typing import Any, TypeAlias
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
-from django.utils.translation import get_language, gettext, override
+from django.utils.translation import get_language, gettext, ngettext, override
 
 # Languages whose capital I/İ lower-case to ı/i (Python's str.lower turns İ into i + a combining dot).
 _DOTTED_I_LANGUAGES = frozenset({"tr", "az"})
@@ -71,13 +71,22 @@ class Phrase:
     themselves be phrases (a reason inside a reason) or amounts (``Decimal``, written as the
     reader writes numbers: 68.50 / 68,50). ``str()`` puts it in the active language;
     ``as_json`` is what is stored, ``from_json`` reads it back. A msgid the catalogue no longer
-    knows reads in English, so stored words never become unreadable."""
+    knows reads in English, so stored words never become unreadable. A phrase that counts
+    something has its English ``plural`` too and names the parameter whose amount picks the
+    form (``count``, read by ``plural_count``): "cost 1 credit", "cost 2 credits"."""
 
     msgid: str
     params: Mapping[str, Param] = field(default_factory=dict)
+    plural: str = ""
+    count: str = ""
 
     def __str__(self) -> str:
-        text = gettext(self.msgid)
+        if self.plural:
+            amount = self.params[self.count]
+            assert isinstance(amount, int | Decimal), "a phrase counts by an amount"
+            text = ngettext(self.msgid, self.plural, plural_count(amount))
+        else:
+            text = gettext(self.msgid)
         if not self.params:
             return text
         return text % {
@@ -91,13 +100,19 @@ class Phrase:
             return str(self)
 
     def as_json(self) -> dict[str, Any]:
-        params = {k: _param_json(v) for k, v in self.params.items()}
-        return {"msgid": self.msgid, "params": params} if params else {"msgid": self.msgid}
+        data: dict[str, Any] = {"msgid": self.msgid}
+        if self.params:
+            data["params"] = {k: _param_json(v) for k, v in self.params.items()}
+        if self.plural:
+            data["plural"], data["count"] = self.plural, self.count
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Phrase:
         params = {k: _param_read(v) for k, v in (data.get("params") or {}).items()}
-        return cls(str(data["msgid"]), params)
+        return cls(
+            str(data["msgid"]), params, str(data.get("plural", "")), str(data.get("count", ""))
+        )
 
 
 def _param_json(value: Param) -> Any:

@@ -31,3 +31,23 @@ def test_words_the_catalogue_does_not_know_read_in_english_and_old_text_as_store
             "3 things no one translated"
         )
         assert stored_words({}, "no SMS address") == "no SMS address"
+
+
+def test_a_counted_phrase_takes_the_form_its_amount_needs_in_each_language() -> None:
+    from decimal import Decimal
+
+    from django.utils.translation import override
+
+    from channels_out.ledger import shortfall_phrase
+    from crm_messaging.i18n import Phrase
+
+    one, two, half = (shortfall_phrase(Decimal(n), Decimal(0)) for n in ("1", "2", "1.5"))
+    assert [p.english() for p in (one, two, half)] == [
+        "cost 1 credit, balance 0",
+        "cost 2 credits, balance 0",
+        "cost 1.50 credits, balance 0",
+    ]
+    stored = Phrase.from_json(one.as_json())  # read back from the database as it was written
+    assert stored == one and stored.english() == "cost 1 credit, balance 0"
+    with override("tr"):
+        assert str(stored) == "maliyet 1 kredi, bakiye 0"

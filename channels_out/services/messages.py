@@ -688,13 +688,8 @@ def _submit(
         for message in short:
             _mark_skipped(
                 message,
-                policy.Skip(
-                    SkipReason.NO_CREDITS,
-                    Phrase(
-                        gettext_noop("no credits: %(why)s"),
-                        {"why": shortfall_phrase(message.credits, balance)},
-                    ),
-                ),
+                # The label says "No credits"; the detail says by how much.
+                policy.Skip(SkipReason.NO_CREDITS, shortfall_phrase(message.credits, balance)),
             )
         OutboundMessage.objects.bulk_update(
             short, ["status", "skip_reason", "reason", "detail", "finished_at"]

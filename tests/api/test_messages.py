@@ -285,7 +285,10 @@ def test_a_bad_filter_is_400_naming_it(api, query: dict[str, str]) -> None:
 
 # "garbage" is no base64; "cD1hYmM=" is base64 of "p=abc", a position that is no id; then
 # "p=²" (a digit to str.isdigit, none to int) and a position past any bigint.
-@pytest.mark.parametrize("cursor", ["garbage", "cD1hYmM=", "ç", "cD3Csg==", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk="])
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", "cD1hYmM=", "ç", "cD3Csg==", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk="],
+)
 def test_a_cursor_no_link_gave_is_400_naming_it(api, cursor: str) -> None:
     response = api.get(URL, {"cursor": cursor})
 

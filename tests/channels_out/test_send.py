@@ -214,7 +214,9 @@ class TestSkips:
     def test_no_credits(self, accounts) -> None:
         message = self._send(GuestFactory())
         assert message.skip_reason == SkipReason.NO_CREDITS
-        assert message.reason == "no credits: cost 1 credits, balance 0"
+        # The label says "No credits"; the detail says by how much, in the singular for one.
+        assert message.reason == "cost 1 credit, balance 0"
+        assert message.skip_text == "No credits: cost 1 credit, balance 0"
 
     def test_each_skip_leaves_an_event_with_its_reason(self, accounts) -> None:
         message = self._send(GuestFactory(), purpose="marketing")

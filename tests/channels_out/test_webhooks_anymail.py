@@ -187,7 +187,8 @@ def test_a_hard_bounce_suppresses_the_address_and_the_next_mail_is_skipped(
         guest=message.guest,
     )
     assert (again.status, again.skip_reason) == (Status.SKIPPED, SkipReason.SUPPRESSED)
-    assert "address suppressed" in again.reason
+    assert again.reason == "ayse@example.com"  # the label says why, the detail which address
+    assert again.skip_text == "Address suppressed: ayse@example.com"
     deliver_queued()
     assert len(mail.outbox) == 1  # the bounced address was never mailed again
 
