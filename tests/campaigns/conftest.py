@@ -1,4 +1,4 @@
-"""Campaign fixtures: a campaign builder over in-memory accounts."""
+"""Campaign fixtures: a campaign builder over in-memory accounts; a marketing member signed in."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from campaigns.models import Campaign, CampaignStep, MessageVariant
+
+from .test_screens_support import staff_user
 
 
 @pytest.fixture
@@ -36,3 +38,11 @@ def make_campaign(db: None, accounts) -> Callable[..., Campaign]:
         return campaign
 
     return make
+
+
+@pytest.fixture
+def marketing(client):  # type: ignore[no-untyped-def]
+    """A member of the Marketing role, signed in on ``client``."""
+    user = staff_user("Marketing")
+    client.force_login(user)
+    return user

@@ -12,16 +12,9 @@ from campaigns.selectors import forecast
 from guests.models import Guest
 from tests.factories import GuestFactory
 
-from .test_screens_support import editor_data, staff_user
+from .test_screens_support import editor_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

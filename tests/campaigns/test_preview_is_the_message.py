@@ -27,13 +27,6 @@ TEXT = "Hi @NAME! Your page: @PORTAL — opt out: @UNSUBSCRIBE"
 
 
 @pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def subscriber():
     guest = GuestFactory(first_name="Ayla", language="en", phone="+905321234567")
     guest_record_consent(

@@ -24,13 +24,6 @@ migration = importlib.import_module("campaigns.migrations.0011_run_refusal_in_no
 
 
 @pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def newsletter(make_campaign):
     return make_campaign(
         name="Spring offer", trigger=Trigger.OPERATOR, source=Source.GUESTS, texts={"en": "Hi"}

@@ -15,16 +15,7 @@ from channels_out.models import LedgerEntry, OutboundMessage
 from guests.models import Reservation
 from tests.factories import GuestFactory, ReservationFactory
 
-from .test_screens_support import staff_user
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
 
 
 def _dry_run(client, campaign, **params):

@@ -11,18 +11,11 @@ from django.urls import reverse
 from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Trigger
 from guests.models import Agency
 
-from .test_screens_support import editor_data, staff_user
+from .test_screens_support import editor_data
 
 pytestmark = pytest.mark.django_db
 
 CREATE = reverse("campaigns:campaign-create")
-
-
-@pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
 
 
 def _error_of(html: str, field_id: str) -> str:

@@ -14,16 +14,9 @@ from campaigns.models import Campaign, CampaignStep, MessageVariant, Source, Tri
 from guests.models import Hotel, Reservation
 from tests.factories import GuestFactory, ReservationFactory
 
-from .test_screens_support import editor_data, staff_user
+from .test_screens_support import editor_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
 
 
 def _audience(html: str) -> int:

@@ -13,18 +13,11 @@ from django.urls import reverse
 from campaigns.models import Campaign, CampaignRun, Source, Timing, Trigger
 from crm_messaging.ui.once import new_nonce
 
-from .test_screens_support import run_with_messages, staff_user
+from .test_screens_support import run_with_messages
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("campaigns:campaign-list")
-
-
-@pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
 
 
 def test_a_campaign_shows_its_trigger_timing_channels_and_last_run_with_counts(

@@ -14,16 +14,7 @@ from channels_out.models import OutboundMessage
 from crm_messaging.ui.once import new_nonce
 from tests.factories import GuestFactory
 
-from .test_screens_support import staff_user
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketing(client):
-    user = staff_user("Marketing")
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
